@@ -1,0 +1,101 @@
+/**
+ * The three stage interfaces of GEAR-Seg. Every backend (SAM 2 on ONNX, DAM over HTTP, an LLM, the offline
+ * algorithms, recorded files) implements exactly one of them and lives in its own folder under
+ * src/segmenters, src/describers or src/reasoners.
+ */
+import type { RgbImage } from "../image/types.js";
+import type { BBox, Rle } from "../masks/types.js";
+
+/** Cancellation and progress for long stage calls. */
+export interface StageContext {
+  signal?: AbortSignal;
+  /** Called as work advances: `done` of `total` units (regions, points, requests). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One class-agnostic region proposal. */
+export interface Region {
+  /** The number the describer and the reasoner see. Assigned by the agent (0 = largest) unless the
+   * segmenter is `recorded`, in which case the segmenter's ids are kept. */
+  id: number;
+  rle: Rle;
+  /** [x, y, w, h] of the mask, as COCO's toBbox. */
+  bbox: BBox;
+  area: number;
+  /** SAM's predicted IoU, or a segmenter's own confidence in [0, 1]. */
+  predictedIou?: number;
+  /** SAM's stability score in [0, 1]; the duplicate rule keeps the more stable mask. */
+  stabilityScore?: number;
+  /** The prompt point(s) that produced the mask, in image pixels. */
+  pointCoords?: [number, number][];
+  /** [x, y, w, h] of the crop the mask was predicted in. */
+  cropBox?: BBox;
+}
+
+export interface Segmenter {
+  /** The spec string this backend was built from, e.g. `classic` or `sam2:/models/sam2.1-tiny`. */
+  readonly spec: string;
+  /** True when regions are read from files: the agent keeps their ids and order (no dedup, no re-sort), so
+   * recorded runs replay exactly. */
+  readonly recorded?: boolean;
+  segment(image: RgbImage, ctx?: StageContext): Promise<Region[]>;
+  close?(): Promise<void>;
+}
+
+export interface Describer {
+  readonly spec: string;
+  /** One dense description per region, in the same order as `regions`. */
+  describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]>;
+  /** One caption of the whole scene (the reference's `whole`). Optional: some describers only do regions. */
+  caption?(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string>;
+  close?(): Promise<void>;
+}
+
+/** Reasoning: implicit queries ("what powers this ship?"); referring: explicit attributes, every instance. */
+export type QueryMode = "reasoning" | "referring";
+
+/** What the reasoner knows of a region: its number, its description, and its geometry (for words such as
+ * "largest" or "leftmost" that text alone cannot settle). */
+export interface RegionFacts {
+  id: number;
+  description: string;
+  bbox: BBox;
+  area: number;
+}
+
+export interface ReasonRequest {
+  query: string;
+  mode: QueryMode;
+  /** The whole-scene caption ("" when there is none). */
+  scene: string;
+  regions: readonly RegionFacts[];
+  imageWidth: number;
+  imageHeight: number;
+  /** At most this many ids should be chosen (GEAR-Seg: 6). */
+  maxMasks: number;
+}
+
+export interface TokenUsage {
+  promptTokens?: number;
+  completionTokens?: number;
+  totalTokens?: number;
+}
+
+export interface ReasonAnswer {
+  /** The chosen region ids, as the reasoner gave them (the agent drops ids that do not exist). */
+  maskIds: number[];
+  explanation: string;
+  /** 0..1 when the reasoner gives one. */
+  confidence?: number;
+  usage?: TokenUsage;
+  /** Model name that answered, when known. */
+  model?: string;
+  /** Notes the reasoner wants in the result (e.g. duplicate ids it removed). */
+  warnings?: string[];
+}
+
+export interface Reasoner {
+  readonly spec: string;
+  reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer>;
+  close?(): Promise<void>;
+}
