@@ -38,12 +38,17 @@ export interface Segmenter {
   /** True when regions are read from files: the agent keeps their ids and order (no dedup, no re-sort), so
    * recorded runs replay exactly. */
   readonly recorded?: boolean;
+  /** Identifies everything that determines the output (spec, options, model file hashes); the cache keys on
+   * it. Defaults to `spec`. */
+  readonly fingerprint?: string;
   segment(image: RgbImage, ctx?: StageContext): Promise<Region[]>;
   close?(): Promise<void>;
 }
 
 export interface Describer {
   readonly spec: string;
+  /** As for Segmenter: the cache keys on it; defaults to `spec`. */
+  readonly fingerprint?: string;
   /** One dense description per region, in the same order as `regions`. */
   describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]>;
   /** One caption of the whole scene (the reference's `whole`). Optional: some describers only do regions. */

@@ -1,0 +1,107 @@
+/**
+ * What every command shares: output streams, the error → exit-code convention (2 usage, 1 failure, one line
+ * on stderr), progress, and the backend flags.
+ */
+import { Command, Option } from "commander";
+import { createStack, OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../pipeline/stack.js";
+import type { AgentStage } from "../pipeline/agent.js";
+import { GearSegError, UsageError, describeError } from "../util/errors.js";
+import { Progress } from "./progress.js";
+
+export interface GlobalFlags {
+  quiet?: boolean;
+}
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  progress: Progress;
+  quiet: boolean;
+}
+
+export function makeIo(flags: GlobalFlags): Io {
+  const quiet = flags.quiet === true;
+  const progress = Progress.forStderr(quiet);
+  return {
+    out: (text) => {
+      progress.clear();
+      process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+    },
+    err: (text) => {
+      progress.clear();
+      process.stderr.write(text.endsWith("\n") ? text : text + "\n");
+    },
+    progress,
+    quiet,
+  };
+}
+
+/** Wrap a command action: errors become one line on stderr and the right exit code. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+      process.stderr.write(`gear-seg: ${describeError(err)}\n`);
+      if (process.env.GEAR_SEG_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
+      process.exitCode = err instanceof GearSegError ? err.exitCode : 1;
+    }
+  };
+}
+
+export interface StackFlags {
+  segmenter?: string;
+  describer?: string;
+  reasoner?: string;
+  maxPixels?: string;
+  maxRegions?: string;
+  maxMasks?: string;
+}
+
+/** Flags that choose and tune the three stages. */
+export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command {
+  cmd
+    .option("--segmenter <spec>", "segmenter backend (e.g. classic, sam2:<dir>, masks:<dir>)")
+    .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)");
+  if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
+  return cmd
+    .addOption(new Option("--max-pixels <n>", "refuse images larger than this many pixels").default(undefined))
+    .option("--max-regions <n>", "keep at most this many regions, largest first (default 200)")
+    .option("--max-masks <n>", "at most this many masks per answer (default 6)");
+}
+
+export function integerFlag(value: string | undefined, flag: string, { min = 1 } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+const STAGE_LABELS: Record<AgentStage, string> = {
+  segment: "segment",
+  describe: "describe",
+  caption: "caption",
+  reason: "reason",
+};
+
+/** Build the agent from flags, print the offline-default notice once, and wire progress. */
+export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<StackSpecs> = {}): Promise<Stack> {
+  const specs: StackSpecs = {
+    segmenter: flags.segmenter,
+    describer: flags.describer,
+    reasoner: flags.reasoner,
+    ...extra,
+  };
+  const stack = await createStack(specs, {
+    maxPixels: integerFlag(flags.maxPixels, "--max-pixels"),
+    maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
+    maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
+    onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+  });
+  if (stack.offlineDefaults.length > 0 && !io.quiet) {
+    const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
+    io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);
+  }
+  return stack;
+}

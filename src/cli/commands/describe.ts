@@ -1,0 +1,45 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { writePreparedOutputs } from "../../pipeline/outputs.js";
+import { preparedToJson } from "../../pipeline/result.js";
+import { action, addStackOptions, makeIo, stackFromFlags, type GlobalFlags, type StackFlags } from "../app.js";
+import { ensureWritableDir } from "../output-dir.js";
+
+interface DescribeFlags extends StackFlags {
+  out?: string;
+  json?: boolean;
+}
+
+export function registerDescribe(program: Command): void {
+  const cmd = program
+    .command("describe")
+    .description("propose and describe regions (no reasoning); --describer none for regions only")
+    .argument("<image>", "image file")
+    .option("-o, --out <dir>", "also write regions.json and candidates.png into this folder")
+    .option("--json", "print the regions as JSON");
+  addStackOptions(cmd, { reasoner: false }).action(
+    action(async (image: string, flags: DescribeFlags, command: Command) => {
+      const io = makeIo(command.optsWithGlobals<GlobalFlags>());
+      const outDir = flags.out ? resolve(flags.out) : undefined;
+      if (outDir) await ensureWritableDir(outDir);
+      const { agent } = await stackFromFlags(flags, io, { reasoner: "none" });
+      try {
+        const prepared = await agent.prepare(image);
+        if (outDir) await writePreparedOutputs(outDir, prepared, prepared.image);
+        if (flags.json) {
+          io.out(JSON.stringify(preparedToJson(prepared), null, 2));
+          return;
+        }
+        io.out(`${prepared.source}: ${prepared.width}×${prepared.height}, ${prepared.regions.length} regions`);
+        if (prepared.scene) io.out(`scene: ${prepared.scene}`);
+        prepared.regions.forEach((r, i) => {
+          const d = prepared.descriptions[i];
+          io.out(`[${r.id}] area ${r.area} bbox ${r.bbox.join(",")}${d ? `: ${d}` : ""}`);
+        });
+        if (outDir) io.out(`wrote ${outDir}/{regions.json,candidates.png}`);
+      } finally {
+        await agent.close();
+      }
+    }),
+  );
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// The gear-seg command line: parses, calls the library, prints. Each command lives in ./commands.
+import { Command, CommanderError } from "commander";
+import { createRequire } from "node:module";
+import { registerDescribe } from "./commands/describe.js";
+import { registerSegment } from "./commands/segment.js";
+
+const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+const program = new Command("gear-seg")
+  .description("Grounded, explainable reasoning segmentation: propose, describe, deduce.")
+  .version(version)
+  .option("--quiet", "no progress or notices on stderr")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+registerSegment(program);
+registerDescribe(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; every parse error is a usage error (2). Commander printed the message.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    process.stderr.write(`gear-seg: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * `recorded:<file>`: descriptions read from a file in the GEAR-Seg reference layout
+ * `{"whole": {"des": caption}, "<i>": {"des": description of mask i}, ...}`, so that recorded runs replay.
+ */
+import { resolve } from "node:path";
+import type { RgbImage } from "../../image/types.js";
+import type { Describer, Region } from "../../pipeline/types.js";
+import { GearSegError, UsageError } from "../../util/errors.js";
+import { isRecord, readJsonFile } from "../../util/json.js";
+
+export async function createRecordedDescriber(arg: string, spec: string): Promise<Describer> {
+  if (!arg) throw new UsageError(`describer "${spec}": give the file, as recorded:<descriptions.json>`);
+  const path = resolve(arg);
+  const json = await readJsonFile(path, "descriptions file");
+  if (!isRecord(json)) throw new GearSegError(`descriptions file "${path}": expected an object of {"des": ...} entries`);
+  const byKey = new Map<string, string>();
+  for (const [key, value] of Object.entries(json)) {
+    if (!isRecord(value) || typeof value.des !== "string") {
+      throw new GearSegError(`descriptions file "${path}": entry "${key}" has no string "des"`);
+    }
+    byKey.set(key, value.des);
+  }
+  return new RecordedDescriber(path, byKey, spec);
+}
+
+export class RecordedDescriber implements Describer {
+  constructor(
+    readonly path: string,
+    private readonly byKey: ReadonlyMap<string, string>,
+    readonly spec: string,
+  ) {}
+
+  async describe(_image: RgbImage, regions: readonly Region[]): Promise<string[]> {
+    return regions.map((r) => {
+      const des = this.byKey.get(String(r.id));
+      if (des === undefined) throw new GearSegError(`descriptions file "${this.path}" has no entry for region ${r.id}`);
+      return des;
+    });
+  }
+
+  async caption(): Promise<string> {
+    return this.byKey.get("whole") ?? "";
+  }
+}

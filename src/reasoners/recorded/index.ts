@@ -1,0 +1,44 @@
+/**
+ * `recorded:<file>`: the answer read from a GEAR-Seg reference answer file (`answer_mask_id` as strings or
+ * numbers, `explanation`, `text`), so that a recorded run replays exactly. It does not reason: it says so in a
+ * warning when the file was written for another query.
+ */
+import { resolve } from "node:path";
+import type { ReasonAnswer, Reasoner, ReasonRequest } from "../../pipeline/types.js";
+import { GearSegError, UsageError } from "../../util/errors.js";
+import { isRecord, readJsonFile } from "../../util/json.js";
+
+export async function createRecordedReasoner(arg: string, spec: string): Promise<Reasoner> {
+  if (!arg) throw new UsageError(`reasoner "${spec}": give the file, as recorded:<answer.json>`);
+  const path = resolve(arg);
+  const json = await readJsonFile(path, "answer file");
+  if (!isRecord(json) || !Array.isArray(json.answer_mask_id)) {
+    throw new GearSegError(`answer file "${path}": expected an object with an "answer_mask_id" list`);
+  }
+  const ids = json.answer_mask_id.map((v, i) => {
+    const n = typeof v === "number" ? v : typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n)) throw new GearSegError(`answer file "${path}": answer_mask_id[${i}] is not an integer id`);
+    return n;
+  });
+  const explanation = typeof json.explanation === "string" ? json.explanation : "";
+  const texts = Array.isArray(json.text) ? json.text.filter((t): t is string => typeof t === "string") : [];
+  return new RecordedReasoner(path, ids, explanation, texts, spec);
+}
+
+export class RecordedReasoner implements Reasoner {
+  constructor(
+    readonly path: string,
+    private readonly ids: readonly number[],
+    private readonly explanation: string,
+    private readonly texts: readonly string[],
+    readonly spec: string,
+  ) {}
+
+  async reason(request: ReasonRequest): Promise<ReasonAnswer> {
+    const warnings: string[] = [];
+    if (this.texts.length && !this.texts.some((t) => t.trim() === request.query)) {
+      warnings.push(`recorded answer "${this.path}" was written for another query: "${this.texts[0]}"`);
+    }
+    return { maskIds: [...this.ids], explanation: this.explanation, warnings };
+  }
+}
