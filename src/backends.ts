@@ -15,6 +15,7 @@ type Factory<T> = (arg: string, options: BackendOptions, spec: string) => Promis
 
 const segmenters: Record<string, Factory<Segmenter>> = {
   masks: async (arg, _o, spec) => (await import("./segmenters/masks/index.js")).createMaskFolderSegmenter(arg, spec),
+  classic: async (arg, options, spec) => (await import("./segmenters/classic/index.js")).createClassicSegmenter(arg, options, spec),
 };
 
 const describers: Record<string, Factory<Describer>> = {

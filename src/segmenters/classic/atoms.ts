@@ -1,0 +1,104 @@
+/**
+ * Atoms: the common refinement of all scales' FH segmentations (pixels with the same label at every scale).
+ * Every region of every scale's hierarchy is a union of atoms, so a proposal is a set of atom ids, and the
+ * mask IoU of two proposals is a sum of shared atom areas: near-duplicate removal across scales never
+ * touches pixels.
+ *
+ * Within one scale the hierarchy is a tree over base segments; numbering its leaves in depth-first order
+ * makes every region a contiguous range of leaves, hence a contiguous range of that scale's atom ordering.
+ */
+import type { Hierarchy } from "./hierarchy.js";
+
+export interface AtomMap {
+  /** Per working pixel, its atom id. */
+  label: Int32Array;
+  count: number;
+  /** Working pixels per atom. */
+  area: Int32Array;
+}
+
+export function buildAtoms(scaleLabels: readonly Int32Array[], scaleCounts: readonly number[]): AtomMap {
+  const first = scaleLabels[0]!;
+  const n = first.length;
+  let label = Int32Array.from(first);
+  let count = scaleCounts[0]!;
+  for (let s = 1; s < scaleLabels.length; s++) {
+    const other = scaleLabels[s]!;
+    const k = scaleCounts[s]!;
+    const ids = new Map<number, number>();
+    const next = new Int32Array(n);
+    let c = 0;
+    for (let p = 0; p < n; p++) {
+      const key = label[p]! * k + other[p]!;
+      let id = ids.get(key);
+      if (id === undefined) { id = c++; ids.set(key, id); }
+      next[p] = id;
+    }
+    label = next;
+    count = c;
+  }
+  const area = new Int32Array(count);
+  for (let p = 0; p < n; p++) area[label[p]!]!++;
+  return { label, count, area };
+}
+
+/** One scale's view of the atoms: each hierarchy region → a range of `atomsByLeaf`. */
+export class ScaleAtoms {
+  /** Atom ids ordered by the depth-first position of their base segment. */
+  readonly atomsByLeaf: Int32Array;
+  /** Per region, the range [start, end) in `atomsByLeaf`. */
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+
+  constructor(h: Hierarchy, atoms: AtomMap, scaleLabel: Int32Array) {
+    const total = h.count;
+    const leaves = new Int32Array(total);
+    for (let r = 0; r < total; r++) {
+      leaves[r] = h.left[r]! < 0 ? 1 : leaves[h.left[r]!]! + leaves[h.right[r]!]!;
+    }
+    const hasParent = new Uint8Array(total);
+    for (let r = h.baseCount; r < total; r++) { hasParent[h.left[r]!] = 1; hasParent[h.right[r]!] = 1; }
+    // leaf ranges, top-down (children always have smaller ids than their parent)
+    const lo = new Int32Array(total);
+    let offset = 0;
+    for (let r = total - 1; r >= 0; r--) {
+      if (!hasParent[r]) { lo[r] = offset; offset += leaves[r]!; }
+      if (h.left[r]! >= 0) {
+        lo[h.left[r]!] = lo[r]!;
+        lo[h.right[r]!] = lo[r]! + leaves[h.left[r]!]!;
+      }
+    }
+    // base segment of each atom (any of its pixels tells)
+    const baseOfAtom = new Int32Array(atoms.count);
+    const n = atoms.label.length;
+    for (let p = 0; p < n; p++) baseOfAtom[atoms.label[p]!] = scaleLabel[p]!;
+    // counting sort of atoms by their base segment's leaf position
+    const leafStart = new Int32Array(h.baseCount + 1);
+    for (let a = 0; a < atoms.count; a++) leafStart[lo[baseOfAtom[a]!]! + 1]!++;
+    for (let i = 0; i < h.baseCount; i++) leafStart[i + 1]! += leafStart[i]!;
+    const fill = leafStart.slice(0, h.baseCount);
+    this.atomsByLeaf = new Int32Array(atoms.count);
+    for (let a = 0; a < atoms.count; a++) this.atomsByLeaf[fill[lo[baseOfAtom[a]!]!]!++] = a;
+    this.start = new Int32Array(total);
+    this.end = new Int32Array(total);
+    for (let r = 0; r < total; r++) {
+      this.start[r] = leafStart[lo[r]!]!;
+      this.end[r] = leafStart[lo[r]! + leaves[r]!]!;
+    }
+  }
+
+  /** The region's atom ids, sorted ascending. */
+  atomsOf(region: number): Int32Array {
+    return this.atomsByLeaf.slice(this.start[region]!, this.end[region]!).sort();
+  }
+}
+
+/** Area of the intersection of two sorted atom-id lists. */
+export function sharedArea(x: Int32Array, y: Int32Array, area: Int32Array): number {
+  let i = 0, j = 0, s = 0;
+  while (i < x.length && j < y.length) {
+    const a = x[i]!, b = y[j]!;
+    if (a === b) { s += area[a]!; i++; j++; } else if (a < b) i++; else j++;
+  }
+  return s;
+}

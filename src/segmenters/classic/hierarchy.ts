@@ -1,0 +1,263 @@
+/**
+ * Hierarchical grouping of selective search (Uijlings et al., IJCV 2013, §3.1–3.2, Algorithm 1; OpenCV
+ * ximgproc selectivesearchsegmentation.cpp): starting from one FH segmentation, repeatedly merge the most
+ * similar pair of adjacent regions, similarity = colour + texture (histogram intersection) + size + fill,
+ * until one region is left. Every region ever formed (the base segments and each merge) is recorded, which
+ * gives a tree of nested proposals: parts and wholes.
+ *
+ * Besides the features the merging needs, each region carries what the proposal ranking needs: boundary
+ * and interior edge statistics (mean ΔE across and inside) and the perimeter, all updated in O(degree) per
+ * merge from the region adjacency graph.
+ */
+import type { GridGraph } from "./felzenszwalb.js";
+import { COLOUR_BINS, HIST_DIMS } from "./features.js";
+
+export interface Hierarchy {
+  /** Number of base segments (regions 0..baseCount-1); regions baseCount.. are merges. */
+  baseCount: number;
+  /** Total regions (base + merged). */
+  count: number;
+  area: Int32Array;
+  /** Working-size bbox, inclusive: x0, y0, x1, y1 per region (stride 4). */
+  box: Int32Array;
+  /** Children of merged regions (-1 for base segments). */
+  left: Int32Array;
+  right: Int32Array;
+  /** Sum and count of 8-connected graph edges crossing the region's boundary. */
+  boundarySum: Float64Array;
+  boundaryCount: Float64Array;
+  /** Sum and count of graph edges inside the region. */
+  innerSum: Float64Array;
+  innerCount: Float64Array;
+  /** Perimeter in pixel sides: 4-connected boundary edges plus sides on the image border. */
+  perimeter: Float64Array;
+}
+
+/** Binary max-heap of (similarity, a, b) with a deterministic tie-break on the pair. */
+class PairHeap {
+  private sim = new Float64Array(1024);
+  private a = new Int32Array(1024);
+  private b = new Int32Array(1024);
+  size = 0;
+
+  private less(i: number, j: number): boolean {
+    // true when entry i ranks below entry j
+    const si = this.sim[i]!, sj = this.sim[j]!;
+    if (si !== sj) return si < sj;
+    if (this.a[i] !== this.a[j]) return this.a[i]! > this.a[j]!;
+    return this.b[i]! > this.b[j]!;
+  }
+
+  private swap(i: number, j: number): void {
+    const s = this.sim[i]!; this.sim[i] = this.sim[j]!; this.sim[j] = s;
+    const a = this.a[i]!; this.a[i] = this.a[j]!; this.a[j] = a;
+    const b = this.b[i]!; this.b[i] = this.b[j]!; this.b[j] = b;
+  }
+
+  push(sim: number, a: number, b: number): void {
+    if (this.size === this.sim.length) {
+      const grow = <T extends Float64Array | Int32Array>(arr: T): T => {
+        const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
+        next.set(arr);
+        return next;
+      };
+      this.sim = grow(this.sim); this.a = grow(this.a); this.b = grow(this.b);
+    }
+    let i = this.size++;
+    this.sim[i] = sim; this.a[i] = a; this.b[i] = b;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(p, i)) break;
+      this.swap(p, i);
+      i = p;
+    }
+  }
+
+  /** Removes the top; its fields are left in `top`. */
+  pop(top: { sim: number; a: number; b: number }): void {
+    top.sim = this.sim[0]!; top.a = this.a[0]!; top.b = this.b[0]!;
+    const last = --this.size;
+    if (last > 0) {
+      this.sim[0] = this.sim[last]!; this.a[0] = this.a[last]!; this.b[0] = this.b[last]!;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let best = i;
+        if (l < last && this.less(best, l)) best = l;
+        if (r < last && this.less(best, r)) best = r;
+        if (best === i) break;
+        this.swap(i, best);
+        i = best;
+      }
+    }
+  }
+}
+
+/** Growable per-pair edge statistics between adjacent regions. */
+class PairStats {
+  sum = new Float64Array(4096);
+  count8 = new Float64Array(4096);
+  count4 = new Float64Array(4096);
+  size = 0;
+  add(): number {
+    if (this.size === this.sum.length) {
+      const grow = (arr: Float64Array) => { const next = new Float64Array(arr.length * 2); next.set(arr); return next; };
+      this.sum = grow(this.sum); this.count8 = grow(this.count8); this.count4 = grow(this.count4);
+    }
+    return this.size++;
+  }
+}
+
+export function buildHierarchy(
+  graph: GridGraph,
+  labels: Int32Array,
+  baseCount: number,
+  bins: Uint8Array,
+  checkAbort: () => void,
+): Hierarchy {
+  const { width, height } = graph;
+  const n = width * height;
+  const total = Math.max(1, 2 * baseCount - 1);
+  const area = new Int32Array(total);
+  const box = new Int32Array(4 * total);
+  const left = new Int32Array(total).fill(-1);
+  const right = new Int32Array(total).fill(-1);
+  const boundarySum = new Float64Array(total);
+  const boundaryCount = new Float64Array(total);
+  const innerSum = new Float64Array(total);
+  const innerCount = new Float64Array(total);
+  const perimeter = new Float64Array(total);
+  const hist = new Float32Array(total * HIST_DIMS);
+
+  for (let r = 0; r < baseCount; r++) {
+    box[4 * r] = width; box[4 * r + 1] = height; box[4 * r + 2] = -1; box[4 * r + 3] = -1;
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      const r = labels[p]!;
+      area[r]!++;
+      const bb = 4 * r;
+      if (x < box[bb]!) box[bb] = x;
+      if (y < box[bb + 1]!) box[bb + 1] = y;
+      if (x > box[bb + 2]!) box[bb + 2] = x;
+      if (y > box[bb + 3]!) box[bb + 3] = y;
+      const hb = r * HIST_DIMS;
+      const pb = 6 * p;
+      for (let c = 0; c < 6; c++) hist[hb + bins[pb + c]!]! += 1;
+      // sides on the image border count toward the perimeter
+      let sides = 0;
+      if (x === 0) sides++;
+      if (x === width - 1) sides++;
+      if (y === 0) sides++;
+      if (y === height - 1) sides++;
+      if (sides) perimeter[r]! += sides;
+    }
+  }
+
+  // Region adjacency graph from the pixel graph's edges.
+  const stats = new PairStats();
+  const adjacency: Map<number, number>[] = new Array(total);
+  for (let r = 0; r < total; r++) adjacency[r] = new Map();
+  const { a, b, weight } = graph;
+  for (let e = 0; e < a.length; e++) {
+    const pa = a[e]!, pb = b[e]!;
+    const la = labels[pa]!, lb = labels[pb]!;
+    const w = weight[e]!;
+    if (la === lb) {
+      innerSum[la]! += w;
+      innerCount[la]! += 1;
+      continue;
+    }
+    const axis = pb - pa === 1 || pb - pa === width ? 1 : 0;
+    let slot = adjacency[la]!.get(lb);
+    if (slot === undefined) {
+      slot = stats.add();
+      adjacency[la]!.set(lb, slot);
+      adjacency[lb]!.set(la, slot);
+    }
+    stats.sum[slot]! += w;
+    stats.count8[slot]! += 1;
+    stats.count4[slot]! += axis;
+    boundarySum[la]! += w; boundarySum[lb]! += w;
+    boundaryCount[la]! += 1; boundaryCount[lb]! += 1;
+    perimeter[la]! += axis; perimeter[lb]! += axis;
+  }
+
+  const histIntersection = (i: number, j: number, from: number, to: number): number => {
+    const hi = i * HIST_DIMS, hj = j * HIST_DIMS;
+    const ai = 1 / area[i]!, aj = 1 / area[j]!;
+    let s = 0;
+    for (let d = from; d < to; d++) {
+      const u = hist[hi + d]! * ai, v = hist[hj + d]! * aj;
+      s += u < v ? u : v;
+    }
+    return s / 3; // three channels, each normalised to 1
+  };
+  const similarity = (i: number, j: number): number => {
+    const colour = histIntersection(i, j, 0, 3 * COLOUR_BINS);
+    const texture = histIntersection(i, j, 3 * COLOUR_BINS, HIST_DIMS);
+    const size = 1 - (area[i]! + area[j]!) / n;
+    const bw = Math.max(box[4 * i + 2]!, box[4 * j + 2]!) - Math.min(box[4 * i]!, box[4 * j]!) + 1;
+    const bh = Math.max(box[4 * i + 3]!, box[4 * j + 3]!) - Math.min(box[4 * i + 1]!, box[4 * j + 1]!) + 1;
+    const fill = 1 - (bw * bh - area[i]! - area[j]!) / n;
+    return colour + texture + size + fill;
+  };
+
+  const heap = new PairHeap();
+  for (let i = 0; i < baseCount; i++) {
+    for (const j of adjacency[i]!.keys()) if (i < j) heap.push(similarity(i, j), i, j);
+  }
+  const alive = new Uint8Array(total);
+  alive.fill(1, 0, baseCount);
+  const top = { sim: 0, a: 0, b: 0 };
+  let next = baseCount;
+  while (heap.size > 0 && next < total) {
+    heap.pop(top);
+    const i = top.a, j = top.b;
+    if (!alive[i] || !alive[j]) continue;
+    const t = next++;
+    if ((t & 255) === 0) checkAbort();
+    alive[i] = 0; alive[j] = 0; alive[t] = 1;
+    left[t] = i; right[t] = j;
+    area[t] = area[i]! + area[j]!;
+    box[4 * t] = Math.min(box[4 * i]!, box[4 * j]!);
+    box[4 * t + 1] = Math.min(box[4 * i + 1]!, box[4 * j + 1]!);
+    box[4 * t + 2] = Math.max(box[4 * i + 2]!, box[4 * j + 2]!);
+    box[4 * t + 3] = Math.max(box[4 * i + 3]!, box[4 * j + 3]!);
+    const ht = t * HIST_DIMS, hi = i * HIST_DIMS, hj = j * HIST_DIMS;
+    for (let d = 0; d < HIST_DIMS; d++) hist[ht + d] = hist[hi + d]! + hist[hj + d]!;
+    const shared = adjacency[i]!.get(j)!;
+    boundarySum[t] = boundarySum[i]! + boundarySum[j]! - 2 * stats.sum[shared]!;
+    boundaryCount[t] = boundaryCount[i]! + boundaryCount[j]! - 2 * stats.count8[shared]!;
+    innerSum[t] = innerSum[i]! + innerSum[j]! + stats.sum[shared]!;
+    innerCount[t] = innerCount[i]! + innerCount[j]! + stats.count8[shared]!;
+    perimeter[t] = perimeter[i]! + perimeter[j]! - 2 * stats.count4[shared]!;
+    // t's neighbours: union of i's and j's, with the edge statistics summed.
+    const adjT = adjacency[t]!;
+    for (const [from, other] of [[i, j], [j, i]] as const) {
+      for (const [nb, slot] of adjacency[from]!) {
+        if (nb === other) continue;
+        let ts = adjT.get(nb);
+        if (ts === undefined) {
+          ts = stats.add();
+          adjT.set(nb, ts);
+        }
+        stats.sum[ts]! += stats.sum[slot]!;
+        stats.count8[ts]! += stats.count8[slot]!;
+        stats.count4[ts]! += stats.count4[slot]!;
+        const adjN = adjacency[nb]!;
+        adjN.delete(from);
+        adjN.set(t, ts);
+      }
+    }
+    adjacency[i] = new Map();
+    adjacency[j] = new Map();
+    for (const nb of adjT.keys()) heap.push(similarity(t, nb), nb < t ? nb : t, nb < t ? t : nb);
+  }
+  return {
+    baseCount,
+    count: next,
+    area, box, left, right, boundarySum, boundaryCount, innerSum, innerCount, perimeter,
+  };
+}

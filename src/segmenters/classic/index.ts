@@ -1,0 +1,109 @@
+/**
+ * `classic`: class-agnostic region proposals without weights, the offline default segmenter.
+ *
+ * Felzenszwalb–Huttenlocher graph segmentation (IJCV 2004) of a smoothed CIELAB working copy at several
+ * scales k, each followed by selective search's hierarchical grouping (Uijlings et al., IJCV 2013) that
+ * records every merged region; then tiny and near-duplicate proposals are removed and the rest ranked by
+ * boundary contrast, compactness and cross-scale stability (see select.ts). The result is nested,
+ * overlapping proposals (parts and wholes), as SAM 2's everything mode gives.
+ */
+import type { RgbImage } from "../../image/types.js";
+import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
+import type { BackendOptions } from "../../backends.js";
+import { GearSegError } from "../../util/errors.js";
+import { buildAtoms, ScaleAtoms } from "./atoms.js";
+import { MaskEncoder } from "./encode.js";
+import { pixelBins } from "./features.js";
+import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
+import { buildHierarchy, type Hierarchy } from "./hierarchy.js";
+import { parseClassicOptions, type ClassicOptions } from "./options.js";
+import { selectProposals } from "./select.js";
+import { makeWorkingImage, smoothPlanes } from "./working-image.js";
+
+export { parseClassicOptions, defaultClassicOptions, type ClassicOptions } from "./options.js";
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function validateImage(image: RgbImage): void {
+  const { width, height, data } = image;
+  const name = image.source ?? "image";
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new GearSegError(`${name}: invalid size ${width}x${height}`);
+  }
+  if (data.length !== width * height * 3) {
+    throw new GearSegError(`${name}: expected ${width * height * 3} RGB bytes, got ${data.length}`);
+  }
+}
+
+/** Run the classic segmenter on one image (the segmenter's `segment`, usable without the factory). */
+export async function classicProposals(image: RgbImage, opts: ClassicOptions, ctx: StageContext = {}): Promise<Region[]> {
+  validateImage(image);
+  const signal = ctx.signal;
+  const checkAbort = () => {
+    if (signal?.aborted) {
+      throw new GearSegError(`classic segmenter: aborted${image.source ? ` (${image.source})` : ""}`, { cause: signal.reason });
+    }
+  };
+  const total = 3 + opts.scales.length;
+  let done = 0;
+  const step = async () => {
+    ctx.onProgress?.(++done, total);
+    await yieldToEventLoop();
+    checkAbort();
+  };
+  checkAbort();
+
+  const work = makeWorkingImage(image, opts.maxSide);
+  const { width: w, height: h } = work;
+  const n = w * h;
+  const lab = smoothPlanes(work.lab, w, h, opts.sigma);
+  const graph = buildGridGraph(lab, w, h);
+  const bins = pixelBins(lab, w, h);
+  await step();
+
+  const labels: Int32Array[] = [];
+  const counts: number[] = [];
+  const hierarchies: Hierarchy[] = [];
+  for (const k of opts.scales) {
+    const seg = felzenszwalb(graph, k, opts.minSize);
+    labels.push(seg.labels);
+    counts.push(seg.count);
+    hierarchies.push(buildHierarchy(graph, seg.labels, seg.count, bins, checkAbort));
+    await step();
+  }
+
+  const atoms = buildAtoms(labels, counts);
+  const scaleAtoms = hierarchies.map((hier, s) => new ScaleAtoms(hier, atoms, labels[s]!));
+  const chosen = selectProposals(hierarchies, scaleAtoms, atoms, n, {
+    minArea: Math.max(1, opts.minAreaFraction * n),
+    maxRegions: opts.maxRegions,
+    duplicateIou: opts.duplicateIou,
+  }, checkAbort);
+  await step();
+
+  const encoder = new MaskEncoder(atoms.label, atoms.count, w, h, work.colMap, work.rowMap);
+  const minFullArea = opts.minAreaFraction * image.width * image.height;
+  const regions: Region[] = [];
+  for (const c of chosen) {
+    const { rle, area, bbox } = encoder.encode(c.atoms, c.box);
+    if (area === 0 || area < minFullArea) continue;
+    regions.push({
+      id: regions.length,
+      rle,
+      bbox,
+      area,
+      predictedIou: Math.round(c.score * 1e4) / 1e4,
+      stabilityScore: Math.round(c.stability * 1e4) / 1e4,
+    });
+  }
+  await step();
+  return regions;
+}
+
+export async function createClassicSegmenter(arg: string, options: BackendOptions, spec: string): Promise<Segmenter> {
+  const opts = parseClassicOptions(arg, options, spec);
+  return {
+    spec,
+    segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx),
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * From every region of every scale's hierarchy to a short, diverse list of proposals.
+ *
+ * Ranking ("objectness", in [0, 1]):
+ * - boundary contrast: mean ΔE across the region's boundary against the mean ΔE inside it,
+ *   B / (B + I + 1): high when the region is set off from its surroundings more than it varies inside;
+ * - compactness: 4·sqrt(area) / perimeter (1 for a square, ~0.89 for a disc, small for ragged or thin
+ *   shapes), capped at 1;
+ * objectness = 0.65·contrast + 0.35·compactness.
+ * Near-duplicates (mask IoU above `duplicateIou`, computed on atoms) are grouped greedily in objectness
+ * order; a group's stability is the share of scales that produced a member. The final score,
+ * 0.8·objectness + 0.2·stability, orders the groups, and the best `maxRegions` are kept.
+ */
+import { sharedArea, type AtomMap, type ScaleAtoms } from "./atoms.js";
+import type { Hierarchy } from "./hierarchy.js";
+
+export interface Selected {
+  scale: number;
+  region: number;
+  atoms: Int32Array;
+  /** Working bbox [x0, y0, x1, y1], inclusive. */
+  box: Int32Array;
+  score: number;
+  stability: number;
+}
+
+export interface SelectParams {
+  minArea: number;
+  maxRegions: number;
+  duplicateIou: number;
+}
+
+export function objectness(h: Hierarchy, r: number): number {
+  const B = h.boundaryCount[r]! > 0 ? h.boundarySum[r]! / h.boundaryCount[r]! : 0;
+  const I = h.innerCount[r]! > 0 ? h.innerSum[r]! / h.innerCount[r]! : 0;
+  const contrast = B / (B + I + 1);
+  const compact = Math.min(1, (4 * Math.sqrt(h.area[r]!)) / Math.max(1, h.perimeter[r]!));
+  return 0.65 * contrast + 0.35 * compact;
+}
+
+export function selectProposals(
+  hierarchies: readonly Hierarchy[],
+  scaleAtoms: readonly ScaleAtoms[],
+  atoms: AtomMap,
+  pixelCount: number,
+  params: SelectParams,
+  checkAbort: () => void,
+): Selected[] {
+  // candidates: every region with boundary (not the whole image) and enough area
+  const candScale: number[] = [];
+  const candRegion: number[] = [];
+  const candScore: number[] = [];
+  hierarchies.forEach((h, s) => {
+    for (let r = 0; r < h.count; r++) {
+      const a = h.area[r]!;
+      if (a < params.minArea || a >= pixelCount || h.boundaryCount[r] === 0) continue;
+      candScale.push(s);
+      candRegion.push(r);
+      candScore.push(objectness(h, r));
+    }
+  });
+  const order = Array.from(candScore.keys()).sort((i, j) => candScore[j]! - candScore[i]! || i - j);
+
+  interface Group { scale: number; region: number; atoms: Int32Array; area: number; box: Int32Array; score: number; scales: number }
+  const groups: Group[] = [];
+  // groups bucketed by log-area: IoU > t needs an area ratio >= t, so only nearby buckets can match
+  const bucketWidth = Math.log(1 / Math.max(1e-6, Math.min(0.999, params.duplicateIou)));
+  const buckets = new Map<number, Group[]>();
+  const t = params.duplicateIou;
+  for (let oi = 0; oi < order.length; oi++) {
+    if ((oi & 1023) === 0) checkAbort();
+    const c = order[oi]!;
+    const s = candScale[c]!, r = candRegion[c]!;
+    const h = hierarchies[s]!;
+    const area = h.area[r]!;
+    const box = h.box.subarray(4 * r, 4 * r + 4);
+    const bucket = Math.floor(Math.log(area) / bucketWidth);
+    let list: Int32Array | undefined;
+    let dup: Group | undefined;
+    for (let bk = bucket - 1; bk <= bucket + 1 && !dup; bk++) {
+      for (const g of buckets.get(bk) ?? []) {
+        const big = Math.max(area, g.area), small = Math.min(area, g.area);
+        if (small < t * big) continue;
+        const ix = Math.min(box[2]!, g.box[2]!) - Math.max(box[0]!, g.box[0]!) + 1;
+        const iy = Math.min(box[3]!, g.box[3]!) - Math.max(box[1]!, g.box[1]!) + 1;
+        if (ix <= 0 || iy <= 0 || ix * iy <= t * big) continue;
+        list ??= scaleAtoms[s]!.atomsOf(r);
+        const inter = sharedArea(list, g.atoms, atoms.area);
+        if (inter > t * (area + g.area - inter)) { dup = g; break; }
+      }
+    }
+    if (dup) {
+      dup.scales |= 1 << s;
+      continue;
+    }
+    const g: Group = { scale: s, region: r, atoms: list ?? scaleAtoms[s]!.atomsOf(r), area, box, score: candScore[c]!, scales: 1 << s };
+    groups.push(g);
+    const arr = buckets.get(bucket);
+    if (arr) arr.push(g); else buckets.set(bucket, [g]);
+  }
+  const scaleCount = hierarchies.length;
+  const popcount = (x: number) => { let c = 0; while (x) { c += x & 1; x >>>= 1; } return c; };
+  const ranked = groups.map((g, i) => {
+    const stability = popcount(g.scales) / scaleCount;
+    return { g, i, stability, score: 0.8 * g.score + 0.2 * stability };
+  });
+  ranked.sort((x, y) => y.score - x.score || x.i - y.i);
+  return ranked.slice(0, params.maxRegions).map(({ g, stability, score }) => ({
+    scale: g.scale, region: g.region, atoms: g.atoms, box: g.box, score, stability,
+  }));
+}

@@ -1,0 +1,138 @@
+/**
+ * The working copy the classic segmenter computes on: the image downscaled (area average) so that its long
+ * side is at most `maxSide`, converted to CIELAB and lightly smoothed. `colMap`/`rowMap` say which working
+ * pixel each full-resolution column/row falls into (nearest neighbour); the downscale averages exactly the
+ * full-resolution pixels that map to a working pixel, so mapping masks back is consistent with it.
+ */
+import type { RgbImage } from "../../image/types.js";
+
+export interface WorkingImage {
+  width: number;
+  height: number;
+  /** Planar CIELAB (D65), `3 * width * height` floats: L plane, a plane, b plane. */
+  lab: Float32Array;
+  /** Full-resolution column → working column (length = full width). */
+  colMap: Int32Array;
+  /** Full-resolution row → working row (length = full height). */
+  rowMap: Int32Array;
+  fullWidth: number;
+  fullHeight: number;
+}
+
+/** Full-resolution index → working index, nearest neighbour on pixel centres. */
+function axisMap(full: number, small: number): Int32Array {
+  const map = new Int32Array(full);
+  const ratio = small / full;
+  for (let i = 0; i < full; i++) map[i] = Math.min(small - 1, Math.floor((i + 0.5) * ratio));
+  return map;
+}
+
+const SRGB_TO_LINEAR = (() => {
+  const lut = new Float32Array(256);
+  for (let i = 0; i < 256; i++) {
+    const c = i / 255;
+    lut[i] = c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+  }
+  return lut;
+})();
+
+function labF(t: number): number {
+  return t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116;
+}
+
+/**
+ * Average linear RGB over each working pixel's footprint (averaging in linear light keeps edges between
+ * saturated colours from producing dark seams), then convert to CIELAB.
+ */
+export function makeWorkingImage(image: RgbImage, maxSide: number): WorkingImage {
+  const W = image.width;
+  const H = image.height;
+  const scale = Math.min(1, maxSide / Math.max(W, H));
+  const w = Math.max(1, Math.round(W * scale));
+  const h = Math.max(1, Math.round(H * scale));
+  const colMap = axisMap(W, w);
+  const rowMap = axisMap(H, h);
+  const n = w * h;
+  const sum = new Float32Array(3 * n);
+  const count = new Float32Array(n);
+  const src = image.data;
+  for (let Y = 0; Y < H; Y++) {
+    const rowBase = rowMap[Y]! * w;
+    let p = Y * W * 3;
+    for (let X = 0; X < W; X++, p += 3) {
+      const q = rowBase + colMap[X]!;
+      sum[q] += SRGB_TO_LINEAR[src[p]!]!;
+      sum[q + n] += SRGB_TO_LINEAR[src[p + 1]!]!;
+      sum[q + 2 * n] += SRGB_TO_LINEAR[src[p + 2]!]!;
+      count[q]! += 1;
+    }
+  }
+  const lab = new Float32Array(3 * n);
+  for (let q = 0; q < n; q++) {
+    const c = count[q]!;
+    const r = sum[q]! / c;
+    const g = sum[q + n]! / c;
+    const b = sum[q + 2 * n]! / c;
+    // sRGB (D65) → XYZ, normalised by the D65 white point.
+    const x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
+    const y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;
+    const z = (0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883;
+    const fx = labF(x);
+    const fy = labF(y);
+    const fz = labF(z);
+    lab[q] = 116 * fy - 16;
+    lab[q + n] = 500 * (fx - fy);
+    lab[q + 2 * n] = 200 * (fy - fz);
+  }
+  return { width: w, height: h, lab, colMap, rowMap, fullWidth: W, fullHeight: H };
+}
+
+/**
+ * Separable Gaussian smoothing of each plane, with the kernel and clamped borders of Felzenszwalb's
+ * reference code (pff segment, filter.h make_fgauss / convolve.h convolve_even: half-width ceil(4σ)+1,
+ * normalised over the full symmetric kernel).
+ */
+export function smoothPlanes(planes: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  if (sigma <= 0) return planes;
+  const s = Math.max(sigma, 0.01);
+  const len = Math.ceil(s * 4) + 1;
+  const mask = new Float32Array(len);
+  for (let i = 0; i < len; i++) mask[i] = Math.exp(-0.5 * (i / s) * (i / s));
+  let total = 0;
+  for (let i = 1; i < len; i++) total += mask[i]!;
+  total = 2 * total + mask[0]!;
+  for (let i = 0; i < len; i++) mask[i]! /= total;
+  const n = width * height;
+  const planeCount = planes.length / n;
+  const tmp = new Float32Array(n);
+  const out = new Float32Array(planes.length);
+  for (let c = 0; c < planeCount; c++) {
+    const off = c * n;
+    // horizontal pass → tmp
+    for (let y = 0; y < height; y++) {
+      const row = off + y * width;
+      for (let x = 0; x < width; x++) {
+        let acc = mask[0]! * planes[row + x]!;
+        for (let i = 1; i < len; i++) {
+          const l = x - i < 0 ? 0 : x - i;
+          const r = x + i >= width ? width - 1 : x + i;
+          acc += mask[i]! * (planes[row + l]! + planes[row + r]!);
+        }
+        tmp[y * width + x] = acc;
+      }
+    }
+    // vertical pass → out
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let acc = mask[0]! * tmp[y * width + x]!;
+        for (let i = 1; i < len; i++) {
+          const u = y - i < 0 ? 0 : y - i;
+          const d = y + i >= height ? height - 1 : y + i;
+          acc += mask[i]! * (tmp[u * width + x]! + tmp[d * width + x]!);
+        }
+        out[off + y * width + x] = acc;
+      }
+    }
+  }
+  return out;
+}
