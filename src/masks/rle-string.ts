@@ -1,0 +1,121 @@
+/**
+ * COCO's compressed RLE strings and the JSON forms of an RLE.
+ *
+ * The string format follows rleToString / rleFrString in cocodataset/cocoapi `common/maskApi.c`: each
+ * count (from the fourth on, its difference from the count two places earlier) is written as a
+ * little-endian sequence of 5-bit groups, two's complement, one character per group: bit 0x20 marks "more
+ * groups follow", and 48 is added to reach printable ASCII ('0'..'o').
+ */
+import { GearSegError } from "../util/errors.js";
+import type { CocoRle, Rle } from "./types.js";
+
+let charBuf = new Uint8Array(1 << 16);
+
+/** Compressed counts string, byte-identical to pycocotools' rleToString. */
+export function rleToString(rle: Rle): string {
+  const c = rle.counts;
+  // A count below 2^31 needs at most 7 groups of 5 bits.
+  if (charBuf.length < c.length * 7) charBuf = new Uint8Array(c.length * 7 * 2);
+  const s = charBuf;
+  let p = 0;
+  for (let i = 0; i < c.length; i++) {
+    let x = c[i]!;
+    if (i > 2) x -= c[i - 2]!;
+    for (;;) {
+      let ch = x & 0x1f;
+      x >>= 5; // arithmetic shift: negative differences keep their sign
+      const more = ch & 0x10 ? x !== -1 : x !== 0;
+      if (more) ch |= 0x20;
+      s[p++] = ch + 48;
+      if (!more) break;
+    }
+  }
+  return Buffer.from(s.buffer, s.byteOffset, p).toString("latin1");
+}
+
+/**
+ * Parse a compressed counts string, as rleFrString, and check it: every character in '0'..'o', no value
+ * cut off at the end, no negative or oversized count, counts summing to height * width.
+ * `what` names the thing in error messages.
+ */
+export function parseRleString(counts: string, height: number, width: number, what = "RLE string"): Rle {
+  if (typeof counts !== "string") throw new GearSegError(`${what}: counts must be a string`);
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
+    throw new GearSegError(`${what}: size must be two non-negative integers, got ${height}x${width}`);
+  }
+  const n = height * width;
+  const out = new Uint32Array(counts.length);
+  let m = 0;
+  let p = 0;
+  let sum = 0;
+  const len = counts.length;
+  while (p < len) {
+    let x = 0;
+    let k = 0;
+    let scale = 1;
+    for (;;) {
+      if (p >= len) throw new GearSegError(`${what}: string ends in the middle of a count`);
+      const ch = counts.charCodeAt(p) - 48;
+      if (ch < 0 || ch > 63) {
+        throw new GearSegError(`${what}: character ${JSON.stringify(counts[p])} at ${p} is not in '0'..'o'`);
+      }
+      x += (ch & 0x1f) * scale;
+      scale *= 32;
+      p++;
+      k++;
+      if (k > 7) throw new GearSegError(`${what}: count at ${p - k} is too long`);
+      if (!(ch & 0x20)) {
+        if (ch & 0x10) x -= scale; // sign-extend
+        break;
+      }
+    }
+    if (m > 2) x += out[m - 2]!;
+    if (x < 0 || x > n) throw new GearSegError(`${what}: count ${m} is ${x}, outside 0..${n}`);
+    out[m++] = x;
+    sum += x;
+  }
+  if (sum !== n) throw new GearSegError(`${what}: counts sum to ${sum} but size ${height}x${width} has ${n} pixels`);
+  return { height, width, counts: out.slice(0, m) };
+}
+
+/** As pycocotools' rleFrString, validated (see parseRleString). */
+export function rleFromString(counts: string, height: number, width: number): Rle {
+  return parseRleString(counts, height, width);
+}
+
+/** COCO JSON form `{size: [h, w], counts: "<compressed>"}`. */
+export function toCocoRle(rle: Rle): CocoRle {
+  return { size: [rle.height, rle.width], counts: rleToString(rle) };
+}
+
+/**
+ * An Rle from COCO JSON: `{size: [h, w], counts}` where counts is the compressed string or an
+ * uncompressed number array (as `iscrowd` ground truth). Validates everything; `what` names the thing in
+ * error messages (e.g. "annotation 12 segmentation").
+ */
+export function fromCocoRle(obj: unknown, what = "RLE"): Rle {
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new GearSegError(`${what}: expected an object with size and counts`);
+  const { size, counts } = obj as { size?: unknown; counts?: unknown };
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && (v as number) >= 0)) {
+    throw new GearSegError(`${what}: size must be [height, width] with non-negative integers`);
+  }
+  const [height, width] = size as [number, number];
+  if (typeof counts === "string") return parseRleString(counts, height, width, what);
+  if (Array.isArray(counts)) {
+    const out = new Uint32Array(counts.length);
+    let sum = 0;
+    for (let i = 0; i < counts.length; i++) {
+      const v = counts[i];
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 0xffffffff) {
+        throw new GearSegError(`${what}: counts[${i}] is not a non-negative integer`);
+      }
+      out[i] = v as number;
+      sum += v as number;
+    }
+    if (sum !== height * width) {
+      throw new GearSegError(`${what}: counts sum to ${sum} but size ${height}x${width} has ${height * width} pixels`);
+    }
+    return { height, width, counts: out };
+  }
+  throw new GearSegError(`${what}: counts must be a string or an array of numbers`);
+}

@@ -1,0 +1,498 @@
+/**
+ * COCO run-length encoding: encode, decode, area, bbox, merge, IoU.
+ *
+ * Semantics follow pycocotools' C core, cocodataset/cocoapi `common/maskApi.c` (rleEncode, rleDecode,
+ * rleArea, rleToBbox, rleMerge, rleIou, bbIou). The algorithms here are our own where that is faster
+ * (row-difference encode/decode, tree-ordered merge, range-limited IoU walk), and each one is argued below
+ * to give the same numbers and the same counts as the reference.
+ */
+import { GearSegError } from "../util/errors.js";
+import type { BBox, BinaryMask, Rle } from "./types.js";
+
+// ---------------------------------------------------------------------------------------------------------
+// Growable scratch buffers, reused across calls (the library is single-threaded per isolate).
+
+let scratchA: Uint32Array = new Uint32Array(1 << 16);
+let scratchB: Uint32Array = new Uint32Array(1 << 16);
+let scratchCounts: Uint32Array = new Uint32Array(1 << 16);
+
+function grow(buf: Uint32Array, need: number): Uint32Array {
+  if (need <= buf.length) return buf;
+  let size = buf.length;
+  while (size < need) size *= 2;
+  const next = new Uint32Array(size);
+  next.set(buf);
+  return next;
+}
+
+function checkShape(height: number, width: number, what: string): void {
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
+    throw new GearSegError(`${what}: size must be two non-negative integers, got ${height}x${width}`);
+  }
+}
+
+function checkMask(mask: BinaryMask, what: string): void {
+  checkShape(mask.height, mask.width, what);
+  if (mask.data.length !== mask.height * mask.width) {
+    throw new GearSegError(
+      `${what}: mask data has ${mask.data.length} bytes but size ${mask.height}x${mask.width} needs ${mask.height * mask.width}`,
+    );
+  }
+}
+
+/** Sum of the counts; throws when it is not height * width (a corrupt Rle would make the walks below loop). */
+function checkRle(rle: Rle, what: string): void {
+  const c = rle.counts;
+  let sum = 0;
+  for (let i = 0; i < c.length; i++) sum += c[i]!;
+  if (sum !== rle.height * rle.width) {
+    throw new GearSegError(`${what}: RLE counts sum to ${sum} but its size ${rle.height}x${rle.width} has ${rle.height * rle.width} pixels`);
+  }
+}
+
+/** True when only the first run may be empty (what rleEncode and rleMerge produce). */
+function isCanonical(counts: Uint32Array): boolean {
+  for (let i = 1; i < counts.length; i++) if (counts[i] === 0) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Small helpers
+
+/** An all-background RLE. */
+export function emptyRle(height: number, width: number): Rle {
+  checkShape(height, width, "emptyRle");
+  return { height, width, counts: Uint32Array.of(height * width) };
+}
+
+/** Same size and the same runs. */
+export function rleEquals(a: Rle, b: Rle): boolean {
+  if (a.height !== b.height || a.width !== b.width || a.counts.length !== b.counts.length) return false;
+  for (let i = 0; i < a.counts.length; i++) if (a.counts[i] !== b.counts[i]) return false;
+  return true;
+}
+
+/** Number of non-zero pixels of a row-major mask. */
+export function maskArea(mask: BinaryMask): number {
+  const d = mask.data;
+  let n = 0;
+  for (let i = 0; i < d.length; i++) if (d[i] !== 0) n++;
+  return n;
+}
+
+/**
+ * A BinaryMask from any row-major pixel buffer (for instance sharp's raw output): channel 0 of
+ * `channels` interleaved channels, any non-zero value is inside. Always copies.
+ */
+export function binaryMaskFrom(data: ArrayLike<number>, height: number, width: number, channels = 1): BinaryMask {
+  checkShape(height, width, "binaryMaskFrom");
+  if (!Number.isInteger(channels) || channels < 1) throw new GearSegError(`binaryMaskFrom: channels must be a positive integer, got ${channels}`);
+  const n = height * width;
+  if (data.length !== n * channels) {
+    throw new GearSegError(`binaryMaskFrom: buffer has ${data.length} values but ${height}x${width}x${channels} needs ${n * channels}`);
+  }
+  const out = new Uint8Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += channels) out[i] = data[j] !== 0 ? 1 : 0;
+  return { height, width, data: out };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// encode / decode
+
+/**
+ * Row-major mask → COCO RLE (column-major runs, first run background), as rleEncode.
+ *
+ * Instead of walking the image column by column (a strided read per pixel), we compare each row with the
+ * row above four bytes at a time: only where they differ does a column have a transition. The
+ * transitions are bucketed by column (counting sort, stable so rows stay sorted) and turned into runs.
+ * Any non-zero byte counts as inside.
+ */
+export function encode(mask: BinaryMask): Rle {
+  checkMask(mask, "encode");
+  const { height: h, width: w, data } = mask;
+  const n = h * w;
+  if (n === 0) return { height: h, width: w, counts: Uint32Array.of(0) };
+
+  // Pass 1: transitions (x, y) with y >= 1, in row order. tx/ty share scratchA/scratchB.
+  let tn = 0;
+  const pushTransition = (x: number, y: number) => {
+    if (tn >= scratchA.length) {
+      scratchA = grow(scratchA, tn + 1);
+      scratchB = grow(scratchB, tn + 1);
+    }
+    scratchA[tn] = x;
+    scratchB[tn] = y;
+    tn++;
+  };
+  if ((w & 3) === 0 && (data.byteOffset & 3) === 0) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, n >>> 2);
+    const w4 = w >>> 2;
+    for (let y = 1; y < h; y++) {
+      const row = y * w4;
+      const prev = row - w4;
+      for (let k = 0; k < w4; k++) {
+        if (words[row + k] !== words[prev + k]) {
+          const base = (row + k) << 2;
+          for (let b = 0; b < 4; b++) {
+            if ((data[base + b] !== 0) !== (data[base + b - w] !== 0)) pushTransition((k << 2) + b, y);
+          }
+        }
+      }
+    }
+  } else {
+    for (let y = 1; y < h; y++) {
+      const row = y * w;
+      for (let x = 0; x < w; x++) {
+        const i = row + x;
+        if (data[i] !== data[i - w] && (data[i] !== 0) !== (data[i - w] !== 0)) pushTransition(x, y);
+      }
+    }
+  }
+
+  // Pass 2: stable counting sort by column.
+  const colStart = new Uint32Array(w + 1);
+  for (let t = 0; t < tn; t++) colStart[scratchA[t]! + 1]!++;
+  for (let x = 0; x < w; x++) colStart[x + 1]! += colStart[x]!;
+  const fill = colStart.slice(0, w);
+  const ys = new Uint32Array(tn);
+  for (let t = 0; t < tn; t++) ys[fill[scratchA[t]!]!++] = scratchB[t]!;
+
+  // Pass 3: runs. At most one run per transition, one per column start, plus two.
+  scratchCounts = grow(scratchCounts, tn + w + 2);
+  const out = scratchCounts;
+  let m = 0;
+  let v = 0;
+  let runStart = 0;
+  for (let x = 0; x < w; x++) {
+    const base = x * h;
+    const first = data[x] !== 0 ? 1 : 0;
+    if (first !== v) {
+      out[m++] = base - runStart;
+      runStart = base;
+      v = first;
+    }
+    for (let t = colStart[x]!, e = colStart[x + 1]!; t < e; t++) {
+      const p = base + ys[t]!;
+      out[m++] = p - runStart;
+      runStart = p;
+    }
+    // Each in-column transition flips v; their count's parity tells the value at the column's end.
+    if ((colStart[x + 1]! - colStart[x]!) & 1) v ^= 1;
+  }
+  out[m++] = n - runStart;
+  return { height: h, width: w, counts: out.slice(0, m) };
+}
+
+/**
+ * COCO RLE → row-major mask (0/1 bytes), as rleDecode.
+ *
+ * Each foreground run marks a toggle where it starts and ends in every column it touches; then each row is
+ * XOR-ed with the row above (four bytes at a time), which turns toggles into filled spans without any
+ * strided per-pixel writes.
+ */
+export function decode(rle: Rle): BinaryMask {
+  checkRle(rle, "decode");
+  const { height: h, width: w, counts } = rle;
+  const n = h * w;
+  const out = new Uint8Array(n);
+  if (n === 0) return { height: h, width: w, data: out };
+  let pos = 0;
+  for (let j = 0; j < counts.length; j++) {
+    const len = counts[j]!;
+    if (j & 1 && len > 0) {
+      const end = pos + len;
+      let x = Math.floor(pos / h);
+      let y0 = pos - x * h;
+      for (;;) {
+        const colEnd = (x + 1) * h;
+        out[y0 * w + x]! ^= 1;
+        if (end < colEnd) {
+          out[(end - x * h) * w + x]! ^= 1;
+          break;
+        }
+        if (end === colEnd) break;
+        x++;
+        y0 = 0;
+      }
+    }
+    pos += len;
+  }
+  if ((w & 3) === 0 && (out.byteOffset & 3) === 0) {
+    const words = new Uint32Array(out.buffer, out.byteOffset, n >>> 2);
+    const w4 = w >>> 2;
+    for (let i = w4; i < words.length; i++) words[i]! ^= words[i - w4]!;
+  } else {
+    for (let i = w; i < n; i++) out[i]! ^= out[i - w]!;
+  }
+  return { height: h, width: w, data: out };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// area / bbox
+
+/** Foreground pixel count, as rleArea (sum of the odd runs). */
+export function area(rle: Rle): number {
+  const c = rle.counts;
+  let a = 0;
+  for (let j = 1; j < c.length; j += 2) a += c[j]!;
+  return a;
+}
+
+/**
+ * [x, y, w, h] as rleToBbox, with its quirks: a trailing background run is ignored (an odd run count is
+ * rounded down to even), and whenever a foreground run crosses from one column into the next the box
+ * takes the full image height, even if the run does not cover it. An empty mask gives [0, 0, 0, 0].
+ * Arithmetic is unsigned 32-bit, as in the C code.
+ */
+export function toBbox(rle: Rle): BBox {
+  const h = rle.height >>> 0;
+  const w = rle.width >>> 0;
+  const c = rle.counts;
+  const m = c.length - (c.length & 1);
+  if (m === 0 || h === 0) return [0, 0, 0, 0];
+  let xs = w;
+  let ys = h;
+  let xe = 0;
+  let ye = 0;
+  let cc = 0;
+  let xp = 0;
+  for (let j = 0; j < m; j++) {
+    cc = (cc + c[j]!) >>> 0;
+    const t = (cc - (j & 1)) >>> 0;
+    const y = t % h;
+    const x = (t - y) / h;
+    if ((j & 1) === 0) xp = x;
+    else if (xp < x) {
+      ys = 0;
+      ye = h - 1;
+    }
+    if (x < xs) xs = x;
+    if (x > xe) xe = x;
+    if (y < ys) ys = y;
+    if (y > ye) ye = y;
+  }
+  return [xs, ys, xe - xs + 1, ye - ys + 1];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// merge
+
+/** One step of rleMerge: A op B, written into scratchCounts; returns the run count. */
+function mergePair(A: Uint32Array, B: Uint32Array, intersect: boolean): Uint32Array {
+  scratchCounts = grow(scratchCounts, A.length + B.length + 1);
+  const out = scratchCounts;
+  const am = A.length;
+  const bm = B.length;
+  let ca = A[0]!;
+  let cb = B[0]!;
+  let va = 0;
+  let vb = 0;
+  let v = 0;
+  let m = 0;
+  let a = 1;
+  let b = 1;
+  let cc = 0;
+  let ct = 1;
+  while (ct > 0) {
+    const c = ca < cb ? ca : cb;
+    cc += c;
+    ct = 0;
+    ca -= c;
+    if (ca === 0 && a < am) {
+      ca = A[a++]!;
+      va ^= 1;
+    }
+    ct += ca;
+    cb -= c;
+    if (cb === 0 && b < bm) {
+      cb = B[b++]!;
+      vb ^= 1;
+    }
+    ct += cb;
+    const vp = v;
+    v = intersect ? va & vb : va | vb;
+    if (v !== vp || ct === 0) {
+      out[m++] = cc;
+      cc = 0;
+    }
+  }
+  return out.slice(0, m);
+}
+
+/**
+ * Union (or intersection) of RLEs of one size, as rleMerge.
+ *
+ * rleMerge folds left to right. For canonical inputs (no empty run after the first, which is what encode,
+ * merge and polygon rasterising produce) its output is the unique canonical encoding of the union or
+ * intersection, so we fold in a balanced tree instead: O(total runs · log n) rather than O(n · result
+ * runs). Inputs with empty inner runs are folded left to right exactly as the reference does.
+ * Differences from pycocotools: no masks, or masks of different sizes, throw a GearSegError (pycocotools
+ * returns a 0x0 RLE).
+ */
+export function merge(rles: readonly Rle[], intersect = false): Rle {
+  if (rles.length === 0) throw new GearSegError("merge: no masks to merge");
+  const { height: h, width: w } = rles[0]!;
+  let canonical = true;
+  for (let i = 0; i < rles.length; i++) {
+    const r = rles[i]!;
+    if (r.height !== h || r.width !== w) {
+      throw new GearSegError(`merge: mask ${i} is ${r.height}x${r.width} but mask 0 is ${h}x${w}`);
+    }
+    checkRle(r, `merge: mask ${i}`);
+    if (canonical && !isCanonical(r.counts)) canonical = false;
+  }
+  if (rles.length === 1) return { height: h, width: w, counts: rles[0]!.counts.slice() };
+  let level: Uint32Array[] = rles.map((r) => r.counts);
+  if (!canonical) {
+    let acc = level[0]!;
+    for (let i = 1; i < level.length; i++) acc = mergePair(acc, level[i]!, intersect);
+    return { height: h, width: w, counts: acc };
+  }
+  while (level.length > 1) {
+    const next: Uint32Array[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(mergePair(level[i]!, level[i + 1]!, intersect));
+    if (level.length & 1) next.push(level[level.length - 1]!);
+    level = next;
+  }
+  const counts = level[0]!;
+  return { height: h, width: w, counts: counts === rles[0]!.counts ? counts.slice() : counts };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// IoU
+
+/** bbIou for one pair: intersection over union of XYWH boxes; over the dt box's area when crowd. */
+function boxPairIou(D: ArrayLike<number>, G: ArrayLike<number>, crowd: boolean): number {
+  const da = D[2]! * D[3]!;
+  const ga = G[2]! * G[3]!;
+  const iw = Math.min(D[2]! + D[0]!, G[2]! + G[0]!) - Math.max(D[0]!, G[0]!);
+  if (iw <= 0) return 0;
+  const ih = Math.min(D[3]! + D[1]!, G[3]! + G[1]!) - Math.max(D[1]!, G[1]!);
+  if (ih <= 0) return 0;
+  const i = iw * ih;
+  const u = crowd ? da : da + ga - i;
+  return i / u;
+}
+
+function checkCrowd(n: number, iscrowd: readonly boolean[], what: string): void {
+  if (iscrowd.length !== n) throw new GearSegError(`${what}: iscrowd has ${iscrowd.length} flags for ${n} ground-truth masks`);
+}
+
+/**
+ * IoU of XYWH boxes, as bbIou: one row per dt box, one column per gt box; for a crowd gt the
+ * denominator is the dt box's area.
+ */
+export function bboxIou(dt: readonly BBox[], gt: readonly BBox[], iscrowd: readonly boolean[]): Float64Array[] {
+  checkCrowd(gt.length, iscrowd, "bboxIou");
+  return dt.map((d) => {
+    const row = new Float64Array(gt.length);
+    for (let g = 0; g < gt.length; g++) row[g] = boxPairIou(d, gt[g]!, iscrowd[g] === true);
+    return row;
+  });
+}
+
+/** Alias of bboxIou. */
+export const boxIou = bboxIou;
+
+/** Per-RLE facts the IoU walk needs: run starts, foreground extent, area, pycocotools bbox. */
+interface RleIndex {
+  starts: Float64Array; // starts[j] = position where run j begins; starts[m] = h*w
+  lo: number; // first foreground position (or h*w)
+  hi: number; // one past the last foreground position (or 0)
+  area: number;
+  bbox: BBox;
+}
+
+function indexRle(rle: Rle, what: string): RleIndex {
+  checkRle(rle, what);
+  const c = rle.counts;
+  const starts = new Float64Array(c.length + 1);
+  let pos = 0;
+  let a = 0;
+  let lo = rle.height * rle.width;
+  let hi = 0;
+  for (let j = 0; j < c.length; j++) {
+    starts[j] = pos;
+    const len = c[j]!;
+    if (j & 1 && len > 0) {
+      if (pos < lo) lo = pos;
+      hi = pos + len;
+      a += len;
+    }
+    pos += len;
+  }
+  starts[c.length] = pos;
+  return { starts, lo, hi, area: a, bbox: toBbox(rle) };
+}
+
+/** Largest j with starts[j] <= p (the run containing position p). */
+function runAt(starts: Float64Array, m: number, p: number): number {
+  let lo = 0;
+  let hi = m - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (starts[mid]! <= p) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Pixels inside both, walking only the runs between the later first-foreground and the earlier last. */
+function intersectionArea(A: Uint32Array, ia: RleIndex, B: Uint32Array, ib: RleIndex): number {
+  const lo = ia.lo > ib.lo ? ia.lo : ib.lo;
+  const hi = ia.hi < ib.hi ? ia.hi : ib.hi;
+  if (lo >= hi) return 0;
+  let a = runAt(ia.starts, A.length, lo);
+  let b = runAt(ib.starts, B.length, lo);
+  const sa = ia.starts;
+  const sb = ib.starts;
+  let pos = lo;
+  let inter = 0;
+  while (pos < hi) {
+    const ea = sa[a + 1]!;
+    const eb = sb[b + 1]!;
+    let next = ea < eb ? ea : eb;
+    if (next > hi) next = hi;
+    if (a & b & 1) inter += next - pos;
+    pos = next;
+    if (ea === next) a++;
+    if (eb === next) b++;
+  }
+  return inter;
+}
+
+/**
+ * IoU of every dt RLE with every gt RLE, as rleIou: one row per dt. A pair whose pycocotools boxes do not
+ * overlap is 0 without looking at the runs; a pair of different sizes whose boxes overlap is -1; for a
+ * crowd gt the denominator is the dt area; no intersection gives 0.
+ *
+ * The union is area(dt) + area(gt) − I, which is exactly the union rleIou counts by walking every run;
+ * this lets us walk only the overlap of the two foreground extents.
+ */
+export function iou(dt: readonly Rle[], gt: readonly Rle[], iscrowd: readonly boolean[]): Float64Array[] {
+  checkCrowd(gt.length, iscrowd, "iou");
+  const di = dt.map((r, i) => indexRle(r, `iou: dt ${i}`));
+  const gi = gt.map((r, i) => indexRle(r, `iou: gt ${i}`));
+  return dt.map((d, k) => {
+    const row = new Float64Array(gt.length);
+    const dk = di[k]!;
+    for (let g = 0; g < gt.length; g++) {
+      const gg = gi[g]!;
+      const crowd = iscrowd[g] === true;
+      const o = boxPairIou(dk.bbox, gg.bbox, crowd);
+      if (!(o > 0)) {
+        row[g] = o;
+        continue;
+      }
+      const G = gt[g]!;
+      if (d.height !== G.height || d.width !== G.width) {
+        row[g] = -1;
+        continue;
+      }
+      const inter = intersectionArea(d.counts, dk, G.counts, gg);
+      if (inter === 0) row[g] = 0;
+      else row[g] = inter / (crowd ? dk.area : dk.area + gg.area - inter);
+    }
+    return row;
+  });
+}
