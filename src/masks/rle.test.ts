@@ -1,0 +1,331 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import sharp from "sharp";
+import { describe, expect, test } from "vitest";
+import { GearSegError } from "../util/errors.js";
+import {
+  area,
+  bboxIou,
+  binaryMaskFrom,
+  decode,
+  emptyRle,
+  encode,
+  fromBbox,
+  fromCocoRle,
+  fromPolygon,
+  fromPolygons,
+  iou,
+  maskArea,
+  merge,
+  rleEquals,
+  rleFromString,
+  rleToString,
+  toBbox,
+  toCocoRle,
+  type BinaryMask,
+  type Rle,
+} from "./index.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const shared = path.resolve(repoRoot, "../shared");
+const fixtureDir = path.join(shared, "fixtures/coco-rle");
+const cases = JSON.parse(readFileSync(path.join(fixtureDir, "cases.json"), "utf8"));
+const samples = path.join(shared, "data/gear-seg-samples");
+
+async function loadPng(file: string): Promise<BinaryMask> {
+  const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+  return binaryMaskFrom(data, info.height, info.width, info.channels);
+}
+
+// ---- Straightforward reference implementations (per pixel), to check the fast ones against. ----
+function naiveEncode(m: BinaryMask): number[] {
+  const out: number[] = [];
+  let p = 0;
+  let c = 0;
+  for (let x = 0; x < m.width; x++) {
+    for (let y = 0; y < m.height; y++) {
+      const v = m.data[y * m.width + x] ? 1 : 0;
+      if (v !== p) {
+        out.push(c);
+        c = 0;
+        p = v;
+      }
+      c++;
+    }
+  }
+  out.push(c);
+  return out;
+}
+
+function seededRandom(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function randomMask(rand: () => number, h: number, w: number, kind: number): BinaryMask {
+  const d = new Uint8Array(h * w);
+  if (kind === 0) for (let i = 0; i < d.length; i++) d[i] = rand() < 0.5 ? 1 : 0;
+  else {
+    const n = 1 + Math.floor(rand() * 4);
+    for (let e = 0; e < n; e++) {
+      const cx = rand() * w;
+      const cy = rand() * h;
+      const rx = 1 + rand() * w * 0.5;
+      const ry = 1 + rand() * h * 0.5;
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1) d[y * w + x] = kind === 2 ? 255 : 1;
+    }
+  }
+  return { height: h, width: w, data: d };
+}
+
+describe("pycocotools fixtures (cases.json)", () => {
+  for (const c of cases.masks) {
+    test(`mask ${c.name}: counts string, area, bbox`, async () => {
+      const mask = await loadPng(path.join(fixtureDir, c.png));
+      expect([mask.height, mask.width]).toEqual(c.rle.size);
+      const rle = encode(mask);
+      expect(rleToString(rle)).toBe(c.rle.counts);
+      expect(area(rle)).toBe(c.area);
+      expect(toBbox(rle)).toEqual(c.bbox);
+      // String → runs → string, and decode → encode.
+      const parsed = rleFromString(c.rle.counts, c.rle.size[0], c.rle.size[1]);
+      expect(rleEquals(parsed, rle)).toBe(true);
+      expect(decode(parsed).data).toEqual(mask.data);
+      expect(Array.from(rle.counts)).toEqual(naiveEncode(mask));
+    });
+  }
+
+  test("ops: per-mask RLEs, union of all, intersection of 0 and 1, IoU with iscrowd", async () => {
+    const ops = cases.ops;
+    const rles: Rle[] = [];
+    for (let i = 0; i < ops.pngs.length; i++) {
+      const r = encode(await loadPng(path.join(fixtureDir, ops.pngs[i])));
+      expect(toCocoRle(r)).toEqual(ops.rles[i]);
+      rles.push(r);
+    }
+    expect(toCocoRle(merge(rles))).toEqual(ops.union_all);
+    expect(toCocoRle(merge([rles[0]!, rles[1]!], true))).toEqual(ops.intersection_0_1);
+    const crowd = ops.iscrowd.map((v: number) => v === 1);
+    const m = iou(rles, rles, crowd);
+    expect(m.map((r) => Array.from(r))).toEqual(ops.iou);
+    // From the strings too.
+    const parsed = ops.rles.map((o: unknown, i: number) => fromCocoRle(o, `ops rle ${i}`));
+    expect(iou(parsed, parsed, crowd).map((r) => Array.from(r))).toEqual(ops.iou);
+  });
+
+  test("ops: every polygon through frPyObjects", () => {
+    expect(cases.ops.polygons.length).toBeGreaterThan(0);
+    for (const p of cases.ops.polygons) {
+      const r = fromPolygon(p.polygon, p.height, p.width);
+      expect(toCocoRle(r)).toEqual(p.rle);
+      expect(area(r)).toBe(p.area);
+      expect(toCocoRle(fromPolygons([p.polygon], p.height, p.width))).toEqual(p.rle);
+    }
+  });
+});
+
+describe("reference outputs in gear-seg-samples", () => {
+  const answers = path.join(samples, "outputs/reasonseg_task/ReasonSeg_val/answers/json");
+  const names = readdirSync(answers).filter((f) => f.endsWith(".json"));
+  test("there are samples", () => expect(names.length).toBeGreaterThan(0));
+  for (const f of names) {
+    const name = f.replace(/\.json$/, "");
+    test(`${name}: counts round-trip, decode→encode, and the union of the chosen SAM masks`, async () => {
+      const answer = JSON.parse(readFileSync(path.join(answers, f), "utf8"));
+      const meta = await sharp(path.join(samples, "dataset/ReasonSeg_val/images", `${name}.jpg`)).metadata();
+      const counts: string = answer.shapes[0].counts;
+      const rle = rleFromString(counts, meta.height, meta.width);
+      expect(rleToString(rle)).toBe(counts);
+      const mask = decode(rle);
+      expect(rleEquals(encode(mask), rle)).toBe(true);
+      expect(maskArea(mask)).toBe(area(rle));
+      const ids: number[] = answer.answer_mask_id;
+      const chosen: Rle[] = [];
+      for (const id of ids) {
+        chosen.push(encode(await loadPng(path.join(samples, "outputs/reasonseg_task/ReasonSeg_val/sam/masks", name, `mask_${id}.png`))));
+      }
+      expect(rleToString(merge(chosen))).toBe(counts);
+    });
+  }
+});
+
+describe("encode / decode against per-pixel reference", () => {
+  test("random masks of odd and even sizes, 0/1 and 0/255 data", () => {
+    const rand = seededRandom(7);
+    const sizes: [number, number][] = [[1, 1], [1, 13], [13, 1], [1, 40], [40, 1], [7, 9], [16, 16], [31, 33], [50, 64], [3, 4]];
+    for (const [h, w] of sizes) {
+      for (let kind = 0; kind < 3; kind++) {
+        const m = randomMask(rand, h, w, kind);
+        const r = encode(m);
+        expect(Array.from(r.counts)).toEqual(naiveEncode(m));
+        const back = decode(r);
+        expect(Array.from(back.data)).toEqual(Array.from(m.data, (v) => (v ? 1 : 0)));
+        expect(rleEquals(rleFromString(rleToString(r), h, w), r)).toBe(true);
+        expect(area(r)).toBe(maskArea(m));
+      }
+    }
+  });
+
+  test("empty, full, 0-pixel and subarray-backed masks", () => {
+    const e = encode({ height: 4, width: 6, data: new Uint8Array(24) });
+    expect(Array.from(e.counts)).toEqual([24]);
+    expect(rleEquals(e, emptyRle(4, 6))).toBe(true);
+    expect(toBbox(e)).toEqual([0, 0, 0, 0]);
+    const f = encode({ height: 4, width: 6, data: new Uint8Array(24).fill(1) });
+    expect(Array.from(f.counts)).toEqual([0, 24]);
+    expect(toBbox(f)).toEqual([0, 0, 6, 4]);
+    expect(Array.from(encode({ height: 0, width: 5, data: new Uint8Array(0) }).counts)).toEqual([0]);
+    // A view at an odd byte offset takes the unaligned path and must agree.
+    const buf = new Uint8Array(1 + 8 * 8);
+    buf[1 + 3 * 8 + 2] = 1;
+    const view = { height: 8, width: 8, data: buf.subarray(1) };
+    expect(Array.from(encode(view).counts)).toEqual(naiveEncode(view));
+  });
+
+  test("bad shapes are rejected", () => {
+    expect(() => encode({ height: 2, width: 2, data: new Uint8Array(3) })).toThrow(GearSegError);
+    expect(() => decode({ height: 2, width: 2, counts: Uint32Array.of(1, 2) })).toThrow(/sum to 3/);
+    expect(() => binaryMaskFrom([1, 0, 1], 2, 2)).toThrow(GearSegError);
+  });
+});
+
+describe("compressed strings", () => {
+  test("hand-made strings and deltas", () => {
+    // 1×N and N×1
+    const row = rleFromString("0176LJN10O0021NO50", 1, 40);
+    expect(area(row)).toBe(17);
+    const col = rleFromString("0111000O040N042M1MM", 40, 1);
+    expect(area(col)).toBe(26);
+    // Large counts need several 5-bit groups; negative deltas sign-extend.
+    const big: Rle = { height: 1000, width: 1000, counts: Uint32Array.of(123456, 5, 800000, 70000, 6539) };
+    const s = rleToString(big);
+    expect(rleEquals(rleFromString(s, 1000, 1000), big)).toBe(true);
+  });
+
+  test("malformed strings are rejected with a GearSegError", () => {
+    expect(() => rleFromString("S1", 5, 8)).toThrow(/sum to 35/); // wrong size
+    expect(() => rleFromString("S1 ", 5, 7)).toThrow(/character/); // space
+    expect(() => rleFromString("S1p", 5, 7)).toThrow(/character/); // 'p' > 'o'
+    expect(() => rleFromString("0S", 5, 7)).toThrow(/middle of a count/); // 'S' has the continue bit
+    expect(() => rleFromString("", 5, 7)).toThrow(GearSegError);
+    expect(() => rleFromString("O", 5, 7)).toThrow(/outside/); // -1
+    expect(() => rleFromString("ooooooooo0", 5, 7)).toThrow(/too long/);
+    expect(rleFromString("", 0, 0).counts.length).toBe(0);
+  });
+
+  test("fromCocoRle: compressed, uncompressed and invalid", () => {
+    const r = fromCocoRle({ size: [5, 7], counts: "0S1" });
+    expect(Array.from(r.counts)).toEqual([0, 35]);
+    expect(Array.from(fromCocoRle({ size: [2, 3], counts: [1, 2, 3] }).counts)).toEqual([1, 2, 3]);
+    expect(() => fromCocoRle({ size: [2, 3], counts: [1, 2] }, "gt 4")).toThrow(/^gt 4: counts sum to 3/);
+    expect(() => fromCocoRle({ size: [2, 3], counts: [1, -2, 7] }, "gt 4")).toThrow(/counts\[1\]/);
+    expect(() => fromCocoRle({ size: [2], counts: "0" }, "x")).toThrow(/size/);
+    expect(() => fromCocoRle(null, "seg")).toThrow(/^seg:/);
+    expect(() => fromCocoRle({ size: [2, 3], counts: 5 }, "seg")).toThrow(/counts must be/);
+    expect(() => fromCocoRle({ size: [5, 7], counts: "0S1!" }, "ann 3")).toThrow(/^ann 3: character/);
+  });
+});
+
+describe("merge / iou / bbox quirks", () => {
+  const mk = (h: number, w: number, pix: [number, number][]) => {
+    const d = new Uint8Array(h * w);
+    for (const [x, y] of pix) d[y * w + x] = 1;
+    return encode({ height: h, width: w, data: d });
+  };
+
+  test("merge and iou of empty masks", () => {
+    const e = emptyRle(4, 4);
+    const a = mk(4, 4, [[1, 1]]);
+    expect(rleEquals(merge([e, e]), e)).toBe(true);
+    expect(rleEquals(merge([e, a]), a)).toBe(true);
+    expect(rleEquals(merge([e, a], true), e)).toBe(true);
+    const m = iou([e, a], [e, a], [false, false]);
+    expect(Array.from(m[0]!)).toEqual([0, 0]);
+    expect(Array.from(m[1]!)).toEqual([0, 1]);
+    expect(() => merge([])).toThrow(GearSegError);
+    expect(() => merge([e, emptyRle(4, 5)])).toThrow(/4x5/);
+    expect(() => iou([a], [a], [])).toThrow(/iscrowd/);
+  });
+
+  test("merge and iou against pixel counting on random masks; non-canonical inputs fold left to right", () => {
+    const rand = seededRandom(11);
+    const h = 37;
+    const w = 29;
+    const masks = Array.from({ length: 9 }, (_, i) => randomMask(rand, h, w, i % 3 === 0 ? 0 : 1));
+    const rles = masks.map(encode);
+    const or = new Uint8Array(h * w);
+    const and = new Uint8Array(h * w).fill(1);
+    for (const m of masks) for (let i = 0; i < or.length; i++) {
+      or[i]! |= m.data[i] ? 1 : 0;
+      and[i]! &= m.data[i] ? 1 : 0;
+    }
+    expect(rleEquals(merge(rles), encode({ height: h, width: w, data: or }))).toBe(true);
+    expect(rleEquals(merge(rles, true), encode({ height: h, width: w, data: and }))).toBe(true);
+    const crowd = rles.map((_, i) => i % 4 === 1);
+    const m = iou(rles, rles, crowd);
+    for (let d = 0; d < masks.length; d++) {
+      for (let g = 0; g < masks.length; g++) {
+        let i = 0;
+        let u = 0;
+        let ad = 0;
+        for (let p = 0; p < h * w; p++) {
+          const a = masks[d]!.data[p] ? 1 : 0;
+          const b = masks[g]!.data[p] ? 1 : 0;
+          i += a & b;
+          u += a | b;
+          ad += a;
+        }
+        expect(m[d]![g]).toBe(i === 0 ? 0 : i / (crowd[g] ? ad : u));
+      }
+    }
+    // Non-canonical: an empty inner run. pycocotools' rleMerge loop, traced by hand on these inputs, emits
+    // [0, 2, 0, 1, 1] (it keeps an empty run), not the canonical [0, 3, 1]; we must do the same.
+    const odd: Rle = { height: 2, width: 2, counts: Uint32Array.of(1, 1, 0, 1, 1) };
+    const other = mk(2, 2, [[0, 0]]);
+    expect(Array.from(merge([other, odd]).counts)).toEqual([0, 2, 0, 1, 1]);
+    expect(area(merge([other, odd]))).toBe(3);
+  });
+
+  test("iou: different sizes give -1 when the boxes overlap, 0 when they do not", () => {
+    const a = mk(4, 4, [[0, 0]]);
+    const b = mk(5, 5, [[0, 0]]);
+    const c = mk(5, 5, [[4, 4]]);
+    expect(Array.from(iou([a], [b, c], [false, false])[0]!)).toEqual([-1, 0]);
+  });
+
+  test("toBbox quirk: a run crossing columns takes the full height", () => {
+    // Pixels (x=0, y=3) and (x=1, y=0) in a 4×2 image are one column-major run.
+    const r = mk(4, 2, [[0, 3], [1, 0]]);
+    expect(Array.from(r.counts)).toEqual([3, 2, 3]);
+    expect(toBbox(r)).toEqual([0, 0, 2, 4]);
+  });
+
+  test("bboxIou (bbIou) with crowd", () => {
+    const m = bboxIou([[0, 0, 10, 10], [5, 5, 10, 10]], [[0, 0, 10, 10], [5, 0, 10, 10]], [false, true]);
+    expect(Array.from(m[0]!)).toEqual([1, 0.5]);
+    expect(m[1]![0]).toBeCloseTo(25 / 175, 15);
+    expect(m[1]![1]).toBe(0.5);
+  });
+
+  test("fromBbox and fromPolygons (union; 4-number entries are boxes, as frPyObjects)", () => {
+    const r = fromBbox([1, 1, 2, 3], 6, 5);
+    const mask = decode(r);
+    const want = new Uint8Array(30);
+    for (let y = 1; y < 4; y++) for (let x = 1; x < 3; x++) want[y * 5 + x] = 1;
+    expect(mask.data).toEqual(want);
+    expect(rleEquals(fromPolygons([[1, 1, 2, 3]], 6, 5), r)).toBe(true);
+    const p1 = [0, 0, 2, 0, 2, 2, 0, 2];
+    const p2 = [3, 3, 5, 3, 5, 6, 3, 6];
+    const u = fromPolygons([p1, p2], 6, 5);
+    expect(rleEquals(u, merge([fromPolygon(p1, 6, 5), fromPolygon(p2, 6, 5)]))).toBe(true);
+    expect(area(u)).toBe(4 + 6);
+    expect(rleEquals(fromPolygons([], 6, 5), emptyRle(6, 5))).toBe(true);
+    expect(() => fromPolygons([[1, 2]], 6, 5)).toThrow(GearSegError);
+    expect(() => fromPolygon([1, Number.NaN, 3, 4, 5, 6], 6, 5)).toThrow(/coordinate 1/);
+  });
+});
