@@ -1,0 +1,302 @@
+/**
+ * Raster helpers for the renderers: painting COCO RLE runs into label maps, region outlines and the label
+ * anchor point of a region. RLE runs are column-major (COCO), so runs are painted into a column-major map
+ * with `fill` (sequential memory) and the map is transposed once to row-major for blending.
+ */
+import type { BBox, BinaryMask, Rle } from "../masks/types.js";
+import { GearSegError } from "../util/errors.js";
+
+/** Throws unless the RLE's size matches the image it is drawn on. */
+export function checkRleSize(rle: Rle, width: number, height: number, what: string): void {
+  if (rle.width !== width || rle.height !== height) {
+    throw new GearSegError(`${what}: mask is ${rle.width}×${rle.height} but the image is ${width}×${height}`);
+  }
+}
+
+/** Sets `value` on every foreground pixel of `rle` in a column-major map (index = x * height + y). */
+export function paintRunsColumnMajor(map: Uint8Array | Uint16Array | Uint32Array, rle: Rle, value: number): void {
+  const counts = rle.counts;
+  const n = map.length;
+  let pos = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const len = counts[i]!;
+    if (i & 1) map.fill(value, pos, Math.min(n, pos + len));
+    pos += len;
+  }
+}
+
+/** Row-major copy of a column-major map. */
+export function transposeToRowMajor<T extends Uint8Array | Uint16Array | Uint32Array>(colMajor: T, width: number, height: number, out: T): T {
+  // Tiles keep both reads and writes within a few cache lines.
+  const T = 64;
+  for (let x0 = 0; x0 < width; x0 += T) {
+    const x1 = Math.min(width, x0 + T);
+    for (let y0 = 0; y0 < height; y0 += T) {
+      const y1 = Math.min(height, y0 + T);
+      for (let x = x0; x < x1; x++) {
+        const col = x * height;
+        for (let y = y0; y < y1; y++) out[y * width + x] = colMajor[col + y]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** A row-major 0/1 mask of an RLE (for rendering; the mask algebra lives in src/masks). */
+export function rleToRowMajor(rle: Rle): Uint8Array {
+  const col = new Uint8Array(rle.width * rle.height);
+  paintRunsColumnMajor(col, rle, 1);
+  return transposeToRowMajor(col, rle.width, rle.height, new Uint8Array(col.length));
+}
+
+/** Number of foreground pixels of an RLE. */
+export function rleArea(rle: Rle): number {
+  let a = 0;
+  for (let i = 1; i < rle.counts.length; i += 2) a += rle.counts[i]!;
+  return a;
+}
+
+/**
+ * Marks the pixels of labelled regions (label > 0) that lie within `thickness` 4-connected steps of a
+ * pixel with a different label: the inner border of every region, drawn on its own side. With
+ * `imageEdge` the image border counts as outside (regions touching it get a closed outline).
+ */
+export function labelBorders(
+  labels: Uint8Array | Uint16Array | Uint32Array,
+  width: number,
+  height: number,
+  thickness = 1,
+  imageEdge = false,
+): Uint8Array {
+  const n = width * height;
+  const border = new Uint8Array(n);
+  // Pass 1: pixels with a 4-neighbour of another label.
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const p = row + x;
+      const l = labels[p]!;
+      if (l === 0) continue;
+      if (
+        (x > 0 ? labels[p - 1] !== l : imageEdge) ||
+        (x < width - 1 ? labels[p + 1] !== l : imageEdge) ||
+        (y > 0 ? labels[p - width] !== l : imageEdge) ||
+        (y < height - 1 ? labels[p + width] !== l : imageEdge)
+      ) {
+        border[p] = 1;
+      }
+    }
+  }
+  // Further passes grow the border inwards, one step each, staying inside the same label.
+  for (let step = 2; step <= thickness; step++) {
+    const prev = step - 1;
+    for (let y = 0; y < height; y++) {
+      const row = y * width;
+      for (let x = 0; x < width; x++) {
+        const p = row + x;
+        const l = labels[p]!;
+        if (l === 0 || border[p] !== 0) continue;
+        if (
+          (x > 0 && border[p - 1] === prev && labels[p - 1] === l) ||
+          (x < width - 1 && border[p + 1] === prev && labels[p + 1] === l) ||
+          (y > 0 && border[p - width] === prev && labels[p - width] === l) ||
+          (y < height - 1 && border[p + width] === prev && labels[p + width] === l)
+        ) {
+          border[p] = step;
+        }
+      }
+    }
+  }
+  return border;
+}
+
+/**
+ * The outline of a mask: its pixels within `thickness` 4-connected steps of an outside pixel (the image
+ * border counts as outside only with `imageEdge`). Returns a 0/1 mask of the same size.
+ */
+export function maskOutline(mask: BinaryMask, thickness = 1, imageEdge = false): BinaryMask {
+  const { width, height, data } = mask;
+  const labels = new Uint8Array(width * height);
+  for (let i = 0; i < labels.length; i++) labels[i] = data[i] ? 1 : 0;
+  const border = labelBorders(labels, width, height, thickness, imageEdge);
+  for (let i = 0; i < border.length; i++) if (border[i]) border[i] = 1;
+  return { width, height, data: border };
+}
+
+/** Longest side of the sampling grid used to place labels: enough to find a mask's thick part. */
+const ANCHOR_GRID = 96;
+
+/**
+ * The point of a region farthest from its border (the maximum of its distance transform), where a label
+ * sits best: inside the mask even for U shapes and rings whose bbox centre is outside. The region is the
+ * set of pixels where `labels[y * width + x] === value`, searched within `bbox`; the distance transform
+ * runs on a grid downsampled to at most 96 cells a side (chamfer 1/√2 distances). Among maximal cells
+ * (ties within 0.1 cell) the one nearest the bbox centre wins, so labels sit centrally. Returns undefined
+ * when no sampled pixel belongs to the region (very thin or fully hidden regions).
+ */
+export function farthestInteriorPoint(
+  labels: ArrayLike<number>,
+  width: number,
+  height: number,
+  value: number,
+  bbox: BBox,
+): [number, number] | undefined {
+  return interiorAnchors(labels, width, height, value, bbox, 1)[0];
+}
+
+/**
+ * Up to `count` label positions inside a region, best first: the farthest-from-border point (see
+ * `farthestInteriorPoint`), then other interior points by decreasing distance from the border, at least
+ * `minDistance` of the best one's distance and spread over the region, for when the best spot is taken by
+ * another label.
+ */
+export function interiorAnchors(
+  labels: ArrayLike<number>,
+  width: number,
+  height: number,
+  value: number,
+  bbox: BBox,
+  count: number,
+  minDistance = 0.3,
+): [number, number][] {
+  const bx0 = Math.max(0, Math.floor(bbox[0]));
+  const by0 = Math.max(0, Math.floor(bbox[1]));
+  const bx1 = Math.min(width, Math.ceil(bbox[0] + bbox[2]));
+  const by1 = Math.min(height, Math.ceil(bbox[1] + bbox[3]));
+  const bw = bx1 - bx0;
+  const bh = by1 - by0;
+  if (bw <= 0 || bh <= 0) return [];
+  const step = Math.max(1, Math.ceil(Math.max(bw, bh) / ANCHOR_GRID));
+  const gw = Math.ceil(bw / step);
+  const gh = Math.ceil(bh / step);
+  const half = step >> 1;
+  const sx = (i: number) => Math.min(bx1 - 1, bx0 + i * step + half);
+  const sy = (j: number) => Math.min(by1 - 1, by0 + j * step + half);
+  const dist = new Float32Array(gw * gh);
+  let any = false;
+  for (let j = 0; j < gh; j++) {
+    const row = sy(j) * width;
+    for (let i = 0; i < gw; i++) {
+      if (labels[row + sx(i)] === value) {
+        // Distance to the outside of the grid bounds it from above (the bbox edge is outside the region).
+        dist[j * gw + i] = Math.min(i + 1, j + 1, gw - i, gh - j);
+        any = true;
+      }
+    }
+  }
+  if (!any) return [];
+  chamfer(dist, gw, gh);
+  let best = 0;
+  for (let p = 0; p < dist.length; p++) if (dist[p]! > best) best = dist[p]!;
+  const cx = (gw - 1) / 2;
+  const cy = (gh - 1) / 2;
+  let bestP = -1;
+  let bestOff = Infinity;
+  for (let p = 0; p < dist.length; p++) {
+    if (dist[p]! < best - 0.1) continue;
+    const i = p % gw;
+    const j = (p - i) / gw;
+    const off = (i - cx) * (i - cx) + (j - cy) * (j - cy);
+    if (off < bestOff) {
+      bestOff = off;
+      bestP = p;
+    }
+  }
+  const toPoint = (p: number): [number, number] => {
+    const i = p % gw;
+    return [sx(i), sy((p - i) / gw)];
+  };
+  const out: [number, number][] = [toPoint(bestP)];
+  if (count <= 1) return out;
+  // Alternatives: interior cells by decreasing distance, each at least a few cells from those taken.
+  const cells: number[] = [];
+  for (let p = 0; p < dist.length; p++) if (p !== bestP && dist[p]! >= Math.max(1, best * minDistance)) cells.push(p);
+  cells.sort((a, b) => dist[b]! - dist[a]! || a - b);
+  const taken = [bestP];
+  const spacing = Math.max(1, Math.min(gw, gh) / 8);
+  for (const p of cells) {
+    if (out.length >= count) break;
+    const i = p % gw;
+    const j = (p - i) / gw;
+    if (taken.some((q) => Math.abs((q % gw) - i) + Math.abs(Math.floor(q / gw) - j) < spacing)) continue;
+    taken.push(p);
+    out.push(toPoint(p));
+  }
+  return out;
+}
+
+/** In-place two-pass chamfer distance transform (weights 1 and √2); zero cells are outside. */
+function chamfer(dist: Float32Array, gw: number, gh: number): void {
+  const D = Math.SQRT2;
+  for (let j = 0; j < gh; j++) {
+    for (let i = 0; i < gw; i++) {
+      const p = j * gw + i;
+      let d = dist[p]!;
+      if (d === 0) continue;
+      if (i > 0) d = Math.min(d, dist[p - 1]! + 1);
+      if (j > 0) {
+        d = Math.min(d, dist[p - gw]! + 1);
+        if (i > 0) d = Math.min(d, dist[p - gw - 1]! + D);
+        if (i < gw - 1) d = Math.min(d, dist[p - gw + 1]! + D);
+      }
+      dist[p] = d;
+    }
+  }
+  for (let j = gh - 1; j >= 0; j--) {
+    for (let i = gw - 1; i >= 0; i--) {
+      const p = j * gw + i;
+      let d = dist[p]!;
+      if (d === 0) continue;
+      if (i < gw - 1) d = Math.min(d, dist[p + 1]! + 1);
+      if (j < gh - 1) {
+        d = Math.min(d, dist[p + gw]! + 1);
+        if (i < gw - 1) d = Math.min(d, dist[p + gw + 1]! + D);
+        if (i > 0) d = Math.min(d, dist[p + gw - 1]! + D);
+      }
+      dist[p] = d;
+    }
+  }
+}
+
+/** A pixel surely inside an RLE mask: the middle of its longest run. Undefined for an empty mask. */
+export function pixelInsideRle(rle: Rle): [number, number] | undefined {
+  let pos = 0;
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < rle.counts.length; i++) {
+    const len = rle.counts[i]!;
+    if (i & 1 && len > bestLen) {
+      bestLen = len;
+      bestStart = pos;
+    }
+    pos += len;
+  }
+  if (bestStart < 0) return undefined;
+  const p = bestStart + (bestLen >> 1);
+  return [Math.floor(p / rle.height), p % rle.height];
+}
+
+/** The point where a mask's label goes: see `farthestInteriorPoint`; undefined for an empty mask. */
+export function maskLabelPoint(mask: BinaryMask): [number, number] | undefined {
+  const { width, height, data } = mask;
+  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (data[row + x]) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        y1 = y;
+      }
+    }
+  }
+  if (x1 < 0) return undefined;
+  const bbox: BBox = [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
+  return farthestInteriorPoint(data, width, height, 1, bbox) ?? firstPixel(data, width);
+}
+
+function firstPixel(data: Uint8Array, width: number): [number, number] | undefined {
+  const p = data.findIndex((v) => v !== 0);
+  return p < 0 ? undefined : [p % width, Math.floor(p / width)];
+}
