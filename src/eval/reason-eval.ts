@@ -1,0 +1,92 @@
+/**
+ * Scores a folder of predictions against a ReasonSeg split (gIoU, cIoU, ncIoU; see ./reason.ts).
+ *
+ * Samples: LISA evaluates the first query of each image (its ReasonSeg ValDataset keeps `sents[0]`); with
+ * `allQueries` every query is a sample. Sample ids are the image name for the first query and
+ * `<name>.q<k>` for query k ≥ 1. A missing prediction counts as an empty mask and is listed in `missing`.
+ */
+import { decode } from "../masks/index.js";
+import type { LabelImage } from "../datasets/raster.js";
+import { loadReasonSeg, reasonSegGroundTruth, type ReasonSegSample } from "../datasets/reasonseg.js";
+import { checkPredictionSize, findPredictionFile, readReasonPrediction } from "../datasets/predictions.js";
+import { scoreReasonSample, summarizeReason, type ReasonMetrics, type ReasonSampleScore } from "./reason.js";
+
+export interface ReasonQuery {
+  id: string;
+  sample: ReasonSegSample;
+  query: string;
+  queryIndex: number;
+}
+
+/** The (image, query) pairs to evaluate. */
+export function reasonQueries(samples: readonly ReasonSegSample[], allQueries = false): ReasonQuery[] {
+  const out: ReasonQuery[] = [];
+  for (const sample of samples) {
+    const n = allQueries ? sample.texts.length : Math.min(1, sample.texts.length);
+    for (let k = 0; k < n; k++) out.push({ id: k === 0 ? sample.name : `${sample.name}.q${k}`, sample, query: sample.texts[k]!, queryIndex: k });
+  }
+  return out;
+}
+
+export interface ReasonEvalOptions {
+  allQueries?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PerSampleJson {
+  id: string;
+  iou: number;
+  intersection: number;
+  union: number;
+  missing?: boolean;
+}
+
+export interface ReasonEvalReport extends ReasonMetrics {
+  per_sample: PerSampleJson[];
+  missing: string[];
+}
+
+export function reportFromScores(scores: readonly ReasonSampleScore[], missing: readonly string[]): ReasonEvalReport {
+  const m = summarizeReason(scores);
+  const missingSet = new Set(missing);
+  return {
+    ...m,
+    per_sample: scores.map((s) => ({
+      id: s.id,
+      iou: s.iou,
+      intersection: s.intersection,
+      union: s.union,
+      ...(missingSet.has(s.id) && { missing: true }),
+    })),
+    missing: [...missing],
+  };
+}
+
+export async function evaluateReasonFolder(dataDir: string, predDir: string, options: ReasonEvalOptions = {}): Promise<ReasonEvalReport> {
+  const samples = await loadReasonSeg(dataDir);
+  const queries = reasonQueries(samples, options.allQueries);
+  const scores: ReasonSampleScore[] = [];
+  const missing: string[] = [];
+  let gt: LabelImage | undefined;
+  let gtFor: ReasonSegSample | undefined;
+  for (const [i, q] of queries.entries()) {
+    if (gtFor !== q.sample) {
+      gt = await reasonSegGroundTruth(q.sample);
+      gtFor = q.sample;
+    }
+    const g = gt!;
+    const file = await findPredictionFile(predDir, q.id);
+    let pred;
+    if (file) {
+      const p = await readReasonPrediction(file, g.height, g.width);
+      checkPredictionSize(p, g.height, g.width);
+      pred = decode(p.mask);
+    } else {
+      missing.push(q.id);
+      pred = { width: g.width, height: g.height, data: new Uint8Array(g.width * g.height) };
+    }
+    scores.push(scoreReasonSample(q.id, pred, g));
+    options.onProgress?.(i + 1, queries.length);
+  }
+  return reportFromScores(scores, missing);
+}
