@@ -1,0 +1,274 @@
+/**
+ * WordNet expansions, weighted by relation and depth, with the reason each word was reached (for the
+ * explanation). Query terms expand "outwards" (synonyms, parts, derivations, broader terms, definitions);
+ * description words expand "upwards" (a tomato is a kind of food; a tomato is "mildly acid ... fruit").
+ * Expansions are cached per lemma, so the 100 regions of a photo share the work.
+ */
+import type { Pointer, Pos, Synset, WordNet } from "./wordnet-db.js";
+import { GENERIC_NOUNS, STOPWORDS, tokenize } from "./text.js";
+
+/** How a word was reached and how much it counts (0..1). */
+export interface Link {
+  w: number;
+  /** Human-readable relation, "" when the word itself. */
+  why: string;
+}
+export type Expansion = Map<string, Link>;
+
+/** Relation weights. Tuned by hand on meaning, not on the benchmark: identity > synonym > part/kind > gloss. */
+export const WEIGHTS = {
+  synonym: 0.95,
+  similar: 0.85,
+  definedAs: 0.85,
+  hyponym: 0.85,
+  compound: 0.8,
+  meronym: 0.75,
+  derivation: 0.7,
+  hypernym1: 0.55,
+  hypernym2: 0.4,
+  holonym: 0.45,
+  queryGloss: 0.35,
+  entailment: 0.5,
+  // description side
+  descHypernymDecay: 0.93,
+  descGloss: 0.6,
+  descHypernymGloss1: 0.45,
+  descHypernymGloss2: 0.3,
+} as const;
+
+const MERONYMS = new Set(["%p", "%m", "%s"]);
+const HOLONYMS = new Set(["#p", "#m", "#s"]);
+const HYPERNYMS = new Set(["@", "@i"]);
+const HYPONYMS = new Set(["~", "~i"]);
+
+function put(map: Expansion, word: string, w: number, why: string): void {
+  const old = map.get(word);
+  if (!old || old.w < w) map.set(word, { w, why });
+}
+
+const show = (lemma: string) => `"${lemma.replace(/_/g, " ")}"`;
+
+export class Lexicon {
+  readonly wn: WordNet;
+  private readonly glossCache = new Map<string, string[]>();
+  private readonly queryCache = new Map<string, Expansion>();
+  private readonly descCache = new Map<string, Expansion>();
+  private readonly specCache = new Map<string, number>();
+  private compoundIndex?: Map<string, string[]>;
+
+  constructor(wn: WordNet) {
+    this.wn = wn;
+  }
+
+  /** Base forms of `word` for each part of speech it has, in the order of `prefer`. */
+  lemmas(word: string, prefer: readonly Pos[] = ["n", "v", "a", "r"]): { lemma: string; pos: Pos }[] {
+    const out: { lemma: string; pos: Pos }[] = [];
+    for (const pos of prefer) for (const lemma of this.wn.morphy(word, pos)) out.push({ lemma, pos });
+    return out;
+  }
+
+  /** Content lemmas of a synset's gloss (examples in quotes dropped), cached. */
+  glossWords(s: Synset): string[] {
+    const key = s.pos + s.offset;
+    let words = this.glossCache.get(key);
+    if (!words) {
+      const definition = s.gloss.replace(/"[^"]*"/g, " ");
+      words = [];
+      for (const tok of tokenize(definition)) {
+        if (STOPWORDS.has(tok) || tok.length < 3 || /^\d/.test(tok)) continue;
+        const l = this.lemmas(tok, ["n", "a", "v"])[0]?.lemma ?? tok;
+        if (!words.includes(l)) words.push(l);
+      }
+      this.glossCache.set(key, words);
+    }
+    return words;
+  }
+
+  /** Noun entries whose last word is `head` ("sailing_ship" for "ship"): WordNet's compounds are mostly kinds of their head. */
+  compounds(head: string): string[] {
+    if (!this.compoundIndex) {
+      this.compoundIndex = new Map();
+      for (const key of this.wn.nounLemmas()) {
+        const us = key.lastIndexOf("_");
+        if (us <= 0) continue;
+        const last = key.slice(us + 1);
+        const list = this.compoundIndex.get(last);
+        if (list) list.push(key);
+        else this.compoundIndex.set(last, [key]);
+      }
+    }
+    return this.compoundIndex.get(head) ?? [];
+  }
+
+  /** Senses of a common word: proper-noun senses ("Pole", "Mast") are dropped. */
+  async senses(lemma: string, pos: Pos): Promise<Synset[]> {
+    const all = await this.wn.lookup(lemma, pos);
+    return all.filter((s) => {
+      const k = s.words.indexOf(lemma);
+      return k < 0 || !s.proper[k];
+    });
+  }
+
+  /**
+   * How specific a word is, 0.15..1: nouns by the depth of their first sense below "entity" (artifact,
+   * attribute, relation say little); other parts of speech 0.7. Cached.
+   */
+  async specificity(word: string): Promise<number> {
+    const cached = this.specCache.get(word);
+    if (cached !== undefined) return cached;
+    let value = 0.7;
+    const s = (await this.senses(word, "n"))[0];
+    if (s) {
+      let depth = 0;
+      let cur: Synset | undefined = s;
+      while (cur && depth < 30) {
+        const up: Pointer | undefined = cur.pointers.find((p) => HYPERNYMS.has(p.symbol));
+        if (!up) break;
+        cur = await this.wn.synset(up.offset, up.pos);
+        depth++;
+      }
+      value = Math.min(1, Math.max(0.15, (depth - 3) / 4));
+    }
+    this.specCache.set(word, value);
+    return value;
+  }
+
+  /** Query-side expansion of a lemma in the given parts of speech. */
+  async expandQuery(lemma: string, poses: readonly Pos[], withGloss = true): Promise<Expansion> {
+    const key = lemma + "/" + poses.join("") + (withGloss ? "/g" : "");
+    const cached = this.queryCache.get(key);
+    if (cached) return cached;
+    const map: Expansion = new Map();
+    map.set(lemma, { w: 1, why: "" });
+    const me = show(lemma);
+    for (const pos of poses) {
+      const senses = await this.senses(lemma, pos);
+      for (let k = 0; k < senses.length && k < 6; k++) {
+        const s = senses[k]!;
+        const sw = Math.max(0.6, 1 - 0.08 * k);
+        for (const w of s.words) if (w !== lemma) put(map, w, WEIGHTS.synonym * sw, `synonym of ${me}`);
+        if (withGloss && k < 3) for (const g of this.glossWords(s)) put(map, g, WEIGHTS.queryGloss * sw, `in the definition of ${me}`);
+        for (const p of s.pointers) {
+          const t = await this.wn.synset(p.offset, p.pos);
+          const name = show(t.words[0]!);
+          if (HYPERNYMS.has(p.symbol)) {
+            for (const w of t.words) put(map, w, WEIGHTS.hypernym1 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
+            for (const p2 of t.pointers) {
+              if (!HYPERNYMS.has(p2.symbol)) continue;
+              const t2 = await this.wn.synset(p2.offset, p2.pos);
+              for (const w of t2.words) put(map, w, WEIGHTS.hypernym2 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
+            }
+          } else if (HYPONYMS.has(p.symbol)) {
+            for (const w of t.words) put(map, w, WEIGHTS.hyponym * sw, `a kind of ${me} (hyponym)`);
+            await this.addMeronyms(map, t, `part of ${name}, a kind of ${me} (meronym)`, sw);
+          } else if (MERONYMS.has(p.symbol)) {
+            for (const w of t.words) put(map, w, WEIGHTS.meronym * sw, `part of ${me} (meronym)`);
+          } else if (HOLONYMS.has(p.symbol)) {
+            for (const w of t.words) put(map, w, WEIGHTS.holonym * sw, `has ${me} as a part (holonym)`);
+          } else if (p.symbol === "+" || p.symbol === "\\" || p.symbol === "=") {
+            for (const w of t.words) put(map, w, WEIGHTS.derivation * sw, `related form of ${me}`);
+          } else if (p.symbol === "&" || p.symbol === "^" || p.symbol === "$") {
+            for (const w of t.words) put(map, w, WEIGHTS.similar * sw, `similar to ${me}`);
+          } else if (p.symbol === "*" || p.symbol === ">") {
+            for (const w of t.words) put(map, w, WEIGHTS.entailment * sw, `implied by ${me}`);
+          }
+        }
+      }
+      if (pos === "n") {
+        for (const c of this.compounds(lemma).slice(0, 400)) {
+          const cs = await this.wn.lookup(c, "n");
+          const first = cs[0];
+          if (!first) continue;
+          put(map, c, WEIGHTS.compound, `a kind of ${me}`);
+          await this.addMeronyms(map, first, `part of ${show(c)}, a kind of ${me} (meronym)`, WEIGHTS.compound);
+        }
+      }
+    }
+    this.queryCache.set(key, map);
+    return map;
+  }
+
+  private async addMeronyms(map: Expansion, s: Synset, why: string, factor: number): Promise<void> {
+    for (const p of s.pointers) {
+      if (!MERONYMS.has(p.symbol)) continue;
+      const t = await this.wn.synset(p.offset, p.pos);
+      for (const w of t.words) put(map, w, WEIGHTS.meronym * factor, why);
+    }
+  }
+
+  /**
+   * Synsets defined by a multi-word phrase ("conveyance: something that serves as a means of
+   * transportation"): the phrase ends the first clause of the gloss or starts it after an article.
+   */
+  async definedAs(phrase: string): Promise<Expansion> {
+    const map: Expansion = new Map();
+    const hits = await this.wn.glossSearch(phrase, "n", 200);
+    for (const s of hits) {
+      const first = (s.gloss.split(";")[0] ?? "").replace(/\(.*?\)/g, "").trim().toLowerCase();
+      if (first.endsWith(phrase) || new RegExp(`^(a|an|the|any)? ?${phrase}\\b`).test(first)) {
+        for (const w of s.words) put(map, w, WEIGHTS.definedAs, `${show(w)} is "${first}"`);
+      }
+    }
+    return map;
+  }
+
+  /**
+   * Description-side expansion of a description word. `full` (the words that name the region) adds
+   * broader terms with their definitions; other words get broader terms only.
+   */
+  async expandDescription(lemma: string, pos: Pos, full: boolean): Promise<Expansion> {
+    const key = `${lemma}/${pos}/${full ? 1 : 0}`;
+    const cached = this.descCache.get(key);
+    if (cached) return cached;
+    const map: Expansion = new Map();
+    map.set(lemma, { w: 1, why: "" });
+    const me = show(lemma);
+    const senses = await this.senses(lemma, pos);
+    for (let k = 0; k < senses.length && k < 2; k++) {
+      const s = senses[k]!;
+      const sw = k === 0 ? 1 : 0.85;
+      for (const w of s.words) if (w !== lemma) put(map, w, WEIGHTS.synonym * sw, `${me} is also called ${show(w)}`);
+      if (full) for (const g of this.glossWords(s)) put(map, g, WEIGHTS.descGloss * sw, `${me} is "${firstClause(s.gloss)}"`);
+      if (pos === "a" || pos === "v") {
+        for (const p of s.pointers) {
+          if (p.symbol !== "&" && p.symbol !== "+" && p.symbol !== "\\") continue;
+          const t = await this.wn.synset(p.offset, p.pos);
+          for (const w of t.words) put(map, w, WEIGHTS.similar * sw, `${me} ~ ${show(w)}`);
+        }
+      }
+      // Broader terms, breadth first, each reached once, weight decaying with depth.
+      let frontier: Synset[] = [s];
+      const seen = new Set<number>([s.offset]);
+      for (let depth = 1; depth <= (full ? 10 : 4) && frontier.length; depth++) {
+        const next: Synset[] = [];
+        for (const f of frontier) {
+          for (const p of f.pointers) {
+            if (!HYPERNYMS.has(p.symbol) || seen.has(p.offset)) continue;
+            seen.add(p.offset);
+            const t = await this.wn.synset(p.offset, p.pos);
+            next.push(t);
+            const w = Math.pow(WEIGHTS.descHypernymDecay, depth) * sw;
+            for (const word of t.words) put(map, word, w, `${me} is a kind of ${show(word)}`);
+            if (full && depth <= 2) {
+              const gw = (depth === 1 ? WEIGHTS.descHypernymGloss1 : WEIGHTS.descHypernymGloss2) * sw;
+              for (const g of this.glossWords(t)) put(map, g, gw, `${me} is a kind of ${show(t.words[0]!)}: "${firstClause(t.gloss)}"`);
+            }
+          }
+        }
+        frontier = next;
+      }
+    }
+    this.descCache.set(key, map);
+    return map;
+  }
+}
+
+function firstClause(gloss: string): string {
+  return (gloss.split(";")[0] ?? "").trim();
+}
+
+export function isContentWord(tok: string): boolean {
+  return !STOPWORDS.has(tok) && tok.length > 1 && !/^\d+$/.test(tok);
+}
+
+export { GENERIC_NOUNS };

