@@ -20,10 +20,14 @@ const segmenters: Record<string, Factory<Segmenter>> = {
 
 const describers: Record<string, Factory<Describer>> = {
   recorded: async (arg, _o, spec) => (await import("./describers/recorded/index.js")).createRecordedDescriber(arg, spec),
+  dam: async (arg, options, spec) => (await import("./describers/dam/index.js")).createDamDescriber(arg, options, spec),
+  "openai-vision": async (arg, options, spec) => (await import("./describers/openai-vision/index.js")).createOpenAiVisionDescriber(arg, options, spec),
 };
 
 const reasoners: Record<string, Factory<Reasoner>> = {
   recorded: async (arg, _o, spec) => (await import("./reasoners/recorded/index.js")).createRecordedReasoner(arg, spec),
+  openai: async (arg, options, spec) => (await import("./reasoners/openai/index.js")).createOpenAiReasoner(arg, options, spec),
+  embedding: async (arg, options, spec) => (await import("./reasoners/embedding/index.js")).createEmbeddingReasoner(arg, options, spec),
 };
 
 async function build<T>(table: Record<string, Factory<T>>, stage: string, text: string, options: BackendOptions): Promise<T> {

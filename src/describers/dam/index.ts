@@ -1,0 +1,162 @@
+/**
+ * `dam:<base-url>[,<base-url>...]`: the Describe Anything Model behind its own OpenAI-compatible server
+ * (NVlabs/describe-anything `dam_server.py`). Protocol, as that server reads it:
+ * - `POST <base>/chat/completions` (no `/v1`), `model` = `describe_anything_model` (the name that skips the
+ *   server's model check);
+ * - one user message with one `image_url` part and one `text` part; the image is a `data:image/png;base64,`
+ *   URL of an RGBA PNG (the server asserts mode RGBA) whose alpha channel is the region (alpha > 0 = inside);
+ *   the text is the prompt (the server strips and re-adds the `<image>` token itself);
+ * - the reply is `{"choices": [{"message": {"role", "content"}}]}` without `index`, `finish_reason` or
+ *   `usage`; errors are HTTP 500 `{"error": "..."}`.
+ * The server's model handles one request at a time, so replicas (several base URLs) are spread least-busy.
+ * The whole-scene caption is not something DAM does: give `caption` (an `openai-vision:<model>@<url>` spec, as
+ * the reference used Llama 3.2 Vision) to get one.
+ */
+import sharp from "sharp";
+import type { BackendOptions } from "../../backends.js";
+import type { RgbImage } from "../../image/types.js";
+import { area as rleArea } from "../../masks/index.js";
+import { readChatReply } from "../../net/chat.js";
+import { HttpClient, parseUrls } from "../../net/http.js";
+import { OptionReader } from "../../net/options.js";
+import type { Describer, Region, StageContext } from "../../pipeline/types.js";
+import { mapLimit } from "../../util/concurrency.js";
+import { GearSegError, UsageError } from "../../util/errors.js";
+import { rgbToRgbaBase, setAlphaFromRle } from "./focal.js";
+
+export const DAM_MODEL = "describe_anything_model";
+/** DAM's own prompt for a detailed region description (its README, examples and server client). */
+export const DAM_PROMPT = "Describe the masked region in detail.";
+/** Bump when the request changes in a way that changes descriptions: the cache keys on it. */
+const PROMPT_VERSION = 1;
+
+export interface DamOptions {
+  urls: string[];
+  model?: string;
+  prompt?: string;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  http?: ConstructorParameters<typeof HttpClient>[2];
+  /** Describes the whole scene (DAM cannot). */
+  captioner?: Describer;
+}
+
+export async function createDamDescriber(arg: string, options: BackendOptions, spec: string): Promise<Describer> {
+  const label = `describer ${spec}`;
+  if (!arg.trim()) throw new UsageError(`${label}: give the server's base URL, as dam:http://host:port`);
+  const reader = new OptionReader(options, label);
+  const { endpoints, ...http } = reader.http();
+  const model = reader.string("model");
+  const prompt = reader.string("prompt");
+  const maxTokens = reader.integer("maxTokens", 1);
+  const temperature = reader.number("temperature", 0, 2);
+  const topP = reader.number("topP", 0, 1);
+  const captionOption = options.caption;
+  reader.string("caption");
+  reader.rejectUnknown();
+  let captioner: Describer | undefined;
+  if (captionOption !== undefined) {
+    const { createDescriber } = await import("../../backends.js");
+    captioner = await createDescriber(captionOption as string, { concurrency: http.concurrency, timeoutMs: http.timeoutMs, retries: http.retries });
+    if (!captioner.caption) throw new UsageError(`${label}: option "caption": ${captioner.spec} cannot caption a scene`);
+  }
+  const urls = [...parseUrls(arg, label), ...endpoints.flatMap((e) => parseUrls(e, label))];
+  return new DamDescriber(spec, { urls, model, prompt, maxTokens, temperature, topP, http, captioner });
+}
+
+export class DamDescriber implements Describer {
+  readonly fingerprint: string;
+  readonly client: HttpClient;
+  private readonly model: string;
+  private readonly prompt: string;
+  private readonly maxTokens: number;
+  private readonly temperature: number;
+  private readonly topP: number;
+  private readonly captioner: Describer | undefined;
+  readonly caption?: Describer["caption"];
+
+  constructor(
+    readonly spec: string,
+    options: DamOptions,
+  ) {
+    this.client = new HttpClient(`describer ${spec}`, options.urls, options.http);
+    this.model = options.model ?? DAM_MODEL;
+    this.prompt = options.prompt ?? DAM_PROMPT;
+    // The server's own defaults (dam_server.py: temperature 0.2, top_p 0.9, 512 new tokens).
+    this.maxTokens = options.maxTokens ?? 512;
+    this.temperature = options.temperature ?? 0.2;
+    this.topP = options.topP ?? 0.9;
+    this.captioner = options.captioner;
+    if (this.captioner?.caption) {
+      const captioner = this.captioner;
+      this.caption = (image, regions, ctx) => captioner.caption!(image, regions, ctx);
+    }
+    // Replicas serve the same model, so the URL list is sorted: adding one keeps the key only if the set is equal.
+    this.fingerprint = [
+      "dam",
+      `model=${this.model}`,
+      `urls=${[...this.client.urls].sort().join(",")}`,
+      `prompt=v${PROMPT_VERSION}:${this.prompt}`,
+      `max_tokens=${this.maxTokens}`,
+      `temperature=${this.temperature}`,
+      `top_p=${this.topP}`,
+      `caption=${this.captioner ? (this.captioner.fingerprint ?? this.captioner.spec) : "none"}`,
+    ].join("|");
+  }
+
+  async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
+    const base = rgbToRgbaBase(image.data, image.width, image.height);
+    let done = 0;
+    ctx?.onProgress?.(0, regions.length);
+    // The pool limits requests in flight; allow that many PNG encodes ahead of it.
+    const inFlight = this.client.pool.concurrency * this.client.urls.length;
+    return mapLimit(regions, inFlight, async (region) => {
+      ctx?.signal?.throwIfAborted();
+      let text = "";
+      // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
+      if (rleArea(region.rle) > 0) text = await this.describeOne(base, image, region, ctx?.signal);
+      ctx?.onProgress?.(++done, regions.length);
+      return text;
+    });
+  }
+
+  private async describeOne(base: Uint8Array, image: RgbImage, region: Region, signal?: AbortSignal): Promise<string> {
+    if (region.rle.width !== image.width || region.rle.height !== image.height) {
+      throw new GearSegError(`describer ${this.spec}: region ${region.id} is not the image's size`);
+    }
+    const rgba = base.slice();
+    setAlphaFromRle(rgba, region.rle);
+    const png = await sharp(rgba, { raw: { width: image.width, height: image.height, channels: 4 } })
+      .png({ compressionLevel: 2 })
+      .toBuffer();
+    const body = {
+      model: this.model,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image_url", image_url: { url: `data:image/png;base64,${png.toString("base64")}` } },
+            { type: "text", text: this.prompt },
+          ],
+        },
+      ],
+      max_tokens: this.maxTokens,
+      temperature: this.temperature,
+      top_p: this.topP,
+      stream: false,
+    };
+    // An empty description is a failed generation: ask once more before giving up.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await this.client.postJson("/chat/completions", body, signal);
+      const reply = readChatReply(res.json, `describer ${this.spec} (${res.url})`);
+      const text = reply.content.trim();
+      if (text) return text;
+    }
+    throw new GearSegError(`describer ${this.spec}: the server returned an empty description for region ${region.id} twice`);
+  }
+
+  async close(): Promise<void> {
+    await this.captioner?.close?.();
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The HTTP client every network backend uses: JSON over Node's fetch (undici), a per-request timeout, retries
+ * with exponential backoff on timeouts, 429 (honouring Retry-After), 5xx, dropped connections and malformed
+ * bodies, and an endpoint pool that spreads requests over replicas (least busy first) with a limit on requests
+ * in flight. 4xx other than 408/429 are not retried: the request itself is wrong.
+ */
+import { GearSegError } from "../util/errors.js";
+import { EndpointPool } from "./pool.js";
+
+export interface HttpClientOptions {
+  /** Requests in flight per endpoint (default 4). */
+  concurrency?: number;
+  /** Per attempt, including reading the body (default 120 000 ms). */
+  timeoutMs?: number;
+  /** Retries after the first attempt (default 3). */
+  retries?: number;
+  /** First backoff delay; doubles each retry, with jitter (default 500 ms). */
+  backoffMs?: number;
+  /** Cap on one backoff delay and on a server's Retry-After (default 30 000 ms). */
+  maxDelayMs?: number;
+  /** Sent with every request (e.g. Authorization). Never logged. */
+  headers?: Record<string, string>;
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  json: T;
+  url: string;
+  latencyMs: number;
+  attempts: number;
+}
+
+/** An HTTP failure after the retries, with what the server said. */
+export class HttpError extends GearSegError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly url: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "HttpError";
+  }
+}
+
+/** Why one attempt failed, and whether another attempt may help. */
+interface AttemptFailure {
+  reason: string;
+  retryable: boolean;
+  status?: number;
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class HttpClient {
+  readonly pool: EndpointPool;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly backoffMs: number;
+  readonly maxDelayMs: number;
+  private readonly headers: Record<string, string>;
+
+  constructor(
+    /** Names the backend in messages, e.g. `describer dam:http://…`. */
+    readonly label: string,
+    urls: readonly string[],
+    options: HttpClientOptions = {},
+  ) {
+    this.pool = new EndpointPool(urls.map(trimSlash), options.concurrency ?? 4);
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.retries = options.retries ?? 3;
+    this.backoffMs = options.backoffMs ?? 500;
+    this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.headers = { ...(options.headers ?? {}) };
+  }
+
+  get urls(): string[] {
+    return this.pool.urls;
+  }
+
+  postJson<T = unknown>(path: string, body: unknown, signal?: AbortSignal): Promise<HttpResponse<T>> {
+    return this.request<T>("POST", path, JSON.stringify(body), signal);
+  }
+
+  getJson<T = unknown>(path: string, signal?: AbortSignal): Promise<HttpResponse<T>> {
+    return this.request<T>("GET", path, undefined, signal);
+  }
+
+  async request<T>(method: string, path: string, body: string | undefined, signal?: AbortSignal): Promise<HttpResponse<T>> {
+    const started = performance.now();
+    let last: AttemptFailure | undefined;
+    let lastUrl = this.urls[0]! + path;
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      if (attempt > 0) {
+        const backoff = Math.min(this.maxDelayMs, this.backoffMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
+        const delay = last?.retryAfterMs !== undefined ? Math.min(this.maxDelayMs, last.retryAfterMs) : backoff;
+        await sleep(delay, signal);
+      }
+      const lease = await this.pool.acquire(signal);
+      const url = lease.url + path;
+      lastUrl = url;
+      try {
+        const result = await this.attempt(method, url, body, signal);
+        if ("json" in result) {
+          return { status: result.status, json: result.json as T, url, latencyMs: performance.now() - started, attempts: attempt + 1 };
+        }
+        last = result;
+        if (!result.retryable) break;
+      } finally {
+        lease.release();
+      }
+    }
+    const tries = last?.retryable ? ` after ${this.retries + 1} attempts` : "";
+    throw new HttpError(`${this.label}: ${method} ${lastUrl} failed${tries}: ${last?.reason ?? "unknown error"}`, last?.status, lastUrl, {
+      cause: last?.cause,
+    });
+  }
+
+  private async attempt(
+    method: string,
+    url: string,
+    body: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; json: unknown } | AttemptFailure> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { accept: "application/json", ...(body !== undefined && { "content-type": "application/json" }), ...this.headers },
+        body,
+        signal: combined,
+      });
+      text = await res.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (timeout.aborted) return { reason: `no answer within ${this.timeoutMs} ms`, retryable: true, cause: err };
+      return { reason: networkReason(err), retryable: true, cause: err };
+    }
+    if (res.status >= 200 && res.status < 300) {
+      try {
+        return { status: res.status, json: JSON.parse(text) as unknown };
+      } catch {
+        return { reason: `HTTP ${res.status} with a body that is not JSON: ${snippet(text)}`, retryable: true, status: res.status };
+      }
+    }
+    const reason = `HTTP ${res.status}${serverMessage(text)}`;
+    if (res.status === 429 || res.status === 408 || res.status >= 500) {
+      return { reason, retryable: true, status: res.status, retryAfterMs: parseRetryAfter(res.headers.get("retry-after")) };
+    }
+    return { reason, retryable: false, status: res.status };
+  }
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/** What a server said in an error body: OpenAI's {"error": {"message"}}, DAM's {"error": "..."}, or text. */
+function serverMessage(text: string): string {
+  if (!text.trim()) return "";
+  try {
+    const json = JSON.parse(text) as unknown;
+    if (json && typeof json === "object") {
+      const e = (json as Record<string, unknown>).error ?? (json as Record<string, unknown>).detail ?? (json as Record<string, unknown>).message;
+      if (typeof e === "string") return `: ${oneLine(e)}`;
+      if (e && typeof e === "object" && typeof (e as Record<string, unknown>).message === "string") {
+        return `: ${oneLine((e as Record<string, unknown>).message as string)}`;
+      }
+    }
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return `: ${snippet(text)}`;
+}
+
+function oneLine(text: string, max = 300): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > max ? line.slice(0, max) + "…" : line;
+}
+
+function snippet(text: string): string {
+  return JSON.stringify(oneLine(text, 120));
+}
+
+function networkReason(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  if (cause?.code) return `connection failed (${cause.code})`;
+  if (cause?.message) return `connection failed (${cause.message})`;
+  return `connection failed (${err instanceof Error ? err.message : String(err)})`;
+}
+
+/** Retry-After is seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const date = Date.parse(v);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal?.throwIfAborted();
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * `model@url[,url...]` → model and base URLs (the model may itself contain `@` or `:`; the URL part starts at
+ * the last `@` that is followed by http:// or https://).
+ */
+export function parseModelAtUrls(arg: string, what: string): { model: string; urls: string[] } {
+  const m = /^(.+)@(https?:\/\/.+)$/i.exec(arg.trim());
+  if (!m) throw new GearSegError(`${what}: expected <model>@<base-url>, got "${arg}"`, { exitCode: 2 });
+  return { model: m[1]!.trim(), urls: parseUrls(m[2]!, what) };
+}
+
+/** One or more base URLs separated by commas, each http(s). */
+export function parseUrls(text: string, what: string): string[] {
+  const urls = text
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
+  if (urls.length === 0) throw new GearSegError(`${what}: no URL given`, { exitCode: 2 });
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new GearSegError(`${what}: "${u}" is not a URL`, { exitCode: 2 });
+    }
+    if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+      throw new GearSegError(`${what}: "${u}" is not an http(s) URL`, { exitCode: 2 });
+    }
+  }
+  return urls.map(trimSlash);
+}
