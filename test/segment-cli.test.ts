@@ -130,7 +130,7 @@ describe("bad input: one line, non-zero exit, nothing written", () => {
     await expectFailure(
       ["segment", samples.image(name), "q", "--out", out, "--max-pixels", "1000", ...stack(name)],
       1,
-      /megapixels exceeds the limit/,
+      /692198_ac99d18ac5_o\.jpg.*exceeds the limit/,
       out,
     );
   });

@@ -1,0 +1,170 @@
+import { describe, expect, it } from "vitest";
+import { area, decode, encode, toBbox } from "../masks/index.js";
+import type { RgbImage } from "../image/types.js";
+import { GearSeg } from "./agent.js";
+import { dropNearDuplicates } from "./duplicates.js";
+import type { Describer, ReasonRequest, Reasoner, Region, Segmenter } from "./types.js";
+import type { StageCache, CachedDescriptions } from "./stage-cache.js";
+
+const W = 40;
+const H = 30;
+const image: RgbImage = { width: W, height: H, data: new Uint8Array(W * H * 3), source: "synthetic" };
+
+/** A rectangle region [x0, x1) × [y0, y1). */
+function rect(x0: number, y0: number, x1: number, y1: number, extra: Partial<Region> = {}): Region {
+  const data = new Uint8Array(W * H);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) data[y * W + x] = 1;
+  const rle = encode({ height: H, width: W, data });
+  return { id: -1, rle, bbox: toBbox(rle), area: area(rle), ...extra };
+}
+
+class ListSegmenter implements Segmenter {
+  readonly spec = "list";
+  calls = 0;
+  constructor(private readonly regions: Region[], readonly recorded = false) {}
+  async segment(): Promise<Region[]> {
+    this.calls++;
+    return this.regions.map((r) => ({ ...r }));
+  }
+}
+
+class IdDescriber implements Describer {
+  readonly spec = "ids";
+  calls = 0;
+  async describe(_i: RgbImage, regions: readonly Region[]): Promise<string[]> {
+    this.calls++;
+    return regions.map((r) => `region of area ${r.area}`);
+  }
+  async caption(): Promise<string> {
+    return "a test scene";
+  }
+}
+
+class FixedReasoner implements Reasoner {
+  readonly spec = "fixed";
+  last?: ReasonRequest;
+  constructor(private readonly ids: number[]) {}
+  async reason(request: ReasonRequest) {
+    this.last = request;
+    return { maskIds: this.ids, explanation: "because" };
+  }
+}
+
+describe("dropNearDuplicates (GEAR-Seg's rule)", () => {
+  it("drops the less stable of two masks that each cover > 99% of the other", () => {
+    // 200 px and 202 px sharing 200: 200/202 = 0.990099 > 0.99 of the larger, 1.0 of the smaller.
+    const a = rect(0, 0, 20, 10, { stabilityScore: 0.9 });
+    const bigger = { ...rect(0, 0, 20, 10, { stabilityScore: 0.95 }) };
+    const plus = rect(0, 0, 20, 10);
+    const data = decode(plus.rle).data.slice();
+    data[10 * W + 0] = 1;
+    data[10 * W + 1] = 1;
+    bigger.rle = encode({ height: H, width: W, data });
+    bigger.area = area(bigger.rle);
+    bigger.bbox = toBbox(bigger.rle);
+    expect(bigger.area).toBe(202);
+    const out = dropNearDuplicates([a, bigger], 0.99);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.stabilityScore).toBe(0.95);
+  });
+
+  it("keeps a part inside a whole (each must cover the other)", () => {
+    const whole = rect(0, 0, 20, 20, { stabilityScore: 0.99 });
+    const part = rect(0, 0, 20, 19, { stabilityScore: 0.5 }); // 380/400 = 0.95 of the whole
+    expect(dropNearDuplicates([whole, part], 0.99)).toHaveLength(2);
+  });
+
+  it("drops at just above the threshold and keeps at it", () => {
+    const a = rect(0, 0, 10, 10, { stabilityScore: 1 }); // 100 px
+    const b = rect(0, 0, 10, 10, { stabilityScore: 0.5 });
+    // Identical: each covers 100% of the other.
+    expect(dropNearDuplicates([a, b], 0.99)).toHaveLength(1);
+    const c = rect(0, 0, 10, 9, { stabilityScore: 0.5 }); // 90/100
+    expect(dropNearDuplicates([a, c], 0.9)).toHaveLength(2); // 0.9 is not > 0.9
+    expect(dropNearDuplicates([a, c], 0.89)).toHaveLength(1);
+  });
+});
+
+describe("GearSeg agent", () => {
+  it("sorts by area, caps, numbers from 0, and unions the chosen masks", async () => {
+    const small = rect(0, 0, 5, 5);
+    const big = rect(10, 10, 40, 30);
+    const mid = rect(0, 20, 10, 30);
+    const segmenter = new ListSegmenter([small, big, mid]);
+    const reasoner = new FixedReasoner([2, 1, 7, 1]);
+    const agent = new GearSeg({ segmenter, describer: new IdDescriber(), reasoner, maxRegions: 3 });
+    const result = await agent.segment(image, "which?");
+    const areas = result.prepared.regions.map((r) => r.area);
+    expect(areas).toEqual([600, 100, 25]);
+    expect(result.prepared.regions.map((r) => r.id)).toEqual([0, 1, 2]);
+    expect(result.maskIds).toEqual([2, 1]);
+    expect(result.droppedIds).toEqual([7]);
+    expect(area(result.mask)).toBe(125);
+    const union = decode(result.mask);
+    expect(union.data[0]).toBe(1); // small square at the origin
+    expect(union.data[25 * W + 5]).toBe(1); // the 10×10 square at the bottom left
+    expect(reasoner.last!.regions.map((r) => r.description)).toEqual([
+      "region of area 600",
+      "region of area 100",
+      "region of area 25",
+    ]);
+    expect(reasoner.last!.scene).toBe("a test scene");
+  });
+
+  it("keeps only the largest maxRegions", async () => {
+    const agent = new GearSeg({
+      segmenter: new ListSegmenter([rect(0, 0, 2, 2), rect(0, 0, 30, 30), rect(0, 0, 4, 4)]),
+      reasoner: new FixedReasoner([]),
+      maxRegions: 2,
+    });
+    const prepared = await agent.prepare(image);
+    expect(prepared.regions.map((r) => r.area)).toEqual([900, 16]);
+    expect(prepared.capDropped).toBe(1);
+  });
+
+  it("keeps recorded ids and order as given", async () => {
+    const regions = [rect(0, 0, 2, 2, { id: 5 }), rect(0, 0, 30, 30, { id: 9 }), rect(0, 0, 2, 2, { id: 3 })];
+    const agent = new GearSeg({ segmenter: new ListSegmenter(regions, true), reasoner: new FixedReasoner([9]) });
+    const result = await agent.segment(image, "q");
+    expect(result.prepared.regions.map((r) => r.id)).toEqual([5, 9, 3]);
+    expect(result.prepared.duplicatesDropped).toBe(0);
+    expect(area(result.mask)).toBe(900);
+  });
+
+  it("an empty answer gives an empty mask", async () => {
+    const agent = new GearSeg({ segmenter: new ListSegmenter([rect(0, 0, 3, 3)]), reasoner: new FixedReasoner([]) });
+    const result = await agent.segment(image, "nothing");
+    expect(result.maskIds).toEqual([]);
+    expect(area(result.mask)).toBe(0);
+    expect(result.mask.height).toBe(H);
+  });
+
+  it("rejects an empty query and a segmenter mask of the wrong size", async () => {
+    const agent = new GearSeg({ segmenter: new ListSegmenter([rect(0, 0, 3, 3)]), reasoner: new FixedReasoner([]) });
+    await expect(agent.segment(image, "   ")).rejects.toThrow(/query is empty/);
+    const wrong = { ...rect(0, 0, 3, 3), rle: encode({ height: 2, width: 2, data: new Uint8Array(4) }) };
+    const bad = new GearSeg({ segmenter: new ListSegmenter([wrong]), reasoner: new FixedReasoner([]) });
+    await expect(bad.prepare(image)).rejects.toThrow(/2×2 mask for a 30×40 image/);
+  });
+
+  it("reuses cached regions and descriptions: no segmenter or describer call the second time", async () => {
+    const store = new Map<string, unknown>();
+    const cache: StageCache = {
+      getRegions: async (i, s) => store.get(`r:${i}:${s}`) as Region[] | undefined,
+      putRegions: async (i, s, r) => void store.set(`r:${i}:${s}`, r),
+      getDescriptions: async (r, d) => store.get(`d:${r}:${d}`) as CachedDescriptions | undefined,
+      putDescriptions: async (r, d, v) => void store.set(`d:${r}:${d}`, v),
+    };
+    const segmenter = new ListSegmenter([rect(0, 0, 5, 5), rect(10, 10, 20, 20)]);
+    const describer = new IdDescriber();
+    const agent = new GearSeg({ segmenter, describer, reasoner: new FixedReasoner([0]), cache });
+    const first = await agent.prepare(image);
+    const second = await agent.prepare(image);
+    expect(segmenter.calls).toBe(1);
+    expect(describer.calls).toBe(1);
+    expect(first.cache).toEqual({ regions: "miss", descriptions: "miss" });
+    expect(second.cache).toEqual({ regions: "hit", descriptions: "hit" });
+    expect(second.descriptions).toEqual(first.descriptions);
+    expect(second.scene).toBe("a test scene");
+  });
+});
