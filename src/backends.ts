@@ -20,12 +20,14 @@ const segmenters: Record<string, Factory<Segmenter>> = {
 
 const describers: Record<string, Factory<Describer>> = {
   recorded: async (arg, _o, spec) => (await import("./describers/recorded/index.js")).createRecordedDescriber(arg, spec),
+  attributes: async (arg, options, spec) => (await import("./describers/attributes/index.js")).createAttributesDescriber(arg, options, spec),
   dam: async (arg, options, spec) => (await import("./describers/dam/index.js")).createDamDescriber(arg, options, spec),
   "openai-vision": async (arg, options, spec) => (await import("./describers/openai-vision/index.js")).createOpenAiVisionDescriber(arg, options, spec),
 };
 
 const reasoners: Record<string, Factory<Reasoner>> = {
   recorded: async (arg, _o, spec) => (await import("./reasoners/recorded/index.js")).createRecordedReasoner(arg, spec),
+  wordnet: async (arg, options, spec) => (await import("./reasoners/wordnet/index.js")).createWordnetReasoner(arg, options, spec),
   openai: async (arg, options, spec) => (await import("./reasoners/openai/index.js")).createOpenAiReasoner(arg, options, spec),
   embedding: async (arg, options, spec) => (await import("./reasoners/embedding/index.js")).createEmbeddingReasoner(arg, options, spec),
 };

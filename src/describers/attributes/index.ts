@@ -1,0 +1,248 @@
+/**
+ * The `attributes` describer: a short description of each region from its pixels alone, in the style of
+ * DAM's dense captions — colour names with shares, lightness and saturation, size, position, shape,
+ * texture, and the relations that matter for referring (largest, leftmost, inside region N). Deterministic;
+ * each region is measured by walking its RLE runs over the image (no mask decoding).
+ */
+import type { Describer, Region, StageContext } from "../../pipeline/types.js";
+import type { RgbImage } from "../../image/types.js";
+import type { BackendOptions } from "../../backends.js";
+import { area as rleArea, merge } from "../../masks/index.js";
+import { GearSegError, UsageError } from "../../util/errors.js";
+import { ACHROMATIC, COLOUR_NAMES } from "./colour.js";
+import { measureImage, measureRegion, type RegionMeasures } from "./measure.js";
+
+export interface ColourShare {
+  name: string;
+  share: number;
+}
+
+/** The words chosen for a region (exposed for tests and for callers that build their own text). */
+export interface RegionAttributes {
+  colours: ColourShare[];
+  /** "dark", "light", "pale", "vivid" (zero or more). */
+  tone: string[];
+  size: "tiny" | "small" | "medium" | "large" | "huge";
+  horizontal: "left" | "centre" | "right";
+  vertical: "top" | "middle" | "bottom";
+  spans: ("width" | "height")[];
+  shape: string[];
+  texture: "smooth" | "slightly textured" | "textured";
+  superlatives: string[];
+  insideOf?: number;
+  contains: number[];
+}
+
+export function dominantColours(counts: Float64Array, total: number, max = 3, minShare = 0.08): ColourShare[] {
+  const out: ColourShare[] = [];
+  for (let i = 0; i < counts.length; i++) {
+    const share = total > 0 ? counts[i]! / total : 0;
+    if (share >= minShare) out.push({ name: COLOUR_NAMES[i]!, share });
+  }
+  out.sort((a, b) => b.share - a.share || a.name.localeCompare(b.name));
+  return out.slice(0, max);
+}
+
+function toneWords(m: Pick<RegionMeasures, "meanLightness" | "meanChroma">, main: string | undefined): string[] {
+  if (!main || ACHROMATIC.has(main)) return [];
+  const out: string[] = [];
+  if (m.meanLightness < 35) out.push("dark");
+  else if (m.meanLightness > 75) out.push(m.meanChroma < 25 ? "pale" : "light");
+  if (m.meanChroma > 55) out.push("vivid");
+  else if (m.meanChroma < 12 && !out.includes("pale")) out.push("greyish");
+  return out;
+}
+
+function sizeWord(share: number): RegionAttributes["size"] {
+  if (share < 0.005) return "tiny";
+  if (share < 0.03) return "small";
+  if (share < 0.15) return "medium";
+  if (share < 0.4) return "large";
+  return "huge";
+}
+
+function shapeWords(m: RegionMeasures, region: Region): string[] {
+  // Eigenvalues of the covariance give the equivalent ellipse.
+  const tr = m.varX + m.varY;
+  const det = m.varX * m.varY - m.covXY * m.covXY;
+  const disc = Math.sqrt(Math.max(0, (tr * tr) / 4 - det));
+  const l1 = tr / 2 + disc;
+  const l2 = Math.max(1e-9, tr / 2 - disc);
+  const elongation = Math.sqrt(l1 / l2);
+  const [, , bw, bh] = region.bbox;
+  const extent = m.area / Math.max(1, bw * bh);
+  // Area of the moment-equivalent ellipse; filled convex shapes fill about all of it.
+  const fill = m.area / Math.max(1, Math.PI * 4 * Math.sqrt(l1 * l2));
+  const out: string[] = [];
+  if (elongation >= 4) out.push("long and thin");
+  else if (elongation >= 2) out.push("elongated");
+  if (extent >= 0.9 && elongation < 4) out.push("rectangular");
+  else if (elongation < 1.35 && extent >= 0.7 && extent < 0.86 && fill > 0.85) out.push("round");
+  else if (fill < 0.55 || extent < 0.35) out.push("irregular");
+  if (elongation >= 1.6) {
+    const angle = (0.5 * Math.atan2(2 * m.covXY, m.varX - m.varY) * 180) / Math.PI; // 0 = along x
+    const a = Math.abs(angle);
+    out.push(a < 22.5 ? "horizontal" : a > 67.5 ? "vertical" : "diagonal");
+  }
+  return out;
+}
+
+function textureWord(gradient: number): RegionAttributes["texture"] {
+  if (gradient < 4) return "smooth";
+  if (gradient < 10) return "slightly textured";
+  return "textured";
+}
+
+function bboxInside(a: Region["bbox"], b: Region["bbox"], slack: number): boolean {
+  return a[0] >= b[0] - slack && a[1] >= b[1] - slack && a[0] + a[2] <= b[0] + b[2] + slack && a[1] + a[3] <= b[1] + b[3] + slack;
+}
+
+/** Measure and name every region of `image`; relations are computed among `regions`. */
+export function regionAttributes(image: RgbImage, regions: readonly Region[], ctx?: StageContext): { measures: RegionMeasures[]; attributes: RegionAttributes[] } {
+  const W = image.width;
+  const H = image.height;
+  const measures: RegionMeasures[] = [];
+  for (let i = 0; i < regions.length; i++) {
+    if (ctx?.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
+    const r = regions[i]!;
+    if (r.rle.width !== W || r.rle.height !== H) {
+      throw new GearSegError(`attributes describer: region ${r.id} mask is ${r.rle.width}x${r.rle.height}, image is ${W}x${H}`);
+    }
+    measures.push(measureRegion(image, r.rle));
+    ctx?.onProgress?.(i + 1, regions.length);
+  }
+  const attributes = regions.map((r, i): RegionAttributes => {
+    const m = measures[i]!;
+    const colours = dominantColours(m.colourCounts, m.area);
+    const cxr = m.cx / W, cyr = m.cy / H;
+    const spans: ("width" | "height")[] = [];
+    if (r.bbox[2] >= 0.9 * W) spans.push("width");
+    if (r.bbox[3] >= 0.9 * H) spans.push("height");
+    return {
+      colours,
+      tone: toneWords(m, colours[0]?.name),
+      size: sizeWord(m.area / (W * H)),
+      horizontal: cxr < 1 / 3 ? "left" : cxr > 2 / 3 ? "right" : "centre",
+      vertical: cyr < 1 / 3 ? "top" : cyr > 2 / 3 ? "bottom" : "middle",
+      spans,
+      shape: m.area > 0 ? shapeWords(m, r) : [],
+      texture: textureWord(m.gradient),
+      superlatives: [],
+      contains: [],
+    };
+  });
+  if (regions.length >= 2) {
+    const extreme = (word: string, key: (i: number) => number) => {
+      let best = -1;
+      for (let i = 0; i < regions.length; i++) if (measures[i]!.area > 0 && (best < 0 || key(i) > key(best))) best = i;
+      if (best >= 0) attributes[best]!.superlatives.push(word);
+    };
+    extreme("largest", (i) => measures[i]!.area);
+    extreme("smallest", (i) => -measures[i]!.area);
+    extreme("leftmost", (i) => -measures[i]!.cx);
+    extreme("rightmost", (i) => measures[i]!.cx);
+    extreme("topmost", (i) => -measures[i]!.cy);
+    extreme("bottommost", (i) => measures[i]!.cy);
+  }
+  // Nesting: a region is inside the smallest other region that covers 90% of it (boxes prefilter).
+  for (let i = 0; i < regions.length; i++) {
+    const a = regions[i]!;
+    const aArea = measures[i]!.area;
+    if (aArea === 0) continue;
+    let parent = -1;
+    for (let j = 0; j < regions.length; j++) {
+      const b = regions[j]!;
+      if (j === i || measures[j]!.area <= aArea || !bboxInside(a.bbox, b.bbox, 2)) continue;
+      if (parent >= 0 && measures[j]!.area >= measures[parent]!.area) continue;
+      if (rleArea(merge([a.rle, b.rle], true)) >= 0.9 * aArea) parent = j;
+    }
+    if (parent >= 0) {
+      attributes[i]!.insideOf = regions[parent]!.id;
+      attributes[parent]!.contains.push(a.id);
+    }
+  }
+  return { measures, attributes };
+}
+
+const pct = (share: number) => `${Math.round(share * 100)}%`;
+
+/** The sentence for one region. */
+export function describeAttributes(a: RegionAttributes): string {
+  const main = a.colours[0]?.name ?? "colourless";
+  const adjectives = [a.size, ...a.tone, main].join(" ");
+  const article = /^[aeiou]/.test(adjectives) ? "An" : "A";
+  const shape = a.shape.length ? `, ${a.shape.join(", ")}` : "";
+  const where = a.horizontal === "centre" && a.vertical === "middle" ? "in the centre" : `at the ${a.vertical} ${a.horizontal === "centre" ? "centre" : a.horizontal}`;
+  const parts = [`${article} ${adjectives} region${shape}, ${where} of the image`];
+  if (a.spans.length) parts[0] += `, spanning the ${a.spans.join(" and ")}`;
+  parts[0] += ".";
+  if (a.colours.length) parts.push(`Colours: ${a.colours.map((c) => `${c.name} ${pct(c.share)}`).join(", ")}.`);
+  parts.push(`${a.texture[0]!.toUpperCase()}${a.texture.slice(1)} surface.`);
+  if (a.superlatives.length) parts.push(`The ${a.superlatives.join(" and ")} region.`);
+  if (a.insideOf !== undefined) parts.push(`Inside region ${a.insideOf}.`);
+  if (a.contains.length) {
+    const shown = a.contains.slice(0, 5);
+    parts.push(`Contains region${a.contains.length > 1 ? "s" : ""} ${shown.join(", ")}${a.contains.length > 5 ? ` and ${a.contains.length - 5} more` : ""}.`);
+  }
+  return parts.join(" ");
+}
+
+export interface AttributesDescriberOptions {
+  /** Most colours named per region (1..5). Default 3. */
+  maxColours: number;
+}
+
+export class AttributesDescriber implements Describer {
+  readonly spec: string;
+  readonly options: AttributesDescriberOptions;
+
+  constructor(spec: string, options: AttributesDescriberOptions) {
+    this.spec = spec;
+    this.options = options;
+  }
+
+  async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
+    const { attributes } = regionAttributes(image, regions, ctx);
+    return attributes.map((a) => describeAttributes({ ...a, colours: a.colours.slice(0, this.options.maxColours) }));
+  }
+
+  async caption(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string> {
+    const whole = measureImage(image);
+    const colours = dominantColours(whole.colourCounts, whole.area, this.options.maxColours, 0.05);
+    const L = whole.meanLightness;
+    const brightness = L < 30 ? "dark" : L < 50 ? "dim" : L > 70 ? "bright" : "moderately lit";
+    const colourful = whole.meanChroma > 40 ? "colourful" : whole.meanChroma < 12 ? "nearly colourless" : "muted";
+    const parts = [
+      `A ${brightness}, ${colourful} ${image.width}x${image.height} image, mostly ${colours.map((c) => `${c.name} (${pct(c.share)})`).join(", ") || "without a dominant colour"}.`,
+    ];
+    if (regions.length) {
+      const { attributes, measures } = regionAttributes(image, regions, ctx);
+      const order = regions.map((_, i) => i).sort((a, b) => measures[b]!.area - measures[a]!.area || a - b);
+      const big = order.slice(0, 3).map((i) => {
+        const a = attributes[i]!;
+        const where = a.horizontal === "centre" && a.vertical === "middle" ? "in the centre" : `at the ${a.vertical} ${a.horizontal}`;
+        return `a ${a.size} ${[...a.tone, a.colours[0]?.name ?? ""].join(" ").trim()} region ${where}${a.spans.length ? ` spanning the ${a.spans.join(" and ")}` : ""} (region ${regions[i]!.id})`;
+      });
+      parts.push(`${regions.length} region${regions.length > 1 ? "s" : ""}; the largest: ${big.join("; ")}.`);
+    } else {
+      parts.push("No regions.");
+    }
+    return parts.join(" ");
+  }
+}
+
+const KNOWN_OPTIONS = ["maxColours"];
+
+/** Build the describer. It takes no spec argument; option `maxColours` (1..5, default 3). */
+export async function createAttributesDescriber(arg: string, options: BackendOptions, spec: string): Promise<Describer> {
+  if (arg.trim()) throw new UsageError(`attributes describer takes no argument (got "${arg}")`);
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(key)) throw new UsageError(`attributes describer: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(", ")})`);
+  }
+  const raw = options["maxColours"] ?? 3;
+  const maxColours = typeof raw === "string" ? Number(raw) : raw;
+  if (typeof maxColours !== "number" || !Number.isInteger(maxColours) || maxColours < 1 || maxColours > 5) {
+    throw new UsageError(`attributes describer option "maxColours": ${JSON.stringify(raw)} is not an integer in [1, 5]`);
+  }
+  return new AttributesDescriber(spec, { maxColours });
+}
