@@ -1,0 +1,155 @@
+/**
+ * `sam2:<dir>`, `sam2:<encoder.onnx>,<decoder.onnx>` or `sam2:<model id>` (pulled with `gear-seg models
+ * pull`): SAM 2's automatic mask generator on ONNX Runtime. Sessions are created once and reused for every
+ * image; the embedding is computed once per image (per crop).
+ *
+ * Options (config file or library caller): `provider` ("cpu" | "cuda"), `threads`, `variant` (file suffix
+ * such as "fp16", "quantized", "q4"), `preset` ("sam2-default" | "gear-seg"), `amg` (parameter overrides,
+ * reference snake_case or camelCase names), `postprocess` ("fast" | "reference").
+ */
+import { readdir, stat } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
+import type { BackendOptions } from "../../backends.js";
+import type { RgbImage } from "../../image/types.js";
+import { findModel } from "../../models/registry.js";
+import { pulledModelFiles, readManifest, sha256File, verifyManifest } from "../../models/store.js";
+import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
+import { GearSegError, UsageError } from "../../util/errors.js";
+import { emptyTimings, generateMasks, type GeneratorTimings } from "./generator.js";
+import { OnnxSam2Model, type SessionOptions } from "./onnx-model.js";
+import { resolveAmgParams, type AmgParams } from "./params.js";
+
+export { generateMasks, emptyTimings } from "./generator.js";
+export type { PromptModel, GeneratorTimings, GenerateOptions } from "./generator.js";
+export { OnnxSam2Model } from "./onnx-model.js";
+export { resolveAmgParams, AMG_PRESETS, SAM2_DEFAULT, GEAR_SEG_PRESET, type AmgParams } from "./params.js";
+
+const VARIANT_SUFFIX = /_(fp16|fp32|quantized|q4|q4f16|int8|uint8|bnb4|q8)$/i;
+
+export interface Sam2Files {
+  encoder: string;
+  decoder: string;
+  /** sha256 per file when known (pulled models), used for the fingerprint. */
+  hashes?: Record<string, string>;
+}
+
+async function onnxFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of [dir, join(dir, "onnx")]) {
+    const names = await readdir(d).catch(() => [] as string[]);
+    for (const n of names) if (n.toLowerCase().endsWith(".onnx")) out.push(join(d, n));
+  }
+  return out;
+}
+
+function pick(files: string[], role: "encoder" | "decoder", variant: string | undefined, dir: string): string {
+  const isRole = (p: string) => {
+    const n = basename(p).toLowerCase();
+    return role === "decoder" ? n.includes("decoder") : n.includes("encoder") && !n.includes("decoder");
+  };
+  const stem = (p: string) => basename(p).replace(/\.onnx$/i, "");
+  const ofRole = files.filter(isRole);
+  const chosen = variant
+    ? ofRole.filter((p) => stem(p).toLowerCase().endsWith(`_${variant.toLowerCase()}`))
+    : ofRole.filter((p) => !VARIANT_SUFFIX.test(stem(p)));
+  if (chosen.length === 1) return chosen[0]!;
+  const found = files.map((p) => basename(p)).join(", ") || "no .onnx files";
+  if (chosen.length === 0) {
+    throw new GearSegError(
+      `segmenter sam2: no ${role}${variant ? ` with variant "${variant}"` : ""} .onnx file in "${dir}" (found: ${found}${!variant && ofRole.length ? "; choose one with the variant option" : ""})`,
+    );
+  }
+  throw new GearSegError(`segmenter sam2: several ${role} files in "${dir}" (${chosen.map((p) => basename(p)).join(", ")}); pass sam2:<encoder.onnx>,<decoder.onnx>`);
+}
+
+/** Resolves the spec argument to the two model files. */
+export async function resolveSam2Files(arg: string, variant?: string): Promise<Sam2Files> {
+  const text = arg.trim();
+  if (!text) throw new UsageError("segmenter sam2: give the model folder, the two files or a model id, as sam2:<dir>, sam2:<encoder.onnx>,<decoder.onnx> or sam2:sam2.1-hiera-tiny");
+  if (text.includes(",")) {
+    const parts = text.split(",").map((s) => s.trim());
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new UsageError(`segmenter sam2: "${text}" should be <encoder.onnx>,<decoder.onnx>`);
+    const [encoder, decoder] = parts.map((p) => resolve(p)) as [string, string];
+    for (const [role, p] of [["encoder", encoder], ["decoder", decoder]] as const) {
+      const info = await stat(p).catch(() => null);
+      if (!info?.isFile()) throw new GearSegError(`segmenter sam2: ${role} file "${p}" not found`);
+    }
+    return { encoder, decoder };
+  }
+  const path = resolve(text);
+  const info = await stat(path).catch(() => null);
+  if (!info) {
+    if (findModel(text)) return pulledModelFiles(text);
+    throw new GearSegError(`segmenter sam2: "${text}" is neither a folder, two files nor a known model id`);
+  }
+  if (!info.isDirectory()) throw new UsageError(`segmenter sam2: "${text}" is a file; give the folder or both files as sam2:<encoder.onnx>,<decoder.onnx>`);
+  const manifest = await readManifest(path);
+  if (manifest && !variant) {
+    const hashes = await verifyManifest(path, manifest);
+    return { encoder: join(path, manifest.encoder), decoder: join(path, manifest.decoder), hashes };
+  }
+  const files = await onnxFiles(path);
+  return { encoder: pick(files, "encoder", variant, path), decoder: pick(files, "decoder", variant, path) };
+}
+
+async function fingerprintOf(files: Sam2Files, params: AmgParams, postprocess: string): Promise<string> {
+  const hashes = files.hashes ? Object.values(files.hashes) : [];
+  if (!files.hashes) {
+    for (const p of [files.encoder, `${files.encoder}_data`, files.decoder, `${files.decoder}_data`]) {
+      if (await stat(p).catch(() => null)) hashes.push(await sha256File(p));
+    }
+  }
+  return `sam2:${hashes.join(",")}:${JSON.stringify(params)}:${postprocess}`;
+}
+
+export class Sam2Segmenter implements Segmenter {
+  /** Timings of the last `segment` call (ONNX time vs post-processing). */
+  lastTimings: GeneratorTimings = emptyTimings();
+
+  constructor(
+    readonly spec: string,
+    readonly fingerprint: string,
+    readonly model: OnnxSam2Model,
+    readonly params: AmgParams,
+    private readonly postprocess: "fast" | "reference",
+  ) {}
+
+  async segment(image: RgbImage, ctx?: StageContext): Promise<Region[]> {
+    const timings = emptyTimings();
+    const regions = await generateMasks(this.model, image, this.params, { ...ctx, timings, postprocess: this.postprocess });
+    this.lastTimings = timings;
+    return regions;
+  }
+
+  async close(): Promise<void> {
+    await this.model.close();
+  }
+}
+
+function optString(options: BackendOptions, key: string): string | undefined {
+  const v = options[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new UsageError(`segmenter sam2: option ${key} must be a string`);
+  return v;
+}
+
+export async function createSam2Segmenter(arg: string, options: BackendOptions, spec: string): Promise<Sam2Segmenter> {
+  const provider = optString(options, "provider") ?? "cpu";
+  if (provider !== "cpu" && provider !== "cuda") throw new UsageError(`segmenter sam2: provider must be "cpu" or "cuda", got "${provider}"`);
+  const threadsRaw = options.threads;
+  let threads: number | undefined;
+  if (threadsRaw !== undefined) {
+    threads = Number(threadsRaw);
+    if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`segmenter sam2: threads must be an integer ≥ 1, got "${String(threadsRaw)}"`);
+  }
+  const postprocess = optString(options, "postprocess") ?? "fast";
+  if (postprocess !== "fast" && postprocess !== "reference") throw new UsageError(`segmenter sam2: postprocess must be "fast" or "reference", got "${postprocess}"`);
+  const amg = options.amg ?? {};
+  if (typeof amg !== "object" || amg === null || Array.isArray(amg)) throw new UsageError("segmenter sam2: option amg must be an object of AMG parameters");
+  const params = resolveAmgParams(optString(options, "preset") ?? optString(options, "amgPreset"), amg as Record<string, unknown>);
+  const files = await resolveSam2Files(arg, optString(options, "variant"));
+  const sessionOptions: SessionOptions = { provider, threads };
+  const model = await OnnxSam2Model.load(files.encoder, files.decoder, sessionOptions);
+  const fingerprint = await fingerprintOf(files, params, postprocess);
+  return new Sam2Segmenter(spec, fingerprint, model, params, postprocess);
+}

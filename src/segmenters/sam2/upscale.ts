@@ -1,0 +1,223 @@
+/**
+ * The fused post-processing kernel: bilinear upscaling of one low-resolution logits map to the crop size
+ * (torch `F.interpolate(..., mode="bilinear", align_corners=False)`, as `postprocess_masks` in
+ * facebookresearch/sam2 `sam2/utils/transforms.py`), the stability counts of `calculate_stability_score`
+ * (`sam2/utils/amg.py`), binarisation at the mask threshold, the mask's box (`batched_mask_to_box`) and its
+ * column-major RLE in the image frame (`uncrop_masks` + `mask_to_rle_pytorch`) — in one pass, without
+ * materialising the upscaled map.
+ *
+ * Why it is exact and fast: a bilinear value is a convex combination of its (up to) four low-resolution
+ * neighbours, so it can exceed a threshold only if one neighbour does. Pixels whose neighbours all lie outside
+ * the box of low-resolution values above the lowest threshold are below every threshold and are skipped. The
+ * arithmetic per pixel is the same, in the same order and with the same float32 roundings, as
+ * `resizeBilinear` in src/masks/resize.ts, so the counts and masks equal those of upscaling everything.
+ */
+import type { Rle } from "../../masks/types.js";
+
+const f32 = Math.fround;
+
+/** Source taps of torch's bilinear resize (align_corners=False) for one axis, float32 as torch. */
+export interface AxisTaps {
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  /** Weight of i1 (float32 value); the weight of i0 is fround(1 − l1). */
+  readonly l1: Float64Array;
+  readonly l0: Float64Array;
+  /** For each source index r: the first output whose taps reach r (i1 ≥ r) and the last (i0 ≤ r). */
+  readonly firstOut: Int32Array;
+  readonly lastOut: Int32Array;
+}
+
+export function axisTaps(inSize: number, outSize: number): AxisTaps {
+  const scale = f32(inSize / outSize);
+  const i0 = new Int32Array(outSize);
+  const i1 = new Int32Array(outSize);
+  const l1 = new Float64Array(outSize);
+  const l0 = new Float64Array(outSize);
+  for (let d = 0; d < outSize; d++) {
+    let src = f32(f32(scale * (d + 0.5)) - 0.5);
+    if (src < 0) src = 0;
+    const a = Math.trunc(src);
+    i0[d] = a;
+    i1[d] = a < inSize - 1 ? a + 1 : a;
+    l1[d] = f32(src - a);
+    l0[d] = f32(1 - l1[d]!);
+  }
+  const firstOut = new Int32Array(inSize).fill(outSize);
+  const lastOut = new Int32Array(inSize).fill(-1);
+  for (let r = 0, d = 0; r < inSize; r++) {
+    while (d < outSize && i1[d]! < r) d++;
+    firstOut[r] = d;
+  }
+  for (let r = inSize - 1, d = outSize - 1; r >= 0; r--) {
+    while (d >= 0 && i0[d]! > r) d--;
+    lastOut[r] = d;
+  }
+  return { inSize, outSize, i0, i1, l1, l0, firstOut, lastOut };
+}
+
+export interface KernelFrame {
+  /** Low-resolution size (256 × 256 for SAM 2). */
+  lowH: number;
+  lowW: number;
+  /** Crop size the logits are upscaled to, and where the crop sits in the image. */
+  cropH: number;
+  cropW: number;
+  cropX0: number;
+  cropY0: number;
+  imageH: number;
+  imageW: number;
+  ty: AxisTaps;
+  tx: AxisTaps;
+}
+
+export function kernelFrame(lowH: number, lowW: number, crop: [number, number, number, number], imageH: number, imageW: number): KernelFrame {
+  const cropW = crop[2] - crop[0];
+  const cropH = crop[3] - crop[1];
+  return { lowH, lowW, cropH, cropW, cropX0: crop[0], cropY0: crop[1], imageH, imageW, ty: axisTaps(lowH, cropH), tx: axisTaps(lowW, cropW) };
+}
+
+export interface MaskStats {
+  /** |v > t + offset| and |v > t − offset| over the upscaled map. */
+  intersections: number;
+  unions: number;
+  /** Pixels with v > t. */
+  area: number;
+  /** Inclusive box of v > t in the crop frame; [0, 0, 0, 0] when empty. */
+  box: [number, number, number, number];
+}
+
+/** Reusable buffers for one thread. */
+export class UpscaleKernel {
+  private column = new Float32Array(0);
+  private transitions = new Uint32Array(1 << 12);
+  private nTransitions = 0;
+
+  private pushTransition(p: number): void {
+    // A run that would end where the next starts (a column ending at the image bottom, the next starting at
+    // its top) is one run: cancel instead of recording an empty run.
+    if (this.nTransitions > 0 && this.transitions[this.nTransitions - 1] === p) {
+      this.nTransitions--;
+      return;
+    }
+    if (this.nTransitions === this.transitions.length) {
+      const next = new Uint32Array(this.transitions.length * 2);
+      next.set(this.transitions);
+      this.transitions = next;
+    }
+    this.transitions[this.nTransitions++] = p;
+  }
+
+  /**
+   * Upscales `low[offset .. offset + lowH·lowW)` and returns the stability counts, area and box of the
+   * mask at `threshold`; call `rle()` afterwards for its RLE in the image frame.
+   */
+  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number): MaskStats {
+    const { lowH, lowW, ty, tx, cropX0, cropY0, imageH } = frame;
+    const thrHi = threshold + stabilityOffset;
+    const thrLo = threshold - stabilityOffset;
+    const lowest = Math.min(thrHi, thrLo, threshold);
+    this.nTransitions = 0;
+    // Box of low-resolution values above the lowest threshold.
+    let rx0 = lowW;
+    let rx1 = -1;
+    let ry0 = lowH;
+    let ry1 = -1;
+    for (let r = 0; r < lowH; r++) {
+      const base = offset + r * lowW;
+      let first = -1;
+      let last = -1;
+      for (let c = 0; c < lowW; c++) {
+        if (low[base + c]! > lowest) {
+          if (first < 0) first = c;
+          last = c;
+        }
+      }
+      if (first >= 0) {
+        if (r < ry0) ry0 = r;
+        ry1 = r;
+        if (first < rx0) rx0 = first;
+        if (last > rx1) rx1 = last;
+      }
+    }
+    const stats: MaskStats = { intersections: 0, unions: 0, area: 0, box: [0, 0, 0, 0] };
+    if (rx1 < 0) return stats;
+    const x0 = tx.firstOut[rx0]!;
+    const x1 = tx.lastOut[rx1]!;
+    const y0 = ty.firstOut[ry0]!;
+    const y1 = ty.lastOut[ry1]!;
+    // Source rows any output row in [y0, y1] reads.
+    const sr0 = ty.i0[y0]!;
+    const sr1 = ty.i1[y1]!;
+    if (this.column.length < lowH) this.column = new Float32Array(lowH);
+    const col = this.column;
+    const { i0: ti0, i1: ti1, l0: tl0, l1: tl1 } = ty;
+    let inter = 0;
+    let union = 0;
+    let area = 0;
+    let bx0 = Infinity;
+    let bx1 = -1;
+    let by0 = Infinity;
+    let by1 = -1;
+    for (let x = x0; x <= x1; x++) {
+      const a = tx.i0[x]!;
+      const b = tx.i1[x]!;
+      const w1 = tx.l1[x]!;
+      const w0 = tx.l0[x]!;
+      for (let r = sr0; r <= sr1; r++) {
+        const base = offset + r * lowW;
+        col[r] = w0 * low[base + a]! + w1 * low[base + b]!;
+      }
+      const colBase = (x + cropX0) * imageH + cropY0;
+      let on = false;
+      let colFirst = -1;
+      let colLast = -1;
+      for (let y = y0; y <= y1; y++) {
+        const v = f32(tl0[y]! * col[ti0[y]!]! + tl1[y]! * col[ti1[y]!]!);
+        if (v > thrLo) union++;
+        if (v > thrHi) inter++;
+        const m = v > threshold;
+        if (m !== on) {
+          this.pushTransition(colBase + y);
+          on = m;
+        }
+        if (m) {
+          area++;
+          if (colFirst < 0) colFirst = y;
+          colLast = y;
+        }
+      }
+      if (on) this.pushTransition(colBase + y1 + 1);
+      if (colFirst >= 0) {
+        if (x < bx0) bx0 = x;
+        bx1 = x;
+        if (colFirst < by0) by0 = colFirst;
+        if (colLast > by1) by1 = colLast;
+      }
+    }
+    stats.intersections = inter;
+    stats.unions = union;
+    stats.area = area;
+    if (bx1 >= 0) stats.box = [bx0, by0, bx1, by1];
+    return stats;
+  }
+
+  /** The RLE (image frame, column-major) of the mask from the last `run`. */
+  rle(imageH: number, imageW: number): Rle {
+    const n = this.nTransitions;
+    const t = this.transitions;
+    const total = imageH * imageW;
+    const counts = new Uint32Array(n + 1);
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      counts[i] = t[i]! - prev;
+      prev = t[i]!;
+    }
+    counts[n] = total - prev;
+    // A mask whose last run reaches the end has a zero-length final background run: drop it, as COCO does.
+    const trimmed = n > 0 && counts[n] === 0 ? counts.subarray(0, n) : counts;
+    return { height: imageH, width: imageW, counts: trimmed.slice() };
+  }
+}
