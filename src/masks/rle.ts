@@ -186,9 +186,10 @@ export function encode(mask: BinaryMask): Rle {
 /**
  * COCO RLE → row-major mask (0/1 bytes), as rleDecode.
  *
- * Each foreground run marks a toggle where it starts and ends in every column it touches; then each row is
- * XOR-ed with the row above (four bytes at a time), which turns toggles into filled spans without any
- * strided per-pixel writes.
+ * Each foreground run marks a toggle where it starts and ends in every column it touches; then, inside the
+ * box the toggles span, each row is XOR-ed with the row above (four bytes at a time), which turns toggles
+ * into filled spans without strided per-pixel writes. Work is proportional to the mask's box, not the
+ * image (plus zeroing the output).
  */
 export function decode(rle: Rle): BinaryMask {
   checkRle(rle, "decode");
@@ -197,34 +198,60 @@ export function decode(rle: Rle): BinaryMask {
   const out = new Uint8Array(n);
   if (n === 0) return { height: h, width: w, data: out };
   let pos = 0;
+  let minX = w;
+  let maxX = -1;
+  let minY = h;
+  let maxY = -1;
   for (let j = 0; j < counts.length; j++) {
     const len = counts[j]!;
     if (j & 1 && len > 0) {
       const end = pos + len;
       let x = Math.floor(pos / h);
       let y0 = pos - x * h;
+      if (x < minX) minX = x;
       for (;;) {
+        if (y0 < minY) minY = y0;
+        if (y0 > maxY) maxY = y0;
         const colEnd = (x + 1) * h;
         out[y0 * w + x]! ^= 1;
         if (end < colEnd) {
-          out[(end - x * h) * w + x]! ^= 1;
+          const y1 = end - x * h;
+          out[y1 * w + x]! ^= 1;
+          if (y1 > maxY) maxY = y1;
           break;
         }
+        // The run reaches the bottom: rows below y0 in this column are all filled by the prefix XOR.
+        maxY = h - 1;
         if (end === colEnd) break;
         x++;
         y0 = 0;
       }
+      if (x > maxX) maxX = x;
     }
     pos += len;
   }
-  if ((w & 3) === 0 && (out.byteOffset & 3) === 0) {
-    const words = new Uint32Array(out.buffer, out.byteOffset, n >>> 2);
-    const w4 = w >>> 2;
-    for (let i = w4; i < words.length; i++) words[i]! ^= words[i - w4]!;
-  } else {
-    for (let i = w; i < n; i++) out[i]! ^= out[i - w]!;
-  }
+  if (maxX < 0) return { height: h, width: w, data: out };
+  prefixXorRows(out, w, minX, maxX, minY + 1, maxY);
   return { height: h, width: w, data: out };
+}
+
+/** out[y][x] ^= out[y-1][x] for y in [y0, y1], x in [x0, x1] (word-wise when rows are word-aligned). */
+function prefixXorRows(out: Uint8Array, w: number, x0: number, x1: number, y0: number, y1: number): void {
+  if ((w & 3) === 0 && (out.byteOffset & 3) === 0) {
+    const words = new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2);
+    const w4 = w >>> 2;
+    const k0 = x0 >>> 2;
+    const k1 = x1 >>> 2;
+    for (let y = y0; y <= y1; y++) {
+      const row = y * w4;
+      for (let k = row + k0, e = row + k1; k <= e; k++) words[k]! ^= words[k - w4]!;
+    }
+  } else {
+    for (let y = y0; y <= y1; y++) {
+      const row = y * w;
+      for (let i = row + x0, e = row + x1; i <= e; i++) out[i]! ^= out[i - w]!;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
