@@ -7,6 +7,8 @@ import { createStack, OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from
 import type { AgentStage } from "../pipeline/agent.js";
 import { GearSegError, UsageError, describeError } from "../util/errors.js";
 import { Progress } from "./progress.js";
+import { loadConfig, resolveStage } from "../config/index.js";
+import type { StageCache } from "../pipeline/stage-cache.js";
 
 export interface GlobalFlags {
   quiet?: boolean;
@@ -57,6 +59,10 @@ export interface StackFlags {
   maxPixels?: string;
   maxRegions?: string;
   maxMasks?: string;
+  /** A config file (default: gear-seg.config.json / .yaml in the working folder). */
+  config?: string;
+  /** false with --no-cache. */
+  cache?: boolean;
 }
 
 /** Flags that choose and tune the three stages. */
@@ -68,7 +74,9 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
   return cmd
     .addOption(new Option("--max-pixels <n>", "refuse images larger than this many pixels").default(undefined))
     .option("--max-regions <n>", "keep at most this many regions, largest first (default 200)")
-    .option("--max-masks <n>", "at most this many masks per answer (default 6)");
+    .option("--max-masks <n>", "at most this many masks per answer (default 6)")
+    .option("--config <file>", "config file (default: gear-seg.config.json or .yaml in the working folder)")
+    .option("--no-cache", "neither read nor write the regions/descriptions cache ($GEAR_SEG_HOME, default ~/.cache/gear-seg)");
 }
 
 export function integerFlag(value: string | undefined, flag: string, { min = 1 } = {}): number | undefined {
@@ -87,18 +95,34 @@ const STAGE_LABELS: Record<AgentStage, string> = {
 
 /** Build the agent from flags, print the offline-default notice once, and wire progress. */
 export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<StackSpecs> = {}): Promise<Stack> {
-  const specs: StackSpecs = {
-    segmenter: flags.segmenter,
-    describer: flags.describer,
-    reasoner: flags.reasoner,
-    ...extra,
-  };
-  const stack = await createStack(specs, {
-    maxPixels: integerFlag(flags.maxPixels, "--max-pixels"),
-    maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
-    maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
-    onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
-  });
+  // Config file first, flags over it (see src/config). The cache is opened only when used.
+  const config = await loadConfig(flags.config);
+  const chosen = { ...flags, ...extra };
+  const segmenter = resolveStage(config, "segmenter", chosen.segmenter);
+  const describer = resolveStage(config, "describer", chosen.describer);
+  const reasoner = resolveStage(config, "reasoner", chosen.reasoner);
+  const specs: StackSpecs = { segmenter: segmenter?.spec, describer: describer?.spec, reasoner: reasoner?.spec };
+  let cache: StageCache | null = null;
+  if (flags.cache !== false && config?.cache.enabled !== false) {
+    const { SqliteStageCache, defaultCachePath } = await import("../cache/sqlite-cache.js");
+    const sqlite = new SqliteStageCache(config?.cache.path ?? defaultCachePath());
+    sqlite.onCorrupt = (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`);
+    cache = sqlite;
+  }
+  let stack: Stack;
+  try {
+    stack = await createStack(specs, {
+      maxPixels: integerFlag(flags.maxPixels, "--max-pixels") ?? config?.maxPixels,
+      maxRegions: integerFlag(flags.maxRegions, "--max-regions") ?? config?.maxRegions,
+      maxMasks: integerFlag(flags.maxMasks, "--max-masks") ?? config?.maxMasks,
+      onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+      backendOptions: { segmenter: segmenter?.options, describer: describer?.options, reasoner: reasoner?.options },
+      cache,
+    });
+  } catch (err) {
+    await cache?.close?.();
+    throw err;
+  }
   if (stack.offlineDefaults.length > 0 && !io.quiet) {
     const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
     io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);

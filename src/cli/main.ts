@@ -4,6 +4,8 @@ import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
 import { registerDescribe } from "./commands/describe.js";
 import { registerSegment } from "./commands/segment.js";
+import { registerCache } from "./commands/cache.js";
+import { registerDoctor } from "./commands/doctor.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -16,6 +18,8 @@ const program = new Command("gear-seg")
 
 registerSegment(program);
 registerDescribe(program);
+registerCache(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);
