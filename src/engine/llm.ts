@@ -7,6 +7,7 @@ import type { BackendOptions } from "../backends.js";
 import { addUsage, readChatReply, stripThinking } from "../net/chat.js";
 import { HttpClient, HttpError, parseModelAtUrls } from "../net/http.js";
 import { OptionReader } from "../net/options.js";
+import { jsonCandidates } from "../reasoners/openai/parse.js";
 import type { TokenUsage } from "../pipeline/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import type { ChatMessage } from "./prompt.js";
@@ -98,32 +99,27 @@ export class OpenAiJsonChat implements JsonChat {
 }
 
 /**
- * The JSON value in a model's reply: the whole text, else a fenced block, else the widest balanced {...} or
- * [...] span (models wrap JSON in prose). Undefined when there is none.
+ * The JSON value in a model's reply, trying the same candidates as the reasoner's parser (fenced blocks, the
+ * whole text, balanced {...} spans); a bare top-level array also counts. Undefined when there is none.
  */
 export function extractJson(text: string): unknown {
   const t = text.trim();
   if (!t) return undefined;
-  const tryParse = (s: string): unknown => {
+  for (const candidate of jsonCandidates(t)) {
     try {
-      return JSON.parse(s) as unknown;
+      const v = JSON.parse(candidate) as unknown;
+      if (typeof v === "object" && v !== null) return v;
+    } catch {
+      // next candidate
+    }
+  }
+  const start = t.indexOf("[");
+  const end = t.lastIndexOf("]");
+  if (start >= 0 && end > start) {
+    try {
+      return JSON.parse(t.slice(start, end + 1)) as unknown;
     } catch {
       return undefined;
-    }
-  };
-  const whole = tryParse(t);
-  if (whole !== undefined && typeof whole === "object") return whole;
-  for (const m of t.matchAll(/```(?:json|JSON)?\s*\n?([\s\S]*?)```/g)) {
-    const v = tryParse(m[1]!.trim());
-    if (v !== undefined && typeof v === "object") return v;
-  }
-  for (const open of ["{", "["]) {
-    const close = open === "{" ? "}" : "]";
-    const start = t.indexOf(open);
-    if (start < 0) continue;
-    for (let end = t.lastIndexOf(close); end > start; end = t.lastIndexOf(close, end - 1)) {
-      const v = tryParse(t.slice(start, end + 1));
-      if (v !== undefined) return v;
     }
   }
   return undefined;
