@@ -41,7 +41,7 @@ export function parseAnswer(content: string): ParsedAnswer {
 }
 
 /** Fenced blocks (last first), then every balanced {...} or [...] in the text (last first), then the text. */
-function* jsonCandidates(text: string): Generator<string> {
+export function* jsonCandidates(text: string): Generator<string> {
   const fences = [...text.matchAll(/```(?:json|JSON)?\s*\n?([\s\S]*?)```/g)].map((m) => m[1]!.trim());
   for (let i = fences.length - 1; i >= 0; i--) yield fences[i]!;
   yield text;
