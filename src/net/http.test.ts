@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { FaultServer } from "../../test/helpers/fault-server.js";
+import { HttpClient, parseModelAtUrls, parseRetryAfter } from "./http.js";
+import { EndpointPool } from "./pool.js";
+
+const servers: FaultServer[] = [];
+async function server(options: ConstructorParameters<typeof FaultServer>[1] = {}) {
+  const s = new FaultServer({ "POST /echo": (body) => ({ json: { got: body } }) }, options);
+  await s.start();
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.stop()));
+});
+const fast = { backoffMs: 1, maxDelayMs: 50, timeoutMs: 2000 };
+
+describe("HttpClient", () => {
+  it("retries timeouts, 429, 5xx, resets and malformed bodies, then succeeds", async () => {
+    const s = await server();
+    s.faults.push({ kind: "hang" }, { kind: "status", status: 429, retryAfter: "0" }, { kind: "status", status: 503 }, { kind: "reset" }, { kind: "malformed" });
+    const client = new HttpClient("test", [s.url], { ...fast, timeoutMs: 300, retries: 5 });
+    const res = await client.postJson("/echo", { a: 1 });
+    expect(res.json).toEqual({ got: { a: 1 } });
+    expect(res.attempts).toBe(6);
+    expect(s.count("/echo")).toBe(6);
+  });
+  it("gives up after the retries with the server's own error message", async () => {
+    const s = await server();
+    for (let i = 0; i < 3; i++) s.faults.push({ kind: "status", status: 500, body: { error: "CUDA out of memory" } });
+    const client = new HttpClient("describer dam:x", [s.url], { ...fast, retries: 2 });
+    await expect(client.postJson("/echo", {})).rejects.toThrow(/describer dam:x: POST http:\/\/127\.0\.0\.1:\d+\/echo failed after 3 attempts: HTTP 500: CUDA out of memory/);
+  });
+  it("does not retry a 400", async () => {
+    const s = await server();
+    s.faults.push({ kind: "status", status: 400, body: { error: { message: "bad field" } } });
+    const client = new HttpClient("t", [s.url], fast);
+    await expect(client.postJson("/echo", {})).rejects.toThrow(/failed: HTTP 400: bad field/);
+    expect(s.count()).toBe(1);
+  });
+  it("honours Retry-After (the retry waits for it)", async () => {
+    const s = await server();
+    s.faults.push({ kind: "status", status: 429, retryAfter: "1" });
+    const client = new HttpClient("t", [s.url], { ...fast, maxDelayMs: 5000 });
+    await client.postJson("/echo", {});
+    const [a, b] = s.log;
+    expect(b!.at - a!.at).toBeGreaterThanOrEqual(900);
+  });
+  it("keeps at most `concurrency` requests in flight per endpoint and spreads over replicas", async () => {
+    const a = await server({ delayMs: 40 });
+    const b = await server({ delayMs: 40 });
+    const client = new HttpClient("t", [a.url, b.url], { ...fast, concurrency: 2 });
+    let peak = 0;
+    const pool = client.pool;
+    const jobs = Array.from({ length: 12 }, async (_, i) => {
+      const p = client.postJson("/echo", { i });
+      peak = Math.max(peak, pool.stats().reduce((s, x) => s + x.busy, 0));
+      return p;
+    });
+    await Promise.all(jobs);
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(a.maxActive).toBeLessThanOrEqual(2);
+    expect(b.maxActive).toBeLessThanOrEqual(2);
+    expect(a.count()).toBe(6);
+    expect(b.count()).toBe(6);
+  });
+  it("cancels with the caller's signal", async () => {
+    const s = await server();
+    s.faults.push({ kind: "hang" });
+    const client = new HttpClient("t", [s.url], { ...fast, timeoutMs: 60_000 });
+    const ac = new AbortController();
+    const p = client.postJson("/echo", {}, ac.signal);
+    setTimeout(() => ac.abort(new Error("stop")), 50);
+    await expect(p).rejects.toThrow("stop");
+  });
+});
+
+describe("helpers", () => {
+  it("parseRetryAfter reads seconds and dates", () => {
+    expect(parseRetryAfter("3")).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter("soon")).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+  it("parseModelAtUrls splits at the @ before the URL", () => {
+    expect(parseModelAtUrls("llama3.2-vision:11b@http://h:11434/v1", "x")).toEqual({ model: "llama3.2-vision:11b", urls: ["http://h:11434/v1"] });
+    expect(parseModelAtUrls("org/m@x@https://a/v1/,https://b/v1", "x")).toEqual({ model: "org/m@x", urls: ["https://a/v1", "https://b/v1"] });
+    expect(() => parseModelAtUrls("gpt-4o", "reasoner openai:gpt-4o")).toThrow(/expected <model>@<base-url>/);
+  });
+  it("the pool hands out the least busy endpoint and queues when all are full", async () => {
+    const pool = new EndpointPool(["a", "b"], 1);
+    const l1 = await pool.acquire();
+    const l2 = await pool.acquire();
+    expect([l1.url, l2.url].sort()).toEqual(["a", "b"]);
+    let third: string | undefined;
+    const p = pool.acquire().then((l) => (third = l.url));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(third).toBeUndefined();
+    l2.release();
+    await p;
+    expect(third).toBe(l2.url);
+  });
+});
