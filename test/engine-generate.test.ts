@@ -157,7 +157,7 @@ describe("engine generate", () => {
     // Records, failures, manifest, stats, DATASET.md and the chart.
     expect((await readdir(join(out, "records"))).sort()).toEqual([`${A}.json`, `${B}.json`].sort());
     const failures = (await readdir(join(out, "failures"))).sort();
-    expect(failures).toEqual([`${C}.json`, `${D}.json`]);
+    expect(failures).toEqual([`${C}.json`, `${D}.json`].sort());
     const failD = JSON.parse(await readFile(join(out, "failures", `${D}.json`), "utf8"));
     expect(failD.stage).toBe("llm");
     expect(failD.error).toMatch(/no JSON/);
