@@ -35,6 +35,31 @@ describe("resizeBilinear (torch bilinear, align_corners=False)", () => {
     const want = [0, 4, 10, 16, 20];
     r.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
   });
+  test("agrees with a plain double-precision implementation of the torch formula (7×5 → 17×12, 16×16 → 6×9)", () => {
+    const plain = (src: Float32Array, ih: number, iw: number, oh: number, ow: number) => {
+      const taps = (n: number, m: number, d: number) => {
+        const s = Math.max(0, (d + 0.5) * (n / m) - 0.5);
+        const i0 = Math.floor(s);
+        return [i0, Math.min(i0 + 1, n - 1), s - i0] as const;
+      };
+      const out: number[] = [];
+      for (let y = 0; y < oh; y++) {
+        const [y0, y1, ly] = taps(ih, oh, y);
+        for (let x = 0; x < ow; x++) {
+          const [x0, x1, lx] = taps(iw, ow, x);
+          const v = (r: number, c: number) => src[r * iw + c]!;
+          out.push((1 - ly) * ((1 - lx) * v(y0, x0) + lx * v(y0, x1)) + ly * ((1 - lx) * v(y1, x0) + lx * v(y1, x1)));
+        }
+      }
+      return out;
+    };
+    for (const [ih, iw, oh, ow] of [[7, 5, 17, 12], [16, 16, 6, 9]] as const) {
+      const src = Float32Array.from({ length: ih * iw }, (_, i) => Math.sin(i * 0.7) * 10);
+      const got = resizeBilinear(src, ih, iw, oh, ow);
+      const want = plain(src, ih, iw, oh, ow);
+      got.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(1e-5));
+    }
+  });
   test("same size is the identity; out buffer is used; bad sizes throw", () => {
     const src = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i));
     const out = new Float32Array(12);

@@ -11,7 +11,7 @@ import type { CocoRle, Rle } from "./types.js";
 
 let charBuf = new Uint8Array(1 << 16);
 
-/** Compressed counts string, byte-identical to pycocotools' rleToString. */
+/** Compressed counts string, byte-identical to pycocotools' rleToString (images below 2^31 pixels). */
 export function rleToString(rle: Rle): string {
   const c = rle.counts;
   // A count below 2^31 needs at most 7 groups of 5 bits.
