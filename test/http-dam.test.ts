@@ -1,0 +1,119 @@
+// The DAM describer against a server that speaks dam_server.py's protocol and checks what a real one needs.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createDescriber } from "../src/backends.js";
+import { loadImage } from "../src/image/index.js";
+import { decode } from "../src/masks/index.js";
+import { createMaskFolderSegmenter } from "../src/segmenters/masks/index.js";
+import type { Region } from "../src/pipeline/types.js";
+import { startDamServer } from "./helpers/dam-server.js";
+import { startOpenAiServer } from "./helpers/openai-server.js";
+import { samples } from "./helpers/cli.js";
+import type { FaultServer } from "./helpers/fault-server.js";
+
+const name = samples.names[0]!;
+const stops: FaultServer[] = [];
+afterEach(async () => {
+  await Promise.all(stops.splice(0).map((s) => s.stop()));
+});
+async function dam(options: Parameters<typeof startDamServer>[0] = {}) {
+  const d = await startDamServer(options);
+  stops.push(d.server);
+  return d;
+}
+const fast = { backoffMs: 1, maxDelayMs: 20, timeoutMs: 5000 };
+
+let loaded: { image: Awaited<ReturnType<typeof loadImage>>; regions: Region[] } | undefined;
+beforeAll(async () => {
+  const image = await loadImage(samples.image(name));
+  const seg = await createMaskFolderSegmenter(samples.masks(name), `masks:${samples.masks(name)}`);
+  loaded = { image, regions: await seg.segment(image) };
+});
+async function sample(count = 6) {
+  return { image: loaded!.image, regions: loaded!.regions.slice(0, count) };
+}
+
+describe("dam describer", () => {
+  it("sends each region as an RGBA PNG whose alpha is exactly the mask, with DAM's prompt and model name", async () => {
+    const { server, received, url } = await dam();
+    const { image, regions } = await sample(5);
+    const describer = await createDescriber(`dam:${url}`, { concurrency: 3, ...fast });
+    const progress: number[] = [];
+    const texts = await describer.describe(image, regions, { onProgress: (d) => progress.push(d) });
+    expect(texts).toHaveLength(5);
+    expect(server.count("/chat/completions")).toBe(5);
+    const body = server.log[0]!.body as { model: string; messages: { content: { type: string; text?: string }[] }[] };
+    expect(body.model).toBe("describe_anything_model");
+    expect(body.messages[0]!.content.find((p) => p.type === "text")!.text).toBe("Describe the masked region in detail.");
+    for (const [i, region] of regions.entries()) {
+      // Descriptions come back aligned with the regions, whatever order the server answered in.
+      const expected = decode(region.rle).data;
+      expect(texts[i]).toContain(`A region of ${region.area} pixels`);
+      const got = received.find((r) => r.area === region.area && r.mask.every((v, k) => v === expected[k]));
+      expect(got, `mask of region ${region.id} arrived intact`).toBeDefined();
+      expect([got!.width, got!.height]).toEqual([image.width, image.height]);
+    }
+    expect(progress.at(-1)).toBe(5);
+    // Same RGB as the image under the mask: the server's mean colour matches ours.
+    const r0 = regions[0]!;
+    const m0 = decode(r0.rle).data;
+    const sum = [0, 0, 0];
+    for (let k = 0; k < m0.length; k++) if (m0[k]) for (let c = 0; c < 3; c++) sum[c] += image.data[k * 3 + c]!;
+    expect(texts[0]).toContain(`rgb(${sum.map((s) => Math.round(s / r0.area)).join(", ")})`);
+  });
+
+  it("never sends an empty mask", async () => {
+    const { server, url } = await dam();
+    const { image, regions } = await sample(2);
+    const empty: Region = { ...regions[0]!, id: 99, area: 0, rle: { ...regions[0]!.rle, counts: Uint32Array.of(image.width * image.height) } };
+    const describer = await createDescriber(`dam:${url}`, fast);
+    const texts = await describer.describe(image, [regions[0]!, empty, regions[1]!]);
+    expect(texts[1]).toBe("");
+    expect(server.count()).toBe(2);
+  });
+
+  it("surfaces DAM's HTTP 500 {error} after the retries, and recovers from transient faults", async () => {
+    const { server, url } = await dam();
+    const { image, regions } = await sample(1);
+    const describer = await createDescriber(`dam:${url}`, { ...fast, retries: 1 });
+    server.faults.push({ kind: "status", status: 500, body: { error: "CUDA out of memory" } }, { kind: "status", status: 500, body: { error: "CUDA out of memory" } });
+    await expect(describer.describe(image, regions)).rejects.toThrow(/describer dam:.*failed after 2 attempts: HTTP 500: CUDA out of memory/);
+    server.faults.push({ kind: "reset" }, { kind: "malformed" });
+    const again = await createDescriber(`dam:${url}`, { ...fast, retries: 2 });
+    expect((await again.describe(image, regions))[0]).toMatch(/^A region of/);
+  });
+
+  it("reports the server's model check as the error", async () => {
+    const { url } = await dam();
+    const { image, regions } = await sample(1);
+    const describer = await createDescriber(`dam:${url}`, { ...fast, retries: 0, model: "DAM-8B" });
+    await expect(describer.describe(image, regions)).rejects.toThrow(/configured to use the model DAM-3B, but the request model is DAM-8B/);
+  });
+
+  it("spreads requests over replicas, each serving one at a time", async () => {
+    const a = await dam({ concurrency: 1, delayMs: 30 });
+    const b = await dam({ concurrency: 1, delayMs: 30 });
+    const { image, regions } = await sample(8);
+    const describer = await createDescriber(`dam:${a.url},${b.url}`, { ...fast, concurrency: 1 });
+    await describer.describe(image, regions);
+    expect(a.server.count()).toBe(4);
+    expect(b.server.count()).toBe(4);
+    expect(a.server.maxActive).toBe(1);
+  });
+
+  it("captions the scene through the configured vision endpoint; the fingerprint names model, URL and prompt, never the key", async () => {
+    const { url } = await dam();
+    const vision = await startOpenAiServer();
+    stops.push(vision.server);
+    process.env.GEAR_SEG_TEST_KEY = "sk-secret-123";
+    const describer = await createDescriber(`dam:${url}`, { ...fast, caption: `openai-vision:llava@${vision.url}`, apiKeyEnv: "GEAR_SEG_TEST_KEY" });
+    const { image, regions } = await sample(1);
+    expect(await describer.caption!(image, regions)).toBe("A scene of 1024 by 768 pixels."); // sent at most 1024 px on the long side
+    expect(image.width).toBe(2048);
+    expect(describer.fingerprint).toContain(url);
+    expect(describer.fingerprint).toContain("describe_anything_model");
+    expect(describer.fingerprint).toContain("Describe the masked region in detail.");
+    expect(describer.fingerprint).toContain("openai-vision");
+    expect(describer.fingerprint).not.toContain("sk-secret-123");
+    delete process.env.GEAR_SEG_TEST_KEY;
+  });
+});
