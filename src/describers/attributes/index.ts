@@ -77,7 +77,7 @@ function shapeWords(m: RegionMeasures, region: Region): string[] {
   if (elongation >= 4) out.push("long and thin");
   else if (elongation >= 2) out.push("elongated");
   if (extent >= 0.9 && elongation < 4) out.push("rectangular");
-  else if (elongation < 1.35 && extent >= 0.7 && extent < 0.86 && fill > 0.85) out.push("round");
+  else if (elongation < 1.35 && extent >= 0.6 && extent < 0.86 && fill > 0.85) out.push("round");
   else if (fill < 0.55 || extent < 0.35) out.push("irregular");
   if (elongation >= 1.6) {
     const angle = (0.5 * Math.atan2(2 * m.covXY, m.varX - m.varY) * 180) / Math.PI; // 0 = along x

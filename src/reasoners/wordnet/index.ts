@@ -332,7 +332,9 @@ export class WordnetReasoner implements Reasoner {
         if (!m || m.score <= 0) return;
         const contribution = t.weight * idf[ti]! * m.score;
         if (t.negated) {
-          if (m.score >= 0.5) {
+          // "not red" excludes red things, not every colour that shares red's broader term.
+          const loose = /hypernym|definition|hyponym/.test(m.queryWhy) || /kind of|"[^"]*" is "/.test(m.descWhy);
+          if (m.score >= 0.5 && !loose) {
             score -= 2 * contribution;
             why.push(describeMatch(t, m));
           }
