@@ -6,6 +6,7 @@ import { registerDescribe } from "./commands/describe.js";
 import { registerSegment } from "./commands/segment.js";
 import { registerCache } from "./commands/cache.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerEngine } from "./commands/engine.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -20,6 +21,7 @@ registerSegment(program);
 registerDescribe(program);
 registerCache(program);
 registerDoctor(program);
+registerEngine(program);
 
 try {
   await program.parseAsync(process.argv);
