@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { crc32, deflateSync } from "node:zlib";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GearSegError } from "../util/errors.js";
@@ -30,6 +31,23 @@ async function rejectsWith(promise: Promise<unknown>, message: string | RegExp) 
   expect(text).not.toContain("\n");
   if (typeof message === "string") expect(text).toBe(message);
   else expect(text).toMatch(message);
+}
+
+/** A PNG with a valid IHDR of the given size but pixel data for one row only (libvips wants an IDAT). */
+function headerOnlyPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.alloc(1 + 3 * width))), chunk("IEND", Buffer.alloc(0))]);
 }
 
 /** A w×h RGB test pattern: red channel = x * 10, green = y * 10, blue = 50. */
@@ -87,9 +105,13 @@ describe("loadImage: bad input", () => {
 
   it("formats the default limit in megapixels, and our limit wins over sharp's own", async () => {
     expect(DEFAULT_MAX_PIXELS).toBe(50_000_000);
-    // A 16000×16000 PNG header (256 megapixels) made from a tiny image: only the header is read.
-    const small = await sharp({ create: { width: 16000, height: 16000, channels: 3, background: "#000" } }).png({ compressionLevel: 9 }).toBuffer();
-    await rejectsWith(decodeImage(small, "huge.png"), `cannot read image "huge.png": 16000×16000 = 256.0 megapixels exceeds the limit of 50 megapixels (raise it with --max-pixels)`);
+    // A header-only PNG claiming 20000×20000 (400 megapixels, above sharp's own default limit of 268).
+    const big = headerOnlyPng(20000, 20000);
+    await rejectsWith(decodeImage(big, "huge.png"), `cannot read image "huge.png": 20000×20000 = 400.0 megapixels exceeds the limit of 50 megapixels (raise it with --max-pixels)`);
+    await rejectsWith(decodeImage(headerOnlyPng(12000, 9000), "x.png"), `cannot read image "x.png": 12000×9000 = 108.0 megapixels exceeds the limit of 50 megapixels (raise it with --max-pixels)`);
+    await rejectsWith(decodeImage(headerOnlyPng(3000, 1000), "x.png", { maxPixels: 2_500_000 }), `cannot read image "x.png": 3000×1000 = 3.0 megapixels exceeds the limit of 2.5 megapixels (raise it with --max-pixels)`);
+    // With the limit raised, sharp's limit does not step in: the missing pixel data is what fails.
+    await rejectsWith(decodeImage(big, "huge.png", { maxPixels: 1e9 }), `cannot read image "huge.png": truncated or corrupt PNG data`);
   });
 
   it("rejects a bad limit as a usage error", async () => {

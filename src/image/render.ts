@@ -8,7 +8,7 @@
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { encodeMaskPng, encodePng } from "./encode.js";
-import { drawText, measureText, wrapText, type Rgb } from "./font.js";
+import { drawText, measureText, wrapText, type Rgb, type TextSize } from "./font.js";
 import { contrastingText, regionColour } from "./palette.js";
 import {
   checkRleSize,
@@ -129,8 +129,7 @@ interface Box {
 }
 
 /** The box of a number label centred on (cx, cy), moved inside the image. */
-function labelBox(width: number, height: number, cx: number, cy: number, text: string, scale: number): Box {
-  const size = measureText(text, scale);
+function labelBox(width: number, height: number, cx: number, cy: number, size: TextSize, scale: number): Box {
   const pad = scale + 1;
   const w = size.width + 2 * pad;
   const h = size.height - 2 * scale + 2 * pad; // digits have no descenders: trim the two empty rows
@@ -171,7 +170,12 @@ function placeAndDrawLabels(
     const k = paintOrder[n]!;
     const item = items[k]!;
     const text = String(item.id);
-    let anchors = interiorAnchors(labels, width, height, k + 1, item.bbox, 12);
+    const size = measureText(text, scale);
+    // The best spot first; alternatives (costlier: a sort of the grid) only when it is taken.
+    let anchors = interiorAnchors(labels, width, height, k + 1, item.bbox, 1);
+    if (anchors.length === 1 && placed.some((b) => overlapArea(b, labelBox(width, height, anchors[0]![0], anchors[0]![1], size, scale)) > 0)) {
+      anchors = interiorAnchors(labels, width, height, k + 1, item.bbox, 12);
+    }
     if (anchors.length === 0) {
       const inside = pixelInsideRle(item.rle);
       if (!inside) continue; // empty mask: nothing to number
@@ -180,7 +184,7 @@ function placeAndDrawLabels(
     let chosen: Box | undefined;
     let least = Infinity;
     for (const [ax, ay] of anchors) {
-      const box = labelBox(width, height, ax, ay, text, scale);
+      const box = labelBox(width, height, ax, ay, size, scale);
       let cover = 0;
       for (const other of placed) cover += overlapArea(box, other);
       if (cover < least) {
