@@ -7,6 +7,7 @@ import { registerSegment } from "./commands/segment.js";
 import { registerCache } from "./commands/cache.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerEngine } from "./commands/engine.js";
+import { registerEval } from "./commands/eval.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -22,6 +23,7 @@ registerDescribe(program);
 registerCache(program);
 registerDoctor(program);
 registerEngine(program);
+registerEval(program);
 
 try {
   await program.parseAsync(process.argv);
