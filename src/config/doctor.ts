@@ -135,7 +135,7 @@ export async function runDoctor(config: GearSegConfig | undefined, flags: Partia
 
 export function formatDoctorTable(rows: readonly DoctorRow[]): string {
   const header = ["stage", "name", "backend", "status", "latency", "detail"];
-  const body = rows.map((r) => [r.stage, r.name, clip(r.spec, 48), r.ok ? "ok" : "FAIL", `${Math.round(r.latencyMs)} ms`, clip(r.detail, 100)]);
+  const body = rows.map((r) => [r.stage, r.name, clip(r.spec, 48), r.ok ? "ok" : "FAIL", `${Math.round(r.latencyMs)} ms`, r.ok ? clip(r.detail, 100) : r.detail]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
