@@ -146,6 +146,11 @@ function paintLabel(out: Uint8Array, width: number, height: number, box: Box, te
   drawText(out, width, height, box.x + pad, box.y + pad, text, { scale, color: contrastingText(colour) });
 }
 
+/** Shifts (in label boxes) tried around a region's best spot when all its inner spots are taken. */
+const NEIGHBOUR_SHIFTS: readonly [number, number][] = [
+  [0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], [-1, 1], [1, 1], [0, -2], [0, 2], [-2, 0], [2, 0],
+];
+
 const overlapArea = (a: Box, b: Box) =>
   Math.max(0, Math.min(a.x + a.w + 2, b.x + b.w + 2) - Math.max(a.x, b.x)) * Math.max(0, Math.min(a.y + a.h + 2, b.y + b.h + 2) - Math.max(a.y, b.y));
 
@@ -183,14 +188,28 @@ function placeAndDrawLabels(
     }
     let chosen: Box | undefined;
     let least = Infinity;
-    for (const [ax, ay] of anchors) {
-      const box = labelBox(width, height, ax, ay, size, scale);
+    const consider = (cx: number, cy: number) => {
+      const box = labelBox(width, height, cx, cy, size, scale);
       let cover = 0;
       for (const other of placed) cover += overlapArea(box, other);
       if (cover < least) {
         least = cover;
         chosen = box;
-        if (cover === 0) break;
+      }
+    };
+    for (const [ax, ay] of anchors) {
+      consider(ax, ay);
+      if (least === 0) break;
+    }
+    if (least > 0) {
+      // Every spot inside is taken (a small region in a crowd): move the label next to its best spot,
+      // one box width or height away, rather than over another number.
+      const [ax, ay] = anchors[0]!;
+      const bw = size.width + 2 * scale + 4;
+      const bh = size.height + 4;
+      for (const [dx, dy] of NEIGHBOUR_SHIFTS) {
+        consider(ax + dx * bw, ay + dy * bh);
+        if (least === 0) break;
       }
     }
     placed.push(chosen!);
