@@ -114,7 +114,10 @@ export function buildHierarchy(
   baseCount: number,
   bins: Uint8Array,
   checkAbort: () => void,
+  /** Weights of the colour, texture, size and fill similarities (selective search's strategies). */
+  weights: readonly [number, number, number, number] = [1, 1, 1, 1],
 ): Hierarchy {
+  const [wColour, wTexture, wSize, wFill] = weights;
   const { width, height } = graph;
   const n = width * height;
   const total = Math.max(1, 2 * baseCount - 1);
@@ -201,7 +204,7 @@ export function buildHierarchy(
     const bw = Math.max(box[4 * i + 2]!, box[4 * j + 2]!) - Math.min(box[4 * i]!, box[4 * j]!) + 1;
     const bh = Math.max(box[4 * i + 3]!, box[4 * j + 3]!) - Math.min(box[4 * i + 1]!, box[4 * j + 1]!) + 1;
     const fill = 1 - (bw * bh - area[i]! - area[j]!) / n;
-    return colour + texture + size + fill;
+    return wColour * colour + wTexture * texture + wSize * size + wFill * fill;
   };
 
   const heap = new PairHeap();

@@ -22,6 +22,16 @@ import { makeWorkingImage, smoothPlanes } from "./working-image.js";
 
 export { parseClassicOptions, defaultClassicOptions, type ClassicOptions } from "./options.js";
 
+/**
+ * Grouping strategies run on every scale: weights of the colour, texture, size and fill similarities.
+ * Selective search diversifies the same way (its CTSF and colour-led combinations); the colour-led one
+ * finds objects whose parts differ in texture but share a colour (fruit, painted bodywork).
+ */
+const STRATEGIES: readonly (readonly [number, number, number, number])[] = [
+  [1, 1, 1, 1],
+  [2, 0, 1, 1],
+];
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function validateImage(image: RgbImage): void {
@@ -64,16 +74,20 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   const labels: Int32Array[] = [];
   const counts: number[] = [];
   const hierarchies: Hierarchy[] = [];
+  const hierarchyScale: number[] = [];
   for (const k of opts.scales) {
     const seg = felzenszwalb(graph, k, opts.minSize);
     labels.push(seg.labels);
     counts.push(seg.count);
-    hierarchies.push(buildHierarchy(graph, seg.labels, seg.count, bins, checkAbort));
+    for (const weights of STRATEGIES) {
+      hierarchies.push(buildHierarchy(graph, seg.labels, seg.count, bins, checkAbort, weights));
+      hierarchyScale.push(labels.length - 1);
+    }
     await step();
   }
 
   const atoms = buildAtoms(labels, counts);
-  const scaleAtoms = hierarchies.map((hier, s) => new ScaleAtoms(hier, atoms, labels[s]!));
+  const scaleAtoms = hierarchies.map((hier, i) => new ScaleAtoms(hier, atoms, labels[hierarchyScale[i]!]!));
   const chosen = selectProposals(hierarchies, scaleAtoms, atoms, n, {
     minArea: Math.max(1, opts.minAreaFraction * n),
     maxRegions: opts.maxRegions,

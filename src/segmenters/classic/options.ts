@@ -22,7 +22,7 @@ export interface ClassicOptions {
 }
 
 export const defaultClassicOptions: Readonly<ClassicOptions> = Object.freeze({
-  scales: [100, 300, 800],
+  scales: [30, 100, 300, 1000],
   sigma: 0.8,
   minSize: 20,
   maxRegions: 200,

@@ -9,7 +9,9 @@
  * objectness = 0.65·contrast + 0.35·compactness.
  * Near-duplicates (mask IoU above `duplicateIou`, computed on atoms) are grouped greedily in objectness
  * order; a group's stability is the share of scales that produced a member. The final score,
- * 0.8·objectness + 0.2·stability, orders the groups, and the best `maxRegions` are kept.
+ * 0.8·objectness + 0.2·stability, orders the groups within size bands (half-decades of the image share),
+ * and the cap is filled round-robin over the bands, so that the few large wholes are never crowded out by
+ * the many small parts.
  */
 import { sharedArea, type AtomMap, type ScaleAtoms } from "./atoms.js";
 import type { Hierarchy } from "./hierarchy.js";
@@ -100,12 +102,26 @@ export function selectProposals(
   }
   const scaleCount = hierarchies.length;
   const popcount = (x: number) => { let c = 0; while (x) { c += x & 1; x >>>= 1; } return c; };
-  const ranked = groups.map((g, i) => {
+  // Size bands (half-decades of the image share): the cap is filled round-robin over the bands, best
+  // first in each, so that wholes (few, large) are never crowded out by many small parts.
+  const bandOf = (area: number) => Math.max(0, Math.floor(2 * Math.log10(area / pixelCount) + 6));
+  const bands: { g: Group; i: number; stability: number; score: number }[][] = [];
+  groups.forEach((g, i) => {
     const stability = popcount(g.scales) / scaleCount;
-    return { g, i, stability, score: 0.8 * g.score + 0.2 * stability };
+    const entry = { g, i, stability, score: 0.8 * g.score + 0.2 * stability };
+    (bands[bandOf(g.area)] ??= []).push(entry);
   });
-  ranked.sort((x, y) => y.score - x.score || x.i - y.i);
-  return ranked.slice(0, params.maxRegions).map(({ g, stability, score }) => ({
+  const lists = bands.filter((b) => b !== undefined).reverse();
+  for (const list of lists) list.sort((x, y) => y.score - x.score || x.i - y.i);
+  const picked: { g: Group; stability: number; score: number }[] = [];
+  for (let round = 0; picked.length < params.maxRegions; round++) {
+    let any = false;
+    for (const list of lists) {
+      if (round < list.length && picked.length < params.maxRegions) { picked.push(list[round]!); any = true; }
+    }
+    if (!any) break;
+  }
+  return picked.map(({ g, stability, score }) => ({
     scale: g.scale, region: g.region, atoms: g.atoms, box: g.box, score, stability,
   }));
 }
