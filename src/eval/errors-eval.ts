@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import type { LabelImage } from "../datasets/raster.js";
 import { loadReasonSeg, reasonSegGroundTruth, type ReasonSegSample } from "../datasets/reasonseg.js";
 import { checkPredictionSize, findPredictionFile, readProposalFolder, readReasonPrediction } from "../datasets/predictions.js";
-import { GearSegError } from "../util/errors.js";
+import { describeError, GearSegError } from "../util/errors.js";
 import { analyseSample, summarizeErrors, type ErrorSample, type ErrorSummary } from "./errors.js";
 import { reasonQueries } from "./reason-eval.js";
 
@@ -51,10 +51,20 @@ export async function evaluateErrorsFolder(dataDir: string, predDir: string, opt
       continue;
     }
     if (gtFor !== q.sample) {
-      gt = await reasonSegGroundTruth(q.sample);
       gtFor = q.sample;
+      try {
+        gt = await reasonSegGroundTruth(q.sample);
+      } catch (err) {
+        gt = undefined;
+        skipped.push({ id: q.id, reason: describeError(err) });
+        continue;
+      }
     }
-    const g = gt!;
+    if (!gt) {
+      skipped.push({ id: q.id, reason: "ground truth unavailable" });
+      continue;
+    }
+    const g = gt;
     const pred = await readReasonPrediction(file, g.height, g.width);
     checkPredictionSize(pred, g.height, g.width);
     const proposals = pred.proposals ?? (proposalsDir ? await readProposalFolder(join(proposalsDir, q.sample.name)) : undefined);

@@ -6,6 +6,7 @@
  * `<name>.q<k>` for query k ≥ 1. A missing prediction counts as an empty mask and is listed in `missing`.
  */
 import { decode } from "../masks/index.js";
+import { describeError } from "../util/errors.js";
 import type { LabelImage } from "../datasets/raster.js";
 import { loadReasonSeg, reasonSegGroundTruth, type ReasonSegSample } from "../datasets/reasonseg.js";
 import { checkPredictionSize, findPredictionFile, readReasonPrediction } from "../datasets/predictions.js";
@@ -31,6 +32,9 @@ export function reasonQueries(samples: readonly ReasonSegSample[], allQueries = 
 export interface ReasonEvalOptions {
   allQueries?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** When given, a sample whose ground truth cannot be built (unreadable image) is left out and reported
+   * here instead of failing the evaluation. */
+  onBadSample?: (id: string, message: string) => void;
 }
 
 export interface PerSampleJson {
@@ -69,12 +73,24 @@ export async function evaluateReasonFolder(dataDir: string, predDir: string, opt
   const missing: string[] = [];
   let gt: LabelImage | undefined;
   let gtFor: ReasonSegSample | undefined;
+  let gtError = "";
   for (const [i, q] of queries.entries()) {
     if (gtFor !== q.sample) {
-      gt = await reasonSegGroundTruth(q.sample);
       gtFor = q.sample;
+      try {
+        gt = await reasonSegGroundTruth(q.sample);
+      } catch (err) {
+        if (!options.onBadSample) throw err;
+        gt = undefined;
+        gtError = describeError(err);
+      }
     }
-    const g = gt!;
+    if (!gt) {
+      options.onBadSample!(q.id, gtError);
+      options.onProgress?.(i + 1, queries.length);
+      continue;
+    }
+    const g = gt;
     const file = await findPredictionFile(predDir, q.id);
     let pred;
     if (file) {

@@ -25,6 +25,8 @@ export interface RunReport {
   metrics: ReasonEvalReport;
   errors: Omit<ErrorsReport, "per_sample"> | null;
   failures: Record<string, string>;
+  /** Samples left out of the metrics because their ground truth could not be built. */
+  excluded: Record<string, string>;
   worst: { id: string; query: string; iou: number; overlay: string | null }[];
 }
 
@@ -32,7 +34,11 @@ const pct = (v: number) => (100 * v).toFixed(1);
 
 export async function writeReasonReport(dataDir: string, outDir: string, options: ReportOptions = {}): Promise<RunReport> {
   const samplesDir = join(outDir, "samples");
-  const metrics = await evaluateReasonFolder(dataDir, samplesDir, { allQueries: options.allQueries });
+  const excluded: Record<string, string> = {};
+  const metrics = await evaluateReasonFolder(dataDir, samplesDir, {
+    allQueries: options.allQueries,
+    onBadSample: (id, message) => (excluded[id] = message),
+  });
   const queries = reasonQueries(await loadReasonSeg(dataDir), options.allQueries);
   const queryOf = new Map(queries.map((q) => [q.id, q.query]));
   let errors: RunReport["errors"] = null;
@@ -63,7 +69,7 @@ export async function writeReasonReport(dataDir: string, outDir: string, options
       return { id: s.id, query: queryOf.get(s.id) ?? "", iou: s.iou, overlay: existsSync(join(outDir, overlay)) ? overlay : null };
     });
   const split = options.split ?? dataDir.replace(/\/+$/, "").split("/").pop() ?? "split";
-  const report: RunReport = { split, backends, metrics, errors, failures, worst };
+  const report: RunReport = { split, backends, metrics, errors, failures, excluded, worst };
 
   await writeFileAtomic(join(outDir, "iou-histogram.png"), await renderIouHistogramPng(metrics.per_sample.map((s) => s.iou), `${split}: per-sample IoU`));
   await writeJsonAtomic(join(outDir, "report.json"), report);
@@ -90,6 +96,8 @@ export function reportMarkdown(r: RunReport): string {
   );
   const failed = Object.keys(r.failures);
   if (failed.length > 0) lines.push(`**${failed.length} sample(s) failed** and are scored as empty masks: ${failed.slice(0, 20).map((f) => `\`${f}\``).join(", ")}${failed.length > 20 ? ", …" : ""} (reasons in failures.json).`, "");
+  const excluded = Object.keys(r.excluded);
+  if (excluded.length > 0) lines.push(`**${excluded.length} sample(s) excluded** (ground truth unavailable): ${excluded.slice(0, 20).map((f) => `\`${f}\``).join(", ")}.`, "");
   if (r.errors) {
     const e = r.errors;
     lines.push("## Where failures come from (cascading errors)", "");
