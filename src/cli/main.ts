@@ -7,6 +7,7 @@ import { registerSegment } from "./commands/segment.js";
 import { registerCache } from "./commands/cache.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerEngine } from "./commands/engine.js";
+import { registerExport } from "./commands/export.js";
 import { registerEval } from "./commands/eval.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
@@ -23,6 +24,7 @@ registerDescribe(program);
 registerCache(program);
 registerDoctor(program);
 registerEngine(program);
+registerExport(program);
 registerEval(program);
 
 try {
