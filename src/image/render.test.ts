@@ -167,6 +167,14 @@ describe("renderOverlay and renderMaskPng", () => {
     expect(renderOverlayRgb(image, [a]).height).toBe(H);
   });
 
+  it("leaves the photo as it is when nothing was chosen (caption only)", () => {
+    const image = greyImage(W, H, 200);
+    const out = renderOverlayRgb(image, [], { caption: "no answer" });
+    const band = out.height - H;
+    expect(band).toBeGreaterThan(0);
+    expect(Buffer.from(out.data.subarray(band * W * 3)).equals(Buffer.from(image.data))).toBe(true);
+  });
+
   it("uses the given union to decide what is dimmed", () => {
     const image = greyImage(W, H, 200);
     const union = encode(maskFrom(W, H, (x) => x < 80));
