@@ -4,10 +4,13 @@ import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
 import { registerDescribe } from "./commands/describe.js";
 import { registerSegment } from "./commands/segment.js";
+import { registerModels } from "./commands/models.js";
 import { registerCache } from "./commands/cache.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerEngine } from "./commands/engine.js";
 import { registerExport } from "./commands/export.js";
+import { registerLabel } from "./commands/label.js";
+import { registerDistill } from "./commands/distill.js";
 import { registerEval } from "./commands/eval.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
@@ -20,11 +23,14 @@ const program = new Command("gear-seg")
   .exitOverride();
 
 registerSegment(program);
+registerModels(program);
 registerDescribe(program);
 registerCache(program);
 registerDoctor(program);
 registerEngine(program);
 registerExport(program);
+registerLabel(program);
+registerDistill(program);
 registerEval(program);
 
 try {

@@ -155,8 +155,11 @@ export async function listImages(root: string): Promise<ImageEntry[]> {
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
       const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) found.push(p);
+      // Symbolic links are followed (folders of linked images are common); a dangling one is skipped.
+      const kind = e.isSymbolicLink() ? await stat(p).catch(() => null) : e;
+      if (!kind) continue;
+      if (kind.isDirectory()) await walk(p);
+      else if (kind.isFile() && IMAGE_EXTENSIONS.includes(extname(e.name).toLowerCase())) found.push(p);
     }
   };
   await walk(abs);
