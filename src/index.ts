@@ -15,3 +15,18 @@ export { createSegmenter, createDescriber, createReasoner, knownBackends } from 
 export type { BackendOptions } from "./backends.js";
 export { parseSpec } from "./pipeline/spec.js";
 export { GearSegError, UsageError } from "./util/errors.js";
+export { evaluateReasonFolder, reasonQueries, type ReasonEvalReport } from "./eval/reason-eval.js";
+export { reasonCounts, sampleIou, scoreReasonSample, summarizeReason, type ReasonMetrics, type ReasonSampleScore } from "./eval/reason.js";
+export { evaluateCoco, formatCocoSummary, STAT_NAMES, type CocoEvalResult, type IouType } from "./eval/cocoeval.js";
+export { gradeInstances, matchInstances, type GradingReport } from "./eval/grading.js";
+export { analyseSample, oracleIou, summarizeErrors, type ErrorSample, type ErrorSummary } from "./eval/errors.js";
+export { evaluateErrorsFolder } from "./eval/errors-eval.js";
+export { runReasonSeg } from "./eval/run.js";
+export { writeReasonReport } from "./eval/report.js";
+export { loadReasonSeg, rasterizeReasonSeg, reasonSegGroundTruth, type ReasonSegSample } from "./datasets/reasonseg.js";
+export { loadCocoGroundTruth, loadCocoResults, parseCocoGroundTruth, parseCocoResults, type CocoIndex } from "./datasets/coco.js";
+export { loadYoloSegmentation } from "./datasets/yolo.js";
+export { loadStrawDI, readInstanceLabelPng } from "./datasets/strawdi.js";
+export { loadLabelMe, loadLabelMeFile } from "./datasets/labelme.js";
+export { loadLlmSeg40k, loadMmr, loadMuse, type ReasoningSample } from "./datasets/reasoning-json.js";
+export { fillPoly, polylines } from "./datasets/raster.js";
