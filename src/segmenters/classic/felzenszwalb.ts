@@ -17,6 +17,10 @@ export interface GridGraph {
   weight: Float32Array;
   /** Edge indices sorted by ascending weight. */
   order: Int32Array;
+  /** Endpoints and weights in sorted order (sequential reads in the merge loops, shared by all scales). */
+  sortedA: Int32Array;
+  sortedB: Int32Array;
+  sortedWeight: Float32Array;
 }
 
 /** 8-connected grid graph over planar features (`planes.length / (w*h)` channels), Euclidean weights. */
@@ -48,7 +52,13 @@ export function buildGridGraph(planes: Float32Array, width: number, height: numb
   const ea = a.slice(0, m);
   const eb = b.slice(0, m);
   const ew = weight.slice(0, m);
-  return { width, height, a: ea, b: eb, weight: ew, order: sortEdges(ew) };
+  const order = sortEdges(ew);
+  const sortedA = new Int32Array(m), sortedB = new Int32Array(m), sortedWeight = new Float32Array(m);
+  for (let i = 0; i < m; i++) {
+    const e = order[i]!;
+    sortedA[i] = ea[e]!; sortedB[i] = eb[e]!; sortedWeight[i] = ew[e]!;
+  }
+  return { width, height, a: ea, b: eb, weight: ew, order, sortedA, sortedB, sortedWeight };
 }
 
 /** Stable counting sort of edge indices by weight quantised to 65536 levels over [0, max]. */
@@ -94,7 +104,7 @@ export function felzenszwalb(graph: GridGraph, k: number, minSize: number): { la
   const size = new Int32Array(n);
   const thresh = new Float32Array(n);
   for (let i = 0; i < n; i++) { parent[i] = i; size[i] = 1; thresh[i] = k; }
-  const { a, b, weight, order } = graph;
+  const { sortedA: a, sortedB: b, sortedWeight: weight } = graph;
   const join = (x: number, y: number): number => {
     // union by rank, as the reference's disjoint-set forest
     if (rank[x]! > rank[y]!) { parent[y] = x; size[x]! += size[y]!; return x; }
@@ -103,9 +113,8 @@ export function felzenszwalb(graph: GridGraph, k: number, minSize: number): { la
     if (rank[x] === rank[y]) rank[y]!++;
     return y;
   };
-  const m = order.length;
-  for (let i = 0; i < m; i++) {
-    const e = order[i]!;
+  const m = a.length;
+  for (let e = 0; e < m; e++) {
     const ra = find(parent, a[e]!);
     const rb = find(parent, b[e]!);
     if (ra === rb) continue;
@@ -116,8 +125,7 @@ export function felzenszwalb(graph: GridGraph, k: number, minSize: number): { la
     }
   }
   if (minSize > 1) {
-    for (let i = 0; i < m; i++) {
-      const e = order[i]!;
+    for (let e = 0; e < m; e++) {
       const ra = find(parent, a[e]!);
       const rb = find(parent, b[e]!);
       if (ra !== rb && (size[ra]! < minSize || size[rb]! < minSize)) join(ra, rb);
