@@ -8,6 +8,7 @@ import { GearSegError, UsageError } from "../../util/errors.js";
 import { createSegmenter } from "../../backends.js";
 import { classicProposals, createClassicSegmenter, parseClassicOptions } from "./index.js";
 import { firstIndex } from "./encode.js";
+import { area as rleArea, decode as rleDecode, encode as rleEncode, toBbox } from "../../masks/index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const photos = path.join(repoRoot, "../shared/data/photos");
@@ -218,6 +219,10 @@ describe("classic segmenter on a real photo", () => {
       expect(fg).toBe(r.area);
       expect(r.rle.width).toBe(info.width);
       expect(r.rle.height).toBe(info.height);
+      // agrees with the mask module (pycocotools-exact): area, bbox, and a decode/encode round trip
+      expect(rleArea(r.rle)).toBe(r.area);
+      expect(toBbox(r.rle)).toEqual(r.bbox);
     }
+    for (const r of regions.slice(0, 10)) expect(Array.from(rleEncode(rleDecode(r.rle)).counts)).toEqual(Array.from(r.rle.counts));
   }, 60_000);
 });
