@@ -42,6 +42,8 @@ export interface Manifest {
   encoder: string;
   decoder: string;
   files: Record<string, ManifestFile>;
+  /** False while a pull is under way or after one failed part-way (finished files are recorded as they land). */
+  complete: boolean;
   downloadedAt: string;
 }
 
@@ -174,7 +176,18 @@ export async function pullModel(id: string, options: PullOptions = {}): Promise<
   const baseUrl = options.baseUrl ?? process.env.GEAR_SEG_MODEL_BASE_URL ?? DEFAULT_MODEL_BASE_URL;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const existing = await readManifest(dir).catch(() => null);
-  const files: Record<string, { url: string; bytes: number; sha256: string }> = {};
+  const files: Record<string, ManifestFile> = {};
+  const record = (complete: boolean): Manifest => ({
+    id: model.id,
+    repo: model.repo,
+    revision: model.revision,
+    layout: model.layout,
+    encoder: model.encoder,
+    decoder: model.decoder,
+    files: { ...files },
+    complete,
+    downloadedAt: new Date().toISOString(),
+  });
   for (const f of model.files) {
     const url = fileUrl(model, f, baseUrl);
     const dest = join(dir, f.path);
@@ -191,21 +204,13 @@ export async function pullModel(id: string, options: PullOptions = {}): Promise<
     try {
       const got = await downloadFile(url, dest, timeoutMs, (r, t) => options.onProgress?.(f.path, r, t), options.signal);
       files[f.path] = { url, ...got };
+      await writeJsonAtomic(join(dir, MANIFEST), record(false));
     } catch (err) {
       const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
       throw new GearSegError(`cannot download ${url}: ${reason.split("\n")[0]}. Without network, ${offlineHelp(model, dir, baseUrl)}`, { cause: err });
     }
   }
-  const manifest: Manifest = {
-    id: model.id,
-    repo: model.repo,
-    revision: model.revision,
-    layout: model.layout,
-    encoder: model.encoder,
-    decoder: model.decoder,
-    files,
-    downloadedAt: new Date().toISOString(),
-  };
+  const manifest = record(true);
   await writeJsonAtomic(join(dir, MANIFEST), manifest);
   return { dir, manifest };
 }
@@ -222,7 +227,7 @@ export async function modelStatus(model: KnownModel, home = gearSegHome()): Prom
   const manifest = await readManifest(dir).catch(() => null);
   let present = 0;
   for (const f of model.files) if (await stat(join(dir, f.path)).catch(() => null)) present++;
-  const state = manifest && present === model.files.length ? "ready" : present > 0 || manifest ? "partial" : "absent";
+  const state = manifest?.complete && present === model.files.length ? "ready" : present > 0 || manifest ? "partial" : "absent";
   return { model, dir, state };
 }
 
@@ -231,8 +236,8 @@ export async function pulledModelFiles(id: string, home = gearSegHome()): Promis
   const model = requireModel(id);
   const dir = modelDir(id, home);
   const manifest = await readManifest(dir);
-  if (!manifest) {
-    throw new GearSegError(`model "${id}" is not in ${dir}: run gear-seg models pull ${id} (${offlineHelp(model, dir, DEFAULT_MODEL_BASE_URL)})`);
+  if (!manifest || !manifest.complete) {
+    throw new GearSegError(`model "${id}" is ${manifest ? "only partly" : "not"} in ${dir}: run gear-seg models pull ${id} (${offlineHelp(model, dir, DEFAULT_MODEL_BASE_URL)})`);
   }
   const hashes = await verifyManifest(dir, manifest);
   return { encoder: join(dir, manifest.encoder), decoder: join(dir, manifest.decoder), hashes };

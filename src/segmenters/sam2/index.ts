@@ -84,6 +84,9 @@ export async function resolveSam2Files(arg: string, variant?: string): Promise<S
   }
   if (!info.isDirectory()) throw new UsageError(`segmenter sam2: "${text}" is a file; give the folder or both files as sam2:<encoder.onnx>,<decoder.onnx>`);
   const manifest = await readManifest(path);
+  if (manifest && !manifest.complete) {
+    throw new GearSegError(`segmenter sam2: the download into "${path}" is incomplete; run gear-seg models pull ${manifest.id} again`);
+  }
   if (manifest && !variant) {
     const hashes = await verifyManifest(path, manifest);
     return { encoder: join(path, manifest.encoder), decoder: join(path, manifest.decoder), hashes };
