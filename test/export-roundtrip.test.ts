@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { annotationRle, loadCocoGroundTruth } from "../src/datasets/coco.js";
+import { loadLabelMe } from "../src/datasets/labelme.js";
+import { loadYoloSegmentation } from "../src/datasets/yolo.js";
 import { fillPoly, truncatePoints } from "../src/datasets/raster.js";
 import { parseReasonSegAnnotation, rasterizeReasonSeg } from "../src/datasets/reasonseg.js";
 import { readRecords } from "../src/engine/dataset.js";
@@ -152,6 +154,37 @@ describe("exports round-trip", () => {
         record("yolo", v);
         expect(v).toBeGreaterThanOrEqual(0.98);
       }
+    }
+  }, 120_000);
+
+  it("yolo and labelme through the evaluation loaders (pycocotools-style YOLO rows; LabelMe groups)", async () => {
+    const yolo = await tempDir();
+    await exportDataset(dataDir, "yolo", yolo);
+    for (const split of new Set(ds.images.map((i) => i.split))) {
+      const loaded = await loadYoloSegmentation(join(yolo, "data.yaml"), split);
+      for (const li of loaded.images) {
+        const img = ds.images.find((i) => li.source.includes(i.id) || (li.imagePath ?? "").includes(i.id))!;
+        for (const name of new Set(img.annotations.map((a) => a.category))) {
+          const got = merge(li.instances.filter((x) => x.label === name).map((x) => x.rle), false);
+          const want = merge(img.annotations.filter((a) => a.category === name).map((a) => a.rle), false);
+          const v = maskIou(got, want);
+          record("yolo-loader", v);
+          expect(v).toBeGreaterThanOrEqual(0.98);
+        }
+      }
+    }
+    const lm = await tempDir();
+    await exportDataset(dataDir, "labelme", lm);
+    const loaded = await loadLabelMe(lm);
+    for (const li of loaded) {
+      const img = ds.images.find((i) => li.source.endsWith(`${i.id}.json`))!;
+      expect(li.instances).toHaveLength(img.annotations.length);
+      li.instances.forEach((inst, k) => {
+        const v = maskIou(inst.rle, img.annotations[k]!.rle);
+        record("labelme-loader", v);
+        expect(inst.label).toBe(img.annotations[k]!.category);
+        expect(v).toBeGreaterThanOrEqual(0.98);
+      });
     }
   }, 120_000);
 
