@@ -8,7 +8,8 @@ import { createHash } from "node:crypto";
 import { mkdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import Database from "better-sqlite3";
+import { createRequire } from "node:module";
+import type Database from "better-sqlite3";
 import type { CachedDescriptions, StageCache } from "../pipeline/stage-cache.js";
 import type { Region } from "../pipeline/types.js";
 import { GearSegError } from "../util/errors.js";
@@ -64,7 +65,9 @@ export class SqliteStageCache implements StageCache {
     this.path = resolve(path);
     try {
       mkdirSync(join(this.path, ".."), { recursive: true });
-      this.db = new Database(this.path);
+      // Loaded on first use, so that importing the library does not load the SQLite addon.
+      const Sqlite = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+      this.db = new Sqlite(this.path);
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("busy_timeout = 5000");
       this.db.pragma("synchronous = NORMAL");
