@@ -173,7 +173,7 @@ describe("bad input: one line, non-zero exit, nothing written", () => {
     await expectFailure(
       ["segment", join(dir, "img.jpg"), "q", "--out", out, ...stack(name)],
       1,
-      /mask_0\.png" is \d+×\d+, the image is/,
+      /mask_\d+\.png" is \d+×\d+, the image is/,
       out,
     );
   });
