@@ -1,6 +1,7 @@
 // Runs the built CLI (dist/cli/main.js) as a user would. `npm test` builds before vitest runs.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -9,6 +10,9 @@ import { fileURLToPath } from "node:url";
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const sharedDir = resolve(repoRoot, "../shared");
 export const cliPath = join(repoRoot, "dist/cli/main.js");
+
+/** Tests never touch the user's cache: one fresh GEAR_SEG_HOME per test process unless a test sets its own. */
+const testHome = mkdtempSync(join(tmpdir(), "gear-seg-home-"));
 
 export interface CliRun {
   code: number;
@@ -24,7 +28,7 @@ export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.Pro
       [cliPath, ...args],
       {
         cwd: options.cwd ?? repoRoot,
-        env: { ...process.env, GEAR_SEG_HOME: process.env.GEAR_SEG_HOME, ...options.env },
+        env: { ...process.env, GEAR_SEG_HOME: testHome, ...options.env },
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 64 * 1024 * 1024,
       },

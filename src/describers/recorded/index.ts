@@ -2,6 +2,7 @@
  * `recorded:<file>`: descriptions read from a file in the GEAR-Seg reference layout
  * `{"whole": {"des": caption}, "<i>": {"des": description of mask i}, ...}`, so that recorded runs replay.
  */
+import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { RgbImage } from "../../image/types.js";
 import type { Describer, Region } from "../../pipeline/types.js";
@@ -20,7 +21,8 @@ export async function createRecordedDescriber(arg: string, spec: string): Promis
     }
     byKey.set(key, value.des);
   }
-  return new RecordedDescriber(path, byKey, spec);
+  const digest = createHash("sha256").update(JSON.stringify(json)).digest("hex");
+  return new RecordedDescriber(path, byKey, spec, `${spec}#${digest}`);
 }
 
 export class RecordedDescriber implements Describer {
@@ -28,6 +30,8 @@ export class RecordedDescriber implements Describer {
     readonly path: string,
     private readonly byKey: ReadonlyMap<string, string>,
     readonly spec: string,
+    /** The cache keys on the file's contents. */
+    readonly fingerprint: string = spec,
   ) {}
 
   async describe(_image: RgbImage, regions: readonly Region[]): Promise<string[]> {

@@ -3,7 +3,8 @@
  * reference writes SAM 2's output. Region id = i; ids and order are kept (the agent does not dedup or re-sort
  * recorded regions), so recorded runs replay exactly.
  */
-import { readdir, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { RgbImage } from "../../image/types.js";
 import { loadMaskPng } from "../../image/index.js";
@@ -19,7 +20,15 @@ export async function createMaskFolderSegmenter(arg: string, spec: string): Prom
   const dir = resolve(arg);
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new GearSegError(`segmenter ${spec}: "${arg}" is not a folder`);
-  return new MaskFolderSegmenter(dir, spec);
+  return new MaskFolderSegmenter(dir, spec, await fingerprintFolder(dir, spec));
+}
+
+/** The cache keys on the mask files' contents, so edited masks are never served stale. */
+async function fingerprintFolder(dir: string, spec: string): Promise<string> {
+  const names = (await readdir(dir)).filter((n) => MASK_FILE.test(n)).sort();
+  const hash = createHash("sha256");
+  for (const name of names) hash.update(name).update(await readFile(join(dir, name)));
+  return `${spec}#${hash.digest("hex")}`;
 }
 
 export class MaskFolderSegmenter implements Segmenter {
@@ -27,6 +36,7 @@ export class MaskFolderSegmenter implements Segmenter {
   constructor(
     readonly dir: string,
     readonly spec: string,
+    readonly fingerprint: string = spec,
   ) {}
 
   async segment(image: RgbImage, ctx?: StageContext): Promise<Region[]> {
