@@ -157,7 +157,7 @@ describe("exports round-trip", () => {
     }
   }, 120_000);
 
-  it("yolo and labelme through the evaluation loaders (pycocotools-style YOLO rows; LabelMe groups)", async () => {
+  it("yolo and labelme through the evaluation loaders (YOLO rows filled as Ultralytics does; LabelMe groups)", async () => {
     const yolo = await tempDir();
     await exportDataset(dataDir, "yolo", yolo);
     for (const split of new Set(ds.images.map((i) => i.split))) {

@@ -64,7 +64,8 @@ describe("YOLO segmentation loader", () => {
     expect(ds.names).toEqual(["unripe", "ripe"]);
     expect(ds.images).toHaveLength(2);
     expect(ds.images[0]!.instances.map((i) => i.label)).toEqual(["ripe"]);
-    expect(area(ds.images[0]!.instances[0]!.rle)).toBe(25);
+    // cv2.fillPoly, as Ultralytics trains on it, fills the corner points' pixels: x, y in 0..5 → 6×6.
+    expect(area(ds.images[0]!.instances[0]!.rle)).toBe(36);
     expect(ds.images[1]!.instances).toEqual([]); // no label file: no instances
     writeFileSync(join(root, "labels", "val", "b.txt"), "7 0 0 1 0 1 1\n");
     await expect(loadYoloSegmentation(join(root, "data.yaml"), "val")).rejects.toThrow(/b\.txt" at line 1: class "7" is not one of 0\.\.1/);

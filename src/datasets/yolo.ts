@@ -2,13 +2,15 @@
  * YOLO segmentation datasets (Ultralytics layout): `data.yaml` with `path`, `train`/`val`/`test` (image
  * folders, relative to `path` or to the yaml) and `names` (list or {id: name}); one label file per image in the
  * parallel `labels/` folder (`images/` → `labels/` in the path, `.txt`), one instance per line:
- * `class x1 y1 x2 y2 ...`, coordinates normalised to [0, 1]. Polygons are rasterised as pycocotools
- * `frPyObjects` (our `fromPolygon`).
+ * `class x1 y1 x2 y2 ...`, coordinates normalised to [0, 1]. Polygons are rasterised as Ultralytics does when
+ * it trains (ultralytics/data/utils.py `polygon2mask`: points cast to int32, then cv2.fillPoly), with our port
+ * of OpenCV's fillPoly, so that what we read is what a YOLO student learns from.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { fromPolygon } from "../masks/index.js";
+import { encode } from "../masks/index.js";
+import { fillPoly, truncatePoints } from "./raster.js";
 import { GearSegError } from "../util/errors.js";
 import { imageSize } from "./image-size.js";
 import type { Instance, InstanceImage } from "./instances.js";
@@ -56,8 +58,11 @@ export function parseYoloLabels(text: string, file: string, names: readonly stri
     const coords = parts.slice(1).map(Number);
     if (coords.length < 6 || coords.length % 2 !== 0) throw new GearSegError(`${where}: expected a polygon of at least 3 points (x y pairs), got ${coords.length} numbers`);
     if (coords.some((c) => !Number.isFinite(c))) throw new GearSegError(`${where}: coordinates must be numbers`);
-    const poly = coords.map((c, j) => c * (j % 2 === 0 ? width : height));
-    out.push({ label: names[cls]!, rle: fromPolygon(poly, height, width) });
+    const points: [number, number][] = [];
+    for (let j = 0; j < coords.length; j += 2) points.push([coords[j]! * width, coords[j + 1]! * height]);
+    const data = new Uint8Array(width * height);
+    fillPoly({ width, height, data }, truncatePoints(points), 1);
+    out.push({ label: names[cls]!, rle: encode({ width, height, data }) });
   });
   return out;
 }
