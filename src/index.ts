@@ -46,6 +46,8 @@ export { SqliteStageCache, defaultCachePath, gearSegHome } from "./cache/sqlite-
 export type { CacheStats } from "./cache/sqlite-cache.js";
 export { loadConfig, validateConfig, resolveStage } from "./config/index.js";
 export type { GearSegConfig, BackendEntry } from "./config/index.js";
+export { createConfiguredStack } from "./config/stack.js";
+export type { ConfiguredStackOptions } from "./config/stack.js";
 export { runDoctor, formatDoctorTable } from "./config/doctor.js";
 export type { DoctorRow } from "./config/doctor.js";
 export { HttpClient, HttpError } from "./net/http.js";

@@ -3,12 +3,11 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { createStack, OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../pipeline/stack.js";
+import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../pipeline/stack.js";
+import { createConfiguredStack } from "../config/stack.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { GearSegError, UsageError, describeError } from "../util/errors.js";
 import { Progress } from "./progress.js";
-import { loadConfig, resolveStage } from "../config/index.js";
-import type { StageCache } from "../pipeline/stage-cache.js";
 
 export interface GlobalFlags {
   quiet?: boolean;
@@ -93,36 +92,19 @@ const STAGE_LABELS: Record<AgentStage, string> = {
   reason: "reason",
 };
 
-/** Build the agent from flags, print the offline-default notice once, and wire progress. */
+/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress. */
 export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<StackSpecs> = {}): Promise<Stack> {
-  // Config file first, flags over it (see src/config). The cache is opened only when used.
-  const config = await loadConfig(flags.config);
   const chosen = { ...flags, ...extra };
-  const segmenter = resolveStage(config, "segmenter", chosen.segmenter);
-  const describer = resolveStage(config, "describer", chosen.describer);
-  const reasoner = resolveStage(config, "reasoner", chosen.reasoner);
-  const specs: StackSpecs = { segmenter: segmenter?.spec, describer: describer?.spec, reasoner: reasoner?.spec };
-  let cache: StageCache | null = null;
-  if (flags.cache !== false && config?.cache.enabled !== false) {
-    const { SqliteStageCache, defaultCachePath } = await import("../cache/sqlite-cache.js");
-    const sqlite = new SqliteStageCache(config?.cache.path ?? defaultCachePath());
-    sqlite.onCorrupt = (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`);
-    cache = sqlite;
-  }
-  let stack: Stack;
-  try {
-    stack = await createStack(specs, {
-      maxPixels: integerFlag(flags.maxPixels, "--max-pixels") ?? config?.maxPixels,
-      maxRegions: integerFlag(flags.maxRegions, "--max-regions") ?? config?.maxRegions,
-      maxMasks: integerFlag(flags.maxMasks, "--max-masks") ?? config?.maxMasks,
-      onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
-      backendOptions: { segmenter: segmenter?.options, describer: describer?.options, reasoner: reasoner?.options },
-      cache,
-    });
-  } catch (err) {
-    await cache?.close?.();
-    throw err;
-  }
+  const stack = await createConfiguredStack({
+    configPath: flags.config,
+    specs: { segmenter: chosen.segmenter, describer: chosen.describer, reasoner: chosen.reasoner },
+    maxPixels: integerFlag(flags.maxPixels, "--max-pixels"),
+    maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
+    maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
+    cache: flags.cache,
+    onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
+    onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+  });
   if (stack.offlineDefaults.length > 0 && !io.quiet) {
     const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
     io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);

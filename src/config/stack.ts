@@ -1,0 +1,54 @@
+/**
+ * An agent built the way the CLI builds it: the config file (given, or found in the working folder), explicit
+ * specs over it, the SQLite stage cache unless disabled. Library users get the same behaviour as the CLI.
+ */
+import type { GearSegOptions } from "../pipeline/agent.js";
+import { createStack, type Stack, type StackSpecs } from "../pipeline/stack.js";
+import type { StageCache } from "../pipeline/stage-cache.js";
+import { loadConfig, resolveStage } from "./index.js";
+
+export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> {
+  /** Config file; default: gear-seg.config.json / .yaml in `cwd`, if there is one. */
+  configPath?: string;
+  cwd?: string;
+  /** Specs (or names of backends in the config) that override the config's choices. */
+  specs?: StackSpecs;
+  maxPixels?: number;
+  maxRegions?: number;
+  maxMasks?: number;
+  /** false: neither read nor write the stage cache. */
+  cache?: boolean;
+  /** Told when the cache found and removed a corrupt entry. */
+  onCorruptCache?: (what: string) => void;
+}
+
+export async function createConfiguredStack(options: ConfiguredStackOptions = {}): Promise<Stack> {
+  const config = await loadConfig(options.configPath, options.cwd);
+  const specs = options.specs ?? {};
+  const segmenter = resolveStage(config, "segmenter", specs.segmenter);
+  const describer = resolveStage(config, "describer", specs.describer);
+  const reasoner = resolveStage(config, "reasoner", specs.reasoner);
+  let cache: StageCache | null = null;
+  if (options.cache !== false && config?.cache.enabled !== false) {
+    const { SqliteStageCache, defaultCachePath } = await import("../cache/sqlite-cache.js");
+    const sqlite = new SqliteStageCache(config?.cache.path ?? defaultCachePath());
+    if (options.onCorruptCache) sqlite.onCorrupt = options.onCorruptCache;
+    cache = sqlite;
+  }
+  try {
+    return await createStack(
+      { segmenter: segmenter?.spec, describer: describer?.spec, reasoner: reasoner?.spec },
+      {
+        maxPixels: options.maxPixels ?? config?.maxPixels,
+        maxRegions: options.maxRegions ?? config?.maxRegions,
+        maxMasks: options.maxMasks ?? config?.maxMasks,
+        onStage: options.onStage,
+        backendOptions: { segmenter: segmenter?.options, describer: describer?.options, reasoner: reasoner?.options },
+        cache,
+      },
+    );
+  } catch (err) {
+    await cache?.close?.();
+    throw err;
+  }
+}
