@@ -15,7 +15,14 @@
  * - precision = tp / (tp + fp + eps) made monotone from the right, sampled at 101 recall points with
  *   searchsorted(side = left), points past the last recall left at 0; -1 where a category has no gt;
  * - the 12 summary numbers in pycocotools' order, each the mean over entries > −1 (−1 when none).
- * Speed: IoU through our RLE `iou` (range-limited run walk), all per-image results in typed arrays.
+ * Speed (same numbers, different bookkeeping; see the stage functions below):
+ * - evaluate: annotations grouped once into (category, image) cells; IoUs computed once per cell (our RLE `iou`,
+ *   a range-limited run walk), reordered once per area range; matching on flat typed buffers, skipping a
+ *   detection at a threshold above its best IoU (it cannot match there);
+ * - each image's results are written straight into per-category tables in accumulate's order, so accumulate
+ *   never concatenates: one stable sort by score per category serves every area range and every maxDet (the
+ *   order for a smaller maxDet is the same order with the cut detections left out);
+ * - accumulate: running counts per threshold, recall points by binary search (searchsorted side = left).
  */
 import { bboxIou, iou as rleIou } from "../masks/index.js";
 import type { BBox, Rle } from "../masks/types.js";
@@ -65,17 +72,6 @@ export function defaultParams(gt: CocoIndex, iouType: IouType = "segm"): CocoEva
   };
 }
 
-/** One evaluateImg result. Matrices are T × D, row-major by threshold. */
-interface EvalImg {
-  D: number;
-  G: number;
-  dtScores: Float64Array;
-  /** 1 where pycocotools' dtMatches is non-zero (matched to a gt whose id is not 0). */
-  dtMatched: Uint8Array;
-  dtIgnore: Uint8Array;
-  gtIgnore: Uint8Array;
-}
-
 export interface CategoryAp {
   id: number;
   name: string;
@@ -100,221 +96,408 @@ export interface CocoEvalResult {
 
 export const STAT_NAMES = ["AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large"];
 
-/** Stable order of indices by descending score (np.argsort(-scores, kind="mergesort")). */
-function byScore(anns: readonly CocoAnnotation[]): number[] {
-  const idx = anns.map((_, i) => i);
-  return idx.sort((a, b) => anns[b]!.score! - anns[a]!.score!);
-}
-
 export interface EvaluateOptions {
   iouType?: IouType;
   /** Override parts of the defaults (e.g. maxDets, imgIds). */
   params?: Partial<Omit<CocoEvalParams, "iouType">>;
 }
 
-/** evaluate() + accumulate() + summarize(). */
-export function evaluateCoco(gt: CocoIndex, dt: CocoIndex, options: EvaluateOptions = {}): CocoEvalResult {
+/** The parameters as pycocotools' evaluate() leaves them: unique sorted image (and category) ids, sorted maxDets. */
+export function resolveCocoParams(gt: CocoIndex, options: EvaluateOptions = {}): CocoEvalParams {
   const iouType = options.iouType ?? "segm";
   if (iouType !== "segm" && iouType !== "bbox") throw new UsageError(`iou type must be "segm" or "bbox", got "${String(iouType)}"`);
   const p: CocoEvalParams = { ...defaultParams(gt, iouType), ...options.params, iouType };
-  // evaluate(): unique sorted ids, sorted maxDets
   p.imgIds = [...new Set(p.imgIds)].sort((a, b) => a - b);
   if (p.useCats) p.catIds = [...new Set(p.catIds)].sort((a, b) => a - b);
   p.maxDets = [...p.maxDets].sort((a, b) => a - b);
-  const catIds = p.useCats ? p.catIds : [-1];
-  const T = p.iouThrs.length;
-  const maxDetLast = p.maxDets[p.maxDets.length - 1]!;
-
-  // _prepare(): group per (image, category), in getAnnIds order (images in imgIds order, file order inside).
-  const catSet = new Set(p.catIds);
-  const group = (index: CocoIndex) => {
-    const out = new Map<number, Map<number, CocoAnnotation[]>>();
-    for (const imgId of p.imgIds) {
-      const perCat = new Map<number, CocoAnnotation[]>();
-      out.set(imgId, perCat);
-      for (const a of index.byImage.get(imgId) ?? []) {
-        if (p.useCats && !catSet.has(a.category_id)) continue;
-        const key = p.useCats ? a.category_id : -1;
-        let l = perCat.get(key);
-        if (!l) perCat.set(key, (l = []));
-        l.push(a);
-      }
-    }
-    return out;
-  };
-  const gts = group(gt);
-  const dts = group(dt);
-  const rleCache = new Map<CocoAnnotation, Rle>();
-  const rleOf = (a: CocoAnnotation, index: CocoIndex) => {
-    let r = rleCache.get(a);
-    if (!r) rleCache.set(a, (r = annotationRle(a, index)));
-    return r;
-  };
-
-  const evalImgs: (EvalImg | null)[] = [];
-  const A = p.areaRng.length;
-  const I = p.imgIds.length;
-  for (const catId of catIds) {
-    // computeIoU per image for this category, then evaluateImg for each area range.
-    const perImage: { g: CocoAnnotation[]; d: CocoAnnotation[]; ious: Float64Array[] }[] = [];
-    for (const imgId of p.imgIds) {
-      const g = gts.get(imgId)!.get(catId) ?? [];
-      let d = dts.get(imgId)!.get(catId) ?? [];
-      d = byScore(d).map((i) => d[i]!);
-      if (d.length > maxDetLast) d = d.slice(0, maxDetLast);
-      let ious: Float64Array[] = [];
-      if (g.length > 0 && d.length > 0) {
-        const crowd = g.map((o) => o.iscrowd);
-        ious =
-          p.iouType === "segm"
-            ? rleIou(d.map((o) => rleOf(o, dt)), g.map((o) => rleOf(o, gt)), crowd)
-            : bboxIou(d.map((o) => o.bbox as BBox), g.map((o) => o.bbox as BBox), crowd);
-      }
-      perImage.push({ g, d, ious });
-    }
-    for (let a = 0; a < A; a++) {
-      const aRng = p.areaRng[a]!;
-      for (let ii = 0; ii < I; ii++) evalImgs.push(evaluateImg(perImage[ii]!, aRng, maxDetLast, p.iouThrs));
-    }
-  }
-
-  const { precision, recall } = accumulate(evalImgs, p, catIds.length, A, I, T);
-  const stats = summarize(precision, recall, p, catIds.length);
-  const perCategory: CategoryAp[] = p.useCats
-    ? p.catIds.map((id, k) => ({
-        id,
-        name: gt.categories.find((c) => c.id === id)?.name ?? String(id),
-        ap: meanPrecision(precision, p, catIds.length, { k, iou: null, area: "all", maxDets: maxDetLast }),
-        ap50: meanPrecision(precision, p, catIds.length, { k, iou: 0.5, area: "all", maxDets: maxDetLast }),
-        ap75: meanPrecision(precision, p, catIds.length, { k, iou: 0.75, area: "all", maxDets: maxDetLast }),
-        ar100: meanRecall(recall, p, catIds.length, { k, iou: null, area: "all", maxDets: maxDetLast }),
-      }))
-    : [];
-  return { params: p, stats, precision, recall, perCategory };
+  if (p.maxDets.length === 0) throw new UsageError("COCO evaluation parameters: maxDets is empty");
+  return p;
 }
 
-function evaluateImg(
-  img: { g: CocoAnnotation[]; d: CocoAnnotation[]; ious: Float64Array[] },
-  aRng: [number, number],
-  maxDet: number,
-  iouThrs: number[],
-): EvalImg | null {
-  const { g: gAll, d: dSorted, ious } = img;
-  if (gAll.length === 0 && dSorted.length === 0) return null;
-  const G = gAll.length;
-  const ignoreAll = gAll.map((g) => (g.iscrowd || g.area < aRng[0] || g.area > aRng[1] ? 1 : 0));
-  // gt: not-ignored first, stable
-  const gtind = gAll.map((_, i) => i).sort((x, y) => ignoreAll[x]! - ignoreAll[y]!);
-  const gt = gtind.map((i) => gAll[i]!);
-  const gtIgnore = Uint8Array.from(gtind.map((i) => ignoreAll[i]!));
-  // dt were sorted and cut to maxDets[-1] already (computeIoU); evaluateImg re-sorts the same way.
-  const D = Math.min(dSorted.length, maxDet);
-  const T = iouThrs.length;
-  const dtMatched = new Uint8Array(T * D);
-  const dtIgnore = new Uint8Array(T * D);
-  const gtMatched = new Uint8Array(T * G);
-  const crowd = gt.map((o) => o.iscrowd);
-  if (ious.length > 0) {
-    for (let t = 0; t < T; t++) {
-      const thr = Math.min(iouThrs[t]!, 1 - 1e-10);
-      for (let di = 0; di < D; di++) {
-        const row = ious[di]!;
-        let best = thr;
-        let m = -1;
-        for (let gi = 0; gi < G; gi++) {
-          if (gtMatched[t * G + gi] && !crowd[gi]) continue;
-          if (m > -1 && gtIgnore[m] === 0 && gtIgnore[gi] === 1) break;
-          const v = row[gtind[gi]!]!;
-          if (v < best) continue;
-          best = v;
-          m = gi;
-        }
-        if (m === -1) continue;
-        dtIgnore[t * D + di] = gtIgnore[m]!;
-        dtMatched[t * D + di] = gt[m]!.id !== 0 ? 1 : 0;
-        gtMatched[t * G + m] = 1; // the detection's id, always > 0 after loadRes
+/** Outcome of one detection at one IoU threshold in one area range, as accumulate counts it. */
+const FP = 0;
+const TP = 1;
+const IGNORED = 2;
+
+/**
+ * evaluate()'s per-image results for one category (pycocotools' evalImgs[k, :, :]), stored the way accumulate
+ * reads them. The detections are every image's first maxDets[-1] by score, concatenated image by image in
+ * imgIds order and then ordered as np.argsort(-dtScores, kind="mergesort") orders them: by descending score,
+ * ties in concatenation order.
+ */
+export interface CategoryEvaluation {
+  /** Images with ground truth or detections of this category (evaluateImg returned a result). */
+  images: number;
+  /** Detections in the table. */
+  n: number;
+  /** Their scores, in accumulate's order. */
+  scores: Float64Array;
+  /** Each one's position in its image's score order: it takes part for maxDet m when rank < m. */
+  rank: Int32Array;
+  /** Ground truth not ignored, per area range (npig). */
+  npig: Int32Array;
+  /** A × T × n: per area range and IoU threshold, each detection's outcome (0 false positive, 1 true positive, 2 ignored). */
+  outcome: Uint8Array;
+}
+
+export interface CocoEvaluation {
+  params: CocoEvalParams;
+  /** One per category of params.catIds (one in all when useCats is false). */
+  categories: CategoryEvaluation[];
+}
+
+/** Annotations per (category slot, image slot), in the order pycocotools' _prepare and evaluateImg see them. */
+function groupCells(index: CocoIndex, p: CocoEvalParams): (CocoAnnotation[] | undefined)[] {
+  const I = p.imgIds.length;
+  const cells: (CocoAnnotation[] | undefined)[] = [];
+  if (p.useCats) {
+    // getAnnIds(imgIds, catIds): images in imgIds order, file order inside, other categories left out.
+    const slot = new Map<number, number>();
+    p.catIds.forEach((c, k) => slot.set(c, k));
+    cells.length = p.catIds.length * I;
+    for (let i = 0; i < I; i++) {
+      for (const a of index.byImage.get(p.imgIds[i]!) ?? []) {
+        const k = slot.get(a.category_id);
+        if (k === undefined) continue;
+        (cells[k * I + i] ??= []).push(a);
       }
     }
+    return cells;
   }
-  const dtScores = new Float64Array(D);
-  for (let di = 0; di < D; di++) {
-    const d = dSorted[di]!;
-    dtScores[di] = d.score!;
-    const outside = d.area < aRng[0] || d.area > aRng[1];
-    if (!outside) continue;
-    for (let t = 0; t < T; t++) if (!dtMatched[t * D + di]) dtIgnore[t * D + di] = 1;
+  // useCats = 0: evaluateImg concatenates _gts[img, c] for c in catIds, category by category.
+  cells.length = I;
+  for (let i = 0; i < I; i++) {
+    const byCat = new Map<number, CocoAnnotation[]>();
+    for (const a of index.byImage.get(p.imgIds[i]!) ?? []) {
+      let l = byCat.get(a.category_id);
+      if (!l) byCat.set(a.category_id, (l = []));
+      l.push(a);
+    }
+    const all: CocoAnnotation[] = [];
+    for (const c of p.catIds) for (const a of byCat.get(c) ?? []) all.push(a);
+    if (all.length > 0) cells[i] = all;
   }
-  return { D, G, dtScores, dtMatched, dtIgnore, gtIgnore };
+  return cells;
+}
+
+/** Detections by descending score, ties in list order (np.argsort(-scores, kind="mergesort")), cut to maxDet. */
+function byScore(dets: readonly CocoAnnotation[], maxDet: number): CocoAnnotation[] {
+  const idx = dets.map((_, i) => i);
+  idx.sort((a, b) => dets[b]!.score! - dets[a]!.score! || a - b);
+  const n = Math.min(idx.length, maxDet);
+  const out: CocoAnnotation[] = new Array(n);
+  for (let j = 0; j < n; j++) out[j] = dets[idx[j]!]!;
+  return out;
+}
+
+/** Typed scratch buffers, grown as needed and reused for every image. */
+class Scratch {
+  f64 = new Float64Array(0);
+  i32 = new Int32Array(0);
+  u8 = new Uint8Array(0);
+  f64At(n: number): Float64Array {
+    if (this.f64.length < n) this.f64 = new Float64Array(Math.max(n, this.f64.length * 2));
+    return this.f64;
+  }
+}
+
+/**
+ * evaluate(): _prepare, computeIoU and evaluateImg for every category, area range and image, producing the
+ * tables accumulate reads. IoUs come from our RLE `iou` (segm) or box IoU (bbox), once per (image, category).
+ */
+export function cocoEvaluate(gt: CocoIndex, dt: CocoIndex, p: CocoEvalParams): CocoEvaluation {
+  const I = p.imgIds.length;
+  const A = p.areaRng.length;
+  const T = p.iouThrs.length;
+  const K = p.useCats ? p.catIds.length : 1;
+  const maxDetLast = p.maxDets[p.maxDets.length - 1]!;
+  const gtCells = groupCells(gt, p);
+  const dtCells = groupCells(dt, p);
+  const thr = Float64Array.from(p.iouThrs, (t) => Math.min(t, 1 - 1e-10));
+  const lo = Float64Array.from(p.areaRng, (r) => r[0]);
+  const hi = Float64Array.from(p.areaRng, (r) => r[1]);
+  // per-image buffers, reused
+  let cap = 0;
+  let gArea = new Float64Array(0);
+  let gCrowd = new Uint8Array(0);
+  let gIdNonZero = new Uint8Array(0);
+  let gOrder = new Int32Array(0); // gt slot in evaluateImg's order (not ignored first, stable) → gt index
+  let gIgnS = new Uint8Array(0); // in that order
+  let gCrowdS = new Uint8Array(0);
+  let gIdS = new Uint8Array(0);
+  let gtm = new Uint8Array(0);
+  let dArea = new Float64Array(0);
+  let dOut = new Uint8Array(0);
+  let rowMax = new Float64Array(0);
+  let dPos = new Int32Array(0);
+  const iouBuf = new Scratch();
+  const iouSorted = new Scratch();
+
+  const categories: CategoryEvaluation[] = [];
+  for (let k = 0; k < K; k++) {
+    // Pass 1: each image's detections in score order, cut to maxDets[-1] (computeIoU / evaluateImg), then
+    // accumulate's order of their concatenation.
+    const dets: (CocoAnnotation[] | undefined)[] = new Array(I);
+    let images = 0;
+    let n = 0;
+    for (let i = 0; i < I; i++) {
+      const g = gtCells[k * I + i];
+      const d = dtCells[k * I + i];
+      if (!g && !d) continue; // evaluateImg returns None
+      images++;
+      if (d) {
+        const sorted = byScore(d, maxDetLast);
+        dets[i] = sorted;
+        n += sorted.length;
+      }
+    }
+    const catScores = new Float64Array(n);
+    const catRank = new Int32Array(n);
+    {
+      let c = 0;
+      for (let i = 0; i < I; i++) {
+        const d = dets[i];
+        if (!d) continue;
+        for (let j = 0; j < d.length; j++, c++) {
+          catScores[c] = d[j]!.score!;
+          catRank[c] = j;
+        }
+      }
+    }
+    const order = new Int32Array(n);
+    for (let c = 0; c < n; c++) order[c] = c;
+    order.sort((x, y) => catScores[y]! - catScores[x]! || x - y);
+    const pos = new Int32Array(n); // concatenation index → place in accumulate's order
+    const scores = new Float64Array(n);
+    const rank = new Int32Array(n);
+    for (let j = 0; j < n; j++) {
+      const c = order[j]!;
+      pos[c] = j;
+      scores[j] = catScores[c]!;
+      rank[j] = catRank[c]!;
+    }
+    const npig = new Int32Array(A);
+    const outcome = new Uint8Array(A * T * n);
+
+    // Pass 2: computeIoU once per image, evaluateImg per area range.
+    let c0 = 0;
+    for (let i = 0; i < I; i++) {
+      const gAll = gtCells[k * I + i] ?? [];
+      const d = dets[i] ?? [];
+      if (gAll.length === 0 && d.length === 0) continue;
+      const G = gAll.length;
+      const D = d.length;
+      if (Math.max(G, D) > cap) {
+        cap = Math.max(G, D, cap * 2);
+        gArea = new Float64Array(cap);
+        gCrowd = new Uint8Array(cap);
+        gIdNonZero = new Uint8Array(cap);
+        gOrder = new Int32Array(cap);
+        gIgnS = new Uint8Array(cap);
+        gCrowdS = new Uint8Array(cap);
+        gIdS = new Uint8Array(cap);
+        gtm = new Uint8Array(cap);
+        dArea = new Float64Array(cap);
+        dOut = new Uint8Array(cap);
+        rowMax = new Float64Array(cap);
+        dPos = new Int32Array(cap);
+      }
+      for (let gi = 0; gi < G; gi++) {
+        const o = gAll[gi]!;
+        gArea[gi] = o.area;
+        gCrowd[gi] = o.iscrowd ? 1 : 0;
+        gIdNonZero[gi] = o.id !== 0 ? 1 : 0; // pycocotools stores the gt id and tests it for non-zero
+      }
+      for (let di = 0; di < D; di++) {
+        dArea[di] = d[di]!.area;
+        dPos[di] = pos[c0 + di]!;
+      }
+      c0 += D;
+
+      // computeIoU: D × G, row-major, plus each row's maximum (a detection cannot match above it).
+      const hasIou = G > 0 && D > 0;
+      const ious = iouBuf.f64At(D * G);
+      if (hasIou) {
+        const crowd = gAll.map((o) => o.iscrowd);
+        const rows =
+          p.iouType === "segm"
+            ? rleIou(d.map((o) => annotationRle(o, dt)), gAll.map((o) => annotationRle(o, gt)), crowd)
+            : bboxIou(d.map((o) => o.bbox as BBox), gAll.map((o) => o.bbox as BBox), crowd);
+        for (let di = 0; di < D; di++) {
+          const row = rows[di]!;
+          let mx = -Infinity;
+          for (let gi = 0; gi < G; gi++) {
+            const v = row[gi]!;
+            ious[di * G + gi] = v;
+            if (v > mx) mx = v;
+            else if (v !== v) mx = Infinity; // NaN: leave the row to the literal loop
+          }
+          rowMax[di] = mx;
+        }
+      }
+
+      for (let a = 0; a < A; a++) {
+        const aLo = lo[a]!;
+        const aHi = hi[a]!;
+        // gt: ignored (crowd, or area outside the range) sorted last, stable
+        let s = 0;
+        for (let gi = 0; gi < G; gi++) {
+          const ar = gArea[gi]!;
+          if (!(gCrowd[gi] || ar < aLo || ar > aHi)) gOrder[s++] = gi;
+        }
+        npig[a] += s;
+        for (let gi = 0; gi < G; gi++) {
+          const ar = gArea[gi]!;
+          if (gCrowd[gi] || ar < aLo || ar > aHi) gOrder[s++] = gi;
+        }
+        let reordered = true;
+        for (let gi = 0; gi < G; gi++) {
+          const o = gOrder[gi]!;
+          if (o !== gi) reordered = false;
+          const ar = gArea[o]!;
+          gIgnS[gi] = gCrowd[o] || ar < aLo || ar > aHi ? 1 : 0;
+          gCrowdS[gi] = gCrowd[o]!;
+          gIdS[gi] = gIdNonZero[o]!;
+        }
+        // identity order: read the IoUs in place; otherwise ious[:, gtind]
+        let iouS = ious;
+        if (hasIou && !reordered) {
+          iouS = iouSorted.f64At(D * G);
+          for (let di = 0; di < D; di++) {
+            const b = di * G;
+            for (let gi = 0; gi < G; gi++) iouS[b + gi] = ious[b + gOrder[gi]!]!;
+          }
+        }
+        for (let di = 0; di < D; di++) {
+          const ar = dArea[di]!;
+          dOut[di] = ar < aLo || ar > aHi ? 1 : 0;
+        }
+        for (let t = 0; t < T; t++) {
+          const th = thr[t]!;
+          const out = (a * T + t) * n;
+          gtm.fill(0, 0, G);
+          for (let di = 0; di < D; di++) {
+            let m = -1;
+            if (hasIou && rowMax[di]! >= th) {
+              let best = th;
+              const b = di * G;
+              for (let gi = 0; gi < G; gi++) {
+                // already matched and not a crowd region: skip
+                if (gtm[gi] === 1 && gCrowdS[gi] === 0) continue;
+                // matched to a regular gt already and reached the ignored ones: stop
+                if (m > -1 && gIgnS[m] === 0 && gIgnS[gi] === 1) break;
+                const v = iouS[b + gi]!;
+                if (v < best) continue;
+                best = v;
+                m = gi;
+              }
+            }
+            let code: number;
+            if (m === -1) code = dOut[di] ? IGNORED : FP;
+            else {
+              gtm[m] = 1;
+              // dtIg = gtIg[m]; dtm = gt id, and an unmatched-looking (id 0) detection outside the range is ignored
+              code = gIgnS[m] ? IGNORED : gIdS[m] ? TP : dOut[di] ? IGNORED : FP;
+            }
+            outcome[out + dPos[di]!] = code;
+          }
+        }
+      }
+    }
+    categories.push({ images, n, scores, rank, npig, outcome });
+  }
+  return { params: p, categories };
 }
 
 const EPS = 2.220446049250313e-16; // np.spacing(1)
 
-function accumulate(evalImgs: (EvalImg | null)[], p: CocoEvalParams, K: number, A: number, I: number, T: number) {
+/**
+ * accumulate(): precision (T × R × K × A × M) and recall (T × K × A × M), −1 where a category has no
+ * evaluated image or no ground truth that is not ignored.
+ */
+export function cocoAccumulate(ev: CocoEvaluation): { precision: Float64Array; recall: Float64Array } {
+  const p = ev.params;
+  const T = p.iouThrs.length;
   const R = p.recThrs.length;
+  const K = ev.categories.length;
+  const A = p.areaRng.length;
   const M = p.maxDets.length;
   const precision = new Float64Array(T * R * K * A * M).fill(-1);
   const recall = new Float64Array(T * K * A * M).fill(-1);
-  const recThrs = p.recThrs;
+  const recThrs = Float64Array.from(p.recThrs);
+  let nMax = 0;
+  for (const cat of ev.categories) nMax = Math.max(nMax, cat.n);
+  const rc = new Float64Array(nMax);
+  const pr = new Float64Array(nMax);
   for (let k = 0; k < K; k++) {
+    const cat = ev.categories[k]!;
+    if (cat.images === 0) continue; // E is empty
+    const { n, rank, outcome } = cat;
+    let ranks = 0; // one past the largest rank: maxDets at or above it cut nothing
+    for (let j = 0; j < n; j++) if (rank[j]! >= ranks) ranks = rank[j]! + 1;
     for (let a = 0; a < A; a++) {
-      const E: EvalImg[] = [];
-      for (let i = 0; i < I; i++) {
-        const e = evalImgs[k * A * I + a * I + i];
-        if (e) E.push(e);
-      }
-      if (E.length === 0) continue;
-      let npig = 0;
-      for (const e of E) for (let g = 0; g < e.G; g++) if (e.gtIgnore[g] === 0) npig++;
+      const npig = cat.npig[a]!;
+      if (npig === 0) continue;
       for (let m = 0; m < M; m++) {
         const maxDet = p.maxDets[m]!;
-        if (npig === 0) continue;
-        // concatenate the first maxDet detections of each image, then a stable sort by score
-        let N = 0;
-        for (const e of E) N += Math.min(e.D, maxDet);
-        const scores = new Float64Array(N);
-        const src = new Int32Array(N); // image slot
-        const col = new Int32Array(N); // detection index in that image
-        let n = 0;
-        E.forEach((e, slot) => {
-          const c = Math.min(e.D, maxDet);
-          for (let j = 0; j < c; j++) {
-            scores[n] = e.dtScores[j]!;
-            src[n] = slot;
-            col[n] = j;
-            n++;
-          }
-        });
-        const order = Array.from({ length: N }, (_, i) => i).sort((x, y) => scores[y]! - scores[x]!);
-        const pr = new Float64Array(N);
-        const rc = new Float64Array(N);
+        const cut = maxDet < ranks;
         for (let t = 0; t < T; t++) {
+          const base = (a * T + t) * n;
           let tp = 0;
           let fp = 0;
-          for (let j = 0; j < N; j++) {
-            const o = order[j]!;
-            const e = E[src[o]!]!;
-            const idx = t * e.D + col[o]!;
-            if (!e.dtIgnore[idx]) {
-              if (e.dtMatched[idx]) tp++;
-              else fp++;
-            }
-            rc[j] = tp / npig;
-            pr[j] = tp / (fp + tp + EPS);
+          let nd = 0;
+          for (let j = 0; j < n; j++) {
+            if (cut && rank[j]! >= maxDet) continue;
+            const o = outcome[base + j]!;
+            if (o === TP) tp++;
+            else if (o === FP) fp++;
+            rc[nd] = tp / npig;
+            pr[nd] = tp / (fp + tp + EPS);
+            nd++;
           }
-          recall[((t * K + k) * A + a) * M + m] = N > 0 ? rc[N - 1]! : 0;
-          for (let j = N - 1; j > 0; j--) if (pr[j]! > pr[j - 1]!) pr[j - 1] = pr[j]!;
-          // searchsorted(rc, recThrs, side="left"); entries past the end stay 0
-          let j = 0;
+          recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1]! : 0;
+          // precision made monotone from the right
+          for (let j = nd - 1; j > 0; j--) if (pr[j]! > pr[j - 1]!) pr[j - 1] = pr[j]!;
+          // searchsorted(rc, recThrs, side="left"): first j with rc[j] >= thr; past the end, the rest stay 0
+          let from = 0;
           for (let r = 0; r < R; r++) {
-            const thr = recThrs[r]!;
-            while (j < N && rc[j]! < thr) j++;
-            precision[(((t * R + r) * K + k) * A + a) * M + m] = j < N ? pr[j]! : 0;
+            const x = recThrs[r]!;
+            let l = from;
+            let h = nd;
+            while (l < h) {
+              const mid = (l + h) >>> 1;
+              if (rc[mid]! < x) l = mid + 1;
+              else h = mid;
+            }
+            from = l;
+            precision[(((t * R + r) * K + k) * A + a) * M + m] = l < nd ? pr[l]! : 0;
           }
         }
       }
     }
   }
   return { precision, recall };
+}
+
+/** evaluate() + accumulate() + summarize(). */
+export function evaluateCoco(gt: CocoIndex, dt: CocoIndex, options: EvaluateOptions = {}): CocoEvalResult {
+  const p = resolveCocoParams(gt, options);
+  const { precision, recall } = cocoAccumulate(cocoEvaluate(gt, dt, p));
+  const stats = cocoSummarize(precision, recall, p);
+  const K = p.useCats ? p.catIds.length : 1;
+  const maxDetLast = p.maxDets[p.maxDets.length - 1]!;
+  const names = new Map(gt.categories.map((c) => [c.id, c.name] as const));
+  const perCategory: CategoryAp[] = p.useCats
+    ? p.catIds.map((id, k) => ({
+        id,
+        name: names.get(id) ?? String(id),
+        ap: meanPrecision(precision, p, K, { k, iou: null, area: "all", maxDets: maxDetLast }),
+        ap50: meanPrecision(precision, p, K, { k, iou: 0.5, area: "all", maxDets: maxDetLast }),
+        ap75: meanPrecision(precision, p, K, { k, iou: 0.75, area: "all", maxDets: maxDetLast }),
+        ar100: meanRecall(recall, p, K, { k, iou: null, area: "all", maxDets: maxDetLast }),
+      }))
+    : [];
+  return { params: p, stats, precision, recall, perCategory };
 }
 
 interface Select {
@@ -324,14 +507,6 @@ interface Select {
   maxDets: number;
 }
 
-function meanOver(values: number[]): number {
-  const kept = values.filter((v) => v > -1);
-  if (kept.length === 0) return -1;
-  let s = 0;
-  for (const v of kept) s += v;
-  return s / kept.length;
-}
-
 function pick(p: CocoEvalParams, sel: Select) {
   const a = p.areaRngLbl.indexOf(sel.area);
   const m = p.maxDets.indexOf(sel.maxDets);
@@ -339,15 +514,30 @@ function pick(p: CocoEvalParams, sel: Select) {
   return { a, m, ts };
 }
 
+// Means over the entries > −1 (−1 when there are none), summed in the order of s[s > -1] (threshold, recall point, category).
+
 function meanPrecision(precision: Float64Array, p: CocoEvalParams, K: number, sel: Select): number {
   const { a, m, ts } = pick(p, sel);
   if (a < 0 || m < 0) return -1;
   const R = p.recThrs.length;
   const A = p.areaRng.length;
   const M = p.maxDets.length;
-  const vals: number[] = [];
-  for (const t of ts) for (let r = 0; r < R; r++) for (let k = 0; k < K; k++) if (sel.k === null || sel.k === k) vals.push(precision[(((t * R + r) * K + k) * A + a) * M + m]!);
-  return meanOver(vals);
+  const k0 = sel.k ?? 0;
+  const k1 = sel.k === null ? K : sel.k + 1;
+  let sum = 0;
+  let count = 0;
+  for (const t of ts) {
+    for (let r = 0; r < R; r++) {
+      for (let k = k0; k < k1; k++) {
+        const v = precision[(((t * R + r) * K + k) * A + a) * M + m]!;
+        if (v > -1) {
+          sum += v;
+          count++;
+        }
+      }
+    }
+  }
+  return count === 0 ? -1 : sum / count;
 }
 
 function meanRecall(recall: Float64Array, p: CocoEvalParams, K: number, sel: Select): number {
@@ -355,12 +545,25 @@ function meanRecall(recall: Float64Array, p: CocoEvalParams, K: number, sel: Sel
   if (a < 0 || m < 0) return -1;
   const A = p.areaRng.length;
   const M = p.maxDets.length;
-  const vals: number[] = [];
-  for (const t of ts) for (let k = 0; k < K; k++) if (sel.k === null || sel.k === k) vals.push(recall[((t * K + k) * A + a) * M + m]!);
-  return meanOver(vals);
+  const k0 = sel.k ?? 0;
+  const k1 = sel.k === null ? K : sel.k + 1;
+  let sum = 0;
+  let count = 0;
+  for (const t of ts) {
+    for (let k = k0; k < k1; k++) {
+      const v = recall[((t * K + k) * A + a) * M + m]!;
+      if (v > -1) {
+        sum += v;
+        count++;
+      }
+    }
+  }
+  return count === 0 ? -1 : sum / count;
 }
 
-function summarize(precision: Float64Array, recall: Float64Array, p: CocoEvalParams, K: number): number[] {
+/** summarize(): the 12 numbers of COCOeval.stats, in pycocotools' order. */
+export function cocoSummarize(precision: Float64Array, recall: Float64Array, p: CocoEvalParams): number[] {
+  const K = p.useCats ? p.catIds.length : 1;
   const md = p.maxDets;
   const last = md[md.length - 1]!;
   const ap = (iou: number | null, area: string, maxDets: number) => meanPrecision(precision, p, K, { k: null, iou, area, maxDets });
