@@ -193,13 +193,18 @@ export interface AttributesDescriberOptions {
   maxColours: number;
 }
 
+/** Bumped whenever the words or the palette change, so that cached descriptions of an older version are not reused. */
+const DESCRIBER_VERSION = 2;
+
 export class AttributesDescriber implements Describer {
   readonly spec: string;
+  readonly fingerprint: string;
   readonly options: AttributesDescriberOptions;
 
   constructor(spec: string, options: AttributesDescriberOptions) {
     this.spec = spec;
     this.options = options;
+    this.fingerprint = `${spec}#v${DESCRIBER_VERSION};maxColours=${options.maxColours}`;
   }
 
   async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
