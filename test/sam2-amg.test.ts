@@ -147,7 +147,8 @@ describe("fused upscale kernel equals full upscaling", () => {
       for (let x = 0; x < w; x++) {
         let v = -4;
         for (const [bx, by, r, amp] of blobs) v += (amp! + 4) * Math.exp(-((x - bx!) ** 2 + (y - by!) ** 2) / (r! * r!));
-        a[y * w + x] = v + (rnd() - 0.5) * 0.5;
+        // Later seeds scale up, so that long runs lie safely above every threshold (the kernel's skipped runs).
+        a[y * w + x] = (v + (rnd() - 0.5) * 0.5) * (seed > 6 ? 8 : 1);
       }
     }
     return a;
@@ -164,6 +165,7 @@ describe("fused upscale kernel equals full upscaling", () => {
     const frame = kernelFrame(lh, lw, crop, H, W);
     const cw = crop[2] - crop[0];
     const ch = crop[3] - crop[1];
+    let rejected = 0;
     for (let seed = 1; seed <= 12; seed++) {
       const low = smoothMap(lh, lw, seed);
       for (const [t, off] of [[0, 1], [0, 0.7], [0.5, 0.25]] as const) {
@@ -177,8 +179,18 @@ describe("fused upscale kernel equals full upscaling", () => {
         const padded = new Uint8Array(H * W);
         for (let y = 0; y < ch; y++) padded.set(bin.subarray(y * cw, (y + 1) * cw), (y + crop[1]) * W + crop[0]);
         expect(Array.from(kernel.rle(H, W).counts)).toEqual(Array.from(encode({ height: H, width: W, data: padded }).counts));
+        // The early stability bound only rejects masks whose exact stability is below the threshold.
+        for (const minStab of [0.5, 0.9, 0.95, 0.99].map(Math.fround)) {
+          const exact = Math.fround(s.intersections / s.unions);
+          const b = kernel.run(low, 0, frame, t, off, minStab);
+          if (b.rejected) {
+            rejected++;
+            expect(exact >= minStab).toBe(false);
+          } else expect([b.intersections, b.unions, b.area]).toEqual([s.intersections, s.unions, s.area]);
+        }
       }
     }
+    expect(rejected).toBeGreaterThan(0);
   });
 });
 

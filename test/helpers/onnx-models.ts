@@ -118,6 +118,9 @@ export function buildEncoder(opts: TinySam2Options): Uint8Array {
   return g.encode("tiny_sam2_encoder");
 }
 
+/** Scales all logits: SAM's logits change by several units across an object edge. */
+const SHARPNESS = Number(process.env.TINY_SAM2_SHARPNESS ?? 5);
+
 /** The decoder's computation from the 256² colour map and [L, 2] points (1024 frame) to [L,3,65536] logits. */
 function decoderCore(g: Graph, feats0: string, points2: string): { logits: string; iou: string } {
   const colour = g.op("Slice", [feats0, g.i64([0]), g.i64([3]), g.i64([1])]); // [1,3,256,256]
@@ -155,8 +158,8 @@ function decoderCore(g: Graph, feats0: string, points2: string): { logits: strin
   const dist = g.op("Div", [g.op("Sqrt", [d2]), g.f32([1024], [])]);
   const feats = g.op("Concat", [g.op("Unsqueeze", [cd, g.i64([1])]), g.op("Unsqueeze", [dist, g.i64([1])])], [int("axis", 1)]); // [L,2,65536]
   // logits_k = 6 − 2·cd − C_k·dist, C = (60, 12, 1)
-  const weights = g.f32([-2, -60, -2, -12, -2, -1], [3, 2]);
-  const logits = g.op("Add", [g.op("MatMul", [weights, feats]), g.f32([6], [])]); // [L,3,65536]
+  const weights = g.f32([-2, -60, -2, -12, -2, -1].map((w) => w * SHARPNESS), [3, 2]);
+  const logits = g.op("Add", [g.op("MatMul", [weights, feats]), g.f32([6 * SHARPNESS], [])]); // [L,3,65536]
   const sharp = g.op("Abs", [g.op("Tanh", [g.op("Div", [logits, g.f32([2], [])])])]);
   const blur = g.op("ReduceMean", [g.op("Sub", [g.f32([1], []), sharp])], [ints("axes", [2]), int("keepdims", 0)]); // [L,3]
   const iou = g.op("Sub", [g.f32([1], []), g.op("Mul", [blur, g.f32([10], [])])]);

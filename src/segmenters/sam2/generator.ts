@@ -51,6 +51,9 @@ export interface GenerateOptions extends StageContext {
   /** "fast" (default): fused, skipping kernel; "reference": upsample everything first, as the reference. */
   postprocess?: "fast" | "reference" | BatchProcessor;
   timings?: GeneratorTimings;
+  /** Decode the next batch while this one is post-processed (default true). Off, the timings of the sessions
+   * and of post-processing do not overlap (benchmarks). */
+  overlap?: boolean;
 }
 
 export function emptyTimings(): GeneratorTimings {
@@ -136,7 +139,8 @@ export async function generateMasks(model: PromptModel, image: RgbImage, params:
     for (let b = 0; b < batches.length; b++) {
       options.signal?.throwIfAborted();
       const batch = await pending!;
-      pending = b + 1 < batches.length ? decode(...batches[b + 1]!) : null;
+      const overlap = options.overlap !== false;
+      pending = overlap && b + 1 < batches.length ? decode(...batches[b + 1]!) : null;
       pending?.catch(() => undefined); // surfaced when awaited
       const [s, e] = batches[b]!;
       if (batch.iou.length !== (e - s) * batch.masksPerPrompt) {
@@ -147,6 +151,7 @@ export async function generateMasks(model: PromptModel, image: RgbImage, params:
       const got = await processor.process(batch, points.subarray(2 * s, 2 * e), frame, params);
       t.postMs += performance.now() - p0;
       for (const c of got) cropCandidates.push(c);
+      if (!overlap && b + 1 < batches.length) pending = decode(...batches[b + 1]!);
       donePoints += e - s;
       options.onProgress?.(donePoints, totalPoints);
     }

@@ -28,6 +28,9 @@ export interface AxisTaps {
   /** For each source index r: the first output whose taps reach r (i1 ≥ r) and the last (i0 ≤ r). */
   readonly firstOut: Int32Array;
   readonly lastOut: Int32Array;
+  /** For each source index r: the outputs whose first tap is r are [runStart[r], runEnd[r]) (i0 is monotone). */
+  readonly runStart: Int32Array;
+  readonly runEnd: Int32Array;
 }
 
 export function axisTaps(inSize: number, outSize: number): AxisTaps {
@@ -55,7 +58,19 @@ export function axisTaps(inSize: number, outSize: number): AxisTaps {
     while (d >= 0 && i0[d]! > r) d--;
     lastOut[r] = d;
   }
-  return { inSize, outSize, i0, i1, l1, l0, firstOut, lastOut };
+  // runStart[r] = first output with i0 ≥ r; runEnd[r] = 1 + last output with i0 ≤ r (so a range of source
+  // indices [r0, r1] owns exactly the outputs [runStart[r0], runEnd[r1]), empty when none).
+  const runStart = new Int32Array(inSize);
+  const runEnd = new Int32Array(inSize);
+  for (let r = 0, d = 0; r < inSize; r++) {
+    while (d < outSize && i0[d]! < r) d++;
+    runStart[r] = d;
+  }
+  for (let r = inSize - 1, d = outSize - 1; r >= 0; r--) {
+    while (d >= 0 && i0[d]! > r) d--;
+    runEnd[r] = d + 1;
+  }
+  return { inSize, outSize, i0, i1, l1, l0, firstOut, lastOut, runStart, runEnd };
 }
 
 export interface KernelFrame {
@@ -87,11 +102,19 @@ export interface MaskStats {
   area: number;
   /** Inclusive box of v > t in the crop frame; [0, 0, 0, 0] when empty. */
   box: [number, number, number, number];
+  /** Set when the stability bound rejected the mask before counting. */
+  rejected?: boolean;
 }
 
 /** Reusable buffers for one thread. */
 export class UpscaleKernel {
   private column = new Float32Array(0);
+  /** Per output cell: 0 = below every threshold, 2 = safely above all, 1 = mixed (computed per pixel). */
+  private cellClass = new Uint8Array(0);
+  /** Runs of equal class down each cell column: (first row, last row, class) triples. */
+  private runs = new Int32Array(0);
+  private colRunStart = new Int32Array(0);
+  private colRunEnd = new Int32Array(0);
   private transitions = new Uint32Array(1 << 12);
   private nTransitions = 0;
 
@@ -114,13 +137,23 @@ export class UpscaleKernel {
    * Upscales `low[offset .. offset + lowH·lowW)` and returns the stability counts, area and box of the
    * mask at `threshold`; call `rle()` afterwards for its RLE in the image frame.
    */
-  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number): MaskStats {
+  /**
+   * Upscales `low[offset .. offset + lowH·lowW)` and returns the stability counts, area and box of the
+   * mask at `threshold`; call `rle()` afterwards for its RLE in the image frame.
+   *
+   * With `minStability` > 0, a mask whose stability provably stays below it is rejected early (`rejected`
+   * set, counts not computed): the bound counts only output cells whose four low-resolution corners
+   * guarantee the outcome, so no mask that would pass is ever rejected.
+   */
+  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number, minStability = 0): MaskStats {
     const { lowH, lowW, ty, tx, cropX0, cropY0, imageH } = frame;
     const thrHi = threshold + stabilityOffset;
     const thrLo = threshold - stabilityOffset;
     const lowest = Math.min(thrHi, thrLo, threshold);
+    const highest = Math.max(thrHi, thrLo, threshold);
     this.nTransitions = 0;
-    // Box of low-resolution values above the lowest threshold.
+    const stats: MaskStats = { intersections: 0, unions: 0, area: 0, box: [0, 0, 0, 0] };
+    // Box of low-resolution values above the lowest threshold: outputs outside its reach are below all.
     let rx0 = lowW;
     let rx1 = -1;
     let ry0 = lowH;
@@ -142,18 +175,80 @@ export class UpscaleKernel {
         if (last > rx1) rx1 = last;
       }
     }
-    const stats: MaskStats = { intersections: 0, unions: 0, area: 0, box: [0, 0, 0, 0] };
     if (rx1 < 0) return stats;
     const x0 = tx.firstOut[rx0]!;
     const x1 = tx.lastOut[rx1]!;
     const y0 = ty.firstOut[ry0]!;
     const y1 = ty.lastOut[ry1]!;
-    // Source rows any output row in [y0, y1] reads.
-    const sr0 = ty.i0[y0]!;
-    const sr1 = ty.i1[y1]!;
-    if (this.column.length < lowH) this.column = new Float32Array(lowH);
+    // Output cells: the outputs whose first taps are (r, c); their values are convex combinations of the
+    // corners (r, r'), (c, c') with r' = ty.i1, c' = tx.i1 of those outputs.
+    const cr0 = ty.i0[y0]!;
+    const cr1 = ty.i0[y1]!;
+    const cc0 = tx.i0[x0]!;
+    const cc1 = tx.i0[x1]!;
+    const nc = cc1 - cc0 + 1;
+    const nr = cr1 - cr0 + 1;
+    this.ensureCells(nr * nc, lowH);
+    const cls = this.cellClass;
+    let unionMin = 0;
+    let interMax = 0;
+    for (let r = cr0; r <= cr1; r++) {
+      const ra = offset + r * lowW;
+      const rb = offset + (r < lowH - 1 ? r + 1 : r) * lowW;
+      const rows = Math.min(ty.runEnd[r]!, y1 + 1) - Math.max(ty.runStart[r]!, y0);
+      const ci = (r - cr0) * nc - cc0;
+      for (let c = cc0; c <= cc1; c++) {
+        const c1 = c < lowW - 1 ? c + 1 : c;
+        const p = low[ra + c]!;
+        const q = low[ra + c1]!;
+        const u = low[rb + c]!;
+        const v = low[rb + c1]!;
+        let mn = p < q ? p : q;
+        let mx = p < q ? q : p;
+        if (u < mn) mn = u;
+        if (u > mx) mx = u;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+        // Margin for float32 rounding in the two interpolation steps.
+        const m = 1e-5 * (1 + (mx > -mn ? mx : -mn));
+        const k = mx + m <= lowest ? 0 : mn - m > highest ? 2 : 1;
+        cls[ci + c] = k;
+        if (minStability > 0 && rows > 0) {
+          const cols = Math.min(tx.runEnd[c]!, x1 + 1) - Math.max(tx.runStart[c]!, x0);
+          if (cols > 0) {
+            if (mn - m > thrLo) unionMin += rows * cols;
+            if (!(mx + m <= thrHi)) interMax += rows * cols;
+          }
+        }
+      }
+    }
+    if (minStability > 0 && (unionMin === 0 ? interMax === 0 : interMax < unionMin * minStability * (1 - 1e-6))) {
+      stats.rejected = true;
+      return stats;
+    }
+    // Runs of equal class down each cell column.
+    const runs = this.runs;
+    let nRuns = 0;
+    for (let c = cc0; c <= cc1; c++) {
+      const j = c - cc0;
+      this.colRunStart[j] = nRuns;
+      let k = cls[c - cc0]!;
+      let rs = cr0;
+      for (let r = cr0 + 1; r <= cr1 + 1; r++) {
+        const kk = r <= cr1 ? cls[(r - cr0) * nc + j]! : 255;
+        if (kk !== k) {
+          runs[3 * nRuns] = rs;
+          runs[3 * nRuns + 1] = r - 1;
+          runs[3 * nRuns + 2] = k;
+          nRuns++;
+          k = kk;
+          rs = r;
+        }
+      }
+      this.colRunEnd[j] = nRuns;
+    }
     const col = this.column;
-    const { i0: ti0, i1: ti1, l0: tl0, l1: tl1 } = ty;
+    const { i1: ti1, l0: tl0, l1: tl1, runStart, runEnd } = ty;
     let inter = 0;
     let union = 0;
     let area = 0;
@@ -166,27 +261,63 @@ export class UpscaleKernel {
       const b = tx.i1[x]!;
       const w1 = tx.l1[x]!;
       const w0 = tx.l0[x]!;
-      for (let r = sr0; r <= sr1; r++) {
-        const base = offset + r * lowW;
-        col[r] = w0 * low[base + a]! + w1 * low[base + b]!;
-      }
+      const j = a - cc0;
       const colBase = (x + cropX0) * imageH + cropY0;
       let on = false;
       let colFirst = -1;
       let colLast = -1;
-      for (let y = y0; y <= y1; y++) {
-        const v = f32(tl0[y]! * col[ti0[y]!]! + tl1[y]! * col[ti1[y]!]!);
-        if (v > thrLo) union++;
-        if (v > thrHi) inter++;
-        const m = v > threshold;
-        if (m !== on) {
-          this.pushTransition(colBase + y);
-          on = m;
-        }
-        if (m) {
-          area++;
-          if (colFirst < 0) colFirst = y;
-          colLast = y;
+      for (let q = this.colRunStart[j]!, qe = this.colRunEnd[j]!; q < qe; q++) {
+        const rs = runs[3 * q]!;
+        const re = runs[3 * q + 1]!;
+        const k = runs[3 * q + 2]!;
+        const ys = Math.max(runStart[rs]!, y0);
+        const ye = Math.min(runEnd[re]!, y1 + 1) - 1;
+        if (ys > ye) continue;
+        if (k === 0) {
+          if (on) {
+            this.pushTransition(colBase + ys);
+            on = false;
+          }
+        } else if (k === 2) {
+          const len = ye - ys + 1;
+          union += len;
+          inter += len;
+          area += len;
+          if (!on) {
+            this.pushTransition(colBase + ys);
+            on = true;
+          }
+          if (colFirst < 0) colFirst = ys;
+          colLast = ye;
+        } else {
+          const rTop = re < lowH - 1 ? re + 1 : re;
+          for (let r = rs; r <= rTop; r++) {
+            const base = offset + r * lowW;
+            col[r] = w0 * low[base + a]! + w1 * low[base + b]!;
+          }
+          // Cell by cell: the two vertical taps are fixed within a cell.
+          for (let r = rs; r <= re; r++) {
+            const yA = Math.max(runStart[r]!, ys);
+            const yB = Math.min(runEnd[r]!, ye + 1);
+            if (yA >= yB) continue;
+            const A = col[r]!;
+            const B = col[ti1[yA]!]!;
+            for (let y = yA; y < yB; y++) {
+              const v = f32(tl0[y]! * A + tl1[y]! * B);
+              if (v > thrLo) union++;
+              if (v > thrHi) inter++;
+              const mm = v > threshold;
+              if (mm !== on) {
+                this.pushTransition(colBase + y);
+                on = mm;
+              }
+              if (mm) {
+                area++;
+                if (colFirst < 0) colFirst = y;
+                colLast = y;
+              }
+            }
+          }
         }
       }
       if (on) this.pushTransition(colBase + y1 + 1);
@@ -202,6 +333,16 @@ export class UpscaleKernel {
     stats.area = area;
     if (bx1 >= 0) stats.box = [bx0, by0, bx1, by1];
     return stats;
+  }
+
+  private ensureCells(n: number, lowH: number): void {
+    if (this.cellClass.length < n) this.cellClass = new Uint8Array(n);
+    if (this.runs.length < 3 * n) this.runs = new Int32Array(3 * n);
+    if (this.colRunStart.length < n) {
+      this.colRunStart = new Int32Array(n);
+      this.colRunEnd = new Int32Array(n);
+    }
+    if (this.column.length < lowH) this.column = new Float32Array(lowH);
   }
 
   /** The RLE (image frame, column-major) of the mask from the last `run`. */
