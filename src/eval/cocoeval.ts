@@ -22,7 +22,8 @@
  * - each image's results are written straight into per-category tables in accumulate's order, so accumulate
  *   never concatenates: one stable sort by score per category serves every area range and every maxDet (the
  *   order for a smaller maxDet is the same order with the cut detections left out);
- * - accumulate: running counts per threshold, recall points by binary search (searchsorted side = left).
+ * - accumulate: running counts per threshold, precision kept at true positives only (the same numbers, see
+ *   cocoAccumulate), recall points by binary search (searchsorted side = left).
  */
 import { bboxIou, iou as rleIou } from "../masks/index.js";
 import type { BBox, Rle } from "../masks/types.js";
@@ -375,7 +376,7 @@ export function cocoEvaluate(gt: CocoIndex, dt: CocoIndex, p: CocoEvalParams): C
         for (let t = 0; t < T; t++) {
           const th = thr[t]!;
           const out = (a * T + t) * n;
-          gtm.fill(0, 0, G);
+          for (let gi = 0; gi < G; gi++) gtm[gi] = 0;
           for (let di = 0; di < D; di++) {
             let m = -1;
             if (hasIou && rowMax[di]! >= th) {
@@ -427,8 +428,11 @@ export function cocoAccumulate(ev: CocoEvaluation): { precision: Float64Array; r
   const recThrs = Float64Array.from(p.recThrs);
   let nMax = 0;
   for (const cat of ev.categories) nMax = Math.max(nMax, cat.n);
-  const rc = new Float64Array(nMax);
-  const pr = new Float64Array(nMax);
+  // Precision at each true positive, in order. pycocotools keeps one entry per detection, but an ignored one
+  // repeats the entry before it and a false positive lowers precision without raising recall, so the first
+  // entry with rc >= x is a true positive (or the first entry, when x <= 0) and the running maximum from the
+  // right taken there only ever picks a true positive's value: the same numbers from the true positives alone.
+  const prTp = new Float64Array(nMax);
   for (let k = 0; k < K; k++) {
     const cat = ev.categories[k]!;
     if (cat.images === 0) continue; // E is empty
@@ -445,32 +449,32 @@ export function cocoAccumulate(ev: CocoEvaluation): { precision: Float64Array; r
           const base = (a * T + t) * n;
           let tp = 0;
           let fp = 0;
-          let nd = 0;
           for (let j = 0; j < n; j++) {
             if (cut && rank[j]! >= maxDet) continue;
             const o = outcome[base + j]!;
-            if (o === TP) tp++;
-            else if (o === FP) fp++;
-            rc[nd] = tp / npig;
-            pr[nd] = tp / (fp + tp + EPS);
-            nd++;
+            if (o === TP) {
+              tp++;
+              prTp[tp - 1] = tp / (fp + tp + EPS);
+            } else if (o === FP) fp++;
           }
-          recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1]! : 0;
+          // rc[-1] (0 when there are no detections, which is also tp / npig)
+          recall[((t * K + k) * A + a) * M + m] = tp / npig;
           // precision made monotone from the right
-          for (let j = nd - 1; j > 0; j--) if (pr[j]! > pr[j - 1]!) pr[j - 1] = pr[j]!;
-          // searchsorted(rc, recThrs, side="left"): first j with rc[j] >= thr; past the end, the rest stay 0
+          for (let e = tp - 1; e > 0; e--) if (prTp[e]! > prTp[e - 1]!) prTp[e - 1] = prTp[e]!;
+          // searchsorted(rc, recThrs, side="left") over the true positives, whose rc is (e + 1) / npig;
+          // past the last one, the remaining recall points stay 0
           let from = 0;
           for (let r = 0; r < R; r++) {
             const x = recThrs[r]!;
             let l = from;
-            let h = nd;
+            let h = tp;
             while (l < h) {
               const mid = (l + h) >>> 1;
-              if (rc[mid]! < x) l = mid + 1;
+              if ((mid + 1) / npig < x) l = mid + 1;
               else h = mid;
             }
             from = l;
-            precision[(((t * R + r) * K + k) * A + a) * M + m] = l < nd ? pr[l]! : 0;
+            precision[(((t * R + r) * K + k) * A + a) * M + m] = l < tp ? prTp[l]! : 0;
           }
         }
       }
