@@ -5,6 +5,7 @@
 // recall arrays. For scale: pycocotools takes seconds on cases of this size.
 import { annotationRle, parseCocoGroundTruth, parseCocoResults } from "../dist/datasets/coco.js";
 import { cocoAccumulate, cocoEvaluate, cocoSummarize, resolveCocoParams } from "../dist/eval/cocoeval.js";
+import { availableParallelism, loadavg } from "node:os";
 import { bboxIou, encode, iou as rleIou, toCocoRle } from "../dist/masks/index.js";
 
 function rng(seed) {
@@ -337,9 +338,40 @@ function rleParseAndIou(gt, dt, p) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const best = (xs) => Math.min(...xs);
+
+/** Times the three stages of one implementation once; returns the times and the arrays. */
+function stages(impl, gt, dt, p) {
+  const t0 = performance.now();
+  const ev = impl.evaluate(gt, dt, p);
+  const t1 = performance.now();
+  const acc = impl.accumulate(ev, p);
+  const t2 = performance.now();
+  const stats = impl.summarize(acc, p);
+  const t3 = performance.now();
+  return { times: { evaluate: t1 - t0, accumulate: t2 - t1, summarize: t3 - t2, total: t3 - t0 }, out: { ...acc, stats } };
+}
+
+const gearSeg = {
+  evaluate: cocoEvaluate,
+  accumulate: (ev) => cocoAccumulate(ev),
+  summarize: (acc, p) => cocoSummarize(acc.precision, acc.recall, p),
+};
+const previousPort = {
+  evaluate: baselineEvaluate,
+  accumulate: (ev, p) => accumulate(ev.evalImgs, p, ev.K, ev.A, ev.I, ev.T),
+  summarize: (acc, p) => summarize(acc.precision, acc.recall, p, p.useCats ? p.catIds.length : 1),
+};
+
+function sameNumbers(a, b, what) {
+  for (const key of ["precision", "recall", "stats"]) {
+    const x = a[key], y = b[key];
+    if (x.length !== y.length || Array.prototype.some.call(x, (v, i) => !Object.is(v, y[i]))) throw new Error(`coco-eval bench (${what}): ${key} differs from the baseline`);
+  }
+}
 
 export default async function (log) {
-  const W = 320, H = 240, N = 500, REPS = 7;
+  const W = 320, H = 240, N = 500, REPS = 11;
   const { gt: gtJson, dt: dtJson } = generate(N, W, H);
   const gtText = JSON.stringify(gtJson);
   const dtText = JSON.stringify(dtJson);
@@ -348,80 +380,62 @@ export default async function (log) {
     return { gt, dt: parseCocoResults(gt, JSON.parse(dtText), "generated-dt.json") };
   };
   const { gt, dt } = load();
-  const p = resolveCocoParams(gt);
 
-  const ours = { evaluate: [], accumulate: [], summarize: [], total: [] };
-  const base = { evaluate: [], accumulate: [], summarize: [], total: [] };
+  const rows = {};
+  let segmStats;
+  for (const iouType of ["segm", "bbox"]) {
+    const p = resolveCocoParams(gt, { iouType });
+    const ours = { evaluate: [], accumulate: [], summarize: [], total: [] };
+    const base = { evaluate: [], accumulate: [], summarize: [], total: [] };
+    for (let rep = 0; rep <= REPS; rep++) {
+      // rep 0 warms both up; then they alternate, so the shared machine's load hits both alike
+      const a = stages(gearSeg, gt, dt, p);
+      const b = stages(previousPort, gt, dt, p);
+      sameNumbers(a.out, b.out, iouType);
+      if (iouType === "segm") segmStats = a.out.stats;
+      if (rep === 0) continue;
+      for (const k of Object.keys(ours)) {
+        ours[k].push(a.times[k]);
+        base[k].push(b.times[k]);
+      }
+    }
+    rows[iouType] = { ours, base };
+  }
+  const p = resolveCocoParams(gt);
   const loads = [];
   const ious = [];
-  let oursOut;
-  let baseOut;
   let pairs = 0;
   for (let rep = 0; rep <= REPS; rep++) {
-    // rep 0 warms up both; the rest alternate so machine load hits both alike
-    let t0 = performance.now();
-    const ev = cocoEvaluate(gt, dt, p);
-    let t1 = performance.now();
-    const acc = cocoAccumulate(ev);
-    let t2 = performance.now();
-    const stats = cocoSummarize(acc.precision, acc.recall, p);
-    let t3 = performance.now();
-    if (rep > 0) {
-      ours.evaluate.push(t1 - t0);
-      ours.accumulate.push(t2 - t1);
-      ours.summarize.push(t3 - t2);
-      ours.total.push(t3 - t0);
-    }
-    oursOut = { ...acc, stats };
-
-    t0 = performance.now();
-    const bev = baselineEvaluate(gt, dt, p);
-    t1 = performance.now();
-    const bacc = accumulate(bev.evalImgs, p, bev.K, bev.A, bev.I, bev.T);
-    t2 = performance.now();
-    const bstats = summarize(bacc.precision, bacc.recall, p, bev.K);
-    t3 = performance.now();
-    if (rep > 0) {
-      base.evaluate.push(t1 - t0);
-      base.accumulate.push(t2 - t1);
-      base.summarize.push(t3 - t2);
-      base.total.push(t3 - t0);
-    }
-    baseOut = { ...bacc, stats: bstats };
-
-    t0 = performance.now();
+    const t0 = performance.now();
     load();
-    t1 = performance.now();
+    const t1 = performance.now();
     pairs = rleParseAndIou(gt, dt, p);
-    t2 = performance.now();
-    if (rep > 0) {
-      loads.push(t1 - t0);
-      ious.push(t2 - t1);
-    }
+    const t2 = performance.now();
+    if (rep === 0) continue;
+    loads.push(t1 - t0);
+    ious.push(t2 - t1);
   }
-  // same numbers, to the last bit
-  for (const key of ["precision", "recall"]) {
-    const a = oursOut[key], b = baseOut[key];
-    if (a.length !== b.length || a.some((v, i) => !Object.is(v, b[i]))) throw new Error(`coco-eval bench: ${key} differs from the baseline`);
-  }
-  if (oursOut.stats.some((v, i) => !Object.is(v, baseOut.stats[i]))) throw new Error("coco-eval bench: stats differ from the baseline");
 
-  const ms = (xs) => `${median(xs).toFixed(1)} ms`;
+  const ms = (xs) => `${median(xs).toFixed(1)} ms (best ${best(xs).toFixed(1)})`;
   const x = (b, o) => `${(median(b) / median(o)).toFixed(1)}×`;
+  const { ours, base } = rows.segm;
   log(`## Evaluation: COCO mask mAP (generated ${N} images, ${W}×${H})`);
   log("");
   log(`${gt.annotations.length} ground-truth masks (5% crowd), ${dt.annotations.length} detections (scores rounded to 0.001, so many ties), 2 categories, ` +
-    `default parameters (10 IoU thresholds, 4 area ranges, maxDets 1/10/100); \`node bench/run.js coco-eval\`. Median of ${REPS} runs, ` +
-    "gear-seg and the baseline alternating in one process on the same parsed files. Baseline: the previous port of cocoeval.py " +
-    "(objects per image × category × area range; accumulate concatenating and sorting per category × area × maxDet). " +
-    "Precision, recall and the 12 stats are checked bit-identical before anything is reported.");
+    `default parameters (10 IoU thresholds, 4 area ranges, maxDets 1/10/100); \`npm run build && node bench/run.js coco-eval\`. ` +
+    `Median of ${REPS} runs (best in brackets), gear-seg and the baseline alternating in one process on the same parsed files. ` +
+    "Baseline: the previous port of cocoeval.py, kept in the bench file (objects per image × category × area range; accumulate " +
+    "concatenating and sorting per category × area range × maxDet). Precision, recall and the 12 stats are checked bit-identical " +
+    "between the two on every run before anything is reported.");
   log("");
-  log("| stage | baseline (previous port) | gear-seg | speed-up |");
+  log("| stage (segm) | baseline (previous port) | gear-seg | speed-up |");
   log("|---|---:|---:|---:|");
-  log(`| load: JSON.parse + parseCocoGroundTruth + parseCocoResults (loadRes; parses every result RLE for area and bbox) | ${ms(loads)} | same code | – |`);
   for (const stage of ["evaluate", "accumulate", "summarize"]) log(`| ${stage} | ${ms(base[stage])} | ${ms(ours[stage])} | ${x(base[stage], ours[stage])} |`);
   log(`| **evaluate + accumulate + summarize** | **${ms(base.total)}** | **${ms(ours.total)}** | **${x(base.total, ours.total)}** |`);
-  log(`| of evaluate: RLE parse + IoU alone (${pairs} pairs, src/masks) | ${ms(ious)} | ${ms(ious)} | – |`);
+  log(`| inside evaluate: RLE parse + IoU matrices alone (${pairs} pairs, src/masks; the same for both) | ${ms(ious)} | ${ms(ious)} | – |`);
+  log(`| before evaluate: load (JSON.parse + parseCocoGroundTruth + parseCocoResults, the same code for both) | ${ms(loads)} | ${ms(loads)} | – |`);
+  const bb = rows.bbox;
+  log(`| bookkeeping alone: evaluate + accumulate + summarize with iouType bbox (no RLE work) | ${ms(bb.base.total)} | ${ms(bb.ours.total)} | ${x(bb.base.total, bb.ours.total)} |`);
   log("");
-  log(`AP = ${oursOut.stats[0].toFixed(4)}, AP50 = ${oursOut.stats[1].toFixed(4)}, AR100 = ${oursOut.stats[8].toFixed(4)}; node ${process.version}, load average ${(await import("node:os")).loadavg()[0].toFixed(1)} at the end.`);
+  log(`AP = ${segmStats[0].toFixed(4)}, AP50 = ${segmStats[1].toFixed(4)}, AR100 = ${segmStats[8].toFixed(4)}; node ${process.version}; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores at the end.`);
 }

@@ -18,6 +18,7 @@ export { GearSegError, UsageError } from "./util/errors.js";
 export { evaluateReasonFolder, reasonQueries, type ReasonEvalReport } from "./eval/reason-eval.js";
 export { reasonCounts, sampleIou, scoreReasonSample, summarizeReason, type ReasonMetrics, type ReasonSampleScore } from "./eval/reason.js";
 export { evaluateCoco, formatCocoSummary, STAT_NAMES, type CocoEvalResult, type IouType } from "./eval/cocoeval.js";
+export { cocoAccumulate, cocoEvaluate, cocoSummarize, resolveCocoParams, type CocoEvalParams, type CocoEvaluation, type EvaluateOptions } from "./eval/cocoeval.js";
 export { gradeInstances, matchInstances, type GradingReport } from "./eval/grading.js";
 export { analyseSample, oracleIou, summarizeErrors, type ErrorSample, type ErrorSummary } from "./eval/errors.js";
 export { evaluateErrorsFolder } from "./eval/errors-eval.js";
