@@ -308,3 +308,32 @@ describe("preprocessing", () => {
     expect(t[0]! * 0.229 + 0.485).toBeCloseTo(0.75 / 1.75, 5);
   });
 });
+
+describe("worker pool", () => {
+  // The pool needs the compiled worker (dist/, built by `npm run build`); from sources it runs on one thread.
+  const distPool = new URL("../dist/segmenters/sam2/pool.js", import.meta.url);
+  test("splitting a batch across threads gives the single-threaded candidates, in order", async () => {
+    const { existsSync } = await import("node:fs");
+    const { fileURLToPath } = await import("node:url");
+    const mod = existsSync(fileURLToPath(distPool))
+      ? ((await import(distPool.href)) as typeof import("../src/segmenters/sam2/pool.js"))
+      : await import("../src/segmenters/sam2/pool.js");
+    const pool = new mod.ParallelBatchPostprocessor(3);
+    try {
+      const n = 30;
+      const lowRes = new Float32Array(n * 64 * 64);
+      const iou = new Float32Array(n).fill(0.9);
+      for (let m = 0; m < n; m++)
+        for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) lowRes[m * 4096 + y * 64 + x] = (3 + (m % 7) * 2 - Math.hypot(x - 10 - m, y - 30)) * 30;
+      const points = Float32Array.from({ length: 20 }, (_, i) => i);
+      const frame = { crop: [0, 0, 200, 150] as Xyxy, imageH: 150, imageW: 200 };
+      const batch = { lowRes, lowH: 64, lowW: 64, iou, masksPerPrompt: 3 };
+      const single = new BatchPostprocessor().process({ ...batch, lowRes: lowRes.slice() }, points, frame, SAM2_DEFAULT);
+      const multi = await pool.process(batch, points, frame, SAM2_DEFAULT);
+      expect(single.length).toBeGreaterThan(20);
+      expect(multi.map((c) => [c.point, c.area, Array.from(c.rle.counts)])).toEqual(single.map((c) => [c.point, c.area, Array.from(c.rle.counts)]));
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -5,7 +5,8 @@
  *
  * Options (config file or library caller): `provider` ("cpu" | "cuda"), `threads`, `variant` (file suffix
  * such as "fp16", "quantized", "q4"), `preset` ("sam2-default" | "gear-seg"), `amg` (parameter overrides,
- * reference snake_case or camelCase names), `postprocess` ("fast" | "reference").
+ * reference snake_case or camelCase names), `postprocess` ("fast" | "reference"), `workers` (threads for
+ * post-processing including the main one; default: the number of cores).
  */
 import { readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
@@ -18,10 +19,12 @@ import { GearSegError, UsageError } from "../../util/errors.js";
 import { emptyTimings, generateMasks, type GeneratorTimings } from "./generator.js";
 import { OnnxSam2Model, type SessionOptions } from "./onnx-model.js";
 import { resolveAmgParams, type AmgParams } from "./params.js";
+import { ParallelBatchPostprocessor } from "./pool.js";
 
 export { generateMasks, emptyTimings } from "./generator.js";
 export type { PromptModel, GeneratorTimings, GenerateOptions } from "./generator.js";
 export { OnnxSam2Model } from "./onnx-model.js";
+export { ParallelBatchPostprocessor } from "./pool.js";
 export { resolveAmgParams, AMG_PRESETS, SAM2_DEFAULT, GEAR_SEG_PRESET, type AmgParams } from "./params.js";
 
 const VARIANT_SUFFIX = /_(fp16|fp32|quantized|q4|q4f16|int8|uint8|bnb4|q8)$/i;
@@ -108,6 +111,7 @@ async function fingerprintOf(files: Sam2Files, params: AmgParams, postprocess: s
 export class Sam2Segmenter implements Segmenter {
   /** Timings of the last `segment` call (ONNX time vs post-processing). */
   lastTimings: GeneratorTimings = emptyTimings();
+  private readonly pool: ParallelBatchPostprocessor | null;
 
   constructor(
     readonly spec: string,
@@ -115,16 +119,20 @@ export class Sam2Segmenter implements Segmenter {
     readonly model: OnnxSam2Model,
     readonly params: AmgParams,
     private readonly postprocess: "fast" | "reference",
-  ) {}
+    workers?: number,
+  ) {
+    this.pool = postprocess === "fast" ? new ParallelBatchPostprocessor(workers) : null;
+  }
 
   async segment(image: RgbImage, ctx?: StageContext): Promise<Region[]> {
     const timings = emptyTimings();
-    const regions = await generateMasks(this.model, image, this.params, { ...ctx, timings, postprocess: this.postprocess });
+    const regions = await generateMasks(this.model, image, this.params, { ...ctx, timings, postprocess: this.pool ?? this.postprocess });
     this.lastTimings = timings;
     return regions;
   }
 
   async close(): Promise<void> {
+    await this.pool?.close();
     await this.model.close();
   }
 }
@@ -145,6 +153,11 @@ export async function createSam2Segmenter(arg: string, options: BackendOptions, 
     threads = Number(threadsRaw);
     if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`segmenter sam2: threads must be an integer ≥ 1, got "${String(threadsRaw)}"`);
   }
+  let workers: number | undefined;
+  if (options.workers !== undefined) {
+    workers = Number(options.workers);
+    if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`segmenter sam2: workers must be an integer ≥ 1 (threads for post-processing, main included), got "${String(options.workers)}"`);
+  }
   const postprocess = optString(options, "postprocess") ?? "fast";
   if (postprocess !== "fast" && postprocess !== "reference") throw new UsageError(`segmenter sam2: postprocess must be "fast" or "reference", got "${postprocess}"`);
   const amg = options.amg ?? {};
@@ -154,5 +167,5 @@ export async function createSam2Segmenter(arg: string, options: BackendOptions, 
   const sessionOptions: SessionOptions = { provider, threads };
   const model = await OnnxSam2Model.load(files.encoder, files.decoder, sessionOptions);
   const fingerprint = await fingerprintOf(files, params, postprocess);
-  return new Sam2Segmenter(spec, fingerprint, model, params, postprocess);
+  return new Sam2Segmenter(spec, fingerprint, model, params, postprocess, workers);
 }

@@ -62,8 +62,11 @@ export class BatchPostprocessor {
     return this.frame;
   }
 
-  /** `points` are the batch's prompt points in the crop frame, interleaved x, y (float32 values). */
-  process(batch: DecodedBatch, points: ArrayLike<number>, f: BatchFrame, p: AmgParams): Candidate[] {
+  /**
+   * `points` are the batch's prompt points in the crop frame, interleaved x, y (float32 values). When `batch`
+   * holds only part of a batch's masks (a worker's share), `maskOffset` is the index of its first mask.
+   */
+  process(batch: DecodedBatch, points: ArrayLike<number>, f: BatchFrame, p: AmgParams, maskOffset = 0): Candidate[] {
     const { lowRes, lowH, lowW, iou, masksPerPrompt } = batch;
     const frame = this.frameFor(lowH, lowW, f);
     const plane = lowH * lowW;
@@ -83,7 +86,7 @@ export class BatchPostprocessor {
       const stability = stabilityFromCounts(s.intersections, s.unions);
       if (p.stabilityScoreThresh > 0 && !(stability >= stabThresh)) continue;
       if (isBoxNearCropEdge(s.box, f.crop, origBox)) continue;
-      const prompt = Math.floor(m / masksPerPrompt);
+      const prompt = Math.floor((m + maskOffset) / masksPerPrompt);
       out.push({
         rle: this.kernel.rle(f.imageH, f.imageW),
         area: s.area,
