@@ -15,6 +15,7 @@ type Factory<T> = (arg: string, options: BackendOptions, spec: string) => Promis
 
 const segmenters: Record<string, Factory<Segmenter>> = {
   masks: async (arg, _o, spec) => (await import("./segmenters/masks/index.js")).createMaskFolderSegmenter(arg, spec),
+  sam2: async (arg, options, spec) => (await import("./segmenters/sam2/index.js")).createSam2Segmenter(arg, options, spec),
   classic: async (arg, options, spec) => (await import("./segmenters/classic/index.js")).createClassicSegmenter(arg, options, spec),
 };
 
