@@ -191,15 +191,147 @@ function byScore(dets: readonly CocoAnnotation[], maxDet: number): CocoAnnotatio
   return out;
 }
 
-/** Typed scratch buffers, grown as needed and reused for every image. */
-class Scratch {
-  f64 = new Float64Array(0);
-  i32 = new Int32Array(0);
-  u8 = new Uint8Array(0);
-  f64At(n: number): Float64Array {
-    if (this.f64.length < n) this.f64 = new Float64Array(Math.max(n, this.f64.length * 2));
-    return this.f64;
+/** One image's ground truth and detections (of one category) in typed buffers, reused from image to image. */
+class ImageTables {
+  cap = 0;
+  G = 0;
+  D = 0;
+  gArea = new Float64Array(0);
+  gCrowd = new Uint8Array(0);
+  /** pycocotools stores the matched gt's id and tests it for non-zero. */
+  gIdNonZero = new Uint8Array(0);
+  dArea = new Float64Array(0);
+  /** Each detection's place in its category's table. */
+  dPos = new Int32Array(0);
+  /** IoUs, D × G row-major, gt in file order; empty rows when there is no gt or no detection. */
+  ious = new Float64Array(0);
+  hasIou = false;
+  /** Each detection's best IoU: at a threshold above it the detection cannot match. */
+  rowMax = new Float64Array(0);
+  // evaluateImg's view for one area range: gt reordered (not ignored first, stable)
+  gOrder = new Int32Array(0);
+  gIgnS = new Uint8Array(0);
+  gCrowdS = new Uint8Array(0);
+  gIdS = new Uint8Array(0);
+  iouS = new Float64Array(0);
+  dOut = new Uint8Array(0);
+  gtm = new Uint8Array(0);
+
+  reset(G: number, D: number): void {
+    this.G = G;
+    this.D = D;
+    const n = Math.max(G, D);
+    if (n > this.cap) {
+      const cap = Math.max(n, this.cap * 2);
+      this.cap = cap;
+      this.gArea = new Float64Array(cap);
+      this.gCrowd = new Uint8Array(cap);
+      this.gIdNonZero = new Uint8Array(cap);
+      this.dArea = new Float64Array(cap);
+      this.dPos = new Int32Array(cap);
+      this.rowMax = new Float64Array(cap);
+      this.gOrder = new Int32Array(cap);
+      this.gIgnS = new Uint8Array(cap);
+      this.gCrowdS = new Uint8Array(cap);
+      this.gIdS = new Uint8Array(cap);
+      this.dOut = new Uint8Array(cap);
+      this.gtm = new Uint8Array(cap);
+    }
+    if (G * D > this.ious.length) {
+      const len = Math.max(G * D, this.ious.length * 2);
+      this.ious = new Float64Array(len);
+      this.iouS = new Float64Array(len);
+    }
   }
+}
+
+/** computeIoU's matrix (rows of D × G) copied into the tables, with each row's maximum. */
+function storeIous(img: ImageTables, rows: readonly Float64Array[]): void {
+  const { G, D, ious, rowMax } = img;
+  for (let di = 0; di < D; di++) {
+    const row = rows[di]!;
+    let mx = -Infinity;
+    for (let gi = 0; gi < G; gi++) {
+      const v = row[gi]!;
+      ious[di * G + gi] = v;
+      if (v > mx) mx = v;
+      else if (v !== v) mx = Infinity; // NaN: leave the row to the literal loop
+    }
+    rowMax[di] = mx;
+  }
+}
+
+/**
+ * evaluateImg for one image, category and area range: writes each detection's outcome at every IoU threshold
+ * into `outcome` (rows of n, starting at row `row0`), and returns the number of gt not ignored.
+ */
+function evaluateImage(img: ImageTables, thr: Float64Array, aLo: number, aHi: number, outcome: Uint8Array, row0: number, n: number): number {
+  const { G, D, gArea, gCrowd, gIdNonZero, gOrder, gIgnS, gCrowdS, gIdS, dArea, dOut, dPos, rowMax, gtm, hasIou } = img;
+  // gt: ignored (crowd, or area outside the range) sorted last, stable
+  let s = 0;
+  for (let gi = 0; gi < G; gi++) {
+    const ar = gArea[gi]!;
+    if (!(gCrowd[gi] || ar < aLo || ar > aHi)) gOrder[s++] = gi;
+  }
+  const notIgnored = s;
+  for (let gi = 0; gi < G; gi++) {
+    const ar = gArea[gi]!;
+    if (gCrowd[gi] || ar < aLo || ar > aHi) gOrder[s++] = gi;
+  }
+  let reordered = false;
+  for (let gi = 0; gi < G; gi++) {
+    const o = gOrder[gi]!;
+    if (o !== gi) reordered = true;
+    gIgnS[gi] = gi < notIgnored ? 0 : 1;
+    gCrowdS[gi] = gCrowd[o]!;
+    gIdS[gi] = gIdNonZero[o]!;
+  }
+  // ious[:, gtind]; in place when the order is unchanged
+  let iouS = img.ious;
+  if (hasIou && reordered) {
+    iouS = img.iouS;
+    const ious = img.ious;
+    for (let di = 0; di < D; di++) {
+      const b = di * G;
+      for (let gi = 0; gi < G; gi++) iouS[b + gi] = ious[b + gOrder[gi]!]!;
+    }
+  }
+  for (let di = 0; di < D; di++) {
+    const ar = dArea[di]!;
+    dOut[di] = ar < aLo || ar > aHi ? 1 : 0;
+  }
+  const T = thr.length;
+  for (let t = 0; t < T; t++) {
+    const th = thr[t]!;
+    const out = (row0 + t) * n;
+    for (let gi = 0; gi < G; gi++) gtm[gi] = 0;
+    for (let di = 0; di < D; di++) {
+      let m = -1;
+      if (hasIou && rowMax[di]! >= th) {
+        let best = th;
+        const b = di * G;
+        for (let gi = 0; gi < G; gi++) {
+          // already matched and not a crowd region: skip
+          if (gtm[gi] === 1 && gCrowdS[gi] === 0) continue;
+          // matched to a regular gt already and reached the ignored ones: stop
+          if (m > -1 && gIgnS[m] === 0 && gIgnS[gi] === 1) break;
+          const v = iouS[b + gi]!;
+          if (v < best) continue;
+          best = v;
+          m = gi;
+        }
+      }
+      let code: number;
+      if (m === -1) code = dOut[di] ? IGNORED : FP;
+      else {
+        gtm[m] = 1;
+        // dtIg = gtIg[m]; dtm = the gt's id, and a detection with dtm == 0 outside the range is ignored
+        code = gIgnS[m] ? IGNORED : gIdS[m] ? TP : dOut[di] ? IGNORED : FP;
+      }
+      outcome[out + dPos[di]!] = code;
+    }
+  }
+  return notIgnored;
 }
 
 /**
@@ -215,25 +347,7 @@ export function cocoEvaluate(gt: CocoIndex, dt: CocoIndex, p: CocoEvalParams): C
   const gtCells = groupCells(gt, p);
   const dtCells = groupCells(dt, p);
   const thr = Float64Array.from(p.iouThrs, (t) => Math.min(t, 1 - 1e-10));
-  const lo = Float64Array.from(p.areaRng, (r) => r[0]);
-  const hi = Float64Array.from(p.areaRng, (r) => r[1]);
-  // per-image buffers, reused
-  let cap = 0;
-  let gArea = new Float64Array(0);
-  let gCrowd = new Uint8Array(0);
-  let gIdNonZero = new Uint8Array(0);
-  let gOrder = new Int32Array(0); // gt slot in evaluateImg's order (not ignored first, stable) → gt index
-  let gIgnS = new Uint8Array(0); // in that order
-  let gCrowdS = new Uint8Array(0);
-  let gIdS = new Uint8Array(0);
-  let gtm = new Uint8Array(0);
-  let dArea = new Float64Array(0);
-  let dOut = new Uint8Array(0);
-  let rowMax = new Float64Array(0);
-  let dPos = new Int32Array(0);
-  const iouBuf = new Scratch();
-  const iouSorted = new Scratch();
-
+  const img = new ImageTables();
   const categories: CategoryEvaluation[] = [];
   for (let k = 0; k < K; k++) {
     // Pass 1: each image's detections in score order, cut to maxDets[-1] (computeIoU / evaluateImg), then
@@ -242,33 +356,25 @@ export function cocoEvaluate(gt: CocoIndex, dt: CocoIndex, p: CocoEvalParams): C
     let images = 0;
     let n = 0;
     for (let i = 0; i < I; i++) {
-      const g = gtCells[k * I + i];
       const d = dtCells[k * I + i];
-      if (!g && !d) continue; // evaluateImg returns None
+      if (!gtCells[k * I + i] && !d) continue; // evaluateImg returns None
       images++;
-      if (d) {
-        const sorted = byScore(d, maxDetLast);
-        dets[i] = sorted;
-        n += sorted.length;
-      }
+      if (d) n += (dets[i] = byScore(d, maxDetLast)).length;
     }
     const catScores = new Float64Array(n);
     const catRank = new Int32Array(n);
-    {
-      let c = 0;
-      for (let i = 0; i < I; i++) {
-        const d = dets[i];
-        if (!d) continue;
-        for (let j = 0; j < d.length; j++, c++) {
-          catScores[c] = d[j]!.score!;
-          catRank[c] = j;
-        }
+    for (let i = 0, c = 0; i < I; i++) {
+      const d = dets[i];
+      if (!d) continue;
+      for (let j = 0; j < d.length; j++, c++) {
+        catScores[c] = d[j]!.score!;
+        catRank[c] = j;
       }
     }
     const order = new Int32Array(n);
     for (let c = 0; c < n; c++) order[c] = c;
     order.sort((x, y) => catScores[y]! - catScores[x]! || x - y);
-    const pos = new Int32Array(n); // concatenation index → place in accumulate's order
+    const pos = new Int32Array(n); // place in the concatenation → place in accumulate's order
     const scores = new Float64Array(n);
     const rank = new Int32Array(n);
     for (let j = 0; j < n; j++) {
@@ -281,129 +387,35 @@ export function cocoEvaluate(gt: CocoIndex, dt: CocoIndex, p: CocoEvalParams): C
     const outcome = new Uint8Array(A * T * n);
 
     // Pass 2: computeIoU once per image, evaluateImg per area range.
-    let c0 = 0;
-    for (let i = 0; i < I; i++) {
+    for (let i = 0, c0 = 0; i < I; i++) {
       const gAll = gtCells[k * I + i] ?? [];
       const d = dets[i] ?? [];
-      if (gAll.length === 0 && d.length === 0) continue;
       const G = gAll.length;
       const D = d.length;
-      if (Math.max(G, D) > cap) {
-        cap = Math.max(G, D, cap * 2);
-        gArea = new Float64Array(cap);
-        gCrowd = new Uint8Array(cap);
-        gIdNonZero = new Uint8Array(cap);
-        gOrder = new Int32Array(cap);
-        gIgnS = new Uint8Array(cap);
-        gCrowdS = new Uint8Array(cap);
-        gIdS = new Uint8Array(cap);
-        gtm = new Uint8Array(cap);
-        dArea = new Float64Array(cap);
-        dOut = new Uint8Array(cap);
-        rowMax = new Float64Array(cap);
-        dPos = new Int32Array(cap);
-      }
+      if (G === 0 && D === 0) continue;
+      img.reset(G, D);
       for (let gi = 0; gi < G; gi++) {
         const o = gAll[gi]!;
-        gArea[gi] = o.area;
-        gCrowd[gi] = o.iscrowd ? 1 : 0;
-        gIdNonZero[gi] = o.id !== 0 ? 1 : 0; // pycocotools stores the gt id and tests it for non-zero
+        img.gArea[gi] = o.area;
+        img.gCrowd[gi] = o.iscrowd ? 1 : 0;
+        img.gIdNonZero[gi] = o.id !== 0 ? 1 : 0;
       }
       for (let di = 0; di < D; di++) {
-        dArea[di] = d[di]!.area;
-        dPos[di] = pos[c0 + di]!;
+        img.dArea[di] = d[di]!.area;
+        img.dPos[di] = pos[c0 + di]!;
       }
       c0 += D;
-
-      // computeIoU: D × G, row-major, plus each row's maximum (a detection cannot match above it).
-      const hasIou = G > 0 && D > 0;
-      const ious = iouBuf.f64At(D * G);
-      if (hasIou) {
+      img.hasIou = G > 0 && D > 0;
+      if (img.hasIou) {
         const crowd = gAll.map((o) => o.iscrowd);
-        const rows =
+        storeIous(
+          img,
           p.iouType === "segm"
             ? rleIou(d.map((o) => annotationRle(o, dt)), gAll.map((o) => annotationRle(o, gt)), crowd)
-            : bboxIou(d.map((o) => o.bbox as BBox), gAll.map((o) => o.bbox as BBox), crowd);
-        for (let di = 0; di < D; di++) {
-          const row = rows[di]!;
-          let mx = -Infinity;
-          for (let gi = 0; gi < G; gi++) {
-            const v = row[gi]!;
-            ious[di * G + gi] = v;
-            if (v > mx) mx = v;
-            else if (v !== v) mx = Infinity; // NaN: leave the row to the literal loop
-          }
-          rowMax[di] = mx;
-        }
+            : bboxIou(d.map((o) => o.bbox as BBox), gAll.map((o) => o.bbox as BBox), crowd),
+        );
       }
-
-      for (let a = 0; a < A; a++) {
-        const aLo = lo[a]!;
-        const aHi = hi[a]!;
-        // gt: ignored (crowd, or area outside the range) sorted last, stable
-        let s = 0;
-        for (let gi = 0; gi < G; gi++) {
-          const ar = gArea[gi]!;
-          if (!(gCrowd[gi] || ar < aLo || ar > aHi)) gOrder[s++] = gi;
-        }
-        npig[a] += s;
-        for (let gi = 0; gi < G; gi++) {
-          const ar = gArea[gi]!;
-          if (gCrowd[gi] || ar < aLo || ar > aHi) gOrder[s++] = gi;
-        }
-        let reordered = true;
-        for (let gi = 0; gi < G; gi++) {
-          const o = gOrder[gi]!;
-          if (o !== gi) reordered = false;
-          const ar = gArea[o]!;
-          gIgnS[gi] = gCrowd[o] || ar < aLo || ar > aHi ? 1 : 0;
-          gCrowdS[gi] = gCrowd[o]!;
-          gIdS[gi] = gIdNonZero[o]!;
-        }
-        // identity order: read the IoUs in place; otherwise ious[:, gtind]
-        let iouS = ious;
-        if (hasIou && !reordered) {
-          iouS = iouSorted.f64At(D * G);
-          for (let di = 0; di < D; di++) {
-            const b = di * G;
-            for (let gi = 0; gi < G; gi++) iouS[b + gi] = ious[b + gOrder[gi]!]!;
-          }
-        }
-        for (let di = 0; di < D; di++) {
-          const ar = dArea[di]!;
-          dOut[di] = ar < aLo || ar > aHi ? 1 : 0;
-        }
-        for (let t = 0; t < T; t++) {
-          const th = thr[t]!;
-          const out = (a * T + t) * n;
-          for (let gi = 0; gi < G; gi++) gtm[gi] = 0;
-          for (let di = 0; di < D; di++) {
-            let m = -1;
-            if (hasIou && rowMax[di]! >= th) {
-              let best = th;
-              const b = di * G;
-              for (let gi = 0; gi < G; gi++) {
-                // already matched and not a crowd region: skip
-                if (gtm[gi] === 1 && gCrowdS[gi] === 0) continue;
-                // matched to a regular gt already and reached the ignored ones: stop
-                if (m > -1 && gIgnS[m] === 0 && gIgnS[gi] === 1) break;
-                const v = iouS[b + gi]!;
-                if (v < best) continue;
-                best = v;
-                m = gi;
-              }
-            }
-            let code: number;
-            if (m === -1) code = dOut[di] ? IGNORED : FP;
-            else {
-              gtm[m] = 1;
-              // dtIg = gtIg[m]; dtm = gt id, and an unmatched-looking (id 0) detection outside the range is ignored
-              code = gIgnS[m] ? IGNORED : gIdS[m] ? TP : dOut[di] ? IGNORED : FP;
-            }
-            outcome[out + dPos[di]!] = code;
-          }
-        }
-      }
+      for (let a = 0; a < A; a++) npig[a] += evaluateImage(img, thr, p.areaRng[a]![0], p.areaRng[a]![1], outcome, a * T, n);
     }
     categories.push({ images, n, scores, rank, npig, outcome });
   }
@@ -411,6 +423,61 @@ export function cocoEvaluate(gt: CocoIndex, dt: CocoIndex, p: CocoEvalParams): C
 }
 
 const EPS = 2.220446049250313e-16; // np.spacing(1)
+
+/**
+ * One (category, area range, maxDet, IoU threshold) of accumulate: writes the R sampled precisions at
+ * `precision[at + r * stride]` and returns the recall.
+ *
+ * pycocotools keeps one rc/pr entry per detection. An ignored detection repeats the entry before it, and a
+ * false positive lowers precision without raising recall, so the first entry with rc >= x is a true positive
+ * (or the first entry, when x <= 0), and the running maximum from the right taken there only ever picks a true
+ * positive's value: the same numbers come from the true positives alone.
+ */
+function accumulateOne(
+  outcome: Uint8Array,
+  base: number,
+  n: number,
+  rank: Int32Array,
+  maxDet: number,
+  cut: boolean,
+  npig: number,
+  recThrs: Float64Array,
+  prTp: Float64Array,
+  precision: Float64Array,
+  at: number,
+  stride: number,
+): number {
+  let tp = 0;
+  let fp = 0;
+  for (let j = 0; j < n; j++) {
+    if (cut && rank[j]! >= maxDet) continue;
+    const o = outcome[base + j]!;
+    if (o === TP) {
+      tp++;
+      prTp[tp - 1] = tp / (fp + tp + EPS);
+    } else if (o === FP) fp++;
+  }
+  // precision made monotone from the right
+  for (let e = tp - 1; e > 0; e--) if (prTp[e]! > prTp[e - 1]!) prTp[e - 1] = prTp[e]!;
+  // searchsorted(rc, recThrs, side="left") over the true positives, whose rc is (e + 1) / npig; past the last
+  // one, the remaining recall points stay 0
+  const R = recThrs.length;
+  let from = 0;
+  for (let r = 0; r < R; r++) {
+    const x = recThrs[r]!;
+    let l = from;
+    let h = tp;
+    while (l < h) {
+      const mid = (l + h) >>> 1;
+      if ((mid + 1) / npig < x) l = mid + 1;
+      else h = mid;
+    }
+    from = l;
+    precision[at + r * stride] = l < tp ? prTp[l]! : 0;
+  }
+  // rc[-1], or 0 without detections (tp / npig is 0 then too)
+  return tp / npig;
+}
 
 /**
  * accumulate(): precision (T × R × K × A × M) and recall (T × K × A × M), −1 where a category has no
@@ -428,10 +495,6 @@ export function cocoAccumulate(ev: CocoEvaluation): { precision: Float64Array; r
   const recThrs = Float64Array.from(p.recThrs);
   let nMax = 0;
   for (const cat of ev.categories) nMax = Math.max(nMax, cat.n);
-  // Precision at each true positive, in order. pycocotools keeps one entry per detection, but an ignored one
-  // repeats the entry before it and a false positive lowers precision without raising recall, so the first
-  // entry with rc >= x is a true positive (or the first entry, when x <= 0) and the running maximum from the
-  // right taken there only ever picks a true positive's value: the same numbers from the true positives alone.
   const prTp = new Float64Array(nMax);
   for (let k = 0; k < K; k++) {
     const cat = ev.categories[k]!;
@@ -444,38 +507,9 @@ export function cocoAccumulate(ev: CocoEvaluation): { precision: Float64Array; r
       if (npig === 0) continue;
       for (let m = 0; m < M; m++) {
         const maxDet = p.maxDets[m]!;
-        const cut = maxDet < ranks;
         for (let t = 0; t < T; t++) {
-          const base = (a * T + t) * n;
-          let tp = 0;
-          let fp = 0;
-          for (let j = 0; j < n; j++) {
-            if (cut && rank[j]! >= maxDet) continue;
-            const o = outcome[base + j]!;
-            if (o === TP) {
-              tp++;
-              prTp[tp - 1] = tp / (fp + tp + EPS);
-            } else if (o === FP) fp++;
-          }
-          // rc[-1] (0 when there are no detections, which is also tp / npig)
-          recall[((t * K + k) * A + a) * M + m] = tp / npig;
-          // precision made monotone from the right
-          for (let e = tp - 1; e > 0; e--) if (prTp[e]! > prTp[e - 1]!) prTp[e - 1] = prTp[e]!;
-          // searchsorted(rc, recThrs, side="left") over the true positives, whose rc is (e + 1) / npig;
-          // past the last one, the remaining recall points stay 0
-          let from = 0;
-          for (let r = 0; r < R; r++) {
-            const x = recThrs[r]!;
-            let l = from;
-            let h = tp;
-            while (l < h) {
-              const mid = (l + h) >>> 1;
-              if ((mid + 1) / npig < x) l = mid + 1;
-              else h = mid;
-            }
-            from = l;
-            precision[(((t * R + r) * K + k) * A + a) * M + m] = l < tp ? prTp[l]! : 0;
-          }
+          const at = (((t * R + 0) * K + k) * A + a) * M + m;
+          recall[((t * K + k) * A + a) * M + m] = accumulateOne(outcome, (a * T + t) * n, n, rank, maxDet, maxDet < ranks, npig, recThrs, prTp, precision, at, K * A * M);
         }
       }
     }
