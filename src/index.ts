@@ -53,3 +53,7 @@ export { runDoctor, formatDoctorTable } from "./config/doctor.js";
 export type { DoctorRow } from "./config/doctor.js";
 export { HttpClient, HttpError } from "./net/http.js";
 export type { HttpClientOptions } from "./net/http.js";
+export { KNOWN_MODELS, findModel, type KnownModel } from "./models/registry.js";
+export { pullModel, pulledModelFiles, modelDir, modelStatus, type PullOptions, type ModelStatus } from "./models/store.js";
+export { generateMasks, emptyTimings, type PromptModel, type GeneratorTimings, type GenerateOptions as AmgGenerateOptions } from "./segmenters/sam2/generator.js";
+export { resolveAmgParams, AMG_PRESETS, SAM2_DEFAULT, GEAR_SEG_PRESET, type AmgParams } from "./segmenters/sam2/params.js";

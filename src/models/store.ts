@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, rename, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
 import { DEFAULT_MODEL_BASE_URL, KNOWN_MODELS, fileUrl, findModel, type KnownModel } from "./registry.js";
@@ -15,7 +15,9 @@ import { DEFAULT_MODEL_BASE_URL, KNOWN_MODELS, fileUrl, findModel, type KnownMod
 export const MANIFEST = "manifest.json";
 
 export function gearSegHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.GEAR_SEG_HOME && env.GEAR_SEG_HOME.trim() ? env.GEAR_SEG_HOME : join(homedir(), ".cache", "gear-seg");
+  // Same rule as src/cache/sqlite-cache.ts (not imported: it loads SQLite).
+  const home = env.GEAR_SEG_HOME?.trim();
+  return home ? resolve(home) : join(homedir(), ".cache", "gear-seg");
 }
 
 export function modelDir(id: string, home = gearSegHome()): string {
