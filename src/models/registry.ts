@@ -30,7 +30,7 @@ export interface KnownModel {
 
 const MB = 1024 * 1024;
 
-function onnxCommunity(size: "tiny" | "small" | "base-plus" | "large", approx?: { enc: number; dec: number }): KnownModel {
+function onnxCommunity(size: "tiny" | "small" | "base-plus" | "large", approx?: { encGraph: number; enc: number; decGraph: number; dec: number }): KnownModel {
   return {
     id: `sam2.1-hiera-${size}`,
     description: `SAM 2.1 Hiera-${size === "base-plus" ? "B+" : size[0]!.toUpperCase() + size.slice(1)}, fp32 (transformers.js export)`,
@@ -41,16 +41,17 @@ function onnxCommunity(size: "tiny" | "small" | "base-plus" | "large", approx?: 
     encoder: "onnx/vision_encoder.onnx",
     decoder: "onnx/prompt_encoder_mask_decoder.onnx",
     files: [
-      { path: "onnx/vision_encoder.onnx" },
+      { path: "onnx/vision_encoder.onnx", approxBytes: approx ? approx.encGraph : undefined },
       { path: "onnx/vision_encoder.onnx_data", approxBytes: approx ? approx.enc : undefined },
-      { path: "onnx/prompt_encoder_mask_decoder.onnx" },
+      { path: "onnx/prompt_encoder_mask_decoder.onnx", approxBytes: approx ? approx.decGraph : undefined },
       { path: "onnx/prompt_encoder_mask_decoder.onnx_data", approxBytes: approx ? approx.dec : undefined },
     ],
   };
 }
 
 export const KNOWN_MODELS: readonly KnownModel[] = [
-  onnxCommunity("tiny", { enc: Math.round(127.9 * MB), dec: 20 * MB }),
+  // Sizes from the repository's blob listing: encoder 0.3 + 127.9 MB, decoder 0.2 + 20 MB.
+  onnxCommunity("tiny", { encGraph: Math.round(0.3 * MB), enc: Math.round(127.9 * MB), decGraph: Math.round(0.2 * MB), dec: 20 * MB }),
   onnxCommunity("small"),
   onnxCommunity("base-plus"),
   onnxCommunity("large"),
