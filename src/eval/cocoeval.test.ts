@@ -11,6 +11,7 @@ import {
   evaluateCoco,
   formatCocoSummary,
   linspace,
+  numpySum,
   resolveCocoParams,
   type CocoEvalParams,
 } from "./cocoeval.js";
@@ -19,13 +20,15 @@ const fixtures = resolve(import.meta.dirname, "../../../shared/fixtures/coco-eva
 
 describe("COCOeval equals pycocotools on every shared fixture", () => {
   for (const name of readdirSync(fixtures).sort()) {
-    it(`${name}: 12 stats within 1e-9`, async () => {
+    it(`${name}: 12 stats within 1e-9, in fact bit-identical`, async () => {
       const gt = await loadCocoGroundTruth(resolve(fixtures, name, "gt.json"));
       const dt = await loadCocoResults(gt, resolve(fixtures, name, "dt.json"));
       const r = evaluateCoco(gt, dt);
       const expected = JSON.parse(readFileSync(resolve(fixtures, name, "expected.json"), "utf8")).stats as number[];
       expect(r.stats).toHaveLength(12);
       r.stats.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-9));
+      // np.mean's pairwise summation reproduced: the same doubles pycocotools printed
+      r.stats.forEach((v, i) => expect(v, `stat ${i}`).toBe(expected[i]));
       // per-category AP averages back to the overall AP when every category has ground truth
       const cats = r.perCategory.filter((c) => c.ap > -1);
       expect(cats.reduce((s, c) => s + c.ap, 0) / cats.length).toBeCloseTo(r.stats[0]!, 12);
@@ -52,6 +55,29 @@ function gtFile(anns: { image_id: number; bbox: number[]; iscrowd?: number; id?:
     "gt.json",
   );
 }
+
+describe("numpySum sums as numpy does (pairwise)", () => {
+  // np.sum of a[i] = ((i * 7919) % 1013) / 1013 + 1 / (i + 1), printed by numpy 2.4.6; a plain left-to-right
+  // loop gives a different last digit for most of these lengths (e.g. 6.604332957269779 for 8, and
+  // 40372.33697384147 for 80800).
+  const numpy: [number, number][] = [
+    [7, 5.75771400366662],
+    [8, 6.604332957269778],
+    [9, 7.254437158213071],
+    [127, 69.23579856099984],
+    [128, 70.05012636208572],
+    [129, 70.68176773738512],
+    [1000, 507.8665172573915],
+    [4141, 2077.7431464602223],
+    [80800, 40372.33697384086],
+  ];
+  for (const [n, sum] of numpy) {
+    it(`n = ${n}`, () => {
+      const a = Float64Array.from({ length: n }, (_, i) => ((i * 7919) % 1013) / 1013 + 1 / (i + 1));
+      expect(numpySum(a)).toBe(sum);
+    });
+  }
+});
 
 describe("COCOeval hand-worked cases", () => {
   it("thresholds are numpy's linspace", () => {

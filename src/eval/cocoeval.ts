@@ -14,7 +14,8 @@
  *   pycocotools tests the stored id;
  * - precision = tp / (tp + fp + eps) made monotone from the right, sampled at 101 recall points with
  *   searchsorted(side = left), points past the last recall left at 0; -1 where a category has no gt;
- * - the 12 summary numbers in pycocotools' order, each the mean over entries > −1 (−1 when none).
+ * - the 12 summary numbers in pycocotools' order, each the mean over entries > −1 (−1 when none), summed the
+ *   way numpy sums (pairwise), so they equal pycocotools' stats to the last bit, not just to rounding.
  * Speed (same numbers, different bookkeeping; see the stage functions below):
  * - evaluate: annotations grouped once into (category, image) cells; IoUs computed once per cell (our RLE `iou`,
  *   a range-limited run walk), reordered once per area range; matching on flat typed buffers, skipping a
@@ -26,7 +27,7 @@
  *   cocoAccumulate), recall points by binary search (searchsorted side = left).
  */
 import { bboxIou, iou as rleIou } from "../masks/index.js";
-import type { BBox, Rle } from "../masks/types.js";
+import type { BBox } from "../masks/types.js";
 import { annotationRle, type CocoAnnotation, type CocoIndex } from "../datasets/coco.js";
 import { UsageError } from "../util/errors.js";
 
@@ -552,7 +553,43 @@ function pick(p: CocoEvalParams, sel: Select) {
   return { a, m, ts };
 }
 
-// Means over the entries > −1 (−1 when there are none), summed in the order of s[s > -1] (threshold, recall point, category).
+/**
+ * numpy's float64 sum as np.mean calls it on a contiguous array (pairwise summation, numpy
+ * `loops_utils.h.src` pairwise_sum): under 8 values a plain loop; up to 128, eight running sums combined as
+ * ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)) and then the remainder; above, split at half rounded down
+ * to a multiple of 8. Summing in this order gives summarize's means to the last bit.
+ */
+export function numpySum(a: Float64Array, start = 0, n = a.length - start): number {
+  if (n < 8) {
+    let res = 0;
+    for (let i = 0; i < n; i++) res += a[start + i]!;
+    return res;
+  }
+  if (n <= 128) {
+    let r0 = a[start]!, r1 = a[start + 1]!, r2 = a[start + 2]!, r3 = a[start + 3]!;
+    let r4 = a[start + 4]!, r5 = a[start + 5]!, r6 = a[start + 6]!, r7 = a[start + 7]!;
+    let i = 8;
+    for (; i < n - (n % 8); i += 8) {
+      const b = start + i;
+      r0 += a[b]!;
+      r1 += a[b + 1]!;
+      r2 += a[b + 2]!;
+      r3 += a[b + 3]!;
+      r4 += a[b + 4]!;
+      r5 += a[b + 5]!;
+      r6 += a[b + 6]!;
+      r7 += a[b + 7]!;
+    }
+    let res = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
+    for (; i < n; i++) res += a[start + i]!;
+    return res;
+  }
+  let n2 = Math.floor(n / 2);
+  n2 -= n2 % 8;
+  return numpySum(a, start, n2) + numpySum(a, start + n2, n - n2);
+}
+
+// np.mean(s[s > -1]) (−1 when nothing is left), s taken in C order (threshold, recall point, category).
 
 function meanPrecision(precision: Float64Array, p: CocoEvalParams, K: number, sel: Select): number {
   const { a, m, ts } = pick(p, sel);
@@ -562,20 +599,17 @@ function meanPrecision(precision: Float64Array, p: CocoEvalParams, K: number, se
   const M = p.maxDets.length;
   const k0 = sel.k ?? 0;
   const k1 = sel.k === null ? K : sel.k + 1;
-  let sum = 0;
+  const kept = new Float64Array(ts.length * R * (k1 - k0));
   let count = 0;
   for (const t of ts) {
     for (let r = 0; r < R; r++) {
       for (let k = k0; k < k1; k++) {
         const v = precision[(((t * R + r) * K + k) * A + a) * M + m]!;
-        if (v > -1) {
-          sum += v;
-          count++;
-        }
+        if (v > -1) kept[count++] = v;
       }
     }
   }
-  return count === 0 ? -1 : sum / count;
+  return count === 0 ? -1 : numpySum(kept, 0, count) / count;
 }
 
 function meanRecall(recall: Float64Array, p: CocoEvalParams, K: number, sel: Select): number {
@@ -585,18 +619,15 @@ function meanRecall(recall: Float64Array, p: CocoEvalParams, K: number, sel: Sel
   const M = p.maxDets.length;
   const k0 = sel.k ?? 0;
   const k1 = sel.k === null ? K : sel.k + 1;
-  let sum = 0;
+  const kept = new Float64Array(ts.length * (k1 - k0));
   let count = 0;
   for (const t of ts) {
     for (let k = k0; k < k1; k++) {
       const v = recall[((t * K + k) * A + a) * M + m]!;
-      if (v > -1) {
-        sum += v;
-        count++;
-      }
+      if (v > -1) kept[count++] = v;
     }
   }
-  return count === 0 ? -1 : sum / count;
+  return count === 0 ? -1 : numpySum(kept, 0, count) / count;
 }
 
 /** summarize(): the 12 numbers of COCOeval.stats, in pycocotools' order. */
