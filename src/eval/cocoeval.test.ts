@@ -425,6 +425,7 @@ function randomCase(seed: number, iouType: "bbox" | "segm") {
   if (r() < 0.2) params.imgIds = imageIds.filter(() => r() < 0.6);
   if (r() < 0.15) params.useCats = false;
   if (r() < 0.15) params.iouThrs = [0.1, 0.5, 0.5, 1]; // 1 is clamped to 1 - 1e-10
+  if (r() < 0.15) params.catIds = [catIds[catIds.length - 1]!, 42]; // a subset, and a category nobody has
   return { gt, dt, params };
 }
 
@@ -445,16 +446,16 @@ describe("COCOeval fast path equals a line-by-line reference on random cases", (
     expect(fast.params.maxDets).toEqual(ref.params.maxDets);
     return fast;
   };
-  it("bbox: 300 random cases, identical precision and recall arrays", () => {
+  it("bbox: 200 random cases, identical precision and recall arrays", () => {
     let informative = 0;
-    for (let seed = 1; seed <= 300; seed++) {
+    for (let seed = 1; seed <= 200; seed++) {
       const fast = check(seed, "bbox");
       if (fast.precision.some((v) => v > 0 && v < 1)) informative++;
     }
-    expect(informative).toBeGreaterThan(200); // the cases exercise more than all-or-nothing precision
+    expect(informative).toBeGreaterThan(130); // the cases exercise more than all-or-nothing precision
   });
-  it("segm (RLE masks): 60 random cases, identical precision and recall arrays", () => {
-    for (let seed = 1001; seed <= 1060; seed++) check(seed, "segm");
+  it("segm (RLE masks): 50 random cases, identical precision and recall arrays", () => {
+    for (let seed = 1001; seed <= 1050; seed++) check(seed, "segm");
   });
   it("the reference itself reproduces the 80-image pycocotools fixture", async () => {
     const gt = await loadCocoGroundTruth(resolve(fixtures, "many_images", "gt.json"));
