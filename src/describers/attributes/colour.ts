@@ -62,6 +62,10 @@ const FOCI_LAB = FOCI.map(([name, r, g, b]) => ({ index: COLOUR_NAMES.indexOf(na
 /** Index into COLOUR_NAMES of the focus nearest (ΔE*ab) to an sRGB colour. */
 export function nearestColour(r: number, g: number, b: number): number {
   const [L, A, B] = srgbToLab(r, g, b);
+  return nearestToLab(L, A, B);
+}
+
+function nearestToLab(L: number, A: number, B: number): number {
   let best = 0;
   let bestD = Infinity;
   for (const focus of FOCI_LAB) {
@@ -90,11 +94,18 @@ export function binTables(): BinTables {
   const name = new Uint8Array(32768);
   const lightness = new Float32Array(32768);
   const chroma = new Float32Array(32768);
+  // The same arithmetic as srgbToLab and nearestColour (so the same numbers), with the sRGB transfer curve
+  // taken once per channel level rather than three times per bin, and L*a*b* computed once per bin, not twice.
+  const lin = new Float64Array(32);
+  for (let q = 0; q < 32; q++) lin[q] = linear((q << 3) + 4); // bin centres: 8 values per bin, centre at +4
   for (let bin = 0; bin < 32768; bin++) {
-    // Bin centres: 8 values per bin, centre at +4.
-    const r = ((bin >> 10) << 3) + 4, g = (((bin >> 5) & 31) << 3) + 4, b = ((bin & 31) << 3) + 4;
-    const [L, A, B] = srgbToLab(r, g, b);
-    name[bin] = nearestColour(r, g, b);
+    const R = lin[bin >> 10]!, G = lin[(bin >> 5) & 31]!, Bl = lin[bin & 31]!;
+    const X = (0.4124564 * R + 0.3575761 * G + 0.1804375 * Bl) / 0.95047;
+    const Y = 0.2126729 * R + 0.7151522 * G + 0.072175 * Bl;
+    const Z = (0.0193339 * R + 0.119192 * G + 0.9503041 * Bl) / 1.08883;
+    const fx = f(X), fy = f(Y), fz = f(Z);
+    const L = 116 * fy - 16, A = 500 * (fx - fy), B = 200 * (fy - fz);
+    name[bin] = nearestToLab(L, A, B);
     lightness[bin] = L;
     chroma[bin] = Math.hypot(A, B);
   }

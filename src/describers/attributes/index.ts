@@ -2,15 +2,16 @@
  * The `attributes` describer: a short description of each region from its pixels alone, in the style of
  * DAM's dense captions — colour names with shares, lightness and saturation, size, position, shape,
  * texture, and the relations that matter for referring (largest, leftmost, inside region N). Deterministic;
- * each region is measured by walking its RLE runs over the image (no mask decoding).
+ * all regions are measured in one pass over the image from their RLE runs (no mask decoding, see
+ * measureRegions), and nesting is settled from intersection areas counted on the runs.
  */
 import type { Describer, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
 import type { BackendOptions } from "../../backends.js";
-import { area as rleArea, merge } from "../../masks/index.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { ACHROMATIC, COLOUR_NAMES } from "./colour.js";
-import { measureImage, measureRegion, type RegionMeasures } from "./measure.js";
+import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";
+import { coversAtLeast, runEnds } from "./overlap.js";
 import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "./vocabulary.js";
 
 export interface ColourShare {
@@ -98,40 +99,62 @@ function bboxInside(a: Region["bbox"], b: Region["bbox"], slack: number): boolea
   return a[0] >= b[0] - slack && a[1] >= b[1] - slack && a[0] + a[2] <= b[0] + b[2] + slack && a[1] + a[3] <= b[1] + b[3] + slack;
 }
 
+/** Check every region's mask against the image; return each mask's foreground area (summed from its runs). */
+function checkRegions(image: RgbImage, regions: readonly Region[]): Float64Array {
+  const W = image.width;
+  const H = image.height;
+  const areas = new Float64Array(regions.length);
+  regions.forEach((r, i) => {
+    if (r.rle.width !== W || r.rle.height !== H) {
+      throw new GearSegError(`attributes describer: region ${r.id} mask is ${r.rle.width}x${r.rle.height}, image is ${W}x${H}`);
+    }
+    const counts = r.rle.counts;
+    let sum = 0, fg = 0;
+    for (let k = 0; k < counts.length; k++) {
+      sum += counts[k]!;
+      if (k & 1) fg += counts[k]!;
+    }
+    if (sum !== W * H) throw new GearSegError(`attributes describer: region ${r.id} mask's RLE counts sum to ${sum}, not ${W}x${H} = ${W * H} pixels`);
+    areas[i] = fg;
+  });
+  return areas;
+}
+
+/** The words of one region that depend on it alone (no relations yet). */
+function ownAttributes(m: RegionMeasures, r: Region, W: number, H: number): RegionAttributes {
+  const colours = dominantColours(m.colourCounts, m.area);
+  const cxr = m.cx / W, cyr = m.cy / H;
+  const spans: ("width" | "height")[] = [];
+  if (r.bbox[2] >= 0.9 * W) spans.push("width");
+  if (r.bbox[3] >= 0.9 * H) spans.push("height");
+  return {
+    colours,
+    tone: toneWords(m, colours[0]?.name),
+    size: sizeWord(m.area / (W * H)),
+    horizontal: HORIZONTAL_WORDS[cxr < 1 / 3 ? 0 : cxr > 2 / 3 ? 2 : 1],
+    vertical: VERTICAL_WORDS[cyr < 1 / 3 ? 0 : cyr > 2 / 3 ? 2 : 1],
+    spans,
+    shape: m.area > 0 ? shapeWords(m, r) : [],
+    texture: textureWord(m.gradient),
+    superlatives: [],
+    contains: [],
+  };
+}
+
+function checkAborted(ctx?: StageContext): void {
+  if (ctx?.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
+}
+
 /** Measure and name every region of `image`; relations are computed among `regions`. */
 export function regionAttributes(image: RgbImage, regions: readonly Region[], ctx?: StageContext): { measures: RegionMeasures[]; attributes: RegionAttributes[] } {
   const W = image.width;
   const H = image.height;
-  const measures: RegionMeasures[] = [];
-  for (let i = 0; i < regions.length; i++) {
-    if (ctx?.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
-    const r = regions[i]!;
-    if (r.rle.width !== W || r.rle.height !== H) {
-      throw new GearSegError(`attributes describer: region ${r.id} mask is ${r.rle.width}x${r.rle.height}, image is ${W}x${H}`);
-    }
-    measures.push(measureRegion(image, r.rle));
-    ctx?.onProgress?.(i + 1, regions.length);
-  }
-  const attributes = regions.map((r, i): RegionAttributes => {
-    const m = measures[i]!;
-    const colours = dominantColours(m.colourCounts, m.area);
-    const cxr = m.cx / W, cyr = m.cy / H;
-    const spans: ("width" | "height")[] = [];
-    if (r.bbox[2] >= 0.9 * W) spans.push("width");
-    if (r.bbox[3] >= 0.9 * H) spans.push("height");
-    return {
-      colours,
-      tone: toneWords(m, colours[0]?.name),
-      size: sizeWord(m.area / (W * H)),
-      horizontal: HORIZONTAL_WORDS[cxr < 1 / 3 ? 0 : cxr > 2 / 3 ? 2 : 1],
-      vertical: VERTICAL_WORDS[cyr < 1 / 3 ? 0 : cyr > 2 / 3 ? 2 : 1],
-      spans,
-      shape: m.area > 0 ? shapeWords(m, r) : [],
-      texture: textureWord(m.gradient),
-      superlatives: [],
-      contains: [],
-    };
-  });
+  checkAborted(ctx);
+  checkRegions(image, regions);
+  const measures = measureRegions(image, regions.map((r) => r.rle));
+  ctx?.onProgress?.(regions.length, regions.length);
+  checkAborted(ctx);
+  const attributes = regions.map((r, i) => ownAttributes(measures[i]!, r, W, H));
   if (regions.length >= 2) {
     const extreme = (word: string, key: (i: number) => number) => {
       let best = -1;
@@ -145,17 +168,32 @@ export function regionAttributes(image: RgbImage, regions: readonly Region[], ct
     extreme("topmost", (i) => -measures[i]!.cy);
     extreme("bottommost", (i) => measures[i]!.cy);
   }
-  // Nesting: a region is inside the smallest other region that covers 90% of it (boxes prefilter).
+  // Nesting: a region is inside the smallest other region that covers 90% of it (the first such by index
+  // among equal areas). Candidates are tried smallest first, so the first that covers it is the answer;
+  // boxes prefilter, and coverage is counted on the runs with early exits (no merged mask is built).
+  const bySize = regions.map((_, j) => j).sort((p, q) => measures[p]!.area - measures[q]!.area || p - q);
+  const sizes = Float64Array.from(bySize, (j) => measures[j]!.area);
+  const ends: (Float64Array | undefined)[] = new Array(regions.length);
+  const endsOf = (j: number) => (ends[j] ??= runEnds(regions[j]!.rle.counts));
   for (let i = 0; i < regions.length; i++) {
     const a = regions[i]!;
     const aArea = measures[i]!.area;
     if (aArea === 0) continue;
     let parent = -1;
-    for (let j = 0; j < regions.length; j++) {
-      const b = regions[j]!;
-      if (j === i || measures[j]!.area <= aArea || !bboxInside(a.bbox, b.bbox, 2)) continue;
-      if (parent >= 0 && measures[j]!.area >= measures[parent]!.area) continue;
-      if (rleArea(merge([a.rle, b.rle], true)) >= 0.9 * aArea) parent = j;
+    // First candidate strictly larger than a.
+    let lo = 0, hi = bySize.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sizes[mid]! <= aArea) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let t = lo; t < bySize.length; t++) {
+      const j = bySize[t]!;
+      if (!bboxInside(a.bbox, regions[j]!.bbox, 2)) continue;
+      if (coversAtLeast(a.rle.counts, endsOf(j), 0.9 * aArea, aArea)) {
+        parent = j;
+        break;
+      }
     }
     if (parent >= 0) {
       attributes[i]!.insideOf = regions[parent]!.id;
@@ -222,10 +260,16 @@ export class AttributesDescriber implements Describer {
       `A ${brightness}, ${colourful} ${image.width}x${image.height} image, mostly ${colours.map((c) => `${c.name} (${pct(c.share)})`).join(", ") || "without a dominant colour"}.`,
     ];
     if (regions.length) {
-      const { attributes, measures } = regionAttributes(image, regions, ctx);
-      const order = regions.map((_, i) => i).sort((a, b) => measures[b]!.area - measures[a]!.area || a - b);
-      const big = order.slice(0, 3).map((i) => {
-        const a = attributes[i]!;
+      // Only the three largest regions are named, and none of the words used depends on the other regions,
+      // so only those three are measured.
+      checkAborted(ctx);
+      const areas = checkRegions(image, regions);
+      const order = regions.map((_, i) => i).sort((a, b) => areas[b]! - areas[a]! || a - b);
+      const top = order.slice(0, 3);
+      const measures = measureRegions(image, top.map((i) => regions[i]!.rle));
+      ctx?.onProgress?.(regions.length, regions.length);
+      const big = top.map((i, t) => {
+        const a = ownAttributes(measures[t]!, regions[i]!, image.width, image.height);
         const where = a.horizontal === "centre" && a.vertical === "middle" ? "in the centre" : `at the ${a.vertical} ${a.horizontal}`;
         return `a ${a.size} ${[...a.tone, a.colours[0]?.name ?? ""].join(" ").trim()} region ${where}${a.spans.length ? ` spanning the ${a.spans.join(" and ")}` : ""} (region ${regions[i]!.id})`;
       });
