@@ -165,7 +165,6 @@ describe("fused upscale kernel equals full upscaling", () => {
     const frame = kernelFrame(lh, lw, crop, H, W);
     const cw = crop[2] - crop[0];
     const ch = crop[3] - crop[1];
-    let rejected = 0;
     for (let seed = 1; seed <= 12; seed++) {
       const low = smoothMap(lh, lw, seed);
       for (const [t, off] of [[0, 1], [0, 0.7], [0.5, 0.25]] as const) {
@@ -179,18 +178,8 @@ describe("fused upscale kernel equals full upscaling", () => {
         const padded = new Uint8Array(H * W);
         for (let y = 0; y < ch; y++) padded.set(bin.subarray(y * cw, (y + 1) * cw), (y + crop[1]) * W + crop[0]);
         expect(Array.from(kernel.rle(H, W).counts)).toEqual(Array.from(encode({ height: H, width: W, data: padded }).counts));
-        // The early stability bound only rejects masks whose exact stability is below the threshold.
-        for (const minStab of [0.5, 0.9, 0.95, 0.99].map(Math.fround)) {
-          const exact = Math.fround(s.intersections / s.unions);
-          const b = kernel.run(low, 0, frame, t, off, minStab);
-          if (b.rejected) {
-            rejected++;
-            expect(exact >= minStab).toBe(false);
-          } else expect([b.intersections, b.unions, b.area]).toEqual([s.intersections, s.unions, s.area]);
-        }
       }
     }
-    expect(rejected).toBeGreaterThan(0);
   });
 });
 

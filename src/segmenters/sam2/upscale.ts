@@ -102,8 +102,6 @@ export interface MaskStats {
   area: number;
   /** Inclusive box of v > t in the crop frame; [0, 0, 0, 0] when empty. */
   box: [number, number, number, number];
-  /** Set when the stability bound rejected the mask before counting. */
-  rejected?: boolean;
 }
 
 /** Reusable buffers for one thread. */
@@ -115,6 +113,8 @@ export class UpscaleKernel {
   private runs = new Int32Array(0);
   private colRunStart = new Int32Array(0);
   private colRunEnd = new Int32Array(0);
+  private pairMin = new Float32Array(0);
+  private pairMax = new Float32Array(0);
   private transitions = new Uint32Array(1 << 12);
   private nTransitions = 0;
 
@@ -140,12 +140,8 @@ export class UpscaleKernel {
   /**
    * Upscales `low[offset .. offset + lowH·lowW)` and returns the stability counts, area and box of the
    * mask at `threshold`; call `rle()` afterwards for its RLE in the image frame.
-   *
-   * With `minStability` > 0, a mask whose stability provably stays below it is rejected early (`rejected`
-   * set, counts not computed): the bound counts only output cells whose four low-resolution corners
-   * guarantee the outcome, so no mask that would pass is ever rejected.
    */
-  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number, minStability = 0): MaskStats {
+  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number): MaskStats {
     const { lowH, lowW, ty, tx, cropX0, cropY0, imageH } = frame;
     const thrHi = threshold + stabilityOffset;
     const thrLo = threshold - stabilityOffset;
@@ -153,20 +149,39 @@ export class UpscaleKernel {
     const highest = Math.max(thrHi, thrLo, threshold);
     this.nTransitions = 0;
     const stats: MaskStats = { intersections: 0, unions: 0, area: 0, box: [0, 0, 0, 0] };
-    // Box of low-resolution values above the lowest threshold: outputs outside its reach are below all.
+    // One pass over the map: the box of values above the lowest threshold (outputs outside its reach are
+    // below all) and, per row, the min and max of each horizontal pair (c, c+1) for the cell classes below.
+    if (this.pairMin.length < lowH * lowW) {
+      this.pairMin = new Float32Array(lowH * lowW);
+      this.pairMax = new Float32Array(lowH * lowW);
+    }
+    const pairMin = this.pairMin;
+    const pairMax = this.pairMax;
     let rx0 = lowW;
     let rx1 = -1;
     let ry0 = lowH;
     let ry1 = -1;
     for (let r = 0; r < lowH; r++) {
       const base = offset + r * lowW;
+      const pb = r * lowW;
       let first = -1;
       let last = -1;
+      let prev = low[base]!;
       for (let c = 0; c < lowW; c++) {
-        if (low[base + c]! > lowest) {
+        const cur = prev;
+        const next = c < lowW - 1 ? low[base + c + 1]! : cur;
+        if (cur > lowest) {
           if (first < 0) first = c;
           last = c;
         }
+        if (cur < next) {
+          pairMin[pb + c] = cur;
+          pairMax[pb + c] = next;
+        } else {
+          pairMin[pb + c] = next;
+          pairMax[pb + c] = cur;
+        }
+        prev = next;
       }
       if (first >= 0) {
         if (r < ry0) ry0 = r;
@@ -190,41 +205,21 @@ export class UpscaleKernel {
     const nr = cr1 - cr0 + 1;
     this.ensureCells(nr * nc, lowH);
     const cls = this.cellClass;
-    let unionMin = 0;
-    let interMax = 0;
     for (let r = cr0; r <= cr1; r++) {
-      const ra = offset + r * lowW;
-      const rb = offset + (r < lowH - 1 ? r + 1 : r) * lowW;
-      const rows = Math.min(ty.runEnd[r]!, y1 + 1) - Math.max(ty.runStart[r]!, y0);
+      const pa = r * lowW;
+      const pb = (r < lowH - 1 ? r + 1 : r) * lowW;
       const ci = (r - cr0) * nc - cc0;
       for (let c = cc0; c <= cc1; c++) {
-        const c1 = c < lowW - 1 ? c + 1 : c;
-        const p = low[ra + c]!;
-        const q = low[ra + c1]!;
-        const u = low[rb + c]!;
-        const v = low[rb + c1]!;
-        let mn = p < q ? p : q;
-        let mx = p < q ? q : p;
-        if (u < mn) mn = u;
-        if (u > mx) mx = u;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
+        const a0 = pairMin[pa + c]!;
+        const b0 = pairMin[pb + c]!;
+        const a1 = pairMax[pa + c]!;
+        const b1 = pairMax[pb + c]!;
+        const mn = a0 < b0 ? a0 : b0;
+        const mx = a1 > b1 ? a1 : b1;
         // Margin for float32 rounding in the two interpolation steps.
         const m = 1e-5 * (1 + (mx > -mn ? mx : -mn));
-        const k = mx + m <= lowest ? 0 : mn - m > highest ? 2 : 1;
-        cls[ci + c] = k;
-        if (minStability > 0 && rows > 0) {
-          const cols = Math.min(tx.runEnd[c]!, x1 + 1) - Math.max(tx.runStart[c]!, x0);
-          if (cols > 0) {
-            if (mn - m > thrLo) unionMin += rows * cols;
-            if (!(mx + m <= thrHi)) interMax += rows * cols;
-          }
-        }
+        cls[ci + c] = mx + m <= lowest ? 0 : mn - m > highest ? 2 : 1;
       }
-    }
-    if (minStability > 0 && (unionMin === 0 ? interMax === 0 : interMax < unionMin * minStability * (1 - 1e-6))) {
-      stats.rejected = true;
-      return stats;
     }
     // Runs of equal class down each cell column.
     const runs = this.runs;
