@@ -7,11 +7,24 @@
 import type { Pointer, Pos, Synset, WordNet } from "./wordnet-db.js";
 import { GENERIC_NOUNS, STOPWORDS, tokenize } from "./text.js";
 
+/** Which relations a query term follows. */
+export interface QueryScope {
+  gloss: boolean;
+  kinds: boolean;
+  broader: boolean;
+  /** Related forms and similar words ("water" → the verb "water", "make water"). */
+  related: boolean;
+  /** How many senses to follow (default 6). */
+  senses?: number;
+}
+
 /** How a word was reached and how much it counts (0..1). */
 export interface Link {
   w: number;
   /** Human-readable relation, "" when the word itself. */
   why: string;
+  /** Description side: reached through a definition (what the thing is for, made of, found on), not its name. */
+  gloss?: boolean;
 }
 export type Expansion = Map<string, Link>;
 
@@ -32,8 +45,6 @@ export const WEIGHTS = {
   // description side
   descHypernymDecay: 0.93,
   descGloss: 0.6,
-  descHypernymGloss1: 0.45,
-  descHypernymGloss2: 0.3,
 } as const;
 
 const MERONYMS = new Set(["%p", "%m", "%s"]);
@@ -41,9 +52,9 @@ const HOLONYMS = new Set(["#p", "#m", "#s"]);
 const HYPERNYMS = new Set(["@", "@i"]);
 const HYPONYMS = new Set(["~", "~i"]);
 
-function put(map: Expansion, word: string, w: number, why: string): void {
+function put(map: Expansion, word: string, w: number, why: string, gloss = false): void {
   const old = map.get(word);
-  if (!old || old.w < w) map.set(word, { w, why });
+  if (!old || old.w < w) map.set(word, gloss ? { w, why, gloss } : { w, why });
 }
 
 const show = (lemma: string) => `"${lemma.replace(/_/g, " ")}"`;
@@ -78,6 +89,12 @@ export class Lexicon {
         if (STOPWORDS.has(tok) || tok.length < 3 || /^\d/.test(tok)) continue;
         const l = this.lemmas(tok, ["n", "a", "v"])[0]?.lemma ?? tok;
         if (!words.includes(l)) words.push(l);
+        // A past participle is also its verb: "powered by the wind" says the vessel is powered ("-ing"
+        // words in definitions are mostly nouns: "a covering", "clothing").
+        if (/ed$/.test(tok)) {
+          const v = this.wn.morphy(tok, "v")[0];
+          if (v !== undefined && !words.includes(v)) words.push(v);
+        }
       }
       this.glossCache.set(key, words);
     }
@@ -117,9 +134,19 @@ export class Lexicon {
   async specificity(word: string): Promise<number> {
     const cached = this.specCache.get(word);
     if (cached !== undefined) return cached;
-    let value = 0.7;
     const s = (await this.senses(word, "n"))[0];
-    if (s) {
+    const value = s ? await this.synsetSpecificity(s) : 0.7;
+    this.specCache.set(word, value);
+    return value;
+  }
+
+  /** The specificity of one noun synset (see `specificity`); other parts of speech 0.7. */
+  async synsetSpecificity(s: Synset): Promise<number> {
+    const key = "#" + s.pos + s.offset;
+    const cached = this.specCache.get(key);
+    if (cached !== undefined) return cached;
+    let value = 0.7;
+    if (s.pos === "n") {
       let depth = 0;
       let cur: Synset | undefined = s;
       while (cur && depth < 30) {
@@ -132,13 +159,35 @@ export class Lexicon {
       const ic = 1 - Math.log(size.get(s.offset) ?? 1) / Math.log(total);
       value = Math.min(1, Math.max(0.02, Math.min((depth - 3) / 4, (ic - 0.2) / 0.4)));
     }
-    this.specCache.set(word, value);
+    this.specCache.set(key, value);
     return value;
   }
 
-  /** Query-side expansion of a lemma in the given parts of speech. */
-  async expandQuery(lemma: string, poses: readonly Pos[], withGloss = true): Promise<Expansion> {
-    const key = lemma + "/" + poses.join("") + (withGloss ? "/g" : "");
+  private readonly rarityCache = new Map<string, number>();
+
+  /**
+   * How informative a word is inside definitions, 0.1..1: an inverse document frequency over the noun
+   * glosses (words starting with it: "use" also counts "used", "uses"). "used" is in a tenth of all
+   * definitions and says little; "water" or "travel" say more. Cached.
+   */
+  async glossRarity(word: string): Promise<number> {
+    const cached = this.rarityCache.get(word);
+    if (cached !== undefined) return cached;
+    const { df, total } = await this.wn.glossFrequency(word.replace(/_/g, " "), "n");
+    const value = Math.min(1, Math.max(0.1, Math.log(total / Math.max(1, df)) / Math.log(total / 20)));
+    this.rarityCache.set(word, value);
+    return value;
+  }
+
+  /**
+   * Query-side expansion of a lemma in the given parts of speech. `scope` (default: everything) can leave
+   * out definitions, kinds (hyponyms and compounds) and broader terms (hypernyms, holonyms, entailments).
+   */
+  async expandQuery(lemma: string, poses: readonly Pos[], scope: boolean | Partial<QueryScope> = true): Promise<Expansion> {
+    const all: QueryScope = { gloss: true, kinds: true, broader: true, related: true };
+    const sc: QueryScope = typeof scope === "boolean" ? { ...all, gloss: scope } : { ...all, ...scope };
+    const withGloss = sc.gloss;
+    const key = lemma + "/" + poses.join("") + (withGloss ? "/g" : "") + (sc.kinds ? "/k" : "") + (sc.broader ? "/b" : "") + (sc.related ? "/r" : "") + "/" + (sc.senses ?? 6);
     const cached = this.queryCache.get(key);
     if (cached) return cached;
     const map: Expansion = new Map();
@@ -146,7 +195,7 @@ export class Lexicon {
     const me = show(lemma);
     for (const pos of poses) {
       const senses = await this.senses(lemma, pos);
-      for (let k = 0; k < senses.length && k < 6; k++) {
+      for (let k = 0; k < senses.length && k < (sc.senses ?? 6); k++) {
         const s = senses[k]!;
         const sw = Math.max(0.6, 1 - 0.08 * k);
         for (const w of s.words) if (w !== lemma) put(map, w, WEIGHTS.synonym * sw, `synonym of ${me}`);
@@ -154,6 +203,9 @@ export class Lexicon {
         for (const p of s.pointers) {
           const t = await this.wn.synset(p.offset, p.pos);
           const name = show(t.words[0]!);
+          if (!sc.broader && (HYPERNYMS.has(p.symbol) || HOLONYMS.has(p.symbol) || p.symbol === "*" || p.symbol === ">")) continue;
+          if (!sc.kinds && (HYPONYMS.has(p.symbol) || MERONYMS.has(p.symbol))) continue;
+          if (!sc.related && (p.symbol === "+" || p.symbol === "\\" || p.symbol === "=" || p.symbol === "&" || p.symbol === "^" || p.symbol === "$")) continue;
           if (HYPERNYMS.has(p.symbol)) {
             for (const w of t.words) put(map, w, WEIGHTS.hypernym1 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
             for (const p2 of t.pointers) {
@@ -180,7 +232,7 @@ export class Lexicon {
           }
         }
       }
-      if (pos === "n") {
+      if (pos === "n" && sc.kinds) {
         for (const c of this.compounds(lemma).slice(0, 400)) {
           const cs = await this.wn.lookup(c, "n");
           const first = cs[0];
@@ -236,12 +288,23 @@ export class Lexicon {
       const s = senses[k]!;
       const sw = k === 0 ? 1 : 0.85;
       for (const w of s.words) if (w !== lemma) put(map, w, WEIGHTS.synonym * sw, `${me} is also called ${show(w)}`);
-      if (full) for (const g of this.glossWords(s)) put(map, g, WEIGHTS.descGloss * sw, `${me} is "${firstClause(s.gloss)}"`);
+      if (full) for (const g of this.glossWords(s)) put(map, g, WEIGHTS.descGloss * sw, `${me} is "${firstClause(s.gloss)}"`, true);
       if (pos === "a" || pos === "v") {
         for (const p of s.pointers) {
           if (p.symbol !== "&" && p.symbol !== "+" && p.symbol !== "\\") continue;
           const t = await this.wn.synset(p.offset, p.pos);
           for (const w of t.words) put(map, w, WEIGHTS.similar * sw, `${me} ~ ${show(w)}`);
+        }
+      }
+      // What the thing is part of, with its definition (a sail is part of a sailing vessel, "a vessel
+      // that is powered by the wind"): weaker than what the thing itself is.
+      if (full && pos === "n") {
+        for (const p of s.pointers) {
+          if (!HOLONYMS.has(p.symbol)) continue;
+          const t = await this.wn.synset(p.offset, p.pos);
+          for (const word of t.words) put(map, word, WEIGHTS.holonym * sw, `${me} is part of ${show(word)}`);
+          const gw = WEIGHTS.holonym * (await this.synsetSpecificity(t)) * sw;
+          for (const g of this.glossWords(t)) put(map, g, gw, `${me} is part of ${show(t.words[0]!)}: "${firstClause(t.gloss)}"`, true);
         }
       }
       // Broader terms, breadth first, each reached once, weight decaying with depth.
@@ -257,9 +320,11 @@ export class Lexicon {
             next.push(t);
             const w = Math.pow(WEIGHTS.descHypernymDecay, depth) * sw;
             for (const word of t.words) put(map, word, w, `${me} is a kind of ${show(word)}`);
-            if (full && depth <= 2) {
-              const gw = (depth === 1 ? WEIGHTS.descHypernymGloss1 : WEIGHTS.descHypernymGloss2) * sw;
-              for (const g of this.glossWords(t)) put(map, g, gw, `${me} is a kind of ${show(t.words[0]!)}: "${firstClause(t.gloss)}"`);
+            if (full && depth <= 6) {
+              // What is true of a boat is true of a canoe: a broader term's definition is inherited, less
+              // the broader the term ("instrumentality" says little) and a little less at each step.
+              const gw = WEIGHTS.descGloss * (await this.synsetSpecificity(t)) * w;
+              for (const g of this.glossWords(t)) put(map, g, gw, `${me} is a kind of ${show(t.words[0]!)}: "${firstClause(t.gloss)}"`, true);
             }
           }
         }

@@ -11,7 +11,8 @@ import type { ReasonAnswer, ReasonRequest, Reasoner, RegionFacts, StageContext }
 import type { BackendOptions } from "../../backends.js";
 import { UsageError } from "../../util/errors.js";
 import { ALL_POS, openWordNet, type Pos } from "./wordnet-db.js";
-import { Lexicon, type Expansion, type Link } from "./expand.js";
+import { Lexicon, type Expansion, type Link, type QueryScope } from "./expand.js";
+import { PosTagger } from "./pos.js";
 import { attributeWord } from "../../describers/attributes/vocabulary.js";
 import { attributeScore, queryAttribute, readEvidence, type AttributeEvidence, type AttributeTerm } from "./attributes.js";
 import {
@@ -59,6 +60,11 @@ export interface QueryTerm {
 }
 
 export interface QueryAnalysis {
+  /**
+   * The query names no thing ("something that ...", "what object can ..."): its meaning is in the verb
+   * phrase and its arguments, matched against what the descriptions' subjects are and are for.
+   */
+  functional: boolean;
   terms: QueryTerm[];
   geometry: GeometryWord[];
   /** Colour, tone, shape and texture words: matched only as attributes, never through WordNet. */
@@ -111,9 +117,44 @@ function posPreference(lex: Lexicon, tok: string, prev: string | undefined, next
 }
 
 /** Split the query into weighted, expanded terms and geometric words. */
+/** The head noun phrase of a sentence's tokens: after leading question words, up to the first phrase break. */
+function headSpan(toks: string[]): [number, number] {
+  let i = 0;
+  while (i < toks.length && LEAD_SKIP.has(toks[i]!)) i++;
+  const start = i;
+  while (i < toks.length && !PHRASE_BREAKS.has(toks[i]!) && !NEGATORS.has(toks[i]!)) i++;
+  return [start, i];
+}
+
+/**
+ * Context nouns are the query's circumstances, not its answer: the subject of a clause ("the persons
+ * use"), the object of a preposition ("for the dog", "of the ship") or of an infinitive ("to cross the
+ * water"). The object of the main verb ("can offer a soft surface") is what the thing provides: a predicate.
+ */
+function isMainObject(lex: Lexicon, toks: string[], k: number): boolean {
+  let j = k - 1;
+  while (j >= 0 && (STOPWORDS.has(toks[j]!) || isAttributeVocabulary(toks[j]!) || lex.wn.has(toks[j]!, "a")) && !VERB_CUES.has(toks[j]!) && !PHRASE_BREAKS.has(toks[j]!)) {
+    if (toks[j] === "and" || /^(a|an|the|some|any)$/.test(toks[j]!) || !STOPWORDS.has(toks[j]!)) j--;
+    else break;
+  }
+  const verb = toks[j];
+  if (verb === undefined || lex.wn.morphy(verb, "v").length === 0) return false;
+  const before = toks[j - 1];
+  return before !== undefined && /^(can|could|will|would|should|may|might|must|does|do|did)$/.test(before);
+}
+
 export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAnalysis> {
   const parts = sentences(query);
   const main = mainSentenceIndex(parts);
+  // Does the main sentence's head phrase name a thing?
+  let functional = true;
+  if (parts.length > 0) {
+    const mt = collocations(lex, tokenize(parts[main]!));
+    const [hs, he] = headSpan(mt);
+    functional = !mt
+      .slice(hs, he)
+      .some((t) => !STOPWORDS.has(t) && !GENERIC_NOUNS.has(t) && !isAttributeVocabulary(t) && lex.wn.morphy(t, "n").length > 0);
+  }
   const terms: QueryTerm[] = [];
   const geometry: GeometryWord[] = [];
   const attributes: AttributeTerm[] = [];
@@ -122,10 +163,7 @@ export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAn
     const sentenceWeight = isMain ? 1 : 0.5;
     const toks = collocations(lex, tokenize(parts[si]!));
     // Head noun phrase: after leading question words, up to the first phrase break ("of" continues it).
-    let i = 0;
-    while (i < toks.length && LEAD_SKIP.has(toks[i]!)) i++;
-    const headStart = i;
-    while (i < toks.length && !PHRASE_BREAKS.has(toks[i]!) && !NEGATORS.has(toks[i]!)) i++;
+    const [headStart, i] = headSpan(toks);
     const headEnd = isMain ? i : headStart;
     // Multi-word head phrases that WordNet defines ("means of transportation" → conveyance).
     const headWords = toks.slice(headStart, headEnd).filter((t) => !STOPWORDS.has(t) || t === "of");
@@ -163,58 +201,125 @@ export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAn
       const nextInHead = inHead && toks.slice(k + 1, headEnd).some((t) => !STOPWORDS.has(t) && !GENERIC_NOUNS.has(t));
       const poses = posPreference(lex, tok, toks[k - 1], nextInHead && toks[k + 1] !== "of");
       if (poses.length === 0) continue;
+      const mainObject = isMain && !inHead && poses[0] === "n" && isMainObject(lex, toks, k);
+      const role: TermRole = inHead ? "head" : isMain && poses[0] === "n" && !mainObject ? "context" : "predicate";
+      // In a query that names no thing, a context noun supports regions whose definitions mention it
+      // (synonyms and related forms only: "persons" must not reach "rustic" through kinds of person), and a
+      // verb means itself, its synonyms, related forms and broader verbs, not its hundreds of kinds.
+      const scope: QueryScope = !functional
+        ? { gloss: inHead, kinds: true, broader: true, related: true }
+        : role === "context"
+          ? { gloss: false, kinds: false, broader: false, related: false }
+          : poses[0] === "n"
+            ? { gloss: inHead, kinds: true, broader: true, related: true }
+            : { gloss: false, kinds: false, broader: true, related: true, senses: 2 };
       const expansion: Expansion = new Map();
       let lemma = tok;
       for (const pos of poses) {
         for (const l of lex.wn.morphy(tok, pos).slice(0, 1)) {
           if (lemma === tok) lemma = l;
-          for (const [w, link] of await lex.expandQuery(l, [pos], inHead)) {
+          for (const [w, link] of await lex.expandQuery(l, [pos], scope)) {
             const old = expansion.get(w);
             if (!old || old.w < link.w) expansion.set(w, link);
           }
         }
       }
-      const role: TermRole = inHead ? "head" : isMain && poses[0] === "n" ? "context" : "predicate";
-      const roleWeight = role === "head" ? 1 : 0.8;
+      // A verb that takes an infinitive ("use to cross", "like to find") carries little of the meaning: the
+      // infinitive says what is done.
+      const light = poses[0] === "v" && toks[k + 1] === "to" && toks[k + 2] !== undefined && lex.wn.morphy(toks[k + 2]!, "v").length > 0;
+      const roleWeight = (role === "head" ? 1 : 0.8) * (light ? 0.3 : 1);
       terms.push({ text: tok.replace(/_/g, " "), lemma, poses, role, negated, weight: roleWeight * sentenceWeight, expansion });
     }
   }
-  return { terms, geometry, attributes };
+  return { functional, terms, geometry, attributes };
 }
 
 /** What a region's description says, expanded: word → best link, and the words that name the region. */
 interface RegionBag {
-  /** `fromPos`: the part of speech of the description word the entry came from. */
-  words: Map<string, Link & { from: string; fromPos: Pos }>;
+  /**
+   * `fromPos`: the part of speech of the description word the entry came from; `subject`: it came from
+   * the subject of the first clause (the head nouns that say what the region is, and their modifier nouns).
+   */
+  words: Map<string, BagEntry>;
   names: Set<string>;
   evidence: AttributeEvidence;
 }
+type BagEntry = Link & { from: string; fromPos: Pos; subject: boolean };
 
-async function describeBag(lex: Lexicon, description: string): Promise<RegionBag> {
-  const toks = collocations(lex, tokenize(description));
-  let end = toks.findIndex((t, k) => k > 0 && NAME_CLAUSE_END.has(t));
-  if (end < 0) end = toks.length;
-  const words = new Map<string, Link & { from: string; fromPos: Pos }>();
+const OPEN_TAGS = new Set(["n", "a", "v"]);
+
+/**
+ * Read a description with the POS tagger: the subject's head nouns (collocations merged: "street light")
+ * name the region and bring their broader terms and definitions; nouns modifying the subject ("tomato
+ * slice", "dog's fur") count somewhat less; adjectives are read only as adjectives and verbs only as
+ * verbs, so "rustic" is never the noun "person"; words of later clauses count 0.45 without definitions.
+ */
+async function describeBag(lex: Lexicon, tagger: PosTagger, description: string): Promise<RegionBag> {
+  const reading = tagger.tag(description);
+  const ws = reading.words;
+  const role = new Map<number, "subject" | "modifier">();
+  for (const i of reading.subjectIndex) role.set(i, "subject");
+  for (const i of reading.modifierIndex) if (!role.has(i)) role.set(i, "modifier");
+  const lastSubject = Math.max(-1, ...reading.subjectIndex);
+  // Collocations ending at a head noun ("street light", "christmas tree", "sailing ship").
+  const units: { text: string; pos: Pos; at: number }[] = [];
+  const consumed = new Set<number>();
+  for (let k = 0; k < ws.length; k++) {
+    if (!ws[k]!.head) continue;
+    for (let len = Math.min(3, k + 1); len >= 2; len--) {
+      const span = ws.slice(k - len + 1, k + 1);
+      if (!span.every((w) => OPEN_TAGS.has(w.tag) && !w.possessive)) continue;
+      if (isAttributeVocabulary(span[0]!.text) || STOPWORDS.has(span[0]!.text)) continue;
+      const joined = span.map((w) => w.text).join("_");
+      if (lex.wn.morphy(joined, "n").length === 0) continue;
+      for (let q = k - len + 1; q < k; q++) consumed.add(q);
+      units.push({ text: joined, pos: "n", at: k });
+      break;
+    }
+  }
+  for (let k = 0; k < ws.length; k++) {
+    const w = ws[k]!;
+    if (consumed.has(k) || units.some((u) => u.at === k) || !OPEN_TAGS.has(w.tag)) continue;
+    units.push({ text: w.text, pos: w.tag as Pos, at: k });
+  }
+  const words = new Map<string, BagEntry>();
   const names = new Set<string>();
-  for (let k = 0; k < toks.length; k++) {
-    const tok = toks[k]!;
-    if (STOPWORDS.has(tok) || tok.length < 2 || /^\d+$/.test(tok)) continue;
-    // Attribute words are read as attributes (readEvidence), never as WordNet nouns: "navy 40%" is a colour.
-    if (isAttributeVocabulary(tok)) continue;
-    const naming = k < end;
-    const found = lex.lemmas(tok, ["n", "a", "v"]);
-    if (found.length === 0) continue;
-    // A noun reading names the region; adjectives and verbs describe it.
-    const { lemma, pos } = found[0]!;
-    if (naming && pos === "n") names.add(lemma);
-    const factor = naming ? 1 : 0.45;
-    for (const [w, link] of await lex.expandDescription(lemma, pos, naming)) {
+  for (const u of units) {
+    if (STOPWORDS.has(u.text) || u.text.length < 2 || /^\d+$/.test(u.text)) continue;
+    // Attribute words are read as attributes (readEvidence), never as WordNet words: "navy 40%" is a colour.
+    if (isAttributeVocabulary(u.text)) continue;
+    let pos = u.pos;
+    let lemma = lex.wn.morphy(u.text, pos)[0];
+    // A participle used as a modifier ("curved", "hoisted") is read as its verb.
+    if (lemma === undefined && pos === "a") lemma = lex.wn.morphy(u.text, (pos = "v"))[0];
+    if (lemma === undefined) continue;
+    const r = role.get(u.at);
+    const subject = r !== undefined && pos === "n";
+    if (subject) names.add(lemma);
+    const factor = r === "subject" ? 1 : subject ? 0.6 : u.at <= lastSubject ? 0.7 : 0.45;
+    for (const [word, link] of await lex.expandDescription(lemma, pos, subject)) {
       const v = link.w * factor;
-      const old = words.get(w);
-      if (!old || old.w < v) words.set(w, { w: v, why: link.why, from: lemma, fromPos: pos });
+      const old = words.get(word);
+      if (!old || old.w < v) words.set(word, { ...link, w: v, from: lemma, fromPos: pos, subject });
     }
   }
   return { words, names, evidence: readEvidence(description) };
+}
+
+/**
+ * The context nouns a region is: its subject is one, or a kind of one (through its broader terms, or a
+ * WordNet compound ending in it: a sailboat is a kind of "sailing ship", so it is the ship).
+ */
+function contextOf(bag: RegionBag, contextLemmas: Set<string>): string[] {
+  const out = new Set<string>();
+  for (const n of bag.names) if (contextLemmas.has(n)) out.add(n);
+  for (const [word, e] of bag.words) {
+    if (!e.subject || e.gloss || e.w < 0.5 || /part of/.test(e.why)) continue;
+    const last = word.slice(word.lastIndexOf("_") + 1);
+    if (contextLemmas.has(word)) out.add(word);
+    else if (word.includes("_") && contextLemmas.has(last)) out.add(`${last} (${word.replace(/_/g, " ")})`);
+  }
+  return [...out];
 }
 
 interface TermMatch {
@@ -229,7 +334,7 @@ interface TermMatch {
  * specificity. Links never meet at an attribute word ("bottom" in the definition of "truck" says nothing
  * about a region at the bottom), and a noun of the query meets only what nouns of the description lead to.
  */
-async function matchTerm(lex: Lexicon, term: QueryTerm, bag: RegionBag): Promise<TermMatch | undefined> {
+async function matchTerm(lex: Lexicon, term: QueryTerm, bag: RegionBag, functional: boolean): Promise<TermMatch | undefined> {
   const found: TermMatch[] = [];
   const small = term.expansion.size < bag.words.size;
   const iter = small ? term.expansion : bag.words;
@@ -238,15 +343,23 @@ async function matchTerm(lex: Lexicon, term: QueryTerm, bag: RegionBag): Promise
     const b = small ? bag.words.get(w) : term.expansion.get(w);
     if (!b) continue;
     const q = small ? a : b;
-    const d = (small ? b : a) as Link & { fromPos: Pos };
+    const d = (small ? b : a) as BagEntry;
     if (objectTerm && d.fromPos !== "n") continue;
+    // A query that names no thing ("something the persons use to cross the water") is about what the
+    // thing is and does: only the description's subject (its name, kinds and definitions) answers it.
+    if (functional && !d.subject) continue;
+    // A verb meets a noun's names and kinds only by spelling ("cross" → "cover" is not a hair's "cover"):
+    // verbs match verbs, or the words of a definition.
+    if (term.poses[0] === "v" && d.fromPos === "n" && !d.gloss) continue;
     if (isAttributeVocabulary(w)) continue;
     found.push({ score: q.w * d.w, word: w, queryWhy: q.why, descWhy: d.why });
   }
   found.sort((a, b) => b.score - a.score);
   let best: TermMatch | undefined;
   for (const m of found.slice(0, 6)) {
-    const spec = m.word === term.lemma || (!m.queryWhy && !m.descWhy) ? 1 : await lex.specificity(m.word);
+    let spec = m.word === term.lemma || (!m.queryWhy && !m.descWhy) ? 1 : await lex.specificity(m.word);
+    // Through a definition, a word counts by how rare it is in definitions ("used" is in thousands).
+    if (bag.words.get(m.word)?.gloss) spec *= await lex.glossRarity(m.word);
     const adjusted = { ...m, score: m.score * spec };
     if (!best || adjusted.score > best.score) best = adjusted;
   }
@@ -318,10 +431,12 @@ export class WordnetReasoner implements Reasoner {
   readonly spec: string;
   private readonly options: WordnetReasonerOptions;
   private readonly lex: Lexicon;
+  private readonly tagger: PosTagger;
 
   constructor(spec: string, lex: Lexicon, options: WordnetReasonerOptions) {
     this.spec = spec;
     this.lex = lex;
+    this.tagger = new PosTagger(lex.wn);
     this.options = options;
   }
 
@@ -339,13 +454,13 @@ export class WordnetReasoner implements Reasoner {
     const bags: RegionBag[] = [];
     for (let i = 0; i < regions.length; i++) {
       if (ctx?.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
-      bags.push(await describeBag(this.lex, regions[i]!.description));
+      bags.push(await describeBag(this.lex, this.tagger, regions[i]!.description));
       ctx?.onProgress?.(i + 1, regions.length);
     }
     let matches: (TermMatch | undefined)[][] = [];
     for (const t of terms) {
       const row: (TermMatch | undefined)[] = [];
-      for (const b of bags) row.push(await matchTerm(this.lex, t, b));
+      for (const b of bags) row.push(await matchTerm(this.lex, t, b, analysis.functional));
       matches.push(row);
     }
     const plain = geometry.filter((g) => !g.superlative);
@@ -377,6 +492,7 @@ export class WordnetReasoner implements Reasoner {
 
     const scored = regions.map((r, ri) => {
       let textScore = 0;
+      let contextScore = 0;
       const why: string[] = [];
       terms.forEach((t, ti) => {
         const m = matches[ti]![ri];
@@ -391,9 +507,12 @@ export class WordnetReasoner implements Reasoner {
           }
           return;
         }
-        textScore += contribution;
+        // In a query that names no thing, context nouns only support what the rest of it finds.
+        if (analysis.functional && t.role === "context") contextScore += contribution;
+        else textScore += contribution;
         if (contribution >= 0.05) why.push(describeMatch(t, m));
       });
+      textScore += Math.min(contextScore, Math.max(0, textScore));
       // Attribute and position words: graded fits in [0, 1], combined as a soft "and".
       const fits: number[] = [];
       for (const a of attributes) {
@@ -418,10 +537,10 @@ export class WordnetReasoner implements Reasoner {
       } else {
         score = textScore;
       }
-      const isContext = [...bags[ri]!.names].some((n) => contextLemmas.has(n));
-      if (isContext && score > 0) {
+      const contextNames = contextOf(bags[ri]!, contextLemmas);
+      if (contextNames.length > 0 && score > 0) {
         score *= this.options.contextPenalty;
-        why.push(`is itself the query's context (${[...bags[ri]!.names].filter((n) => contextLemmas.has(n)).join(", ")})`);
+        why.push(`is itself the query's context (${contextNames.join(", ")})`);
       }
       return { id: r.id, region: r, score, why };
     });

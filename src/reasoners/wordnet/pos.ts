@@ -32,6 +32,9 @@ export interface DescriptionReading {
   subject: string[];
   /** Nouns modifying the subject ("tomato" in "a tomato slice", "dog" in "a dog's fur"). */
   subjectModifiers: string[];
+  /** Indexes into `words` of the subject's head nouns and of its modifier nouns. */
+  subjectIndex: number[];
+  modifierIndex: number[];
 }
 
 const DETERMINERS = new Set(
@@ -51,7 +54,7 @@ const MODALS = new Set("can could will would shall should may might must do does
 const PRONOUNS = new Set("it they them which who whom whose what there here one ones he she him we i you".split(" "));
 /** Nouns that name a portion, view or group of something else: "the visible part of the boat" is the boat. */
 const PARTITIVES = new Set(
-  "part parts portion portions section sections piece pieces segment segments view close-up closeup series set row rows pair group cluster bunch pile stack edge side"
+  "part parts portion portions section sections piece pieces segment segments view close-up closeup series set row rows pair group cluster bunch pile stack edge side slice slices wedge half halves chunk chunks strip strips sliver dollop scoop"
     .split(" "),
 );
 
@@ -194,8 +197,9 @@ export class PosTagger {
       k = Math.max(j, k + 1);
     }
     // Pronouns, numbers and the like stay closed; a remaining untagged open word keeps "n".
-    const { subject, subjectModifiers } = this.subjectOf(words);
-    return { words, subject, subjectModifiers };
+    const { subjectIndex, modifierIndex } = this.subjectOf(words);
+    const at = (i: number) => words[i]!.text;
+    return { words, subject: subjectIndex.map(at), subjectModifiers: modifierIndex.map(at), subjectIndex, modifierIndex };
   }
 
   /**
@@ -256,9 +260,9 @@ export class PosTagger {
   }
 
   /** The subject of the first clause: its head nouns ("and"-joined), through partitives and generic heads. */
-  private subjectOf(words: TaggedWord[]): { subject: string[]; subjectModifiers: string[] } {
-    const subject: string[] = [];
-    const subjectModifiers: string[] = [];
+  private subjectOf(words: TaggedWord[]): { subjectIndex: number[]; modifierIndex: number[] } {
+    const subject: number[] = [];
+    const subjectModifiers: number[] = [];
     let k = 0;
     // The first noun phrase of the first sentence; stop at the first verb or auxiliary.
     for (; k < words.length; k++) {
@@ -266,22 +270,32 @@ export class PosTagger {
       if (w.tag === "aux" || w.tag === "v" || (w.tag === "punct" && w.text !== ",")) break;
       if (w.tag === "prep" && w.text !== "of") break;
       if (w.tag === "n" && w.possessive) {
-        subjectModifiers.push(w.text);
+        subjectModifiers.push(k);
         continue;
       }
       if (w.tag === "n" && !w.head) {
-        subjectModifiers.push(w.text);
+        subjectModifiers.push(k);
         continue;
       }
       if (!w.head) continue;
       const through = words[k + 1]?.text === "of" && (PARTITIVES.has(w.text) || GENERIC_NOUNS.has(w.text));
       if (through) {
         // "the visible part of the boat": the boat; the partitive stays a weak name.
-        subjectModifiers.push(w.text);
+        subjectModifiers.push(k);
         k++;
         continue;
       }
-      if (!GENERIC_NOUNS.has(w.text)) subject.push(w.text);
+      if (!GENERIC_NOUNS.has(w.text)) subject.push(k);
+      // "a tomato slice", "a cheese wedge": the modifier noun says what the portion is of.
+      if (PARTITIVES.has(w.text)) {
+        for (let q = k - 1; q >= 0 && (words[q]!.tag === "n" || words[q]!.tag === "a") && !words[q]!.head; q--) {
+          if (words[q]!.tag === "n" && !words[q]!.possessive) {
+            const at = subjectModifiers.indexOf(q);
+            if (at >= 0) subjectModifiers.splice(at, 1);
+            subject.push(q);
+          }
+        }
+      }
       // "X of Y" keeps Y as a modifier ("a wedge of cheese": a wedge, of cheese); "X and Y" both heads.
       const next = words[k + 1];
       if (next?.text === "of") {
@@ -289,7 +303,7 @@ export class PosTagger {
           const u = words[q]!;
           if (u.tag === "aux" || u.tag === "v" || u.tag === "punct" || (u.tag === "prep" && u.text !== "of")) break;
           if (u.head) {
-            subjectModifiers.push(u.text);
+            subjectModifiers.push(q);
             break;
           }
         }
@@ -298,6 +312,6 @@ export class PosTagger {
       if (next?.text === "and" && words[k + 2] !== undefined) continue;
       break;
     }
-    return { subject, subjectModifiers };
+    return { subjectIndex: subject, modifierIndex: subjectModifiers };
   }
 }

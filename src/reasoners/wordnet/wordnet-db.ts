@@ -198,6 +198,38 @@ export class WordNet {
     return out;
   }
 
+  /**
+   * In how many synsets of `pos` a gloss word starts with `word` (a word boundary before it), and how many
+   * synsets there are: one Buffer scan of the data file.
+   */
+  async glossFrequency(word: string, pos: Pos): Promise<{ df: number; total: number }> {
+    const buf = await this.dataFile(pos);
+    const needle = Buffer.from(" " + word.toLowerCase(), "latin1");
+    let df = 0;
+    let lastLine = -1;
+    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + needle.length)) {
+      const start = buf.lastIndexOf(10, at) + 1;
+      if (start === lastLine) continue;
+      const bar = buf.indexOf(" | ", start);
+      if (bar < 0 || bar > at) continue;
+      lastLine = start;
+      df++;
+    }
+    if (this.synsetTotal[pos] === undefined) {
+      let n = 0;
+      for (let at = 0; at < buf.length; ) {
+        if (buf[at] !== 32) n++;
+        const nl = buf.indexOf(10, at);
+        if (nl < 0) break;
+        at = nl + 1;
+      }
+      this.synsetTotal[pos] = n;
+    }
+    return { df, total: this.synsetTotal[pos]! };
+  }
+
+  private readonly synsetTotal: Partial<Record<Pos, number>> = {};
+
   private async dataFile(pos: Pos): Promise<Buffer> {
     let buf = this.data[pos];
     if (!buf) {

@@ -171,3 +171,41 @@ describe("wordnet reasoner on the GEAR-Seg samples (real DAM descriptions)", () 
     expect(answer.maskIds.some((id) => s.overlapsTarget(id))).toBe(true);
   });
 });
+
+describe("part of speech and definitions in descriptions", () => {
+  it("reads adjectives as adjectives and finds the subject's head nouns", async () => {
+    const { PosTagger } = await import("./pos.js");
+    const tagger = new PosTagger(await openWordNet());
+    const boat = tagger.tag("A long, narrow, rustic boat with a curved hull. The boat features a longer deck.");
+    const tagOf = (w: string) => boat.words.find((t) => t.text === w)!.tag;
+    expect([tagOf("long"), tagOf("narrow"), tagOf("rustic"), tagOf("longer")]).toEqual(["a", "a", "a", "a"]);
+    expect(tagOf("features")).toBe("aux");
+    expect(boat.subject).toEqual(["boat"]);
+    expect(tagger.tag("The visible part of the boat is a smooth surface.").subject).toEqual(["boat"]);
+    expect(tagger.tag("A dark green, elongated canoe with a subtle ridge running along the top.").subject).toEqual(["canoe"]);
+    expect(tagger.tag("A close-up view of a ripe, red tomato slice.").subject).toContain("tomato");
+    expect(tagger.tag("The sails and the mast are white.").subject).toEqual(["sails", "mast"]);
+    const dog = tagger.tag("A close-up of a dog's white fur, featuring a soft texture.");
+    expect(dog.subject).toEqual(["fur"]);
+    expect(dog.subjectModifiers).toContain("dog");
+  });
+
+  it("answers a query that names no thing from the subjects' definitions, not from adjectives or context", async () => {
+    const r = await createWordnetReasoner("", {}, "wordnet");
+    const regions: RegionFacts[] = [
+      { id: 0, description: "A long, narrow, rustic boat with a curved hull and a raised bow.", bbox: box(40, 100, 120, 20), area: 1800 },
+      { id: 1, description: "The railing has a rustic, aged appearance with vertical metal bars.", bbox: box(10, 20, 100, 30), area: 1500 },
+      { id: 2, description: "The water is calm and dark green with gentle ripples.", bbox: box(0, 90, 300, 110), area: 30000 },
+      { id: 3, description: "A person with short brown hair wearing a dark jacket.", bbox: box(200, 40, 20, 50), area: 700 },
+    ];
+    const ask = (query: string) => r.reason({ query, mode: "reasoning", scene: "", regions, imageWidth: 300, imageHeight: 200, maxMasks: 6 });
+    const cross = await ask("something that the persons use to cross the water");
+    expect(cross.maskIds).toEqual([0]);
+    // The boat is found through its definition ("a small vessel for travel on water"), never through "rustic".
+    expect(cross.explanation).toMatch(/Mask 0: .*"boat" is "a small vessel for travel on water"/);
+    expect(cross.explanation).not.toMatch(/rustic/);
+    // A thing nobody describes is still reported, not guessed.
+    const none = await ask("the telescope");
+    expect(none.maskIds).toEqual([]);
+  });
+});
