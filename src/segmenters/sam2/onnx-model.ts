@@ -25,8 +25,8 @@ export interface SessionOptions {
   /**
    * "cpu" (default) or "cuda". CUDA needs onnxruntime-node's CUDA binaries, which its install script fetches
    * only when asked: `npm install onnxruntime-node@1.30.0 --onnxruntime-node-install=cuda12` on a machine with
-   * CUDA 12 and cuDNN 9 (this project installs it with the script disabled, i.e. CPU only). ONNX Runtime falls
-   * back to the CPU when the CUDA provider cannot load.
+   * CUDA 12 and cuDNN 9 (this project installs it with the script disabled, i.e. CPU only); without them session creation
+   * fails with ONNX Runtime's message.
    */
   provider?: "cpu" | "cuda";
   /** Intra-op threads (default: ONNX Runtime's choice, the number of cores). */
