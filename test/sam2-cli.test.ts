@@ -4,7 +4,10 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { findModel } from "../src/models/registry.js";
-import { buildDecoder, buildEncoder } from "./helpers/onnx-models.js";
+import { readFile, writeFile } from "node:fs/promises";
+import sharp from "sharp";
+import { decode, fromCocoRle } from "../src/masks/index.js";
+import { buildDecoder, buildEncoder, writeTinySam2 } from "./helpers/onnx-models.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 
 const model = findModel("sam2.1-hiera-tiny")!;
@@ -57,5 +60,59 @@ describe("gear-seg models", () => {
     expect(off.code).toBe(1);
     expect(off.stderr.trim().split("\n")).toHaveLength(1);
     expect(off.stderr).toMatch(/cannot download .* put the files there by hand/);
+  });
+});
+
+describe("gear-seg segment --segmenter sam2:<dir>", () => {
+  /** A 160×120 grey scene with a red block on the left and a blue block on the right. */
+  async function scene(dir: string): Promise<string> {
+    const w = 160;
+    const h = 120;
+    const rgb = Buffer.alloc(w * h * 3, 128);
+    const paint = (x0: number, y0: number, x1: number, y1: number, c: [number, number, number]) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) rgb.set(c, (y * w + x) * 3);
+    };
+    paint(15, 30, 65, 90, [220, 30, 30]);
+    paint(100, 20, 145, 100, [30, 40, 210]);
+    const file = join(dir, "scene.png");
+    await writeFile(file, await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
+    return file;
+  }
+
+  test("runs SAM 2 everything mode end to end, with the GEAR-Seg preset, and answers from its regions", async () => {
+    const dir = await tempDir("gear-seg-sam2-segment-");
+    await writeTinySam2(join(dir, "model"), { layout: "samexporter" });
+    const image = await scene(dir);
+    const out = join(dir, "out");
+    const args = ["segment", image, "the red region on the left", "--out", out, "--segmenter", `sam2:${join(dir, "model")}`];
+    const run = await runCli([...args, "--amg-preset", "gear-seg", "--quiet", "--json"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.backends.segmenter).toBe(`sam2:${join(dir, "model")}`);
+    expect(result.regions.length).toBeGreaterThanOrEqual(2);
+    for (const r of result.regions) {
+      expect(r.predicted_iou).toBeGreaterThan(0.8);
+      expect(r.stability_score).toBeGreaterThanOrEqual(Math.fround(0.95));
+      expect(r.point_coords).toHaveLength(1);
+    }
+    expect(result.mask_ids.length).toBeGreaterThan(0);
+    // The answer lies on the red block: most of its pixels are inside x 15..64, y 30..89.
+    const mask = decode(fromCocoRle(result.mask));
+    let inside = 0;
+    let total = 0;
+    for (let y = 0; y < mask.height; y++) {
+      for (let x = 0; x < mask.width; x++) {
+        if (!mask.data[y * mask.width + x]) continue;
+        total++;
+        if (x >= 15 && x < 65 && y >= 30 && y < 90) inside++;
+      }
+    }
+    expect(total).toBeGreaterThan(0);
+    expect(inside / total).toBeGreaterThan(0.9);
+    expect(JSON.parse(await readFile(join(out, "result.json"), "utf8")).mask).toEqual(result.mask);
+
+    const bad = await runCli([...args, "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^gear-seg: unknown AMG preset "fastest" \(known: .*gear-seg/);
   });
 });

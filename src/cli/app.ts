@@ -62,6 +62,8 @@ export interface StackFlags {
   config?: string;
   /** false with --no-cache. */
   cache?: boolean;
+  /** sam2: the mask generator's preset. */
+  amgPreset?: string;
 }
 
 /** Flags that choose and tune the three stages. */
@@ -72,6 +74,7 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
     .addOption(new Option("--max-pixels <n>", "refuse images larger than this many pixels").default(undefined))
+    .option("--amg-preset <name>", "sam2 segmenter: mask generator preset, sam2-default or gear-seg (the GEAR-Seg reference's)")
     .option("--max-regions <n>", "keep at most this many regions, largest first (default 200)")
     .option("--max-masks <n>", "at most this many masks per answer (default 6)")
     .option("--config <file>", "config file (default: gear-seg.config.json or .yaml in the working folder)")
@@ -102,6 +105,7 @@ export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<S
     maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
     maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
     cache: flags.cache,
+    backendOptions: flags.amgPreset !== undefined ? { segmenter: { preset: flags.amgPreset } } : undefined,
     onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
     onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
   });

@@ -2,6 +2,7 @@
  * An agent built the way the CLI builds it: the config file (given, or found in the working folder), explicit
  * specs over it, the SQLite stage cache unless disabled. Library users get the same behaviour as the CLI.
  */
+import type { BackendOptions } from "../backends.js";
 import type { GearSegOptions } from "../pipeline/agent.js";
 import { createStack, type Stack, type StackSpecs } from "../pipeline/stack.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
@@ -16,6 +17,8 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   maxPixels?: number;
   maxRegions?: number;
   maxMasks?: number;
+  /** Options merged over the config's for each stage (e.g. `{ segmenter: { preset: "gear-seg" } }`). */
+  backendOptions?: { segmenter?: BackendOptions; describer?: BackendOptions; reasoner?: BackendOptions };
   /** false: neither read nor write the stage cache. */
   cache?: boolean;
   /** Told when the cache found and removed a corrupt entry. */
@@ -43,7 +46,11 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
         maxRegions: options.maxRegions ?? config?.maxRegions,
         maxMasks: options.maxMasks ?? config?.maxMasks,
         onStage: options.onStage,
-        backendOptions: { segmenter: segmenter?.options, describer: describer?.options, reasoner: reasoner?.options },
+        backendOptions: {
+          segmenter: { ...segmenter?.options, ...options.backendOptions?.segmenter },
+          describer: { ...describer?.options, ...options.backendOptions?.describer },
+          reasoner: { ...reasoner?.options, ...options.backendOptions?.reasoner },
+        },
         cache,
       },
     );
