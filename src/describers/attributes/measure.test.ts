@@ -40,12 +40,13 @@ describe("measureRegions", () => {
     for (const [W, H, seed] of [[37, 29, 1], [64, 48, 2], [5, 70, 3], [90, 1, 4]] as const) {
       const { image, rles } = fixture(W, H, seed);
       const reference = rles.map((r) => measureRegion(image, r));
-      // One band, bands of 3 columns, a band per column: runs cut at band edges must add up the same.
-      for (const bandPixels of [1 << 19, 3 * H, 1]) {
-        const got = measureRegions(image, rles, bandPixels);
+      // One band, bands of 3 columns, a band per column (runs cut at band edges must add up the same); bands
+      // read into tables, walked pixel by pixel, or each as its coverage decides.
+      for (const [bandPixels, tableLoad] of [[1 << 19, 0], [3 * H, 0], [1, 0], [1 << 19, Infinity], [3 * H, Infinity], [2 * H, 1.5]] as const) {
+        const got = measureRegions(image, rles, bandPixels, tableLoad);
         got.forEach((m, i) => {
           const ref = reference[i]!;
-          const what = `${W}x${H} band ${bandPixels} region ${i}`;
+          const what = `${W}x${H} band ${bandPixels} load ${tableLoad} region ${i}`;
           expect(m.area, what).toBe(ref.area);
           expect([...m.colourCounts], what).toEqual([...ref.colourCounts]);
           expect([m.cx, m.cy, m.varX, m.varY, m.covXY], what).toEqual([ref.cx, ref.cy, ref.varX, ref.varY, ref.covXY]);

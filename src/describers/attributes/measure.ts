@@ -96,8 +96,12 @@ export function measureRegion(image: RgbImage, rle: Rle): RegionMeasures {
   };
 }
 
-/** Pixels per band of columns: the band's tables (about 26 bytes a pixel) stay within a few megabytes. */
-const BAND_PIXELS = 1 << 19;
+/** Pixels per band of columns: the band's tables (about 26 bytes a pixel) stay in the cache. */
+const BAND_PIXELS = 1 << 16;
+/** Tables pay for themselves when the regions cover a band's pixels more than about this many times over
+ * (reading a pixel into the tables costs about as much as visiting it in a region walk); thinner bands are
+ * walked pixel by pixel. */
+const TABLE_LOAD = 1.5;
 /** Rows per colour-count block: a column segment adds whole blocks' counts and walks at most 2 × BLOCK - 2 pixels. */
 const BLOCK = 16;
 /** Means this close to a word's threshold are recomputed pixel by pixel, in the reference's order. */
@@ -106,10 +110,11 @@ const LIGHTNESS_THRESHOLDS = [35, 75];
 const CHROMA_THRESHOLDS = [12, 25, 55];
 
 /**
- * Measure many regions of one image in one pass over the image, column band by column band. Each band is
- * read once into column-major tables (colour name and luminance per pixel; per-column prefix sums of L*,
- * chroma and gradient; per-column colour counts every BLOCK rows), and every region's column segments inside
- * the band are summed from those tables in O(1) (O(BLOCK) for the colour counts), whatever their length.
+ * Measure many regions of one image in one pass over the image, band of columns by band of columns. A band
+ * that the regions cover more than TABLE_LOAD times over is read once into column-major tables (colour name
+ * per pixel; per-column prefix sums of L*, chroma and gradient; per-column colour counts every BLOCK rows), and
+ * every region's column segments inside it are summed from those tables in O(1) (O(BLOCK) for the colour
+ * counts), whatever their length; the pixels of a thinner band are visited one by one, as measureRegion does.
  * Each region keeps a cursor into its runs, which only moves forward, so its runs are walked once overall.
  *
  * The result equals `measureRegion` for each region: area, colour counts, moments and gradient are integer
@@ -117,18 +122,21 @@ const CHROMA_THRESHOLDS = [12, 25, 55];
  * 2^-23) and the sums stay below 2^30 for images up to 10 megapixels. Chroma sums (and L* sums beyond that
  * size) differ from the reference's sequential sum only by rounding, ~1e-12; a mean within NEAR of a word's
  * threshold is recomputed in the reference's order, so the words are always the reference's.
- * `bandPixels` (tests) sets the band size.
+ * `bandPixels` and `tableLoad` (tests) set the band size and the coverage from which tables are built.
  */
-export function measureRegions(image: RgbImage, rles: readonly Rle[], bandPixels = BAND_PIXELS): RegionMeasures[] {
+export function measureRegions(image: RgbImage, rles: readonly Rle[], bandPixels = BAND_PIXELS, tableLoad = TABLE_LOAD): RegionMeasures[] {
   const W = image.width;
   const H = image.height;
   const n = rles.length;
   const acc = newAccumulators(n);
   const band = newBand(image, bandPixels);
-  for (let c0 = 0; c0 < W; c0 += band.cols) {
+  const loads = bandLoads(rles, H, band.cols, Math.ceil(W / band.cols));
+  for (let c0 = 0, b = 0; c0 < W; c0 += band.cols, b++) {
     const c1 = Math.min(W, c0 + band.cols);
-    readBand(band, c0, c1);
-    for (let r = 0; r < n; r++) measureInBand(band, rles[r]!.counts, acc, r);
+    const tables = loads[b]! > tableLoad * (c1 - c0) * H;
+    if (tables) readBand(band, c0, c1);
+    else (band.c0 = c0), (band.c1 = c1);
+    for (let r = 0; r < n; r++) measureInBand(band, rles[r]!.counts, acc, r, tables);
   }
   const out: RegionMeasures[] = [];
   for (let r = 0; r < n; r++) out.push(finish(acc, r, image, rles[r]!));
@@ -153,79 +161,81 @@ function newAccumulators(n: number): Accumulators {
   };
 }
 
-/** Column-major tables of a band of columns [c0, c1) of the image. */
+/** Tables of a band of columns [c0, c1) of the image. The sums are stored row by row (entry (y, x) at
+ * y · width + x - c0), so that reading the row-major image into them runs through memory in order; the
+ * per-pixel bytes column by column, so that a column segment's pixels are adjacent. */
 interface Band {
   W: number; H: number; cols: number; c0: number; c1: number;
+  /** c1 - c0: the row stride of the tables. */
+  width: number;
   data: Uint8Array;
-  /** Colour-name index per pixel, column-major within the band. */
-  name: Uint8Array;
-  /** Per column H + 1 prefix sums (entry y = sum over rows < y) of L*, chroma, and gradient: the absolute
-   * luminance differences to the pixel above (0 in row 0) plus to the pixel on the right (0 in the last column). */
-  prefixL: Float64Array; prefixC: Float64Array; prefixG: Float64Array;
-  /** Per column, colour counts of rows < b·BLOCK for b = 0 .. floor(H / BLOCK), K each. */
-  blocks: Uint32Array; blocksPerCol: number;
+  /** Colour-name index and the absolute luminance difference to the pixel above (0 in row 0) per pixel, at
+   * (x - c0) · H + y. */
+  name: Uint8Array; up: Uint8Array;
+  /** H + 1 rows of per-column prefix sums (row y = sum over the column's rows < y) of L*, chroma, and gradient
+   * (the difference to the pixel above plus the one to the pixel on the right, 0 in the image's last column),
+   * interleaved: the three sums of (y, x) at 3 · (y · width + x - c0). */
+  prefix: Float64Array;
+  /** Per column, colour counts of rows < b·BLOCK, K each, at ((b · width) + x - c0) · K, b = 0 .. floor(H / BLOCK). */
+  blocks: Uint32Array;
+  /** Scratch: per column, colour counts of the rows read so far, and the luminance of the row above. */
+  running: Uint32Array; lumAbove: Int32Array;
 }
 
 function newBand(image: RgbImage, bandPixels: number): Band {
   const { width: W, height: H } = image;
   const cols = Math.max(1, Math.min(W, Math.floor(bandPixels / Math.max(1, H))));
-  const blocksPerCol = Math.floor(H / BLOCK) + 1;
   return {
-    W, H, cols, c0: 0, c1: 0, data: image.data,
-    name: new Uint8Array(cols * H),
-    prefixL: new Float64Array(cols * (H + 1)), prefixC: new Float64Array(cols * (H + 1)), prefixG: new Float64Array(cols * (H + 1)),
-    blocks: new Uint32Array(cols * blocksPerCol * K), blocksPerCol,
+    W, H, cols, c0: 0, c1: 0, width: 0, data: image.data,
+    name: new Uint8Array(cols * H), up: new Uint8Array(cols * H),
+    prefix: new Float64Array(3 * cols * (H + 1)),
+    blocks: new Uint32Array(cols * (Math.floor(H / BLOCK) + 1) * K),
+    running: new Uint32Array(cols * K), lumAbove: new Int32Array(cols),
   };
-}
-
-/** Fill the band's tables for columns [c0, c1). A band is narrow, so the rows it reads stay in cache from one
- * column to the next although the image is row-major. */
-function readBand(band: Band, c0: number, c1: number): void {
-  band.c0 = c0;
-  band.c1 = c1;
-  for (let x = c0; x < c1; x++) readColumn(band, x);
 }
 
 const luminance = (data: Uint8Array, p: number) => (data[p]! * 77 + data[p + 1]! * 150 + data[p + 2]! * 29) >> 8;
 
-function readColumn(band: Band, x: number): void {
-  const { W, H, data, name: names, prefixL, prefixC, prefixG, blocks } = band;
+/** Fill the band's tables for columns [c0, c1), reading the image row by row. */
+function readBand(band: Band, c0: number, c1: number): void {
+  const { W, H, data, name: names, up, prefix, blocks, running, lumAbove } = band;
   const { name, lightness, chroma } = binTables();
-  const xl = x - band.c0;
-  const col = xl * H;
-  const base = xl * (H + 1);
-  let bbase = xl * band.blocksPerCol * K;
-  const hasRight = x + 1 < W;
-  let accL = 0, accC = 0, accG = 0;
-  prefixL[base] = 0;
-  prefixC[base] = 0;
-  prefixG[base] = 0;
-  for (let c = 0; c < K; c++) blocks[bbase + c] = 0;
-  let prevLum = luminance(data, x * 3);
-  for (let y = 0, p = x * 3; y < H; y++, p += W * 3) {
-    const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
-    const bin = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
-    names[col + y] = name[bin]!;
-    accL += lightness[bin]!;
-    accC += chroma[bin]!;
-    const lum = (r * 77 + g * 150 + b * 29) >> 8;
-    accG += Math.abs(lum - prevLum) + (hasRight ? Math.abs(lum - luminance(data, p + 3)) : 0); // row 0: lum - lum = 0
-    prevLum = lum;
-    prefixL[base + y + 1] = accL;
-    prefixC[base + y + 1] = accC;
-    prefixG[base + y + 1] = accG;
-    if ((y + 1) % BLOCK === 0) {
-      // Counts of rows < y + 1: the previous boundary's counts plus this block's pixels.
-      const prev = bbase;
-      bbase += K;
-      for (let c = 0; c < K; c++) blocks[bbase + c] = blocks[prev + c]!;
-      for (let t = y + 1 - BLOCK; t <= y; t++) blocks[bbase + names[col + t]!]!++;
+  const width = c1 - c0;
+  band.c0 = c0;
+  band.c1 = c1;
+  band.width = width;
+  prefix.fill(0, 0, 3 * width);
+  running.fill(0, 0, width * K);
+  blocks.fill(0, 0, width * K);
+  for (let y = 0; y < H; y++) {
+    let q = 3 * y * width; // this row's sums; the next row's are 3 · width further
+    const q3 = 3 * width;
+    let p = (y * W + c0) * 3;
+    let lum = luminance(data, p);
+    for (let xl = 0, i = y; xl < width; xl++, p += 3, q += 3, i += H) {
+      const bin = ((data[p]! >> 3) << 10) | ((data[p + 1]! >> 3) << 5) | (data[p + 2]! >> 3);
+      const nm = name[bin]!;
+      names[i] = nm;
+      running[xl * K + nm]!++;
+      const vertical = y > 0 ? Math.abs(lum - lumAbove[xl]!) : 0;
+      up[i] = vertical;
+      lumAbove[xl] = lum;
+      let g = vertical;
+      if (c0 + xl + 1 < W) {
+        const right = luminance(data, p + 3);
+        g += Math.abs(lum - right);
+        lum = right;
+      }
+      prefix[q + q3] = prefix[q]! + lightness[bin]!;
+      prefix[q + q3 + 1] = prefix[q + 1]! + chroma[bin]!;
+      prefix[q + q3 + 2] = prefix[q + 2]! + g;
     }
+    if ((y + 1) % BLOCK === 0) blocks.set(running.subarray(0, width * K), ((y + 1) / BLOCK) * width * K);
   }
 }
 
 /** Add region r's column segments inside the band to its sums, moving its run cursor forward. */
-function measureInBand(band: Band, runs: Uint32Array, acc: Accumulators, r: number): void {
+function measureInBand(band: Band, runs: Uint32Array, acc: Accumulators, r: number, tables: boolean): void {
   const bandEnd = band.c1 * band.H;
   let k = acc.runIndex[r]!;
   let start = acc.runStart[r]!;
@@ -241,7 +251,8 @@ function measureInBand(band: Band, runs: Uint32Array, acc: Accumulators, r: numb
     const s = start + done;
     if (s >= bandEnd) break;
     const e = Math.min(start + run, bandEnd);
-    addRange(band, acc, r, s, e);
+    if (tables) addRange(band, acc, r, s, e);
+    else walkRange(band, acc, r, s, e);
     if (start + run <= bandEnd) {
       start += run;
       done = 0;
@@ -256,9 +267,84 @@ function measureInBand(band: Band, runs: Uint32Array, acc: Accumulators, r: numb
   acc.runDone[r] = done;
 }
 
-/** Add the foreground pixels [s, e) (column-major indices inside the band) to region r's sums. */
+/** Foreground pixels of all regions in each band of `cols` columns (from the runs alone). */
+function bandLoads(rles: readonly Rle[], H: number, cols: number, bands: number): Float64Array {
+  const loads = new Float64Array(bands);
+  const bandSize = cols * H;
+  for (const rle of rles) {
+    const runs = rle.counts;
+    let pos = 0;
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[k]!;
+      if (k & 1) {
+        let s = pos;
+        const e = pos + run;
+        while (s < e) {
+          const b = Math.floor(s / bandSize);
+          if (b >= bands) break;
+          const end = Math.min(e, (b + 1) * bandSize);
+          loads[b] += end - s;
+          s = end;
+        }
+      }
+      pos += run;
+    }
+  }
+  return loads;
+}
+
+/** Add the foreground pixels [s, e) to region r's sums by visiting each pixel (measureRegion's walk). */
+function walkRange(band: Band, acc: Accumulators, r: number, s: number, e: number): void {
+  const { W, H, data } = band;
+  const { name, lightness, chroma } = binTables();
+  const counts = acc.counts;
+  const out = r * K;
+  let area = 0, sumX = 0, sumXX = 0, sumY = 0, sumYY = 0, sumXY = 0, sumL = 0, sumC = 0, grad = 0, gradN = 0;
+  while (s < e) {
+    const x = Math.floor(s / H);
+    const y0 = s - x * H;
+    const len = Math.min(e - s, H - y0);
+    const y1 = y0 + len - 1;
+    const sy = ((y0 + y1) * len) / 2;
+    const syy = (y1 * (y1 + 1) * (2 * y1 + 1) - (y0 - 1) * y0 * (2 * y0 - 1)) / 6;
+    area += len;
+    sumX += x * len;
+    sumXX += x * x * len;
+    sumY += sy;
+    sumYY += syy;
+    sumXY += x * sy;
+    const hasRight = x + 1 < W;
+    let p = (y0 * W + x) * 3;
+    let prevLum = -1;
+    for (let y = y0; y <= y1; y++, p += W * 3) {
+      const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
+      const bin = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
+      counts[out + name[bin]!]!++;
+      sumL += lightness[bin]!;
+      sumC += chroma[bin]!;
+      const lum = (r * 77 + g * 150 + b * 29) >> 8;
+      if (prevLum >= 0) grad += Math.abs(lum - prevLum);
+      prevLum = lum;
+      if (hasRight) grad += Math.abs(lum - luminance(data, p + 3));
+    }
+    gradN += len - 1 + (hasRight ? len : 0);
+    s += len;
+  }
+  acc.area[r] += area;
+  acc.sumX[r] += sumX;
+  acc.sumXX[r] += sumXX;
+  acc.sumY[r] += sumY;
+  acc.sumYY[r] += sumYY;
+  acc.sumXY[r] += sumXY;
+  acc.sumL[r] += sumL;
+  acc.sumC[r] += sumC;
+  acc.grad[r] += grad;
+  acc.gradN[r] += gradN;
+}
+
+/** Add the foreground pixels [s, e) (column-major indices inside the band) to region r's sums from the tables. */
 function addRange(band: Band, acc: Accumulators, r: number, s: number, e: number): void {
-  const { W, H, c0, data, name: names, prefixL, prefixC, prefixG, blocks, blocksPerCol } = band;
+  const { W, H, c0, width, name: names, up, prefix, blocks } = band;
   const counts = acc.counts;
   const out = r * K;
   let area = 0, sumX = 0, sumXX = 0, sumY = 0, sumYY = 0, sumXY = 0, sumL = 0, sumC = 0, grad = 0, gradN = 0;
@@ -277,20 +363,18 @@ function addRange(band: Band, acc: Accumulators, r: number, s: number, e: number
     sumYY += syy;
     sumXY += x * sy;
     const xl = x - c0;
-    const base = xl * (H + 1);
+    const top = 3 * (y0 * width + xl), bottom = 3 * ((y1 + 1) * width + xl);
     const col = xl * H;
-    sumL += prefixL[base + y1 + 1]! - prefixL[base + y0]!;
-    sumC += prefixC[base + y1 + 1]! - prefixC[base + y0]!;
+    sumL += prefix[bottom]! - prefix[top]!;
+    sumC += prefix[bottom + 1]! - prefix[top + 1]!;
     // The segment's first pixel has no neighbour above it inside the segment.
-    const p = (y0 * W + x) * 3;
-    const firstUp = y0 > 0 ? Math.abs(luminance(data, p) - luminance(data, p - W * 3)) : 0;
-    grad += prefixG[base + y1 + 1]! - prefixG[base + y0]! - firstUp;
+    grad += prefix[bottom + 2]! - prefix[top + 2]! - up[col + y0]!;
     gradN += len - 1 + (x + 1 < W ? len : 0);
     const b0 = Math.ceil(y0 / BLOCK);
     const b1 = Math.floor((y1 + 1) / BLOCK);
     if (b1 > b0) {
       for (let y = y0; y < b0 * BLOCK; y++) counts[out + names[col + y]!]!++;
-      const hi = (xl * blocksPerCol + b1) * K, lo = (xl * blocksPerCol + b0) * K;
+      const hi = (b1 * width + xl) * K, lo = (b0 * width + xl) * K;
       for (let c = 0; c < K; c++) counts[out + c] += blocks[hi + c]! - blocks[lo + c]!;
       for (let y = b1 * BLOCK; y <= y1; y++) counts[out + names[col + y]!]!++;
     } else {
