@@ -16,6 +16,9 @@ import type { Rle } from "../../masks/types.js";
 
 const f32 = Math.fround;
 
+/** Cell class from the OR of its corners' codes: 0 = below every threshold, 2 = above all, 1 = mixed. */
+const CELL_CLASS = Uint8Array.of(0, 2, 0, 1);
+
 /** Source taps of torch's bilinear resize (align_corners=False) for one axis, float32 as torch. */
 export interface AxisTaps {
   readonly inSize: number;
@@ -113,8 +116,9 @@ export class UpscaleKernel {
   private runs = new Int32Array(0);
   private colRunStart = new Int32Array(0);
   private colRunEnd = new Int32Array(0);
-  private pairMin = new Float32Array(0);
-  private pairMax = new Float32Array(0);
+  /** Two rows of per-corner threshold codes (see `run`). */
+  private codeA = new Uint8Array(0);
+  private codeB = new Uint8Array(0);
   private transitions = new Uint32Array(1 << 12);
   private nTransitions = 0;
 
@@ -137,10 +141,6 @@ export class UpscaleKernel {
    * Upscales `low[offset .. offset + lowH·lowW)` and returns the stability counts, area and box of the
    * mask at `threshold`; call `rle()` afterwards for its RLE in the image frame.
    */
-  /**
-   * Upscales `low[offset .. offset + lowH·lowW)` and returns the stability counts, area and box of the
-   * mask at `threshold`; call `rle()` afterwards for its RLE in the image frame.
-   */
   run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number): MaskStats {
     const { lowH, lowW, ty, tx, cropX0, cropY0, imageH } = frame;
     const thrHi = threshold + stabilityOffset;
@@ -149,41 +149,33 @@ export class UpscaleKernel {
     const highest = Math.max(thrHi, thrLo, threshold);
     this.nTransitions = 0;
     const stats: MaskStats = { intersections: 0, unions: 0, area: 0, box: [0, 0, 0, 0] };
-    // One pass over the map: the box of values above the lowest threshold (outputs outside its reach are
-    // below all) and, per row, the min and max of each horizontal pair (c, c+1) for the cell classes below.
-    if (this.pairMin.length < lowH * lowW) {
-      this.pairMin = new Float32Array(lowH * lowW);
-      this.pairMax = new Float32Array(lowH * lowW);
-    }
-    const pairMin = this.pairMin;
-    const pairMax = this.pairMax;
+    // First pass: per row, the max and min (branch-predictable compares, no stores); only rows whose max
+    // exceeds the lowest threshold are searched for their first and last such column. This gives the box of
+    // low-resolution values above the lowest threshold (outputs outside its reach are below all) and the
+    // map's largest magnitude for the rounding margin of the cell classes below.
     let rx0 = lowW;
     let rx1 = -1;
     let ry0 = lowH;
     let ry1 = -1;
+    let gmax = -Infinity;
+    let gmin = Infinity;
     for (let r = 0; r < lowH; r++) {
       const base = offset + r * lowW;
-      const pb = r * lowW;
-      let first = -1;
-      let last = -1;
-      let prev = low[base]!;
-      for (let c = 0; c < lowW; c++) {
-        const cur = prev;
-        const next = c < lowW - 1 ? low[base + c + 1]! : cur;
-        if (cur > lowest) {
-          if (first < 0) first = c;
-          last = c;
-        }
-        if (cur < next) {
-          pairMin[pb + c] = cur;
-          pairMax[pb + c] = next;
-        } else {
-          pairMin[pb + c] = next;
-          pairMax[pb + c] = cur;
-        }
-        prev = next;
+      const end = base + lowW;
+      let rmax = -Infinity;
+      let rmin = Infinity;
+      for (let i = base; i < end; i++) {
+        const v = low[i]!;
+        if (v > rmax) rmax = v;
+        if (v < rmin) rmin = v;
       }
-      if (first >= 0) {
+      if (rmax > gmax) gmax = rmax;
+      if (rmin < gmin) gmin = rmin;
+      if (rmax > lowest) {
+        let first = 0;
+        while (!(low[base + first]! > lowest)) first++;
+        let last = lowW - 1;
+        while (!(low[base + last]! > lowest)) last--;
         if (r < ry0) ry0 = r;
         ry1 = r;
         if (first < rx0) rx0 = first;
@@ -203,23 +195,41 @@ export class UpscaleKernel {
     const cc1 = tx.i0[x1]!;
     const nc = cc1 - cc0 + 1;
     const nr = cr1 - cr0 + 1;
-    this.ensureCells(nr * nc, lowH);
+    this.ensureCells(nr * nc, lowH, lowW);
     const cls = this.cellClass;
-    for (let r = cr0; r <= cr1; r++) {
-      const pa = r * lowW;
-      const pb = (r < lowH - 1 ? r + 1 : r) * lowW;
-      const ci = (r - cr0) * nc - cc0;
-      for (let c = cc0; c <= cc1; c++) {
-        const a0 = pairMin[pa + c]!;
-        const b0 = pairMin[pb + c]!;
-        const a1 = pairMax[pa + c]!;
-        const b1 = pairMax[pb + c]!;
-        const mn = a0 < b0 ? a0 : b0;
-        const mx = a1 > b1 ? a1 : b1;
-        // Margin for float32 rounding in the two interpolation steps.
-        const m = 1e-5 * (1 + (mx > -mn ? mx : -mn));
-        cls[ci + c] = mx + m <= lowest ? 0 : mn - m > highest ? 2 : 1;
+    // Cell classes from per-corner codes: bit 0 = above (lowest − m), bit 1 = not above (highest + m). The OR
+    // over a cell's four corners is 0 or 2 when all are at most lowest − m (class 0: every interpolated value
+    // is below every threshold), 1 when all exceed highest + m (class 2: above all), 3 otherwise (mixed).
+    // m bounds the float32 rounding of the two interpolation steps for any cell of this map (it is at least
+    // the per-cell margin 1e-5·(1 + max |corner|)).
+    const m = 1e-5 * (1 + (gmax > -gmin ? gmax : -gmin));
+    const lo = lowest - m;
+    const hi = highest + m;
+    const cEnd = cc1 < lowW - 1 ? cc1 + 1 : cc1;
+    let codeA = this.codeA;
+    let codeB = this.codeB;
+    const codeRow = (dst: Uint8Array, r: number) => {
+      const base = offset + r * lowW;
+      for (let c = cc0; c <= cEnd; c++) {
+        const v = low[base + c]!;
+        dst[c] = (v > lo ? 1 : 0) | (v > hi ? 0 : 2);
       }
+      if (cEnd === cc1) dst[cc1 + 1] = dst[cc1]!;
+    };
+    codeRow(codeA, cr0);
+    for (let r = cr0; r <= cr1; r++) {
+      if (r < lowH - 1) codeRow(codeB, r + 1);
+      else codeB.set(codeA.subarray(cc0, cc1 + 2), cc0);
+      const ci = (r - cr0) * nc - cc0;
+      let left = codeA[cc0]! | codeB[cc0]!;
+      for (let c = cc0; c <= cc1; c++) {
+        const right = codeA[c + 1]! | codeB[c + 1]!;
+        cls[ci + c] = CELL_CLASS[left | right]!;
+        left = right;
+      }
+      const t = codeA;
+      codeA = codeB;
+      codeB = t;
     }
     // Runs of equal class down each cell column.
     const runs = this.runs;
@@ -330,7 +340,11 @@ export class UpscaleKernel {
     return stats;
   }
 
-  private ensureCells(n: number, lowH: number): void {
+  private ensureCells(n: number, lowH: number, lowW: number): void {
+    if (this.codeA.length < lowW + 1) {
+      this.codeA = new Uint8Array(lowW + 1);
+      this.codeB = new Uint8Array(lowW + 1);
+    }
     if (this.cellClass.length < n) this.cellClass = new Uint8Array(n);
     if (this.runs.length < 3 * n) this.runs = new Int32Array(3 * n);
     if (this.colRunStart.length < n) {
