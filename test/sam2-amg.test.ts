@@ -147,8 +147,9 @@ describe("fused upscale kernel equals full upscaling", () => {
       for (let x = 0; x < w; x++) {
         let v = -4;
         for (const [bx, by, r, amp] of blobs) v += (amp! + 4) * Math.exp(-((x - bx!) ** 2 + (y - by!) ** 2) / (r! * r!));
-        // Later seeds scale up, so that long runs lie safely above every threshold (the kernel's skipped runs).
-        a[y * w + x] = (v + (rnd() - 0.5) * 0.5) * (seed > 6 ? 8 : 1);
+        // Later seeds scale up, so that long runs lie safely above every threshold (the kernel's skipped runs);
+        // the last ones past the kernel's first rounding bound (|v| > 256), so it must widen its margin.
+        a[y * w + x] = (v + (rnd() - 0.5) * 0.5) * (seed > 10 ? 300 : seed > 6 ? 8 : 1);
       }
     }
     return a;
@@ -178,6 +179,10 @@ describe("fused upscale kernel equals full upscaling", () => {
         const padded = new Uint8Array(H * W);
         for (let y = 0; y < ch; y++) padded.set(bin.subarray(y * cw, (y + 1) * cw), (y + crop[1]) * W + crop[0]);
         expect(Array.from(kernel.rle(H, W).counts)).toEqual(Array.from(encode({ height: H, width: W, data: padded }).counts));
+        // The same map as the second plane of a larger buffer gives the same result.
+        const two = new Float32Array(2 * lh * lw).fill(-50);
+        two.set(low, lh * lw);
+        expect(kernel.run(two, lh * lw, frame, t, off)).toEqual(s);
       }
     }
   });

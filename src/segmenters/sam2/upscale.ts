@@ -19,6 +19,20 @@ const f32 = Math.fround;
 /** Cell class from the OR of its corners' codes: 0 = below every threshold, 2 = above all, 1 = mixed. */
 const CELL_CLASS = Uint8Array.of(0, 2, 0, 1);
 
+const keyScratch = new Float32Array(1);
+const keyBits = new Int32Array(keyScratch.buffer);
+/** An int32 whose order is the order of float32 values (for non-NaN values), from their bits. */
+function orderKey(x: number): number {
+  keyScratch[0] = x;
+  const b = keyBits[0]!;
+  return b ^ ((b >> 31) & 0x7fffffff);
+}
+/** The float32 bits of a non-negative bound. */
+function boundBits(x: number): number {
+  keyScratch[0] = x;
+  return keyBits[0]!;
+}
+
 /** Source taps of torch's bilinear resize (align_corners=False) for one axis, float32 as torch. */
 export interface AxisTaps {
   readonly inSize: number;
@@ -111,14 +125,17 @@ export interface MaskStats {
 export class UpscaleKernel {
   private column = new Float32Array(0);
   /** Per output cell: 0 = below every threshold, 2 = safely above all, 1 = mixed (computed per pixel). */
-  private cellClass = new Uint8Array(0);
   /** Runs of equal class down each cell column: (first row, last row, class) triples. */
   private runs = new Int32Array(0);
   private colRunStart = new Int32Array(0);
   private colRunEnd = new Int32Array(0);
-  /** Two rows of per-corner threshold codes (see `run`). */
-  private codeA = new Uint8Array(0);
-  private codeB = new Uint8Array(0);
+  /** Per low-resolution value: threshold code (see `run`). */
+  private codes = new Uint8Array(0);
+  /** The float32 bits of the last logits array seen. */
+  private bits = new Int32Array(0);
+  private bitsOf: Float32Array | null = null;
+  /** Bound on the magnitudes of the logits for the rounding margin (grows to the largest seen). */
+  private bound = 256;
   private transitions = new Uint32Array(1 << 12);
   private nTransitions = 0;
 
@@ -149,44 +166,85 @@ export class UpscaleKernel {
     const highest = Math.max(thrHi, thrLo, threshold);
     this.nTransitions = 0;
     const stats: MaskStats = { intersections: 0, unions: 0, area: 0, box: [0, 0, 0, 0] };
-    // First pass: per row, the max and min (branch-predictable compares, no stores); only rows whose max
-    // exceeds the lowest threshold are searched for their first and last such column. This gives the box of
-    // low-resolution values above the lowest threshold (outputs outside its reach are below all) and the
-    // map's largest magnitude for the rounding margin of the cell classes below.
+    // One pass over the map gives each low-resolution value a code: bit 0 = above (lowest − m), bit 1 = not
+    // above (highest + m). The OR over a cell's four corners is 0 or 2 when all are at most lowest − m (class
+    // 0: every interpolated value is below every threshold), 1 when all exceed highest + m (class 2: above
+    // all), 3 otherwise (mixed, computed per pixel). m bounds the float32 rounding of the two interpolation
+    // steps: it is 1e-5·(1 + B) for a map whose values are all within ±B, at least the per-cell margin
+    // 1e-5·(1 + max |corner|); B starts at 256 and, when a map exceeds it, becomes the next power of two above
+    // that map's largest magnitude (the map is coded again, and later maps start there).
+    // Rows and columns holding a value with bit 0 give the box outside whose reach all outputs are below
+    // every threshold (a superset of the box of values above `lowest`).
+    if (this.codes.length < lowH * lowW) this.codes = new Uint8Array(lowH * lowW);
+    const codes = this.codes;
+    if (this.bitsOf !== low) {
+      this.bits = new Int32Array(low.buffer as ArrayBuffer, low.byteOffset, low.length);
+      this.bitsOf = low;
+    }
+    const bits = this.bits;
+    let bound = this.bound;
     let rx0 = lowW;
     let rx1 = -1;
     let ry0 = lowH;
     let ry1 = -1;
-    let gmax = -Infinity;
-    let gmin = Infinity;
-    for (let r = 0; r < lowH; r++) {
-      const base = offset + r * lowW;
-      const end = base + lowW;
-      let rmax = -Infinity;
-      let rmin = Infinity;
-      for (let i = base; i < end; i++) {
-        const v = low[i]!;
-        if (v > rmax) rmax = v;
-        if (v < rmin) rmin = v;
+    for (;;) {
+      const m = 1e-5 * (1 + bound);
+      // Branch-free codes (logits near a threshold make compares unpredictable): compare order-preserving
+      // integer keys of the float32 bits, halved so the difference cannot overflow; its sign bit is the
+      // comparison. Halving blurs one unit in the last place, far inside the margin m: bit 0 set ⇒ v > lo,
+      // bit 0 clear ⇒ v ≤ lo + 1 ulp < lowest − m/2; bit 1 clear ⇒ v > hi.
+      const kLo = orderKey(lowest - m) >> 1;
+      const kHi = (orderKey(highest + m) >> 1) + 1;
+      let absMax = 0;
+      for (let r = 0; r < lowH; r++) {
+        const base = offset + r * lowW;
+        const cb = r * lowW - base;
+        const end = base + lowW;
+        let any = 0;
+        for (let i = base; i < end; i++) {
+          const b = bits[i]!;
+          const key = (b ^ ((b >> 31) & 0x7fffffff)) >> 1;
+          const k = ((kLo - key) >>> 31) | (((key - kHi) >>> 31) << 1);
+          codes[cb + i] = k;
+          any |= k;
+          const ab = b & 0x7fffffff;
+          if (ab > absMax) absMax = ab;
+        }
+        if (any & 1) {
+          const rb = r * lowW;
+          let first = 0;
+          while (!(codes[rb + first]! & 1)) first++;
+          let last = lowW - 1;
+          while (!(codes[rb + last]! & 1)) last--;
+          if (r < ry0) ry0 = r;
+          ry1 = r;
+          if (first < rx0) rx0 = first;
+          if (last > rx1) rx1 = last;
+        }
       }
-      if (rmax > gmax) gmax = rmax;
-      if (rmin < gmin) gmin = rmin;
-      if (rmax > lowest) {
-        let first = 0;
-        while (!(low[base + first]! > lowest)) first++;
-        let last = lowW - 1;
-        while (!(low[base + last]! > lowest)) last--;
-        if (r < ry0) ry0 = r;
-        ry1 = r;
-        if (first < rx0) rx0 = first;
-        if (last > rx1) rx1 = last;
+      // The magnitudes' bits order as the magnitudes do.
+      if (absMax <= boundBits(bound)) break;
+      if (absMax > 0x7f800000) {
+        // NaN compares false with every threshold: mark its cells mixed so they are computed per pixel.
+        for (let i = offset, e = offset + lowH * lowW; i < e; i++) if (low[i] !== low[i]) codes[i - offset] = 3;
+        break;
       }
+      // Retry with a bound above this map's largest magnitude, and start the next maps there.
+      keyBits[0] = absMax;
+      const maxAbs = keyScratch[0]!;
+      this.bound = 2 ** Math.ceil(Math.log2(maxAbs) + 1e-9);
+      bound = this.bound;
+      rx0 = lowW;
+      rx1 = -1;
+      ry0 = lowH;
+      ry1 = -1;
     }
     if (rx1 < 0) return stats;
     const x0 = tx.firstOut[rx0]!;
     const x1 = tx.lastOut[rx1]!;
     const y0 = ty.firstOut[ry0]!;
     const y1 = ty.lastOut[ry1]!;
+    if (x0 > x1 || y0 > y1) return stats;
     // Output cells: the outputs whose first taps are (r, c); their values are convex combinations of the
     // corners (r, r'), (c, c') with r' = ty.i1, c' = tx.i1 of those outputs.
     const cr0 = ty.i0[y0]!;
@@ -195,61 +253,37 @@ export class UpscaleKernel {
     const cc1 = tx.i0[x1]!;
     const nc = cc1 - cc0 + 1;
     const nr = cr1 - cr0 + 1;
-    this.ensureCells(nr * nc, lowH, lowW);
-    const cls = this.cellClass;
-    // Cell classes from per-corner codes: bit 0 = above (lowest − m), bit 1 = not above (highest + m). The OR
-    // over a cell's four corners is 0 or 2 when all are at most lowest − m (class 0: every interpolated value
-    // is below every threshold), 1 when all exceed highest + m (class 2: above all), 3 otherwise (mixed).
-    // m bounds the float32 rounding of the two interpolation steps for any cell of this map (it is at least
-    // the per-cell margin 1e-5·(1 + max |corner|)).
-    const m = 1e-5 * (1 + (gmax > -gmin ? gmax : -gmin));
-    const lo = lowest - m;
-    const hi = highest + m;
-    const cEnd = cc1 < lowW - 1 ? cc1 + 1 : cc1;
-    let codeA = this.codeA;
-    let codeB = this.codeB;
-    const codeRow = (dst: Uint8Array, r: number) => {
-      const base = offset + r * lowW;
-      for (let c = cc0; c <= cEnd; c++) {
-        const v = low[base + c]!;
-        dst[c] = (v > lo ? 1 : 0) | (v > hi ? 0 : 2);
-      }
-      if (cEnd === cc1) dst[cc1 + 1] = dst[cc1]!;
-    };
-    codeRow(codeA, cr0);
-    for (let r = cr0; r <= cr1; r++) {
-      if (r < lowH - 1) codeRow(codeB, r + 1);
-      else codeB.set(codeA.subarray(cc0, cc1 + 2), cc0);
-      const ci = (r - cr0) * nc - cc0;
-      let left = codeA[cc0]! | codeB[cc0]!;
-      for (let c = cc0; c <= cc1; c++) {
-        const right = codeA[c + 1]! | codeB[c + 1]!;
-        cls[ci + c] = CELL_CLASS[left | right]!;
-        left = right;
-      }
-      const t = codeA;
-      codeA = codeB;
-      codeB = t;
-    }
-    // Runs of equal class down each cell column.
+    this.ensureCells(nr * nc, lowH);
+    // Runs of equal cell class down each cell column, straight from the corner codes.
     const runs = this.runs;
     let nRuns = 0;
     for (let c = cc0; c <= cc1; c++) {
       const j = c - cc0;
+      const c1 = c < lowW - 1 ? c + 1 : c;
       this.colRunStart[j] = nRuns;
-      let k = cls[c - cc0]!;
+      let top = codes[cr0 * lowW + c]! | codes[cr0 * lowW + c1]!;
+      let k = -1;
       let rs = cr0;
-      for (let r = cr0 + 1; r <= cr1 + 1; r++) {
-        const kk = r <= cr1 ? cls[(r - cr0) * nc + j]! : 255;
+      for (let r = cr0; r <= cr1; r++) {
+        const rb = (r < lowH - 1 ? r + 1 : r) * lowW;
+        const bottom = codes[rb + c]! | codes[rb + c1]!;
+        const kk = CELL_CLASS[top | bottom]!;
+        top = bottom;
         if (kk !== k) {
-          runs[3 * nRuns] = rs;
-          runs[3 * nRuns + 1] = r - 1;
-          runs[3 * nRuns + 2] = k;
-          nRuns++;
+          if (k >= 0) {
+            runs[3 * nRuns] = rs;
+            runs[3 * nRuns + 1] = r - 1;
+            runs[3 * nRuns + 2] = k;
+            nRuns++;
+          }
           k = kk;
           rs = r;
         }
       }
+      runs[3 * nRuns] = rs;
+      runs[3 * nRuns + 1] = cr1;
+      runs[3 * nRuns + 2] = k;
+      nRuns++;
       this.colRunEnd[j] = nRuns;
     }
     const col = this.column;
@@ -340,12 +374,7 @@ export class UpscaleKernel {
     return stats;
   }
 
-  private ensureCells(n: number, lowH: number, lowW: number): void {
-    if (this.codeA.length < lowW + 1) {
-      this.codeA = new Uint8Array(lowW + 1);
-      this.codeB = new Uint8Array(lowW + 1);
-    }
-    if (this.cellClass.length < n) this.cellClass = new Uint8Array(n);
+  private ensureCells(n: number, lowH: number): void {
     if (this.runs.length < 3 * n) this.runs = new Int32Array(3 * n);
     if (this.colRunStart.length < n) {
       this.colRunStart = new Int32Array(n);
