@@ -3,7 +3,7 @@ import { area, encode, merge } from "../../masks/index.js";
 import type { Rle } from "../../masks/types.js";
 import type { RgbImage } from "../../image/types.js";
 import { binTables, nearestColour, srgbToLab } from "./colour.js";
-import { measureRegion, measureRegions } from "./measure.js";
+import { measureRegion, measureRegions, sequentialMeans } from "./measure.js";
 import { coversAtLeast, runEnds } from "./overlap.js";
 
 function lcg(seed: number): () => number {
@@ -55,6 +55,16 @@ describe("measureRegions", () => {
           expect(m.meanChroma, what).toBeCloseTo(ref.meanChroma, 9);
         });
       }
+    }
+  });
+});
+
+describe("sequentialMeans (the recount used near a tone word's threshold)", () => {
+  it("reproduces measureRegion's mean L* and chroma bit for bit", () => {
+    const { image, rles } = fixture(53, 41, 5);
+    for (const rle of rles) {
+      const ref = measureRegion(image, rle);
+      expect(sequentialMeans(image, rle)).toEqual({ meanLightness: ref.meanLightness, meanChroma: ref.meanChroma });
     }
   });
 });

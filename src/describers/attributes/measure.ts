@@ -424,7 +424,7 @@ function finish(acc: Accumulators, r: number, image: RgbImage, rle: Rle): Region
 }
 
 /** Mean L* and chroma under `rle`, summed pixel by pixel in run order, exactly as measureRegion sums them. */
-function sequentialMeans(image: RgbImage, rle: Rle): { meanLightness: number; meanChroma: number } {
+export function sequentialMeans(image: RgbImage, rle: Rle): { meanLightness: number; meanChroma: number } {
   const { lightness, chroma } = binTables();
   const H = rle.height;
   const W = rle.width;
