@@ -316,7 +316,8 @@ describe("worker pool", () => {
     try {
       const n = 30;
       const lowRes = new Float32Array(n * 64 * 64);
-      const iou = new Float32Array(n).fill(0.9);
+      // Some masks fail the IoU filter: the pool shares out only the others, with their prompts' points.
+      const iou = Float32Array.from({ length: n }, (_, m) => (m % 4 === 1 || m < 5 ? 0.5 : 0.9));
       for (let m = 0; m < n; m++)
         for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) lowRes[m * 4096 + y * 64 + x] = (3 + (m % 7) * 2 - Math.hypot(x - 10 - m, y - 30)) * 30;
       const points = Float32Array.from({ length: 20 }, (_, i) => i);
@@ -324,7 +325,7 @@ describe("worker pool", () => {
       const batch = { lowRes, lowH: 64, lowW: 64, iou, masksPerPrompt: 3 };
       const single = new BatchPostprocessor().process({ ...batch, lowRes: lowRes.slice() }, points, frame, SAM2_DEFAULT);
       const multi = await pool.process(batch, points, frame, SAM2_DEFAULT);
-      expect(single.length).toBeGreaterThan(20);
+      expect(single.length).toBeGreaterThan(15);
       expect(multi.map((c) => [c.point, c.area, Array.from(c.rle.counts)])).toEqual(single.map((c) => [c.point, c.area, Array.from(c.rle.counts)]));
     } finally {
       await pool.close();

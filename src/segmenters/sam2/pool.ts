@@ -53,29 +53,40 @@ export class ParallelBatchPostprocessor implements BatchProcessor {
 
   async process(batch: DecodedBatch, points: ArrayLike<number>, frame: BatchFrame, params: AmgParams): Promise<Candidate[]> {
     const n = batch.iou.length;
-    const shares = Math.min(this.threads, n);
+    // Only masks that pass the predicted-IoU filter cost anything: share those evenly. The main thread keeps
+    // the first share in place; each worker gets its masks packed (logits planes, IoUs and their prompts'
+    // points, one mask per prompt), so only the planes it works on are copied, and they are transferred.
+    const iouThresh = Math.fround(params.predIouThresh);
+    const passing: number[] = [];
+    for (let m = 0; m < n; m++) if (!(params.predIouThresh > 0) || batch.iou[m]! > iouThresh) passing.push(m);
+    const shares = Math.min(this.threads, passing.length);
     if (shares <= 1) return this.main.process(batch, points, frame, params);
     const plane = batch.lowH * batch.lowW;
-    const bounds = Array.from({ length: shares + 1 }, (_, i) => Math.round((i * n) / shares));
-    const pts = Float32Array.from(points);
+    const bounds = Array.from({ length: shares + 1 }, (_, i) => Math.round((i * passing.length) / shares));
     const remote = this.workers.slice(0, shares - 1).map((w, i) => {
-      const m0 = bounds[i + 1]!;
-      const m1 = bounds[i + 2]!;
-      const share: DecodedBatch = {
-        ...batch,
-        lowRes: batch.lowRes.slice(m0 * plane, m1 * plane),
-        iou: batch.iou.slice(m0, m1),
-      };
+      const masks = passing.slice(bounds[i + 1]!, bounds[i + 2]!);
+      const lowRes = new Float32Array(masks.length * plane);
+      const iou = new Float32Array(masks.length);
+      const pts = new Float32Array(masks.length * 2);
+      masks.forEach((m, j) => {
+        lowRes.set(batch.lowRes.subarray(m * plane, (m + 1) * plane), j * plane);
+        iou[j] = batch.iou[m]!;
+        const prompt = Math.floor(m / batch.masksPerPrompt);
+        pts[2 * j] = points[2 * prompt]!;
+        pts[2 * j + 1] = points[2 * prompt + 1]!;
+      });
+      const share: DecodedBatch = { lowRes, lowH: batch.lowH, lowW: batch.lowW, iou, masksPerPrompt: 1 };
       const id = this.nextId++;
-      const req: WorkRequest = { id, batch: share, points: pts, frame, params, maskOffset: m0 };
+      const req: WorkRequest = { id, batch: share, points: pts, frame, params, maskOffset: 0 };
       return new Promise<Candidate[]>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
-        w.postMessage(req, [share.lowRes.buffer as ArrayBuffer]);
+        w.postMessage(req, [lowRes.buffer, iou.buffer, pts.buffer]);
       });
     });
+    const mainEnd = passing[bounds[1]!]!;
     const first = this.main.process(
-      { ...batch, lowRes: batch.lowRes.subarray(0, bounds[1]! * plane), iou: batch.iou.subarray(0, bounds[1]!) },
-      pts,
+      { ...batch, lowRes: batch.lowRes.subarray(0, mainEnd * plane), iou: batch.iou.subarray(0, mainEnd) },
+      points,
       frame,
       params,
       0,
