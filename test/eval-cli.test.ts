@@ -123,7 +123,7 @@ describe("gear-seg eval run reasonseg", () => {
     const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
     expect(report.metrics.per_sample[0].iou).toBeCloseTo(0.924925, 5); // the reference's answer, replayed
     for (const f of ["report.md", "iou-histogram.png", `samples/${name}/result.json`, `samples/${name}/overlay.png`]) expect(existsSync(join(out, f))).toBe(true);
-    expect(readFileSync(join(out, "report.md"), "utf8")).toContain("| gIoU | cIoU | ncIoU | Samples |");
+    expect(readFileSync(join(out, "report.md"), "utf8")).toContain("| gIoU (%) | cIoU (%) | ncIoU (%) | Samples |");
 
     // a second, broken sample: recorded and skipped; the finished one is resumed
     writeFileSync(join(data, "broken.jpg"), "not a jpeg");

@@ -87,7 +87,7 @@ export function reportMarkdown(r: RunReport): string {
   const m = r.metrics;
   const lines: string[] = [];
   lines.push(`# Reasoning segmentation: ${r.split}`, "");
-  lines.push(`| Method | gIoU | cIoU | ncIoU | Samples |`, `|---|---:|---:|---:|---:|`);
+  lines.push(`| Method | gIoU (%) | cIoU (%) | ncIoU (%) | Samples |`, `|---|---:|---:|---:|---:|`);
   lines.push(`| ${method(r.backends)} | ${pct(m.gIoU)} | ${pct(m.cIoU)} | ${pct(m.ncIoU)} | ${m.samples} |`, "");
   lines.push(
     "gIoU = mean per-sample IoU, cIoU = ΣI/ΣU (LISA); ncIoU = cIoU after resizing prediction and ground truth to 1024×1024 (LLM-Seg). " +
@@ -101,7 +101,7 @@ export function reportMarkdown(r: RunReport): string {
   if (r.errors) {
     const e = r.errors;
     lines.push("## Where failures come from (cascading errors)", "");
-    lines.push(`| Samples | IoU ≥ 0.5 | Failures | Segmentation-limited | Selection errors | Mean oracle IoU | Mean chosen IoU |`, `|---:|---:|---:|---:|---:|---:|---:|`);
+    lines.push(`| Samples | IoU ≥ 0.5 | Failures | Segmentation-limited | Selection errors | Mean oracle IoU (%) | Mean chosen IoU (%) |`, `|---:|---:|---:|---:|---:|---:|---:|`);
     lines.push(
       `| ${e.samples} | ${e.ok} | ${e.failures} | ${e.segmentationLimited} (${pct(e.segmentationShare)}%) | ${e.selectionErrors} (${pct(e.selectionShare)}%) | ${pct(e.meanOracleIou)} | ${pct(e.meanChosenIou)} |`,
       "",
@@ -112,7 +112,7 @@ export function reportMarkdown(r: RunReport): string {
   lines.push("## The 10 worst samples", "", "| # | Sample | Query | IoU | Overlay |", "|---:|---|---|---:|---|");
   r.worst.forEach((w, i) => {
     const q = w.query.replace(/\|/g, "\\|").replace(/\n/g, " ");
-    lines.push(`| ${i + 1} | \`${w.id}\` | ${q} | ${pct(w.iou)} | ${w.overlay ? `![${w.id}](${w.overlay})` : "(no output)"} |`);
+    lines.push(`| ${i + 1} | \`${w.id}\` | ${q} | ${pct(w.iou)}% | ${w.overlay ? `![${w.id}](${w.overlay})` : "(no output)"} |`);
   });
   return lines.join("\n") + "\n";
 }
