@@ -187,8 +187,9 @@ export class UpscaleKernel {
     let rx1 = -1;
     let ry0 = lowH;
     let ry1 = -1;
+    let m = 0;
     for (;;) {
-      const m = 1e-5 * (1 + bound);
+      m = 1e-5 * (1 + bound);
       // Branch-free codes (logits near a threshold make compares unpredictable): compare order-preserving
       // integer keys of the float32 bits, halved so the difference cannot overflow; its sign bit is the
       // comparison. Halving blurs one unit in the last place, far inside the margin m: bit 0 set ⇒ v > lo,
@@ -287,6 +288,8 @@ export class UpscaleKernel {
       this.colRunEnd[j] = nRuns;
     }
     const col = this.column;
+    const segLo = lowest - m;
+    const segHi = highest + m;
     const { i1: ti1, l0: tl0, l1: tl1, runStart, runEnd } = ty;
     let inter = 0;
     let union = 0;
@@ -341,6 +344,28 @@ export class UpscaleKernel {
             if (yA >= yB) continue;
             const A = col[r]!;
             const B = col[ti1[yA]!]!;
+            // This output column's two vertical taps decide the whole segment when both lie beyond the
+            // thresholds by the rounding margin (the cell was mixed only through its other column).
+            if ((A > B ? A : B) <= segLo) {
+              if (on) {
+                this.pushTransition(colBase + yA);
+                on = false;
+              }
+              continue;
+            }
+            if ((A < B ? A : B) > segHi) {
+              const len = yB - yA;
+              union += len;
+              inter += len;
+              area += len;
+              if (!on) {
+                this.pushTransition(colBase + yA);
+                on = true;
+              }
+              if (colFirst < 0) colFirst = yA;
+              colLast = yB - 1;
+              continue;
+            }
             for (let y = yA; y < yB; y++) {
               const v = f32(tl0[y]! * A + tl1[y]! * B);
               if (v > thrLo) union++;
