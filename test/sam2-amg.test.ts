@@ -166,8 +166,15 @@ describe("fused upscale kernel equals full upscaling", () => {
     const frame = kernelFrame(lh, lw, crop, H, W);
     const cw = crop[2] - crop[0];
     const ch = crop[3] - crop[1];
-    for (let seed = 1; seed <= 12; seed++) {
+    for (let seed = 1; seed <= 13; seed++) {
       const low = smoothMap(lh, lw, seed);
+      if (seed === 13) {
+        // Non-finite logits: NaN compares false with every threshold, infinities follow the arithmetic.
+        low[Math.floor(lh / 2) * lw + Math.floor(lw / 3)] = NaN;
+        low[Math.floor(lh / 3) * lw + Math.floor(lw / 2)] = Infinity;
+        low[(lh - 2) * lw + 1] = -Infinity;
+        low[3 * lw + lw - 3] = NaN;
+      }
       for (const [t, off] of [[0, 1], [0, 0.7], [0.5, 0.25]] as const) {
         const s = kernel.run(low, 0, frame, t, off);
         const full = resizeBilinear(low, lh, lw, ch, cw);

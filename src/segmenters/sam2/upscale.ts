@@ -223,22 +223,33 @@ export class UpscaleKernel {
           if (last > rx1) rx1 = last;
         }
       }
-      // The magnitudes' bits order as the magnitudes do.
+      // The magnitudes' bits order as the magnitudes do (NaN above infinity).
       if (absMax <= boundBits(bound)) break;
+      let maxAbs = 0;
+      let nan = false;
       if (absMax > 0x7f800000) {
-        // NaN compares false with every threshold: mark its cells mixed so they are computed per pixel.
-        for (let i = offset, e = offset + lowH * lowW; i < e; i++) if (low[i] !== low[i]) codes[i - offset] = 3;
-        break;
+        for (let i = offset, e = offset + lowH * lowW; i < e; i++) {
+          const a = Math.abs(low[i]!);
+          if (a > maxAbs) maxAbs = a;
+          else if (a !== a) nan = true;
+        }
+      } else {
+        keyBits[0] = absMax;
+        maxAbs = keyScratch[0]!;
       }
-      // Retry with a bound above this map's largest magnitude, and start the next maps there.
-      keyBits[0] = absMax;
-      const maxAbs = keyScratch[0]!;
-      this.bound = 2 ** Math.ceil(Math.log2(maxAbs) + 1e-9);
-      bound = this.bound;
-      rx0 = lowW;
-      rx1 = -1;
-      ry0 = lowH;
-      ry1 = -1;
+      if (maxAbs > bound) {
+        // Code again with a bound above this map's largest magnitude; later maps start there (if finite).
+        bound = 2 ** Math.ceil(Math.log2(maxAbs) + 1e-9);
+        if (bound < Infinity) this.bound = bound;
+        rx0 = lowW;
+        rx1 = -1;
+        ry0 = lowH;
+        ry1 = -1;
+        continue;
+      }
+      // NaN compares false with every threshold: mark its cells mixed so they are computed per pixel.
+      if (nan) for (let i = offset, e = offset + lowH * lowW; i < e; i++) if (low[i] !== low[i]) codes[i - offset] = 3;
+      break;
     }
     if (rx1 < 0) return stats;
     const x0 = tx.firstOut[rx0]!;
@@ -346,14 +357,15 @@ export class UpscaleKernel {
             const B = col[ti1[yA]!]!;
             // This output column's two vertical taps decide the whole segment when both lie beyond the
             // thresholds by the rounding margin (the cell was mixed only through its other column).
-            if ((A > B ? A : B) <= segLo) {
+            // (Written so that NaN taps fall through to the per-pixel loop.)
+            if (A <= segLo && B <= segLo) {
               if (on) {
                 this.pushTransition(colBase + yA);
                 on = false;
               }
               continue;
             }
-            if ((A < B ? A : B) > segHi) {
+            if (A > segHi && B > segHi) {
               const len = yB - yA;
               union += len;
               inter += len;
