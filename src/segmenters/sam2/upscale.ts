@@ -8,7 +8,9 @@
  *
  * Why it is exact and fast: a bilinear value is a convex combination of its (up to) four low-resolution
  * neighbours, so it can exceed a threshold only if one neighbour does. Pixels whose neighbours all lie outside
- * the box of low-resolution values above the lowest threshold are below every threshold and are skipped. The
+ * the box of low-resolution values above the lowest threshold are below every threshold and are skipped; so
+ * are cells whose four corners all lie beyond the thresholds by a rounding margin (they are below all or
+ * above all, counted as runs), and within the remaining cells, output columns whose two vertical taps do. The
  * arithmetic per pixel is the same, in the same order and with the same float32 roundings, as
  * `resizeBilinear` in src/masks/resize.ts, so the counts and masks equal those of upscaling everything.
  */
@@ -124,8 +126,8 @@ export interface MaskStats {
 /** Reusable buffers for one thread. */
 export class UpscaleKernel {
   private column = new Float32Array(0);
-  /** Per output cell: 0 = below every threshold, 2 = safely above all, 1 = mixed (computed per pixel). */
-  /** Runs of equal class down each cell column: (first row, last row, class) triples. */
+  /** Runs of equal cell class down each cell column: (first row, last row, class) triples; class 0 = below
+   * every threshold, 2 = safely above all, 1 = mixed (computed per pixel). */
   private runs = new Int32Array(0);
   private colRunStart = new Int32Array(0);
   private colRunEnd = new Int32Array(0);
