@@ -296,26 +296,35 @@ function bandLoads(rles: readonly Rle[], H: number, cols: number, bands: number)
   return loads;
 }
 
+/**
+ * Add the geometric moments of the column span x, rows [y0, y0 + len) to region r, in closed form as
+ * measureRegion computes them. All are integers, exact in doubles, so the order of addition does not matter.
+ */
+function addSpanMoments(acc: Accumulators, r: number, x: number, y0: number, len: number): void {
+  const y1 = y0 + len - 1;
+  const sy = ((y0 + y1) * len) / 2;
+  const syy = (y1 * (y1 + 1) * (2 * y1 + 1) - (y0 - 1) * y0 * (2 * y0 - 1)) / 6;
+  acc.area[r] += len;
+  acc.sumX[r] += x * len;
+  acc.sumXX[r] += x * x * len;
+  acc.sumY[r] += sy;
+  acc.sumYY[r] += syy;
+  acc.sumXY[r] += x * sy;
+}
+
 /** Add the foreground pixels [s, e) to region r's sums by visiting each pixel (measureRegion's walk). */
 function walkRange(band: Band, acc: Accumulators, r: number, s: number, e: number): void {
   const { W, H, data } = band;
   const { name, lightness, chroma } = binTables();
   const counts = acc.counts;
   const out = r * K;
-  let area = 0, sumX = 0, sumXX = 0, sumY = 0, sumYY = 0, sumXY = 0, sumL = 0, sumC = 0, grad = 0, gradN = 0;
+  let sumL = 0, sumC = 0, grad = 0, gradN = 0;
   while (s < e) {
     const x = Math.floor(s / H);
     const y0 = s - x * H;
     const len = Math.min(e - s, H - y0);
     const y1 = y0 + len - 1;
-    const sy = ((y0 + y1) * len) / 2;
-    const syy = (y1 * (y1 + 1) * (2 * y1 + 1) - (y0 - 1) * y0 * (2 * y0 - 1)) / 6;
-    area += len;
-    sumX += x * len;
-    sumXX += x * x * len;
-    sumY += sy;
-    sumYY += syy;
-    sumXY += x * sy;
+    addSpanMoments(acc, r, x, y0, len);
     const hasRight = x + 1 < W;
     let p = (y0 * W + x) * 3;
     let prevLum = -1;
@@ -333,12 +342,6 @@ function walkRange(band: Band, acc: Accumulators, r: number, s: number, e: numbe
     gradN += len - 1 + (hasRight ? len : 0);
     s += len;
   }
-  acc.area[r] += area;
-  acc.sumX[r] += sumX;
-  acc.sumXX[r] += sumXX;
-  acc.sumY[r] += sumY;
-  acc.sumYY[r] += sumYY;
-  acc.sumXY[r] += sumXY;
   acc.sumL[r] += sumL;
   acc.sumC[r] += sumC;
   acc.grad[r] += grad;
@@ -350,21 +353,13 @@ function addRange(band: Band, acc: Accumulators, r: number, s: number, e: number
   const { W, H, c0, width, name: names, up, prefix, blocks } = band;
   const counts = acc.counts;
   const out = r * K;
-  let area = 0, sumX = 0, sumXX = 0, sumY = 0, sumYY = 0, sumXY = 0, sumL = 0, sumC = 0, grad = 0, gradN = 0;
+  let sumL = 0, sumC = 0, grad = 0, gradN = 0;
   while (s < e) {
     const x = Math.floor(s / H);
     const y0 = s - x * H;
     const len = Math.min(e - s, H - y0);
     const y1 = y0 + len - 1;
-    // Moments in closed form, as measureRegion computes them (all integers, exact in doubles).
-    const sy = ((y0 + y1) * len) / 2;
-    const syy = (y1 * (y1 + 1) * (2 * y1 + 1) - (y0 - 1) * y0 * (2 * y0 - 1)) / 6;
-    area += len;
-    sumX += x * len;
-    sumXX += x * x * len;
-    sumY += sy;
-    sumYY += syy;
-    sumXY += x * sy;
+    addSpanMoments(acc, r, x, y0, len);
     const xl = x - c0;
     const top = 3 * (y0 * width + xl), bottom = 3 * ((y1 + 1) * width + xl);
     const col = xl * H;
@@ -385,12 +380,6 @@ function addRange(band: Band, acc: Accumulators, r: number, s: number, e: number
     }
     s += len;
   }
-  acc.area[r] += area;
-  acc.sumX[r] += sumX;
-  acc.sumXX[r] += sumXX;
-  acc.sumY[r] += sumY;
-  acc.sumYY[r] += sumYY;
-  acc.sumXY[r] += sumXY;
   acc.sumL[r] += sumL;
   acc.sumC[r] += sumC;
   acc.grad[r] += grad;
