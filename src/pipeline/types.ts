@@ -104,3 +104,40 @@ export interface Reasoner {
   reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer>;
   close?(): Promise<void>;
 }
+
+/**
+ * The whole-scene caption as a stage of its own (the reference's `whole`): built by the stack and injected, so
+ * any vision backend can caption whatever describes the regions.
+ */
+export interface Captioner {
+  readonly spec: string;
+  /** As for Segmenter: the cache keys on it; defaults to `spec`. */
+  readonly fingerprint?: string;
+  caption(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string>;
+  close?(): Promise<void>;
+}
+
+/** One object found by a closed-vocabulary detector. */
+export interface Detection {
+  /** The detector's class name, e.g. "car" (COCO's 80 names for NanoDet). */
+  label: string;
+  /** Index of `label` in the detector's `labels`. */
+  classId: number;
+  /** Confidence in [0, 1]. */
+  score: number;
+  /** [x, y, w, h] in image pixels. */
+  bbox: BBox;
+}
+
+/**
+ * A closed-vocabulary object detector (e.g. NanoDet on COCO). Describers use it to name what their regions
+ * are; segmenters may use it to propose object-level regions. It never claims a class outside `labels`.
+ */
+export interface Detector {
+  readonly spec: string;
+  readonly fingerprint?: string;
+  /** Every class it can report, in class-id order. */
+  readonly labels: readonly string[];
+  detect(image: RgbImage, ctx?: StageContext): Promise<Detection[]>;
+  close?(): Promise<void>;
+}
