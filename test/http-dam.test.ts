@@ -1,6 +1,6 @@
 // The DAM describer against a server that speaks dam_server.py's protocol and checks what a real one needs.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDescriber } from "../src/backends.js";
+import { createDescriber } from "../src/stack/registry.js";
 import { loadImage } from "../src/image/index.js";
 import { decode } from "../src/masks/index.js";
 import { createMaskFolderSegmenter } from "../src/segmenters/masks/index.js";

@@ -1,7 +1,7 @@
 // The openai reasoner, the openai-vision describer and the embedding reasoner against an OpenAI-style server
 // that answers the way real ones do (reasoning fields, <think>, fences, prose, string ids, cut-off JSON).
 import { afterEach, describe, expect, it } from "vitest";
-import { createDescriber, createReasoner } from "../src/backends.js";
+import { createDescriber, createReasoner } from "../src/stack/registry.js";
 import { area, encode, toBbox } from "../src/masks/index.js";
 import type { ReasonRequest, Region } from "../src/pipeline/types.js";
 import type { FaultServer } from "./helpers/fault-server.js";

@@ -10,7 +10,7 @@ import { loadImage } from "../src/image/index.js";
 import { createAttributesDescriber, regionAttributes } from "../src/describers/attributes/index.js";
 import { attributeWord, colourSimilarity, describerWords } from "../src/describers/attributes/vocabulary.js";
 import { createWordnetReasoner } from "../src/reasoners/wordnet/index.js";
-import { createSegmenter } from "../src/backends.js";
+import { createSegmenter } from "../src/stack/registry.js";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../..");
 const W = 160;

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createSegmenter } from "../src/backends.js";
+import { createSegmenter } from "../src/stack/registry.js";
 import { KNOWN_MODELS, fileUrl, findModel } from "../src/models/registry.js";
 import { modelDir, modelStatus, pullModel, pulledModelFiles, readManifest } from "../src/models/store.js";
 import { buildDecoder, buildEncoder } from "./helpers/onnx-models.js";

@@ -3,8 +3,8 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../pipeline/stack.js";
-import { createConfiguredStack } from "../config/stack.js";
+import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../stack/stack.js";
+import { createConfiguredStack } from "../stack/configured.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { GearSegError, UsageError, describeError } from "../util/errors.js";
 import { Progress } from "./progress.js";

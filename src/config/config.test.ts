@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig, resolveStage, validateConfig } from "./index.js";
-import { createReasoner } from "../backends.js";
+import { createReasoner } from "../stack/registry.js";
 
 let dir: string;
 beforeEach(async () => {

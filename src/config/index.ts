@@ -20,8 +20,8 @@ import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { BackendOptions } from "../backends.js";
-import { knownBackends } from "../backends.js";
+import type { BackendOptions } from "../stack/registry.js";
+import { knownBackends } from "../stack/registry.js";
 import { parseSpec } from "../pipeline/spec.js";
 import { GearSegError } from "../util/errors.js";
 

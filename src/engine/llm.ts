@@ -3,7 +3,7 @@
  * labeller's classes). Transport, retries, endpoint pooling and reply reading are the shared ones in
  * src/net; this module only builds the request and turns the reply text into a JSON value.
  */
-import type { BackendOptions } from "../backends.js";
+import type { BackendOptions } from "../stack/registry.js";
 import { addUsage, readChatReply, stripThinking } from "../net/chat.js";
 import { HttpClient, HttpError, parseModelAtUrls } from "../net/http.js";
 import { OptionReader } from "../net/options.js";

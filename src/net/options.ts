@@ -2,7 +2,7 @@
  * Reading the options every HTTP backend shares (from the config file or a library caller) with messages that
  * name the key and what was expected. Secrets come only from environment variables named in the options.
  */
-import type { BackendOptions } from "../backends.js";
+import type { BackendOptions } from "../stack/registry.js";
 import { GearSegError } from "../util/errors.js";
 import type { HttpClientOptions } from "./http.js";
 

@@ -1,7 +1,7 @@
 // `gear-seg doctor`: one tiny real call to every configured backend, in a table; exit 1 when one fails.
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.js";
-import { formatDoctorTable, runDoctor } from "../../config/doctor.js";
+import { formatDoctorTable, runDoctor } from "../../stack/doctor.js";
 import { action, makeIo, type GlobalFlags } from "../app.js";
 
 interface DoctorFlags {

@@ -7,7 +7,7 @@
  */
 import type { Describer, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
-import type { BackendOptions } from "../../backends.js";
+import type { BackendOptions } from "../../stack/registry.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { ACHROMATIC, COLOUR_NAMES } from "./colour.js";
 import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";

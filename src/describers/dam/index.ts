@@ -13,7 +13,7 @@
  * the reference used Llama 3.2 Vision) to get one.
  */
 import sharp from "sharp";
-import type { BackendOptions } from "../../backends.js";
+import type { BackendOptions } from "../../stack/registry.js";
 import type { RgbImage } from "../../image/types.js";
 import { area as rleArea } from "../../masks/index.js";
 import { readChatReply } from "../../net/chat.js";
@@ -61,7 +61,7 @@ export async function createDamDescriber(arg: string, options: BackendOptions, s
   reader.rejectUnknown();
   let captioner: Describer | undefined;
   if (captionOption !== undefined) {
-    const { createDescriber } = await import("../../backends.js");
+    const { createDescriber } = await import("../../stack/registry.js");
     captioner = await createDescriber(captionOption as string, { concurrency: http.concurrency, timeoutMs: http.timeoutMs, retries: http.retries });
     if (!captioner.caption) throw new UsageError(`${label}: option "caption": ${captioner.spec} cannot caption a scene`);
   }

@@ -5,7 +5,7 @@
  * description. `caption()` describes the whole scene. Base URLs include the version path (`…/v1`).
  */
 import sharp from "sharp";
-import type { BackendOptions } from "../../backends.js";
+import type { BackendOptions } from "../../stack/registry.js";
 import type { RgbImage } from "../../image/types.js";
 import { decode } from "../../masks/index.js";
 import { readChatReply, stripThinking } from "../../net/chat.js";

@@ -5,7 +5,7 @@
  * below `minSimilarity`). Description vectors are remembered per text, so further queries on the same image
  * only embed the query.
  */
-import type { BackendOptions } from "../../backends.js";
+import type { BackendOptions } from "../../stack/registry.js";
 import { HttpClient, parseModelAtUrls, parseUrls } from "../../net/http.js";
 import { OptionReader } from "../../net/options.js";
 import type { ReasonAnswer, Reasoner, ReasonRequest, StageContext, TokenUsage } from "../../pipeline/types.js";

@@ -7,7 +7,7 @@
  * is asked again with `json_object`, then with the prompt alone, and the reasoner remembers what worked.
  * Empty or unreadable answers are asked again; after the retries the error names the model and the URL.
  */
-import type { BackendOptions } from "../../backends.js";
+import type { BackendOptions } from "../../stack/registry.js";
 import { addUsage, readChatReply } from "../../net/chat.js";
 import { HttpClient, HttpError, parseModelAtUrls, parseUrls } from "../../net/http.js";
 import { OptionReader } from "../../net/options.js";

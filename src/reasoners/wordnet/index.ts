@@ -8,7 +8,7 @@
  * This is the non-generative baseline that the GEAR-Seg paper compares with LLMs.
  */
 import type { ReasonAnswer, ReasonRequest, Reasoner, RegionFacts, StageContext } from "../../pipeline/types.js";
-import type { BackendOptions } from "../../backends.js";
+import type { BackendOptions } from "../../stack/registry.js";
 import { UsageError } from "../../util/errors.js";
 import { ALL_POS, openWordNet, type Pos } from "./wordnet-db.js";
 import { Lexicon, type Expansion, type Link, type QueryScope } from "./expand.js";

@@ -5,7 +5,7 @@ import sharp from "sharp";
 import type { RgbImage } from "../../image/types.js";
 import type { Region } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
-import { createSegmenter } from "../../backends.js";
+import { createSegmenter } from "../../stack/registry.js";
 import { classicProposals, createClassicSegmenter, parseClassicOptions } from "./index.js";
 import { firstIndex } from "./encode.js";
 import { area as rleArea, decode as rleDecode, encode as rleEncode, toBbox } from "../../masks/index.js";

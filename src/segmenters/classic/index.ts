@@ -9,7 +9,7 @@
  */
 import type { RgbImage } from "../../image/types.js";
 import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
-import type { BackendOptions } from "../../backends.js";
+import type { BackendOptions } from "../../stack/registry.js";
 import { GearSegError } from "../../util/errors.js";
 import { buildAtoms, ScaleAtoms } from "./atoms.js";
 import { MaskEncoder } from "./encode.js";

@@ -2,9 +2,9 @@
  * Building an agent from spec strings. With nothing configured, gear-seg runs the offline default: real
  * algorithms that need no weights (the `classic` segmenter, the `attributes` describer, the `wordnet` reasoner).
  */
-import { createDescriber, createReasoner, createSegmenter, type BackendOptions } from "../backends.js";
-import { GearSeg, type GearSegOptions } from "./agent.js";
-import type { StageCache } from "./stage-cache.js";
+import { createDescriber, createReasoner, createSegmenter, type BackendOptions } from "./registry.js";
+import { GearSeg, type GearSegOptions } from "../pipeline/agent.js";
+import type { StageCache } from "../pipeline/stage-cache.js";
 
 export const OFFLINE_DEFAULT = { segmenter: "classic", describer: "attributes", reasoner: "wordnet" } as const;
 

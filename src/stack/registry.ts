@@ -4,9 +4,9 @@
  *
  * To add a backend: create src/<stage>s/<name>/index.ts exporting a factory, then add one line here.
  */
-import type { Describer, Reasoner, Segmenter } from "./pipeline/types.js";
-import { parseSpec } from "./pipeline/spec.js";
-import { UsageError } from "./util/errors.js";
+import type { Describer, Reasoner, Segmenter } from "../pipeline/types.js";
+import { parseSpec } from "../pipeline/spec.js";
+import { UsageError } from "../util/errors.js";
 
 /** Options a backend may take besides its spec argument (from the config file or the library caller). */
 export type BackendOptions = Record<string, unknown>;
@@ -14,23 +14,23 @@ export type BackendOptions = Record<string, unknown>;
 type Factory<T> = (arg: string, options: BackendOptions, spec: string) => Promise<T>;
 
 const segmenters: Record<string, Factory<Segmenter>> = {
-  masks: async (arg, _o, spec) => (await import("./segmenters/masks/index.js")).createMaskFolderSegmenter(arg, spec),
-  sam2: async (arg, options, spec) => (await import("./segmenters/sam2/index.js")).createSam2Segmenter(arg, options, spec),
-  classic: async (arg, options, spec) => (await import("./segmenters/classic/index.js")).createClassicSegmenter(arg, options, spec),
+  masks: async (arg, _o, spec) => (await import("../segmenters/masks/index.js")).createMaskFolderSegmenter(arg, spec),
+  sam2: async (arg, options, spec) => (await import("../segmenters/sam2/index.js")).createSam2Segmenter(arg, options, spec),
+  classic: async (arg, options, spec) => (await import("../segmenters/classic/index.js")).createClassicSegmenter(arg, options, spec),
 };
 
 const describers: Record<string, Factory<Describer>> = {
-  recorded: async (arg, _o, spec) => (await import("./describers/recorded/index.js")).createRecordedDescriber(arg, spec),
-  attributes: async (arg, options, spec) => (await import("./describers/attributes/index.js")).createAttributesDescriber(arg, options, spec),
-  dam: async (arg, options, spec) => (await import("./describers/dam/index.js")).createDamDescriber(arg, options, spec),
-  "openai-vision": async (arg, options, spec) => (await import("./describers/openai-vision/index.js")).createOpenAiVisionDescriber(arg, options, spec),
+  recorded: async (arg, _o, spec) => (await import("../describers/recorded/index.js")).createRecordedDescriber(arg, spec),
+  attributes: async (arg, options, spec) => (await import("../describers/attributes/index.js")).createAttributesDescriber(arg, options, spec),
+  dam: async (arg, options, spec) => (await import("../describers/dam/index.js")).createDamDescriber(arg, options, spec),
+  "openai-vision": async (arg, options, spec) => (await import("../describers/openai-vision/index.js")).createOpenAiVisionDescriber(arg, options, spec),
 };
 
 const reasoners: Record<string, Factory<Reasoner>> = {
-  recorded: async (arg, _o, spec) => (await import("./reasoners/recorded/index.js")).createRecordedReasoner(arg, spec),
-  wordnet: async (arg, options, spec) => (await import("./reasoners/wordnet/index.js")).createWordnetReasoner(arg, options, spec),
-  openai: async (arg, options, spec) => (await import("./reasoners/openai/index.js")).createOpenAiReasoner(arg, options, spec),
-  embedding: async (arg, options, spec) => (await import("./reasoners/embedding/index.js")).createEmbeddingReasoner(arg, options, spec),
+  recorded: async (arg, _o, spec) => (await import("../reasoners/recorded/index.js")).createRecordedReasoner(arg, spec),
+  wordnet: async (arg, options, spec) => (await import("../reasoners/wordnet/index.js")).createWordnetReasoner(arg, options, spec),
+  openai: async (arg, options, spec) => (await import("../reasoners/openai/index.js")).createOpenAiReasoner(arg, options, spec),
+  embedding: async (arg, options, spec) => (await import("../reasoners/embedding/index.js")).createEmbeddingReasoner(arg, options, spec),
 };
 
 async function build<T>(table: Record<string, Factory<T>>, stage: string, text: string, options: BackendOptions): Promise<T> {

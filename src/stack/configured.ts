@@ -2,11 +2,11 @@
  * An agent built the way the CLI builds it: the config file (given, or found in the working folder), explicit
  * specs over it, the SQLite stage cache unless disabled. Library users get the same behaviour as the CLI.
  */
-import type { BackendOptions } from "../backends.js";
+import type { BackendOptions } from "./registry.js";
 import type { GearSegOptions } from "../pipeline/agent.js";
-import { createStack, type Stack, type StackSpecs } from "../pipeline/stack.js";
+import { createStack, type Stack, type StackSpecs } from "./stack.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
-import { loadConfig, resolveStage } from "./index.js";
+import { loadConfig, resolveStage } from "../config/index.js";
 
 export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> {
   /** Config file; default: gear-seg.config.json / .yaml in `cwd`, if there is one. */

@@ -3,14 +3,14 @@
  * image with one square region; a two-region question for reasoners), timing it. Recorded backends that read
  * files are only loaded. The CLI prints the rows as a table and exits non-zero when one fails.
  */
-import { createDescriber, createReasoner, createSegmenter, type BackendOptions } from "../backends.js";
+import { createDescriber, createReasoner, createSegmenter, type BackendOptions } from "./registry.js";
 import type { RgbImage } from "../image/types.js";
 import { area, encode, toBbox } from "../masks/index.js";
 import { parseSpec } from "../pipeline/spec.js";
-import { OFFLINE_DEFAULT } from "../pipeline/stack.js";
+import { OFFLINE_DEFAULT } from "./stack.js";
 import type { Region } from "../pipeline/types.js";
 import { describeError } from "../util/errors.js";
-import { resolveStage, STAGES, type BackendEntry, type GearSegConfig, type Stage } from "./index.js";
+import { resolveStage, STAGES, type BackendEntry, type GearSegConfig, type Stage } from "../config/index.js";
 
 export interface DoctorRow {
   stage: Stage;
