@@ -28,8 +28,8 @@ afterAll(async () => {
 
 async function agent() {
   const { agent } = await createStack(
-    { segmenter: `masks:${samples.masks(name)}`, describer: `dam:${dam.url}`, reasoner: `openai:m@${llm.url}` },
-    { cache: new SqliteStageCache(join(dir, "cache.sqlite")), backendOptions: { describer: { caption: `openai-vision:v@${llm.url}` } } },
+    { segmenter: `masks:${samples.masks(name)}`, describer: `dam:${dam.url}`, captioner: `openai-vision:v@${llm.url}`, reasoner: `openai:m@${llm.url}` },
+    { cache: new SqliteStageCache(join(dir, "cache.sqlite")) },
   );
   return agent;
 }

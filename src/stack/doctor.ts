@@ -3,17 +3,19 @@
  * image with one square region; a two-region question for reasoners), timing it. Recorded backends that read
  * files are only loaded. The CLI prints the rows as a table and exits non-zero when one fails.
  */
-import { createDescriber, createReasoner, createSegmenter, type BackendOptions } from "./registry.js";
 import type { RgbImage } from "../image/types.js";
 import { area, encode, toBbox } from "../masks/index.js";
 import { parseSpec } from "../pipeline/spec.js";
-import { OFFLINE_DEFAULT } from "./stack.js";
-import type { Region } from "../pipeline/types.js";
+import type { BackendKind, Captioner, Describer, Detector, Reasoner, Region, Segmenter } from "../pipeline/types.js";
 import { describeError } from "../util/errors.js";
-import { resolveStage, STAGES, type BackendEntry, type GearSegConfig, type Stage } from "../config/index.js";
+import { BACKEND_KINDS, resolveStage, type BackendEntry, type GearSegConfig } from "../config/index.js";
+import { kindsOf } from "./configured.js";
+import { backendOptionsSchema, createBackend, type BackendOptions } from "./registry.js";
+import { companionCaptioner, OFFLINE_DEFAULT } from "./stack.js";
+import { knownKeys } from "../config/schema.js";
 
 export interface DoctorRow {
-  stage: Stage;
+  stage: BackendKind;
   /** Config name, or the stage it is chosen for. */
   name: string;
   spec: string;
@@ -23,25 +25,32 @@ export interface DoctorRow {
   detail: string;
 }
 
-const HTTP_BACKENDS = new Set(["dam", "openai-vision", "openai", "embedding"]);
-
-/** The backends to check: each stage's choice (flags over config, else the offline default) and every named one. */
-export function doctorTargets(config: GearSegConfig | undefined, flags: Partial<Record<Stage, string>>): { stage: Stage; name: string; entry: BackendEntry }[] {
-  const out: { stage: Stage; name: string; entry: BackendEntry }[] = [];
+/** The backends to check: each kind's choice (explicit over config, else the default) and every named one. */
+export function doctorTargets(config: GearSegConfig | undefined, choices: Partial<Record<BackendKind, string>>): { stage: BackendKind; name: string; entry: BackendEntry }[] {
+  const out: { stage: BackendKind; name: string; entry: BackendEntry }[] = [];
   const seen = new Set<string>();
-  const add = (stage: Stage, name: string, entry: BackendEntry) => {
+  const add = (stage: BackendKind, name: string, entry: BackendEntry) => {
     if (entry.spec === "none") return;
     const key = `${stage}\u0000${entry.spec}\u0000${JSON.stringify(entry.options)}`;
     if (seen.has(key)) return;
     seen.add(key);
     out.push({ stage, name, entry });
   };
-  for (const stage of STAGES) {
-    const entry = resolveStage(config, stage, flags[stage]) ?? { spec: OFFLINE_DEFAULT[stage], options: {} };
-    add(stage, entry.name ?? stage, entry);
+  const chosen: Partial<Record<BackendKind, BackendEntry>> = {};
+  for (const kind of BACKEND_KINDS) {
+    let entry = resolveStage(config, kind, choices[kind]);
+    if (!entry && kind in OFFLINE_DEFAULT) entry = { spec: OFFLINE_DEFAULT[kind as keyof typeof OFFLINE_DEFAULT], options: {} };
+    if (!entry && kind === "captioner" && chosen.describer) {
+      const spec = companionCaptioner(chosen.describer.spec);
+      entry = spec === "none" ? undefined : { ...chosen.describer, name: undefined, spec };
+    }
+    if (!entry) continue;
+    chosen[kind] = entry;
+    add(kind, entry.name ?? kind, entry);
   }
   for (const [name, entry] of Object.entries(config?.backends ?? {})) {
-    if (entry.stage) add(entry.stage, name, { spec: entry.spec, options: entry.options });
+    const kinds = entry.stage ? [entry.stage] : kindsOf(entry.spec);
+    if (kinds.length === 1) add(kinds[0]!, name, entry);
   }
   return out;
 }
@@ -63,9 +72,9 @@ export function probeImage(): { image: RgbImage; region: Region } {
   return { image: { width, height, data, source: "doctor probe" }, region: { id: 0, rle, bbox: toBbox(rle), area: area(rle) } };
 }
 
-function withDoctorLimits(entry: BackendEntry): BackendOptions {
-  const name = parseSpec(entry.spec, "backend").name;
-  if (!HTTP_BACKENDS.has(name)) return entry.options;
+function withDoctorLimits(kind: BackendKind, entry: BackendEntry): BackendOptions {
+  const schema = backendOptionsSchema(kind, parseSpec(entry.spec, kind).name);
+  if (!schema || !knownKeys(schema, []).includes("timeoutMs")) return entry.options;
   // One retry and a bounded wait: the doctor reports, it does not persevere.
   return { retries: 1, timeoutMs: 30_000, backoffMs: 200, ...entry.options };
 }
@@ -75,62 +84,64 @@ const clip = (s: string, n = 70) => {
   return line.length > n ? line.slice(0, n - 1) + "…" : line;
 };
 
-export async function runDoctor(config: GearSegConfig | undefined, flags: Partial<Record<Stage, string>> = {}): Promise<DoctorRow[]> {
+export async function runDoctor(config: GearSegConfig | undefined, choices: Partial<Record<BackendKind, string>> = {}): Promise<DoctorRow[]> {
   const rows: DoctorRow[] = [];
   const { image, region } = probeImage();
-  for (const { stage, name, entry } of doctorTargets(config, flags)) {
+  for (const { stage, name, entry } of doctorTargets(config, choices)) {
     const started = performance.now();
     const row = (ok: boolean, detail: string): DoctorRow => ({ stage, name, spec: entry.spec, ok, latencyMs: performance.now() - started, detail });
+    const recorded = parseSpec(entry.spec, stage).name === "recorded";
     try {
-      const options = withDoctorLimits(entry);
-      if (stage === "segmenter") {
-        const s = await createSegmenter(entry.spec, options);
-        try {
-          if (s.recorded) rows.push(row(true, "loaded (reads recorded masks; not run on the probe)"));
-          else rows.push(row(true, `${(await s.segment(image)).length} region(s) on the probe image`));
-        } finally {
-          await s.close?.();
-        }
-      } else if (stage === "describer") {
-        const d = await createDescriber(entry.spec, options);
-        try {
-          if (parseSpec(entry.spec, "describer").name === "recorded") rows.push(row(true, "loaded (recorded descriptions)"));
-          else {
-            const [text] = await d.describe(image, [region]);
-            const scene = d.caption ? await d.caption(image, [region]) : undefined;
-            rows.push(row(true, `"${clip(text ?? "", 50)}"${scene !== undefined ? ` + caption "${clip(scene, 30)}"` : ""}`));
-          }
-        } finally {
-          await d.close?.();
-        }
-      } else {
-        const r = await createReasoner(entry.spec, options);
-        try {
-          if (parseSpec(entry.spec, "reasoner").name === "recorded") rows.push(row(true, "loaded (recorded answers)"));
-          else {
-            const answer = await r.reason({
-              query: "which region is a fruit?",
-              mode: "reasoning",
-              scene: "A red apple and a blue cup on a wooden table.",
-              regions: [
-                { id: 0, description: "A shiny red apple with a short brown stem.", bbox: [20, 14, 20, 20], area: 400 },
-                { id: 1, description: "A blue ceramic cup with a handle.", bbox: [44, 10, 12, 16], area: 192 },
-              ],
-              imageWidth: 64,
-              imageHeight: 48,
-              maxMasks: 6,
-            });
-            rows.push(row(true, `mask_ids [${answer.maskIds.join(", ")}]${answer.model ? ` from ${answer.model}` : ""}`));
-          }
-        } finally {
-          await r.close?.();
-        }
+      const backend = await createBackend(stage, entry.spec, withDoctorLimits(stage, entry), entry.source);
+      try {
+        rows.push(row(true, await probe(stage, backend, recorded, image, region)));
+      } finally {
+        await backend.close?.();
       }
     } catch (err) {
       rows.push(row(false, describeError(err)));
     }
   }
   return rows;
+}
+
+/** One tiny real call; what came back, in a few words. */
+async function probe(stage: BackendKind, backend: unknown, recorded: boolean, image: RgbImage, region: Region): Promise<string> {
+  switch (stage) {
+    case "segmenter": {
+      const s = backend as Segmenter;
+      if (s.recorded) return "loaded (reads recorded masks; not run on the probe)";
+      return `${(await s.segment(image)).length} region(s) on the probe image`;
+    }
+    case "describer": {
+      if (recorded) return "loaded (recorded descriptions)";
+      const [text] = await (backend as Describer).describe(image, [region]);
+      return `"${clip(text ?? "", 50)}"`;
+    }
+    case "captioner":
+      if (recorded) return "loaded (recorded caption)";
+      return `"${clip(await (backend as Captioner).caption(image, [region]), 50)}"`;
+    case "detector": {
+      const detections = await (backend as Detector).detect(image);
+      return `${detections.length} detection(s) on the probe image`;
+    }
+    case "reasoner": {
+      if (recorded) return "loaded (recorded answers)";
+      const answer = await (backend as Reasoner).reason({
+        query: "which region is a fruit?",
+        mode: "reasoning",
+        scene: "A red apple and a blue cup on a wooden table.",
+        regions: [
+          { id: 0, description: "A shiny red apple with a short brown stem.", bbox: [20, 14, 20, 20], area: 400 },
+          { id: 1, description: "A blue ceramic cup with a handle.", bbox: [44, 10, 12, 16], area: 192 },
+        ],
+        imageWidth: 64,
+        imageHeight: 48,
+        maxMasks: 6,
+      });
+      return `mask_ids [${answer.maskIds.join(", ")}]${answer.model ? ` from ${answer.model}` : ""}`;
+    }
+  }
 }
 
 export function formatDoctorTable(rows: readonly DoctorRow[]): string {

@@ -1,12 +1,13 @@
 // Pins the describer's exact text on a busy synthetic scene (textured colour fields, 64 overlapping, nested,
 // edge-touching, one-pixel and empty regions), so that speed work cannot change a word. The expected strings
 // were produced by the describer before its measurement pass was rewritten (per-pixel walk, pairwise merges).
+import { createBackend } from "../../stack/registry.js";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { encode } from "../../masks/index.js";
 import type { Region } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
-import { createAttributesDescriber } from "./index.js";
+
 
 /** Deterministic pseudo-random numbers in [0, 1) (a 32-bit LCG). */
 function lcg(seed: number): () => number {
@@ -80,7 +81,7 @@ const sha = (texts: string[]) => createHash("sha256").update(texts.join("\n")).d
 describe("attributes describer output is pinned", () => {
   it("describes a busy synthetic scene word for word as before", async () => {
     const { image, regions } = busyScene();
-    const d = await createAttributesDescriber("", {}, "attributes");
+    const d = await createBackend("describer", "attributes", {});
     const text = await d.describe(image, regions);
     expect(text).toHaveLength(64);
     expect([0, 1, 2, 3, 4, 10, 20, 30, 40, 50, 60].map((i) => text[i])).toEqual([
@@ -108,7 +109,7 @@ describe("attributes describer output is pinned", () => {
     };
     for (const [seed, count, maxColours] of [[11, 90, 3], [23, 40, 1], [5, 120, 5]] as const) {
       const s = busyScene(211 - seed, 97 + seed, count, seed);
-      const d = await createAttributesDescriber("", { maxColours }, "attributes");
+      const d = await createBackend("describer", "attributes", { maxColours });
       expect(sha([...(await d.describe(s.image, s.regions)), await d.caption!(s.image, s.regions)]), `seed ${seed}`).toBe(expected[seed]);
     }
   });

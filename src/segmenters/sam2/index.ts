@@ -10,16 +10,16 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import type { BackendOptions } from "../../stack/registry.js";
 import type { RgbImage } from "../../image/types.js";
 import { findModel } from "../../models/registry.js";
 import { pulledModelFiles, readManifest, sha256File, verifyManifest } from "../../models/store.js";
-import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
+import type { BackendFactory, Region, Segmenter, StageContext } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { emptyTimings, generateMasks, type GeneratorTimings } from "./generator.js";
 import { OnnxSam2Model, type SessionOptions } from "./onnx-model.js";
 import { resolveAmgParams, type AmgParams } from "./params.js";
 import { ParallelBatchPostprocessor } from "./pool.js";
+import type { Sam2Options } from "./options.js";
 
 export { generateMasks, emptyTimings } from "./generator.js";
 export type { PromptModel, GeneratorTimings, GenerateOptions } from "./generator.js";
@@ -137,33 +137,11 @@ export class Sam2Segmenter implements Segmenter {
   }
 }
 
-function optString(options: BackendOptions, key: string): string | undefined {
-  const v = options[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw new UsageError(`segmenter sam2: option ${key} must be a string`);
-  return v;
-}
-
-export async function createSam2Segmenter(arg: string, options: BackendOptions, spec: string): Promise<Sam2Segmenter> {
-  const provider = optString(options, "provider") ?? "cpu";
-  if (provider !== "cpu" && provider !== "cuda") throw new UsageError(`segmenter sam2: provider must be "cpu" or "cuda", got "${provider}"`);
-  const threadsRaw = options.threads;
-  let threads: number | undefined;
-  if (threadsRaw !== undefined) {
-    threads = Number(threadsRaw);
-    if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`segmenter sam2: threads must be an integer ≥ 1, got "${String(threadsRaw)}"`);
-  }
-  let workers: number | undefined;
-  if (options.workers !== undefined) {
-    workers = Number(options.workers);
-    if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`segmenter sam2: workers must be an integer ≥ 1 (threads for post-processing, main included), got "${String(options.workers)}"`);
-  }
-  const amg = options.amg ?? {};
-  if (typeof amg !== "object" || amg === null || Array.isArray(amg)) throw new UsageError("segmenter sam2: option amg must be an object of AMG parameters");
-  const params = resolveAmgParams(optString(options, "preset") ?? optString(options, "amgPreset"), amg as Record<string, unknown>);
-  const files = await resolveSam2Files(arg, optString(options, "variant"));
-  const sessionOptions: SessionOptions = { provider, threads };
+export const createSam2Segmenter: BackendFactory<Sam2Segmenter, Sam2Options> = async (arg, options, { spec }) => {
+  const params = resolveAmgParams(options.preset, options.amg);
+  const files = await resolveSam2Files(arg, options.variant);
+  const sessionOptions: SessionOptions = { provider: options.provider ?? "cpu", threads: options.threads };
   const model = await OnnxSam2Model.load(files.encoder, files.decoder, sessionOptions);
   const fingerprint = await fingerprintOf(files, params);
-  return new Sam2Segmenter(spec, fingerprint, model, params, workers);
-}
+  return new Sam2Segmenter(spec, fingerprint, model, params, options.workers);
+};
