@@ -30,6 +30,8 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   timeoutMs?: number;
   /** false: neither read nor write the stage cache. */
   cache?: boolean;
+  /** Check that every model server answers before returning (default true). */
+  checkServers?: boolean;
   /** Told when the cache found and removed a corrupt entry. */
   onCorruptCache?: (what: string) => void;
 }
@@ -110,6 +112,7 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
         backendOptions,
         sources,
         cache,
+        checkServers: options.checkServers ?? true,
       },
     );
   } catch (err) {

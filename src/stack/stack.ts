@@ -8,6 +8,7 @@
  * one is chosen (the GEAR-Seg reference used a vision LLM: `openai-vision:<model>@<url>`). `none` turns it off.
  *
  * A detector, when chosen, is built first and once, and handed to every backend through its factory context.
+ * With `checkServers`, every backend that talks to a server makes one cheap call before the stack is returned.
  */
 import { GearSeg, type GearSegOptions } from "../pipeline/agent.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
@@ -38,6 +39,9 @@ export interface StackOptions extends Omit<GearSegOptions, "segmenter" | "descri
   /** Where each choice came from (a config file): named in messages, the base of relative paths. */
   sources?: Partial<Record<BackendKind, BackendSource>>;
   cache?: StageCache | null;
+  /** Make each backend's cheap check (its server answers) before returning: a dead server fails the build,
+   * not the reasoning after the slow stages. Default false. */
+  checkServers?: boolean;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -68,7 +72,7 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
   const segmenterSpec = pick("segmenter");
   const describerSpec = pick("describer");
   const reasonerSpec = pick("reasoner");
-  const { backendOptions = {}, sources = {}, ...agentOptions } = options;
+  const { backendOptions = {}, sources = {}, checkServers = false, ...agentOptions } = options;
   const captionerSpec = specs.captioner ?? companionCaptioner(describerSpec);
   // The companion captioner shares the describer's options (its model, its key) and where they came from.
   const captionerOptions = specs.captioner === undefined ? backendOptions.describer : backendOptions.captioner;
@@ -89,6 +93,7 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
       describer === null || captionerSpec === "none" ? null : keep(await createBackend("captioner", captionerSpec, captionerOptions, extras("captioner", captionerSource)));
     const reasoner: Reasoner | null =
       reasonerSpec === "none" ? null : keep(await createBackend("reasoner", reasonerSpec, backendOptions.reasoner, extras("reasoner")));
+    if (checkServers) await Promise.all([detector, segmenter, describer, captioner, reasoner].map((b) => b?.check?.()));
     const agent = new GearSeg({ ...agentOptions, segmenter, describer, captioner, reasoner });
     const close = async () => {
       await agent.close();

@@ -53,6 +53,10 @@ export class EmbeddingReasoner implements Reasoner {
     this.batchSize = options.batchSize ?? 64;
   }
 
+  check(signal?: AbortSignal): Promise<void> {
+    return this.client.check(signal);
+  }
+
   async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {
     const described = request.regions.filter((r) => r.description.trim());
     const texts = [request.query, ...described.map((r) => r.description.trim())];

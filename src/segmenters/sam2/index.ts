@@ -65,21 +65,21 @@ function pick(files: string[], role: "encoder" | "decoder", variant: string | un
   throw new GearSegError(`segmenter sam2: several ${role} files in "${dir}" (${chosen.map((p) => basename(p)).join(", ")}); pass sam2:<encoder.onnx>,<decoder.onnx>`);
 }
 
-/** Resolves the spec argument to the two model files. */
-export async function resolveSam2Files(arg: string, variant?: string): Promise<Sam2Files> {
+/** Resolves the spec argument to the two model files; relative paths by `resolvePath` (default: the working folder). */
+export async function resolveSam2Files(arg: string, variant?: string, resolvePath: (p: string) => string = resolve): Promise<Sam2Files> {
   const text = arg.trim();
   if (!text) throw new UsageError("segmenter sam2: give the model folder, the two files or a model id, as sam2:<dir>, sam2:<encoder.onnx>,<decoder.onnx> or sam2:sam2.1-hiera-tiny");
   if (text.includes(",")) {
     const parts = text.split(",").map((s) => s.trim());
     if (parts.length !== 2 || !parts[0] || !parts[1]) throw new UsageError(`segmenter sam2: "${text}" should be <encoder.onnx>,<decoder.onnx>`);
-    const [encoder, decoder] = parts.map((p) => resolve(p)) as [string, string];
+    const [encoder, decoder] = parts.map((p) => resolvePath(p)) as [string, string];
     for (const [role, p] of [["encoder", encoder], ["decoder", decoder]] as const) {
       const info = await stat(p).catch(() => null);
       if (!info?.isFile()) throw new GearSegError(`segmenter sam2: ${role} file "${p}" not found`);
     }
     return { encoder, decoder };
   }
-  const path = resolve(text);
+  const path = resolvePath(text);
   const info = await stat(path).catch(() => null);
   if (!info) {
     if (findModel(text)) return pulledModelFiles(text);
@@ -137,9 +137,9 @@ export class Sam2Segmenter implements Segmenter {
   }
 }
 
-export const createSam2Segmenter: BackendFactory<Sam2Segmenter, Sam2Options> = async (arg, options, { spec }) => {
+export const createSam2Segmenter: BackendFactory<Sam2Segmenter, Sam2Options> = async (arg, options, { spec, resolvePath }) => {
   const params = resolveAmgParams(options.preset, options.amg);
-  const files = await resolveSam2Files(arg, options.variant);
+  const files = await resolveSam2Files(arg, options.variant, resolvePath);
   const sessionOptions: SessionOptions = { provider: options.provider ?? "cpu", threads: options.threads };
   const model = await OnnxSam2Model.load(files.encoder, files.decoder, sessionOptions);
   const fingerprint = await fingerprintOf(files, params);
