@@ -79,6 +79,10 @@ describe("model servers that misbehave", () => {
     const r = await runCli([...segment("slow"), "--describer", `dam:${dam.url}`, "--reasoner", "wordnet", "--timeout", "0.5", "--no-cache"], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^gear-seg: describer dam:http:\/\/127\.0\.0\.1:\d+: POST http:\/\/127\.0\.0\.1:\d+\/chat\/completions failed after [12] attempts? \(deadline 1000 ms\): no answer within \d+ ms\n$/);
+    // A stage deadline ends the whole stage, however long each request may take.
+    const stage = await runCli([...segment("slow3"), "--describer", `dam:${dam.url}`, "--reasoner", "wordnet", "--stage-timeout", "1", "--no-cache"], { env });
+    expect(stage.code).toBe(1);
+    expect(stage.stderr).toMatch(/^gear-seg: describer dam:http:\/\/127\.0\.0\.1:\d+: no result within the stage deadline of 1000 ms \(stageTimeoutMs\)\n$/);
     const bad = await runCli([...segment("slow2"), "--timeout", "soon"], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('gear-seg: --timeout: must be a number in [0.001, 86400], got "soon"\n');

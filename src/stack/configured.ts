@@ -28,6 +28,8 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   amgPreset?: string;
   /** Timeout of one HTTP attempt for every HTTP backend (over the config's `timeoutMs` and the backends' own). */
   timeoutMs?: number;
+  /** Deadline of one stage call (over the config's `stageTimeoutMs`). */
+  stageTimeoutMs?: number;
   /** false: neither read nor write the stage cache. */
   cache?: boolean;
   /** Check that every model server answers before returning (default true). */
@@ -113,6 +115,7 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
         sources,
         cache,
         checkServers: options.checkServers ?? true,
+        stageTimeoutMs: options.stageTimeoutMs ?? config?.stageTimeoutMs,
       },
     );
   } catch (err) {

@@ -12,7 +12,8 @@
  */
 import { GearSeg, type GearSegOptions } from "../pipeline/agent.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
-import type { BackendKind, Captioner, Describer, Detector, Reasoner, Segmenter } from "../pipeline/types.js";
+import type { BackendKind, Captioner, Describer, Detector, Reasoner, Segmenter, StageContext } from "../pipeline/types.js";
+import { GearSegError } from "../util/errors.js";
 import { parseSpec } from "../pipeline/spec.js";
 import { BACKENDS, createBackend, type BackendOptions, type BackendSource } from "./registry.js";
 
@@ -42,6 +43,8 @@ export interface StackOptions extends Omit<GearSegOptions, "segmenter" | "descri
   /** Make each backend's cheap check (its server answers) before returning: a dead server fails the build,
    * not the reasoning after the slow stages. Default false. */
   checkServers?: boolean;
+  /** Deadline of one stage call (segment, describe, caption, reason), in milliseconds. Default none. */
+  stageTimeoutMs?: number;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -72,7 +75,7 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
   const segmenterSpec = pick("segmenter");
   const describerSpec = pick("describer");
   const reasonerSpec = pick("reasoner");
-  const { backendOptions = {}, sources = {}, checkServers = false, ...agentOptions } = options;
+  const { backendOptions = {}, sources = {}, checkServers = false, stageTimeoutMs, ...agentOptions } = options;
   const captionerSpec = specs.captioner ?? companionCaptioner(describerSpec);
   // The companion captioner shares the describer's options (its model, its key) and where they came from.
   const captionerOptions = specs.captioner === undefined ? backendOptions.describer : backendOptions.captioner;
@@ -94,7 +97,15 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
     const reasoner: Reasoner | null =
       reasonerSpec === "none" ? null : keep(await createBackend("reasoner", reasonerSpec, backendOptions.reasoner, extras("reasoner")));
     if (checkServers) await Promise.all([detector, segmenter, describer, captioner, reasoner].map((b) => b?.check?.()));
-    const agent = new GearSeg({ ...agentOptions, segmenter, describer, captioner, reasoner });
+    const limit = <T extends object>(backend: T, kind: BackendKind, method: string): T =>
+      stageTimeoutMs === undefined ? backend : withDeadline(backend, method, `${kind} ${(backend as { spec?: string }).spec ?? ""}`, stageTimeoutMs);
+    const agent = new GearSeg({
+      ...agentOptions,
+      segmenter: limit(segmenter, "segmenter", "segment"),
+      describer: describer && limit(describer, "describer", "describe"),
+      captioner: captioner && limit(captioner, "captioner", "caption"),
+      reasoner: reasoner && limit(reasoner, "reasoner", "reason"),
+    });
     const close = async () => {
       await agent.close();
       await detector?.close?.();
@@ -104,4 +115,27 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
     await Promise.allSettled(built.map((b) => b.close?.()));
     throw err;
   }
+}
+
+/**
+ * The backend with its stage call bounded: past `ms` the call's signal is aborted (backends stop their work on
+ * it) and the call fails with a message naming the backend and the deadline, whether or not the work stopped.
+ */
+export function withDeadline<T extends object>(backend: T, method: string, label: string, ms: number): T {
+  const call = (backend as Record<string, unknown>)[method] as (...args: unknown[]) => Promise<unknown>;
+  // Where the StageContext goes: segment(image, ctx), describe/caption(image, regions, ctx), reason(request, ctx).
+  const ctxIndex = method === "describe" || method === "caption" ? 2 : 1;
+  const bounded = async (...args: unknown[]) => {
+    const given = (args[ctxIndex] ?? {}) as StageContext;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new GearSegError(`${label}: no result within the stage deadline of ${ms} ms (stageTimeoutMs)`)), ms);
+    const signal = given.signal ? AbortSignal.any([given.signal, deadline.signal]) : deadline.signal;
+    const expired = new Promise<never>((_, reject) => deadline.signal.addEventListener("abort", () => reject(deadline.signal.reason), { once: true }));
+    try {
+      return await Promise.race([call.apply(backend, [...args.slice(0, ctxIndex), { ...given, signal }]), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return new Proxy(backend, { get: (target, prop, receiver) => (prop === method ? bounded : Reflect.get(target, prop, receiver)) });
 }
