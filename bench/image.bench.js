@@ -3,7 +3,8 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
-import { loadImage, renderCandidates, renderCandidatesRgb, encodePng } from "../dist/image/index.js";
+import { loadImage, renderCandidates, encodePng } from "../dist/image/index.js";
+import { renderCandidatesRgb } from "../dist/image/render.js";
 import { encode, toBbox, area, decode } from "../dist/masks/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));

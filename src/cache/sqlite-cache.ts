@@ -162,6 +162,11 @@ export class SqliteStageCache implements StageCache {
     if (this.db.open) this.db.close();
   }
 
+  /** `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private noteCorrupt(what: string): void {
     this.corruptRemoved++;
     this.onCorrupt?.(what);

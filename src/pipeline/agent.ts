@@ -284,6 +284,11 @@ export class GearSeg {
     await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.captioner?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
   }
 
+  /** `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private context(stage: AgentStage, signal?: AbortSignal): StageContext {
     const onStage = this.onStage;
     return { signal, onProgress: onStage ? (done, total) => onStage(stage, done, total) : undefined };

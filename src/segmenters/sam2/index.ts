@@ -21,12 +21,6 @@ import { resolveAmgParams, type AmgParams } from "./params.js";
 import { ParallelBatchPostprocessor } from "./pool.js";
 import type { Sam2Options } from "./options.js";
 
-export { generateMasks, emptyTimings } from "./generator.js";
-export type { PromptModel, GeneratorTimings, GenerateOptions } from "./generator.js";
-export { OnnxSam2Model } from "./onnx-model.js";
-export { ParallelBatchPostprocessor } from "./pool.js";
-export { resolveAmgParams, AMG_PRESETS, SAM2_DEFAULT, GEAR_SEG_PRESET, type AmgParams } from "./params.js";
-
 const VARIANT_SUFFIX = /_(fp16|fp32|quantized|q4|q4f16|int8|uint8|bnb4|q8)$/i;
 
 export interface Sam2Files {
@@ -134,6 +128,11 @@ export class Sam2Segmenter implements Segmenter {
   async close(): Promise<void> {
     await this.pool.close();
     await this.model.close();
+  }
+
+  /** `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
