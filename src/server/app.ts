@@ -81,13 +81,12 @@ export function createApp(o: AppOptions): Hono {
     await next();
   });
 
-  const jsonLimit = bodyLimit({ maxSize: JSON_LIMIT, onError: () => { throw new HttpError(413, `request body over ${JSON_LIMIT} bytes`); } });
-  const uploadLimit = bodyLimit({
-    maxSize: o.maxUploadBytes,
-    onError: () => {
-      throw new HttpError(413, `upload over the server's limit of ${(o.maxUploadBytes / 1e6).toFixed(1)} MB`);
-    },
-  });
+  // A body refused unread: the connection closes after the answer, so no client sends its next request on it.
+  const tooLarge = (message: string) => () => {
+    throw new HttpError(413, message, { Connection: "close" });
+  };
+  const jsonLimit = bodyLimit({ maxSize: JSON_LIMIT, onError: tooLarge(`request body over ${JSON_LIMIT} bytes`) });
+  const uploadLimit = bodyLimit({ maxSize: o.maxUploadBytes, onError: tooLarge(`upload over the server's limit of ${(o.maxUploadBytes / 1e6).toFixed(1)} MB`) });
 
   app.get("/openapi.json", (c) => c.json(buildOpenApi(o.version, o.datasets !== undefined)));
 

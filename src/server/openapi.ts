@@ -158,6 +158,7 @@ export function buildOpenApi(version: string, withDatasets: boolean): Json {
     Health: S.Health,
     ImageStatus: S.ImageStatus,
     ImageList: S.ImageList,
+    CocoRle: S.CocoRle,
     RegionJson: S.RegionJson,
     Regions: S.Regions,
     AskRequest: S.AskRequest,
