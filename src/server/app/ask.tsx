@@ -8,7 +8,8 @@ import { api, apiBlob, download, readEvents, type Answer, type Health, type Imag
 import { buildGeometry, type Geometry } from "./geometry.js";
 import { ImageView, type Marks, type Tool } from "./image-view.js";
 
-const DISPLAY_MAX = 1280;
+/** Regions are drawn at about the resolution they are shown at (device pixels), at most this many. */
+const DISPLAY_MAX = 1600;
 const STATE_TEXT: Record<ImageStatus["state"], string> = {
   queued: "waiting for its turn",
   segmenting: "finding regions",
@@ -44,6 +45,8 @@ export function AskView({ health, onError }: { health: Health; onError: (message
   const [, bump] = useState(0);
   const watch = useRef<AbortController | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const stage = useRef<HTMLElement>(null);
+  const displayMax = () => Math.min(DISPLAY_MAX, Math.round(Math.max(stage.current?.clientWidth ?? 0, 320) * (window.devicePixelRatio || 1)));
 
   const allRegions: RegionJson[] = useMemo(() => (regions ? [...regions.regions, ...regions.added_regions] : []), [regions]);
   const history = current ? (histories.current.get(current.status.id) ?? []) : [];
@@ -83,7 +86,7 @@ export function AskView({ health, onError }: { health: Health; onError: (message
     }
     const r = await api<Regions>(`/api/images/${status.id}/regions`, { signal: ctl.signal });
     setRegions(r);
-    setGeometry(buildGeometry([...r.regions, ...r.added_regions], status.width, status.height, DISPLAY_MAX));
+    setGeometry(buildGeometry([...r.regions, ...r.added_regions], status.width, status.height, displayMax()));
     void refreshImages();
   }
 
@@ -168,7 +171,7 @@ export function AskView({ health, onError }: { health: Health; onError: (message
       });
       const next = { ...regions, added_regions: [...regions.added_regions, { ...region, description: "added by a SAM 2 prompt" }] };
       setRegions(next);
-      setGeometry(buildGeometry([...next.regions, ...next.added_regions], current.status.width, current.status.height, DISPLAY_MAX));
+      setGeometry(buildGeometry([...next.regions, ...next.added_regions], current.status.width, current.status.height, displayMax()));
       setSelection(new Set([...selection, region.id]));
       setMarks({ points: [], box: null });
       setTool("select");
@@ -201,7 +204,7 @@ export function AskView({ health, onError }: { health: Health; onError: (message
 
   return (
     <div class="ask">
-      <section class="stage" aria-label="image">
+      <section class="stage" aria-label="image" ref={stage}>
         <div
           class={`drop${dragging ? " dragging" : ""}${current ? " has-image" : ""}`}
           onDragOver={(e) => {
@@ -356,7 +359,7 @@ export function AskView({ health, onError }: { health: Health; onError: (message
         {geometry && (
           <section class="correct">
             <p>
-              {selection.size ? `Selected: ${[...selection].join(", ")}` : "Click regions to choose them."}
+              {selection.size ? `Selected: ${[...selection].join(", ")}` : "No region chosen."}
               {changed && (
                 <button type="button" onClick={() => void saveCorrection()} disabled={busy !== null}>
                   {answer ? "Save correction" : "Save as answer"}
@@ -366,17 +369,25 @@ export function AskView({ health, onError }: { health: Health; onError: (message
           </section>
         )}
 
-        <section class="region-info" aria-live="polite">
-          {focused ? (
-            <p>
-              <strong>Region {focused.id}</strong> <span class="muted">area {focused.area}</span>
-              <br />
-              {focused.description || <span class="muted">no description</span>}
-            </p>
-          ) : regions ? (
-            <p class="muted">{regions.scene || "Hover or focus a region to read its description."}</p>
-          ) : null}
-        </section>
+        {regions && (
+          <section class="region-info" aria-live="polite">
+            {focused ? (
+              <p>
+                <strong>Region {focused.id}</strong> <span class="muted">area {focused.area}</span>
+                <br />
+                {focused.description || <span class="muted">no description</span>}
+              </p>
+            ) : (
+              <p class="muted">Hover or focus a region to read its description; click it to choose it.</p>
+            )}
+            {regions.scene && (
+              <details>
+                <summary>Scene</summary>
+                <p>{regions.scene}</p>
+              </details>
+            )}
+          </section>
+        )}
 
         {history.length > 0 && (
           <section class="history">
