@@ -31,6 +31,8 @@ export interface AppOptions {
   version: string;
   staticFiles: StaticFiles;
   datasets?: DatasetRoutes;
+  /** True once the server is shutting down: work it cancels answers 503, not 500. */
+  closing?: () => boolean;
 }
 
 /** Raster formats accepted for upload (sharp's names). SVG and PDF are refused: not photos, and parsed by
@@ -62,14 +64,16 @@ export function createApp(o: AppOptions): Hono {
   const { workspace } = o;
   const app = new Hono();
 
+  const shuttingDown = () => new HttpError(503, "the server is shutting down", { Connection: "close" });
   app.onError((err, c) => {
-    const r = errorReply(err, c.req.raw.signal);
+    const r = errorReply(o.closing?.() && !c.req.raw.signal.aborted ? shuttingDown() : err, c.req.raw.signal);
     for (const [k, v] of Object.entries(r.headers)) c.header(k, v);
     return c.json(r.body, r.status as 400);
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 
   app.use("*", async (c, next) => {
+    if (o.closing?.()) throw shuttingDown();
     await next();
     c.header("X-Content-Type-Options", "nosniff");
     c.header("Referrer-Policy", "no-referrer");

@@ -1,7 +1,8 @@
 /**
  * Errors as the API reports them: a status and one line, `{"error": "..."}`, never a stack trace. Library
  * errors map by kind: a usage error is the client's (400), a queue that is full is 429 with Retry-After, a
- * client that went away is 499 (nobody reads it), anything else 500 with its one-line message.
+ * client that went away is 499 (nobody reads it), anything else 500 with its one-line message. (Work the
+ * server cancels while it shuts down answers 503: see app.ts.)
  */
 import { GearSegError, UsageError, describeError } from "../util/errors.js";
 import { QueueFullError } from "./queue.js";

@@ -76,7 +76,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     maxDecoded: o.maxDecoded ?? 4,
     maxAnswers: o.maxAnswers ?? 50,
   });
+  let closing: Promise<void> | undefined;
   const app = createApp({
+    closing: () => closing !== undefined,
     workspace,
     queues: { prepare, ask },
     token: o.token,
@@ -97,7 +99,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const { port } = server.address() as AddressInfo;
   const shown = host.includes(":") ? `[${host}]` : host;
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${shown}:${port}`,
     host,

@@ -190,7 +190,7 @@ export function AskView({ health, onError }: { health: Health; onError: (message
     setSelection(next);
   };
 
-  const draw = useMemo(() => ({ chosen: selection, hover, outlines: true, numbers: allNumbers, dim: selection.size > 0 }), [selection, hover, allNumbers]);
+  const draw = useMemo(() => ({ chosen: selection, hover, outlines: true, numbers: allNumbers ? ("all" as const) : ("chosen" as const), dim: selection.size > 0 }), [selection, hover, allNumbers]);
   const changed = answer ? !sameSet(selection, answer.mask_ids) : selection.size > 0;
   const status = current?.status;
   const files = answer && status ? `/api/images/${status.id}/answers/${answer.answer_id}` : null;

@@ -192,8 +192,8 @@ export interface DrawOptions {
   hover: number | null;
   /** Thin outlines of every region. */
   outlines: boolean;
-  /** Numbers of every region (chosen and hovered ones are always numbered). */
-  numbers: boolean;
+  /** Which regions get their number: every one, the chosen and hovered ones, or none. */
+  numbers: "all" | "chosen" | "none";
   /** Dim what is outside the chosen regions. */
   dim: boolean;
 }
@@ -245,7 +245,7 @@ export function drawOverlay(ctx: CanvasRenderingContext2D, g: Geometry, o: DrawO
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
   for (const s of g.shapes) {
-    if (!(o.numbers || o.chosen.has(s.id) || s === hovered)) continue;
+    if (o.numbers === "none" || (o.numbers === "chosen" && !o.chosen.has(s.id) && s !== hovered)) continue;
     const text = String(s.id);
     const tw = ctx.measureText(text).width + fontPx * 0.6;
     const [x, y] = s.label;

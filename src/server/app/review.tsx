@@ -61,7 +61,7 @@ function ItemCard({ item, selected, imageUrl, onSelect }: { item: Item; selected
     if (selected) ref.current?.scrollIntoView({ block: "nearest" });
   }, [selected]);
   const geometry = useMemo(() => buildGeometry([{ id: 0, segmentation: item.mask }], item.width, item.height, THUMB), [item.mask.counts]);
-  const draw = useMemo(() => ({ chosen: new Set([0]), hover: null, outlines: false, numbers: false, dim: true }), []);
+  const draw = useMemo(() => ({ chosen: new Set([0]), hover: null, outlines: false, numbers: "none" as const, dim: true }), []);
   const status = item.review?.status ?? "unreviewed";
   return (
     <article ref={ref} class={`card ${status}${selected ? " selected" : ""}`} onClick={onSelect} aria-current={selected}>
@@ -309,7 +309,7 @@ export function ReviewView({ onError }: { onError: (message: string | null) => v
               src={editing.src}
               alt={editing.item.image}
               geometry={editing.geometry}
-              draw={{ chosen: editing.ids, hover: editing.hover, outlines: true, numbers: false, dim: true }}
+              draw={{ chosen: editing.ids, hover: editing.hover, outlines: true, numbers: "chosen", dim: true }}
               onHover={(h) => setEditing({ ...editing, hover: h })}
               onPick={(id) => {
                 if (id === null) return;
