@@ -71,7 +71,6 @@ describe("gear-seg over HTTP backends", () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ regionEntries: 1, descriptionEntries: 1, path: join(dir, "home", "cache.sqlite") });
     const cleared = await runCli(["cache", "clear"], { env });
     expect(cleared.stdout).toMatch(/cleared .*: 1 region set\(s\), 1 description set\(s\)/);
-    expect(JSON.parse((await runCli(["cache", "stats", "--json"], { env })).stdout)).toMatchObject({ regionEntries: 0 });
   });
 
   it("reads backends from gear-seg.config.json in the working folder; flags override it", async () => {

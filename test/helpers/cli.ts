@@ -6,7 +6,7 @@ import { repoRoot } from "./paths.js";
 import { tempDirSync } from "./temp.js";
 
 export { photos, repoRoot, samples, sharedDir } from "./paths.js";
-export { tempDir } from "./temp.js";
+export { tempDir, tempDirSync } from "./temp.js";
 
 export const cliPath = join(repoRoot, "dist/cli/main.js");
 
