@@ -82,6 +82,14 @@ export function forEachColumnSpan(rle: Rle, span: (x: number, y0: number, len: n
   }
 }
 
+/** The number of pixels the runs cover (height * width for a well-formed RLE). */
+export function runsTotal(rle: Rle): number {
+  const counts = rle.counts;
+  let sum = 0;
+  for (let j = 0; j < counts.length; j++) sum += counts[j]!;
+  return sum;
+}
+
 /** A pixel [x, y] surely inside the mask: the middle of its longest run. Undefined for an empty mask. */
 export function pointInside(rle: Rle): [number, number] | undefined {
   let pos = 0;
