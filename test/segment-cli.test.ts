@@ -34,26 +34,13 @@ describe("segment replays the GEAR-Seg reference exactly", () => {
     ]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
+    // The files' contents are segment-library.test.ts's; here: the command wrote them, with the answer.
     const result = await readJson(join(out, "result.json"));
     expect(result.mask.counts).toBe(answer.shapes[0].counts);
-    expect(result.mask_ids).toEqual(answer.answer_mask_id.map(Number));
     expect(result.query).toBe(query);
-    expect(result.mode).toBe("reasoning");
-    expect(result.dropped_ids).toEqual([]);
-    expect(result.regions.length).toBe((await readdir(samples.masks(name))).length);
-    const descriptions = await readJson(samples.descriptions(name));
-    expect(result.scene).toBe(descriptions.whole.des);
-    for (const region of result.regions) expect(region.description).toBe(descriptions[String(region.id)].des);
-    expect(Object.keys(result.timings)).toEqual(
-      expect.arrayContaining(["segment_ms", "describe_ms", "reason_ms", "total_ms"]),
-    );
     const files = (await readdir(out)).sort();
     expect(files).toEqual(["answer.json", "candidates.png", "descriptions.json", "mask.png", "overlay.png", "result.json"]);
-    // The reference answer file we write equals the reference's own, field for field.
-    const ours = await readJson(join(out, "answer.json"));
-    expect(ours.answer_mask_id).toEqual(answer.answer_mask_id);
-    expect(ours.shapes[0].counts).toBe(answer.shapes[0].counts);
-    expect(await readJson(join(out, "descriptions.json"))).toEqual(descriptions);
+    expect((await readJson(join(out, "answer.json"))).shapes[0].counts).toBe(answer.shapes[0].counts);
   });
 });
 
