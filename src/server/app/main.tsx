@@ -10,6 +10,16 @@ import { AskView } from "./ask.js";
 import { ReviewView } from "./review.js";
 import "./app.css";
 
+/** A spec shortened for the header: the backend's name and its model, or the last part of its path. */
+const short = (spec: string | null, none: string) => {
+  if (!spec) return none;
+  const i = spec.indexOf(":");
+  if (i < 0) return spec;
+  const arg = spec.slice(i + 1);
+  const tail = arg.includes("@") ? arg.split("@")[0]! : (arg.split(/[\\/]/).filter(Boolean).pop() ?? "");
+  return `${spec.slice(0, i)}:${tail.length > 28 ? `…${tail.slice(-27)}` : tail}`;
+};
+
 function TokenForm({ onDone }: { onDone: () => void }) {
   const [value, setValue] = useState("");
   return (
@@ -72,8 +82,8 @@ function App() {
           </nav>
         )}
         {health && (
-          <p class="backends muted" title="the server's backends">
-            {health.backends.segmenter} · {health.backends.describer ?? "no describer"} · {health.backends.reasoner ?? "no reasoner"}
+          <p class="backends muted" title={`segmenter ${health.backends.segmenter}\ndescriber ${health.backends.describer ?? "none"}\nreasoner ${health.backends.reasoner ?? "none"}`}>
+            {short(health.backends.segmenter, "")} · {short(health.backends.describer, "no describer")} · {short(health.backends.reasoner, "no reasoner")}
           </p>
         )}
       </header>
