@@ -7,8 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { streamSSE } from "hono/streaming";
 import { imageHeader } from "../image/decode.js";
-import { preparedToJson } from "../pipeline/result.js";
-import { toCocoRle } from "../masks/index.js";
+import { preparedToJson, regionToJson } from "../pipeline/result.js";
 import { answerJson, cocoJson, labelMeJson, maskPng, overlayPng } from "./answer-files.js";
 import { errorReply, HttpError } from "./http-error.js";
 import { buildOpenApi } from "./openapi.js";
@@ -18,7 +17,6 @@ import * as S from "./schemas.js";
 import { checkHost, checkToken } from "./security.js";
 import type { StaticFiles } from "./static-files.js";
 import type { ImageStatus, Workspace } from "./workspace.js";
-import type { Region } from "../pipeline/types.js";
 import type { DatasetRoutes } from "./datasets.js";
 
 export interface AppOptions {
@@ -39,18 +37,6 @@ export interface AppOptions {
  * larger libraries than a photo needs. */
 const UPLOAD_FORMATS = new Set(["jpeg", "png", "webp", "tiff", "gif", "heif", "avif"]);
 const JSON_LIMIT = 1 << 20;
-
-const regionJson = (r: Region, description = "") => ({
-  id: r.id,
-  bbox: r.bbox,
-  area: r.area,
-  ...(r.predictedIou !== undefined && { predicted_iou: r.predictedIou }),
-  ...(r.stabilityScore !== undefined && { stability_score: r.stabilityScore }),
-  ...(r.pointCoords !== undefined && { point_coords: r.pointCoords }),
-  ...(r.cropBox !== undefined && { crop_box: r.cropBox }),
-  description,
-  segmentation: toCocoRle(r.rle),
-});
 
 const download = (c: Context, body: string | Uint8Array, type: string, filename: string, inline = false) => {
   c.header("Content-Type", type);
@@ -191,7 +177,7 @@ export function createApp(o: AppOptions): Hono {
     const entry = workspace.require(c.req.param("id"));
     const prepared = workspace.requireReady(entry);
     const json = preparedToJson(prepared);
-    return reply(c, S.Regions, { ...json, image: entry.name, added_regions: entry.added.map((r) => regionJson(r)) });
+    return reply(c, S.Regions, { ...json, image: entry.name, added_regions: entry.added.map((r) => regionToJson(r, "")) });
   });
 
   app.post("/api/images/:id/ask", jsonLimit, async (c) => {
@@ -243,7 +229,7 @@ export function createApp(o: AppOptions): Hono {
     const entry = workspace.require(c.req.param("id"));
     const body = await readJson(c, S.PromptRequest);
     const region = await workspace.prompt(entry, body, c.req.raw.signal);
-    return reply(c, S.PromptReply, { region: regionJson(region) }, 201);
+    return reply(c, S.PromptReply, { region: regionToJson(region, "") }, 201);
   });
 
   o.datasets?.mount(app, { jsonLimit });

@@ -80,3 +80,5 @@ export const ImageRegions = z.object({
 
 export type DatasetSummaryJson = z.infer<typeof DatasetSummary>;
 export type ItemJson = z.infer<typeof Item>;
+export type ItemPageJson = z.infer<typeof ItemPage>;
+export type ReviewCountsJson = z.infer<typeof ReviewCounts>;

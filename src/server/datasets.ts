@@ -259,26 +259,11 @@ export class DatasetRoutes {
     });
   }
 
+  /** An item as the API shows it: the record's fields (without its generation details), its image's URL and its
+   * review (null when unreviewed). */
   private itemJson(ix: DatasetIndex, item: ReviewedItem): D.ItemJson {
-    return {
-      id: item.id,
-      image_id: item.image_id,
-      image: item.image,
-      image_url: `/api/datasets/${encodeURIComponent(ix.name)}/images/${encodeURIComponent(item.image_id)}`,
-      width: item.width,
-      height: item.height,
-      split: item.split,
-      reasoning_type: item.reasoning_type,
-      questions: item.questions,
-      explanation: item.explanation,
-      answer_labels: item.answer_labels,
-      region_ids: item.region_ids,
-      confidence: item.confidence,
-      mask: item.mask,
-      area: item.area,
-      bbox: item.bbox,
-      review: item.review ?? null,
-    };
+    const { generation: _generation, review, ...fields } = item;
+    return { ...fields, image_url: `/api/datasets/${encodeURIComponent(ix.name)}/images/${encodeURIComponent(item.image_id)}`, review: review ?? null };
   }
 
   /** The image file of an item: inside the data folder or the dataset's images folder, with an image extension. */

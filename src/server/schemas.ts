@@ -137,3 +137,9 @@ export const PromptRequest = z
   .refine((p) => (p.points?.length ?? 0) > 0 || p.box !== undefined, { message: "give points, a box, or both" });
 
 export const PromptReply = z.object({ region: RegionJson });
+
+export type HealthJson = z.infer<typeof Health>;
+export type ImageStatusJson = z.infer<typeof ImageStatus>;
+export type RegionsJson = z.infer<typeof Regions>;
+export type RegionJsonType = z.infer<typeof RegionJson>;
+export type AnswerJson = z.infer<typeof Answer>;

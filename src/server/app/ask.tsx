@@ -90,12 +90,12 @@ export function AskView({ health, onError }: { health: Health; onError: (message
     void refreshImages();
   }
 
-  async function uploadFile(file: File) {
-    setBusy("uploading");
+  /** Runs one user action: the busy label while it runs, its error (if any) shown in the page. */
+  async function act(label: string | null, fn: () => Promise<void>) {
+    setBusy(label);
+    onError(null);
     try {
-      const status = await api<ImageStatus>(`/api/images?name=${encodeURIComponent(file.name)}`, { body: file, type: file.type || "application/octet-stream" });
-      setBusy(null);
-      await open(status, URL.createObjectURL(file));
+      await fn();
     } catch (err) {
       fail(err);
     } finally {
@@ -103,15 +103,18 @@ export function AskView({ health, onError }: { health: Health; onError: (message
     }
   }
 
-  async function switchTo(id: string) {
+  const uploadFile = (file: File) =>
+    act("uploading", async () => {
+      const status = await api<ImageStatus>(`/api/images?name=${encodeURIComponent(file.name)}`, { body: file, type: file.type || "application/octet-stream" });
+      setBusy(null);
+      await open(status, URL.createObjectURL(file));
+    });
+
+  const switchTo = (id: string) => {
     const status = images.find((i) => i.id === id);
     if (!status || status.id === current?.status.id) return;
-    try {
-      await open(status, URL.createObjectURL(await apiBlob(`/api/images/${id}/image`)));
-    } catch (err) {
-      fail(err);
-    }
-  }
+    return act(null, async () => open(status, URL.createObjectURL(await apiBlob(`/api/images/${id}/image`))));
+  };
 
   function remember(a: Answer) {
     const id = current!.status.id;
@@ -124,48 +127,36 @@ export function AskView({ health, onError }: { health: Health; onError: (message
     setSelection(new Set(a.mask_ids));
   }
 
-  async function ask(e: Event) {
+  function ask(e: Event) {
     e.preventDefault();
     if (!current || !query.trim()) return;
-    setBusy("asking");
-    onError(null);
-    try {
+    return act("asking", async () => {
       const a = await api<Answer>(`/api/images/${current.status.id}/ask`, { json: { query, mode, regions: false } });
       show(a);
       remember(a);
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(null);
-    }
+    });
   }
 
-  async function saveCorrection() {
+  function saveCorrection() {
     if (!current) return;
     const q = answer?.query ?? query.trim();
     if (!q) {
       onError("type the query this selection answers first");
       return;
     }
-    setBusy("saving");
-    try {
-      const ids = [...selection];
+    const explanation = answer ? `corrected by hand from masks ${answer.mask_ids.join(", ") || "none"}` : "chosen by hand";
+    return act("saving", async () => {
       const a = await api<Answer>(`/api/images/${current.status.id}/answers`, {
-        json: { query: q, mask_ids: ids, mode: answer?.mode ?? mode, explanation: answer ? `corrected by hand from masks ${answer.mask_ids.join(", ") || "none"}` : "chosen by hand", regions: false },
+        json: { query: q, mask_ids: [...selection], mode: answer?.mode ?? mode, explanation, regions: false },
       });
       show(a);
       remember(a);
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(null);
-    }
+    });
   }
 
-  async function addPromptRegion() {
+  function addPromptRegion() {
     if (!current || !regions) return;
-    setBusy("segmenting the prompt");
-    try {
+    return act("segmenting the prompt", async () => {
       const { region } = await api<{ region: RegionJson }>(`/api/images/${current.status.id}/prompt`, {
         json: { ...(marks.points.length && { points: marks.points }), ...(marks.box && { box: marks.box }) },
       });
@@ -175,11 +166,7 @@ export function AskView({ health, onError }: { health: Health; onError: (message
       setSelection(new Set([...selection, region.id]));
       setMarks({ points: [], box: null });
       setTool("select");
-    } catch (err) {
-      fail(err);
-    } finally {
-      setBusy(null);
-    }
+    });
   }
 
   const toggle = (id: number | null) => {
