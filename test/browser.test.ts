@@ -7,12 +7,12 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createConfiguredStack } from "../src/config/stack.js";
-import type { GearSeg } from "../src/pipeline/agent.js";
+import { createConfiguredStack } from "../src/stack/configured.js";
+import type { Stack } from "../src/stack/stack.js";
 import { StageEvents, startServer, type RunningServer } from "../src/server/index.js";
 import { repoRoot, samples, tempDir } from "./helpers/cli.js";
 import { writeTinySam2 } from "./helpers/onnx-models.js";
-import { makeReviewDataset } from "./server-fixtures.js";
+import { fetch, makeReviewDataset } from "./server-fixtures.js";
 // @ts-expect-error: a plain ES module without types (the build step)
 import { buildApp } from "../scripts/build-app.mjs";
 
@@ -22,13 +22,13 @@ const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable
 
 let browser: Browser;
 let appDir: string;
-const servers: { server: RunningServer; agent: GearSeg }[] = [];
+const servers: { server: RunningServer; stack: Stack }[] = [];
 
-async function serve(specs: { segmenter: string; describer: string; reasoner: string }, options: { dataDir?: string; backendOptions?: object } = {}) {
+async function serve(specs: { segmenter: string; describer: string; reasoner: string }, options: { dataDir?: string; backendOptions?: Parameters<typeof createConfiguredStack>[0] extends infer O ? O extends { backendOptions?: infer B } ? B : never : never } = {}) {
   const events = new StageEvents();
-  const { agent } = await createConfiguredStack({ specs, onStage: events.onStage, cache: false, backendOptions: options.backendOptions });
-  const server = await startServer({ agent, stageEvents: events, port: 0, appDir, dataDir: options.dataDir });
-  servers.push({ server, agent });
+  const stack = await createConfiguredStack({ specs, onStage: events.onStage, cache: false, backendOptions: options.backendOptions });
+  const server = await startServer({ agent: stack.agent, stageEvents: events, port: 0, appDir, dataDir: options.dataDir });
+  servers.push({ server, stack });
   return server;
 }
 
@@ -55,7 +55,7 @@ afterAll(async () => {
   await browser?.close();
   for (const s of servers) {
     await s.server.close();
-    await s.agent.close();
+    await s.stack.close();
   }
 });
 
@@ -91,8 +91,9 @@ describe("the web page", () => {
     await expect.poll(() => page.textContent(".correct p")).toContain(`Selected: 3, 8, ${hovered}`);
     await page.click("text=Save correction");
     await expect.poll(() => page.textContent(".answer h2")).toBe(`Masks 3, 8, ${hovered}corrected`);
-    const answerId = await page.evaluate(async (id) => (await (await fetch(`/api/images/${id}/answers/2`)).json()).mask_ids, (await (await fetch(`${server.url}/api/images`)).json()).images[0].id);
-    expect(answerId).toEqual([3, 8, hovered]);
+    const imageId = (await (await fetch(`${server.url}/api/images`)).json()).images[0].id;
+    const saved = await (await fetch(`${server.url}/api/images/${imageId}/answers/2`)).json();
+    expect(saved).toMatchObject({ corrected: true, mask_ids: [3, 8, hovered] });
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(shots, "ask-phone.png"), fullPage: true });

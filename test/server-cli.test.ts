@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliPath, repoRoot, runCli, samples } from "./helpers/cli.js";
 import { startHeldServer, type HeldServer } from "./helpers/held-server.js";
+import { fetch } from "./server-fixtures.js";
 
 const NAME = "4537339_3d8e488294_o";
 

@@ -5,19 +5,18 @@
 import { mkdir, readFile, readdir, symlink, writeFile, cp } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStack } from "../src/pipeline/stack.js";
+import { createStack, type Stack } from "../src/stack/stack.js";
 import { exportDataset } from "../src/export/index.js";
 import { loadMaskPng } from "../src/image/decode.js";
 import { encode, merge, toCocoRle } from "../src/masks/index.js";
 import { startServer, type RunningServer } from "../src/server/index.js";
-import type { GearSeg } from "../src/pipeline/agent.js";
 import * as D from "../src/server/dataset-schemas.js";
 import { samples, tempDir } from "./helpers/cli.js";
-import { makeReviewDataset } from "./server-fixtures.js";
+import { fetch, makeReviewDataset } from "./server-fixtures.js";
 
 let data: string;
 let server: RunningServer;
-let agent: GearSeg;
+let stack: Stack;
 let outside: string;
 
 beforeAll(async () => {
@@ -30,13 +29,13 @@ beforeAll(async () => {
   outside = await tempDir("gear-seg-outside-");
   await cp(join(data, "ds1"), join(outside, "secret-ds"), { recursive: true });
   await symlink(join(outside, "secret-ds"), join(data, "linked"));
-  ({ agent } = await createStack({ segmenter: "classic", describer: "none", reasoner: "none" }));
-  server = await startServer({ agent, port: 0, dataDir: data });
+  stack = await createStack({ segmenter: "classic", describer: "none", reasoner: "none" });
+  server = await startServer({ agent: stack.agent, port: 0, dataDir: data });
 }, 120_000);
 
 afterAll(async () => {
   await server?.close();
-  await agent?.close();
+  await stack?.close();
 });
 
 const get = async (path: string) => {

@@ -5,8 +5,12 @@ import { join } from "node:path";
 import { generateDataset } from "../src/engine/generate.js";
 import { createJsonChat } from "../src/engine/llm.js";
 import { createPreparer } from "../src/engine/prepare.js";
-import { startChatServer } from "./engine-chat-server.js";
+import { startOpenAiServer } from "./helpers/openai-server.js";
 import { samples } from "./helpers/cli.js";
+
+/** fetch whose JSON bodies are `any`: the tests check them with expect() and the server's schemas. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const fetch = globalThis.fetch as (input: string | URL, init?: RequestInit) => Promise<Omit<Response, "json"> & { json(): Promise<any> }>;
 
 export const reviewSpecs = {
   segmenter: `masks:${join(samples.root, "outputs/reasonseg_task/ReasonSeg_val/sam/masks")}/{stem}`,
@@ -43,7 +47,7 @@ const ITEMS = [
 
 /** Generates the dataset into `outDir` (about a second with the recorded backends). */
 export async function makeReviewDataset(outDir: string): Promise<void> {
-  const chat = await startChatServer(() => JSON.stringify({ items: ITEMS }));
+  const chat = await startOpenAiServer({ answer: () => JSON.stringify({ items: ITEMS }) });
   const preparer = await createPreparer(reviewSpecs);
   try {
     await generateDataset({

@@ -6,14 +6,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSegmenter } from "../src/backends.js";
-import { createConfiguredStack } from "../src/config/stack.js";
+import { createBackend } from "../src/stack/registry.js";
+import { createConfiguredStack } from "../src/stack/configured.js";
 import { area, encode, iou, rleFromString } from "../src/masks/index.js";
 import type { RgbImage } from "../src/image/types.js";
 import type { PromptableSegmenter } from "../src/pipeline/types.js";
 import type { Sam2Segmenter } from "../src/segmenters/sam2/index.js";
 import { StageEvents, startServer } from "../src/server/index.js";
 import { writeTinySam2, type TinyLayout } from "./helpers/onnx-models.js";
+import { fetch } from "./server-fixtures.js";
 
 let root: string;
 const dirs: Record<string, string> = {};
@@ -50,7 +51,7 @@ const iouWith = (rle: Parameters<typeof area>[0], truth: Uint8Array) => iou([rle
 
 describe.each(["samexporter", "onnx-community"] as const)("prompts on the %s layout", (layout) => {
   it("decodes clicks and boxes on one embedding per image", async () => {
-    const seg = (await createSegmenter(`sam2:${dirs[layout]}`)) as Sam2Segmenter;
+    const seg = (await createBackend("segmenter", `sam2:${dirs[layout]}`)) as Sam2Segmenter;
     try {
       const { image, red, blue } = scene();
       const click = await seg.segmentPrompt(image, { points: [{ x: 90, y: 70, label: 1 }] });
@@ -76,12 +77,13 @@ describe.each(["samexporter", "onnx-community"] as const)("prompts on the %s lay
 describe("POST /api/images/:id/prompt", () => {
   it("adds a SAM 2 region that a corrected answer can choose", async () => {
     const events = new StageEvents();
-    const { agent } = await createConfiguredStack({
+    const stack = await createConfiguredStack({
       specs: { segmenter: `sam2:${dirs.samexporter}`, describer: "attributes", reasoner: "wordnet" },
       backendOptions: { segmenter: { amg: { points_per_side: 4 }, workers: 1 } },
       cache: false,
       onStage: events.onStage,
     });
+    const { agent } = stack;
     const server = await startServer({ agent, stageEvents: events, port: 0 });
     try {
       const { image, blue } = scene();
@@ -117,7 +119,7 @@ describe("POST /api/images/:id/prompt", () => {
       expect((agent.segmenter as PromptableSegmenter as Sam2Segmenter).prompter.embedded).toBe(1);
     } finally {
       await server.close();
-      await agent.close();
+      await stack.close();
     }
   });
 });

@@ -5,13 +5,13 @@
 import { readdir, readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import sharp from "sharp";
-import { createConfiguredStack } from "../src/config/stack.js";
+import { createConfiguredStack } from "../src/stack/configured.js";
 import { decode, rleFromString } from "../src/masks/index.js";
-import type { GearSeg } from "../src/pipeline/agent.js";
 import { StageEvents, startServer, type RunningServer } from "../src/server/index.js";
 import * as S from "../src/server/schemas.js";
 import { photos, samples } from "./helpers/cli.js";
 import { startHeldServer, type HeldServer } from "./helpers/held-server.js";
+import { fetch } from "./server-fixtures.js";
 
 const NAME = "4537339_3d8e488294_o";
 const specs = {
@@ -22,20 +22,18 @@ const specs = {
 
 interface Served {
   server: RunningServer;
-  agent: GearSeg;
   stop(): Promise<void>;
 }
 
 async function serve(stackSpecs: typeof specs, options: Partial<Parameters<typeof startServer>[0]> = {}): Promise<Served> {
   const events = new StageEvents();
-  const { agent } = await createConfiguredStack({ specs: stackSpecs, onStage: events.onStage });
-  const server = await startServer({ agent, stageEvents: events, port: 0, ...options });
+  const stack = await createConfiguredStack({ specs: stackSpecs, onStage: events.onStage });
+  const server = await startServer({ agent: stack.agent, stageEvents: events, port: 0, ...options });
   return {
     server,
-    agent,
     stop: async () => {
       await server.close();
-      await agent.close();
+      await stack.close();
     },
   };
 }
@@ -156,7 +154,7 @@ describe("a recorded GEAR-Seg sample over HTTP", () => {
   });
 
   it("answers bad requests with one-line JSON errors and the right status", async () => {
-    const cases: [Promise<Response>, number, RegExp][] = [
+    const cases: [ReturnType<typeof fetch>, number, RegExp][] = [
       [postJson(`${url}/api/images/${id}/ask`, "{not json"), 400, /not valid JSON/],
       [postJson(`${url}/api/images/${id}/ask`, { querry: "x" }), 400, /query.*Unrecognized key: "querry"|Unrecognized key/],
       [postJson(`${url}/api/images/${id}/ask`, { query: "x", max_masks: 0 }), 400, /max_masks/],

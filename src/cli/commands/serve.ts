@@ -41,7 +41,8 @@ export function registerServe(program: Command): void {
 
       const { StageEvents, startServer } = await import("../../server/index.js");
       const events = new StageEvents();
-      const { agent } = await stackFromFlags(flags, io, {}, events.onStage);
+      const stack = await stackFromFlags(flags, io, {}, events.onStage);
+      const { agent } = stack;
       let server;
       try {
         server = await startServer({
@@ -57,7 +58,7 @@ export function registerServe(program: Command): void {
           version: (createRequire(import.meta.url)("../../../package.json") as { version: string }).version,
         });
       } catch (err) {
-        await agent.close();
+        await stack.close();
         if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError(`port ${port} on ${flags.host} is in use (choose another with --port, or --port 0)`);
         throw err;
       }
@@ -73,7 +74,7 @@ export function registerServe(program: Command): void {
         process.on("SIGTERM", stop);
       });
       await server.close();
-      await agent.close();
+      await stack.close();
     }),
   );
 }
