@@ -132,7 +132,8 @@ describe("openai-vision describer", () => {
     const body = server.log[0]!.body as { model: string; messages: { content: { type: string; text?: string }[] }[] };
     expect(body.model).toBe("llava:13b");
     expect(body.messages[0]!.content.find((p) => p.type === "text")!.text).toMatch(/Describe only the outlined region[\s\S]*one to three sentences/);
-    expect(await describer.caption!({ width: w, height: h, data }, [region])).toBe("A scene of 200 by 120 pixels.");
+    const captioner = await createBackend("captioner", `openai-vision:llava:13b@${url}`, fast);
+    expect(await captioner.caption({ width: w, height: h, data }, [region])).toBe("A scene of 200 by 120 pixels.");
     const captionPrompt = (server.log[1]!.body as { messages: { content: { type: string; text?: string }[] }[] }).messages[0]!.content.at(-1)!.text!;
     expect(captionPrompt).toMatch(/one concise paragraph[\s\S]*relative to each other[\s\S]*do not speculate, and do not count/);
   });

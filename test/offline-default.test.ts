@@ -8,8 +8,7 @@ import type { Region, RegionFacts } from "../src/pipeline/types.js";
 import type { RgbImage } from "../src/image/types.js";
 import { loadImage } from "../src/image/index.js";
 import { regionAttributes } from "../src/describers/attributes/index.js";
-import { attributeWord, colourSimilarity, describerWords } from "../src/describers/attributes/vocabulary.js";
-
+import { attributeWord, colourSimilarity, describerWords } from "../src/vocabulary/attribute-words.js";
 import { createBackend } from "../src/stack/registry.js";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../..");

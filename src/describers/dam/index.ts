@@ -13,6 +13,7 @@
  * Llama 3.2 Vision, i.e. `openai-vision:<model>@<url>`).
  */
 import sharp from "sharp";
+import { rgbToRgbaBase, setAlphaFromRle } from "../../image/focal.js";
 import type { RgbImage } from "../../image/types.js";
 import { area as rleArea } from "../../masks/index.js";
 import { readChatReply } from "../../net/chat.js";
@@ -22,7 +23,6 @@ import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, Describer, Region, StageContext } from "../../pipeline/types.js";
 import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
-import { rgbToRgbaBase, setAlphaFromRle } from "./focal.js";
 import type { DamOptions as DamOptionsInput } from "./options.js";
 
 export const DAM_MODEL = "describe_anything_model";

@@ -14,7 +14,8 @@ import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, Captioner, Describer, Region, StageContext } from "../../pipeline/types.js";
 import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError } from "../../util/errors.js";
-import { focalCropBox, tightBox } from "../dam/focal.js";
+import { focalCropBox } from "../../image/focal.js";
+import { tightBbox } from "../../masks/bbox.js";
 import type { OpenAiVisionOptions } from "./options.js";
 import { REGION_PROMPT, SCENE_PROMPT, VISION_PROMPT_VERSION } from "./prompts.js";
 
@@ -76,7 +77,7 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
     ctx?.onProgress?.(0, regions.length);
     return mapLimit(regions, this.client.inFlight, async (region) => {
       ctx?.signal?.throwIfAborted();
-      const box = tightBox(region.rle);
+      const box = tightBbox(region.rle);
       let text = "";
       if (box) {
         const { full, crop } = await this.regionImages(image, region, box);

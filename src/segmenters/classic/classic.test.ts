@@ -179,11 +179,11 @@ describe("classic options", () => {
   it("rejects unknown keys and bad values with a UsageError naming the key", async () => {
     expect(() => parseClassicOptions("colour=1", {}, "classic:colour=1")).toThrow(UsageError);
     expect(() => parseClassicOptions("colour=1", {}, "classic:colour=1")).toThrow(/"colour"/);
-    expect(() => parseClassicOptions("", { foo: 1 }, "classic")).toThrow(/unknown option "foo"/);
+    expect(() => parseClassicOptions("", { foo: 1 } as never, "classic")).toThrow(/unknown option "foo"/);
     expect(() => parseClassicOptions("maxSide=abc", {}, "x")).toThrow(/"maxSide" must be an integer ≥ 16, got "abc"/);
     expect(() => parseClassicOptions("k=-3", {}, "x")).toThrow(/"scales.0" must be a positive number, got -3/);
     // Numbers are numbers in an options object; text is accepted only in the spec argument.
-    expect(() => parseClassicOptions("", { maxSide: "256" }, "x")).toThrow(/"maxSide" must be an integer ≥ 16, got "256"/);
+    expect(() => parseClassicOptions("", { maxSide: "256" } as never, "x")).toThrow(/"maxSide" must be an integer ≥ 16, got "256"/);
     expect(() => parseClassicOptions("maxRegions", {}, "x")).toThrow(/not key=value/);
     await expect(createBackend("segmenter", "classic:bogus=2")).rejects.toThrow(UsageError);
   });
