@@ -76,9 +76,9 @@ describe("model servers that misbehave", () => {
     const dam = new FaultServer({ "POST /chat/completions": () => new Promise(() => {}) });
     await dam.start();
     servers.push(dam);
-    const r = await runCli([...segment("slow"), "--describer", `dam:${dam.url}`, "--reasoner", "wordnet", "--timeout", "0.5", "--no-cache"], { env });
+    const r = await runCli([...segment("slow"), "--describer", `dam:${dam.url}`, "--reasoner", "wordnet", "--timeout", "2", "--no-cache"], { env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^gear-seg: describer dam:http:\/\/127\.0\.0\.1:\d+: POST http:\/\/127\.0\.0\.1:\d+\/chat\/completions failed after [12] attempts? \(deadline 1000 ms\): no answer within \d+ ms\n$/);
+    expect(r.stderr).toMatch(/^gear-seg: describer dam:http:\/\/127\.0\.0\.1:\d+: POST http:\/\/127\.0\.0\.1:\d+\/chat\/completions failed after [12] attempts? \(deadline 4000 ms\): no answer within \d+ ms\n$/);
     // A stage deadline ends the whole stage, however long each request may take.
     const stage = await runCli([...segment("slow3"), "--describer", `dam:${dam.url}`, "--reasoner", "wordnet", "--stage-timeout", "1", "--no-cache"], { env });
     expect(stage.code).toBe(1);
