@@ -9,6 +9,7 @@ import { createBackend } from "../../stack/registry.js";
 import { classicProposals, parseClassicOptions } from "./index.js";
 import { firstIndex } from "./encode.js";
 import { area as rleArea, decode as rleDecode, encode as rleEncode, toBbox } from "../../masks/index.js";
+import { conformance, squaresScene } from "../../../test/helpers/conformance.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const photos = path.join(repoRoot, "../shared/data/photos");
@@ -228,3 +229,5 @@ describe("classic segmenter on a real photo", () => {
     for (const r of regions.slice(0, 10)) expect(Array.from(rleEncode(rleDecode(r.rle)).counts)).toEqual(Array.from(r.rle.counts));
   }, 60_000);
 });
+
+conformance("classic", { kind: "segmenter", spec: "classic", variant: { sigma: 0.5 }, input: squaresScene });
