@@ -3,26 +3,18 @@
 // and a dead server found before the slow stages.
 import { readFile, readdir, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDamServer } from "./helpers/dam-server.js";
 import { FaultServer } from "./helpers/fault-server.js";
 import { startOpenAiServer } from "./helpers/openai-server.js";
 import { runCli, samples, tempDir } from "./helpers/cli.js";
+import { freePort } from "./helpers/services.js";
 
 const name = "692198_ac99d18ac5_o";
 const SECRET = "sk-test-secret-4f9a2b7c";
 let dir: string;
 let env: NodeJS.ProcessEnv;
 const servers: { stop(): Promise<void> }[] = [];
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** An OpenAI-style chat server that answers only with Basic credentials me:SECRET. */
 async function lockedLlm() {

@@ -13,7 +13,7 @@ import type { RgbImage } from "../src/image/types.js";
 import type { Region } from "../src/pipeline/types.js";
 import type { Sam2Segmenter } from "../src/segmenters/sam2/index.js";
 import { generateMasks } from "../src/segmenters/sam2/generator.js";
-import { ReferenceBatchPostprocessor } from "./helpers/sam2-reference.js";
+import { ReferenceBatchPostprocessor } from "./oracles/sam2-reference.js";
 import { conformance, squaresScene } from "./helpers/conformance.js";
 import { buildDecoder, buildEncoder, writeTinySam2, type TinyLayout } from "./helpers/onnx-models.js";
 
