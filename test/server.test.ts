@@ -273,7 +273,7 @@ describe("cancellation and back-pressure", () => {
     }
   });
 
-  it("answers 429 with Retry-After when the preparation queue is full, and prepares the queued images", async () => {
+  it("answers 429 with Retry-After when the preparation queue is full; removing an image cancels its preparation", async () => {
     const s = await serve(
       { segmenter: "classic", describer: `dam:${held.url}`, reasoner: "wordnet" },
       { prepareQueue: { concurrency: 1, maxQueued: 1 } },
@@ -284,6 +284,7 @@ describe("cancellation and back-pressure", () => {
       const before = held.received;
       const a = await upload(u, await tiny("#ff0000"), { type: "image/png" });
       expect(a.status).toBe(201);
+      const aId = (await a.json()).id;
       await held.arrived(before + 1); // A is describing, held by the model server
       const b = await upload(u, await tiny("#00ff00"), { type: "image/png" });
       expect(b.status).toBe(201);
@@ -292,6 +293,13 @@ describe("cancellation and back-pressure", () => {
       expect(c.status).toBe(429);
       expect(Number(c.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect((await c.json()).error).toMatch(/queue is full/);
+      // Removing A cancels its preparation: the model server sees its requests abandoned, and B starts.
+      const abandoned = held.abandoned;
+      const received = held.received;
+      expect((await fetch(`${u}/api/images/${aId}`, { method: "DELETE" })).status).toBe(204);
+      await held.abandonedAtLeast(abandoned + 1);
+      expect((await fetch(`${u}/api/images/${aId}`)).status).toBe(404);
+      await held.arrived(received + 1);
       held.release();
       const { id: bId } = await (await upload(u, await tiny("#00ff00"), { type: "image/png" })).json();
       expect((await events(u, bId)).at(-1)!.state).toBe("ready");
