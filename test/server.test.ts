@@ -120,6 +120,14 @@ describe("a recorded GEAR-Seg sample over HTTP", () => {
     const again = await upload(url, bytes);
     expect(again.status).toBe(200);
     expect((await again.json()).id).toBe(id);
+    // A name in any script comes back in the image's Content-Disposition (RFC 6266 filename*).
+    const image = await fetch(`${url}/api/images/${id}/image`);
+    expect(image.headers.get("content-disposition")).toBe(`inline; filename="${NAME}.jpg"; filename*=UTF-8''${NAME}.jpg`);
+    expect(Buffer.from(await image.arrayBuffer()).equals(bytes)).toBe(true);
+    const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#ff0000" } }).png().toBuffer();
+    const named = await (await upload(url, tiny, { type: "image/png", name: '草莓 "ripe".png' })).json();
+    const other = await fetch(`${url}/api/images/${named.id}/image`);
+    expect(other.headers.get("content-disposition")).toBe(`inline; filename="__ _ripe_.png"; filename*=UTF-8''${encodeURIComponent('草莓 "ripe".png')}`);
     const form = new FormData();
     form.append("image", new Blob([bytes], { type: "image/jpeg" }), "copy.jpg");
     const multipart = await fetch(`${url}/api/images`, { method: "POST", body: form });
