@@ -252,6 +252,19 @@ describe("limits, token and Host", () => {
     } finally {
       await open.stop();
     }
+    const shared = await serve(specs, { token, corsOrigins: ["http://app.example"] });
+    try {
+      const preflight = await fetch(`${shared.server.url}/api/health`, {
+        method: "OPTIONS",
+        headers: { Origin: "http://app.example", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization" },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin")).toBe("http://app.example");
+      const other = await fetch(`${shared.server.url}/api/health`, { headers: { Origin: "http://elsewhere.example", Authorization: `Bearer ${token}` } });
+      expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    } finally {
+      await shared.stop();
+    }
   });
 });
 
