@@ -236,7 +236,7 @@ export function createApp(o: AppOptions): Hono {
 
   o.datasets?.mount(app, { jsonLimit });
 
-  app.get("/", (c) => o.staticFiles.serve(c, "index.html"));
+  app.get("/", (c) => o.staticFiles.serve(c, "index.html", o.token !== undefined));
   app.get("/assets/:file", (c) => o.staticFiles.serve(c, c.req.param("file")));
 
   return app;
