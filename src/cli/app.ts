@@ -106,7 +106,7 @@ export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<S
     maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
     cache: flags.cache,
     backendOptions: flags.amgPreset !== undefined ? { segmenter: { preset: flags.amgPreset } } : undefined,
-    onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
+    onCacheNotice: (message) => io.quiet || io.err(message),
     onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
   });
   if (stack.offlineDefaults.length > 0 && !io.quiet) {

@@ -21,8 +21,8 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   backendOptions?: { segmenter?: BackendOptions; describer?: BackendOptions; reasoner?: BackendOptions };
   /** false: neither read nor write the stage cache. */
   cache?: boolean;
-  /** Told when the cache found and removed a corrupt entry. */
-  onCorruptCache?: (what: string) => void;
+  /** Told (one line naming the cache file) when the cache replaced a damaged file or removed a corrupt entry. */
+  onCacheNotice?: (message: string) => void;
 }
 
 export async function createConfiguredStack(options: ConfiguredStackOptions = {}): Promise<Stack> {
@@ -34,9 +34,7 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
   let cache: StageCache | null = null;
   if (options.cache !== false && config?.cache.enabled !== false) {
     const { SqliteStageCache, defaultCachePath } = await import("../cache/sqlite-cache.js");
-    const sqlite = new SqliteStageCache(config?.cache.path ?? defaultCachePath());
-    if (options.onCorruptCache) sqlite.onCorrupt = options.onCorruptCache;
-    cache = sqlite;
+    cache = new SqliteStageCache(config?.cache.path ?? defaultCachePath(), { onNotice: options.onCacheNotice });
   }
   try {
     return await createStack(
