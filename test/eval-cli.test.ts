@@ -1,6 +1,6 @@
 // End-to-end: the built CLI (`npm run build` first) on the shared fixtures and on small folders written here.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -152,5 +152,23 @@ describe("ReasonSeg loader errors (through the CLI)", () => {
     const r = await run(["eval", "reason", "--data", data, "--pred", tmp]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe(`gear-seg: bad dataset file "${join(data, "a.json")}" at shapes[0].points[1][1]: expected a finite number`);
+  });
+});
+
+describe("gear-seg eval reason never scores a wrong folder as zeros", () => {
+  it("a missing predictions folder is an error naming it", async () => {
+    const r = await run(["eval", "reason", "--data", reasonData, "--pred", join(tmp, "typo")]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toEqual([`gear-seg: predictions folder "${join(tmp, "typo")}" does not exist`]);
+  });
+  it("a folder where no prediction matches a sample is an error", async () => {
+    const empty = join(tmp, "unrelated");
+    mkdirSync(empty);
+    writeFileSync(join(empty, "other.json"), "{}");
+    const r = await run(["eval", "reason", "--data", reasonData, "--pred", empty]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^gear-seg: no prediction in ".*unrelated" matches a sample of .* \(looked for <id>\.json and <id>\/result\.json, e\.g\. \w+\)\n$/);
   });
 });

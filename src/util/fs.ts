@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, statSync, type Stats } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, basename, resolve } from "node:path";
 import { GearSegError } from "./errors.js";
 
@@ -107,4 +107,56 @@ export function fsErrorReason(err: unknown): string {
 export function fsError(doing: string, path: string, err: unknown): GearSegError {
   if (err instanceof GearSegError) return err;
   return new GearSegError(`cannot ${doing} "${path}": ${fsErrorReason(err)}`, { cause: err });
+}
+
+/**
+ * Fails before any work when files could not be written into `dir`, without creating it: the nearest existing
+ * folder on the way must take a new folder (a probe made and removed at once).
+ */
+export async function checkWritableDir(dir: string, what = "output folder"): Promise<void> {
+  let existing = resolve(dir);
+  for (;;) {
+    const info = await stat(existing).catch(() => null);
+    if (info) {
+      if (!info.isDirectory()) throw new GearSegError(`cannot write to ${what} "${dir}": a file is in the way ("${existing}")`);
+      break;
+    }
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  try {
+    await rmdir(await mkdtemp(join(existing, ".gear-seg-probe-")));
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? fsErrorReason({ code: "ENOCREATE" }) : fsErrorReason(err);
+    throw new GearSegError(`cannot write to ${what} "${dir}": ${reason}`, { cause: err });
+  }
+}
+
+/** True when `dir` does not exist or is an empty folder. */
+export async function isFreeDir(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length === 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ENOENT";
+  }
+}
+
+/**
+ * The first of `base`, `base-2`, `base-3` … that is free (missing or empty), created now so that a concurrent
+ * run picks another one (as ultralytics names `runs/predict`, `runs/predict2` …).
+ */
+export async function claimFreshDir(base: string): Promise<string> {
+  await makeDir(dirname(base));
+  for (let n = 1; n < 100_000; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    try {
+      await mkdir(candidate);
+      return candidate;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw fsError("create folder", candidate, err);
+      if (await isFreeDir(candidate)) return candidate;
+    }
+  }
+  throw new GearSegError(`no free folder name next to "${base}"`);
 }
