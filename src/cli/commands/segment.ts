@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { SegmentationResult } from "../../pipeline/agent.js";
@@ -115,7 +116,9 @@ function printOutcome(o: QueryOutcome, many: boolean, io: Io): void {
 
 async function segmentMany(inputs: string[], queries: string[], mode: QueryMode, out: string | undefined, flags: SegmentFlags, io: Io): Promise<void> {
   const images = await listImageFiles(inputs);
-  const name = inputs.length === 1 ? basename(resolve(inputs[0]!.replace(/[*?[].*$/, "") || ".")) || "images" : "images";
+  // One folder: out/<its name>; several inputs or a glob: out/images.
+  const single = inputs.length === 1 ? await stat(inputs[0]!).catch(() => null) : null;
+  const name = single?.isDirectory() ? basename(resolve(inputs[0]!)) || "images" : "images";
   const base = resolve(out ?? join("out", name));
   await checkWritableDir(base);
   const { agent } = await stackFromFlags(flags, io);
