@@ -61,6 +61,22 @@ export interface CacheStats {
   evicted: number;
 }
 
+/** The statistics as `cache stats --json` prints them (snake_case, as the other JSON gear-seg writes). */
+export function cacheStatsToJson(s: CacheStats) {
+  return {
+    path: s.path,
+    stages: s.stages,
+    images: s.images,
+    payload_bytes: s.payloadBytes,
+    max_bytes: s.maxBytes,
+    file_bytes: s.fileBytes,
+    oldest_use: s.oldestUse === null ? null : new Date(s.oldestUse).toISOString(),
+    newest_use: s.newestUse === null ? null : new Date(s.newestUse).toISOString(),
+    corrupt_removed: s.corruptRemoved,
+    evicted: s.evicted,
+  };
+}
+
 export interface SqliteStageCacheOptions {
   /** Size limit of the stored entries in bytes (default `DEFAULT_CACHE_MAX_BYTES`). */
   maxBytes?: number;

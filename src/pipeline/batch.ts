@@ -206,6 +206,18 @@ export async function runSegmentBatch(options: SegmentBatchOptions): Promise<Seg
   };
 }
 
+/** The summary as `segment --json` prints it (snake_case, as result.json). */
+export function segmentBatchSummaryToJson(s: SegmentBatchSummary) {
+  return {
+    dir: s.dir,
+    images: s.images,
+    resumed: s.resumed,
+    failed: s.failed,
+    queries: s.queries,
+    elapsed_ms: Math.round(s.elapsedMs),
+  };
+}
+
 function tally(query: string, outcomes: (SegmentImageStatus["queries"][number] | undefined)[]): QueryTally {
   const t: QueryTally = { query, answered: 0, empty: 0, failed: 0 };
   for (const o of outcomes) {

@@ -30,7 +30,10 @@ export function registerCache(program: Command): void {
         const c = await openCache(flags, io);
         try {
           const s = c.stats();
-          if (flags.json) return io.out(JSON.stringify(s, null, 2));
+          if (flags.json) {
+            const { cacheStatsToJson } = await import("../../cache/sqlite-cache.js");
+            return io.out(JSON.stringify(cacheStatsToJson(s), null, 2));
+          }
           const row = (label: string, v: { entries: number; bytes: number }, what: string) =>
             io.out(`${label.padEnd(13)}${String(v.entries).padStart(7)} ${what.padEnd(22)}${formatBytes(v.bytes).padStart(10)}`);
           io.out(`cache        ${s.path}`);

@@ -3,7 +3,7 @@ import { basename, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { SegmentationResult } from "../../pipeline/agent.js";
 import { answerQueries, type QueryOutcome } from "../../pipeline/answers.js";
-import { chooseRunFolder, runSegmentBatch, segmentRunManifest, type SegmentBatchSummary } from "../../pipeline/batch.js";
+import { chooseRunFolder, runSegmentBatch, segmentBatchSummaryToJson, segmentRunManifest, type SegmentBatchSummary } from "../../pipeline/batch.js";
 import { plannedOutputFiles } from "../../pipeline/outputs.js";
 import { resultToJson } from "../../pipeline/result.js";
 import type { QueryMode } from "../../pipeline/types.js";
@@ -145,7 +145,7 @@ async function segmentMany(inputs: string[], queries: string[], mode: QueryMode,
     io.progress.finish();
     await agent.close();
   }
-  if (flags.json) io.out(JSON.stringify(summary, null, 2));
+  if (flags.json) io.out(JSON.stringify(segmentBatchSummaryToJson(summary), null, 2));
   else printSummary(summary, io);
   if (summary.failed.length > 0) process.exitCode = 1;
 }
