@@ -20,10 +20,17 @@ const GLOB = /[*?[]/;
 
 export const isImageFileName = (name: string) => IMAGE_FILE_EXTENSIONS.includes(extname(name).toLowerCase());
 
-/** True when an argument names more than one image: a folder or a glob pattern. */
+/** True when an argument names more than one image: a folder, or a glob pattern that is not a file's name. */
 export async function namesManyImages(input: string): Promise<boolean> {
   const info = await stat(input).catch(() => null);
   return info ? info.isDirectory() : GLOB.test(input);
+}
+
+/** True when `text` names images: a file, a folder, or a glob pattern that matches at least one image. A query
+ * such as "what is this?" matches nothing and stays a query. */
+export async function namesImages(text: string): Promise<boolean> {
+  if (await stat(text).catch(() => null)) return true;
+  return GLOB.test(text) && (await expandGlob(text).catch(() => [])).length > 0;
 }
 
 export async function listImageFiles(inputs: readonly string[]): Promise<ImageFile[]> {

@@ -9,7 +9,7 @@ import { resultToJson } from "../../pipeline/result.js";
 import type { QueryMode } from "../../pipeline/types.js";
 import { UsageError } from "../../util/errors.js";
 import { checkWritableDir, claimFreshDir, makeDir } from "../../util/fs.js";
-import { listImageFiles, namesManyImages } from "../../util/image-files.js";
+import { listImageFiles, namesImages, namesManyImages } from "../../util/image-files.js";
 import { action, addStackOptions, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 import { outFlag, refuseToReplace } from "../output-dir.js";
 import { formatSeconds } from "../progress.js";
@@ -58,8 +58,8 @@ async function splitArguments(inputs: string[], flagged: string[]): Promise<{ im
   if (inputs.length === 1) throw new UsageError('give a query: gear-seg segment IMAGE "QUERY" (or -q QUERY)');
   if (inputs.length > 2) throw new UsageError("with several images, folders or globs, give the queries with -q QUERY");
   const [image, query] = inputs as [string, string];
-  if (query.trim() && (await namesManyImages(query).catch(() => false))) {
-    throw new UsageError(`"${query}" is a folder or a glob, not a query: give the queries with -q QUERY`);
+  if (query.trim() && (await namesImages(query))) {
+    throw new UsageError(`"${query}" names a file, a folder or images, not a query: give the queries with -q QUERY`);
   }
   return { images: [image], queries: [query] };
 }
@@ -128,6 +128,7 @@ async function segmentMany(inputs: string[], queries: string[], mode: QueryMode,
     const { dir, resumed } = await chooseRunFolder(base, manifest, { fresh: out === undefined && !flags.overwrite, overwrite: flags.overwrite });
     if (resumed && !io.quiet) io.err(`resuming the run in ${dir}`);
     let resumedImages = 0;
+    io.progress.updateOverall("images", 0, images.length);
     summary = await runSegmentBatch({
       agent,
       images,
