@@ -12,6 +12,7 @@ import { GearSegError, UsageError } from "../util/errors.js";
 import { dropNearDuplicates } from "./duplicates.js";
 import type { StageCache } from "./stage-cache.js";
 import type {
+  Captioner,
   Describer,
   QueryMode,
   ReasonAnswer,
@@ -34,6 +35,8 @@ export interface GearSegOptions extends AgentEvents {
   segmenter: Segmenter;
   /** null: regions only (no descriptions, no caption). */
   describer?: Describer | null;
+  /** Writes the scene caption beside the descriptions; null: no caption (scene ""). */
+  captioner?: Captioner | null;
   reasoner?: Reasoner | null;
   /** Keep at most this many regions, largest first (GEAR-Seg: 200). */
   maxRegions?: number;
@@ -109,6 +112,7 @@ export interface SegmentationResult {
 export class GearSeg {
   readonly segmenter: Segmenter;
   readonly describer: Describer | null;
+  readonly captioner: Captioner | null;
   readonly reasoner: Reasoner | null;
   readonly maxRegions: number;
   readonly duplicateOverlap: number;
@@ -120,6 +124,7 @@ export class GearSeg {
   constructor(options: GearSegOptions) {
     this.segmenter = options.segmenter;
     this.describer = options.describer ?? null;
+    this.captioner = options.captioner ?? null;
     this.reasoner = options.reasoner ?? null;
     this.maxRegions = positiveInteger(options.maxRegions ?? 200, "maxRegions");
     this.duplicateOverlap = options.duplicateOverlap ?? 0.99;
@@ -134,13 +139,12 @@ export class GearSeg {
    * parameters. Work stored with one fingerprint is valid for any agent with the same one.
    */
   get fingerprint(): string {
-    const caption = this.captionStage();
     return createHash("sha256")
       .update(
         JSON.stringify({
           segmenter: this.segmenter.fingerprint ?? this.segmenter.spec,
           describer: this.describer ? (this.describer.fingerprint ?? this.describer.spec) : null,
-          caption: caption?.key ?? null,
+          captioner: this.captioner ? (this.captioner.fingerprint ?? this.captioner.spec) : null,
           reasoner: this.reasoner ? ((this.reasoner as { fingerprint?: string }).fingerprint ?? this.reasoner.spec) : null,
           maxRegions: this.maxRegions,
           duplicateOverlap: this.duplicateOverlap,
@@ -209,9 +213,10 @@ export class GearSeg {
         if (this.cache) await this.cache.putDescriptions(regionsKey, describerKey, descriptions);
       }
 
-      const captioner = this.captionStage();
+      const captioner = this.captioner;
       if (captioner) {
-        const cachedScene = this.cache ? await this.cache.getCaption(regionsKey, captioner.key) : undefined;
+        const captionerKey = captioner.fingerprint ?? captioner.spec;
+        const cachedScene = this.cache ? await this.cache.getCaption(regionsKey, captionerKey) : undefined;
         captionCache = !this.cache ? "off" : cachedScene !== undefined ? "hit" : "miss";
         if (cachedScene !== undefined) {
           scene = cachedScene;
@@ -220,7 +225,7 @@ export class GearSeg {
           t = performance.now();
           scene = await captioner.caption(pixels, regions, this.context("caption", signal));
           timings.captionMs = performance.now() - t;
-          if (this.cache) await this.cache.putCaption(regionsKey, captioner.key, scene);
+          if (this.cache) await this.cache.putCaption(regionsKey, captionerKey, scene);
         }
       }
     }
@@ -308,19 +313,12 @@ export class GearSeg {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
+    await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.captioner?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
   }
 
   private context(stage: AgentStage, signal?: AbortSignal): StageContext {
     const onStage = this.onStage;
     return { signal, onProgress: onStage ? (done, total) => onStage(stage, done, total) : undefined };
-  }
-
-  /** The scene caption stage and its cache key, when there is one. */
-  private captionStage(): { key: string; caption: NonNullable<Describer["caption"]> } | null {
-    const describer = this.describer;
-    if (!describer?.caption) return null;
-    return { key: `${describer.fingerprint ?? describer.spec}#caption`, caption: describer.caption.bind(describer) };
   }
 
   /** GEAR-Seg's numbering: drop near-duplicates, sort by area (largest first), cap, number from 0. Recorded

@@ -14,7 +14,7 @@ async function openCache(flags: CacheFlags, io: Io): Promise<SqliteStageCache> {
   // Loaded here so that other commands never load the SQLite addon.
   const { SqliteStageCache, defaultCachePath } = await import("../../cache/sqlite-cache.js");
   // A damaged file is moved aside and named on stderr even with --quiet: the user asked about the cache.
-  return new SqliteStageCache(config?.cache.path ?? defaultCachePath(), { onNotice: (message) => io.err(message) });
+  return new SqliteStageCache(config?.cache.path ?? defaultCachePath(), { maxBytes: config?.cache.maxBytes, onNotice: (message) => io.err(message) });
 }
 
 export function registerCache(program: Command): void {
