@@ -109,8 +109,14 @@ const STAGE_LABELS: Record<AgentStage, string> = {
   reason: "reason",
 };
 
-/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress. */
-export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<StackSpecs> = {}): Promise<Stack> {
+/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress
+ * (to the terminal, or to `onStage` when given: the server reports it per image). */
+export async function stackFromFlags(
+  flags: StackFlags,
+  io: Io,
+  extra: Partial<StackSpecs> = {},
+  onStage: (stage: AgentStage, done: number, total: number) => void = (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+): Promise<Stack> {
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,
@@ -122,7 +128,7 @@ export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<S
     cache: flags.cache,
     amgPreset: flags.amgPreset,
     onCacheNotice: (message) => io.quiet || io.err(message),
-    onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+    onStage,
   });
   if (stack.offlineDefaults.length > 0 && !io.quiet) {
     const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;

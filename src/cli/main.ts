@@ -12,6 +12,7 @@ import { registerExport } from "./commands/export.js";
 import { registerLabel } from "./commands/label.js";
 import { registerDistill } from "./commands/distill.js";
 import { registerEval } from "./commands/eval.js";
+import { registerServe } from "./commands/serve.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -38,6 +39,7 @@ registerExport(program);
 registerLabel(program);
 registerDistill(program);
 registerEval(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);
