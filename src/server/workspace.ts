@@ -256,7 +256,7 @@ export class Workspace {
       explanation,
       warnings: ["regions chosen by hand"],
       mask: chosen.length ? merge(chosen, false) : emptyRle(prepared.height, prepared.width),
-      reason_ms: 0,
+      reasonMs: 0,
       reasoner: "manual",
     };
     return this.keep(entry, result, true);
