@@ -3,7 +3,7 @@
  * answer overlay, the numbered candidates, the binary mask PNG.
  */
 export type { RgbImage } from "./types.js";
-export { DECODER_ID, DEFAULT_MAX_PIXELS, checkImageHeader, decodeImage, imageHeader, loadImage, loadMaskPng, readImageFile, type DecodeOptions } from "./decode.js";
+export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadMaskPng, type DecodeOptions } from "./decode.js";
 export { cropImage, encodeJpeg, encodeMaskPng, encodePng, resizeImage } from "./encode.js";
 export { regionColour } from "./palette.js";
 export {

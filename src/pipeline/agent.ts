@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { RgbImage } from "../image/types.js";
-import { DECODER_ID, checkImageHeader, decodeImage, readImageFile } from "../image/index.js";
+import { DECODER_ID, checkImageHeader, decodeImage, readImageFile } from "../image/decode.js";
 import { emptyRle, merge } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
