@@ -17,7 +17,9 @@ export class Progress {
     return new Progress(process.stderr, !quiet && process.stderr.isTTY === true);
   }
 
-  update(label: string, done: number, total: number): void {
+  /** `measured`: a rate and time left computed by the caller (e.g. over work done in this run only, or across
+   * queue workers); without it the ETA is extrapolated from this bar's elapsed time. */
+  update(label: string, done: number, total: number, measured?: { rate?: number; etaSeconds?: number }): void {
     if (!this.enabled) return;
     const now = performance.now();
     if (label !== this.label) {
@@ -31,7 +33,8 @@ export class Progress {
     const frac = total > 0 ? Math.min(1, done / total) : 0;
     const filled = Math.round(frac * width);
     const elapsed = (now - this.started) / 1000;
-    const eta = done > 0 && done < total ? ` ETA ${formatSeconds((elapsed / done) * (total - done))}` : "";
+    let eta = done > 0 && done < total ? ` ETA ${formatSeconds((elapsed / done) * (total - done))}` : "";
+    if (measured) eta = `${measured.rate ? ` ${measured.rate < 1 ? `${(measured.rate * 60).toFixed(1)}/min` : `${measured.rate.toFixed(1)}/s`}` : ""}${measured.etaSeconds !== undefined && done < total ? ` ETA ${formatSeconds(measured.etaSeconds)}` : ""}`;
     const line = `${label.padEnd(10)} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} ${formatSeconds(elapsed)}${eta}`;
     this.stream.write(`\r${line.slice(0, (this.stream.columns || 100) - 1)}\x1b[K`);
     this.drawn = true;
