@@ -129,13 +129,15 @@ export async function runDatasetPipeline(options: DatasetRunOptions): Promise<Da
 
     const fail = async (entry: ImageEntry, stage: string, error: string) => {
       await recordFailure(outDir, entry, stage, error, maxAttempts);
-      options.onProgress?.(tracker.record(entry.rel, "failed", `${stage}: ${error}`));
+      const progress = tracker.record(entry.rel, "failed", `${stage}: ${error}`);
+    options.onProgress?.(progress);
     };
     const handlers: JobHandlers = {
       finished: async (job, record) => {
         await writeRecord(outDir, record);
         await clearFailure(outDir, job.entry.id);
-        options.onProgress?.(tracker.record(job.entry.rel, "finished"));
+        const progress = tracker.record(job.entry.rel, "finished");
+    options.onProgress?.(progress);
       },
       failed: (job, stage, error) => fail(job.entry, stage, error),
     };

@@ -268,7 +268,8 @@ export async function runReasonSeg(options: RunOptions): Promise<RunSummary> {
     summary.failed.push({ id: q.id, error: message });
     options.onFailure?.(q.id, message);
     await writeJsonAtomic(failuresFile, failures);
-    options.onProgress?.(tracker.record(q.id, "failed", message));
+    const progress = tracker.record(q.id, "failed", message);
+    options.onProgress?.(progress);
   };
   const finish = async (q: ReasonQuery, result: SegmentationResult, image: Parameters<typeof writeSegmentationOutputs>[2], marker: SampleMarker) => {
     const dir = sampleDir(outDir, q.id);
@@ -279,7 +280,8 @@ export async function runReasonSeg(options: RunOptions): Promise<RunSummary> {
       delete failures[q.id];
       await writeJsonAtomic(failuresFile, failures);
     }
-    options.onProgress?.(tracker.record(q.id, "finished"));
+    const progress = tracker.record(q.id, "finished");
+    options.onProgress?.(progress);
   };
 
   if (agent) {

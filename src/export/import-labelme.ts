@@ -111,7 +111,7 @@ export async function importLabelMe(labelmeDir: string, datasetDir: string): Pro
   await readManifest(datasetDir);
   const names = (await readdir(labelmeDir).catch(() => {
     throw new GearSegError(`LabelMe folder "${labelmeDir}" cannot be read`);
-  })).filter((n) => n.toLowerCase().endsWith(".json")).sort();
+  })).filter((n) => n.toLowerCase().endsWith(".json") && !n.startsWith(".")).sort();
   const summary: ImportSummary = { files: names.length, images: 0, changed: 0, deleted: 0, added: 0, warnings: [] };
   for (const name of names) {
     const file = join(labelmeDir, name);

@@ -54,7 +54,8 @@ export interface ExportResult {
   damaged: { file: string; movedTo: string; reason: string }[];
 }
 
-const MARKER = ".gear-seg-export.json";
+/** Marks a folder as a gear-seg export (no .json extension: LabelMe readers take every *.json file). */
+const MARKER = ".gear-seg-export";
 
 /** Fails unless `out` is absent, empty, or an earlier gear-seg export. */
 async function checkReplaceable(out: string): Promise<"absent" | "empty" | "export"> {
