@@ -29,16 +29,7 @@ export interface CollectOptions {
   onError?: (message: string) => void;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Runs every item through the named queue; returns when all are settled, or soon after `signal` aborts. */
 export async function collectThroughQueue<D, R>(address: QueueAddress, queueName: string, items: AsyncIterable<QueueItem<D, R>>, options: CollectOptions = {}): Promise<void> {
@@ -94,6 +85,7 @@ export async function collectThroughQueue<D, R>(address: QueueAddress, queueName
     else if (state === "completed") await settle(item.jobId);
   };
 
+  signal?.addEventListener("abort", poke, { once: true });
   events.on("completed", ({ jobId }) => void settle(jobId).catch((e: Error) => options.onError?.(e.message)));
   events.on("failed", ({ jobId }) => void settle(jobId).catch((e: Error) => options.onError?.(e.message)));
 
@@ -107,7 +99,12 @@ export async function collectThroughQueue<D, R>(address: QueueAddress, queueName
         else await add(next.value);
       }
       if (exhausted && inflight.size === 0) break;
-      await Promise.race([sleep(options.sweepMs ?? 1000, signal), new Promise<void>((r) => (wake = r))]);
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((r) => {
+        wake = r;
+        timer = setTimeout(r, options.sweepMs ?? 1000);
+      });
+      clearTimeout(timer);
       for (const jobId of [...inflight.keys()]) {
         if (signal?.aborted) break;
         if (settling.has(jobId)) continue;
@@ -117,6 +114,7 @@ export async function collectThroughQueue<D, R>(address: QueueAddress, queueName
     }
     while (settling.size > 0) await sleep(20);
   } finally {
+    signal?.removeEventListener("abort", poke);
     await iterator.return?.(undefined);
     await events.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
