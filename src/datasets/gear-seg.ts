@@ -71,7 +71,8 @@ export interface GenerationInfo {
 export interface ReviewMark {
   status: "accepted" | "rejected";
   at: string;
-  note?: string;
+  /** The generated region ids, kept once a reviewer changed them (src/engine/review.ts). */
+  region_ids_before?: number[];
 }
 
 /** One reasoning item: a base pair (target mask) with its questions. */
