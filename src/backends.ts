@@ -4,7 +4,7 @@
  *
  * To add a backend: create src/<stage>s/<name>/index.ts exporting a factory, then add one line here.
  */
-import type { Describer, Reasoner, Segmenter } from "./pipeline/types.js";
+import type { Describer, Detector, Reasoner, Segmenter } from "./pipeline/types.js";
 import { parseSpec } from "./pipeline/spec.js";
 import { UsageError } from "./util/errors.js";
 
@@ -33,6 +33,10 @@ const reasoners: Record<string, Factory<Reasoner>> = {
   embedding: async (arg, options, spec) => (await import("./reasoners/embedding/index.js")).createEmbeddingReasoner(arg, options, spec),
 };
 
+const detectors: Record<string, Factory<Detector>> = {
+  nanodet: async (arg, options, spec) => (await import("./detectors/nanodet/index.js")).createNanodetDetector(arg, options, spec),
+};
+
 async function build<T>(table: Record<string, Factory<T>>, stage: string, text: string, options: BackendOptions): Promise<T> {
   const spec = parseSpec(text, stage);
   const factory = table[spec.name];
@@ -45,9 +49,11 @@ async function build<T>(table: Record<string, Factory<T>>, stage: string, text: 
 export const createSegmenter = (spec: string, options: BackendOptions = {}) => build(segmenters, "segmenter", spec, options);
 export const createDescriber = (spec: string, options: BackendOptions = {}) => build(describers, "describer", spec, options);
 export const createReasoner = (spec: string, options: BackendOptions = {}) => build(reasoners, "reasoner", spec, options);
+export const createDetector = (spec: string, options: BackendOptions = {}) => build(detectors, "detector", spec, options);
 
 export const knownBackends = () => ({
   segmenters: Object.keys(segmenters).sort(),
   describers: Object.keys(describers).sort(),
   reasoners: Object.keys(reasoners).sort(),
+  detectors: Object.keys(detectors).sort(),
 });

@@ -9,10 +9,12 @@ import type { Describer, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
 import type { BackendOptions } from "../../backends.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
-import { ACHROMATIC, COLOUR_NAMES } from "./colour.js";
+import { ACHROMATIC, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
 import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";
-import { coversAtLeast, runEnds } from "./overlap.js";
-import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "./vocabulary.js";
+import { coversAtLeast, runEnds } from "../../masks/cover.js";
+import { area } from "../../masks/rle.js";
+import { runsTotal } from "../../masks/runs.js";
+import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "../../vocabulary/attribute-words.js";
 
 export interface ColourShare {
   name: string;
@@ -99,7 +101,7 @@ function bboxInside(a: Region["bbox"], b: Region["bbox"], slack: number): boolea
   return a[0] >= b[0] - slack && a[1] >= b[1] - slack && a[0] + a[2] <= b[0] + b[2] + slack && a[1] + a[3] <= b[1] + b[3] + slack;
 }
 
-/** Check every region's mask against the image; return each mask's foreground area (summed from its runs). */
+/** Check every region's mask against the image; return each mask's foreground area. */
 function checkRegions(image: RgbImage, regions: readonly Region[]): Float64Array {
   const W = image.width;
   const H = image.height;
@@ -108,14 +110,9 @@ function checkRegions(image: RgbImage, regions: readonly Region[]): Float64Array
     if (r.rle.width !== W || r.rle.height !== H) {
       throw new GearSegError(`attributes describer: region ${r.id} mask is ${r.rle.width}x${r.rle.height}, image is ${W}x${H}`);
     }
-    const counts = r.rle.counts;
-    let sum = 0, fg = 0;
-    for (let k = 0; k < counts.length; k++) {
-      sum += counts[k]!;
-      if (k & 1) fg += counts[k]!;
-    }
+    const sum = runsTotal(r.rle);
     if (sum !== W * H) throw new GearSegError(`attributes describer: region ${r.id} mask's RLE counts sum to ${sum}, not ${W}x${H} = ${W * H} pixels`);
-    areas[i] = fg;
+    areas[i] = area(r.rle);
   });
   return areas;
 }
@@ -296,4 +293,3 @@ export async function createAttributesDescriber(arg: string, options: BackendOpt
   }
   return new AttributesDescriber(spec, { maxColours });
 }
-export { attributeWord, colourSimilarity, colourLightness, describerWords, type AttributeRole, type AttributeWord } from "./vocabulary.js";
