@@ -13,13 +13,13 @@ import { encodePng } from "../src/image/index.js";
 import { createStack } from "../src/pipeline/stack.js";
 import { startChatServer, type ChatServer } from "./engine-chat-server.js";
 import { cliPath, tempDir } from "./helpers/cli.js";
-import { startRedis, type TestRedis } from "./helpers/redis.js";
+import { startRedis, type RunningRedis } from "./helpers/services.js";
 
 const IMAGES = 160;
 let root: string;
 let imagesDir: string;
 let server: ChatServer;
-let redis: TestRedis;
+let redis: RunningRedis;
 const children = new Set<ChildProcess>();
 
 /** A small picture of its own: a few coloured blocks placed by the index (distinct content per image). */
