@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { loadReasonSeg } from "../datasets/reasonseg.js";
 import { hashFile } from "../engine/images.js";
 import { ProgressTracker, type BatchProgress } from "../engine/progress.js";
@@ -321,7 +321,7 @@ export async function runReasonSeg(options: RunOptions): Promise<RunSummary> {
         const queries = group.map((q) => ({ id: q.id, query: q.query }));
         yield {
           jobId: evalJobId(sha, queries, mode),
-          data: { image: await imageRef(path, group[0]!.sample.name, sha, queue.inlineMaxBytes), queries, mode },
+          data: { image: await imageRef(path, basename(path), sha, queue.inlineMaxBytes), queries, mode },
           onDone: async (r) => {
             const fp = sampleFingerprint(r.fingerprint, mode);
             if (!fingerprint) {
@@ -337,7 +337,8 @@ export async function runReasonSeg(options: RunOptions): Promise<RunSummary> {
             for (const res of r.results) {
               const q = group.find((x) => x.id === res.id)!;
               if ("error" in res) await fail(q, res.error);
-              else await finish(q, segmentationResultFromJson(res.result), image, { fingerprint: fp, finished: new Date().toISOString(), worker: r.worker });
+              // The worker saw its own copy of the image: the result names the image as this machine has it.
+              else await finish(q, segmentationResultFromJson({ ...res.result, image: path }), image, { fingerprint: fp, finished: new Date().toISOString(), worker: r.worker });
             }
           },
           onFailed: async (reason) => {
