@@ -12,9 +12,9 @@ import { connectRedis, parseQueueUrl } from "../src/engine/queue/connection.js";
 import { DATASET_QUEUE } from "../src/engine/queue/jobs.js";
 import { exportDataset } from "../src/export/index.js";
 import { loadImage } from "../src/image/index.js";
-import { iou } from "../src/masks/index.js";
+import { area, iou } from "../src/masks/index.js";
 import { writeSegmentationOutputs } from "../src/pipeline/outputs.js";
-import { createStack } from "../src/pipeline/stack.js";
+import { createStack } from "../src/stack/stack.js";
 import { runCli, samples, tempDir } from "./helpers/cli.js";
 import { startRedis, type RunningRedis } from "./helpers/services.js";
 
@@ -112,7 +112,7 @@ describe("export of segment results (issue 12)", () => {
     const gt = await loadCocoGroundTruth(join(coco, "annotations", "instances_all.json"));
     expect(gt.categories.map((c) => c.name)).toEqual(["something that the persons use to cross the water"]);
     expect(gt.annotations).toHaveLength(1);
-    expect(gt.annotations[0]!.area).toBe(answer.mask.counts.reduce((a, c, i) => a + (i % 2 ? c : 0), 0));
+    expect(gt.annotations[0]!.area).toBe(area(answer.mask));
 
     const yolo = join(await tempDir(), "yolo");
     await exportDataset(runs, "yolo", yolo);

@@ -20,12 +20,12 @@ import { exportDataset } from "../src/export/index.js";
 import { encodePng } from "../src/image/index.js";
 import { encode, fromCocoRle, rleEquals } from "../src/masks/index.js";
 import type { GearSeg } from "../src/pipeline/agent.js";
-import { createStack } from "../src/pipeline/stack.js";
-import { startChatServer, userText, type ChatServer } from "./engine-chat-server.js";
+import { createStack } from "../src/stack/stack.js";
+import { startOpenAiServer, userText, type OpenAiServer } from "./helpers/openai-server.js";
 import { tempDir } from "./helpers/cli.js";
 
 let agent: GearSeg;
-let server: ChatServer;
+let server: OpenAiServer;
 /** Images whose prompt holds one of these substrings get an HTTP 500 from the chat server. */
 const failing = new Set<string>();
 let labelClasses = ["leaf"];
@@ -63,15 +63,15 @@ async function folderOf(names: Record<string, number>): Promise<string> {
 
 beforeAll(async () => {
   ({ agent } = await createStack({ segmenter: "classic", describer: "attributes", reasoner: "none" }));
-  server = await startChatServer((req) => {
+  server = await startOpenAiServer({ answer: (req) => {
     const text = userText(req);
-    for (const f of failing) if (text.includes(f)) return { status: 500, body: JSON.stringify({ error: { message: "overloaded" } }) };
-    if (/classes/.test(req.messages[0]!.content)) {
+    for (const f of failing) if (text.includes(f)) return { status: 500, body: { error: { message: "overloaded" } } };
+    if (/classes/.test(String(req.messages[0]!.content))) {
       return JSON.stringify({ labels: labelClasses.map((c, i) => ({ id: i, class: c })) });
     }
     // Two items with the same type and target (one base pair counted twice), and five items in all.
     return JSON.stringify({ items: [item("attribute", [0], "What is biggest"), item("attribute", [0], "Which area is widest"), item("part", [0], "Which piece is a part"), item("commonsense", [0], "What would you touch first"), item("functional", [0], "What holds the rest")] });
-  });
+  } });
 }, 60_000);
 
 afterAll(async () => {

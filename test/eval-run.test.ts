@@ -9,7 +9,7 @@ import { parseQueueUrl } from "../src/engine/queue/connection.js";
 import { startWorker } from "../src/engine/queue/worker.js";
 import { writeReasonReport } from "../src/eval/report.js";
 import { runConfigurationFingerprint, runReasonSeg, sampleDir } from "../src/eval/run.js";
-import { createStack } from "../src/pipeline/stack.js";
+import { createStack } from "../src/stack/stack.js";
 import { samples, tempDir } from "./helpers/cli.js";
 import { startRedis, type RunningRedis } from "./helpers/services.js";
 

@@ -10,15 +10,15 @@ import { eachRecord, type ImageRecord } from "../src/datasets/gear-seg.js";
 import { generateDataset } from "../src/engine/generate.js";
 import { createJsonChat } from "../src/engine/llm.js";
 import { encodePng } from "../src/image/index.js";
-import { createStack } from "../src/pipeline/stack.js";
-import { startChatServer, type ChatServer } from "./engine-chat-server.js";
+import { createStack } from "../src/stack/stack.js";
+import { startOpenAiServer, type OpenAiServer } from "./helpers/openai-server.js";
 import { cliPath, tempDir } from "./helpers/cli.js";
 import { startRedis, type RunningRedis } from "./helpers/services.js";
 
 const IMAGES = 160;
 let root: string;
 let imagesDir: string;
-let server: ChatServer;
+let server: OpenAiServer;
 let redis: RunningRedis;
 const children = new Set<ChildProcess>();
 
@@ -59,10 +59,10 @@ beforeAll(async () => {
   await mkdir(imagesDir);
   for (let k = 0; k < IMAGES; k++) await writeFile(join(imagesDir, `img_${String(k).padStart(3, "0")}.png`), await encodePng({ ...picture(k), source: "" } as never));
   // The model server stand-in: 0.3 s per answer, as a loaded LLM server.
-  server = await startChatServer(async () => {
+  server = await startOpenAiServer({ answer: async () => {
     await new Promise((r) => setTimeout(r, 300));
     return reply;
-  });
+  } });
   redis = await startRedis({ persistent: true });
 }, 60_000);
 

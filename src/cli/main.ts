@@ -13,6 +13,7 @@ import { registerLabel } from "./commands/engine.js";
 import { registerDistill } from "./commands/distill.js";
 import { registerEval } from "./commands/eval.js";
 import { registerQueue, registerWorker } from "./commands/queue.js";
+import { registerServe } from "./commands/serve.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -35,6 +36,7 @@ registerDistill(program);
 registerEval(program);
 registerWorker(program);
 registerQueue(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -94,6 +94,24 @@ async function readHeader(data: Uint8Array, source: string, maxPixels: number): 
   return { width, height, format: meta.format };
 }
 
+/**
+ * The size an image will have once decoded (EXIF orientation applied) and its format, from the header only;
+ * null when the bytes are not an image sharp can read. Lets a caller refuse large or foreign input before
+ * decoding anything.
+ */
+export async function imageHeader(data: Uint8Array): Promise<{ width: number; height: number; format: string } | null> {
+  if (data.byteLength === 0) return null;
+  try {
+    const meta = await sharp(data, SHARP_INPUT).metadata();
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!(width && height && width > 0 && height > 0)) return null;
+    return { width, height, format: meta.format ?? "image" };
+  } catch {
+    return null;
+  }
+}
+
 function decodeFailure(source: string, header: Header, err: unknown): GearSegError {
   const message = err instanceof Error ? err.message : String(err);
   const format = describeFormat(header.format);

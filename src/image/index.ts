@@ -1,5 +1,5 @@
 export type { RgbImage } from "./types.js";
-export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadMaskPng, type DecodeOptions } from "./decode.js";
+export { DEFAULT_MAX_PIXELS, decodeImage, imageHeader, loadImage, loadMaskPng, type DecodeOptions } from "./decode.js";
 export { cropImage, encodeJpeg, encodeMaskPng, encodePng, resizeImage } from "./encode.js";
 export {
   ADVANCE,
