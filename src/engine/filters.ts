@@ -5,7 +5,7 @@
  */
 import { area, emptyRle, merge } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
-import { FILTERS, REASONING_TYPES, type FilterCounts, type FilterName, type ReasoningType } from "../datasets/gear-seg.js";
+import { FILTERS, REASONING_TYPES, type FilterCounts, type FilterName, type ReasoningItem, type ReasoningType } from "../datasets/gear-seg.js";
 import { isRecord } from "../util/json.js";
 
 export function emptyFilterCounts(): FilterCounts {
@@ -43,16 +43,9 @@ export const DEFAULT_FILTERS: Required<FilterOptions> = {
   maxItems: 4,
 };
 
-export interface AcceptedItem {
-  reasoning_type: ReasoningType;
-  questions: string[];
-  explanation: string;
-  answer_labels: string[];
-  region_ids: number[];
-  confidence: number;
-  /** Union of the chosen regions. */
+/** An item that passed every filter: the record's item fields, with the union of the chosen regions. */
+export interface AcceptedItem extends Pick<ReasoningItem, "reasoning_type" | "questions" | "explanation" | "answer_labels" | "region_ids" | "confidence" | "area"> {
   mask: Rle;
-  area: number;
 }
 
 export interface FilterOutcome {

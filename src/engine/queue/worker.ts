@@ -89,15 +89,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     metrics: { maxDataPoints: 1440 },
   };
 
-  const processDataset = async (job: Job<DatasetJobData, DatasetJobResult>): Promise<DatasetJobResult> => {
-    const { task, image, identity } = job.data;
+  /** Runs `fn` on the job's image as a local file; a failure becomes "<stage>: <reason>" (what the collector
+   * records); an inline image's scratch copy is removed afterwards. */
+  const withImage = async <T>(image: ImageRef, fn: (path: string) => Promise<T>): Promise<T> => {
     try {
-      const path = await localImage(image, scratch);
-      const entry: ImageEntry = { id: identity.image_id, rel: image.rel, abs: path, root: identity.root };
-      const controller = new AbortController();
-      const prepared = await stage("prepare", () => options.backends.prepare(entry, controller.signal));
-      const record = await runTask(task, prepared, options.backends.llm!, identity, backends, controller.signal);
-      return { record, backends, worker: name };
+      return await fn(await localImage(image, scratch));
     } catch (err) {
       const f = failureOf(err);
       throw new Error(`${f.stage}: ${f.error}`);
@@ -106,13 +102,23 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
   };
 
+  const processDataset = (job: Job<DatasetJobData, DatasetJobResult>): Promise<DatasetJobResult> => {
+    const { task, image, identity } = job.data;
+    return withImage(image, async (path) => {
+      const entry: ImageEntry = { id: identity.image_id, rel: image.rel, abs: path, root: identity.root };
+      const controller = new AbortController();
+      const prepared = await stage("prepare", () => options.backends.prepare(entry, controller.signal));
+      const record = await runTask(task, prepared, options.backends.llm!, identity, backends, controller.signal);
+      return { record, backends, worker: name };
+    });
+  };
+
   let agentPromise: ReturnType<NonNullable<WorkerBackends["agent"]>> | undefined;
-  const processEval = async (job: Job<EvalJobData, EvalJobResult>): Promise<EvalJobResult> => {
+  const processEval = (job: Job<EvalJobData, EvalJobResult>): Promise<EvalJobResult> => {
     const { image, queries, mode } = job.data;
-    try {
+    return withImage(image, async (path) => {
       agentPromise ??= options.backends.agent!();
       const { agent, fingerprint } = await agentPromise;
-      const path = await localImage(image, scratch);
       const prepared = await stage("prepare", () => agent.prepare(path));
       const results: EvalJobResult["results"] = [];
       for (const q of queries) {
@@ -123,12 +129,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         }
       }
       return { results, fingerprint, worker: name };
-    } catch (err) {
-      const f = failureOf(err);
-      throw new Error(`${f.stage}: ${f.error}`);
-    } finally {
-      if (image.bytes !== undefined) await rm(join(scratch, `${image.sha256}${extname(image.rel).toLowerCase()}`), { force: true });
-    }
+    });
   };
 
   const workers: Worker[] = [];
