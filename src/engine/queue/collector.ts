@@ -21,7 +21,7 @@ export interface QueueItem<D, R> {
 }
 
 export interface CollectOptions {
-  /** Jobs in the queue at once, waiting or running (default 256). */
+  /** Jobs in the queue at once, waiting or running (default 128: with images inline, at most ~170 MB in Redis). */
   window?: number;
   signal?: AbortSignal;
   /** How often the window's job states are checked (default 1 s). */
@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Runs every item through the named queue; returns when all are settled, or soon after `signal` aborts. */
 export async function collectThroughQueue<D, R>(address: QueueAddress, queueName: string, items: AsyncIterable<QueueItem<D, R>>, options: CollectOptions = {}): Promise<void> {
-  const window = options.window ?? 256;
+  const window = options.window ?? 128;
   const signal = options.signal;
   const connection = connectRedis(address, options.onError);
   const eventsConnection = connectRedis(address, options.onError);
@@ -124,7 +124,7 @@ export async function collectThroughQueue<D, R>(address: QueueAddress, queueName
 }
 
 /** Images up to this size travel inside the job; larger ones are read by workers from the same path. */
-export const DEFAULT_INLINE_BYTES = 2_000_000;
+export const DEFAULT_INLINE_BYTES = 1_000_000;
 
 export async function imageRef(path: string, rel: string, sha256: string, inlineMaxBytes = DEFAULT_INLINE_BYTES): Promise<ImageRef> {
   const size = (await stat(path)).size;
