@@ -39,6 +39,9 @@ export async function collectThroughQueue<D, R>(address: QueueAddress, queueName
   const eventsConnection = connectRedis(address, options.onError);
   const queue = new Queue(queueName, { connection });
   const events = new QueueEvents(queueName, { connection: eventsConnection });
+  // Connection trouble is reported once per outage by connectRedis; BullMQ's own copies of the news are dropped.
+  queue.on("error", () => {});
+  events.on("error", () => {});
   const inflight = new Map<string, QueueItem<D, R>[]>();
   const settling = new Set<string>();
   let wake: (() => void) | undefined;

@@ -57,12 +57,16 @@ export function connectRedis(address: QueueAddress, onError?: (message: string) 
     retryStrategy: (times) => Math.min(200 * times, 2000),
     lazyConnect: false,
   });
-  let last = "";
+  // One line per outage, one when it is over: a Redis restart should not flood the terminal.
+  let down = false;
   redis.on("error", (err: Error) => {
-    const message = `queue ${address.shown}: ${err.message}`;
-    if (message !== last) onError?.(message);
-    last = message;
+    if (down) return;
+    down = true;
+    onError?.(`queue ${address.shown}: ${err.message}; reconnecting`);
   });
-  redis.on("ready", () => (last = ""));
+  redis.on("ready", () => {
+    if (down) onError?.(`queue ${address.shown}: reconnected`);
+    down = false;
+  });
   return redis;
 }
