@@ -217,6 +217,26 @@ describe("records, splits and summaries", () => {
     expect(await readFile(join(foreign, "thesis.tex"), "utf8")).toBe("mine");
   }, 60_000);
 
+  it("#14: a version 1 dataset is migrated to version 2 ids; its finished images keep their splits and are not redone", async () => {
+    const v1 = await tempDir();
+    const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));
+    const { images_roots: _roots, ...rest } = manifest;
+    await writeFile(join(v1, "manifest.json"), JSON.stringify({ ...rest, version: 1, images_root: images, splits: { seed: "5", fractions: manifest.splits.fractions } }));
+    await mkdir(join(v1, "records"));
+    // Version 1 named records by path ("b" for b.png); this image was put in "test" whatever its content says.
+    const rec = (await records(out)).find((x) => x.image === "b.png") as ReasoningRecord;
+    const { root: _root, image_sha256: _sha, ...v1rec } = rec;
+    await writeFile(join(v1, "records", "b.json"), JSON.stringify({ ...v1rec, image_id: "b", split: "test", items: rec.items.map((it, k) => ({ ...it, id: `b#${k}`, image_id: "b", split: "test" })) }));
+    const before = server.requests.length;
+    const r = await generateDataset({ imagesDir: images, outDir: v1, prepare, llm: llm(), segmenterSpec: "classic", describerSpec: "attributes", seed: 5, maxItems: 2 });
+    expect(r).toMatchObject({ skipped: 1, finished: 4 });
+    expect(server.requests.length - before).toBe(4);
+    const migrated = (await records(v1)).find((x) => x.image === "b.png")!;
+    expect(migrated).toMatchObject({ image_id: imageIdFor("b.png"), split: "test" });
+    expect((migrated as ReasoningRecord).items.map((i) => i.id)).toEqual([`${imageIdFor("b.png")}#0`, `${imageIdFor("b.png")}#1`]);
+    expect(JSON.parse(await readFile(join(v1, "manifest.json"), "utf8"))).toMatchObject({ version: 2, images_roots: [images] });
+  }, 60_000);
+
   it("#13: the GEAR-Seg reference layout: <split>/answers/json/<image>.json with the union's counts", async () => {
     const target = join(await tempDir(), "ref");
     await exportDataset(out, "gear-seg", target);
