@@ -127,7 +127,7 @@ export async function stackFromFlags(
     timeoutMs: secondsFlag(flags.timeout, "--timeout"),
     cache: flags.cache,
     amgPreset: flags.amgPreset,
-    onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
+    onCacheNotice: (message) => io.quiet || io.err(message),
     onStage,
   });
   if (stack.offlineDefaults.length > 0 && !io.quiet) {

@@ -91,7 +91,7 @@ export function interruptSignal(io: Io): { signal: AbortSignal; dispose(): void 
 
 export function progressReporter(io: Io, label: string): (p: BatchProgress) => void {
   return (p) => {
-    io.progress.update(label, p.done, p.total, { rate: p.rate, etaSeconds: p.etaSeconds });
+    io.progress.updateOverall(label, p.done, p.total, p.skipped + p.parked, p.rate);
     if (p.last?.outcome === "failed") io.err(`failed: ${p.last.image}: ${p.last.error}`);
   };
 }

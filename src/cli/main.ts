@@ -17,6 +17,12 @@ import { registerServe } from "./commands/serve.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
+// A closed stdout (`gear-seg … --json | head`) is no error: the output ends quietly, the command's work
+// (files being written) still completes.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+});
+
 const program = new Command("gear-seg")
   .description("Grounded, explainable reasoning segmentation: propose, describe, deduce.")
   .version(version)

@@ -32,6 +32,7 @@ import type { GearSeg, SegmentationResult } from "../pipeline/agent.js";
 import { writeSegmentationOutputs } from "../pipeline/outputs.js";
 import type { ResultJson } from "../pipeline/result.js";
 import type { QueryMode } from "../pipeline/types.js";
+import type { RgbImage } from "../image/types.js";
 import { describeError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
 import { reasonQueries, type ReasonQuery } from "./reason-eval.js";
@@ -144,7 +145,7 @@ async function settleExisting(outDir: string, id: string, fingerprint: string): 
 }
 
 /** The inverse of resultToJson: what writeSegmentationOutputs needs to draw a worker's answer here. */
-export function segmentationResultFromJson(j: ResultJson): SegmentationResult {
+export function segmentationResultFromJson(j: ResultJson, image: RgbImage): SegmentationResult {
   const regions = j.regions.map((r) => ({
     id: r.id,
     rle: fromCocoRle(r.segmentation),
@@ -167,9 +168,10 @@ export function segmentationResultFromJson(j: ResultJson): SegmentationResult {
       scene: j.scene,
       duplicatesDropped: j.duplicates_dropped,
       capDropped: j.cap_dropped,
-      timings: { decode_ms: t.decode_ms ?? 0, segment_ms: t.segment_ms ?? 0, dedup_ms: t.dedup_ms ?? 0, describe_ms: t.describe_ms ?? 0, caption_ms: t.caption_ms ?? 0 },
+      timings: { readMs: t.read_ms ?? 0, decodeMs: t.decode_ms ?? 0, segmentMs: t.segment_ms ?? 0, dedupMs: t.dedup_ms ?? 0, describeMs: t.describe_ms ?? 0, captionMs: t.caption_ms ?? 0 },
       cache: j.cache,
       backends: { segmenter: j.backends.segmenter, describer: j.backends.describer },
+      loadImage: async () => image,
     },
     query: j.query,
     mode: j.mode as QueryMode,
@@ -181,7 +183,7 @@ export function segmentationResultFromJson(j: ResultJson): SegmentationResult {
     ...(j.backends.model !== undefined && { model: j.backends.model }),
     warnings: j.warnings,
     mask: fromCocoRle(j.mask),
-    reason_ms: t.reason_ms ?? 0,
+    reasonMs: t.reason_ms ?? 0,
     reasoner: j.backends.reasoner,
   };
 }
@@ -299,7 +301,7 @@ export async function runReasonSeg(options: RunOptions): Promise<RunSummary> {
         if (options.signal?.aborted) break;
         try {
           const result = await agent.ask(prepared, q.query, { mode, signal: options.signal });
-          await finish(q, result, prepared.image, { fingerprint: fingerprint!, configuration: run!.configuration, finished: new Date().toISOString() });
+          await finish(q, result, await prepared.loadImage(), { fingerprint: fingerprint!, configuration: run!.configuration, finished: new Date().toISOString() });
         } catch (err) {
           if (options.signal?.aborted) break;
           await fail(q, err);
@@ -338,7 +340,7 @@ export async function runReasonSeg(options: RunOptions): Promise<RunSummary> {
               const q = group.find((x) => x.id === res.id)!;
               if ("error" in res) await fail(q, res.error);
               // The worker saw its own copy of the image: the result names the image as this machine has it.
-              else await finish(q, segmentationResultFromJson({ ...res.result, image: path }), image, { fingerprint: fp, finished: new Date().toISOString(), worker: r.worker });
+              else await finish(q, segmentationResultFromJson({ ...res.result, image: path }, image), image, { fingerprint: fp, finished: new Date().toISOString(), worker: r.worker });
             }
           },
           onFailed: async (reason) => {

@@ -36,8 +36,11 @@ function checkMaxPixels(options: DecodeOptions | undefined): number {
   return max;
 }
 
+/** Identifies the decoder: the same bytes decode to the same pixels under the same one (a cache key part). */
+export const DECODER_ID = `sharp ${sharp.versions.sharp ?? ""} libvips ${sharp.versions.vips}`;
+
 /** Reads a file's bytes, turning file-system failures into the one-line message. */
-async function readImageFile(path: string): Promise<Buffer> {
+export async function readImageFile(path: string): Promise<Buffer> {
   let info;
   try {
     info = await stat(path);
@@ -117,6 +120,13 @@ function decodeFailure(source: string, header: Header, err: unknown): GearSegErr
   const format = describeFormat(header.format);
   if (CORRUPT_DATA.test(message)) return failure(source, `truncated or corrupt ${format} data`, err);
   return failure(source, `cannot decode ${format} data (${message.split("\n")[0]})`, err);
+}
+
+/** Checks the header (an image, within the pixel limit) without decoding the pixels; the same errors as
+ * `decodeImage`. */
+export async function checkImageHeader(data: Uint8Array, source: string, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+  const { width, height } = await readHeader(data, source, checkMaxPixels(options));
+  return { width, height };
 }
 
 /**

@@ -53,6 +53,9 @@ export interface ResultJson extends Omit<PreparedJson, "backends" | "timings"> {
 
 const ms = (v: number) => Math.round(v * 10) / 10;
 
+/** `decodeMs` → `decode_ms`: the library's names in the files' documented snake_case. */
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 /** One region as result.json and regions.json write it. */
 export function regionToJson(r: Region, description: string): RegionJson {
   return {
@@ -70,7 +73,7 @@ export function regionToJson(r: Region, description: string): RegionJson {
 
 export function preparedToJson(p: PreparedImage): PreparedJson {
   const timings: Record<string, number> = {};
-  for (const [k, v] of Object.entries(p.timings)) timings[k] = ms(v);
+  for (const [k, v] of Object.entries(p.timings)) timings[snakeCase(k)] = ms(v);
   return {
     schema: RESULT_SCHEMA_VERSION,
     image: p.source,
@@ -88,7 +91,7 @@ export function preparedToJson(p: PreparedImage): PreparedJson {
 
 export function resultToJson(r: SegmentationResult): ResultJson {
   const prepared = preparedToJson(r.prepared);
-  const timings: Record<string, number> = { ...prepared.timings, reason_ms: ms(r.reason_ms) };
+  const timings: Record<string, number> = { ...prepared.timings, reason_ms: ms(r.reasonMs) };
   timings.total_ms = ms(Object.values(timings).reduce((a, b) => a + b, 0));
   const { regions, scene, ...head } = prepared;
   return {

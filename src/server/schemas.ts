@@ -76,7 +76,7 @@ export const Regions = z.object({
   duplicates_dropped: z.number().int(),
   cap_dropped: z.number().int(),
   backends: z.object({ segmenter: z.string(), describer: z.string().nullable() }),
-  cache: z.object({ regions: z.enum(["hit", "miss", "off"]), descriptions: z.enum(["hit", "miss", "off"]) }),
+  cache: z.object({ regions: z.enum(["hit", "miss", "off"]), descriptions: z.enum(["hit", "miss", "off"]), caption: z.enum(["hit", "miss", "off"]) }),
   timings: z.record(z.string(), z.number()),
 });
 
@@ -118,7 +118,7 @@ export const Answer = z.object({
   regions: z.array(RegionJson).optional(),
   duplicates_dropped: z.number().int(),
   cap_dropped: z.number().int(),
-  cache: z.object({ regions: z.string(), descriptions: z.string() }),
+  cache: z.object({ regions: z.string(), descriptions: z.string(), caption: z.string() }),
   backends: z.object({ segmenter: z.string(), describer: z.string().nullable(), reasoner: z.string(), model: z.string().optional() }),
   usage: z
     .object({ prompt_tokens: z.number().optional(), completion_tokens: z.number().optional(), total_tokens: z.number().optional() })

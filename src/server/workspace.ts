@@ -122,7 +122,7 @@ export class Workspace {
     const cancel = new AbortController();
     const entry: ImageEntry = {
       id,
-      name: name?.trim() || `upload-${id.slice(0, 12)}`,
+      name: name?.trim().slice(0, 200) || `upload-${id.slice(0, 12)}`,
       width: size.width,
       height: size.height,
       file: join(this.o.uploadsDir, id),
@@ -256,7 +256,7 @@ export class Workspace {
       explanation,
       warnings: ["regions chosen by hand"],
       mask: chosen.length ? merge(chosen, false) : emptyRle(prepared.height, prepared.width),
-      reason_ms: 0,
+      reasonMs: 0,
       reasoner: "manual",
     };
     return this.keep(entry, result, true);

@@ -21,7 +21,7 @@ function runOptions(flags: EngineRunFlags) {
 }
 
 function reportRun(io: Io, summary: DatasetRunSummary, what: string): void {
-  io.progress.clear();
+  io.progress.finish();
   io.out(
     `${summary.outDir}: ${summary.finished} images done now, ${summary.skipped} already done, ${summary.failed} failed` +
       `${summary.parked ? `, ${summary.parked} parked (engine status lists them; --retry-failed brings them back)` : ""}` +
