@@ -15,7 +15,7 @@ import { loadImage, loadMaskPng } from "../dist/image/index.js";
 import { area, encode, merge, rleFromString, rleToString, toBbox } from "../dist/masks/index.js";
 import { createSegmenter } from "../dist/backends.js";
 import { createAttributesDescriber, describeAttributes, dominantColours } from "../dist/describers/attributes/index.js";
-import { COLOUR_NAMES, ACHROMATIC, nearestColour, srgbToLab } from "../dist/describers/attributes/colour.js";
+import { COLOUR_NAMES, ACHROMATIC, nearestColour, srgbToLab } from "../dist/vocabulary/colour-names.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(here, "..", "..", "shared");

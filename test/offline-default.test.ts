@@ -8,7 +8,7 @@ import type { Region, RegionFacts } from "../src/pipeline/types.js";
 import type { RgbImage } from "../src/image/types.js";
 import { loadImage } from "../src/image/index.js";
 import { createAttributesDescriber, regionAttributes } from "../src/describers/attributes/index.js";
-import { attributeWord, colourSimilarity, describerWords } from "../src/describers/attributes/vocabulary.js";
+import { attributeWord, colourSimilarity, describerWords } from "../src/vocabulary/attribute-words.js";
 import { createWordnetReasoner } from "../src/reasoners/wordnet/index.js";
 import { createSegmenter } from "../src/backends.js";
 

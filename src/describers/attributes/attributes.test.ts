@@ -4,7 +4,7 @@ import type { Region } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
 import { UsageError } from "../../util/errors.js";
 import { createAttributesDescriber, regionAttributes } from "./index.js";
-import { nearestColour, COLOUR_NAMES } from "./colour.js";
+import { nearestColour, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
 
 const W = 120;
 const H = 90;

@@ -9,10 +9,10 @@ import type { Describer, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
 import type { BackendOptions } from "../../backends.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
-import { ACHROMATIC, COLOUR_NAMES } from "./colour.js";
+import { ACHROMATIC, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
 import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";
 import { coversAtLeast, runEnds } from "./overlap.js";
-import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "./vocabulary.js";
+import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "../../vocabulary/attribute-words.js";
 
 export interface ColourShare {
   name: string;
@@ -296,4 +296,3 @@ export async function createAttributesDescriber(arg: string, options: BackendOpt
   }
   return new AttributesDescriber(spec, { maxColours });
 }
-export { attributeWord, colourSimilarity, colourLightness, describerWords, type AttributeRole, type AttributeWord } from "./vocabulary.js";

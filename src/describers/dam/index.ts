@@ -14,6 +14,7 @@
  */
 import sharp from "sharp";
 import type { BackendOptions } from "../../backends.js";
+import { rgbToRgbaBase, setAlphaFromRle } from "../../image/focal.js";
 import type { RgbImage } from "../../image/types.js";
 import { area as rleArea } from "../../masks/index.js";
 import { readChatReply } from "../../net/chat.js";
@@ -22,7 +23,6 @@ import { OptionReader } from "../../net/options.js";
 import type { Describer, Region, StageContext } from "../../pipeline/types.js";
 import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
-import { rgbToRgbaBase, setAlphaFromRle } from "./focal.js";
 
 export const DAM_MODEL = "describe_anything_model";
 /** DAM's own prompt for a detailed region description (its README, examples and server client). */

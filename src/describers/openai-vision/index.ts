@@ -6,15 +6,16 @@
  */
 import sharp from "sharp";
 import type { BackendOptions } from "../../backends.js";
+import { focalCropBox } from "../../image/focal.js";
 import type { RgbImage } from "../../image/types.js";
 import { decode } from "../../masks/index.js";
+import { tightBbox } from "../../masks/runs.js";
 import { readChatReply, stripThinking } from "../../net/chat.js";
 import { HttpClient, parseModelAtUrls, parseUrls } from "../../net/http.js";
 import { OptionReader } from "../../net/options.js";
 import type { Describer, Region, StageContext } from "../../pipeline/types.js";
 import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError } from "../../util/errors.js";
-import { focalCropBox, tightBox } from "../dam/focal.js";
 import { REGION_PROMPT, SCENE_PROMPT, VISION_PROMPT_VERSION } from "./prompts.js";
 
 const OUTLINE: [number, number, number] = [255, 0, 0];
@@ -82,7 +83,7 @@ export class OpenAiVisionDescriber implements Describer {
     const inFlight = this.client.pool.concurrency * this.client.urls.length;
     return mapLimit(regions, inFlight, async (region) => {
       ctx?.signal?.throwIfAborted();
-      const box = tightBox(region.rle);
+      const box = tightBbox(region.rle);
       let text = "";
       if (box) {
         const { full, crop } = await this.regionImages(image, region, box);

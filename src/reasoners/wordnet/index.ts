@@ -13,7 +13,7 @@ import { UsageError } from "../../util/errors.js";
 import { ALL_POS, openWordNet, type Pos } from "./wordnet-db.js";
 import { Lexicon, type Expansion, type Link, type QueryScope } from "./expand.js";
 import { PosTagger } from "./pos.js";
-import { attributeWord } from "../../describers/attributes/vocabulary.js";
+import { attributeWord } from "../../vocabulary/attribute-words.js";
 import { attributeScore, queryAttribute, readEvidence, type AttributeEvidence, type AttributeTerm } from "./attributes.js";
 import {
   GENERIC_NOUNS,
