@@ -99,3 +99,31 @@ export function pointInside(rle: Rle): [number, number] | undefined {
   const p = bestStart + (bestLen >> 1);
   return [Math.floor(p / rle.height), p % rle.height];
 }
+
+/**
+ * Foreground pixels of `rle` inside each rectangle [x0, y0, x1, y1) (pixel columns and rows, end exclusive),
+ * counted in one walk over its column spans.
+ */
+export function areasInRects(rle: Rle, rects: readonly (readonly [number, number, number, number])[]): Float64Array {
+  const out = new Float64Array(rects.length);
+  forEachColumnSpan(rle, (x, y0, len) => {
+    const y1 = y0 + len;
+    for (let k = 0; k < rects.length; k++) {
+      const r = rects[k]!;
+      if (x < r[0] || x >= r[2]) continue;
+      const lo = Math.max(y0, r[1]);
+      const hi = Math.min(y1, r[3]);
+      if (hi > lo) out[k]! += hi - lo;
+    }
+  });
+  return out;
+}
+
+/** A box [x, y, w, h] as the pixel rectangle [x0, y0, x1, y1) of the pixels it covers, clipped to the image. */
+export function pixelRect(box: BBox, width: number, height: number): [number, number, number, number] {
+  const x0 = Math.max(0, Math.min(width, Math.round(box[0])));
+  const y0 = Math.max(0, Math.min(height, Math.round(box[1])));
+  const x1 = Math.max(x0, Math.min(width, Math.round(box[0] + box[2])));
+  const y1 = Math.max(y0, Math.min(height, Math.round(box[1] + box[3])));
+  return [x0, y0, x1, y1];
+}

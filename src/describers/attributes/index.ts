@@ -5,13 +5,14 @@
  * all regions are measured in one pass over the image from their RLE runs (no mask decoding, see
  * measureRegions), and nesting is settled from intersection areas counted on the runs.
  */
-import type { Describer, Region, StageContext } from "../../pipeline/types.js";
+import type { Describer, Detection, Detector, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
 import type { BackendOptions } from "../../backends.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { ACHROMATIC, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
 import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";
 import { coversAtLeast, runEnds } from "./overlap.js";
+import { DEFAULT_RELATION_RULES, distinctObjects, objectName, relateObjects, type ObjectRelation } from "../../detections/relations.js";
 import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "../../vocabulary/attribute-words.js";
 
 export interface ColourShare {
@@ -205,15 +206,34 @@ export function regionAttributes(image: RgbImage, regions: readonly Region[], ct
 
 const pct = (share: number) => `${Math.round(share * 100)}%`;
 
-/** The sentence for one region. */
-export function describeAttributes(a: RegionAttributes): string {
+/** Horizontal and vertical third of a point: "at the middle left", or "in the centre". */
+function placeWords(cx: number, cy: number, W: number, H: number): string {
+  const horizontal = HORIZONTAL_WORDS[cx < W / 3 ? 0 : cx > (2 * W) / 3 ? 2 : 1];
+  const vertical = VERTICAL_WORDS[cy < H / 3 ? 0 : cy > (2 * H) / 3 ? 2 : 1];
+  return horizontal === "centre" && vertical === "middle" ? "in the centre" : `at the ${vertical} ${horizontal}`;
+}
+
+/**
+ * The sentence for one region. With detected objects: a region that is an object is named by it ("A large
+ * dark red car, …"; hedged: "A large white region, possibly a truck, …"), a part says whose ("part of a
+ * boat"), and a region something lies on says so ("with a dog on it").
+ */
+export function describeAttributes(a: RegionAttributes, objects: readonly ObjectRelation[] = [], confident = DEFAULT_RELATION_RULES.confident): string {
   const main = a.colours[0]?.name ?? "colourless";
   const adjectives = [a.size, ...a.tone, main].join(" ");
   const article = /^[aeiou]/.test(adjectives) ? "An" : "A";
   const shape = a.shape.length ? `, ${a.shape.join(", ")}` : "";
   const where = a.horizontal === "centre" && a.vertical === "middle" ? "in the centre" : `at the ${a.vertical} ${a.horizontal === "centre" ? "centre" : a.horizontal}`;
-  const parts = [`${article} ${adjectives} region${shape}, ${where} of the image`];
+  const is = objects.find((o) => o.kind === "is");
+  const noun = is && is.score >= confident ? is.label : "region";
+  const named = [
+    ...(is && noun === "region" ? [objectName(is.label, is.score, confident)] : []),
+    ...objects.filter((o) => o.kind === "part").slice(0, 2).map((o) => `${o.score < confident ? "possibly " : ""}part of ${objectName(o.label, 1)}`),
+  ];
+  const parts = [`${article} ${adjectives} ${noun}${named.map((n) => `, ${n}`).join("")}${shape}, ${where} of the image`];
   if (a.spans.length) parts[0] += `, spanning the ${a.spans.join(" and ")}`;
+  const on = objects.filter((o) => o.kind === "holds").slice(0, 3);
+  if (on.length) parts[0] += `, with ${on.map((o) => `${o.score < confident ? "what may be " : ""}${objectName(o.label, 1)}`).join(" and ")} on it`;
   parts[0] += ".";
   if (a.colours.length) parts.push(`Colours: ${a.colours.map((c) => `${c.name} ${pct(c.share)}`).join(", ")}.`);
   parts.push(`${a.texture[0]!.toUpperCase()}${a.texture.slice(1)} surface.`);
@@ -232,22 +252,63 @@ export interface AttributesDescriberOptions {
 }
 
 /** Bumped whenever the words or the palette change, so that cached descriptions of an older version are not reused. */
-const DESCRIBER_VERSION = 2;
+const DESCRIBER_VERSION = 3;
+
+/**
+ * The detected objects for the scene caption: "a car at the middle left; 2 persons (at the top left, in the
+ * centre); possibly a truck at the middle right". Empty when nothing was detected.
+ */
+export function sceneObjects(detections: readonly Detection[], W: number, H: number, confident = DEFAULT_RELATION_RULES.confident): string {
+  const objects = distinctObjects(detections);
+  const groups = new Map<string, Detection[]>();
+  for (const d of objects) {
+    const key = `${d.score < confident ? "possibly " : ""}${d.label}`;
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+  const phrases: [boolean, string][] = [];
+  for (const [key, ds] of groups) {
+    const hedged = key.startsWith("possibly ");
+    const label = ds[0]!.label;
+    const places = ds.map((d) => placeWords(d.bbox[0] + d.bbox[2] / 2, d.bbox[1] + d.bbox[3] / 2, W, H));
+    const text =
+      ds.length === 1
+        ? `${objectName(label, 1)} ${places[0]}`
+        : `${ds.length} ${plural(label)} (${places.join(", ")})`;
+    phrases.push([hedged, text]);
+  }
+  const sure = phrases.filter(([h]) => !h).map(([, t]) => t);
+  const maybe = phrases.filter(([h]) => h).map(([, t]) => t);
+  return [...sure, ...(maybe.length ? [`possibly ${maybe.join(", ")}`] : [])].join("; ");
+}
+
+const IRREGULAR_PLURALS: Record<string, string> = { mouse: "mice", sheep: "sheep", skis: "skis", knife: "knives" };
+
+/** A class name in the plural ("persons", not "people": the word the detector has). */
+function plural(label: string): string {
+  const irregular = IRREGULAR_PLURALS[label];
+  if (irregular) return irregular;
+  if (/(s|sh|ch|x)$/.test(label)) return `${label}es`;
+  if (/[^aeiou]y$/.test(label)) return `${label.slice(0, -1)}ies`;
+  return `${label}s`;
+}
 
 export class AttributesDescriber implements Describer {
   readonly spec: string;
   readonly fingerprint: string;
   readonly options: AttributesDescriberOptions;
 
-  constructor(spec: string, options: AttributesDescriberOptions) {
+  /** With a detector, regions are named by the objects they are, belong to or carry. */
+  constructor(spec: string, options: AttributesDescriberOptions, private readonly detector?: Detector) {
     this.spec = spec;
     this.options = options;
-    this.fingerprint = `${spec}#v${DESCRIBER_VERSION};maxColours=${options.maxColours}`;
+    this.fingerprint = `${spec}#v${DESCRIBER_VERSION};maxColours=${options.maxColours}${detector ? `;detector=${detector.fingerprint ?? detector.spec}` : ""}`;
   }
 
   async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
     const { attributes } = regionAttributes(image, regions, ctx);
-    return attributes.map((a) => describeAttributes({ ...a, colours: a.colours.slice(0, this.options.maxColours) }));
+    const detections = this.detector ? await this.detector.detect(image, { signal: ctx?.signal }) : [];
+    const objects = detections.length ? relateObjects(regions, detections, image.width, image.height) : [];
+    return attributes.map((a, i) => describeAttributes({ ...a, colours: a.colours.slice(0, this.options.maxColours) }, objects[i]));
   }
 
   async caption(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string> {
@@ -259,6 +320,10 @@ export class AttributesDescriber implements Describer {
     const parts = [
       `A ${brightness}, ${colourful} ${image.width}x${image.height} image, mostly ${colours.map((c) => `${c.name} (${pct(c.share)})`).join(", ") || "without a dominant colour"}.`,
     ];
+    if (this.detector) {
+      const seen = sceneObjects(await this.detector.detect(image, { signal: ctx?.signal }), image.width, image.height);
+      parts.push(seen ? `Objects: ${seen}.` : `No object the detector knows (${this.detector.labels.length} classes).`);
+    }
     if (regions.length) {
       // Only the three largest regions are named, and none of the words used depends on the other regions,
       // so only those three are measured.
@@ -284,7 +349,7 @@ export class AttributesDescriber implements Describer {
 const KNOWN_OPTIONS = ["maxColours"];
 
 /** Build the describer. It takes no spec argument; option `maxColours` (1..5, default 3). */
-export async function createAttributesDescriber(arg: string, options: BackendOptions, spec: string): Promise<Describer> {
+export async function createAttributesDescriber(arg: string, options: BackendOptions, spec: string, context: { detector?: Detector } = {}): Promise<Describer> {
   if (arg.trim()) throw new UsageError(`attributes describer takes no argument (got "${arg}")`);
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.includes(key)) throw new UsageError(`attributes describer: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(", ")})`);
@@ -294,5 +359,5 @@ export async function createAttributesDescriber(arg: string, options: BackendOpt
   if (typeof maxColours !== "number" || !Number.isInteger(maxColours) || maxColours < 1 || maxColours > 5) {
     throw new UsageError(`attributes describer option "maxColours": ${JSON.stringify(raw)} is not an integer in [1, 5]`);
   }
-  return new AttributesDescriber(spec, { maxColours });
+  return new AttributesDescriber(spec, { maxColours }, context.detector);
 }

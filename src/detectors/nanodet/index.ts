@@ -43,6 +43,7 @@ class NanodetDetector implements Detector {
   readonly labels = COCO_LABELS;
   private readonly input: Float32Array;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly recent = new WeakMap<RgbImage, Promise<Detection[]>>();
   private closed = false;
 
   constructor(
@@ -55,6 +56,10 @@ class NanodetDetector implements Detector {
   }
 
   detect(image: RgbImage, ctx: StageContext = {}): Promise<Detection[]> {
+    // The segmenter and the describer of one stack both ask about the same image: the answer is kept while the
+    // image is alive.
+    const known = this.recent.get(image);
+    if (known) return known.then((d) => d.map((x) => ({ ...x, bbox: [...x.bbox] as Detection["bbox"] })));
     try {
       validateImage(image);
     } catch (err) {
@@ -70,6 +75,8 @@ class NanodetDetector implements Detector {
       return decodeNanodet(levels, lb, { ...this.options, labels: this.labels });
     });
     this.queue = run.catch(() => undefined);
+    this.recent.set(image, run);
+    run.catch(() => this.recent.delete(image));
     return run;
   }
 

@@ -8,7 +8,7 @@
  * overlapping proposals (parts and wholes), as SAM 2's everything mode gives.
  */
 import type { RgbImage } from "../../image/types.js";
-import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
+import type { Detector, Region, Segmenter, StageContext } from "../../pipeline/types.js";
 import type { BackendOptions } from "../../backends.js";
 import { GearSegError } from "../../util/errors.js";
 import { buildAtoms, ScaleAtoms } from "./atoms.js";
@@ -17,6 +17,7 @@ import { pixelBins } from "./features.js";
 import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
 import { buildHierarchy, type Hierarchy } from "./hierarchy.js";
 import { parseClassicOptions, type ClassicOptions } from "./options.js";
+import { objectRegions } from "./object-regions.js";
 import { selectProposals } from "./select.js";
 import { makeWorkingImage, smoothPlanes } from "./working-image.js";
 
@@ -114,10 +115,17 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   return regions;
 }
 
-export async function createClassicSegmenter(arg: string, options: BackendOptions, spec: string): Promise<Segmenter> {
+/** With a detector, each detected object's pieces are also proposed as one region (./object-regions.ts). */
+export async function createClassicSegmenter(arg: string, options: BackendOptions, spec: string, context: { detector?: Detector } = {}): Promise<Segmenter> {
   const opts = parseClassicOptions(arg, options, spec);
+  const detector = context.detector;
+  if (!detector) return { spec, segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx) };
   return {
     spec,
-    segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx),
+    fingerprint: `${spec};objects=${detector.fingerprint ?? detector.spec}`,
+    async segment(image: RgbImage, ctx?: StageContext) {
+      const [regions, detections] = await Promise.all([classicProposals(image, opts, ctx), detector.detect(image, { signal: ctx?.signal })]);
+      return [...regions, ...objectRegions(regions, detections, image.width, image.height)];
+    },
   };
 }

@@ -1,0 +1,153 @@
+/**
+ * What a closed-vocabulary detector's boxes say about each region: the region *is* an object (its mask matches
+ * the object's estimated mask, ./object-masks.ts), is *part* of one (it lies within the object but covers
+ * little of it: the sail of a boat), or has one *on* it (the object's box lies within the region's extent, the
+ * region covers little of the object but surrounds the lower half of its box: the rug a dog lies on). Scores
+ * below `confident` are hedged ("possibly a boat"). Only the detector's own class names are used, and where
+ * boxes of different classes cover the same object only the best-scoring one speaks.
+ *
+ * A shared leaf for describers (src/describers/attributes names regions with it).
+ */
+import { area, merge } from "../masks/index.js";
+import { areasInRects, pixelRect } from "../masks/runs.js";
+import type { BBox } from "../masks/types.js";
+import type { Detection, Region } from "../pipeline/types.js";
+import { objectMasks } from "./object-masks.js";
+
+/** How a region relates to one detected object. */
+export interface ObjectRelation {
+  kind: "is" | "part" | "holds";
+  label: string;
+  score: number;
+}
+
+export interface RelationRules {
+  /** A region is the object when its IoU with the object's mask reaches this. */
+  sameMaskIou: number;
+  /** Without an object mask (no pieces in the box): a region this much inside the box… */
+  inside: number;
+  /** …that covers this much of the box is the object; less, a part of it. */
+  fill: number;
+  /** A part lies this much within the object. */
+  partInside: number;
+  /** Parts smaller than this share of the object are not named. */
+  minPart: number;
+  /** A box lying this much within a region's box is on the region when the region surrounds it… */
+  within: number;
+  /** …covering this share of the band around the box's lower half. */
+  support: number;
+  /** Scores below this are hedged with "possibly". */
+  confident: number;
+  /** Boxes of different classes overlapping by more than this IoU are one object: the best class names it. */
+  sameObjectIou: number;
+}
+
+export const DEFAULT_RELATION_RULES: Readonly<RelationRules> = Object.freeze({
+  sameMaskIou: 0.6,
+  inside: 0.8,
+  fill: 0.5,
+  partInside: 0.8,
+  minPart: 0.02,
+  within: 0.9,
+  support: 0.3,
+  confident: 0.5,
+  sameObjectIou: 0.7,
+});
+
+export function boxIou(a: BBox, b: BBox): number {
+  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  if (w <= 0 || h <= 0) return 0;
+  return (w * h) / (a[2] * a[3] + b[2] * b[3] - w * h);
+}
+
+/** One object per place: of boxes of different classes that overlap heavily, the best-scoring one. */
+export function distinctObjects(detections: readonly Detection[], sameObjectIou = DEFAULT_RELATION_RULES.sameObjectIou): Detection[] {
+  const sorted = [...detections].sort((a, b) => b.score - a.score);
+  const kept: Detection[] = [];
+  for (const d of sorted) if (!kept.some((k) => boxIou(k.bbox, d.bbox) > sameObjectIou)) kept.push(d);
+  return kept;
+}
+
+/** Share of `inner`'s area that lies inside `outer`. */
+function boxWithin(inner: BBox, outer: BBox): number {
+  const w = Math.min(inner[0] + inner[2], outer[0] + outer[2]) - Math.max(inner[0], outer[0]);
+  const h = Math.min(inner[1] + inner[3], outer[1] + outer[3]) - Math.max(inner[1], outer[1]);
+  return w <= 0 || h <= 0 ? 0 : (w * h) / Math.max(1e-9, inner[2] * inner[3]);
+}
+
+type PixelRect = [number, number, number, number];
+const rectArea = (r: PixelRect) => (r[2] - r[0]) * (r[3] - r[1]);
+
+/** The lower half of a box, and the same grown by 15% of the box's size to the sides and below. */
+function lowerBand(box: BBox, width: number, height: number): { inner: PixelRect; outer: PixelRect } {
+  const mid = box[1] + box[3] / 2;
+  const mx = 0.15 * box[2];
+  const my = 0.15 * box[3];
+  return {
+    inner: pixelRect([box[0], mid, box[2], box[3] / 2], width, height),
+    outer: pixelRect([box[0] - mx, mid, box[2] + 2 * mx, box[3] / 2 + my], width, height),
+  };
+}
+
+const boxesOverlap = (a: BBox, b: BBox) => a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+
+/**
+ * For every region, its relations to the detected objects: what it is (at most one object, the best), then
+ * what it is part of, then what lies on it; each best score first.
+ */
+export function relateObjects(
+  regions: readonly Region[],
+  detections: readonly Detection[],
+  width: number,
+  height: number,
+  rules: RelationRules = DEFAULT_RELATION_RULES,
+): ObjectRelation[][] {
+  const objects = distinctObjects(detections, rules.sameObjectIou);
+  if (objects.length === 0) return regions.map(() => []);
+  const masks = objectMasks(regions, objects, width, height);
+  const rects: PixelRect[] = [];
+  const bands = objects.map((d) => lowerBand(d.bbox, width, height));
+  for (let k = 0; k < objects.length; k++) rects.push(pixelRect(objects[k]!.bbox, width, height), bands[k]!.inner, bands[k]!.outer);
+  return regions.map((region) => {
+    if (region.area <= 0) return [];
+    const counted = areasInRects(region.rle, rects);
+    const is: ObjectRelation[] = [];
+    const part: ObjectRelation[] = [];
+    const holds: ObjectRelation[] = [];
+    objects.forEach((d, k) => {
+      const relation = (kind: ObjectRelation["kind"]): ObjectRelation => ({ kind, label: d.label, score: d.score });
+      const inBox = counted[3 * k]!;
+      const mask = masks[k]!;
+      let isIt: boolean;
+      let partOf: boolean;
+      let contains: boolean;
+      if (mask.rle) {
+        const shared = boxesOverlap(region.bbox, d.bbox) ? area(merge([region.rle, mask.rle], true)) : 0;
+        isIt = shared / (region.area + mask.area - shared) >= rules.sameMaskIou;
+        partOf = shared >= rules.partInside * region.area && region.area >= rules.minPart * mask.area;
+        contains = shared >= 0.5 * mask.area;
+      } else {
+        const boxArea = Math.max(1, rectArea(rects[3 * k]!));
+        const inside = inBox / region.area >= rules.inside;
+        isIt = inside && inBox >= rules.fill * boxArea;
+        partOf = inside && inBox >= rules.minPart * boxArea;
+        contains = inBox >= rules.fill * boxArea;
+      }
+      if (isIt) is.push(relation("is"));
+      else if (partOf) part.push(relation("part"));
+      else if (!contains && inBox < 0.5 * region.area && boxWithin(d.bbox, region.bbox) >= rules.within) {
+        // On it: the region surrounds the lower half of the object's box (what it stands or lies on).
+        const bandArea = rectArea(bands[k]!.outer) - rectArea(bands[k]!.inner);
+        const inBand = counted[3 * k + 2]! - counted[3 * k + 1]!;
+        if (bandArea > 0 && inBand >= rules.support * bandArea) holds.push(relation("holds"));
+      }
+    });
+    return [...is.slice(0, 1), ...part, ...holds];
+  });
+}
+
+/** "a car", "an apple", "possibly a boat" (the hedge below `confident`). */
+export function objectName(label: string, score: number, confident = DEFAULT_RELATION_RULES.confident): string {
+  return `${score < confident ? "possibly " : ""}${/^[aeiou]/.test(label) ? "an" : "a"} ${label}`;
+}
