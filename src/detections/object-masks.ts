@@ -9,7 +9,8 @@
  * regions that match them. Areas are counted on runs (src/masks), never on decoded masks.
  */
 import { area, merge } from "../masks/index.js";
-import { areasInRects, pixelRect } from "../masks/runs.js";
+import { pixelRect } from "../masks/bbox.js";
+import { areasInRects } from "../masks/runs.js";
 import type { Rle } from "../masks/types.js";
 import type { Detection, Region } from "../pipeline/types.js";
 

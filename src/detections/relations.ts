@@ -9,7 +9,8 @@
  * A shared leaf for describers (src/describers/attributes names regions with it).
  */
 import { area, merge } from "../masks/index.js";
-import { areasInRects, pixelRect } from "../masks/runs.js";
+import { pixelRect } from "../masks/bbox.js";
+import { areasInRects } from "../masks/runs.js";
 import type { BBox } from "../masks/types.js";
 import type { Detection, Region } from "../pipeline/types.js";
 import { objectMasks } from "./object-masks.js";

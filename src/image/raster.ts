@@ -3,6 +3,7 @@
  * are painted into a column-major label map by src/masks (`paintColumnMajor`, one `fill` per RLE run) and the
  * map is transposed here once to row-major for blending.
  */
+import { maskBbox } from "../masks/bbox.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 
@@ -234,22 +235,9 @@ function chamfer(dist: Float32Array, gw: number, gh: number): void {
 
 /** The point where a mask's label goes: see `farthestInteriorPoint`; undefined for an empty mask. */
 export function maskLabelPoint(mask: BinaryMask): [number, number] | undefined {
-  const { width, height, data } = mask;
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (data[row + x]) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        y1 = y;
-      }
-    }
-  }
-  if (x1 < 0) return undefined;
-  const bbox: BBox = [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
-  return farthestInteriorPoint(data, width, height, 1, bbox) ?? firstPixel(data, width);
+  const bbox = maskBbox(mask);
+  if (!bbox) return undefined;
+  return farthestInteriorPoint(mask.data, mask.width, mask.height, 1, bbox) ?? firstPixel(mask.data, mask.width);
 }
 
 function firstPixel(data: Uint8Array, width: number): [number, number] | undefined {

@@ -6,7 +6,8 @@
  * (one `fill` per run), which is transposed once; tint, borders and labels are then single passes.
  */
 import { area, decode } from "../masks/rle.js";
-import { paintColumnMajor, pointInside, tightBbox } from "../masks/runs.js";
+import { tightBbox } from "../masks/bbox.js";
+import { paintColumnMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { encodeMaskPng, encodePng } from "./encode.js";

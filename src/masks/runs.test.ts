@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { decode, encode } from "./rle.js";
-import { forEachColumnSpan, paintColumnMajor, pointInside, tightBbox } from "./runs.js";
+import { maskBbox, tightBbox } from "./bbox.js";
+import { forEachColumnSpan, paintColumnMajor, pointInside } from "./runs.js";
 import type { BinaryMask } from "./types.js";
 
 function lcg(seed: number): () => number {
@@ -48,8 +49,11 @@ function plainBox(m: BinaryMask): [number, number, number, number] | undefined {
 }
 
 describe("run walks", () => {
-  test("tightBbox is the exact box of the mask's pixels (undefined when empty)", () => {
-    for (const m of masks()) expect(tightBbox(encode(m))).toEqual(plainBox(m));
+  test("tightBbox and maskBbox are the exact box of the mask's pixels (undefined when empty)", () => {
+    for (const m of masks()) {
+      expect(tightBbox(encode(m))).toEqual(plainBox(m));
+      expect(maskBbox(m)).toEqual(plainBox(m));
+    }
   });
 
   test("forEachColumnSpan visits every foreground pixel once, within one column per span", () => {

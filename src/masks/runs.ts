@@ -1,46 +1,9 @@
 /**
  * Walks over an RLE's foreground runs for the pixel work of other modules (painting label maps and alpha
- * channels, boxes for crops and labels), so that no module outside src/masks reads `counts` itself. Runs are
+ * channels, a point to put a label at), so that no module outside src/masks reads `counts` itself. Runs are
  * column-major (COCO): pixel index i is column floor(i / height), row i mod height.
  */
-import type { BBox, Rle } from "./types.js";
-
-/**
- * The exact box of the mask's pixels [x, y, w, h] (numpy's argwhere min/max, as DAM's crop takes it), unlike
- * COCO's `toBbox`, whose box takes the full height whenever a run crosses a column. Undefined for an empty
- * mask.
- */
-export function tightBbox(rle: Rle): BBox | undefined {
-  const { height: h, counts } = rle;
-  let xs = Infinity;
-  let ys = Infinity;
-  let xe = -1;
-  let ye = -1;
-  let pos = 0;
-  for (let j = 0; j < counts.length; j++) {
-    const len = counts[j]!;
-    if (j & 1 && len > 0) {
-      const end = pos + len - 1;
-      const x0 = Math.floor(pos / h);
-      const x1 = Math.floor(end / h);
-      if (x0 < xs) xs = x0;
-      if (x1 > xe) xe = x1;
-      if (x1 > x0) {
-        // Column x0 is covered down to the bottom row and column x1 from the top row: the box spans every row.
-        ys = 0;
-        ye = h - 1;
-      } else {
-        const y0 = pos - x0 * h;
-        const y1 = end - x1 * h;
-        if (y0 < ys) ys = y0;
-        if (y1 > ye) ye = y1;
-      }
-    }
-    pos += len;
-  }
-  if (xe < 0) return undefined;
-  return [xs, ys, xe - xs + 1, ye - ys + 1];
-}
+import type { Rle } from "./types.js";
 
 /**
  * Sets `value` on every foreground pixel of `rle` in a column-major map (index = x * height + y): one `fill`
@@ -82,6 +45,14 @@ export function forEachColumnSpan(rle: Rle, span: (x: number, y0: number, len: n
   }
 }
 
+/** The number of pixels the runs cover (height * width for a well-formed RLE). */
+export function runsTotal(rle: Rle): number {
+  const counts = rle.counts;
+  let sum = 0;
+  for (let j = 0; j < counts.length; j++) sum += counts[j]!;
+  return sum;
+}
+
 /** A pixel [x, y] surely inside the mask: the middle of its longest run. Undefined for an empty mask. */
 export function pointInside(rle: Rle): [number, number] | undefined {
   let pos = 0;
@@ -117,13 +88,4 @@ export function areasInRects(rle: Rle, rects: readonly (readonly [number, number
     }
   });
   return out;
-}
-
-/** A box [x, y, w, h] as the pixel rectangle [x0, y0, x1, y1) of the pixels it covers, clipped to the image. */
-export function pixelRect(box: BBox, width: number, height: number): [number, number, number, number] {
-  const x0 = Math.max(0, Math.min(width, Math.round(box[0])));
-  const y0 = Math.max(0, Math.min(height, Math.round(box[1])));
-  const x1 = Math.max(x0, Math.min(width, Math.round(box[0] + box[2])));
-  const y1 = Math.max(y0, Math.min(height, Math.round(box[1] + box[3])));
-  return [x0, y0, x1, y1];
 }

@@ -11,7 +11,9 @@ import type { BackendOptions } from "../../backends.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { ACHROMATIC, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
 import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";
-import { coversAtLeast, runEnds } from "./overlap.js";
+import { coversAtLeast, runEnds } from "../../masks/cover.js";
+import { area } from "../../masks/rle.js";
+import { runsTotal } from "../../masks/runs.js";
 import { DEFAULT_RELATION_RULES, distinctObjects, objectName, relateObjects, type ObjectRelation } from "../../detections/relations.js";
 import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "../../vocabulary/attribute-words.js";
 
@@ -100,7 +102,7 @@ function bboxInside(a: Region["bbox"], b: Region["bbox"], slack: number): boolea
   return a[0] >= b[0] - slack && a[1] >= b[1] - slack && a[0] + a[2] <= b[0] + b[2] + slack && a[1] + a[3] <= b[1] + b[3] + slack;
 }
 
-/** Check every region's mask against the image; return each mask's foreground area (summed from its runs). */
+/** Check every region's mask against the image; return each mask's foreground area. */
 function checkRegions(image: RgbImage, regions: readonly Region[]): Float64Array {
   const W = image.width;
   const H = image.height;
@@ -109,14 +111,9 @@ function checkRegions(image: RgbImage, regions: readonly Region[]): Float64Array
     if (r.rle.width !== W || r.rle.height !== H) {
       throw new GearSegError(`attributes describer: region ${r.id} mask is ${r.rle.width}x${r.rle.height}, image is ${W}x${H}`);
     }
-    const counts = r.rle.counts;
-    let sum = 0, fg = 0;
-    for (let k = 0; k < counts.length; k++) {
-      sum += counts[k]!;
-      if (k & 1) fg += counts[k]!;
-    }
+    const sum = runsTotal(r.rle);
     if (sum !== W * H) throw new GearSegError(`attributes describer: region ${r.id} mask's RLE counts sum to ${sum}, not ${W}x${H} = ${W * H} pixels`);
-    areas[i] = fg;
+    areas[i] = area(r.rle);
   });
   return areas;
 }

@@ -5,7 +5,7 @@ import type { RgbImage } from "../../image/types.js";
 import { binTables, nearestColour, srgbToLab } from "../../vocabulary/colour-names.js";
 import { measureRegion } from "../../../test/oracles/measure-region.js";
 import { measureRegions, sequentialMeans } from "./measure.js";
-import { coversAtLeast, runEnds } from "./overlap.js";
+import { coversAtLeast, runEnds } from "../../masks/cover.js";
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;

@@ -9,7 +9,7 @@ import type { BackendOptions } from "../../backends.js";
 import { focalCropBox } from "../../image/focal.js";
 import type { RgbImage } from "../../image/types.js";
 import { decode } from "../../masks/index.js";
-import { tightBbox } from "../../masks/runs.js";
+import { tightBbox } from "../../masks/bbox.js";
 import { readChatReply, stripThinking } from "../../net/chat.js";
 import { HttpClient, parseModelAtUrls, parseUrls } from "../../net/http.js";
 import { OptionReader } from "../../net/options.js";
