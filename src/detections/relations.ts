@@ -1,8 +1,8 @@
 /**
  * What a closed-vocabulary detector's boxes say about each region: the region *is* an object (its mask matches
  * the object's estimated mask, ./object-masks.ts), is *part* of one (it lies within the object but covers
- * little of it: the sail of a boat), or has one *on* it (the object's box lies within the region's extent, the
- * region covers little of the object but surrounds the lower half of its box: the rug a dog lies on). Scores
+ * little of it: the sail of a boat), or has one *on* it (the region, not much smaller than the object, covers
+ * little of it but surrounds the lower half of its box: the rug a dog lies on). Scores
  * below `confident` are hedged ("possibly a boat"). Only the detector's own class names are used, and where
  * boxes of different classes cover the same object only the best-scoring one speaks.
  *
@@ -33,9 +33,9 @@ export interface RelationRules {
   partInside: number;
   /** Parts smaller than this share of the object are not named. */
   minPart: number;
-  /** A box lying this much within a region's box is on the region when the region surrounds it… */
-  within: number;
-  /** …covering this share of the band around the box's lower half. */
+  /** An object is on a region at least this large (relative to its box)… */
+  minSupport: number;
+  /** …that covers this share of the band around the box's lower half, outside the box. */
   support: number;
   /** Scores below this are hedged with "possibly". */
   confident: number;
@@ -44,12 +44,12 @@ export interface RelationRules {
 }
 
 export const DEFAULT_RELATION_RULES: Readonly<RelationRules> = Object.freeze({
-  sameMaskIou: 0.6,
+  sameMaskIou: 0.75,
   inside: 0.8,
   fill: 0.5,
   partInside: 0.8,
   minPart: 0.02,
-  within: 0.9,
+  minSupport: 0.25,
   support: 0.3,
   confident: 0.5,
   sameObjectIou: 0.7,
@@ -68,13 +68,6 @@ export function distinctObjects(detections: readonly Detection[], sameObjectIou 
   const kept: Detection[] = [];
   for (const d of sorted) if (!kept.some((k) => boxIou(k.bbox, d.bbox) > sameObjectIou)) kept.push(d);
   return kept;
-}
-
-/** Share of `inner`'s area that lies inside `outer`. */
-function boxWithin(inner: BBox, outer: BBox): number {
-  const w = Math.min(inner[0] + inner[2], outer[0] + outer[2]) - Math.max(inner[0], outer[0]);
-  const h = Math.min(inner[1] + inner[3], outer[1] + outer[3]) - Math.max(inner[1], outer[1]);
-  return w <= 0 || h <= 0 ? 0 : (w * h) / Math.max(1e-9, inner[2] * inner[3]);
 }
 
 type PixelRect = [number, number, number, number];
@@ -137,8 +130,9 @@ export function relateObjects(
       }
       if (isIt) is.push(relation("is"));
       else if (partOf) part.push(relation("part"));
-      else if (!contains && inBox < 0.5 * region.area && boxWithin(d.bbox, region.bbox) >= rules.within) {
-        // On it: the region surrounds the lower half of the object's box (what it stands or lies on).
+      else if (!contains && inBox < 0.5 * region.area && region.area >= rules.minSupport * d.bbox[2] * d.bbox[3]) {
+        // On it: the region surrounds the lower half of the object's box (what it stands or lies on). The
+        // object may reach beyond the picture, so only the band inside the image counts.
         const bandArea = rectArea(bands[k]!.outer) - rectArea(bands[k]!.inner);
         const inBand = counted[3 * k + 2]! - counted[3 * k + 1]!;
         if (bandArea > 0 && inBand >= rules.support * bandArea) holds.push(relation("holds"));

@@ -212,7 +212,7 @@ function placeWords(cx: number, cy: number, W: number, H: number): string {
 
 /**
  * The sentence for one region. With detected objects: a region that is an object is named by it ("A large
- * dark red car, …"; hedged: "A large white region, possibly a truck, …"), a part says whose ("part of a
+ * dark red car, …"; hedged: "A possible truck: a large white region, …"), a part says whose ("part of a
  * boat"), and a region something lies on says so ("with a dog on it").
  */
 export function describeAttributes(a: RegionAttributes, objects: readonly ObjectRelation[] = [], confident = DEFAULT_RELATION_RULES.confident): string {
@@ -221,13 +221,16 @@ export function describeAttributes(a: RegionAttributes, objects: readonly Object
   const article = /^[aeiou]/.test(adjectives) ? "An" : "A";
   const shape = a.shape.length ? `, ${a.shape.join(", ")}` : "";
   const where = a.horizontal === "centre" && a.vertical === "middle" ? "in the centre" : `at the ${a.vertical} ${a.horizontal === "centre" ? "centre" : a.horizontal}`;
+  // The object a region is becomes the sentence's subject (its noun for "region"); a hedged one leads it.
   const is = objects.find((o) => o.kind === "is");
-  const noun = is && is.score >= confident ? is.label : "region";
-  const named = [
-    ...(is && noun === "region" ? [objectName(is.label, is.score, confident)] : []),
-    ...objects.filter((o) => o.kind === "part").slice(0, 2).map((o) => `${o.score < confident ? "possibly " : ""}part of ${objectName(o.label, 1)}`),
-  ];
-  const parts = [`${article} ${adjectives} ${noun}${named.map((n) => `, ${n}`).join("")}${shape}, ${where} of the image`];
+  const hedged = is !== undefined && is.score < confident;
+  const noun = is && !hedged ? is.label : "region";
+  const lead = hedged ? `A possible ${is.label}: ${article.toLowerCase()}` : article;
+  const partOf = objects
+    .filter((o) => o.kind === "part")
+    .slice(0, 2)
+    .map((o) => `, ${o.score < confident ? "possibly " : ""}part of ${objectName(o.label, 1)}`);
+  const parts = [`${lead} ${adjectives} ${noun}${partOf.join("")}${shape}, ${where} of the image`];
   if (a.spans.length) parts[0] += `, spanning the ${a.spans.join(" and ")}`;
   const on = objects.filter((o) => o.kind === "holds").slice(0, 3);
   if (on.length) parts[0] += `, with ${on.map((o) => `${o.score < confident ? "what may be " : ""}${objectName(o.label, 1)}`).join(" and ")} on it`;

@@ -248,6 +248,9 @@ type BagEntry = Link & { from: string; fromPos: Pos; subject: boolean };
 
 const OPEN_TAGS = new Set(["n", "a", "v"]);
 
+/** A description that opens with a hedge names its region only tentatively. */
+const HEDGED_NAME = /^\s*(?:(?:a|an)\s+(?:possible|probable)|possibly|perhaps|maybe|probably)\b/i;
+
 /**
  * Read a description with the POS tagger: the subject's head nouns (collocations merged: "street light")
  * name the region and bring their broader terms and definitions; nouns modifying the subject ("tomato
@@ -284,6 +287,8 @@ async function describeBag(lex: Lexicon, tagger: PosTagger, description: string)
   }
   const words = new Map<string, BagEntry>();
   const names = new Set<string>();
+  // "A possible truck: …" (a detector's low score): the hedged name counts less than a sure one.
+  const hedge = HEDGED_NAME.test(description) ? 0.75 : 1;
   for (const u of units) {
     if (STOPWORDS.has(u.text) || u.text.length < 2 || /^\d+$/.test(u.text)) continue;
     // Attribute words are read as attributes (readEvidence), never as WordNet words: "navy 40%" is a colour.
@@ -296,7 +301,7 @@ async function describeBag(lex: Lexicon, tagger: PosTagger, description: string)
     const r = role.get(u.at);
     const subject = r !== undefined && pos === "n";
     if (subject) names.add(lemma);
-    const factor = r === "subject" ? 1 : subject ? 0.6 : u.at <= lastSubject ? 0.7 : 0.45;
+    const factor = (r === "subject" ? hedge : 1) * (r === "subject" ? 1 : subject ? 0.6 : u.at <= lastSubject ? 0.7 : 0.45);
     for (const [word, link] of await lex.expandDescription(lemma, pos, subject)) {
       const v = link.w * factor;
       const old = words.get(word);
