@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSegmenter } from "../dist/backends.js";
+import { createBackend } from "../dist/stack/registry.js";
 import { loadImage } from "../dist/image/index.js";
 import { createNanodetDetector, COCO_LABELS } from "../dist/detectors/nanodet/index.js";
 import { decodeNanodet } from "../dist/detectors/nanodet/decode.js";
@@ -54,7 +54,7 @@ export default async function run(log) {
   const detector = await createNanodetDetector("", {}, "nanodet");
   const graph = await loadNanodetGraph(located.files["nanodet.json"], COCO_LABELS.length);
   const input = new Float32Array(3 * graph.inputSize * graph.inputSize);
-  const classic = await createSegmenter("classic");
+  const classic = await createBackend("segmenter", "classic");
   for (const path of images) {
     const image = await loadImage(path);
     const cold = coldRun(path);

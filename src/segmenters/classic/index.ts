@@ -8,20 +8,19 @@
  * overlapping proposals (parts and wholes), as SAM 2's everything mode gives.
  */
 import type { RgbImage } from "../../image/types.js";
-import type { Detector, Region, Segmenter, StageContext } from "../../pipeline/types.js";
-import type { BackendOptions } from "../../backends.js";
+import type { BackendFactory, Region, Segmenter, StageContext } from "../../pipeline/types.js";
 import { GearSegError } from "../../util/errors.js";
 import { buildAtoms, ScaleAtoms } from "./atoms.js";
 import { MaskEncoder } from "./encode.js";
 import { pixelBins } from "./features.js";
 import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
 import { buildHierarchy, type Hierarchy } from "./hierarchy.js";
-import { parseClassicOptions, type ClassicOptions } from "./options.js";
 import { objectRegions } from "./object-regions.js";
+import { parseClassicOptions, type ClassicOptions, type ClassicOptionsInput } from "./options.js";
 import { selectProposals } from "./select.js";
 import { makeWorkingImage, smoothPlanes } from "./working-image.js";
 
-export { parseClassicOptions, defaultClassicOptions, type ClassicOptions } from "./options.js";
+export { parseClassicOptions, defaultClassicOptions, classicOptions, type ClassicOptions } from "./options.js";
 
 /**
  * Grouping strategies run on every scale: weights of the colour, texture, size and fill similarities.
@@ -116,16 +115,17 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
 }
 
 /** With a detector, each detected object's pieces are also proposed as one region (./object-regions.ts). */
-export async function createClassicSegmenter(arg: string, options: BackendOptions, spec: string, context: { detector?: Detector } = {}): Promise<Segmenter> {
-  const opts = parseClassicOptions(arg, options, spec);
-  const detector = context.detector;
-  if (!detector) return { spec, segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx) };
+export const createClassicSegmenter: BackendFactory<Segmenter, ClassicOptionsInput> = async (arg, options, { spec, label, detector }) => {
+  const opts = parseClassicOptions(arg, options, label);
+  // The options every proposal depends on; the spec alone would miss those given as an options object.
+  const fingerprint = `${spec}#${JSON.stringify(opts)}`;
+  if (!detector) return { spec, fingerprint, segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx) };
   return {
     spec,
-    fingerprint: `${spec};objects=${detector.fingerprint ?? detector.spec}`,
+    fingerprint: `${fingerprint};objects=${detector.fingerprint ?? detector.spec}`,
     async segment(image: RgbImage, ctx?: StageContext) {
       const [regions, detections] = await Promise.all([classicProposals(image, opts, ctx), detector.detect(image, { signal: ctx?.signal })]);
       return [...regions, ...objectRegions(regions, detections, image.width, image.height)];
     },
   };
-}
+};
