@@ -79,7 +79,7 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
     .option("--segmenter <spec>", "segmenter backend (e.g. classic, sam2:<dir>, masks:<dir>)")
     .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)")
     .option("--captioner <spec>", "scene caption backend (e.g. openai-vision:<model>@<url>, none; default: the describer's own when it can caption)")
-    .option("--detector <spec>", "object detector handed to the backends that use one (e.g. nanodet; default none)");
+    .option("--detector <spec>", "object detector handed to the backends that use one (nanodet, or none; default: nanodet when the classic segmenter or the attributes describer is in use)");
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
     .option("--timeout <seconds>", "give up one request to a model server after this many seconds (HTTP backends)")

@@ -146,3 +146,19 @@ export function relateObjects(
 export function objectName(label: string, score: number, confident = DEFAULT_RELATION_RULES.confident): string {
   return `${score < confident ? "possibly " : ""}${/^[aeiou]/.test(label) ? "an" : "a"} ${label}`;
 }
+
+const IRREGULAR_PLURALS: Record<string, string> = { mouse: "mice", sheep: "sheep", skis: "skis", knife: "knives" };
+
+/** A class name in the plural ("persons", not "people": the word the detector has). */
+export function pluralName(label: string): string {
+  const irregular = IRREGULAR_PLURALS[label];
+  if (irregular) return irregular;
+  if (/(s|sh|ch|x)$/.test(label)) return `${label}es`;
+  if (/[^aeiou]y$/.test(label)) return `${label.slice(0, -1)}ies`;
+  return `${label}s`;
+}
+
+/** "a carrot", "2 carrots". */
+export function countedName(label: string, count: number): string {
+  return count === 1 ? objectName(label, 1) : `${count} ${pluralName(label)}`;
+}

@@ -25,6 +25,11 @@ export const OFFLINE_DEFAULT_NOTICE =
 /** The backends that use a detector when the stack has one: they get the default detector unless told otherwise. */
 const DETECTOR_USERS: ReadonlySet<string> = new Set(["classic", "attributes"]);
 
+/** Whether a stack of these specs gets the default detector when none is chosen. */
+export function wantsDefaultDetector(specs: readonly (string | undefined)[]): boolean {
+  return specs.some((s) => s !== undefined && s !== "none" && DETECTOR_USERS.has(parseSpec(s, "backend").name));
+}
+
 export interface StackSpecs {
   segmenter?: string;
   /** "none": regions only. */
@@ -79,9 +84,8 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
   const reasonerSpec = pick("reasoner");
   const { backendOptions = {}, sources = {}, notice, onDownload, ...agentOptions } = options;
   const captionerSpec = specs.captioner ?? companionCaptioner(describerSpec);
-  const usesDetector = [segmenterSpec, describerSpec, captionerSpec].some((s) => s !== "none" && DETECTOR_USERS.has(parseSpec(s, "backend").name));
   let detectorSpec = specs.detector;
-  if (detectorSpec === undefined && usesDetector) {
+  if (detectorSpec === undefined && wantsDefaultDetector([segmenterSpec, describerSpec, captionerSpec])) {
     detectorSpec = OFFLINE_DEFAULT.detector;
     offlineDefaults.push("detector");
   }

@@ -14,7 +14,7 @@ import { measureImage, measureRegions, type RegionMeasures } from "./measure.js"
 import { coversAtLeast, runEnds } from "../../masks/cover.js";
 import { area } from "../../masks/rle.js";
 import { runsTotal } from "../../masks/runs.js";
-import { DEFAULT_RELATION_RULES, distinctObjects, objectName, relateObjects, type ObjectRelation } from "../../detections/relations.js";
+import { countedName, DEFAULT_RELATION_RULES, distinctObjects, objectName, relateObjects, type ObjectRelation } from "../../detections/relations.js";
 import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "../../vocabulary/attribute-words.js";
 
 export interface ColourShare {
@@ -232,8 +232,11 @@ export function describeAttributes(a: RegionAttributes, objects: readonly Object
     .map((o) => `, ${o.score < confident ? "possibly " : ""}part of ${objectName(o.label, 1)}`);
   const parts = [`${lead} ${adjectives} ${noun}${partOf.join("")}${shape}, ${where} of the image`];
   if (a.spans.length) parts[0] += `, spanning the ${a.spans.join(" and ")}`;
-  const on = objects.filter((o) => o.kind === "holds").slice(0, 3);
-  if (on.length) parts[0] += `, with ${on.map((o) => `${o.score < confident ? "what may be " : ""}${objectName(o.label, 1)}`).join(" and ")} on it`;
+  // Things on the region, counted per class: "with a dog on it", "with what may be 2 carrots on it".
+  const on = new Map<string, number>();
+  for (const o of objects) if (o.kind === "holds") on.set(`${o.score < confident ? "what may be " : ""}|${o.label}`, (on.get(`${o.score < confident ? "what may be " : ""}|${o.label}`) ?? 0) + 1);
+  const carried = [...on].slice(0, 3).map(([key, n]) => `${key.split("|")[0]}${countedName(key.split("|")[1]!, n)}`);
+  if (carried.length) parts[0] += `, with ${carried.join(" and ")} on it`;
   parts[0] += ".";
   if (a.colours.length) parts.push(`Colours: ${a.colours.map((c) => `${c.name} ${pct(c.share)}`).join(", ")}.`);
   parts.push(`${a.texture[0]!.toUpperCase()}${a.texture.slice(1)} surface.`);
@@ -273,23 +276,12 @@ export function sceneObjects(detections: readonly Detection[], W: number, H: num
     const text =
       ds.length === 1
         ? `${objectName(label, 1)} ${places[0]}`
-        : `${ds.length} ${plural(label)} (${places.join(", ")})`;
+        : `${countedName(label, ds.length)} (${places.join(", ")})`;
     phrases.push([hedged, text]);
   }
   const sure = phrases.filter(([h]) => !h).map(([, t]) => t);
   const maybe = phrases.filter(([h]) => h).map(([, t]) => t);
   return [...sure, ...(maybe.length ? [`possibly ${maybe.join(", ")}`] : [])].join("; ");
-}
-
-const IRREGULAR_PLURALS: Record<string, string> = { mouse: "mice", sheep: "sheep", skis: "skis", knife: "knives" };
-
-/** A class name in the plural ("persons", not "people": the word the detector has). */
-function plural(label: string): string {
-  const irregular = IRREGULAR_PLURALS[label];
-  if (irregular) return irregular;
-  if (/(s|sh|ch|x)$/.test(label)) return `${label}es`;
-  if (/[^aeiou]y$/.test(label)) return `${label.slice(0, -1)}ies`;
-  return `${label}s`;
 }
 
 /** Describes regions, and as a captioner summarises the whole image and its largest regions. */

@@ -250,8 +250,8 @@ type BagEntry = Link & { from: string; fromPos: Pos; subject: boolean };
 
 const OPEN_TAGS = new Set(["n", "a", "v"]);
 
-/** "with a dog on it", "with a cup and what may be a bottle on it": the things on the region. */
-const CARRIES = /\bwith ((?:(?:what may be )?an? [a-z ]+?)(?:,? and (?:what may be )?an? [a-z ]+?)*) on it\b/i;
+/** "with a dog on it", "with 2 cups and what may be a bottle on it": the things on the region. */
+const CARRIES = /\bwith ((?:(?:what may be )?(?:an?|\d+) [a-z ]+?)(?:,? and (?:what may be )?(?:an?|\d+) [a-z ]+?)*) on it\b/i;
 
 function carriedThings(lex: Lexicon, description: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -259,7 +259,7 @@ function carriedThings(lex: Lexicon, description: string): Map<string, number> {
   if (!m) return out;
   for (const item of m[1]!.split(/,? and /)) {
     const hedged = item.startsWith("what may be ");
-    const noun = item.replace(/^(what may be )?an? /, "").trim().replace(/ /g, "_");
+    const noun = item.replace(/^(what may be )?(an?|\d+) /, "").trim().replace(/ /g, "_");
     const lemma = lex.wn.morphy(noun, "n")[0];
     if (lemma !== undefined) out.set(lemma, Math.max(out.get(lemma) ?? 0, hedged ? 0.75 : 1));
   }
