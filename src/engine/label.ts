@@ -7,7 +7,10 @@
  * it and is dropped. The result is an instances dataset (records + COCO annotations.json).
  */
 import { area, merge, toBbox, toCocoRle } from "../masks/index.js";
-import type { Region } from "../pipeline/types.js";
+import { objectInstances } from "../detections/instances.js";
+import { loadImage } from "../image/decode.js";
+import type { RgbImage } from "../image/types.js";
+import type { Detector, Region } from "../pipeline/types.js";
 import { UsageError } from "../util/errors.js";
 import { isRecord } from "../util/json.js";
 import { writeJsonAtomic } from "../util/fs.js";
@@ -145,7 +148,10 @@ export interface LabelOptions {
   imagesDir: string;
   outDir: string;
   prepare: Preparer;
-  llm: JsonChat;
+  /** The LLM that reads the descriptions. Without one, a detector labels its own classes (`detector`). */
+  llm?: JsonChat;
+  /** Labels without an LLM: every detection of a wanted class gives the region that best matches the object. */
+  detector?: Detector;
   keyword: string;
   /** Given classes; absent = open-ended discovery. */
   classes?: string[];
@@ -161,10 +167,46 @@ export interface LabelOptions {
   onProgress?: (p: BatchProgress) => void;
 }
 
+/** The detector's class names for the wanted classes (compared as normalised names); every one must be known. */
+export function detectorClasses(detector: Detector | undefined, wanted: readonly string[]): Map<string, string> {
+  if (!detector) throw new UsageError("labelling needs an LLM (--llm) or a detector for the classes it knows");
+  const known = new Map(detector.labels.map((l) => [normalizeClass(l), l]));
+  const unknown = wanted.filter((c) => !known.has(c));
+  if (unknown.length) {
+    throw new UsageError(`without an LLM (--llm) only the detector's classes can be labelled; ${detector.spec} does not know ${unknown.map((c) => `"${c}"`).join(", ")} (it knows ${detector.labels.length} COCO classes, e.g. person, car, dog)`);
+  }
+  return new Map(wanted.map((c) => [known.get(c)!, c]));
+}
+
+/** One image labelled by the detector: the regions that are its detections of the wanted classes. */
+async function detectorLabels(detector: Detector, wanted: ReadonlyMap<string, string>, prepared: Awaited<ReturnType<Preparer>>, entry: { id: string; abs: string }) {
+  const image: RgbImage = (prepared as { image?: RgbImage }).image ?? (await loadImage(entry.abs));
+  const detections = await stage("detect", () => detector.detect(image));
+  const found = objectInstances(prepared.regions, detections, prepared.width, prepared.height, new Set(wanted.keys()));
+  const instances: InstanceLabel[] = found.map((f) => ({
+    id: `${entry.id}#${f.region.id}`,
+    category: wanted.get(f.detection.label)!,
+    region_id: f.region.id,
+    note: `${detector.spec}: ${f.detection.label} ${f.detection.score.toFixed(2)}, region matches the object's mask at IoU ${f.iou.toFixed(2)}`,
+    mask: toCocoRle(f.region.rle),
+    area: f.region.area,
+    bbox: toBbox(f.region.rle),
+  }));
+  const missed = detections.filter((d) => wanted.has(d.label)).length - found.length;
+  return {
+    model: detector.fingerprint ?? detector.spec,
+    instances,
+    parts_dropped: 0,
+    unlabelled: prepared.regions.length - instances.length,
+    notes: missed > 0 ? [`${missed} detection(s) matched no region well enough`] : [],
+  };
+}
+
 export async function labelImages(options: LabelOptions): Promise<BatchSummary & { stats: DatasetStats; classes: string[] }> {
   const keyword = options.keyword.trim();
   if (!keyword) throw new UsageError("--keyword is empty");
   const classes = options.classes?.map(normalizeClass).filter(Boolean);
+  const byDetector = options.llm ? undefined : detectorClasses(options.detector, classes ?? [normalizeClass(keyword)]);
   let images = await listImages(options.imagesDir);
   if (options.limit !== undefined) images = images.slice(0, options.limit);
   const seed = String(options.seed ?? 0);
@@ -174,7 +216,13 @@ export async function labelImages(options: LabelOptions): Promise<BatchSummary &
     imagesRoot: options.imagesDir,
     seed,
     fractions,
-    generation: { segmenter: options.segmenterSpec, describer: options.describerSpec, llm: options.llm.spec, models: [], prompt_version: LABEL_PROMPT_VERSION },
+    generation: {
+      segmenter: options.segmenterSpec,
+      describer: options.describerSpec,
+      llm: options.llm?.spec ?? `none (detector ${options.detector!.fingerprint ?? options.detector!.spec})`,
+      models: [],
+      prompt_version: options.llm ? LABEL_PROMPT_VERSION : "detector",
+    },
     labels: { keyword, classes: classes ?? [], discovered: !classes },
   });
   const summary = await runBatch({
@@ -189,6 +237,7 @@ export async function labelImages(options: LabelOptions): Promise<BatchSummary &
       if (prepared.regions.length === 0) {
         return { ...base, model: null, instances: [], parts_dropped: 0, unlabelled: 0, notes: ["no regions"], finished: new Date().toISOString() } satisfies InstancesRecord;
       }
+      if (byDetector) return { ...base, ...(await detectorLabels(options.detector!, byDetector, prepared, entry)), finished: new Date().toISOString() } satisfies InstancesRecord;
       const messages = labelMessages({
         keyword,
         classes,
@@ -197,7 +246,8 @@ export async function labelImages(options: LabelOptions): Promise<BatchSummary &
         imageWidth: prepared.width,
         imageHeight: prepared.height,
       });
-      const reply = await stage("llm", () => options.llm.chatJson(messages, { signal, temperature: 0 }));
+      const llm = options.llm!;
+      const reply = await stage("llm", () => llm.chatJson(messages, { signal, temperature: 0 }));
       const byId = new Map(prepared.regions.map((r) => [r.id, r]));
       const { assignments, notes } = parseLabelReply(reply.value, new Set(byId.keys()), classes);
       const labelled = assignments.map((a) => ({ region: byId.get(a.id)!, category: a.category, note: a.note }));

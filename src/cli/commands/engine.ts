@@ -7,6 +7,7 @@ import { parseSplitFractions } from "../../engine/splits.js";
 import { finalizeDataset } from "../../engine/finalize.js";
 import { readManifest } from "../../engine/dataset.js";
 import type { BatchProgress } from "../../engine/batch.js";
+import type { Detector } from "../../pipeline/types.js";
 import { UsageError } from "../../util/errors.js";
 import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 import { ensureWritableDir } from "../output-dir.js";
@@ -42,22 +43,27 @@ export function llmFromFlags(flags: EngineRunFlags): JsonChat {
 
 /** The engine's preparer: per-image stacks when a spec holds {stem}/{id}, otherwise the usual stack (config
  * file, cache) with its stage progress silenced so the image-level bar stays readable. */
-export async function preparerFromFlags(flags: EngineRunFlags, io: Io): Promise<{ prepare: Preparer; segmenter: string; describer: string | null; close(): Promise<void> }> {
+export async function preparerFromFlags(
+  flags: EngineRunFlags,
+  io: Io,
+): Promise<{ prepare: Preparer; segmenter: string; describer: string | null; detector: Detector | null; close(): Promise<void> }> {
   if (isPerImageSpec(flags.segmenter) || isPerImageSpec(flags.describer)) {
     if (!flags.segmenter || !flags.describer) throw new UsageError("with {stem} in a spec, give both --segmenter and --describer");
     const p = await createPreparer({ segmenter: flags.segmenter, describer: flags.describer }, {
       maxPixels: integerFlag(flags.maxPixels, "--max-pixels"),
       maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
     });
-    return { prepare: p.prepare, segmenter: flags.segmenter, describer: flags.describer === "none" ? null : flags.describer, close: p.close };
+    return { prepare: p.prepare, segmenter: flags.segmenter, describer: flags.describer === "none" ? null : flags.describer, detector: null, close: p.close };
   }
   const quietIo: Io = { ...io, progress: new Progress(process.stderr, false) };
-  const { agent } = await stackFromFlags(flags, quietIo, { reasoner: "none" });
+  const stack = await stackFromFlags(flags, quietIo, { reasoner: "none" });
+  const { agent } = stack;
   return {
     prepare: (entry, signal) => agent.prepare(entry.abs, signal),
     segmenter: agent.segmenter.spec,
     describer: agent.describer?.spec ?? null,
-    close: () => agent.close(),
+    detector: stack.detector,
+    close: () => stack.close(),
   };
 }
 

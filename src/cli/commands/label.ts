@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { labelImages, parseClassList } from "../../engine/label.js";
+import { detectorClasses, labelImages, normalizeClass, parseClassList } from "../../engine/label.js";
 import { parseSplitFractions } from "../../engine/splits.js";
 import { UsageError } from "../../util/errors.js";
 import { action, integerFlag, makeIo, type GlobalFlags } from "../app.js";
@@ -10,7 +10,7 @@ import { addEngineRunOptions, interruptSignal, llmFromFlags, preparerFromFlags, 
 export function registerLabel(program: Command): void {
   const cmd = program
     .command("label")
-    .description("auto-label instances: discover the classes for a keyword (or use --classes), one class per region; writes COCO instances")
+    .description("auto-label instances: discover the classes for a keyword (or use --classes), one class per region; writes COCO instances (without --llm: the detector's own classes, e.g. --keyword car)")
     .argument("<images-dir>", "folder of images (searched recursively)")
     .requiredOption("--keyword <word>", "what the dataset is about, e.g. strawberry")
     .option("--classes <a,b,c>", "use these classes (e.g. unripe,turning,ripe for grading) instead of discovering them");
@@ -20,9 +20,16 @@ export function registerLabel(program: Command): void {
       if (!flags.keyword.trim()) throw new UsageError("--keyword is empty");
       const classes = flags.classes !== undefined ? parseClassList(flags.classes) : undefined;
       const outDir = resolve(flags.out!);
-      const llm = llmFromFlags(flags);
-      await ensureWritableDir(outDir);
+      // Without --llm the detector labels the classes it knows (COCO's for the offline default's NanoDet-g).
+      const llm = flags.llm ? llmFromFlags(flags) : undefined;
       const preparer = await preparerFromFlags(flags, io);
+      try {
+        if (!llm) detectorClasses(preparer.detector ?? undefined, classes ?? [normalizeClass(flags.keyword)]);
+        await ensureWritableDir(outDir);
+      } catch (err) {
+        await preparer.close();
+        throw err;
+      }
       const interrupt = interruptSignal(io);
       try {
         const r = await labelImages({
@@ -30,6 +37,7 @@ export function registerLabel(program: Command): void {
           outDir,
           prepare: preparer.prepare,
           llm,
+          detector: preparer.detector ?? undefined,
           keyword: flags.keyword,
           classes,
           segmenterSpec: preparer.segmenter,
