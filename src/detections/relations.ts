@@ -23,7 +23,7 @@ export interface ObjectRelation {
 }
 
 export interface RelationRules {
-  /** A region is the object when its IoU with the object's mask reaches this. */
+  /** The region that best matches the object's mask is the object, when their IoU reaches this. */
   sameMaskIou: number;
   /** Without an object mask (no pieces in the box): a region this much inside the box… */
   inside: number;
@@ -103,38 +103,56 @@ export function relateObjects(
   const rects: PixelRect[] = [];
   const bands = objects.map((d) => lowerBand(d.bbox, width, height));
   for (let k = 0; k < objects.length; k++) rects.push(pixelRect(objects[k]!.bbox, width, height), bands[k]!.inner, bands[k]!.outer);
-  return regions.map((region) => {
-    if (region.area <= 0) return [];
+  // First pass: how much of each object every region shares, and how well it matches it (IoU with the
+  // object's mask, or with its box when there is no mask).
+  const measured = regions.map((region) => {
+    if (region.area <= 0) return null;
     const counted = areasInRects(region.rle, rects);
+    const shared = objects.map((d, k) => {
+      const mask = masks[k]!;
+      if (!mask.rle) return counted[3 * k]!;
+      return boxesOverlap(region.bbox, d.bbox) ? area(merge([region.rle, mask.rle], true)) : 0;
+    });
+    const match = objects.map((_, k) => {
+      const other = masks[k]!.rle ? masks[k]!.area : Math.max(1, rectArea(rects[3 * k]!));
+      return shared[k]! / (region.area + other - shared[k]!);
+    });
+    return { counted, shared, match };
+  });
+  // The region that is the object: the best match, when it matches well enough (several nested regions may
+  // pass the bar; only the best names the object).
+  const bestFor = objects.map((d, k) => {
+    let best = -1;
+    regions.forEach((region, i) => {
+      const m = measured[i];
+      if (!m) return;
+      const ok = masks[k]!.rle
+        ? m.match[k]! >= rules.sameMaskIou
+        : m.counted[3 * k]! >= rules.inside * region.area && m.counted[3 * k]! >= rules.fill * Math.max(1, rectArea(rects[3 * k]!));
+      if (ok && (best < 0 || m.match[k]! > measured[best]!.match[k]!)) best = i;
+    });
+    return best;
+  });
+  return regions.map((region, i) => {
+    const m = measured[i];
+    if (!m) return [];
     const is: ObjectRelation[] = [];
     const part: ObjectRelation[] = [];
     const holds: ObjectRelation[] = [];
     objects.forEach((d, k) => {
       const relation = (kind: ObjectRelation["kind"]): ObjectRelation => ({ kind, label: d.label, score: d.score });
-      const inBox = counted[3 * k]!;
+      const inBox = m.counted[3 * k]!;
       const mask = masks[k]!;
-      let isIt: boolean;
-      let partOf: boolean;
-      let contains: boolean;
-      if (mask.rle) {
-        const shared = boxesOverlap(region.bbox, d.bbox) ? area(merge([region.rle, mask.rle], true)) : 0;
-        isIt = shared / (region.area + mask.area - shared) >= rules.sameMaskIou;
-        partOf = shared >= rules.partInside * region.area && region.area >= rules.minPart * mask.area;
-        contains = shared >= 0.5 * mask.area;
-      } else {
-        const boxArea = Math.max(1, rectArea(rects[3 * k]!));
-        const inside = inBox / region.area >= rules.inside;
-        isIt = inside && inBox >= rules.fill * boxArea;
-        partOf = inside && inBox >= rules.minPart * boxArea;
-        contains = inBox >= rules.fill * boxArea;
-      }
-      if (isIt) is.push(relation("is"));
-      else if (partOf) part.push(relation("part"));
-      else if (!contains && inBox < 0.5 * region.area && region.area >= rules.minSupport * d.bbox[2] * d.bbox[3]) {
+      const shared = m.shared[k]!;
+      const objectArea = mask.rle ? mask.area : Math.max(1, rectArea(rects[3 * k]!));
+      const inside = shared >= (mask.rle ? rules.partInside : rules.inside) * region.area;
+      if (bestFor[k] === i) is.push(relation("is"));
+      else if (inside && region.area < objectArea && region.area >= rules.minPart * objectArea) part.push(relation("part"));
+      else if (shared < 0.5 * objectArea && inBox < 0.5 * region.area && region.area >= rules.minSupport * d.bbox[2] * d.bbox[3]) {
         // On it: the region surrounds the lower half of the object's box (what it stands or lies on). The
         // object may reach beyond the picture, so only the band inside the image counts.
         const bandArea = rectArea(bands[k]!.outer) - rectArea(bands[k]!.inner);
-        const inBand = counted[3 * k + 2]! - counted[3 * k + 1]!;
+        const inBand = m.counted[3 * k + 2]! - m.counted[3 * k + 1]!;
         if (bandArea > 0 && inBand >= rules.support * bandArea) holds.push(relation("holds"));
       }
     });
