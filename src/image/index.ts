@@ -1,6 +1,7 @@
 export type { RgbImage } from "./types.js";
 export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadMaskPng, type DecodeOptions } from "./decode.js";
-export { cropImage, encodeJpeg, encodeMaskPng, encodePng, resizeImage } from "./encode.js";
+export { cropImage, encodeJpeg, encodeMaskPng, encodePicture, encodePng, resizeImage, type PictureFormat } from "./encode.js";
+export { captionMaxLines, captionScale, fitCaption, withCaptionBand } from "./caption.js";
 export {
   ADVANCE,
   CAP_HEIGHT,
@@ -21,14 +22,13 @@ export {
 export { contrastingText, regionColour } from "./palette.js";
 export { farthestInteriorPoint, interiorAnchors, labelBorders, maskLabelPoint, maskOutline } from "./raster.js";
 export {
-  captionScale,
+  candidatesLabelScale,
   defaultLabelScale,
   renderCandidates,
   renderCandidatesRgb,
   renderMaskPng,
   renderOverlay,
   renderOverlayRgb,
-  withCaptionBand,
   type CandidateRegion,
   type OverlayRegion,
   type RenderCandidatesOptions,

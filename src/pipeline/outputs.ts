@@ -4,7 +4,7 @@
  * written atomically, so a failed run leaves no half-written file.
  */
 import { basename, join } from "node:path";
-import { renderCandidates, renderMaskPng, renderOverlay } from "../image/index.js";
+import { renderCandidates, renderMaskPng, renderOverlay, type PictureFormat } from "../image/index.js";
 import type { RgbImage } from "../image/types.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import type { PreparedImage, SegmentationResult } from "./agent.js";
@@ -15,6 +15,10 @@ export interface OutputOptions {
   reference?: boolean;
   /** Skip candidates.png (when several queries share one, it is written once by the caller). */
   candidates?: boolean;
+  /** Encoding of overlay and candidates (default png; jpg is a tenth of the size). mask.png stays PNG. */
+  imageFormat?: PictureFormat;
+  /** false: result.json leaves out every region's RLE (`regions[].segmentation`), its largest part. */
+  regionMasks?: boolean;
 }
 
 export async function writeSegmentationOutputs(
@@ -25,13 +29,14 @@ export async function writeSegmentationOutputs(
 ): Promise<string[]> {
   const byId = new Map(result.prepared.regions.map((r) => [r.id, r]));
   const chosen = result.maskIds.map((id) => byId.get(id)!);
-  const caption = `${result.query}  →  ${result.maskIds.length ? `mask${result.maskIds.length > 1 ? "s" : ""} ${result.maskIds.join(", ")}` : "no match"}`;
+  const answer = result.maskIds.length ? `mask${result.maskIds.length > 1 ? "s" : ""} ${result.maskIds.join(", ")}` : "no match";
+  const format = options.imageFormat ?? "png";
   const files: [string, string | Uint8Array][] = [
-    ["result.json", JSON.stringify(resultToJson(result), null, 2) + "\n"],
+    ["result.json", JSON.stringify(resultToJson(result, { regionMasks: options.regionMasks }), null, 2) + "\n"],
     ["mask.png", await renderMaskPng(result.mask)],
-    ["overlay.png", await renderOverlay(image, chosen, { caption, union: result.mask })],
+    [`overlay.${format}`, await renderOverlay(image, chosen, { caption: result.query, captionTail: answer, union: result.mask, format })],
   ];
-  if (options.candidates !== false) files.push(["candidates.png", await renderCandidates(image, result.prepared.regions)]);
+  if (options.candidates !== false) files.push([`candidates.${format}`, await renderCandidates(image, result.prepared.regions, { format })]);
   if (options.reference) {
     files.push(["answer.json", JSON.stringify(toReferenceAnswer(result, basename(result.prepared.source)), null, 2) + "\n"]);
     files.push(["descriptions.json", JSON.stringify(toReferenceDescriptions(result.prepared), null, 2) + "\n"]);

@@ -17,7 +17,8 @@ export interface RegionJson {
   point_coords?: [number, number][];
   crop_box?: BBox;
   description: string;
-  segmentation: CocoRle;
+  /** Left out when result files are written without region masks. */
+  segmentation?: CocoRle;
 }
 
 export interface PreparedJson {
@@ -52,7 +53,12 @@ export interface ResultJson extends Omit<PreparedJson, "backends" | "timings"> {
 
 const ms = (v: number) => Math.round(v * 10) / 10;
 
-export function preparedToJson(p: PreparedImage): PreparedJson {
+export interface ToJsonOptions {
+  /** false: leave out every region's RLE (`segmentation`), most of the file's size. Default true. */
+  regionMasks?: boolean;
+}
+
+export function preparedToJson(p: PreparedImage, options: ToJsonOptions = {}): PreparedJson {
   const timings: Record<string, number> = {};
   for (const [k, v] of Object.entries(p.timings)) timings[k] = ms(v);
   return {
@@ -70,7 +76,7 @@ export function preparedToJson(p: PreparedImage): PreparedJson {
       ...(r.pointCoords !== undefined && { point_coords: r.pointCoords }),
       ...(r.cropBox !== undefined && { crop_box: r.cropBox }),
       description: p.descriptions[i] ?? "",
-      segmentation: toCocoRle(r.rle),
+      ...(options.regionMasks !== false && { segmentation: toCocoRle(r.rle) }),
     })),
     duplicates_dropped: p.duplicatesDropped,
     cap_dropped: p.capDropped,
@@ -80,8 +86,8 @@ export function preparedToJson(p: PreparedImage): PreparedJson {
   };
 }
 
-export function resultToJson(r: SegmentationResult): ResultJson {
-  const prepared = preparedToJson(r.prepared);
+export function resultToJson(r: SegmentationResult, options: ToJsonOptions = {}): ResultJson {
+  const prepared = preparedToJson(r.prepared, options);
   const timings: Record<string, number> = { ...prepared.timings, reason_ms: ms(r.reason_ms) };
   timings.total_ms = ms(Object.values(timings).reduce((a, b) => a + b, 0));
   const { regions, scene, ...head } = prepared;
