@@ -21,6 +21,10 @@ export interface LabelRequest {
   readonly bbox: BBox;
   /** A pixel of the region to point at when none of it is visible in the label map (it lies under others). */
   readonly fallback?: readonly [number, number];
+  /** The region lies mostly under smaller ones (a whole under its parts): its few visible pixels would
+   * misplace its number, which goes as near `fallback` (a pixel of it near its middle) as is free, in a
+   * light box that tells it apart from the numbers of the parts around. */
+  readonly underOthers?: boolean;
 }
 
 export interface LabelBox {
@@ -72,6 +76,16 @@ export function labelBoxSize(text: string, scale: number): { w: number; h: numbe
   return { w: size.width + 2 * pad, h: size.height - 2 * scale + 2 * pad };
 }
 
+/** Pixels per label value 0..maxValue in a label map (larger values are not counted). */
+export function labelCounts(labels: Uint16Array, maxValue: number): Float64Array {
+  const counts = new Float64Array(maxValue + 1);
+  for (let p = 0; p < labels.length; p++) {
+    const l = labels[p]!;
+    if (l <= maxValue) counts[l]!++;
+  }
+  return counts;
+}
+
 /** Places one label per request (see the module comment); requests earlier in the list choose first. */
 export function placeLabels(
   labels: Uint16Array,
@@ -83,11 +97,7 @@ export function placeLabels(
   const { scale, allowInside, avoid } = options;
   let maxValue = 0;
   for (const r of requests) maxValue = Math.max(maxValue, r.value);
-  const visible = new Float64Array(maxValue + 1);
-  for (let p = 0; p < labels.length; p++) {
-    const l = labels[p]!;
-    if (l <= maxValue) visible[l]!++;
-  }
+  const visible = labelCounts(labels, maxValue);
   const gw = Math.ceil(width / CELL);
   const gh = Math.ceil(height / CELL);
   const grid = new Uint8Array(gw * gh);
@@ -180,7 +190,7 @@ export function placeLabels(
       omitted.push(request);
       continue;
     }
-    if (allowInside && visible[request.value]! >= 3 * w * h) {
+    if (allowInside && !request.underOthers && visible[request.value]! >= 3 * w * h) {
       // Inside: the first well-inside spot (best first) that no earlier label occupies.
       let box: LabelBox | undefined;
       for (const [ax, ay] of interiorAnchors(labels, width, height, request.value, request.bbox, 8)) {
@@ -203,14 +213,15 @@ export function placeLabels(
   const diagonal = Math.hypot(width, height);
   for (const { request, w, h } of pending) {
     const value = request.value;
-    const anchor = interiorAnchors(labels, width, height, value, request.bbox, 1)[0] ?? request.fallback;
+    const anchor = request.underOthers ? request.fallback : (interiorAnchors(labels, width, height, value, request.bbox, 1)[0] ?? request.fallback);
     if (!anchor) {
       omitted.push(request);
       continue;
     }
     const [ax, ay] = anchor;
+    // Beside the region (at the anchor itself for a region under others: its number sits on its parts).
     const radius = Math.min(Math.sqrt(visible[value]! / Math.PI), Math.hypot(request.bbox[2], request.bbox[3]) / 2);
-    const r0 = radius + 0.5 * Math.hypot(w, h) + 2 * GAP;
+    const r0 = request.underOthers ? 0 : radius + 0.5 * Math.hypot(w, h) + 2 * GAP;
     const step = Math.max(3, h / 2);
     const smallArea = 6 * w * h;
     let best: { cost: number; box: LabelBox } | undefined;
@@ -236,10 +247,15 @@ export function placeLabels(
       omitted.push(request);
       continue;
     }
-    const leader = leaderOf(best.box, ax, ay, labels, width, value);
-    markBox(best.box);
+    const b = best.box;
+    markBox(b);
+    if (request.underOthers && ax >= b.x && ax < b.x + b.w && ay >= b.y && ay < b.y + b.h) {
+      placed.push({ request, box: b });
+      continue;
+    }
+    const leader = request.underOthers ? rimLine(b, ax, ay) : leaderOf(b, ax, ay, labels, width, value);
     markLeader(leader.x0, leader.y0, leader.x1, leader.y1);
-    placed.push({ request, box: best.box, leader });
+    placed.push({ request, box: b, leader });
   }
   return { placed, omitted };
 }
@@ -251,6 +267,11 @@ export function placeLabels(
 /** The point of a box's rim nearest to (ax, ay). */
 function rimPoint(box: LabelBox, ax: number, ay: number): [number, number] {
   return [Math.max(box.x - 1, Math.min(box.x + box.w, ax)), Math.max(box.y - 1, Math.min(box.y + box.h, ay))];
+}
+
+function rimLine(box: LabelBox, ax: number, ay: number) {
+  const [x0, y0] = rimPoint(box, ax, ay);
+  return { x0, y0, x1: ax, y1: ay };
 }
 
 function leaderOf(box: LabelBox, ax: number, ay: number, labels: Uint16Array, width: number, value: number) {
@@ -271,6 +292,7 @@ function leaderOf(box: LabelBox, ax: number, ay: number, labels: Uint16Array, wi
 }
 
 const RIM: Rgb = [20, 20, 20];
+const UNDER_FILL: Rgb = [250, 250, 250];
 
 /** Draws placed labels: leader lines (with a dark halo and a dot on the region) first, then the boxes. */
 export function drawLabels(out: Uint8Array, width: number, height: number, placed: readonly PlacedLabel[], scale: number): void {
@@ -285,10 +307,16 @@ export function drawLabels(out: Uint8Array, width: number, height: number, place
     drawSegment(out, width, height, leader.x0, leader.y0, leader.x1, leader.y1, line, request.colour);
     fillDisc(out, width, height, leader.x1, leader.y1, line + 0.5, request.colour);
   }
+  const pad = scale + 1;
   for (const { request, box } of placed) {
     fillRect(out, width, height, box.x - 1, box.y - 1, box.w + 2, box.h + 2, RIM);
     fillRect(out, width, height, box.x, box.y, box.w, box.h, request.colour);
-    const pad = scale + 1;
-    drawText(out, width, height, box.x + pad, box.y + pad, request.text, { scale, color: contrastingText(request.colour) });
+    let text = contrastingText(request.colour);
+    if (request.underOthers) {
+      // A light box framed in the region's colour: this number is for the region under the ones around.
+      fillRect(out, width, height, box.x + scale, box.y + scale, box.w - 2 * scale, box.h - 2 * scale, UNDER_FILL);
+      text = RIM;
+    }
+    drawText(out, width, height, box.x + pad, box.y + pad, request.text, { scale, color: text });
   }
 }

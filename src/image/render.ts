@@ -6,7 +6,7 @@
  * (one `fill` per run), which is transposed once; tint, borders and outlines are then single passes, and
  * the number labels are placed without overlaps (labels.ts).
  */
-import { decode, toBbox } from "../masks/index.js";
+import { area, decode, fromBbox, merge, toBbox } from "../masks/index.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { withCaptionBand } from "./caption.js";
@@ -14,7 +14,7 @@ import { squaredDistanceToMask } from "./distance.js";
 import { blendPixel } from "./draw.js";
 import { encodeMaskPng, encodePicture, type PictureFormat } from "./encode.js";
 import type { Rgb } from "./font.js";
-import { drawLabels, labelBoxSize, placeLabels, type LabelRequest } from "./labels.js";
+import { drawLabels, labelBoxSize, labelCounts, placeLabels, type LabelRequest } from "./labels.js";
 import { regionColour } from "./palette.js";
 import { checkRleSize, paintRunsColumnMajor, pixelInsideRle, rleArea, rleToRowMajor, transposeToRowMajor } from "./raster.js";
 import type { RgbImage } from "./types.js";
@@ -59,6 +59,8 @@ export interface RenderOverlayOptions {
 }
 
 const DEFAULT_ALPHA = 0.45;
+/** A region with less than this share of its pixels visible is numbered as one under others (labels.ts). */
+const UNDER_SHARE = 0.25;
 const RIM: Rgb = [20, 20, 20];
 
 function checkImage(image: RgbImage, what: string): void {
@@ -180,16 +182,20 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
   const out = image.data.slice();
   tintWithSoftBorders(out, labels, width, height, colourTable(regions.map((r) => r.id)), opacity);
   const scale = options.labelScale ?? candidatesLabelScale(width, height, regions.length);
-  // Small regions choose first: they have the fewest good spots.
-  const requests = order
-    .slice()
-    .reverse()
-    .map((k): LabelRequest => {
+  // A region mostly under smaller ones (a whole under its parts) is numbered near its middle, not at the
+  // few pixels of it that show.
+  const visible = labelCounts(labels, regions.length);
+  const under = (k: number) => visible[k + 1]! < UNDER_SHARE * regions[k]!.area;
+  // Small regions choose first (they have the fewest good spots), regions under others last.
+  const byArea = order.slice().reverse();
+  const requests = [...byArea.filter((k) => !under(k)), ...byArea.filter(under)]
+    .map((k): LabelRequest | undefined => {
       const r = regions[k]!;
-      const inside = pixelInsideRle(r.rle);
-      return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: r.bbox, ...(inside && { fallback: inside }) };
+      const point = under(k) ? (pixelNearMiddle(r.rle, r.bbox) ?? pixelInsideRle(r.rle)) : pixelInsideRle(r.rle);
+      if (!point) return undefined; // an empty mask has nothing to number
+      return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: r.bbox, fallback: point, underOthers: under(k) };
     })
-    .filter((q) => q.fallback !== undefined); // an empty mask has nothing to number
+    .filter((q): q is LabelRequest => q !== undefined);
   const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: true });
   drawLabels(out, width, height, placed, scale);
   return { width, height, data: out, source: image.source };
@@ -198,6 +204,19 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
 /** The candidates picture, encoded (PNG unless `options.format` says jpg); see `renderCandidatesRgb`. */
 export async function renderCandidates(image: RgbImage, regions: readonly CandidateRegion[], options: RenderCandidatesOptions = {}): Promise<Buffer> {
   return encodePicture(renderCandidatesRgb(image, regions, options), options.format);
+}
+
+/** The pixel of a mask nearest the middle of its bbox among a 9 × 9 lattice over the bbox (membership by
+ * intersecting one-pixel masks, so no mask is decoded); undefined when no lattice point is inside. */
+function pixelNearMiddle(rle: Rle, bbox: BBox): [number, number] | undefined {
+  const points: [number, number][] = [];
+  for (let j = 0; j < 9; j++) {
+    for (let i = 0; i < 9; i++) points.push([Math.floor(bbox[0] + ((i + 0.5) * bbox[2]) / 9), Math.floor(bbox[1] + ((j + 0.5) * bbox[3]) / 9)]);
+  }
+  const cx = bbox[0] + bbox[2] / 2;
+  const cy = bbox[1] + bbox[3] / 2;
+  points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+  return points.find(([x, y]) => area(merge([rle, fromBbox([x, y, 1, 1], rle.height, rle.width)], true)) > 0);
 }
 
 /** Outside the union: half greyed, then darkened to `dim`; inside, the photo is left as it is. */
