@@ -11,9 +11,9 @@ const BAND_TEXT: Rgb = [245, 245, 245];
 const ELLIPSIS = "\u2026";
 const SEPARATOR = "  \u2192  ";
 
-/** Font scale for captions: about 80–110 characters per line whatever the image width. */
+/** Font scale for captions: one step per 600 px of width (about 50–100 characters per line). */
 export function captionScale(width: number): number {
-  return Math.max(1, Math.floor(width / 480));
+  return Math.max(1, Math.ceil(width / 600));
 }
 
 /** Most caption lines for an image: about a quarter of its height, 2 to 5 lines. */

@@ -20,6 +20,7 @@ export {
   type TextSize,
 } from "./font.js";
 export { contrastingText, regionColour } from "./palette.js";
+export type { LabelBox, LabelRequest, PlacedLabel } from "./labels.js";
 export { farthestInteriorPoint, interiorAnchors, labelBorders, maskLabelPoint, maskOutline } from "./raster.js";
 export {
   candidatesLabelScale,
@@ -30,6 +31,7 @@ export {
   renderOverlay,
   renderOverlayRgb,
   type CandidateRegion,
+  type LabelledPicture,
   type OverlayRegion,
   type RenderCandidatesOptions,
   type RenderOverlayOptions,

@@ -38,7 +38,16 @@ export interface PlacedLabel {
   readonly request: LabelRequest;
   readonly box: LabelBox;
   /** For a label beside its region: the line from the box to the region. */
-  readonly leader?: { x0: number; y0: number; x1: number; y1: number };
+  readonly leader?: Leader;
+}
+
+/** A leader line from a label's box to its region; `dot` marks its end on the region. */
+export interface Leader {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  dot: boolean;
 }
 
 export interface PlaceLabelsOptions {
@@ -46,7 +55,8 @@ export interface PlaceLabelsOptions {
   scale: number;
   /** Whether a label may sit inside its region (candidates) or always beside it (the result overlay). */
   allowInside: boolean;
-  /** Row-major 0/1 pixels that labels should keep off (the chosen objects on the result overlay). */
+  /** Row-major 0/1 pixels that labels and leader lines keep off (the chosen objects on the result
+   * overlay): leaders end just before them, without a dot. */
   avoid?: Uint8Array;
 }
 
@@ -147,16 +157,16 @@ export function placeLabels(
       return true;
     });
 
-  /** Mean covering weight of the pixels under a box, on a sampled lattice. */
+  /** Mean covering weight of the pixels under a box, on a lattice that includes its edges. */
   const coverOf = (b: LabelBox, own: number, smallArea: number) => {
-    const step = Math.max(1, Math.floor(Math.min(b.w, b.h) / 4));
+    const nx = Math.max(1, Math.ceil((b.w - 1) / Math.max(1, Math.floor(b.h / 4))));
+    const ny = Math.max(1, Math.ceil((b.h - 1) / Math.max(1, Math.floor(b.h / 4))));
     let sum = 0;
-    let n = 0;
-    for (let y = b.y; y < b.y + b.h; y += step) {
-      for (let x = b.x; x < b.x + b.w; x += step) {
-        const p = y * width + x;
+    for (let j = 0; j <= ny; j++) {
+      const row = (b.y + Math.round((j * (b.h - 1)) / ny)) * width;
+      for (let i = 0; i <= nx; i++) {
+        const p = row + b.x + Math.round((i * (b.w - 1)) / nx);
         const l = labels[p]!;
-        n++;
         if ((avoid && avoid[p]) || l === own) sum += W_AVOID;
         else if (l !== 0) {
           const a = l <= maxValue ? visible[l]! : Infinity;
@@ -164,7 +174,7 @@ export function placeLabels(
         }
       }
     }
-    return n ? sum / n : 0;
+    return sum / ((nx + 1) * (ny + 1));
   };
   const ownFraction = (b: LabelBox, own: number) => {
     let inside = 0;
@@ -253,7 +263,7 @@ export function placeLabels(
       placed.push({ request, box: b });
       continue;
     }
-    const leader = request.underOthers ? rimLine(b, ax, ay) : leaderOf(b, ax, ay, labels, width, value);
+    const leader = request.underOthers ? rimLine(b, ax, ay) : leaderOf(b, ax, ay, labels, width, value, avoid, leaderWidth(scale) / 2 + 2);
     markLeader(leader.x0, leader.y0, leader.x1, leader.y1);
     placed.push({ request, box: b, leader });
   }
@@ -269,26 +279,40 @@ function rimPoint(box: LabelBox, ax: number, ay: number): [number, number] {
   return [Math.max(box.x - 1, Math.min(box.x + box.w, ax)), Math.max(box.y - 1, Math.min(box.y + box.h, ay))];
 }
 
-function rimLine(box: LabelBox, ax: number, ay: number) {
+function rimLine(box: LabelBox, ax: number, ay: number): Leader {
   const [x0, y0] = rimPoint(box, ax, ay);
-  return { x0, y0, x1: ax, y1: ay };
+  return { x0, y0, x1: ax, y1: ay, dot: true };
 }
 
-function leaderOf(box: LabelBox, ax: number, ay: number, labels: Uint16Array, width: number, value: number) {
+function leaderOf(
+  box: LabelBox,
+  ax: number,
+  ay: number,
+  labels: Uint16Array,
+  width: number,
+  value: number,
+  avoid: Uint8Array | undefined,
+  backoff: number,
+): Leader {
   const [x0, y0] = rimPoint(box, ax, ay);
   const len = Math.hypot(ax - x0, ay - y0);
-  let x1 = ax;
-  let y1 = ay;
+  const at = (s: number): [number, number] => [Math.round(x0 + ((ax - x0) * s) / Math.max(1, len)), Math.round(y0 + ((ay - y0) * s) / Math.max(1, len))];
   for (let s = 0; s <= len; s++) {
-    const x = Math.round(x0 + ((ax - x0) * s) / Math.max(1, len));
-    const y = Math.round(y0 + ((ay - y0) * s) / Math.max(1, len));
-    if (labels[y * width + x] === value) {
-      x1 = x;
-      y1 = y;
-      break;
+    const [x, y] = at(s);
+    const p = y * width + x;
+    if (avoid ? avoid[p] : labels[p] === value) {
+      if (!avoid) return { x0, y0, x1: x, y1: y, dot: true };
+      // Stop short of the pixels to keep off, so that neither the line nor its round cap reaches them.
+      const [x1, y1] = at(Math.max(0, s - backoff));
+      return { x0, y0, x1, y1, dot: false };
     }
   }
-  return { x0, y0, x1, y1 };
+  return { x0, y0, x1: ax, y1: ay, dot: !avoid };
+}
+
+/** Width of leader lines at a label scale. */
+function leaderWidth(scale: number): number {
+  return Math.max(2, 0.7 * scale);
 }
 
 const RIM: Rgb = [20, 20, 20];
@@ -296,16 +320,16 @@ const UNDER_FILL: Rgb = [250, 250, 250];
 
 /** Draws placed labels: leader lines (with a dark halo and a dot on the region) first, then the boxes. */
 export function drawLabels(out: Uint8Array, width: number, height: number, placed: readonly PlacedLabel[], scale: number): void {
-  const line = Math.max(2, 0.7 * scale);
-  for (const { request, leader } of placed) {
+  const line = leaderWidth(scale);
+  for (const { leader } of placed) {
     if (!leader) continue;
     drawSegment(out, width, height, leader.x0, leader.y0, leader.x1, leader.y1, line + 2, RIM, 0.8);
-    fillDisc(out, width, height, leader.x1, leader.y1, line + 1.5, RIM);
+    if (leader.dot) fillDisc(out, width, height, leader.x1, leader.y1, line + 1.5, RIM);
   }
   for (const { request, leader } of placed) {
     if (!leader) continue;
     drawSegment(out, width, height, leader.x0, leader.y0, leader.x1, leader.y1, line, request.colour);
-    fillDisc(out, width, height, leader.x1, leader.y1, line + 0.5, request.colour);
+    if (leader.dot) fillDisc(out, width, height, leader.x1, leader.y1, line + 0.5, request.colour);
   }
   const pad = scale + 1;
   for (const { request, box } of placed) {

@@ -14,7 +14,7 @@ import { squaredDistanceToMask } from "./distance.js";
 import { blendPixel } from "./draw.js";
 import { encodeMaskPng, encodePicture, type PictureFormat } from "./encode.js";
 import type { Rgb } from "./font.js";
-import { drawLabels, labelBoxSize, labelCounts, placeLabels, type LabelRequest } from "./labels.js";
+import { drawLabels, labelBoxSize, labelCounts, placeLabels, type LabelRequest, type PlacedLabel } from "./labels.js";
 import { regionColour } from "./palette.js";
 import { checkRleSize, paintRunsColumnMajor, pixelInsideRle, rleArea, rleToRowMajor, transposeToRowMajor } from "./raster.js";
 import type { RgbImage } from "./types.js";
@@ -58,6 +58,11 @@ export interface RenderOverlayOptions {
   format?: PictureFormat;
 }
 
+/** A rendered picture and where its number labels went (boxes in the picture's coordinates). */
+export interface LabelledPicture extends RgbImage {
+  readonly labels: readonly PlacedLabel[];
+}
+
 const DEFAULT_ALPHA = 0.45;
 /** A region with less than this share of its pixels visible is numbered as one under others (labels.ts). */
 const UNDER_SHARE = 0.25;
@@ -74,9 +79,11 @@ function checkFraction(value: number, what: string): number {
   return value;
 }
 
-/** Default label font scale: digits about 1/45 of the shorter image side tall, at least 1. */
+/** Default label font scale: digits about 1/45 of the shorter image side tall; at least 2 (14-px digits)
+ * once the image is 240 px or more. */
 export function defaultLabelScale(width: number, height: number): number {
-  return Math.max(1, Math.round(Math.min(width, height) / (45 * 7)));
+  const side = Math.min(width, height);
+  return Math.max(side >= 240 ? 2 : 1, Math.round(side / (45 * 7)));
 }
 
 /** Label scale for `count` numbered regions: the default, made smaller when the labels would cover more
@@ -165,7 +172,7 @@ function tintWithSoftBorders(out: Uint8Array, labels: Uint16Array, width: number
  * larger regions first so small ones stay visible on top, soft borders, and each region's number: inside it
  * where it fits, else beside it with a leader line; no two numbers overlap.
  */
-export function renderCandidatesRgb(image: RgbImage, regions: readonly CandidateRegion[], options: RenderCandidatesOptions = {}): RgbImage {
+export function renderCandidatesRgb(image: RgbImage, regions: readonly CandidateRegion[], options: RenderCandidatesOptions = {}): LabelledPicture {
   checkImage(image, "renderCandidates");
   const { width, height } = image;
   regions.forEach((r) => checkRleSize(r.rle, width, height, `renderCandidates: region ${r.id}`));
@@ -198,7 +205,7 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
     .filter((q): q is LabelRequest => q !== undefined);
   const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: true });
   drawLabels(out, width, height, placed, scale);
-  return { width, height, data: out, source: image.source };
+  return { width, height, data: out, source: image.source, labels: placed };
 }
 
 /** The candidates picture, encoded (PNG unless `options.format` says jpg); see `renderCandidatesRgb`. */
@@ -291,7 +298,7 @@ function separateTouching(img: Uint8Array, labels: Uint16Array, width: number, h
  * and half greyed; each chosen region is outlined outside its edge in its colour and numbered beside it (a
  * leader line points at it); the caption, if any, goes in a dark band above the image.
  */
-export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion[], options: RenderOverlayOptions = {}): RgbImage {
+export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion[], options: RenderOverlayOptions = {}): LabelledPicture {
   checkImage(image, "renderOverlay");
   const { width, height } = image;
   chosen.forEach((r) => checkRleSize(r.rle, width, height, `renderOverlay: region ${r.id}`));
@@ -336,7 +343,16 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   const picture = { width, height, data: img, source: image.source };
   const caption = options.caption?.trim() ?? "";
   const tail = options.captionTail?.trim() ?? "";
-  return caption || tail ? withCaptionBand(picture, caption, tail) : picture;
+  if (!(caption || tail)) return { ...picture, labels: placed };
+  // The band goes above: label boxes move down with the photo.
+  const banded = withCaptionBand(picture, caption, tail);
+  const shift = banded.height - height;
+  const moved = placed.map((l) => ({
+    ...l,
+    box: { ...l.box, y: l.box.y + shift },
+    ...(l.leader && { leader: { ...l.leader, y0: l.leader.y0 + shift, y1: l.leader.y1 + shift } }),
+  }));
+  return { ...banded, labels: moved };
 }
 
 /** The result picture, encoded (PNG unless `options.format` says jpg); see `renderOverlayRgb`. */
