@@ -7,7 +7,7 @@ export { GearSeg } from "./pipeline/agent.js";
 export type { GearSegOptions, PreparedImage, SegmentationResult, AskOptions, PrepareTimings } from "./pipeline/agent.js";
 export { dropNearDuplicates } from "./pipeline/duplicates.js";
 export type { StageCache, CachedDescriptions } from "./pipeline/stage-cache.js";
-export { createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE } from "./pipeline/stack.js";
+export { createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE, offlineDefaultNotice } from "./pipeline/stack.js";
 export type { Stack, StackSpecs, StackOptions } from "./pipeline/stack.js";
 export { preparedToJson, resultToJson, toReferenceAnswer, toReferenceDescriptions } from "./pipeline/result.js";
 export { writeSegmentationOutputs, writePreparedOutputs } from "./pipeline/outputs.js";

@@ -3,7 +3,7 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../pipeline/stack.js";
+import { offlineDefaultNotice, type Stack, type StackSpecs } from "../pipeline/stack.js";
 import { createConfiguredStack } from "../config/stack.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { GearSegError, UsageError, describeError } from "../util/errors.js";
@@ -109,9 +109,6 @@ export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<S
     onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
     onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
   });
-  if (stack.offlineDefaults.length > 0 && !io.quiet) {
-    const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
-    io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);
-  }
+  if (stack.offlineDefaults.length > 0 && !io.quiet) io.err(offlineDefaultNotice(stack.offlineDefaults));
   return stack;
 }

@@ -8,8 +8,19 @@ import type { StageCache } from "./stage-cache.js";
 
 export const OFFLINE_DEFAULT = { segmenter: "classic", describer: "attributes", reasoner: "wordnet" } as const;
 
-export const OFFLINE_DEFAULT_NOTICE =
-  "offline default: classic segmenter, attributes describer, WordNet reasoner (no models) — see README to plug in SAM 2, DAM and an LLM";
+type StackStage = keyof typeof OFFLINE_DEFAULT;
+
+const OFFLINE_NAMES: Record<StackStage, string> = { segmenter: "classic segmenter", describer: "attributes describer", reasoner: "WordNet reasoner" };
+const MODEL_NAMES: Record<StackStage, string> = { segmenter: "SAM 2", describer: "DAM", reasoner: "an LLM" };
+
+/** The notice for the stages that fell back to the offline default, naming those stages only. */
+export function offlineDefaultNotice(stages: readonly StackStage[]): string {
+  const and = (words: string[]) => (words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0] ?? "");
+  const names = stages.map((s) => OFFLINE_NAMES[s]).join(", ");
+  return `offline default: ${names} (no models) — see README to plug in ${and(stages.map((s) => MODEL_NAMES[s]))}`;
+}
+
+export const OFFLINE_DEFAULT_NOTICE = offlineDefaultNotice(["segmenter", "describer", "reasoner"]);
 
 export interface StackSpecs {
   segmenter?: string;

@@ -80,6 +80,24 @@ describe("wordnet reasoner on hand-made regions", () => {
     expect(none.confidence).toBe(0);
   });
 
+  it("reports scores a reader can place, and no bare zero score", async () => {
+    const r = await createWordnetReasoner("", {}, "wordnet");
+    const apples = await r.reason(request("the apples"));
+    const lines = apples.explanation.split("\n");
+    expect(lines[0]).toMatch(/\(score \d\.\d\d, the best of 4 regions\)$/);
+    expect(lines[1]).toMatch(/\(score \d\.\d\d, \d+% of the best\)$/);
+    // Size alone: no score to show.
+    const largest = await r.reason(request("the largest one"));
+    expect(largest.maskIds).toHaveLength(1);
+    expect(largest.explanation).not.toMatch(/score/);
+    // Nothing related: say so, not "best score 0.00".
+    for (const query of ["the telescope", "where can I sit?"]) {
+      const none = await r.reason(request(query));
+      expect(none.maskIds).toEqual([]);
+      expect(none.explanation).not.toMatch(/0\.00/);
+    }
+  });
+
   it("validates options with the key's name", async () => {
     await expect(createWordnetReasoner("", { ratios: 0.5 }, "wordnet")).rejects.toThrow(/unknown option "ratios"/);
     await expect(createWordnetReasoner("", { ratio: 2 }, "wordnet")).rejects.toBeInstanceOf(UsageError);
