@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { squaredDistanceToMask } from "./distance.js";
+import { BEYOND, squaredDistanceWithin } from "./distance.js";
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function rng(seed: number) {
@@ -26,8 +26,8 @@ function bruteForce(mask: Uint8Array, width: number, x0: number, y0: number, w: 
   return out;
 }
 
-describe("squaredDistanceToMask (Felzenszwalb–Huttenlocher)", () => {
-  it("equals the brute-force squared Euclidean distance on random masks and windows", () => {
+describe("squaredDistanceWithin", () => {
+  it("equals the brute-force squared Euclidean distance within the reach, on random masks and windows", () => {
     const rand = rng(11);
     for (let trial = 0; trial < 40; trial++) {
       const width = 5 + Math.floor(rand() * 30);
@@ -36,25 +36,27 @@ describe("squaredDistanceToMask (Felzenszwalb–Huttenlocher)", () => {
       const mask = new Uint8Array(width * height);
       for (let p = 0; p < mask.length; p++) mask[p] = rand() < density ? 1 : 0;
       mask[Math.floor(rand() * mask.length)] = 1;
-      const x0 = Math.floor(rand() * 3);
-      const y0 = Math.floor(rand() * 3);
-      const w = width - x0 - Math.floor(rand() * 3);
-      const h = height - y0 - Math.floor(rand() * 3);
-      const got = squaredDistanceToMask(mask, width, x0, y0, w, h);
-      const want = bruteForce(mask, width, x0, y0, w, h);
+      const reach = 1 + rand() * 9;
+      const got = squaredDistanceWithin(mask, width, height, 0, 0, width, height, reach);
+      const want = bruteForce(mask, width, 0, 0, width, height);
+      const band: number[] = [];
       for (let i = 0; i < want.length; i++) {
-        if (Number.isFinite(want[i])) expect(got[i], `trial ${trial} pixel ${i}`).toBe(want[i]);
-        else expect(got[i]).toBeGreaterThan(1e19);
+        expect(got.d2[i], `trial ${trial} pixel ${i}`).toBe(want[i]! <= reach * reach ? want[i] : BEYOND);
+        if (want[i]! > 0 && want[i]! <= reach * reach) band.push(i);
       }
+      expect(Array.from(got.band).sort((a, b) => a - b)).toEqual(band);
     }
   });
 
-  it("gives round distances around a single pixel (no chamfer octagons)", () => {
-    const mask = new Uint8Array(41 * 41);
-    mask[20 * 41 + 20] = 1;
-    const d = squaredDistanceToMask(mask, 41, 0, 0, 41, 41);
-    expect(d[20 * 41 + 40]).toBe(400); // 20 px to the right
-    expect(d[(20 + 12) * 41 + 20 + 16]).toBe(400); // 12² + 16² = 20²
-    expect(d[0]).toBe(800);
+  it("gives round distances around a blob (no chamfer octagons), in a window of the picture", () => {
+    const W = 60;
+    const mask = new Uint8Array(W * W);
+    for (let y = 28; y <= 32; y++) for (let x = 28; x <= 32; x++) mask[y * W + x] = 1; // a 5 × 5 square
+    const { d2: d } = squaredDistanceWithin(mask, W, W, 10, 10, 40, 40, 12);
+    const at = (x: number, y: number) => d[(y - 10) * 40 + (x - 10)];
+    expect(at(30, 30)).toBe(0);
+    expect(at(42, 30)).toBe(100); // 10 px right of the square's right column
+    expect(at(32 + 6, 32 + 8)).toBe(100); // 6² + 8² from the corner
+    expect(at(32 + 9, 32 + 9)).toBe(BEYOND); // √162 > 12
   });
 });

@@ -10,7 +10,7 @@ import { area, decode, fromBbox, merge, toBbox } from "../masks/index.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { withCaptionBand } from "./caption.js";
-import { squaredDistanceToMask } from "./distance.js";
+import { squaredDistanceWithin } from "./distance.js";
 import { blendPixel } from "./draw.js";
 import { encodeMaskPng, encodePicture, type PictureFormat } from "./encode.js";
 import type { Rgb } from "./font.js";
@@ -248,28 +248,26 @@ function dimOutside(img: Uint8Array, inside: Uint8Array, dim: number): void {
  * from the region, so the outline is as smooth as the mask allows at any angle.
  */
 function outlineRegion(img: Uint8Array, width: number, height: number, mask: Uint8Array, bbox: BBox, inside: Uint8Array, lineWidth: number, colour: Rgb): void {
-  const reach = Math.ceil(lineWidth) + 3;
-  const x0 = Math.max(0, bbox[0] - reach);
-  const y0 = Math.max(0, bbox[1] - reach);
-  const x1 = Math.min(width, bbox[0] + bbox[2] + reach);
-  const y1 = Math.min(height, bbox[1] + bbox[3] + reach);
+  const reach = lineWidth + 2;
+  const margin = Math.ceil(reach);
+  const x0 = Math.max(0, bbox[0] - margin);
+  const y0 = Math.max(0, bbox[1] - margin);
+  const x1 = Math.min(width, bbox[0] + bbox[2] + margin);
+  const y1 = Math.min(height, bbox[1] + bbox[3] + margin);
   const w = x1 - x0;
   const h = y1 - y0;
   if (w <= 0 || h <= 0) return;
-  const dist2 = squaredDistanceToMask(mask, width, x0, y0, w, h);
-  const far = (lineWidth + 2) * (lineWidth + 2);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const d2 = dist2[y * w + x]!;
-      if (d2 === 0 || d2 >= far) continue;
-      const p = (y0 + y) * width + x0 + x;
-      if (inside[p]) continue;
-      // Pixel centres at distance 1 touch the region; the colour band covers up to lineWidth, the rim one more.
-      const d = Math.sqrt(d2);
-      blendPixel(img, p, RIM, 0.75 * Math.min(1, lineWidth + 2 - d));
-      const cover = lineWidth + 1 - d;
-      if (cover > 0) blendPixel(img, p, colour, Math.min(1, cover));
-    }
+  const { d2, band } = squaredDistanceWithin(mask, width, height, x0, y0, w, h, reach);
+  for (let i = 0; i < band.length; i++) {
+    const q = band[i]!;
+    const x = q % w;
+    const p = (y0 + (q - x) / w) * width + x0 + x;
+    if (inside[p]) continue;
+    // Pixel centres at distance 1 touch the region; the colour band covers up to lineWidth, the rim one more.
+    const d = Math.sqrt(d2[q]!);
+    blendPixel(img, p, RIM, 0.75 * Math.min(1, lineWidth + 2 - d));
+    const cover = lineWidth + 1 - d;
+    if (cover > 0) blendPixel(img, p, colour, Math.min(1, cover));
   }
 }
 
@@ -321,6 +319,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   const img = image.data.slice();
   if (dim < 1 && (chosen.length > 0 || options.union)) dimOutside(img, inside, dim);
   const lineWidth = options.outlineWidth ?? Math.max(2, Math.round(Math.min(width, height) / 300));
+  if (!(lineWidth > 0 && lineWidth <= 64)) throw new RangeError(`outline width must be in (0, 64] pixels (got ${lineWidth})`);
   for (const k of order) {
     const r = chosen[k]!;
     const bbox = toBbox(r.rle);
