@@ -6,7 +6,9 @@
  * (one `fill` per run), which is transposed once; tint, borders and outlines are then single passes, and
  * the number labels are placed without overlaps (labels.ts).
  */
-import { area, decode, fromBbox, merge, toBbox } from "../masks/index.js";
+import { tightBbox } from "../masks/bbox.js";
+import { area, decode, fromBbox, merge } from "../masks/index.js";
+import { paintColumnMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { withCaptionBand } from "./caption.js";
@@ -16,7 +18,7 @@ import { encodeMaskPng, encodePicture, type PictureFormat } from "./encode.js";
 import type { Rgb } from "./font.js";
 import { drawLabels, labelBoxSize, labelCounts, placeLabels, type LabelRequest, type PlacedLabel } from "./labels.js";
 import { regionColour } from "./palette.js";
-import { checkRleSize, paintRunsColumnMajor, pixelInsideRle, rleArea, rleToRowMajor, transposeToRowMajor } from "./raster.js";
+import { checkRleSize, transposeToRowMajor } from "./raster.js";
 import type { RgbImage } from "./types.js";
 
 export interface CandidateRegion {
@@ -103,7 +105,7 @@ export function candidatesLabelScale(width: number, height: number, count: numbe
 function labelMap(rles: readonly Rle[], order: readonly number[], width: number, height: number): Uint16Array {
   if (rles.length > 65535) throw new GearSegError(`cannot draw ${rles.length} regions in one picture (at most 65535)`);
   const col = new Uint16Array(width * height);
-  for (const k of order) paintRunsColumnMajor(col, rles[k]!, k + 1);
+  for (const k of order) paintColumnMajor(col, rles[k]!, k + 1);
   return transposeToRowMajor(col, width, height, new Uint16Array(width * height));
 }
 
@@ -198,7 +200,7 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
   const requests = [...byArea.filter((k) => !under(k)), ...byArea.filter(under)]
     .map((k): LabelRequest | undefined => {
       const r = regions[k]!;
-      const point = under(k) ? (pixelNearMiddle(r.rle, r.bbox) ?? pixelInsideRle(r.rle)) : pixelInsideRle(r.rle);
+      const point = under(k) ? (pixelNearMiddle(r.rle, r.bbox) ?? pointInside(r.rle)) : pointInside(r.rle);
       if (!point) return undefined; // an empty mask has nothing to number
       return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: r.bbox, fallback: point, underOthers: under(k) };
     })
@@ -302,7 +304,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   chosen.forEach((r) => checkRleSize(r.rle, width, height, `renderOverlay: region ${r.id}`));
   if (options.union) checkRleSize(options.union, width, height, "renderOverlay: union");
   const dim = checkFraction(options.dimOutside ?? 0.5, "dimOutside");
-  const areas = chosen.map((r) => rleArea(r.rle));
+  const areas = chosen.map((r) => area(r.rle));
   const order = chosen.map((_, k) => k).sort((a, b) => areas[b]! - areas[a]! || a - b);
   const labels = labelMap(
     chosen.map((r) => r.rle),
@@ -311,7 +313,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
     height,
   );
   let inside: Uint8Array;
-  if (options.union) inside = rleToRowMajor(options.union);
+  if (options.union) inside = decode(options.union).data;
   else {
     inside = new Uint8Array(width * height);
     for (let p = 0; p < inside.length; p++) inside[p] = labels[p] ? 1 : 0;
@@ -322,8 +324,8 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   if (!(lineWidth > 0 && lineWidth <= 64)) throw new RangeError(`outline width must be in (0, 64] pixels (got ${lineWidth})`);
   for (const k of order) {
     const r = chosen[k]!;
-    const bbox = toBbox(r.rle);
-    if (bbox[2] === 0) continue;
+    const bbox = tightBbox(r.rle);
+    if (!bbox) continue;
     outlineRegion(img, width, height, decode(r.rle).data, bbox, inside, lineWidth, regionColour(r.id));
   }
   if (chosen.length > 1) separateTouching(img, labels, width, height, colourTable(chosen.map((r) => r.id)));
@@ -333,8 +335,8 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
     .reverse()
     .map((k): LabelRequest => {
       const r = chosen[k]!;
-      const point = pixelInsideRle(r.rle);
-      return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: toBbox(r.rle), ...(point && { fallback: point }) };
+      const point = pointInside(r.rle);
+      return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: tightBbox(r.rle) ?? [0, 0, 0, 0], ...(point && { fallback: point }) };
     })
     .filter((q) => q.fallback !== undefined);
   const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: false, avoid: inside });
@@ -361,6 +363,6 @@ export async function renderOverlay(image: RgbImage, chosen: readonly OverlayReg
 
 /** A 0/255 grey PNG of a mask (RLE or row-major binary mask). */
 export async function renderMaskPng(mask: Rle | BinaryMask): Promise<Buffer> {
-  if ("counts" in mask) return encodeMaskPng({ width: mask.width, height: mask.height, data: rleToRowMajor(mask) });
+  if ("counts" in mask) return encodeMaskPng({ width: mask.width, height: mask.height, data: decode(mask).data });
   return encodeMaskPng(mask);
 }
