@@ -588,17 +588,17 @@ export class WordnetReasoner implements Reasoner {
     if (notice) confidence = Math.round(500 * confidence) / 1000;
     const explanation =
       lead +
-      chosen.map((c, i) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"}${scoreNote(c.score, top, textual, i === 0, ranked.length)}`).join("\n");
+      chosen.map((c, i) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"}${scoreNote(c.score, best, textual, i === 0, ranked.length)}`).join("\n");
     return { maskIds: chosen.map((c) => c.id), explanation, confidence, model: "wordnet-3.1" };
   }
 }
 
 /** How a chosen region's score compares: the best of how many, or its share of the best. None when the
  * words gave no score (a pick by size or position alone), where "score 0.00" would read as a failure. */
-function scoreNote(score: number, top: number, textual: boolean, first: boolean, count: number): string {
-  if (!textual || !(score > 0) || !(top > 0)) return "";
-  if (first && score >= top) return ` (score ${score.toFixed(2)}, the best of ${count} region${count === 1 ? "" : "s"})`;
-  return ` (score ${score.toFixed(2)}, ${Math.round((100 * score) / top)}% of the best)`;
+function scoreNote(score: number, best: number, textual: boolean, first: boolean, count: number): string {
+  if (!textual || !(score > 0) || !(best > 0)) return "";
+  if (first && score >= best) return ` (score ${score.toFixed(2)}, the best of ${count} region${count === 1 ? "" : "s"})`;
+  return ` (score ${score.toFixed(2)}, ${Math.round((100 * score) / best)}% of the best)`;
 }
 
 /** Build the reasoner. `arg` (after `wordnet:`) is an optional WordNet dict folder (as is option `dict`). */

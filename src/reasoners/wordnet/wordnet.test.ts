@@ -87,6 +87,9 @@ describe("wordnet reasoner on hand-made regions", () => {
     const lines = apples.explanation.split("\n");
     expect(lines[0]).toMatch(/\(score \d\.\d\d, the best of 4 regions\)$/);
     expect(lines[1]).toMatch(/\(score \d\.\d\d, \d+% of the best\)$/);
+    // A superlative among matches: placed against the best match, not called the best itself.
+    expect((await r.reason(request("the smallest red thing"))).explanation).toMatch(/\(score 0\.77, the best of 4 regions\)$/);
+    expect((await r.reason(request("the largest red object"))).explanation).toMatch(/\(score 0\.70, 91% of the best\)$/);
     // Size alone: no score to show.
     const largest = await r.reason(request("the largest one"));
     expect(largest.maskIds).toHaveLength(1);
