@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../../test/helpers/pictures.js";
 import { BEYOND, squaredDistanceWithin } from "./distance.js";
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The definition: the smallest squared distance to any set pixel of the window, by brute force. */
 function bruteForce(mask: Uint8Array, width: number, x0: number, y0: number, w: number, h: number): number[] {
@@ -28,7 +19,7 @@ function bruteForce(mask: Uint8Array, width: number, x0: number, y0: number, w: 
 
 describe("squaredDistanceWithin", () => {
   it("equals the brute-force squared Euclidean distance within the reach, on random masks and windows", () => {
-    const rand = rng(11);
+    const rand = seededRandom(11);
     for (let trial = 0; trial < 40; trial++) {
       const width = 5 + Math.floor(rand() * 30);
       const height = 5 + Math.floor(rand() * 30);

@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { expectNoOverlaps } from "../../test/helpers/labels.js";
+import { expectNoOverlaps, seededRandom } from "../../test/helpers/pictures.js";
 import { labelBoxSize, placeLabels, type LabelRequest } from "./labels.js";
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A label map of rectangles (value k + 1 for rectangle k, later ones on top), with their requests. */
 function rectangles(width: number, height: number, rects: [number, number, number, number][]) {
@@ -53,7 +43,7 @@ describe("placeLabels", () => {
   it("gives 200 crowded regions 200 labels, none overlapping another", () => {
     const W = 900;
     const H = 600;
-    const rand = rng(3);
+    const rand = seededRandom(3);
     const rects: [number, number, number, number][] = [[0, 0, W, H]];
     for (let i = 0; i < 199; i++) {
       const w = 3 + Math.floor(rand() * 60 * rand());

@@ -11,7 +11,7 @@ import { decodeImage, loadImage, loadMaskPng } from "./decode.js";
 import { encodePng } from "./encode.js";
 import { captionScale } from "./caption.js";
 import { measureText } from "./font.js";
-import { expectNoOverlaps } from "../../test/helpers/labels.js";
+import { expectNoOverlaps } from "../../test/helpers/pictures.js";
 import { regionColour } from "./palette.js";
 import { farthestInteriorPoint, labelBorders, maskLabelPoint, maskOutline } from "./raster.js";
 import {

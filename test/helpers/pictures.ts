@@ -1,4 +1,4 @@
-// Checks on the number labels of gear-seg's pictures, shared by the image tests.
+// Shared by the image tests: checks on the number labels of gear-seg's pictures, seeded random numbers.
 import { expect } from "vitest";
 import type { LabelBox, PlacedLabel } from "../../src/image/labels.js";
 
@@ -13,4 +13,14 @@ export function expectNoOverlaps(placed: readonly PlacedLabel[]): void {
       expect(boxesTouch(placed[i]!.box, placed[j]!.box), `labels ${placed[i]!.request.text} and ${placed[j]!.request.text}`).toBe(false);
     }
   }
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
