@@ -55,6 +55,8 @@ export interface PlaceLabelsOptions {
   scale: number;
   /** Whether a label may sit inside its region (candidates) or always beside it (the result overlay). */
   allowInside: boolean;
+  /** `labelCounts(labels, …)` when the caller has it already (one pass over the picture less). */
+  counts?: Float64Array;
   /** Row-major 0/1 pixels that labels and leader lines keep off (the chosen objects on the result
    * overlay): leaders end just before them, without a dot. */
   avoid?: Uint8Array;
@@ -107,7 +109,7 @@ export function placeLabels(
   const { scale, allowInside, avoid } = options;
   let maxValue = 0;
   for (const r of requests) maxValue = Math.max(maxValue, r.value);
-  const visible = labelCounts(labels, maxValue);
+  const visible = options.counts && options.counts.length > maxValue ? options.counts : labelCounts(labels, maxValue);
   const gw = Math.ceil(width / CELL);
   const gh = Math.ceil(height / CELL);
   const grid = new Uint8Array(gw * gh);

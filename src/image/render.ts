@@ -8,7 +8,7 @@
  */
 import { tightBbox } from "../masks/bbox.js";
 import { area, decode, fromBbox, merge } from "../masks/index.js";
-import { paintColumnMajor, pointInside } from "../masks/runs.js";
+import { forEachColumnSpan, paintColumnMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { withCaptionBand } from "./caption.js";
@@ -205,7 +205,7 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
       return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: r.bbox, fallback: point, underOthers: under(k) };
     })
     .filter((q): q is LabelRequest => q !== undefined);
-  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: true });
+  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: true, counts: visible });
   drawLabels(out, width, height, placed, scale);
   return { width, height, data: out, source: image.source, labels: placed };
 }
@@ -249,7 +249,7 @@ function dimOutside(img: Uint8Array, inside: Uint8Array, dim: number): void {
  * pixels in `colour` over a dark rim one pixel wider, both anti-aliased by their exact Euclidean distance
  * from the region, so the outline is as smooth as the mask allows at any angle.
  */
-function outlineRegion(img: Uint8Array, width: number, height: number, mask: Uint8Array, bbox: BBox, inside: Uint8Array, lineWidth: number, colour: Rgb): void {
+function outlineRegion(img: Uint8Array, width: number, height: number, rle: Rle, bbox: BBox, inside: Uint8Array, lineWidth: number, colour: Rgb): void {
   const reach = lineWidth + 2;
   const margin = Math.ceil(reach);
   const x0 = Math.max(0, bbox[0] - margin);
@@ -259,7 +259,13 @@ function outlineRegion(img: Uint8Array, width: number, height: number, mask: Uin
   const w = x1 - x0;
   const h = y1 - y0;
   if (w <= 0 || h <= 0) return;
-  const { d2, band } = squaredDistanceWithin(mask, width, height, x0, y0, w, h, reach);
+  // The mask within the window only (the window reaches past the mask by the reach, or ends at the image's
+  // edge, so the window's edges stand for the image's).
+  const mask = new Uint8Array(w * h);
+  forEachColumnSpan(rle, (x, ys, len) => {
+    for (let y = ys; y < ys + len; y++) mask[(y - y0) * w + x - x0] = 1;
+  });
+  const { d2, band } = squaredDistanceWithin(mask, w, h, 0, 0, w, h, reach);
   for (let i = 0; i < band.length; i++) {
     const q = band[i]!;
     const x = q % w;
@@ -274,9 +280,13 @@ function outlineRegion(img: Uint8Array, width: number, height: number, mask: Uin
 }
 
 /** A thin line in each region's colour where two chosen regions touch, so that parts stay apart. */
-function separateTouching(img: Uint8Array, labels: Uint16Array, width: number, height: number, colours: Uint8Array): void {
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
+function separateTouching(img: Uint8Array, labels: Uint16Array, width: number, height: number, colours: Uint8Array, boxes: readonly BBox[]): void {
+  const x0 = Math.min(...boxes.map((b) => b[0]));
+  const y0 = Math.min(...boxes.map((b) => b[1]));
+  const x1 = Math.max(...boxes.map((b) => b[0] + b[2]));
+  const y1 = Math.max(...boxes.map((b) => b[1] + b[3]));
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
       const p = y * width + x;
       const l = labels[p]!;
       if (l === 0) continue;
@@ -322,13 +332,15 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   if (dim < 1 && (chosen.length > 0 || options.union)) dimOutside(img, inside, dim);
   const lineWidth = options.outlineWidth ?? Math.max(2, Math.round(Math.min(width, height) / 300));
   if (!(lineWidth > 0 && lineWidth <= 64)) throw new RangeError(`outline width must be in (0, 64] pixels (got ${lineWidth})`);
+  const boxes: BBox[] = [];
   for (const k of order) {
     const r = chosen[k]!;
     const bbox = tightBbox(r.rle);
     if (!bbox) continue;
-    outlineRegion(img, width, height, decode(r.rle).data, bbox, inside, lineWidth, regionColour(r.id));
+    boxes.push(bbox);
+    outlineRegion(img, width, height, r.rle, bbox, inside, lineWidth, regionColour(r.id));
   }
-  if (chosen.length > 1) separateTouching(img, labels, width, height, colourTable(chosen.map((r) => r.id)));
+  if (boxes.length > 1) separateTouching(img, labels, width, height, colourTable(chosen.map((r) => r.id)), boxes);
   const scale = options.labelScale ?? defaultLabelScale(width, height);
   const requests = order
     .slice()
