@@ -6,7 +6,7 @@ export * from "./pipeline/types.js";
 export { GearSeg } from "./pipeline/agent.js";
 export type { GearSegOptions, PreparedImage, SegmentationResult, AskOptions, PrepareTimings } from "./pipeline/agent.js";
 export { dropNearDuplicates } from "./pipeline/duplicates.js";
-export type { StageCache, CachedDescriptions } from "./pipeline/stage-cache.js";
+export type { StageCache, CachedImage } from "./pipeline/stage-cache.js";
 export { createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE, offlineDefaultNotice } from "./stack/stack.js";
 export type { Stack, StackSpecs, StackOptions } from "./stack/stack.js";
 export { preparedToJson, resultToJson, toReferenceAnswer, toReferenceDescriptions } from "./pipeline/result.js";

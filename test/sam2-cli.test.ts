@@ -111,7 +111,7 @@ describe("gear-seg segment --segmenter sam2:<dir>", () => {
     expect(inside / total).toBeGreaterThan(0.9);
     expect(JSON.parse(await readFile(join(out, "result.json"), "utf8")).mask).toEqual(result.mask);
 
-    const bad = await runCli([...args, "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
+    const bad = await runCli([...args, "--out", join(dir, "o1"), "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^gear-seg: segmenter sam2:\S+: option "preset" must be one of "sam2-default", "gear-seg", got "fastest"\n$/);
     // The preset belongs to sam2: with another segmenter the message says so.

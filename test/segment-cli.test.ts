@@ -69,6 +69,14 @@ describe("pictures and result size options", () => {
     expect(result.mask.counts).toBe((await readJson(samples.answer(name))).shapes[0].counts); // the answer itself stays
   });
 
+  it("with several queries, --image-format jpg names the shared candidates and every overlay .jpg", async () => {
+    const out = await tempDir();
+    const run = await runCli(["segment", samples.image(name), "-q", "first", "-q", "second", "--out", out, "--image-format", "jpg", ...stack]);
+    expect(run.code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(["01-first", "02-second", "candidates.jpg"]);
+    for (const dir of ["01-first", "02-second"]) expect((await readdir(join(out, dir))).sort()).toEqual(["mask.png", "overlay.jpg", "result.json"]);
+  });
+
   it("a query of 100,000 characters gives an overlay of ordinary size, its caption cut", async () => {
     const out = await tempDir();
     const query = "is there anything soft to lie on ".repeat(3100).slice(0, 100_000);

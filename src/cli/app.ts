@@ -109,8 +109,14 @@ const STAGE_LABELS: Record<AgentStage, string> = {
   reason: "reason",
 };
 
-/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress. */
-export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<StackSpecs> = {}): Promise<Stack> {
+/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress
+ * (to the terminal, or to `onStage` when given: the server reports it per image). */
+export async function stackFromFlags(
+  flags: StackFlags,
+  io: Io,
+  extra: Partial<StackSpecs> = {},
+  onStage: (stage: AgentStage, done: number, total: number) => void = (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+): Promise<Stack> {
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,
@@ -121,8 +127,8 @@ export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<S
     timeoutMs: secondsFlag(flags.timeout, "--timeout"),
     cache: flags.cache,
     amgPreset: flags.amgPreset,
-    onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
-    onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+    onCacheNotice: (message) => io.quiet || io.err(message),
+    onStage,
   });
   if (stack.offlineDefaults.length > 0 && !io.quiet) io.err(offlineDefaultNotice(stack.offlineDefaults));
   return stack;

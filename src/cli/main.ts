@@ -12,8 +12,15 @@ import { registerExport } from "./commands/export.js";
 import { registerLabel } from "./commands/label.js";
 import { registerDistill } from "./commands/distill.js";
 import { registerEval } from "./commands/eval.js";
+import { registerServe } from "./commands/serve.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+// A closed stdout (`gear-seg … --json | head`) is no error: the output ends quietly, the command's work
+// (files being written) still completes.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+});
 
 const program = new Command("gear-seg")
   .description("Grounded, explainable reasoning segmentation: propose, describe, deduce.")
@@ -32,6 +39,7 @@ registerExport(program);
 registerLabel(program);
 registerDistill(program);
 registerEval(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -29,20 +29,54 @@ export async function writeSegmentationOutputs(
 ): Promise<string[]> {
   const byId = new Map(result.prepared.regions.map((r) => [r.id, r]));
   const chosen = result.maskIds.map((id) => byId.get(id)!);
-  const answer = result.maskIds.length ? `mask${result.maskIds.length > 1 ? "s" : ""} ${result.maskIds.join(", ")}` : "no match";
   const format = options.imageFormat ?? "png";
   const files: [string, string | Uint8Array][] = [
-    ["result.json", JSON.stringify(resultToJson(result, { regionMasks: options.regionMasks }), null, 2) + "\n"],
+    ["result.json", JSON.stringify(resultFileJson(result, options), null, 2) + "\n"],
     ["mask.png", await renderMaskPng(result.mask)],
-    [`overlay.${format}`, await renderOverlay(image, chosen, { caption: result.query, captionTail: answer, union: result.mask, format })],
+    [`overlay.${format}`, await renderOverlay(image, chosen, { ...answerCaption(result), union: result.mask, format })],
   ];
   if (options.candidates !== false) files.push([`candidates.${format}`, await renderCandidates(image, result.prepared.regions, { format })]);
   if (options.reference) {
     files.push(["answer.json", JSON.stringify(toReferenceAnswer(result, basename(result.prepared.source)), null, 2) + "\n"]);
     files.push(["descriptions.json", JSON.stringify(toReferenceDescriptions(result.prepared), null, 2) + "\n"]);
   }
+  // result.json last: its presence says the folder is complete (a run killed midway leaves no result.json).
+  files.push(files.shift()!);
   for (const [name, data] of files) await writeFileAtomic(join(dir, name), data);
   return files.map(([name]) => join(dir, name));
+}
+
+/** result.json's content: `resultToJson`, without the regions' RLE when `regionMasks` is false. */
+export function resultFileJson(result: SegmentationResult, options: Pick<OutputOptions, "regionMasks"> = {}) {
+  const json = resultToJson(result);
+  if (options.regionMasks !== false) return json;
+  return { ...json, regions: json.regions.map(({ segmentation: _, ...region }) => region) };
+}
+
+/** The overlay's caption: the query, then the answer ("masks 3, 8"), which is shown whole however long the
+ * query is. */
+export function answerCaption(result: Pick<SegmentationResult, "query" | "maskIds">): { caption: string; captionTail: string } {
+  const n = result.maskIds.length;
+  return { caption: result.query, captionTail: n ? `mask${n > 1 ? "s" : ""} ${result.maskIds.join(", ")}` : "no match" };
+}
+
+/** The sub-folder of the `index`-th (0-based) of several queries: `01-the-red-car`. */
+export function queryFolderName(index: number, query: string): string {
+  const slug =
+    query
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 40) || "query";
+  return `${String(index + 1).padStart(2, "0")}-${slug}`;
+}
+
+/** The files `writeSegmentationOutputs` writes, relative to the image's folder, for these queries. */
+export function plannedOutputFiles(queries: readonly string[], options: OutputOptions = {}): string[] {
+  const format = options.imageFormat ?? "png";
+  const perQuery = ["result.json", "mask.png", `overlay.${format}`, ...(options.reference ? ["answer.json", "descriptions.json"] : [])];
+  if (queries.length === 1) return [...perQuery, `candidates.${format}`];
+  return [`candidates.${format}`, ...queries.flatMap((q, i) => perQuery.map((f) => join(queryFolderName(i, q), f)))];
 }
 
 /** `describe` output: regions.json (and candidates.png). */
