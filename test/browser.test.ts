@@ -24,10 +24,10 @@ let browser: Browser;
 let appDir: string;
 const servers: { server: RunningServer; stack: Stack }[] = [];
 
-async function serve(specs: { segmenter: string; describer: string; reasoner: string }, options: { dataDir?: string; backendOptions?: Parameters<typeof createConfiguredStack>[0] extends infer O ? O extends { backendOptions?: infer B } ? B : never : never } = {}) {
+async function serve(specs: { segmenter: string; describer: string; reasoner: string }, options: { dataDir?: string; token?: string; backendOptions?: Parameters<typeof createConfiguredStack>[0] extends infer O ? O extends { backendOptions?: infer B } ? B : never : never } = {}) {
   const events = new StageEvents();
   const stack = await createConfiguredStack({ specs, onStage: events.onStage, cache: false, backendOptions: options.backendOptions });
-  const server = await startServer({ agent: stack.agent, stageEvents: events, port: 0, appDir, dataDir: options.dataDir });
+  const server = await startServer({ agent: stack.agent, stageEvents: events, port: 0, appDir, dataDir: options.dataDir, token: options.token });
   servers.push({ server, stack });
   return server;
 }
@@ -97,6 +97,19 @@ describe("the web page", () => {
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(shots, "ask-phone.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("asks for the token first when the server has one, without a failing request", async () => {
+    const token = "a-token-for-the-page-test";
+    const server = await serve({ segmenter: `masks:${samples.masks(NAME)}`, describer: "none", reasoner: "none" }, { token });
+    const { page, errors } = await open(server.url);
+    await page.waitForSelector("form.token");
+    await page.fill("form.token input", token);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector(".drop-hint");
+    expect(await page.textContent("header .backends")).toBe(`masks:${NAME} · no describer · no reasoner`);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -91,10 +91,11 @@ describe("pictures and result size options", () => {
 
   it("the offline-default notice names only the defaults in use", async () => {
     const out = await tempDir();
-    const run = await runCli(["segment", samples.image(name), "the largest region", "--out", out, "--segmenter", `masks:${samples.masks(name)}`]);
+    const args = ["segment", samples.image(name), "the largest region", "--out", out, "--segmenter", `masks:${samples.masks(name)}`, "--detector", "none"];
+    const run = await runCli(args);
     expect(run.code).toBe(0);
     const notice = run.stderr.split("\n").find((l) => l.startsWith("offline default"));
-    expect(notice).toBe("offline default: attributes describer, WordNet reasoner (no models) — see README to plug in DAM and an LLM");
+    expect(notice).toBe("offline default: attributes describer, WordNet reasoner — see README to plug in DAM and an LLM");
   });
 
   it("an unknown picture format is a usage error and writes nothing", async () => {

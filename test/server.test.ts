@@ -120,6 +120,14 @@ describe("a recorded GEAR-Seg sample over HTTP", () => {
     const again = await upload(url, bytes);
     expect(again.status).toBe(200);
     expect((await again.json()).id).toBe(id);
+    // A name in any script comes back in the image's Content-Disposition (RFC 6266 filename*).
+    const image = await fetch(`${url}/api/images/${id}/image`);
+    expect(image.headers.get("content-disposition")).toBe(`inline; filename="${NAME}.jpg"; filename*=UTF-8''${NAME}.jpg`);
+    expect(Buffer.from(await image.arrayBuffer()).equals(bytes)).toBe(true);
+    const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#ff0000" } }).png().toBuffer();
+    const named = await (await upload(url, tiny, { type: "image/png", name: '草莓 "ripe".png' })).json();
+    const other = await fetch(`${url}/api/images/${named.id}/image`);
+    expect(other.headers.get("content-disposition")).toBe(`inline; filename="__ _ripe_.png"; filename*=UTF-8''${encodeURIComponent('草莓 "ripe".png')}`);
     const form = new FormData();
     form.append("image", new Blob([bytes], { type: "image/jpeg" }), "copy.jpg");
     const multipart = await fetch(`${url}/api/images`, { method: "POST", body: form });
@@ -244,6 +252,19 @@ describe("limits, token and Host", () => {
     } finally {
       await open.stop();
     }
+    const shared = await serve(specs, { token, corsOrigins: ["http://app.example"] });
+    try {
+      const preflight = await fetch(`${shared.server.url}/api/health`, {
+        method: "OPTIONS",
+        headers: { Origin: "http://app.example", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization" },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin")).toBe("http://app.example");
+      const other = await fetch(`${shared.server.url}/api/health`, { headers: { Origin: "http://elsewhere.example", Authorization: `Bearer ${token}` } });
+      expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    } finally {
+      await shared.stop();
+    }
   });
 });
 
@@ -273,7 +294,7 @@ describe("cancellation and back-pressure", () => {
     }
   });
 
-  it("answers 429 with Retry-After when the preparation queue is full, and prepares the queued images", async () => {
+  it("answers 429 with Retry-After when the preparation queue is full; removing an image cancels its preparation", async () => {
     const s = await serve(
       { segmenter: "classic", describer: `dam:${held.url}`, reasoner: "wordnet" },
       { prepareQueue: { concurrency: 1, maxQueued: 1 } },
@@ -284,6 +305,7 @@ describe("cancellation and back-pressure", () => {
       const before = held.received;
       const a = await upload(u, await tiny("#ff0000"), { type: "image/png" });
       expect(a.status).toBe(201);
+      const aId = (await a.json()).id;
       await held.arrived(before + 1); // A is describing, held by the model server
       const b = await upload(u, await tiny("#00ff00"), { type: "image/png" });
       expect(b.status).toBe(201);
@@ -292,6 +314,13 @@ describe("cancellation and back-pressure", () => {
       expect(c.status).toBe(429);
       expect(Number(c.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
       expect((await c.json()).error).toMatch(/queue is full/);
+      // Removing A cancels its preparation: the model server sees its requests abandoned, and B starts.
+      const abandoned = held.abandoned;
+      const received = held.received;
+      expect((await fetch(`${u}/api/images/${aId}`, { method: "DELETE" })).status).toBe(204);
+      await held.abandonedAtLeast(abandoned + 1);
+      expect((await fetch(`${u}/api/images/${aId}`)).status).toBe(404);
+      await held.arrived(received + 1);
       held.release();
       const { id: bId } = await (await upload(u, await tiny("#00ff00"), { type: "image/png" })).json();
       expect((await events(u, bId)).at(-1)!.state).toBe("ready");

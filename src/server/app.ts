@@ -38,9 +38,11 @@ export interface AppOptions {
 const UPLOAD_FORMATS = new Set(["jpeg", "png", "webp", "tiff", "gif", "heif", "avif"]);
 const JSON_LIMIT = 1 << 20;
 
+/** A file reply; the name (the user's own, any script) goes as RFC 6266's filename* with an ASCII fallback. */
 const download = (c: Context, body: string | Uint8Array, type: string, filename: string, inline = false) => {
   c.header("Content-Type", type);
-  c.header("Content-Disposition", `${inline ? "inline" : "attachment"}; filename="${filename}"`);
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  c.header("Content-Disposition", `${inline ? "inline" : "attachment"}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`);
   return typeof body === "string" ? c.body(body) : c.body(new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength));
 };
 
@@ -234,7 +236,7 @@ export function createApp(o: AppOptions): Hono {
 
   o.datasets?.mount(app, { jsonLimit });
 
-  app.get("/", (c) => o.staticFiles.serve(c, "index.html"));
+  app.get("/", (c) => o.staticFiles.serve(c, "index.html", o.token !== undefined));
   app.get("/assets/:file", (c) => o.staticFiles.serve(c, c.req.param("file")));
 
   return app;

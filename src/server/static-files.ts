@@ -43,14 +43,17 @@ export class StaticFiles {
     return this.files.has("index.html");
   }
 
-  serve(c: Context, name: string): Response {
-    const body = this.files.get(name);
+  /** `tokenRequired`: the page learns it from its root element (data-token), so it asks for the token before
+   * making a request that would fail. */
+  serve(c: Context, name: string, tokenRequired = false): Response {
+    let body = this.files.get(name);
     if (!body) {
       if (name === "index.html") return c.text(`the web page is not built (no ${join(this.dir, "index.html")}): run npm run build\n`, 503);
       return c.json({ error: `no file ${name}` }, 404);
     }
     c.header("Content-Type", TYPES[extname(name)]!);
     if (name === "index.html") {
+      if (tokenRequired) body = new TextEncoder().encode(new TextDecoder().decode(body).replace('<div id="app">', '<div id="app" data-token="required">'));
       c.header("Content-Security-Policy", PAGE_POLICY);
       c.header("Cache-Control", "no-cache");
     } else {

@@ -122,7 +122,7 @@ export class Workspace {
     const cancel = new AbortController();
     const entry: ImageEntry = {
       id,
-      name: name?.trim() || `upload-${id.slice(0, 12)}`,
+      name: name?.trim().slice(0, 200) || `upload-${id.slice(0, 12)}`,
       width: size.width,
       height: size.height,
       file: join(this.o.uploadsDir, id),

@@ -19,6 +19,9 @@ function initialToken(): string | null {
 
 let token = initialToken();
 
+/** The server needs a token and the page has none yet (the server says so in the page's root element). */
+export const tokenMissing = () => document.getElementById("app")?.dataset.token === "required" && !token;
+
 export function setToken(t: string): void {
   token = t.trim() || null;
   if (token) sessionStorage.setItem(TOKEN_KEY, token);

@@ -4,7 +4,8 @@
  * negative ones) and a dragged box, shown as an SVG layer.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { drawOverlay, type DrawOptions, type Geometry } from "./geometry.js";
+import { drawOverlay, type DrawOptions } from "./draw.js";
+import type { Geometry } from "./geometry.js";
 
 export type Tool = "select" | "points" | "box";
 

@@ -5,7 +5,7 @@
  */
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, setToken, type Health } from "./api.js";
+import { api, ApiError, setToken, tokenMissing, type Health } from "./api.js";
 import { AskView } from "./ask.js";
 import { ReviewView } from "./review.js";
 import "./app.css";
@@ -49,7 +49,7 @@ function App() {
   const [view, setView] = useState<"ask" | "review">(location.hash === "#review" ? "review" : "ask");
 
   const load = () =>
-    api<Health>("/api/health").then(
+    tokenMissing() ? Promise.resolve(setNeedToken(true)) : api<Health>("/api/health").then(
       (h) => {
         setHealth(h);
         setNeedToken(false);
