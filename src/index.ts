@@ -19,7 +19,7 @@ export { writePreparedOutputs, writeSegmentationOutputs } from "./pipeline/outpu
 // Building it: backends by spec string, stacks, the config file, the doctor.
 export { BACKENDS, backendOptionsSchema, createBackend, knownBackends } from "./stack/registry.js";
 export type { BackendOptions, BackendOptionsMap, BackendSource } from "./stack/registry.js";
-export { companionCaptioner, createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE } from "./stack/stack.js";
+export { companionCaptioner, createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE, offlineDefaultNotice } from "./stack/stack.js";
 export type { Stack, StackOptions, StackSpecs } from "./stack/stack.js";
 export { createConfiguredStack, type ConfiguredStackOptions } from "./stack/configured.js";
 export { formatDoctorTable, runDoctor, type DoctorRow } from "./stack/doctor.js";

@@ -4,13 +4,14 @@
  */
 export type { RgbImage } from "./types.js";
 export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadMaskPng, type DecodeOptions } from "./decode.js";
-export { cropImage, encodeJpeg, encodeMaskPng, encodePng, resizeImage } from "./encode.js";
+export { cropImage, encodeJpeg, encodeMaskPng, encodePicture, encodePng, resizeImage, type PictureFormat } from "./encode.js";
 export { regionColour } from "./palette.js";
 export {
   renderCandidates,
   renderMaskPng,
   renderOverlay,
   type CandidateRegion,
+  type LabelledPicture,
   type OverlayRegion,
   type RenderCandidatesOptions,
   type RenderOverlayOptions,
