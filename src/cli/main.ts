@@ -9,9 +9,10 @@ import { registerCache } from "./commands/cache.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerEngine } from "./commands/engine.js";
 import { registerExport } from "./commands/export.js";
-import { registerLabel } from "./commands/label.js";
+import { registerLabel } from "./commands/engine.js";
 import { registerDistill } from "./commands/distill.js";
 import { registerEval } from "./commands/eval.js";
+import { registerQueue, registerWorker } from "./commands/queue.js";
 import { registerServe } from "./commands/serve.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
@@ -39,6 +40,8 @@ registerExport(program);
 registerLabel(program);
 registerDistill(program);
 registerEval(program);
+registerWorker(program);
+registerQueue(program);
 registerServe(program);
 
 try {

@@ -3,7 +3,7 @@ import { basename, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { SegmentationResult } from "../../pipeline/agent.js";
 import { answerQueries, type QueryOutcome } from "../../pipeline/answers.js";
-import { chooseRunFolder, runSegmentBatch, segmentBatchSummaryToJson, segmentRunManifest, type SegmentBatchSummary } from "../../pipeline/batch.js";
+import { chooseRunFolder, isSegmentRunFolder, runSegmentBatch, segmentBatchSummaryToJson, segmentRunManifest, type SegmentBatchSummary } from "../../pipeline/batch.js";
 import { plannedOutputFiles } from "../../pipeline/outputs.js";
 import { resultToJson } from "../../pipeline/result.js";
 import type { QueryMode } from "../../pipeline/types.js";
@@ -115,7 +115,8 @@ function printOutcome(o: QueryOutcome, many: boolean, io: Io): void {
 }
 
 async function segmentMany(inputs: string[], queries: string[], mode: QueryMode, out: string | undefined, flags: SegmentFlags, io: Io): Promise<void> {
-  const images = await listImageFiles(inputs);
+  // Earlier runs' folders (their overlays are images too) are never taken for input.
+  const images = await listImageFiles(inputs, { skipFolder: isSegmentRunFolder });
   // One folder: out/<its name>; several inputs or a glob: out/images.
   const single = inputs.length === 1 ? await stat(inputs[0]!).catch(() => null) : null;
   const name = single?.isDirectory() ? basename(resolve(inputs[0]!)) || "images" : "images";
