@@ -158,5 +158,5 @@ describe("engine generate --queue", () => {
     expect(lb.length).toBe(la.length);
     expect(new Set(lb.map((l) => JSON.parse(l).id)).size).toBe(lb.length);
     expect(lb).toEqual(la);
-  }, 90_000);
+  });
 });
