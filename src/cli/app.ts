@@ -3,7 +3,7 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../stack/stack.js";
+import { offlineDefaultNotice, type Stack, type StackSpecs } from "../stack/stack.js";
 import { createConfiguredStack } from "../stack/configured.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { integer, number, parseWith } from "../config/schema.js";
@@ -79,7 +79,7 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
     .option("--segmenter <spec>", "segmenter backend (e.g. classic, sam2:<dir>, masks:<dir>)")
     .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)")
     .option("--captioner <spec>", "scene caption backend (e.g. openai-vision:<model>@<url>, none; default: the describer's own when it can caption)")
-    .option("--detector <spec>", "object detector handed to the backends that use one (e.g. nanodet; default none)");
+    .option("--detector <spec>", "object detector handed to the backends that use one (nanodet, or none; default: nanodet when the classic segmenter or the attributes describer is in use)");
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
     .option("--timeout <seconds>", "give up one request to a model server after this many seconds (HTTP backends)")
@@ -129,10 +129,11 @@ export async function stackFromFlags(
     amgPreset: flags.amgPreset,
     onCacheNotice: (message) => io.quiet || io.err(message),
     onStage,
+    notice: (message) => {
+      if (!io.quiet) io.err(message);
+    },
+    onDownload: (what, received, total) => io.progress.update(`${what} (kB)`, Math.round(received / 1024), Math.round((total ?? received) / 1024)),
   });
-  if (stack.offlineDefaults.length > 0 && !io.quiet) {
-    const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
-    io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);
-  }
+  if (stack.offlineDefaults.length > 0 && !io.quiet) io.err(offlineDefaultNotice(stack.offlineDefaults));
   return stack;
 }

@@ -13,6 +13,8 @@ import type { BatchProgress } from "../engine/progress.js";
 import { queueExecutor } from "../engine/queue/collector.js";
 import { parseQueueUrl } from "../engine/queue/connection.js";
 import { formatSplitFractions } from "../engine/splits.js";
+import { detectorClasses } from "../engine/detector-label.js";
+import type { Detector } from "../pipeline/types.js";
 import { UsageError } from "../util/errors.js";
 import { addStackOptions, integerFlag, stackFromFlags, type Io, type StackFlags } from "./app.js";
 import { Progress } from "./progress.js";
@@ -55,18 +57,28 @@ export function llmFromFlags(flags: EngineRunFlags): JsonChat {
 
 /** The engine's preparer: per-image stacks when a spec holds {stem}/{id}, otherwise the usual stack (config
  * file, cache) with its stage progress silenced so the image-level bar stays readable. */
-export async function preparerFromFlags(flags: StackFlags, io: Io): Promise<{ prepare: Preparer; segmenter: string; describer: string | null; close(): Promise<void> }> {
+export async function preparerFromFlags(
+  flags: StackFlags,
+  io: Io,
+): Promise<{ prepare: Preparer; segmenter: string; describer: string | null; detector: Detector | null; close(): Promise<void> }> {
   if (isPerImageSpec(flags.segmenter) || isPerImageSpec(flags.describer)) {
     if (!flags.segmenter || !flags.describer) throw new UsageError("with {stem} in a spec, give both --segmenter and --describer");
     const p = await createPreparer(
       { segmenter: flags.segmenter, describer: flags.describer },
       { maxPixels: integerFlag(flags.maxPixels, "--max-pixels"), maxRegions: integerFlag(flags.maxRegions, "--max-regions") },
     );
-    return { prepare: p.prepare, segmenter: flags.segmenter, describer: flags.describer === "none" ? null : flags.describer, close: p.close };
+    return { prepare: p.prepare, segmenter: flags.segmenter, describer: flags.describer === "none" ? null : flags.describer, detector: null, close: p.close };
   }
   const quietIo: Io = { ...io, progress: new Progress(process.stderr, false) };
-  const { agent } = await stackFromFlags(flags, quietIo, { reasoner: "none" });
-  return { prepare: (entry, signal) => agent.prepare(entry.abs, signal), segmenter: agent.segmenter.spec, describer: agent.describer?.spec ?? null, close: () => agent.close() };
+  const stack = await stackFromFlags(flags, quietIo, { reasoner: "none" });
+  const { agent } = stack;
+  return {
+    prepare: (entry, signal) => agent.prepare(entry.abs, signal),
+    segmenter: agent.segmenter.spec,
+    describer: agent.describer?.spec ?? null,
+    detector: stack.detector,
+    close: () => stack.close(),
+  };
 }
 
 /** Ctrl-C once: cancel the calls in flight and stop (their images stay pending; finished ones are kept, the
@@ -96,8 +108,23 @@ export function progressReporter(io: Io, label: string): (p: BatchProgress) => v
   };
 }
 
-/** The executor of a run: queue workers (`--queue`) or this process. */
-export async function executorFromFlags(flags: EngineRunFlags, io: Io): Promise<{ executor: Executor; close(): Promise<void> }> {
+/**
+ * The executor of a run: queue workers (`--queue`) or this process. `byDetector`: the classes a label run without
+ * an LLM wants; the stack's detector must know them (checked before anything is written).
+ */
+export async function executorFromFlags(flags: EngineRunFlags, io: Io, byDetector?: readonly string[]): Promise<{ executor: Executor; close(): Promise<void> }> {
+  if (byDetector) {
+    if (flags.queue) throw new UsageError("label without --llm runs in this process: give --llm to use --queue workers");
+    const preparer = await preparerFromFlags(flags, io);
+    try {
+      detectorClasses(preparer.detector, byDetector);
+    } catch (err) {
+      await preparer.close();
+      throw err;
+    }
+    const executor = localExecutor({ prepare: preparer.prepare, llm: null, detector: preparer.detector ?? undefined, segmenter: preparer.segmenter, describer: preparer.describer, concurrency: integerFlag(flags.concurrency, "--concurrency") });
+    return { executor, close: () => preparer.close() };
+  }
   if (flags.queue) return { executor: queueExecutor({ address: parseQueueUrl(flags.queue), onError: (m) => io.err(m) }), close: async () => {} };
   const llm = llmFromFlags(flags);
   const preparer = await preparerFromFlags(flags, io);

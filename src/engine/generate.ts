@@ -47,6 +47,8 @@ export interface LabelOptions extends CommonOptions {
   classes?: string[];
   /** Share of a region's area inside a larger same-class region that makes it a part (default 0.9). */
   partInside?: number;
+  /** Labelled by the executor's detector from its own classes, without an LLM. */
+  byDetector?: boolean;
 }
 
 function executorOf(o: CommonOptions): Executor {
@@ -77,5 +79,8 @@ export function generateDataset(options: GenerateOptions): Promise<DatasetRunSum
 }
 
 export function labelImages(options: LabelOptions): Promise<DatasetRunSummary> {
-  return runDatasetPipeline({ ...pipelineOptions(options), task: labelTask({ keyword: options.keyword, classes: options.classes, partInside: options.partInside, promptTokens: options.promptTokens }) });
+  return runDatasetPipeline({
+    ...pipelineOptions(options),
+    task: labelTask({ keyword: options.keyword, classes: options.classes, partInside: options.partInside, promptTokens: options.promptTokens, byDetector: options.byDetector }),
+  });
 }

@@ -1,6 +1,7 @@
 /** The executor that does every image in this process: `concurrency` images in flight, describer and LLM
  * calls overlapping across images. */
 import type { PreparedImage } from "../pipeline/agent.js";
+import type { Detector } from "../pipeline/types.js";
 import { failureOf, stage } from "./failures.js";
 import type { ImageEntry } from "./images.js";
 import type { JsonChat } from "./llm.js";
@@ -12,7 +13,9 @@ export type Preparer = (entry: ImageEntry, signal: AbortSignal) => Promise<Prepa
 
 export interface LocalExecutorOptions {
   prepare: Preparer;
-  llm: JsonChat;
+  /** null: a task labelled by `detector` (label without an LLM). */
+  llm: JsonChat | null;
+  detector?: Detector;
   segmenter: string;
   describer: string | null;
   /** Images in flight at once (default 2). */
@@ -20,7 +23,7 @@ export interface LocalExecutorOptions {
 }
 
 export function localExecutor(o: LocalExecutorOptions): Executor {
-  const backends = { segmenter: o.segmenter, describer: o.describer, llm: o.llm.spec };
+  const backends = { segmenter: o.segmenter, describer: o.describer, llm: o.llm?.spec ?? `none (detector ${o.detector?.fingerprint ?? o.detector?.spec ?? "none"})` };
   return {
     backends,
     async run(task, jobs, handlers, signal) {
@@ -33,7 +36,7 @@ export function localExecutor(o: LocalExecutorOptions): Executor {
           let record;
           try {
             const prepared = await stage("prepare", () => o.prepare(job.entry, signal));
-            record = await runTask(task, prepared, o.llm, job.identity, backends, signal);
+            record = await runTask(task, prepared, o.llm, job.identity, backends, signal, o.detector);
           } catch (err) {
             if (signal.aborted) return; // cancelled, not the image's fault: it stays pending
             const f = failureOf(err);

@@ -10,6 +10,9 @@ import { toBbox, toCocoRle } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import type { PreparedImage } from "../pipeline/agent.js";
 import type { ImageRecord, InstanceLabel, InstancesRecord, ReasoningItem, ReasoningRecord, Split } from "../datasets/gear-seg.js";
+import type { Detector } from "../pipeline/types.js";
+import { GearSegError } from "../util/errors.js";
+import { runDetectorLabel } from "./detector-label.js";
 import { stage } from "./failures.js";
 import { DEFAULT_FILTERS, filterReply, emptyFilterCounts, type FilterOptions } from "./filters.js";
 import { dropPartsInsideWholes, labelMessages, LABEL_PROMPT_VERSION, normalizeClass, parseLabelReply } from "./label.js";
@@ -30,6 +33,8 @@ export interface LabelTask {
   /** Share of a region's area inside a larger same-class region that makes it a part. */
   partInside: number;
   promptTokens: number;
+  /** Labelled by the executor's detector, from its own classes, instead of an LLM (./detector-label.ts). */
+  byDetector?: boolean;
 }
 
 export type DatasetTask = GenerateTask | LabelTask;
@@ -38,7 +43,7 @@ export function generateTask(options: { filters?: FilterOptions; promptTokens?: 
   return { kind: "reasoning", filters: { ...DEFAULT_FILTERS, ...options.filters }, promptTokens: options.promptTokens ?? DEFAULT_PROMPT_TOKENS };
 }
 
-export function labelTask(options: { keyword: string; classes?: string[]; partInside?: number; promptTokens?: number }): LabelTask {
+export function labelTask(options: { keyword: string; classes?: string[]; partInside?: number; promptTokens?: number; byDetector?: boolean }): LabelTask {
   const classes = options.classes?.map(normalizeClass).filter(Boolean);
   return {
     kind: "instances",
@@ -46,6 +51,7 @@ export function labelTask(options: { keyword: string; classes?: string[]; partIn
     ...(classes && classes.length > 0 && { classes }),
     partInside: options.partInside ?? 0.9,
     promptTokens: options.promptTokens ?? DEFAULT_PROMPT_TOKENS,
+    ...(options.byDetector && { byDetector: true }),
   };
 }
 
@@ -73,7 +79,17 @@ export interface TaskBackends {
 }
 
 /** Runs `task` on one prepared image. Throws a StageFailure("llm", ...) when the LLM call fails. */
-export async function runTask(task: DatasetTask, prepared: PreparedImage, llm: JsonChat, identity: ImageIdentity, backends: TaskBackends, signal?: AbortSignal): Promise<ImageRecord> {
+export async function runTask(
+  task: DatasetTask,
+  prepared: PreparedImage,
+  llm: JsonChat | null,
+  identity: ImageIdentity,
+  backends: TaskBackends,
+  signal?: AbortSignal,
+  detector?: Detector,
+): Promise<ImageRecord> {
+  if (task.kind === "instances" && task.byDetector) return runDetectorLabel(task, prepared, detector, identity);
+  if (!llm) throw new GearSegError(`a ${task.kind === "reasoning" ? "reasoning" : "labelling"} task needs an LLM, and this executor has none`);
   return task.kind === "reasoning" ? runGenerate(task, prepared, llm, identity, backends, signal) : runLabel(task, prepared, llm, identity, signal);
 }
 

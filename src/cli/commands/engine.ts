@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { datasetStatus, generateDataset, labelImages, summarizeDataset, type DatasetRunSummary, type GenerateOptions } from "../../engine/index.js";
-import { parseClassList } from "../../engine/label.js";
+import { normalizeClass, parseClassList } from "../../engine/label.js";
 import { parseSplitFractions, formatSplitFractions } from "../../engine/splits.js";
 import { DEFAULT_SPLITS } from "../../datasets/gear-seg.js";
 import { UsageError } from "../../util/errors.js";
@@ -39,10 +39,17 @@ export async function runEngineCommand(
   io: Io,
   label: string,
   run: (common: Omit<GenerateOptions, "maxItems" | "filters">) => Promise<DatasetRunSummary>,
+  byDetector?: readonly string[],
 ): Promise<DatasetRunSummary> {
   const outDir = resolve(flags.out!);
-  await ensureWritableDir(outDir);
-  const { executor, close } = await executorFromFlags(flags, io);
+  // The executor first: a choice it refuses (an unknown class) leaves no folder behind.
+  const { executor, close } = await executorFromFlags(flags, io, byDetector);
+  try {
+    await ensureWritableDir(outDir);
+  } catch (err) {
+    await close();
+    throw err;
+  }
   const interrupt = interruptSignal(io);
   try {
     return await run({ imagesDir, outDir, executor, ...runOptions(flags), signal: interrupt.signal, onProgress: progressReporter(io, label), onNotice: (line) => io.err(line) });
@@ -106,7 +113,7 @@ export function registerEngine(program: Command): void {
 export function registerLabel(program: Command): void {
   const cmd = program
     .command("label")
-    .description("auto-label instances: discover the classes for a keyword (or use --classes), one class per region; writes COCO instances")
+    .description("auto-label instances: discover the classes for a keyword (or use --classes), one class per region; writes COCO instances (without --llm: the detector's own classes, e.g. --keyword car)")
     .argument("<images-dir>", "folder of images (searched recursively)")
     .requiredOption("--keyword <word>", "what the dataset is about, e.g. strawberry")
     .option("--classes <a,b,c>", "use these classes (e.g. unripe,turning,ripe for grading) instead of discovering them");
@@ -120,7 +127,9 @@ export function registerLabel(program: Command): void {
       } catch {
         throw new UsageError(`--classes must list class names separated by commas, got "${flags.classes}"`);
       }
-      const r = await runEngineCommand(imagesDir, flags, io, "label", (common) => labelImages({ ...common, keyword: flags.keyword, classes }));
+      // Without --llm the stack's detector labels its own classes (COCO's for the offline default's NanoDet-g).
+      const byDetector = flags.llm ? undefined : (classes ?? [normalizeClass(flags.keyword)]);
+      const r = await runEngineCommand(imagesDir, flags, io, "label", (common) => labelImages({ ...common, keyword: flags.keyword, classes, byDetector: byDetector !== undefined }), byDetector);
       const classList = r.classes ?? [];
       reportRun(io, r, `${r.stats.base_pairs} instances in ${classList.length} classes (${classList.join(", ")}); COCO: ${r.outDir}/annotations.json`);
     }),
