@@ -1,14 +1,15 @@
 /** Placing a dataset's source images in an export: JPEG bytes copied as they are (LISA globs `*.jpg`), other
  * formats re-encoded when the target needs JPEG, or copied with their own extension. */
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, writeFile } from "node:fs/promises";
 import { dirname, extname } from "node:path";
 import { encodeJpeg, loadImage } from "../image/index.js";
 import { GearSegError } from "../util/errors.js";
+import { makeDir } from "../util/fs.js";
 
 const isJpeg = (file: string) => [".jpg", ".jpeg"].includes(extname(file).toLowerCase());
 
 export async function placeImage(source: string, target: string, options: { jpeg?: boolean } = {}): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
+  await makeDir(dirname(target));
   try {
     if (options.jpeg && !isJpeg(source)) {
       await writeFile(target, await encodeJpeg(await loadImage(source), 95));
