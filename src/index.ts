@@ -7,7 +7,7 @@ export { GearSeg } from "./pipeline/agent.js";
 export type { GearSegOptions, PreparedImage, SegmentationResult, AskOptions, PrepareTimings } from "./pipeline/agent.js";
 export { dropNearDuplicates } from "./pipeline/duplicates.js";
 export type { StageCache, CachedImage } from "./pipeline/stage-cache.js";
-export { createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE } from "./stack/stack.js";
+export { createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE, offlineDefaultNotice } from "./stack/stack.js";
 export type { Stack, StackSpecs, StackOptions } from "./stack/stack.js";
 export { preparedToJson, resultToJson, toReferenceAnswer, toReferenceDescriptions } from "./pipeline/result.js";
 export { writeSegmentationOutputs, writePreparedOutputs } from "./pipeline/outputs.js";

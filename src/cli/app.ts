@@ -3,7 +3,7 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../stack/stack.js";
+import { offlineDefaultNotice, type Stack, type StackSpecs } from "../stack/stack.js";
 import { createConfiguredStack } from "../stack/configured.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { integer, number, parseWith } from "../config/schema.js";
@@ -134,9 +134,6 @@ export async function stackFromFlags(
     },
     onDownload: (what, received, total) => io.progress.update(`${what} (kB)`, Math.round(received / 1024), Math.round((total ?? received) / 1024)),
   });
-  if (stack.offlineDefaults.length > 0 && !io.quiet) {
-    const which = stack.offlineDefaults.length === 4 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
-    io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);
-  }
+  if (stack.offlineDefaults.length > 0 && !io.quiet) io.err(offlineDefaultNotice(stack.offlineDefaults));
   return stack;
 }

@@ -19,8 +19,26 @@ import { BACKENDS, createBackend, type BackendOptions, type BackendSource } from
 
 export const OFFLINE_DEFAULT = { segmenter: "classic", describer: "attributes", reasoner: "wordnet", detector: "nanodet" } as const;
 
-export const OFFLINE_DEFAULT_NOTICE =
-  "offline default: classic segmenter, attributes describer, WordNet reasoner, NanoDet-g object detector (COCO classes) — see README to plug in SAM 2, DAM and an LLM";
+type StackStage = keyof typeof OFFLINE_DEFAULT;
+
+const OFFLINE_NAMES: Record<StackStage, string> = {
+  segmenter: "classic segmenter",
+  describer: "attributes describer",
+  reasoner: "WordNet reasoner",
+  detector: "NanoDet-g object detector (COCO classes)",
+};
+/** What a stage's default stands in for (the detector stands in for nothing: it is a model already). */
+const MODEL_NAMES: Partial<Record<StackStage, string>> = { segmenter: "SAM 2", describer: "DAM", reasoner: "an LLM" };
+
+/** The notice for the stages that fell back to the offline default, naming those stages only. */
+export function offlineDefaultNotice(stages: readonly StackStage[]): string {
+  const and = (words: string[]) => (words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0] ?? "");
+  const names = stages.map((s) => OFFLINE_NAMES[s]).join(", ");
+  const models = stages.flatMap((s) => MODEL_NAMES[s] ?? []);
+  return `offline default: ${names}${models.length ? ` — see README to plug in ${and(models)}` : ""}`;
+}
+
+export const OFFLINE_DEFAULT_NOTICE = offlineDefaultNotice(["segmenter", "describer", "reasoner", "detector"]);
 
 /** The backends that use a detector when the stack has one: they get the default detector unless told otherwise. */
 const DETECTOR_USERS: ReadonlySet<string> = new Set(["classic", "attributes"]);
