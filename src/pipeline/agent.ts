@@ -47,6 +47,20 @@ export interface GearSegOptions extends AgentEvents {
   /** Pixel limit for images loaded from paths. */
   maxPixels?: number;
   cache?: StageCache | null;
+  /** Prepares images elsewhere (a pool of worker threads built by the stack): `prepareLazily` hands every
+   * image to it. Its agents must be configured as this one (the stack builds both from the same specs). */
+  preparer?: ImagePreparer | null;
+}
+
+/**
+ * Who prepares images for an agent when not the agent itself: the stack's pool of preparation workers, each
+ * running an agent of the same configuration. The result must equal this agent's own `prepareLazily`.
+ */
+export interface ImagePreparer {
+  /** Images it prepares at once (its workers). */
+  readonly size: number;
+  prepare(input: string | RgbImage, options: { signal?: AbortSignal; onStage?: AgentEvents["onStage"] }): Promise<PreparedImage>;
+  close(): Promise<void>;
 }
 
 export interface PrepareTimings {
@@ -119,6 +133,7 @@ export class GearSeg {
   readonly maxMasks: number;
   readonly maxPixels: number | undefined;
   readonly cache: StageCache | null;
+  readonly preparer: ImagePreparer | null;
   private readonly onStage: AgentEvents["onStage"];
 
   constructor(options: GearSegOptions) {
@@ -131,7 +146,13 @@ export class GearSeg {
     this.maxMasks = positiveInteger(options.maxMasks ?? 6, "maxMasks");
     this.maxPixels = options.maxPixels;
     this.cache = options.cache ?? null;
+    this.preparer = options.preparer ?? null;
     this.onStage = options.onStage;
+  }
+
+  /** Images this agent prepares at once: its preparer's workers, or 1. Batch callers keep this many in flight. */
+  get parallelism(): number {
+    return this.preparer?.size ?? 1;
   }
 
   /**
@@ -165,6 +186,7 @@ export class GearSeg {
    * its bytes) and holds every stage, nothing is decoded until `loadImage()` is called.
    */
   async prepareLazily(input: string | RgbImage, signal?: AbortSignal): Promise<PreparedImage> {
+    if (this.preparer) return this.preparer.prepare(input, { signal, onStage: this.onStage });
     const timings: PrepareTimings = { readMs: 0, decodeMs: 0, segmentMs: 0, dedupMs: 0, describeMs: 0, captionMs: 0 };
     let t = performance.now();
     const image = await this.openImage(input, timings);
@@ -313,6 +335,8 @@ export class GearSeg {
   }
 
   async close(): Promise<void> {
+    // The preparer first: its workers use the cache until they stop.
+    await this.preparer?.close();
     await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.captioner?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
   }
 

@@ -9,7 +9,7 @@ import { writeReasonReport } from "../../eval/report.js";
 import { runReasonSeg } from "../../eval/run.js";
 import { UsageError } from "../../util/errors.js";
 import { parseQueueUrl } from "../../engine/queue/connection.js";
-import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { action, addStackOptions, addWorkersOption, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 import { Progress } from "../progress.js";
 import { interruptSignal } from "../engine-flags.js";
 import { ensureWritableDir } from "../output-dir.js";
@@ -140,7 +140,7 @@ export function registerEval(program: Command): void {
     .option("--limit <n>", "only the first n samples")
     .option("--mode <mode>", "reasoning or referring", "reasoning")
     .option("--queue <redis-url>", "do the work on `gear-seg worker` processes behind this Redis (their backends decide the configuration); this process writes every file");
-  addStackOptions(runCmd).action(
+  addWorkersOption(addStackOptions(runCmd)).action(
     action(async (kind: string, flags: StackFlags & { data?: string; out?: string; allQueries?: boolean; limit?: string; mode: string; queue?: string }, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
       if (kind !== "reasonseg") throw new UsageError(`unknown dataset kind "${kind}" (known: reasonseg)`);
@@ -151,7 +151,7 @@ export function registerEval(program: Command): void {
       await ensureWritableDir(out);
       // The stages' own progress would replace the samples bar line by line: only the samples are shown.
       const quietIo: Io = { ...io, progress: new Progress(process.stderr, false) };
-      const stack = flags.queue ? undefined : await stackFromFlags(flags, quietIo);
+      const stack = flags.queue ? undefined : await stackFromFlags(flags, quietIo, {}, undefined, { many: true });
       const interrupt = interruptSignal(io);
       let summary;
       try {
