@@ -5,14 +5,16 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isMainThread } from "node:worker_threads";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectSameArray } from "../../test/helpers/arrays.js";
-import { photos, repoRoot, samples } from "../../test/helpers/paths.js";
+import { photos, samples } from "../../test/helpers/paths.js";
+import { agentWithPool, DYING_WORKER } from "../../test/helpers/preparation-pools.js";
 import { tempDir } from "../../test/helpers/temp.js";
 import { SqliteStageCache } from "../cache/sqlite-cache.js";
 import { loadImage } from "../image/decode.js";
 import { GearSeg, type PreparedImage } from "../pipeline/agent.js";
-import { PreparationPool, type WorkerStack } from "./preparation-pool.js";
+import type { PreparationPool } from "./preparation-pool.js";
 import { createStack, runsInWorkers, type Stack } from "./stack.js";
 
 /** Everything a preparation says about an image, but its timings; masks compared as bytes. */
@@ -30,8 +32,14 @@ function expectSamePreparation(actual: PreparedImage, expected: PreparedImage, w
   });
 }
 
-// Small images, so that each test stays quick on a loaded machine: the groceries photo and two samples.
-const images = [photos.groceries, samples.image("692198_ac99d18ac5_o"), samples.image("3417356_b6f97b6b6e_o")];
+// Small images, so that each test stays quick on a loaded machine: the groceries photo (800×534), a sample
+// (400×299) and a 480×320 copy of the cars photo.
+const images = [photos.groceries, samples.image("692198_ac99d18ac5_o")];
+beforeAll(async () => {
+  const cars = join(await tempDir(), "cars-small.jpg");
+  await sharp(photos.cars).resize(480, 320).toFile(cars);
+  images.push(cars);
+});
 
 describe("runsInWorkers", () => {
   it("pools stacks of JavaScript CPU backends only", () => {
@@ -60,8 +68,10 @@ describe("the offline default prepared in worker threads", () => {
     expect(pooled.agent.parallelism).toBe(2);
     expect(inProcess.agent.parallelism).toBe(1);
     expect(pooled.agent.fingerprint).toBe(inProcess.agent.fingerprint);
-    const results = await Promise.all(images.map((p) => pooled.agent.prepareLazily(p)));
+    // Once both workers have built their stacks, the first two images go one to each.
     const pool = pooled.agent.preparer as PreparationPool;
+    while (!pool.stats().workers.every((w) => w.ready)) await new Promise((r) => setTimeout(r, 10));
+    const results = await Promise.all(images.map((p) => pooled.agent.prepareLazily(p)));
     const { workers } = pool.stats();
     expect(workers).toHaveLength(2);
     expect(new Set(workers.map((w) => w.threadId)).size).toBe(2);
@@ -102,25 +112,6 @@ describe("the offline default prepared in worker threads", () => {
   });
 });
 
-/** The main stack without a detector (quick to build) and a pool for it with the given worker script. */
-async function poolFor(stack: Stack, options: { script?: string; cache?: SqliteStageCache; fingerprints?: Partial<WorkerStack["fingerprints"]> } = {}) {
-  const { agent } = stack;
-  const config: WorkerStack = {
-    specs: { segmenter: "classic", describer: "attributes", detector: "none" },
-    backendOptions: {},
-    sources: {},
-    cache: options.cache !== undefined,
-    fingerprints: {
-      segmenter: agent.segmenter.fingerprint!,
-      describer: agent.describer!.fingerprint ?? agent.describer!.spec,
-      captioner: agent.captioner!.fingerprint ?? agent.captioner!.spec,
-      ...options.fingerprints,
-    },
-  };
-  const pool = new PreparationPool({ stack: config, workers: 2, cache: options.cache ?? null, script: options.script });
-  return new GearSeg({ segmenter: agent.segmenter, describer: agent.describer, captioner: agent.captioner, reasoner: agent.reasoner, preparer: pool, cache: options.cache });
-}
-
 describe("the pool's failures and the cache", () => {
   let plain: Stack;
   beforeAll(async () => {
@@ -134,7 +125,7 @@ describe("the pool's failures and the cache", () => {
     const dir = await tempDir();
     const doomed = join(dir, "dies-here.jpg");
     await copyFile(images[1]!, doomed);
-    const agent = await poolFor(plain, { script: join(repoRoot, "test/helpers/dying-preparation-worker.mjs") });
+    const agent = agentWithPool(plain, { script: DYING_WORKER });
     try {
       const outcomes = await Promise.allSettled([images[0]!, doomed, images[1]!, doomed, images[2]!].map((p) => agent.prepareLazily(p)));
       const failed = outcomes.flatMap((o) => (o.status === "rejected" ? [(o.reason as Error).message] : []));
@@ -153,7 +144,7 @@ describe("the pool's failures and the cache", () => {
   });
 
   it("a worker whose stack is not the main one's refuses to start, and every image fails with the reason", async () => {
-    const agent = await poolFor(plain, { fingerprints: { segmenter: "classic#something-else" } });
+    const agent = agentWithPool(plain, { fingerprints: { segmenter: "classic#something-else" } });
     try {
       const outcomes = await Promise.allSettled(images.slice(0, 2).map((p) => agent.prepareLazily(p)));
       for (const o of outcomes) {
@@ -167,7 +158,7 @@ describe("the pool's failures and the cache", () => {
   });
 
   it("an image waiting for a worker leaves on abort; a running one stops with the caller's reason", async () => {
-    const agent = await poolFor(plain);
+    const agent = agentWithPool(plain);
     try {
       const controllers = images.map(() => new AbortController());
       const running = images.map((p, i) => agent.prepareLazily(p, controllers[i]!.signal));
@@ -188,7 +179,7 @@ describe("the pool's failures and the cache", () => {
 
   it("workers read and write the main thread's SQLite cache: a second preparation is all hits, equal results", async () => {
     const cache = new SqliteStageCache(join(await tempDir(), "cache.sqlite"));
-    const agent = await poolFor(plain, { cache });
+    const agent = agentWithPool(plain, { cache });
     try {
       const first = await Promise.all(images.map((p) => agent.prepareLazily(p)));
       const again = await Promise.all(images.map((p) => agent.prepareLazily(p)));
