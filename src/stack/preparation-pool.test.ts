@@ -172,6 +172,20 @@ describe("the pool's failures and the cache", () => {
       for (const o of await outcomes) expect(o).toEqual({ status: "rejected", reason });
       // The workers are free again.
       expect((await agent.prepareLazily(images[1]!)).regions.length).toBeGreaterThan(10);
+      // A batch shares one signal among many images: one listener on it, not one per image.
+      const warnings: string[] = [];
+      const onWarning = (w: Error) => warnings.push(w.name);
+      process.on("warning", onWarning);
+      try {
+        const shared = new AbortController();
+        const many = Array.from({ length: 16 }, () => agent.prepareLazily(images[1]!, shared.signal));
+        shared.abort(reason);
+        for (const o of await Promise.allSettled(many)) expect(o).toEqual({ status: "rejected", reason });
+        await new Promise((r) => setImmediate(r));
+        expect(warnings).toEqual([]);
+      } finally {
+        process.off("warning", onWarning);
+      }
     } finally {
       await agent.close();
     }
