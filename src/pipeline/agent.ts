@@ -49,6 +49,17 @@ export interface GearSegOptions extends AgentEvents {
   cache?: StageCache | null;
 }
 
+/** What GearSeg.fingerprint digests. */
+export interface AgentConfiguration {
+  segmenter: string;
+  describer: string | null;
+  captioner: string | null;
+  reasoner: string | null;
+  maxRegions: number;
+  duplicateOverlap: number;
+  maxMasks: number;
+}
+
 export interface PrepareTimings {
   /** Reading the file and keying it (hashing its bytes). */
   readMs: number;
@@ -134,24 +145,24 @@ export class GearSeg {
     this.onStage = options.onStage;
   }
 
-  /**
-   * Identifies everything in this agent that shapes an answer: every stage's fingerprint and the agent's own
-   * parameters. Work stored with one fingerprint is valid for any agent with the same one.
-   */
+  /** Everything in this agent that shapes an answer: every stage's fingerprint (its spec when it has none)
+   * and the agent's own parameters. */
+  get configuration(): AgentConfiguration {
+    const key = (b: { spec: string; fingerprint?: string } | null) => (b ? (b.fingerprint ?? b.spec) : null);
+    return {
+      segmenter: this.segmenter.fingerprint ?? this.segmenter.spec,
+      describer: key(this.describer),
+      captioner: key(this.captioner),
+      reasoner: key(this.reasoner),
+      maxRegions: this.maxRegions,
+      duplicateOverlap: this.duplicateOverlap,
+      maxMasks: this.maxMasks,
+    };
+  }
+
+  /** A digest of `configuration`: work stored with one fingerprint is valid for any agent with the same one. */
   get fingerprint(): string {
-    return createHash("sha256")
-      .update(
-        JSON.stringify({
-          segmenter: this.segmenter.fingerprint ?? this.segmenter.spec,
-          describer: this.describer ? (this.describer.fingerprint ?? this.describer.spec) : null,
-          captioner: this.captioner ? (this.captioner.fingerprint ?? this.captioner.spec) : null,
-          reasoner: this.reasoner ? ((this.reasoner as { fingerprint?: string }).fingerprint ?? this.reasoner.spec) : null,
-          maxRegions: this.maxRegions,
-          duplicateOverlap: this.duplicateOverlap,
-          maxMasks: this.maxMasks,
-        }),
-      )
-      .digest("hex");
+    return createHash("sha256").update(JSON.stringify(this.configuration)).digest("hex");
   }
 
   /** Decode (when given a path), segment, number and describe an image. Uses the cache when there is one. */
