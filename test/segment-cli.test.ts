@@ -142,6 +142,12 @@ describe("bad input: one line, non-zero exit, nothing written", () => {
     await expectFailure(["segment", join(dir, "nope.jpg"), "q", "--out", out, ...stack(name)], 1, /nope\.jpg.*not found/, out);
   });
 
+  it("an image over the pixel limit: the library's option is named as the CLI's flag", async () => {
+    const dir = await tempDir();
+    const out = join(dir, "out");
+    await expectFailure(["segment", samples.image(name), "q", "--out", out, "--max-pixels", "1000", ...stack(name)], 1, /^gear-seg: cannot read image ".*": 400×299 = 119600 pixels exceeds the limit of 1000 pixels \(raise it with --max-pixels\)$/, out);
+  });
+
   it("no query at all is a usage error", async () => {
     const dir = await tempDir();
     const out = join(dir, "out");
