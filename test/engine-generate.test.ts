@@ -89,7 +89,7 @@ beforeAll(async () => {
   tinyId = a.regions.find((r) => r.area < minArea)!.id;
   bigIds = a.regions.filter((r) => r.area >= minArea).map((r) => r.id);
   server = await startChatServer((req) => replyFor(userText(req)));
-}, 120_000);
+});
 
 afterAll(async () => {
   await server?.close();
@@ -172,7 +172,7 @@ describe("engine generate", () => {
     expect(md).toMatch(/\| ids that name no region \| 1 \|/);
     const chart = await loadImage(join(out, "categories.png"));
     expect([chart.width, chart.height]).toEqual([720, 400]);
-  }, 120_000);
+  });
 
   it("a rerun skips finished images and retries the failed ones", async () => {
     failC = false;
@@ -186,7 +186,7 @@ describe("engine generate", () => {
     const records = await readRecords(out);
     expect(records.map((r) => r.image_id)).toEqual([A, B, C].sort());
     expect(summary.stats.base_pairs).toBe(4);
-  }, 120_000);
+  });
 
   it("refuses to resume with another seed", async () => {
     const llm = createJsonChat(`openai:test-model@${server.url}`);

@@ -84,7 +84,11 @@ describe("gear-seg segment --segmenter sam2:<dir>", () => {
     await writeTinySam2(join(dir, "model"), { layout: "samexporter" });
     const image = await scene(dir);
     const out = join(dir, "out");
-    const args = ["segment", image, "the red region on the left", "--out", out, "--segmenter", `sam2:${join(dir, "model")}`];
+    // The segmenter and its options from a config file; an 8×8 point grid (SAM 2's default is 32×32: 16 times
+    // the decoder runs for the same two blocks).
+    const config = join(dir, "gear-seg.config.json");
+    await writeFile(config, JSON.stringify({ segmenter: { spec: `sam2:${join(dir, "model")}`, amg: { points_per_side: 8 } } }));
+    const args = ["segment", image, "the red region on the left", "--out", out, "--config", config];
     const run = await runCli([...args, "--amg-preset", "gear-seg", "--quiet", "--json"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
