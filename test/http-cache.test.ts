@@ -6,7 +6,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteStageCache } from "../src/cache/sqlite-cache.js";
-import { createStack } from "../src/pipeline/stack.js";
+import { createStack } from "../src/stack/stack.js";
 import { startDamServer } from "./helpers/dam-server.js";
 import { startOpenAiServer } from "./helpers/openai-server.js";
 import { samples } from "./helpers/cli.js";
@@ -28,8 +28,8 @@ afterAll(async () => {
 
 async function agent() {
   const { agent } = await createStack(
-    { segmenter: `masks:${samples.masks(name)}`, describer: `dam:${dam.url}`, reasoner: `openai:m@${llm.url}` },
-    { cache: new SqliteStageCache(join(dir, "cache.sqlite")), backendOptions: { describer: { caption: `openai-vision:v@${llm.url}` } } },
+    { segmenter: `masks:${samples.masks(name)}`, describer: `dam:${dam.url}`, captioner: `openai-vision:v@${llm.url}`, reasoner: `openai:m@${llm.url}` },
+    { cache: new SqliteStageCache(join(dir, "cache.sqlite")) },
   );
   return agent;
 }

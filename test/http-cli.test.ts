@@ -98,7 +98,8 @@ describe("gear-seg over HTTP backends", () => {
     const cwd = await tempDir("gear-seg-http-doctor-");
     const config = {
       segmenter: `masks:${samples.masks(name)}`,
-      describer: { spec: `dam:${dam.url}`, caption: `openai-vision:llava@${llm.url}` },
+      describer: `dam:${dam.url}`,
+      captioner: `openai-vision:llava@${llm.url}`,
       reasoner: `openai:m@${llm.url}`,
       backends: { emb: { spec: `embedding:e@${llm.url}` } },
     };
@@ -117,7 +118,7 @@ describe("gear-seg over HTTP backends", () => {
     const failed = await runCli(["doctor"], { cwd, env });
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(new RegExp(`reasoner\\s+reasoner\\s+openai:m@http://127\\.0\\.0\\.1:${port}/v1\\s+FAIL\\s+\\d+ ms\\s+.*connection failed \\(ECONNREFUSED\\)`));
-    expect(failed.stdout).toMatch(/1 of 4 backend\(s\) failed/);
+    expect(failed.stdout).toMatch(/1 of 5 backend\(s\) failed/);
     await rm(cwd, { recursive: true, force: true });
   });
 });

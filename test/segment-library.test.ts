@@ -5,7 +5,7 @@ import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensureWritableDir } from "../src/cli/output-dir.js";
-import { createSegmenter, createStack, loadImage, resultToJson, toReferenceAnswer, toReferenceDescriptions, writeSegmentationOutputs } from "../src/index.js";
+import { createBackend, createStack, loadImage, resultToJson, toReferenceAnswer, toReferenceDescriptions, writeSegmentationOutputs } from "../src/index.js";
 import { samples, tempDir } from "./helpers/cli.js";
 
 async function readJson(path: string): Promise<any> {
@@ -77,7 +77,7 @@ describe("segment replays the GEAR-Seg reference exactly", () => {
 // an empty query src/pipeline/agent.test.ts's; the CLI's one-line messages and exit codes segment-cli.test.ts's.
 describe("bad input is refused before any work", () => {
   it("an unknown backend names the known ones", async () => {
-    await expect(createSegmenter("magic:x")).rejects.toThrow(/unknown segmenter "magic".*known: .*masks/);
+    await expect(createBackend("segmenter", "magic:x")).rejects.toThrow(/unknown segmenter "magic".*known: .*masks/);
   });
 
   it("an output folder that cannot be written", async () => {
@@ -89,7 +89,7 @@ describe("bad input is refused before any work", () => {
   });
 
   it("a mask folder whose masks do not fit the image", async () => {
-    const segmenter = await createSegmenter(`masks:${samples.masks(samples.names[3]!)}`);
+    const segmenter = await createBackend("segmenter", `masks:${samples.masks(samples.names[3]!)}`);
     const image = await loadImage(samples.image(samples.names[0]!));
     await expect(segmenter.segment(image)).rejects.toThrow(/mask_\d+\.png" is \d+×\d+, the image is/);
   });

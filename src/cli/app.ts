@@ -3,10 +3,12 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../pipeline/stack.js";
-import { createConfiguredStack } from "../config/stack.js";
+import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../stack/stack.js";
+import { createConfiguredStack } from "../stack/configured.js";
 import type { AgentStage } from "../pipeline/agent.js";
-import { GearSegError, UsageError, describeError } from "../util/errors.js";
+import { integer, number, parseWith } from "../config/schema.js";
+import { redactText } from "../net/redact.js";
+import { GearSegError, describeError } from "../util/errors.js";
 import { Progress } from "./progress.js";
 
 export interface GlobalFlags {
@@ -44,8 +46,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
       await fn(...args);
     } catch (err) {
       if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
-      process.stderr.write(`gear-seg: ${describeError(err)}\n`);
-      if (process.env.GEAR_SEG_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
+      // Credentials in URLs never reach the terminal, whatever the message quotes.
+      process.stderr.write(`gear-seg: ${redactText(describeError(err))}\n`);
+      if (process.env.GEAR_SEG_DEBUG && err instanceof Error && err.stack) process.stderr.write(redactText(err.stack) + "\n");
       process.exitCode = err instanceof GearSegError ? err.exitCode : 1;
     }
   };
@@ -54,7 +57,11 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 export interface StackFlags {
   segmenter?: string;
   describer?: string;
+  captioner?: string;
   reasoner?: string;
+  detector?: string;
+  /** Seconds for one HTTP attempt of every HTTP backend. */
+  timeout?: string;
   maxPixels?: string;
   maxRegions?: string;
   maxMasks?: string;
@@ -70,9 +77,12 @@ export interface StackFlags {
 export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command {
   cmd
     .option("--segmenter <spec>", "segmenter backend (e.g. classic, sam2:<dir>, masks:<dir>)")
-    .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)");
+    .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)")
+    .option("--captioner <spec>", "scene caption backend (e.g. openai-vision:<model>@<url>, none; default: the describer's own when it can caption)")
+    .option("--detector <spec>", "object detector handed to the backends that use one (e.g. nanodet; default none)");
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
+    .option("--timeout <seconds>", "give up one request to a model server after this many seconds (HTTP backends)")
     .addOption(new Option("--max-pixels <n>", "refuse images larger than this many pixels").default(undefined))
     .option("--amg-preset <name>", "sam2 segmenter: mask generator preset, sam2-default or gear-seg (the GEAR-Seg reference's)")
     .option("--max-regions <n>", "keep at most this many regions, largest first (default 200)")
@@ -83,9 +93,13 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
 
 export function integerFlag(value: string | undefined, flag: string, { min = 1 } = {}): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
-  return n;
+  return parseWith(integer(min), value, flag, { fromText: true });
+}
+
+/** Seconds as text → milliseconds. */
+export function secondsFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  return Math.round(parseWith(number(0.001, 86_400), value, flag, { fromText: true }) * 1000);
 }
 
 const STAGE_LABELS: Record<AgentStage, string> = {
@@ -100,12 +114,13 @@ export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<S
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,
-    specs: { segmenter: chosen.segmenter, describer: chosen.describer, reasoner: chosen.reasoner },
+    specs: { segmenter: chosen.segmenter, describer: chosen.describer, captioner: chosen.captioner, reasoner: chosen.reasoner, detector: chosen.detector },
     maxPixels: integerFlag(flags.maxPixels, "--max-pixels"),
     maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
     maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
+    timeoutMs: secondsFlag(flags.timeout, "--timeout"),
     cache: flags.cache,
-    backendOptions: flags.amgPreset !== undefined ? { segmenter: { preset: flags.amgPreset } } : undefined,
+    amgPreset: flags.amgPreset,
     onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
     onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
   });

@@ -3,7 +3,7 @@ import { area, decode, encode, toBbox } from "../masks/index.js";
 import type { RgbImage } from "../image/types.js";
 import { GearSeg } from "./agent.js";
 import { dropNearDuplicates } from "./duplicates.js";
-import type { Describer, ReasonRequest, Reasoner, Region, Segmenter } from "./types.js";
+import type { Captioner, Describer, ReasonRequest, Reasoner, Region, Segmenter } from "./types.js";
 import type { StageCache, CachedDescriptions } from "./stage-cache.js";
 
 const W = 40;
@@ -35,6 +35,10 @@ class IdDescriber implements Describer {
     this.calls++;
     return regions.map((r) => `region of area ${r.area}`);
   }
+}
+
+class SceneCaptioner implements Captioner {
+  readonly spec = "scene";
   async caption(): Promise<string> {
     return "a test scene";
   }
@@ -92,7 +96,7 @@ describe("GearSeg agent", () => {
     const mid = rect(0, 20, 10, 30);
     const segmenter = new ListSegmenter([small, big, mid]);
     const reasoner = new FixedReasoner([2, 1, 7, 1]);
-    const agent = new GearSeg({ segmenter, describer: new IdDescriber(), reasoner, maxRegions: 3 });
+    const agent = new GearSeg({ segmenter, describer: new IdDescriber(), captioner: new SceneCaptioner(), reasoner, maxRegions: 3 });
     const result = await agent.segment(image, "which?");
     const areas = result.prepared.regions.map((r) => r.area);
     expect(areas).toEqual([600, 100, 25]);
@@ -157,7 +161,7 @@ describe("GearSeg agent", () => {
     };
     const segmenter = new ListSegmenter([rect(0, 0, 5, 5), rect(10, 10, 20, 20)]);
     const describer = new IdDescriber();
-    const agent = new GearSeg({ segmenter, describer, reasoner: new FixedReasoner([0]), cache });
+    const agent = new GearSeg({ segmenter, describer, captioner: new SceneCaptioner(), reasoner: new FixedReasoner([0]), cache });
     const first = await agent.prepare(image);
     const second = await agent.prepare(image);
     expect(segmenter.calls).toBe(1);

@@ -12,6 +12,7 @@ import { GearSegError, UsageError } from "../util/errors.js";
 import { dropNearDuplicates } from "./duplicates.js";
 import type { StageCache } from "./stage-cache.js";
 import type {
+  Captioner,
   Describer,
   QueryMode,
   ReasonAnswer,
@@ -34,6 +35,8 @@ export interface GearSegOptions extends AgentEvents {
   segmenter: Segmenter;
   /** null: regions only (no descriptions, no caption). */
   describer?: Describer | null;
+  /** Writes the scene caption beside the descriptions; null: no caption (scene ""). */
+  captioner?: Captioner | null;
   reasoner?: Reasoner | null;
   /** Keep at most this many regions, largest first (GEAR-Seg: 200). */
   maxRegions?: number;
@@ -101,6 +104,7 @@ export interface SegmentationResult {
 export class GearSeg {
   readonly segmenter: Segmenter;
   readonly describer: Describer | null;
+  readonly captioner: Captioner | null;
   readonly reasoner: Reasoner | null;
   readonly maxRegions: number;
   readonly duplicateOverlap: number;
@@ -112,6 +116,7 @@ export class GearSeg {
   constructor(options: GearSegOptions) {
     this.segmenter = options.segmenter;
     this.describer = options.describer ?? null;
+    this.captioner = options.captioner ?? null;
     this.reasoner = options.reasoner ?? null;
     this.maxRegions = positiveInteger(options.maxRegions ?? 200, "maxRegions");
     this.duplicateOverlap = options.duplicateOverlap ?? 0.99;
@@ -166,7 +171,9 @@ export class GearSeg {
     let caption_ms = 0;
     let descriptionsCache: PreparedImage["cache"]["descriptions"] = this.cache && this.describer ? "miss" : "off";
     if (this.describer) {
-      const describerKey = this.describer.fingerprint ?? this.describer.spec;
+      // The descriptions and the caption are stored together: the key names both.
+      const captionerKey = this.captioner ? `|caption=${this.captioner.fingerprint ?? this.captioner.spec}` : "";
+      const describerKey = (this.describer.fingerprint ?? this.describer.spec) + captionerKey;
       const regionsKey = hashRegions(imageKey, regions);
       const cached = this.cache ? await this.cache.getDescriptions(regionsKey, describerKey) : undefined;
       if (cached && cached.descriptions.length === regions.length) {
@@ -182,9 +189,9 @@ export class GearSeg {
             `describer ${this.describer.spec} returned ${descriptions.length} descriptions for ${regions.length} regions`,
           );
         }
-        if (this.describer.caption) {
+        if (this.captioner) {
           t = performance.now();
-          scene = await this.describer.caption(image, regions, this.context("caption", signal));
+          scene = await this.captioner.caption(image, regions, this.context("caption", signal));
           caption_ms = performance.now() - t;
         }
         if (this.cache) await this.cache.putDescriptions(regionsKey, describerKey, { descriptions, scene });
@@ -274,7 +281,7 @@ export class GearSeg {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
+    await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.captioner?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
   }
 
   private context(stage: AgentStage, signal?: AbortSignal): StageContext {

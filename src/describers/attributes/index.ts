@@ -5,10 +5,10 @@
  * all regions are measured in one pass over the image from their RLE runs (no mask decoding, see
  * measureRegions), and nesting is settled from intersection areas counted on the runs.
  */
-import type { Describer, Region, StageContext } from "../../pipeline/types.js";
+import type { BackendFactory, Captioner, Describer, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
-import type { BackendOptions } from "../../backends.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
+import type { AttributesOptions } from "./options.js";
 import { ACHROMATIC, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
 import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";
 import { coversAtLeast, runEnds } from "../../masks/cover.js";
@@ -231,7 +231,8 @@ export interface AttributesDescriberOptions {
 /** Bumped whenever the words or the palette change, so that cached descriptions of an older version are not reused. */
 const DESCRIBER_VERSION = 2;
 
-export class AttributesDescriber implements Describer {
+/** Describes regions, and as a captioner summarises the whole image and its largest regions. */
+export class AttributesDescriber implements Describer, Captioner {
   readonly spec: string;
   readonly fingerprint: string;
   readonly options: AttributesDescriberOptions;
@@ -278,18 +279,8 @@ export class AttributesDescriber implements Describer {
   }
 }
 
-const KNOWN_OPTIONS = ["maxColours"];
-
-/** Build the describer. It takes no spec argument; option `maxColours` (1..5, default 3). */
-export async function createAttributesDescriber(arg: string, options: BackendOptions, spec: string): Promise<Describer> {
-  if (arg.trim()) throw new UsageError(`attributes describer takes no argument (got "${arg}")`);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(key)) throw new UsageError(`attributes describer: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(", ")})`);
-  }
-  const raw = options["maxColours"] ?? 3;
-  const maxColours = typeof raw === "string" ? Number(raw) : raw;
-  if (typeof maxColours !== "number" || !Number.isInteger(maxColours) || maxColours < 1 || maxColours > 5) {
-    throw new UsageError(`attributes describer option "maxColours": ${JSON.stringify(raw)} is not an integer in [1, 5]`);
-  }
-  return new AttributesDescriber(spec, { maxColours });
-}
+/** Build the describer (or captioner). It takes no spec argument; option `maxColours` (1..5, default 3). */
+export const createAttributesDescriber: BackendFactory<AttributesDescriber, AttributesOptions> = async (arg, options, { spec, label }) => {
+  if (arg.trim()) throw new UsageError(`${label}: takes no argument (got "${arg}")`);
+  return new AttributesDescriber(spec, { maxColours: options.maxColours ?? 3 });
+};

@@ -2,11 +2,12 @@
 // edge-touching, one-pixel and empty regions), so that speed work cannot change a word. The expected texts are
 // files beside this test (__snapshots__/pinned/), produced by the describer before its measurement pass was
 // rewritten (per-pixel walk, pairwise merges) and checked against the sha256 pins they replace.
+import { createBackend } from "../../stack/registry.js";
 import { describe, expect, it } from "vitest";
 import { encode } from "../../masks/index.js";
 import type { Region } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
-import { createAttributesDescriber } from "./index.js";
+
 
 /** Deterministic pseudo-random numbers in [0, 1) (a 32-bit LCG). */
 function lcg(seed: number): () => number {
@@ -78,10 +79,11 @@ function busyScene(W = 173, H = 131, count = 64, seed = 7): { image: RgbImage; r
 /** The describer's text for a scene as a readable file: the caption, then one line per region with its id. */
 async function describeScene(seed: number, W: number, H: number, count: number, maxColours: number): Promise<string> {
   const { image, regions } = busyScene(W, H, count, seed);
-  const d = await createAttributesDescriber("", { maxColours }, "attributes");
+  const d = await createBackend("describer", "attributes", { maxColours });
+  const captioner = await createBackend("captioner", "attributes", { maxColours });
   const text = await d.describe(image, regions);
   expect(text).toHaveLength(count);
-  const lines = [`# busy scene, seed ${seed}, ${W}x${H}, ${count} regions, maxColours ${maxColours}`, `caption: ${await d.caption!(image, regions)}`];
+  const lines = [`# busy scene, seed ${seed}, ${W}x${H}, ${count} regions, maxColours ${maxColours}`, `caption: ${await captioner.caption(image, regions)}`];
   regions.forEach((r, i) => lines.push(`region ${r.id}: ${text[i]}`));
   return lines.join("\n") + "\n";
 }
