@@ -284,11 +284,12 @@ function measureRange(band: Band, acc: Accumulators, r: number, s: number, e: nu
       let p = (y0 * W + x) * 3;
       let prevLum = -1;
       for (let y = y0; y <= y1; y++, p += W * 3) {
-        const bin = pixelBin(data, p);
+        const red = data[p]!, green = data[p + 1]!, blue = data[p + 2]!;
+        const bin = binOf(red, green, blue);
         counts[out + name[bin]!]!++;
         sumL += lightness[bin]!;
         sumC += chroma[bin]!;
-        const lum = luminance(data, p);
+        const lum = luma(red, green, blue);
         if (prevLum >= 0) grad += Math.abs(lum - prevLum);
         prevLum = lum;
         if (hasRight) grad += Math.abs(lum - luminance(data, p + 3));
