@@ -1,7 +1,7 @@
 // Smoke runs of `gear-seg eval reason|coco|grade|errors|run` through the built CLI on the shared fixtures and on
 // small folders written here: one or two per command. The numbers themselves (pycocotools, LISA) and the loaders'
 // error messages are tested through the library (src/eval/*.test.ts, src/datasets/loaders.test.ts).
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli as run, sharedDir as shared, tempDirSync } from "./helpers/cli.js";
@@ -124,5 +124,20 @@ describe("gear-seg eval run reasonseg", () => {
     const r = await run(["eval", "run", "coco", "--data", tmp, "--out", join(tmp, "x")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown dataset kind "coco"/);
+  });
+});
+describe("gear-seg eval reason never scores a wrong folder as zeros", () => {
+  it("a missing predictions folder, or one where no prediction matches a sample, is an error (exit 1, one line)", async () => {
+    const typo = await run(["eval", "reason", "--data", reasonData, "--pred", join(tmp, "typo")]);
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toBe("");
+    expect(typo.stderr).toBe(`gear-seg: predictions folder "${join(tmp, "typo")}" does not exist\n`);
+    const unrelated = join(tmp, "unrelated");
+    mkdirSync(unrelated);
+    writeFileSync(join(unrelated, "other.json"), "{}");
+    const none = await run(["eval", "reason", "--data", reasonData, "--pred", unrelated]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toMatch(/^gear-seg: no prediction in ".*unrelated" matches a sample of .* \(looked for <id>\.json and <id>\/result\.json, e\.g\. \w+\)\n$/);
   });
 });

@@ -39,7 +39,7 @@ describe("gear-seg over HTTP backends", () => {
     expect(dam.server.count()).toBe(3); // two queries, one description per region
     expect(llm.server.count()).toBe(2);
     const first = await readJson(join(out, "01-a-region-of-pixels", "result.json"));
-    expect(first.cache).toEqual({ regions: "miss", descriptions: "miss" });
+    expect(first.cache).toEqual({ regions: "miss", descriptions: "miss", caption: "off" });
     expect(first.mask_ids).toEqual([0, 1, 2]);
     expect(first.usage).toEqual({ prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 });
     const answer = await readJson(join(out, "01-a-region-of-pixels", "answer.json"));
@@ -53,16 +53,20 @@ describe("gear-seg over HTTP backends", () => {
     const r2 = await runCli(["--quiet", "segment", samples.image(name), "what else?", "-o", out2, ...stack], { env });
     expect(r2.code).toBe(0);
     expect(dam.server.count()).toBe(3);
-    expect((await readJson(join(out2, "result.json"))).cache).toEqual({ regions: "hit", descriptions: "hit" });
+    expect((await readJson(join(out2, "result.json"))).cache).toEqual({ regions: "hit", descriptions: "hit", caption: "off" });
 
     const r3 = await runCli(["--quiet", "segment", samples.image(name), "what else?", "-o", join(dir, "out3"), "--no-cache", ...stack], { env });
     expect(r3.code).toBe(0);
     expect(dam.server.count()).toBe(6);
 
     const stats = await runCli(["cache", "stats", "--json"], { env });
-    expect(JSON.parse(stats.stdout)).toMatchObject({ regionEntries: 1, descriptionEntries: 1, path: join(dir, "home", "cache.sqlite") });
+    expect(JSON.parse(stats.stdout)).toMatchObject({
+      stages: { image: { entries: 1 }, regions: { entries: 1 }, descriptions: { entries: 1 }, caption: { entries: 0 } },
+      images: 1,
+      path: join(dir, "home", "cache.sqlite"),
+    });
     const cleared = await runCli(["cache", "clear"], { env });
-    expect(cleared.stdout).toMatch(/cleared .*: 1 region set\(s\), 1 description set\(s\)/);
+    expect(cleared.stdout).toBe(`cleared ${join(dir, "home", "cache.sqlite")}: 3 entries\n`);
   });
 
   it("reads backends from gear-seg.config.json in the working folder; flags override it", async () => {

@@ -65,12 +65,13 @@ describe("openai reasoner", () => {
     expect(prompt).toMatch(/every mask whose region matches/);
   });
 
-  it("drops unknown and repeated ids with warnings, and caps at maxMasks", async () => {
+  it("drops repeated ids with warnings, caps at maxMasks, and passes invented ids on for the result to list", async () => {
     const { url } = await llm({ contents: ['{"mask_ids": [3, 42, 3, "7", "sail"], "explanation": "e"}', '{"mask_ids": [0, 3, 7], "explanation": "e"}'] });
     const reasoner = await createBackend("reasoner", `openai:m@${url}`, fast);
     const a = await reasoner.reason(request);
-    expect(a.maskIds).toEqual([3, 7]);
-    expect(a.warnings!.join("\n")).toMatch(/not mask ids: "sail"[\s\S]*name no region: 42[\s\S]*repeated ids: 3/);
+    // 42 names no region: the agent drops it from the mask and lists it in dropped_ids.
+    expect(a.maskIds).toEqual([3, 7, 42]);
+    expect(a.warnings!.join("\n")).toMatch(/not mask ids: "sail"[\s\S]*repeated ids: 3/);
     const b = await reasoner.reason({ ...request, maxMasks: 2 });
     expect(b.maskIds).toEqual([0, 3]);
     expect(b.warnings!.join()).toMatch(/kept the first 2 of 3/);

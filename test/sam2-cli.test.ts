@@ -116,7 +116,7 @@ describe("gear-seg segment --segmenter sam2:<dir>", () => {
     expect(JSON.parse(await readFile(join(out, "result.json"), "utf8")).mask).toEqual(result.mask);
 
     // A bad preset is refused before any work (here with the segmenter from the flag, as most users give it).
-    const bad = await runCli(["segment", image, "x", "--out", out, "--segmenter", `sam2:${join(dir, "model")}`, "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
+    const bad = await runCli(["segment", image, "x", "--out", join(dir, "o1"), "--segmenter", `sam2:${join(dir, "model")}`, "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^gear-seg: segmenter sam2:\S+: option "preset" must be one of "sam2-default", "gear-seg", got "fastest"\n$/);
     // The preset belongs to sam2: with another segmenter the message says so.

@@ -79,7 +79,7 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
     .option("--segmenter <spec>", "segmenter backend (e.g. classic, sam2:<dir>, masks:<dir>)")
     .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)")
     .option("--captioner <spec>", "scene caption backend (e.g. openai-vision:<model>@<url>, none; default: the describer's own when it can caption)")
-    .option("--detector <spec>", "object detector handed to the backends that use one (e.g. nanodet; default none)");
+    .option("--detector <spec>", "object detector handed to the backends that use one (nanodet, or none; default: nanodet when the classic segmenter or the attributes describer is in use)");
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
     .option("--timeout <seconds>", "give up one request to a model server after this many seconds (HTTP backends)")
@@ -109,8 +109,14 @@ const STAGE_LABELS: Record<AgentStage, string> = {
   reason: "reason",
 };
 
-/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress. */
-export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<StackSpecs> = {}): Promise<Stack> {
+/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress
+ * (to the terminal, or to `onStage` when given: the server reports it per image). */
+export async function stackFromFlags(
+  flags: StackFlags,
+  io: Io,
+  extra: Partial<StackSpecs> = {},
+  onStage: (stage: AgentStage, done: number, total: number) => void = (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+): Promise<Stack> {
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,
@@ -121,11 +127,15 @@ export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<S
     timeoutMs: secondsFlag(flags.timeout, "--timeout"),
     cache: flags.cache,
     amgPreset: flags.amgPreset,
-    onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
-    onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+    onCacheNotice: (message) => io.quiet || io.err(message),
+    onStage,
+    notice: (message) => {
+      if (!io.quiet) io.err(message);
+    },
+    onDownload: (what, received, total) => io.progress.update(`${what} (kB)`, Math.round(received / 1024), Math.round((total ?? received) / 1024)),
   });
   if (stack.offlineDefaults.length > 0 && !io.quiet) {
-    const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
+    const which = stack.offlineDefaults.length === 4 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
     io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);
   }
   return stack;

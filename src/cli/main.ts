@@ -9,11 +9,19 @@ import { registerCache } from "./commands/cache.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerEngine } from "./commands/engine.js";
 import { registerExport } from "./commands/export.js";
-import { registerLabel } from "./commands/label.js";
+import { registerLabel } from "./commands/engine.js";
 import { registerDistill } from "./commands/distill.js";
 import { registerEval } from "./commands/eval.js";
+import { registerQueue, registerWorker } from "./commands/queue.js";
+import { registerServe } from "./commands/serve.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+// A closed stdout (`gear-seg … --json | head`) is no error: the output ends quietly, the command's work
+// (files being written) still completes.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+});
 
 const program = new Command("gear-seg")
   .description("Grounded, explainable reasoning segmentation: propose, describe, deduce.")
@@ -32,6 +40,9 @@ registerExport(program);
 registerLabel(program);
 registerDistill(program);
 registerEval(program);
+registerWorker(program);
+registerQueue(program);
+registerServe(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -38,7 +38,7 @@ describe("config", () => {
     expect(bad({ reasoner: { spec: "openai:m@http://h/v1", apiKey: "sk-123" } })).not.toThrow(/sk-123/);
     expect(bad({ maxMasks: 0 })).toThrow(/key "maxMasks" must be an integer ≥ 1, got 0/);
     expect(bad({ maxMasks: "3" })).toThrow(/key "maxMasks" must be an integer ≥ 1, got "3"/);
-    expect(bad({ cache: { enable: true } })).toThrow(/unknown key "cache.enable" \(known: enabled, path\)/);
+    expect(bad({ cache: { enable: true } })).toThrow(/unknown key "cache.enable" \(known: enabled, path, maxBytes\)/);
   });
 
   it("backend options are validated by the backend, and keys come from the named environment variable", async () => {
@@ -52,5 +52,12 @@ describe("config", () => {
     await writeFile(join(dir, "gear-seg.config.json"), "{ nope");
     await expect(loadConfig(undefined, dir)).rejects.toThrow(/gear-seg.config.json": not valid JSON/);
     await expect(loadConfig("missing.json", dir)).rejects.toThrow(/missing.json": file not found/);
+  });
+});
+
+describe("config: the stage cache's size limit", () => {
+  it("cache.maxBytes is a positive integer", () => {
+    expect(validateConfig({ cache: { maxBytes: 1_000_000 } }, "/x/gear-seg.config.json").cache.maxBytes).toBe(1_000_000);
+    expect(() => validateConfig({ cache: { maxBytes: 0 } }, "/x/gear-seg.config.json")).toThrow(/key "cache.maxBytes" must be an integer ≥ 1/);
   });
 });

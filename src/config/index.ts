@@ -14,7 +14,7 @@
  *   "backends": {
  *     "dam": {"spec": "dam:http://gpu1:8000,http://gpu2:8000", "concurrency": 2}
  *   },
- *   "cache": {"enabled": true, "path": "/data/gear-seg/cache.sqlite"},
+ *   "cache": {"enabled": true, "path": "/data/gear-seg/cache.sqlite", "maxBytes": 4000000000},
  *   "timeoutMs": 60000, "maxRegions": 200, "maxMasks": 6
  * }
  * ```
@@ -54,7 +54,8 @@ export interface GearSegConfig {
   path: string;
   stages: Partial<Record<BackendKind, BackendEntry>>;
   backends: Record<string, BackendEntry & { stage?: BackendKind }>;
-  cache: { enabled?: boolean; path?: string };
+  /** The stage cache: on or off, its file, and its size limit in bytes (least recently used entries go). */
+  cache: { enabled?: boolean; path?: string; maxBytes?: number };
   maxRegions?: number;
   maxMasks?: number;
   maxPixels?: number;
@@ -81,7 +82,12 @@ export const configSchema = z.strictObject({
       error: "must be an object of named backends",
     })
     .optional(),
-  cache: z.strictObject({ enabled: flag().optional(), path: text("a file path").optional() }, { error: 'must be an object such as {"enabled": true, "path": "..."}' }).optional(),
+  cache: z
+    .strictObject(
+      { enabled: flag().optional(), path: text("a file path").optional(), maxBytes: integer(1).optional() },
+      { error: 'must be an object such as {"enabled": true, "path": "...", "maxBytes": 4000000000}' },
+    )
+    .optional(),
   maxRegions: integer(1).optional(),
   maxMasks: integer(1).optional(),
   maxPixels: integer(1).optional(),
@@ -131,7 +137,11 @@ export function validateConfig(value: unknown, path: string): GearSegConfig {
     path,
     stages: {},
     backends: {},
-    cache: { enabled: file.cache?.enabled, ...(file.cache?.path !== undefined && { path: resolve(baseDir, file.cache.path) }) },
+    cache: {
+      enabled: file.cache?.enabled,
+      ...(file.cache?.path !== undefined && { path: resolve(baseDir, file.cache.path) }),
+      ...(file.cache?.maxBytes !== undefined && { maxBytes: file.cache.maxBytes }),
+    },
     maxRegions: file.maxRegions,
     maxMasks: file.maxMasks,
     maxPixels: file.maxPixels,

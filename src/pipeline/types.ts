@@ -47,6 +47,27 @@ export interface Segmenter {
   close?(): Promise<void>;
 }
 
+/** A click on the image for an interactive prompt, in image pixels: label 1 = on the object, 0 = not on it. */
+export interface PromptPoint {
+  x: number;
+  y: number;
+  label: 0 | 1;
+}
+
+/** Points and/or a box ([x0, y0, x1, y1] corners in image pixels) that select one object. */
+export interface RegionPrompt {
+  points?: PromptPoint[];
+  box?: [number, number, number, number];
+}
+
+/**
+ * Optional capability of a segmenter: one region from point/box prompts (SAM 2's prompt decoder, as in
+ * interactive correction), reusing the image's embedding across prompts on the same image.
+ */
+export interface PromptableSegmenter extends Segmenter {
+  segmentPrompt(image: RgbImage, prompt: RegionPrompt, ctx?: StageContext): Promise<Region>;
+}
+
 export interface Describer {
   readonly spec: string;
   /** As for Segmenter: the cache keys on it; defaults to `spec`. */
@@ -164,6 +185,10 @@ export interface FactoryContext {
   resolvePath(path: string): string;
   /** The stack's detector, when one is configured: built once and shared by every backend that uses it. */
   readonly detector?: Detector;
+  /** One line for the person running gear-seg (e.g. that weights are being fetched once). */
+  readonly notice?: (message: string) => void;
+  /** Bytes of a download (model weights on first use) received so far, and its size when known. */
+  readonly onDownload?: (what: string, received: number, total: number | undefined) => void;
 }
 
 /**

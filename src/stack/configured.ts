@@ -30,8 +30,12 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   timeoutMs?: number;
   /** false: neither read nor write the stage cache. */
   cache?: boolean;
-  /** Told when the cache found and removed a corrupt entry. */
-  onCorruptCache?: (what: string) => void;
+  /** Told (one line naming the cache file) when the cache replaced a damaged file or removed a corrupt entry. */
+  onCacheNotice?: (message: string) => void;
+  /** One line for the person running gear-seg (e.g. that detector weights are being fetched once). */
+  notice?: (message: string) => void;
+  /** Bytes of a download (model weights on first use) received so far, and its size when known. */
+  onDownload?: (what: string, received: number, total: number | undefined) => void;
 }
 
 /** Every backend of the file, checked against its schema (nothing is built). */
@@ -95,9 +99,7 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
   let cache: StageCache | null = null;
   if (options.cache !== false && config?.cache.enabled !== false) {
     const { SqliteStageCache, defaultCachePath } = await import("../cache/sqlite-cache.js");
-    const sqlite = new SqliteStageCache(config?.cache.path ?? defaultCachePath());
-    if (options.onCorruptCache) sqlite.onCorrupt = options.onCorruptCache;
-    cache = sqlite;
+    cache = new SqliteStageCache(config?.cache.path ?? defaultCachePath(), { maxBytes: config?.cache.maxBytes, onNotice: options.onCacheNotice });
   }
   try {
     return await createStack(
@@ -107,6 +109,8 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
         maxRegions: options.maxRegions ?? config?.maxRegions,
         maxMasks: options.maxMasks ?? config?.maxMasks,
         onStage: options.onStage,
+        notice: options.notice,
+        onDownload: options.onDownload,
         backendOptions,
         sources,
         cache,

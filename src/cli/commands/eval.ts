@@ -8,7 +8,10 @@ import { evaluateReasonFolder } from "../../eval/reason-eval.js";
 import { writeReasonReport } from "../../eval/report.js";
 import { runReasonSeg } from "../../eval/run.js";
 import { UsageError } from "../../util/errors.js";
-import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type StackFlags } from "../app.js";
+import { parseQueueUrl } from "../../engine/queue/connection.js";
+import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { Progress } from "../progress.js";
+import { interruptSignal } from "../engine-flags.js";
 import { ensureWritableDir } from "../output-dir.js";
 import { parseMode } from "./segment.js";
 
@@ -37,7 +40,7 @@ export function registerEval(program: Command): void {
         io.progress.clear();
         if (r.missing.length > 0) io.err(`warning: ${r.missing.length} sample(s) have no prediction and score as empty masks: ${r.missing.slice(0, 5).join(", ")}${r.missing.length > 5 ? ", …" : ""}`);
         if (flags.json) {
-          io.out(JSON.stringify({ gIoU: r.gIoU, cIoU: r.cIoU, ncIoU: r.ncIoU, samples: r.samples, per_sample: r.per_sample, missing: r.missing }, null, 2));
+          io.out(JSON.stringify(r, null, 2));
         } else {
           io.out(`gIoU   ${f4(r.gIoU)}\ncIoU   ${f4(r.cIoU)}\nncIoU  ${f4(r.ncIoU)}\nsamples ${r.samples}`);
         }
@@ -129,15 +132,16 @@ export function registerEval(program: Command): void {
 
   const runCmd = evalCmd
     .command("run")
-    .description("run the agent over a dataset and write report.json and report.md (resumable)")
+    .description("run the agent over a dataset and write report.json and report.md (resumable: only samples of the same configuration are kept)")
     .argument("<dataset>", "dataset kind: reasonseg")
     .option("--data <dir>", "ReasonSeg folder")
     .option("--out <dir>", "run folder (samples/, report.json, report.md)")
     .option("--all-queries", "every query of every image (default: the first, as LISA)")
     .option("--limit <n>", "only the first n samples")
-    .option("--mode <mode>", "reasoning or referring", "reasoning");
+    .option("--mode <mode>", "reasoning or referring", "reasoning")
+    .option("--queue <redis-url>", "do the work on `gear-seg worker` processes behind this Redis (their backends decide the configuration); this process writes every file");
   addStackOptions(runCmd).action(
-    action(async (kind: string, flags: StackFlags & { data?: string; out?: string; allQueries?: boolean; limit?: string; mode: string }, command: Command) => {
+    action(async (kind: string, flags: StackFlags & { data?: string; out?: string; allQueries?: boolean; limit?: string; mode: string; queue?: string }, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
       if (kind !== "reasonseg") throw new UsageError(`unknown dataset kind "${kind}" (known: reasonseg)`);
       const data = required(flags.data, "--data");
@@ -145,29 +149,41 @@ export function registerEval(program: Command): void {
       const limit = integerFlag(flags.limit, "--limit");
       const mode = parseMode(flags.mode);
       await ensureWritableDir(out);
-      const { agent } = await stackFromFlags(flags, io);
+      // The stages' own progress would replace the samples bar line by line: only the samples are shown.
+      const quietIo: Io = { ...io, progress: new Progress(process.stderr, false) };
+      const stack = flags.queue ? undefined : await stackFromFlags(flags, quietIo);
+      const interrupt = interruptSignal(io);
       let summary;
       try {
         summary = await runReasonSeg({
-          agent,
+          agent: stack?.agent,
+          queue: flags.queue ? { address: parseQueueUrl(flags.queue) } : undefined,
           dataDir: data,
           outDir: out,
           allQueries: flags.allQueries,
           limit,
           mode,
-          onProgress: (d, t) => io.progress.update("samples", d, t),
+          signal: interrupt.signal,
+          onProgress: (p) => io.progress.updateOverall("samples", p.done, p.total, p.skipped, p.rate),
           onFailure: (id, message) => io.err(`! ${id}: ${message}`),
+          onNotice: (line) => io.err(line),
         });
       } finally {
-        await agent.close();
+        interrupt.dispose();
+        await stack?.agent.close();
       }
+      io.progress.finish();
+      const report = await writeReasonReport(data, out, {
+        allQueries: flags.allQueries,
+        onProgress: (step, d, t) => io.progress.update(step, d, t),
+      });
       io.progress.clear();
-      const report = await writeReasonReport(data, out, { allQueries: flags.allQueries });
       const m = report.metrics;
-      io.out(`${summary.ran} sample(s) run, ${summary.resumed} resumed, ${summary.failed.length} failed (of ${summary.total})`);
-      io.out(`gIoU ${f4(m.gIoU)}  cIoU ${f4(m.cIoU)}  ncIoU ${f4(m.ncIoU)}  samples ${m.samples}`);
+      io.out(`${summary.ran} sample(s) run, ${summary.resumed} resumed, ${summary.failed.length} failed (of ${summary.total})${summary.interrupted ? "; interrupted: rerun to resume" : ""}`);
+      io.out(`gIoU ${f4(m.gIoU)}  cIoU ${f4(m.cIoU)}  ncIoU ${f4(m.ncIoU)}  samples ${m.samples}  (configuration ${report.configuration?.fingerprint ?? "unknown"})`);
       io.out(`wrote ${out}/report.md, report.json, iou-histogram.png`);
-      if (summary.failed.length > 0) process.exitCode = 1;
+      if (summary.interrupted) process.exitCode = 130;
+      else if (summary.failed.length > 0) process.exitCode = 1;
     }),
   );
 }

@@ -120,7 +120,6 @@ export class OpenAiReasoner implements Reasoner {
       else maskIds.push(id);
     }
     if (parsed.rejected.length) warnings.push(`dropped entries that are not mask ids: ${parsed.rejected.map((r) => JSON.stringify(r)).join(", ")}`);
-    if (unknown.length) warnings.push(`dropped ids that name no region: ${unknown.join(", ")}`);
     if (duplicates.length) warnings.push(`dropped repeated ids: ${duplicates.join(", ")}`);
     if (maskIds.length > request.maxMasks) {
       warnings.push(`kept the first ${request.maxMasks} of ${maskIds.length} ids (at most ${request.maxMasks} allowed): dropped ${maskIds.slice(request.maxMasks).join(", ")}`);
@@ -128,7 +127,9 @@ export class OpenAiReasoner implements Reasoner {
     }
     if (parsed.truncated) warnings.push("the answer was cut off after the id list; the explanation may be incomplete");
     return {
-      maskIds,
+      // Invented ids go on to the agent, which lists them in the result (dropped_ids) and leaves them out of the
+      // mask; they do not count against maxMasks.
+      maskIds: [...maskIds, ...unknown],
       explanation: parsed.explanation,
       ...(parsed.confidence !== undefined && { confidence: parsed.confidence }),
       ...(usage && { usage }),

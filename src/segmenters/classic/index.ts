@@ -15,6 +15,7 @@ import { MaskEncoder } from "./encode.js";
 import { pixelBins } from "./features.js";
 import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
 import { buildHierarchy, type Hierarchy } from "./hierarchy.js";
+import { objectRegions } from "./object-regions.js";
 import { parseClassicOptions, type ClassicOptions, type ClassicOptionsInput } from "./options.js";
 import { selectProposals } from "./select.js";
 import { makeWorkingImage, smoothPlanes } from "./working-image.js";
@@ -113,12 +114,18 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   return regions;
 }
 
-export const createClassicSegmenter: BackendFactory<Segmenter, ClassicOptionsInput> = async (arg, options, { spec, label }) => {
+/** With a detector, each detected object's pieces are also proposed as one region (./object-regions.ts). */
+export const createClassicSegmenter: BackendFactory<Segmenter, ClassicOptionsInput> = async (arg, options, { spec, label, detector }) => {
   const opts = parseClassicOptions(arg, options, label);
+  // The options every proposal depends on; the spec alone would miss those given as an options object.
+  const fingerprint = `${spec}#${JSON.stringify(opts)}`;
+  if (!detector) return { spec, fingerprint, segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx) };
   return {
     spec,
-    // The options every proposal depends on; the spec alone would miss those given as an options object.
-    fingerprint: `${spec}#${JSON.stringify(opts)}`,
-    segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx),
+    fingerprint: `${fingerprint};objects=${detector.fingerprint ?? detector.spec}`,
+    async segment(image: RgbImage, ctx?: StageContext) {
+      const [regions, detections] = await Promise.all([classicProposals(image, opts, ctx), detector.detect(image, { signal: ctx?.signal })]);
+      return [...regions, ...objectRegions(regions, detections, image.width, image.height)];
+    },
   };
 };

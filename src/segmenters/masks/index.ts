@@ -46,6 +46,14 @@ export class MaskFolderSegmenter implements Segmenter {
       .map((f) => ({ name: f.name, id: Number(f.m[1]) }))
       .sort((a, b) => a.id - b.id);
     if (files.length === 0) throw new GearSegError(`segmenter ${this.spec}: no mask_<i>.png files in "${this.dir}"`);
+    // mask_1.png and mask_01.png would both be region 1: the reasoner could not tell them apart.
+    for (let i = 1; i < files.length; i++) {
+      if (files[i]!.id === files[i - 1]!.id) {
+        throw new GearSegError(
+          `segmenter ${this.spec}: "${files[i - 1]!.name}" and "${files[i]!.name}" in "${this.dir}" are both region ${files[i]!.id}: keep one`,
+        );
+      }
+    }
     let done = 0;
     return mapLimit(files, 4, async ({ name, id }) => {
       ctx?.signal?.throwIfAborted();

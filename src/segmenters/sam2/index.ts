@@ -13,13 +13,14 @@ import { basename, join, resolve } from "node:path";
 import type { RgbImage } from "../../image/types.js";
 import { findModel } from "../../models/registry.js";
 import { pulledModelFiles, readManifest, sha256File, verifyManifest } from "../../models/store.js";
-import type { BackendFactory, Region, Segmenter, StageContext } from "../../pipeline/types.js";
+import type { BackendFactory, PromptableSegmenter, Region, RegionPrompt, StageContext } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { emptyTimings, generateMasks, type GeneratorTimings } from "./generator.js";
 import { OnnxSam2Model, type SessionOptions } from "./onnx-model.js";
 import { resolveAmgParams, type AmgParams } from "./params.js";
 import { ParallelBatchPostprocessor } from "./pool.js";
 import type { Sam2Options } from "./options.js";
+import { Sam2Prompter } from "./prompt.js";
 
 export { generateMasks, emptyTimings } from "./generator.js";
 export type { PromptModel, GeneratorTimings, GenerateOptions } from "./generator.js";
@@ -109,10 +110,12 @@ async function fingerprintOf(files: Sam2Files, params: AmgParams): Promise<strin
   return `sam2:${hashes.join(",")}:${JSON.stringify(params)}:fast`;
 }
 
-export class Sam2Segmenter implements Segmenter {
+export class Sam2Segmenter implements PromptableSegmenter {
   /** Timings of the last `segment` call (ONNX time vs post-processing). */
   lastTimings: GeneratorTimings = emptyTimings();
   private readonly pool: ParallelBatchPostprocessor;
+  /** Point/box prompts on kept image embeddings (interactive correction). */
+  readonly prompter: Sam2Prompter;
 
   constructor(
     readonly spec: string,
@@ -122,6 +125,11 @@ export class Sam2Segmenter implements Segmenter {
     workers?: number,
   ) {
     this.pool = new ParallelBatchPostprocessor(workers);
+    this.prompter = new Sam2Prompter(model);
+  }
+
+  segmentPrompt(image: RgbImage, prompt: RegionPrompt, ctx?: StageContext): Promise<Region> {
+    return this.prompter.segment(image, prompt, ctx);
   }
 
   async segment(image: RgbImage, ctx?: StageContext): Promise<Region[]> {
