@@ -132,6 +132,16 @@ describe("datasets under --data", () => {
     const coco = JSON.parse(await readFile(join(out, "annotations", "instances_all.json"), "utf8"));
     const annotation = coco.annotations.find((a: { region_ids?: number[]; segmentation: { counts: string } }) => a.segmentation.counts === union.counts);
     expect(annotation?.region_ids).toEqual([3, 8]);
+    expect(annotation?.gear_seg_id).toBe(item.id);
+
+    // A rejected item leaves the exports.
+    const rejected = page.items.find((i) => i.image_id !== name)!;
+    expect((await review("ds1", rejected.id, { status: "rejected" })).status).toBe(200);
+    const again = await tempDir("gear-seg-export-");
+    await exportDataset(join(data, "ds1"), "coco", again);
+    const ids = JSON.parse(await readFile(join(again, "annotations", "instances_all.json"), "utf8")).annotations.map((a: { gear_seg_id: string }) => a.gear_seg_id);
+    expect(ids).toContain(item.id);
+    expect(ids).not.toContain(rejected.id);
 
     expect((await review("ds1", item.id, { region_ids: [9999] })).body.error).toMatch(/no region 9999/);
     expect((await review("ds1", item.id, { status: "unreviewed" })).body.error).toMatch(/edited region ids/);

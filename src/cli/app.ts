@@ -3,7 +3,7 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../stack/stack.js";
+import { offlineDefaultNotice, type Stack, type StackSpecs } from "../stack/stack.js";
 import { createConfiguredStack } from "../stack/configured.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { integer, number, parseWith } from "../config/schema.js";
@@ -62,6 +62,8 @@ export interface StackFlags {
   detector?: string;
   /** Seconds for one HTTP attempt of every HTTP backend. */
   timeout?: string;
+  /** Seconds for one stage call. */
+  stageTimeout?: string;
   maxPixels?: string;
   maxRegions?: string;
   maxMasks?: string;
@@ -83,6 +85,7 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
     .option("--timeout <seconds>", "give up one request to a model server after this many seconds (HTTP backends)")
+    .option("--stage-timeout <seconds>", "give up a stage (segment, describe, caption, reason) after this many seconds")
     .addOption(new Option("--max-pixels <n>", "refuse images larger than this many pixels").default(undefined))
     .option("--amg-preset <name>", "sam2 segmenter: mask generator preset, sam2-default or gear-seg (the GEAR-Seg reference's)")
     .option("--max-regions <n>", "keep at most this many regions, largest first (default 200)")
@@ -125,6 +128,7 @@ export async function stackFromFlags(
     maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
     maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
     timeoutMs: secondsFlag(flags.timeout, "--timeout"),
+    stageTimeoutMs: secondsFlag(flags.stageTimeout, "--stage-timeout"),
     cache: flags.cache,
     amgPreset: flags.amgPreset,
     onCacheNotice: (message) => io.quiet || io.err(message),
@@ -134,9 +138,6 @@ export async function stackFromFlags(
     },
     onDownload: (what, received, total) => io.progress.update(`${what} (kB)`, Math.round(received / 1024), Math.round((total ?? received) / 1024)),
   });
-  if (stack.offlineDefaults.length > 0 && !io.quiet) {
-    const which = stack.offlineDefaults.length === 4 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
-    io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);
-  }
+  if (stack.offlineDefaults.length > 0 && !io.quiet) io.err(offlineDefaultNotice(stack.offlineDefaults));
   return stack;
 }

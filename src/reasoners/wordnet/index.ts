@@ -591,7 +591,12 @@ export class WordnetReasoner implements Reasoner {
     let rest: typeof ranked;
     if (textual) {
       if (best < this.options.minScore) {
-        return { maskIds: [], explanation: `${lead}No region matches "${query}" (best score ${best.toFixed(2)}).`, confidence: 0, model: "wordnet-3.1" };
+        // A bare "best score 0.00" reads as a failure of the program; say what was and was not found.
+        const why =
+          best > 0
+            ? `No region matches "${query}" well enough: the closest, mask ${ranked[0]!.id}, scores ${best.toFixed(2)} where ${this.options.minScore.toFixed(2)} is needed.`
+            : `No region description relates to any word of "${query}".`;
+        return { maskIds: [], explanation: `${lead}${why}`, confidence: 0, model: "wordnet-3.1" };
       }
       const pool = ranked.filter((s) => s.score >= this.options.ratio * best);
       chosen = pool.slice(0, maxMasks);
@@ -621,9 +626,17 @@ export class WordnetReasoner implements Reasoner {
     if (notice) confidence = Math.round(500 * confidence) / 1000;
     const explanation =
       lead +
-      chosen.map((c) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"} (score ${c.score.toFixed(2)})`).join("\n");
+      chosen.map((c, i) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"}${scoreNote(c.score, best, textual, i === 0, ranked.length)}`).join("\n");
     return { maskIds: chosen.map((c) => c.id), explanation, confidence, model: "wordnet-3.1" };
   }
+}
+
+/** How a chosen region's score compares: the best of how many, or its share of the best. None when the
+ * words gave no score (a pick by size or position alone), where "score 0.00" would read as a failure. */
+function scoreNote(score: number, best: number, textual: boolean, first: boolean, count: number): string {
+  if (!textual || !(score > 0) || !(best > 0)) return "";
+  if (first && score >= best) return ` (score ${score.toFixed(2)}, the best of ${count} region${count === 1 ? "" : "s"})`;
+  return ` (score ${score.toFixed(2)}, ${Math.round((100 * score) / best)}% of the best)`;
 }
 
 /** Build the reasoner. `arg` (after `wordnet:`) is an optional WordNet dict folder (as is option `dict`). */
@@ -636,5 +649,3 @@ export const createWordnetReasoner: BackendFactory<Reasoner, WordnetOptions> = a
   return new WordnetReasoner(spec, new Lexicon(wn), opts);
 };
 
-export { Lexicon } from "./expand.js";
-export { openWordNet, WordNet } from "./wordnet-db.js";
