@@ -77,6 +77,7 @@ const llmSpec = () => `openai:m@${server.url}`;
 function startWorker(name: string): ChildProcess {
   const child = spawn(
     process.execPath,
+    // No detector: the queue's robustness is under test, and a worker restarted by SIGKILL would reload it each time.
     [cliPath, "worker", "--queue", redis.url, "--llm", llmSpec(), "--segmenter", "classic", "--describer", "attributes", "--detector", "none", "--no-cache", "--concurrency", "1", "--stall-timeout", "1500", "--name", name, "--quiet"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

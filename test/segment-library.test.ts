@@ -5,7 +5,8 @@ import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensureWritableDir } from "../src/cli/output-dir.js";
-import { createBackend, createStack, loadImage, resultToJson, writeSegmentationOutputs } from "../src/index.js";
+import { createBackend, createStack, resultToJson, writeSegmentationOutputs } from "../src/index.js";
+import { loadImage } from "../src/image/index.js";
 import { samples, tempDir } from "./helpers/cli.js";
 
 async function readJson(path: string): Promise<any> {

@@ -38,7 +38,7 @@ export function rleToString(rle: Rle): string {
  * cut off at the end, no negative or oversized count, counts summing to height * width.
  * `what` names the thing in error messages.
  */
-export function parseRleString(counts: string, height: number, width: number, what = "RLE string"): Rle {
+export function rleFromString(counts: string, height: number, width: number, what = "RLE string"): Rle {
   if (typeof counts !== "string") throw new GearSegError(`${what}: counts must be a string`);
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
     throw new GearSegError(`${what}: size must be two non-negative integers, got ${height}x${width}`);
@@ -78,11 +78,6 @@ export function parseRleString(counts: string, height: number, width: number, wh
   return { height, width, counts: out.slice(0, m) };
 }
 
-/** As pycocotools' rleFrString, validated (see parseRleString). */
-export function rleFromString(counts: string, height: number, width: number): Rle {
-  return parseRleString(counts, height, width);
-}
-
 /** COCO JSON form `{size: [h, w], counts: "<compressed>"}`. */
 export function toCocoRle(rle: Rle): CocoRle {
   return { size: [rle.height, rle.width], counts: rleToString(rle) };
@@ -100,7 +95,7 @@ export function fromCocoRle(obj: unknown, what = "RLE"): Rle {
     throw new GearSegError(`${what}: size must be [height, width] with non-negative integers`);
   }
   const [height, width] = size as [number, number];
-  if (typeof counts === "string") return parseRleString(counts, height, width, what);
+  if (typeof counts === "string") return rleFromString(counts, height, width, what);
   if (Array.isArray(counts)) {
     const out = new Uint32Array(counts.length);
     let sum = 0;

@@ -9,6 +9,7 @@ import { UsageError } from "../../util/errors.js";
 import { Lexicon } from "./expand.js";
 
 import { openWordNet } from "./wordnet-db.js";
+import { conformance, squaresScene } from "../../../test/helpers/conformance.js";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
 const samples = resolve(repoRoot, "../shared/data/gear-seg-samples");
@@ -231,3 +232,5 @@ describe("part of speech and definitions in descriptions", () => {
     expect(none.maskIds).toEqual([]);
   });
 });
+
+conformance("wordnet", { kind: "reasoner", spec: "wordnet", input: squaresScene });
