@@ -227,7 +227,7 @@ describe("classic segmenter on a real photo", () => {
       expect(toBbox(r.rle)).toEqual(r.bbox);
     }
     for (const r of regions.slice(0, 10)) expect(Array.from(rleEncode(rleDecode(r.rle)).counts)).toEqual(Array.from(r.rle.counts));
-  }, 60_000);
+  });
 });
 
 conformance("classic", { kind: "segmenter", spec: "classic", variant: { sigma: 0.5 }, input: squaresScene });
