@@ -263,6 +263,18 @@ describe("answers saved into a dataset", () => {
     for (const folder of [ds, join(ds, "records"), join(ds, "images"), ds2]) expect((await readdir(folder)).filter((n) => n.startsWith(".") || n === "writer.lock")).toEqual([]);
   }, 60_000);
 
+  it("is documented in /openapi.json from its schemas", async () => {
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    const op = doc.paths["/api/datasets/{dataset}/items"].post;
+    expect(op.requestBody.content["application/json"].schema.$ref).toBe("#/components/schemas/SaveAnswerRequest");
+    expect(op.responses["201"].content["application/json"].schema.$ref).toBe("#/components/schemas/SaveAnswerReply");
+    expect(doc.paths["/api/datasets/{dataset}/items"].get).toBeDefined();
+    const request = doc.components.schemas.SaveAnswerRequest;
+    expect(request.required).toEqual(["image_id", "answer_id", "reasoning_type"]);
+    expect(request.additionalProperties).toBe(false);
+    expect(request.properties.reasoning_type.enum).toEqual(["commonsense", "functional", "manipulation", "part", "attribute"]);
+  });
+
   it("refuses what cannot be an item: no regions, unknown answers, bad names, folders that are not datasets", async () => {
     const images = (await get("/api/images")).body.images as { id: string }[];
     const imageId = images[0]!.id;

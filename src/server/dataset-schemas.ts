@@ -97,3 +97,5 @@ export type DatasetSummaryJson = z.infer<typeof DatasetSummary>;
 export type ItemJson = z.infer<typeof Item>;
 export type ItemPageJson = z.infer<typeof ItemPage>;
 export type ReviewCountsJson = z.infer<typeof ReviewCounts>;
+export type SaveAnswerRequestJson = z.input<typeof SaveAnswerRequest>;
+export type SaveAnswerReplyJson = z.infer<typeof SaveAnswerReply>;
