@@ -8,7 +8,7 @@ export const ReviewStatusSchema = z.enum(["unreviewed", "accepted", "rejected"])
 export const ReviewCounts = z.object({ unreviewed: z.number().int(), accepted: z.number().int(), rejected: z.number().int() });
 
 export const DatasetSummary = z.object({
-  name: z.string().meta({ description: "the folder under --data, with / separators" }),
+  name: z.string().meta({ description: "the dataset's folder, relative to the server's data folder, with / separators" }),
   kind: z.enum(["reasoning", "instances"]),
   reviewable: z.boolean().meta({ description: "reasoning datasets can be reviewed here" }),
   created: z.string(),

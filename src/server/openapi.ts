@@ -14,7 +14,7 @@ const error = (description: string) => ({ description, content: json("ErrorBody"
 
 const idParam = { name: "id", in: "path", required: true, schema: ref("ImageId") };
 const answerParam = { name: "answer", in: "path", required: true, schema: { type: "string" } };
-const datasetParam = { name: "dataset", in: "path", required: true, schema: { type: "string" }, description: "folder under --data" };
+const datasetParam = { name: "dataset", in: "path", required: true, schema: { type: "string" }, description: "the dataset's folder, relative to the server's data folder" };
 const itemParam = { name: "item", in: "path", required: true, schema: { type: "string" }, description: "item id, `<image-id>#<k>`, URL-encoded" };
 
 const common = {
@@ -113,12 +113,12 @@ function paths(withDatasets: boolean): Json {
     },
   };
   if (withDatasets) {
-    p["/api/datasets"] = { get: op("the datasets under --data", { "200": { description: "ok", content: json("DatasetList") } }) };
-    p["/api/datasets/{dataset}"] = { get: op("one dataset: manifest summary and review counts", { "200": { description: "ok", content: json("DatasetSummary") }, "403": error("outside --data"), "404": notFound }, { parameters: [datasetParam] }) };
+    p["/api/datasets"] = { get: op("the datasets in the server's data folder", { "200": { description: "ok", content: json("DatasetList") } }) };
+    p["/api/datasets/{dataset}"] = { get: op("one dataset: manifest summary and review counts", { "200": { description: "ok", content: json("DatasetSummary") }, "403": error("outside the data folder"), "404": notFound }, { parameters: [datasetParam] }) };
     p["/api/datasets/{dataset}/items"] = {
       get: op(
         "a page of items, filtered",
-        { "200": { description: "ok", content: json("ItemPage") }, "400": error("bad filter"), "403": error("outside --data"), "404": notFound },
+        { "200": { description: "ok", content: json("ItemPage") }, "400": error("bad filter"), "403": error("outside the data folder"), "404": notFound },
         {
           parameters: [
             datasetParam,
@@ -134,12 +134,12 @@ function paths(withDatasets: boolean): Json {
     p["/api/datasets/{dataset}/items/{item}/review"] = {
       post: op(
         "accept or reject an item and/or change its mask ids (the union is recomputed from the image's regions); written atomically into the dataset and appended to its review log",
-        { "200": { description: "the item as reviewed, and the new counts", content: json("ReviewReply") }, "400": error("bad JSON, fields or region ids"), "403": error("outside --data"), "404": notFound, "409": error("the image's regions cannot be recomputed as generated") },
+        { "200": { description: "the item as reviewed, and the new counts", content: json("ReviewReply") }, "400": error("bad JSON, fields or region ids"), "403": error("outside the data folder"), "404": notFound, "409": error("the image's regions cannot be recomputed as generated") },
         { parameters: [datasetParam, itemParam], requestBody: { required: true, content: json("ReviewRequest") } },
       ),
     };
     p["/api/datasets/{dataset}/images/{image}"] = {
-      get: op("an item's image", { "200": { description: "the image file" }, "403": error("outside --data or the dataset's images folder"), "404": notFound }, { parameters: [datasetParam, { name: "image", in: "path", required: true, schema: { type: "string" }, description: "image id" }] }),
+      get: op("an item's image", { "200": { description: "the image file" }, "403": error("outside the data folder or the dataset's images folder"), "404": notFound }, { parameters: [datasetParam, { name: "image", in: "path", required: true, schema: { type: "string" }, description: "image id" }] }),
     };
   }
   return p;
