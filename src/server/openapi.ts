@@ -131,6 +131,17 @@ function paths(withDatasets: boolean): Json {
         },
       ),
     };
+    (p["/api/datasets/{dataset}/items"] as Json).post = op(
+      "save an answer given here (asked or corrected) as a new item: the image is copied into the dataset's images folder, the item (the query as its question, the chosen region ids, their union, accepted) written atomically into the image's record and appended to the review log; with create, the dataset is started",
+      {
+        "201": { description: "the item as saved, and the dataset's review counts", content: json("SaveAnswerReply") },
+        "400": error("bad JSON or fields, an answer without regions or with regions added by prompts, or a bad name for a new dataset"),
+        "403": error("outside the data folder"),
+        "404": error("no such image, answer or dataset (without create)"),
+        "409": error("the image is not ready, the dataset is being written by another process, is not a reasoning dataset, or holds this image made with another segmenter"),
+      },
+      { parameters: [datasetParam], requestBody: { required: true, content: json("SaveAnswerRequest") } },
+    );
     p["/api/datasets/{dataset}/items/{item}/review"] = {
       post: op(
         "accept or reject an item and/or change its mask ids (the union is recomputed from the image's regions); written atomically into the dataset and appended to its review log",
@@ -173,6 +184,8 @@ export function buildOpenApi(version: string, withDatasets: boolean): Json {
       ItemPage: D.ItemPage,
       ReviewRequest: D.ReviewRequest,
       ReviewReply: D.ReviewReply,
+      SaveAnswerRequest: D.SaveAnswerRequest,
+      SaveAnswerReply: D.SaveAnswerReply,
     }),
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
