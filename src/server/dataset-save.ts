@@ -27,6 +27,7 @@ import {
   type ReasoningRecord,
   type ReasoningType,
 } from "../datasets/gear-seg.js";
+import { emptyFilterCounts } from "../engine/filters.js";
 import { appendReviewLog, serialised, type ReviewedItem } from "../engine/review.js";
 import { assignSplit } from "../engine/splits.js";
 import { lockDataset, openDataset } from "../engine/store.js";
@@ -116,7 +117,7 @@ export async function saveAnswerItem(dir: string, answer: SavedAnswer, options: 
         notes: ["items saved from the gear-seg web app"],
         finished: at,
         items: [],
-        filters: { proposed: 0, dropped: { malformed: 0, unknown_ids: 0, low_confidence: 0, tiny_target: 0, duplicate: 0, same_target: 0, over_limit: 0 }, duplicate_questions: 0 },
+        filters: emptyFilterCounts(),
       };
       const segmenterOfRecord = record.segmenter ?? manifest.generation.segmenter;
       if (segmenterOfRecord !== answer.segmenter || record.regions !== answer.regions) {
