@@ -1,12 +1,12 @@
 /**
  * Polygons for formats whose readers rasterise with OpenCV or PIL (LISA's ReasonSeg, YOLO, LabelMe): those
  * draw the outline through the vertices' pixels and fill inside, so the polygon must run through the CENTRES
- * of the boundary pixels (what cv2.findContours returns). Our contours (src/masks maskToPolygons) follow
+ * of the boundary pixels (what cv2.findContours returns). Our contours (src/masks rleToPolygons) follow
  * pixel corners, as pycocotools rasterises; each corner vertex of such a contour moves half a pixel along
  * both edge normals towards the traced region, which lands it on the centre of the boundary pixel at that
  * corner (integer coordinates). Thin parts become back-and-forth runs, which the outline still draws.
  */
-import { decode, maskToPolygons } from "../masks/index.js";
+import { rleToPolygons } from "../masks/index.js";
 import type { FlatPolygon, Rle } from "../masks/types.js";
 
 export interface CentrePolygon {
@@ -71,7 +71,7 @@ function dropRedundant(poly: number[]): FlatPolygon {
 
 /** The mask's outer contours and holes as pixel-centre polygons. */
 export function centrePolygons(rle: Rle): CentrePolygon[] {
-  return maskToPolygons(decode(rle), { minPoints: 1 }).map((p) => ({ outer: cornerToCentre(p.outer), holes: p.holes.map(cornerToCentre) }));
+  return rleToPolygons(rle, { minPoints: 1 }).map((p) => ({ outer: cornerToCentre(p.outer), holes: p.holes.map(cornerToCentre) }));
 }
 
 /** [[x, y], ...] pairs from a flat polygon. */
