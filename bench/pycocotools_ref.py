@@ -9,6 +9,11 @@ import time
 
 try:
     import numpy as np
+
+    # cocodataset/cocoapi's cocoeval.py (master) still says np.float, an alias of the builtin float that numpy
+    # 1.24 removed; restoring the alias gives exactly the behaviour it was written for.
+    if not hasattr(np, "float"):
+        np.float = float
     from pycocotools import mask as maskUtils
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
@@ -96,6 +101,21 @@ COMMANDS = {
     "decode": run_decode,
     "cocoeval": run_cocoeval,
 }
+
+if len(sys.argv) > 1 and sys.argv[1] == "cocoeval":
+    # Whole-process mode (what a user runs): evaluate GT DT [iouType], print the summary to stderr and the 12 stats
+    # as JSON on stdout.
+    import contextlib
+
+    with contextlib.redirect_stdout(sys.stderr):
+        gt = COCO(sys.argv[2])
+        dt = gt.loadRes(sys.argv[3])
+        ev = COCOeval(gt, dt, sys.argv[4] if len(sys.argv) > 4 else "segm")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    print(json.dumps([float(x) for x in ev.stats]))
+    sys.exit(0)
 
 print(json.dumps({"ready": True, "version": getattr(pycocotools, "__version__", "2.0"), "numpy": np.__version__,
                   "path": pycocotools.__file__}), flush=True)

@@ -3,8 +3,7 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { OFFLINE_DEFAULT_NOTICE, type Stack, type StackSpecs } from "../pipeline/stack.js";
-import { createConfiguredStack } from "../config/stack.js";
+import type { Stack, StackSpecs } from "../pipeline/stack.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { GearSegError, UsageError, describeError } from "../util/errors.js";
 import { Progress } from "./progress.js";
@@ -97,6 +96,9 @@ const STAGE_LABELS: Record<AgentStage, string> = {
 
 /** Build the agent from flags (over the config file), print the offline-default notice once, wire progress. */
 export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<StackSpecs> = {}): Promise<Stack> {
+  // Loaded here, not at start-up: commands without backends (eval coco, cache, models) never pay for them.
+  const { createConfiguredStack } = await import("../config/stack.js");
+  const { OFFLINE_DEFAULT_NOTICE } = await import("../pipeline/stack.js");
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,
