@@ -8,6 +8,10 @@
  * Besides the features the merging needs, each region carries what the proposal ranking needs: boundary
  * and interior edge statistics (mean ΔE across and inside) and the perimeter, all updated in O(degree) per
  * merge from the region adjacency graph.
+ *
+ * The base segments' statistics and adjacency (one pass over the pixels and one over the graph's edges) do
+ * not depend on the grouping strategy: `segmentBase` computes them once per scale and every strategy's
+ * `buildHierarchy` starts from copies.
  */
 import type { GridGraph } from "./felzenszwalb.js";
 import { COLOUR_BINS, HIST_DIMS } from "./features.js";
@@ -33,6 +37,28 @@ export interface Hierarchy {
   perimeter: Float64Array;
 }
 
+/** One FH segmentation's base segments: statistics and adjacency, shared by every grouping strategy. */
+export interface SegmentBase {
+  width: number;
+  height: number;
+  count: number;
+  area: Int32Array;
+  box: Int32Array;
+  hist: Float32Array;
+  boundarySum: Float64Array;
+  boundaryCount: Float64Array;
+  innerSum: Float64Array;
+  innerCount: Float64Array;
+  perimeter: Float64Array;
+  /** Adjacent pairs (a < b) with the sum and counts (8- and 4-connected) of the edges between them. */
+  pairs: number;
+  pairA: Int32Array;
+  pairB: Int32Array;
+  pairSum: Float64Array;
+  pairCount8: Float64Array;
+  pairCount4: Float64Array;
+}
+
 /** Binary max-heap of (similarity, a, b) with a deterministic tie-break on the pair. */
 class PairHeap {
   private sim = new Float64Array(1024);
@@ -56,12 +82,9 @@ class PairHeap {
 
   push(sim: number, a: number, b: number): void {
     if (this.size === this.sim.length) {
-      const grow = <T extends Float64Array | Int32Array>(arr: T): T => {
-        const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
-        next.set(arr);
-        return next;
-      };
-      this.sim = grow(this.sim); this.a = grow(this.a); this.b = grow(this.b);
+      const sim = new Float64Array(this.size * 2); sim.set(this.sim); this.sim = sim;
+      const na = new Int32Array(this.size * 2); na.set(this.a); this.a = na;
+      const nb = new Int32Array(this.size * 2); nb.set(this.b); this.b = nb;
     }
     let i = this.size++;
     this.sim[i] = sim; this.a[i] = a; this.b[i] = b;
@@ -108,34 +131,11 @@ class PairStats {
   }
 }
 
-export function buildHierarchy(
-  graph: GridGraph,
-  labels: Int32Array,
-  baseCount: number,
-  bins: Uint8Array,
-  checkAbort: () => void,
-  /** Weights of the colour, texture, size and fill similarities (selective search's strategies). */
-  weights: readonly [number, number, number, number] = [1, 1, 1, 1],
-): Hierarchy {
-  const [wColour, wTexture, wSize, wFill] = weights;
-  const { width, height } = graph;
-  const n = width * height;
-  const total = Math.max(1, 2 * baseCount - 1);
-  const area = new Int32Array(total);
-  const box = new Int32Array(4 * total);
-  const left = new Int32Array(total).fill(-1);
-  const right = new Int32Array(total).fill(-1);
-  const boundarySum = new Float64Array(total);
-  const boundaryCount = new Float64Array(total);
-  const innerSum = new Float64Array(total);
-  const innerCount = new Float64Array(total);
-  const perimeter = new Float64Array(total);
-  const hist = new Float32Array(total * HIST_DIMS);
-
-  for (let r = 0; r < baseCount; r++) {
-    box[4 * r] = width; box[4 * r + 1] = height; box[4 * r + 2] = -1; box[4 * r + 3] = -1;
-  }
+/** Area, box, colour/texture histogram and image-border sides of every base segment (one pass over the pixels). */
+function pixelStats(labels: Int32Array, width: number, height: number, bins: Uint8Array, base: SegmentBase): void {
+  const { area, box, hist, perimeter } = base;
   for (let y = 0; y < height; y++) {
+    const top = y === 0 || y === height - 1 ? (height === 1 ? 2 : 1) : 0;
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
       const r = labels[p]!;
@@ -147,44 +147,165 @@ export function buildHierarchy(
       if (y > box[bb + 3]!) box[bb + 3] = y;
       const hb = r * HIST_DIMS;
       const pb = 6 * p;
-      for (let c = 0; c < 6; c++) hist[hb + bins[pb + c]!]! += 1;
+      hist[hb + bins[pb]!]! += 1;
+      hist[hb + bins[pb + 1]!]! += 1;
+      hist[hb + bins[pb + 2]!]! += 1;
+      hist[hb + bins[pb + 3]!]! += 1;
+      hist[hb + bins[pb + 4]!]! += 1;
+      hist[hb + bins[pb + 5]!]! += 1;
       // sides on the image border count toward the perimeter
-      let sides = 0;
-      if (x === 0) sides++;
-      if (x === width - 1) sides++;
-      if (y === 0) sides++;
-      if (y === height - 1) sides++;
+      const sides = top + (x === 0 ? 1 : 0) + (x === width - 1 ? 1 : 0);
       if (sides) perimeter[r]! += sides;
     }
   }
+}
 
-  // Region adjacency graph from the pixel graph's edges.
-  const stats = new PairStats();
-  const adjacency: Map<number, number>[] = new Array(total);
-  for (let r = 0; r < total; r++) adjacency[r] = new Map();
-  const { a, b, weight } = graph;
-  for (let e = 0; e < a.length; e++) {
-    const pa = a[e]!, pb = b[e]!;
-    const la = labels[pa]!, lb = labels[pb]!;
+/**
+ * Edge statistics: inside each segment, on its boundary, and per adjacent pair (an open-addressing table keyed
+ * on a·count + b collects the pairs without a Map per edge). Edges are visited in construction order, so the
+ * sums are the same numbers whatever the sort did.
+ */
+function edgeStats(graph: GridGraph, labels: Int32Array, base: SegmentBase): void {
+  const { weight, delta, width } = graph;
+  const { count, innerSum, innerCount, boundarySum, boundaryCount, perimeter } = base;
+  let cap = 1 << 10;
+  while (cap < 16 * count) cap <<= 1;
+  const mask = cap - 1;
+  const keys = new Int32Array(cap).fill(-1);
+  const slotOf = new Int32Array(cap);
+  let pairA = new Int32Array(4 * count + 16);
+  let pairB = new Int32Array(pairA.length);
+  let pairSum = new Float64Array(pairA.length);
+  let pairCount8 = new Float64Array(pairA.length);
+  let pairCount4 = new Float64Array(pairA.length);
+  let pairs = 0;
+  for (let e = 0; e < weight.length; e++) {
     const w = weight[e]!;
+    if (w < 0) continue;
+    const pa = e >> 2;
+    const d = e & 3;
+    const la = labels[pa]!;
+    const lb = labels[pa + delta[d]!]!;
     if (la === lb) {
       innerSum[la]! += w;
       innerCount[la]! += 1;
       continue;
     }
-    const axis = pb - pa === 1 || pb - pa === width ? 1 : 0;
-    let slot = adjacency[la]!.get(lb);
-    if (slot === undefined) {
-      slot = stats.add();
-      adjacency[la]!.set(lb, slot);
-      adjacency[lb]!.set(la, slot);
+    const axis = d < 2 ? 1 : 0; // right and down neighbours share a pixel side
+    const lo = la < lb ? la : lb;
+    const hi = la < lb ? lb : la;
+    const key = lo * count + hi;
+    let h = Math.imul(key, 0x9e3779b1) & mask;
+    let slot = -1;
+    for (;;) {
+      const k = keys[h]!;
+      if (k === key) {
+        slot = slotOf[h]!;
+        break;
+      }
+      if (k === -1) break;
+      h = (h + 1) & mask;
     }
-    stats.sum[slot]! += w;
-    stats.count8[slot]! += 1;
-    stats.count4[slot]! += axis;
+    if (slot < 0) {
+      if (pairs === pairA.length) {
+        const grow = <T extends Int32Array | Float64Array>(arr: T): T => {
+          const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
+          next.set(arr);
+          return next;
+        };
+        pairA = grow(pairA); pairB = grow(pairB); pairSum = grow(pairSum); pairCount8 = grow(pairCount8); pairCount4 = grow(pairCount4);
+      }
+      slot = pairs++;
+      keys[h] = key;
+      slotOf[h] = slot;
+      pairA[slot] = lo;
+      pairB[slot] = hi;
+    }
+    pairSum[slot]! += w;
+    pairCount8[slot]! += 1;
+    pairCount4[slot]! += axis;
     boundarySum[la]! += w; boundarySum[lb]! += w;
     boundaryCount[la]! += 1; boundaryCount[lb]! += 1;
     perimeter[la]! += axis; perimeter[lb]! += axis;
+  }
+  void width;
+  base.pairs = pairs;
+  base.pairA = pairA;
+  base.pairB = pairB;
+  base.pairSum = pairSum;
+  base.pairCount8 = pairCount8;
+  base.pairCount4 = pairCount4;
+}
+
+/** The base segments of one FH segmentation, for any number of grouping strategies. */
+export function segmentBase(graph: GridGraph, labels: Int32Array, count: number, bins: Uint8Array): SegmentBase {
+  const { width, height } = graph;
+  const base: SegmentBase = {
+    width,
+    height,
+    count,
+    area: new Int32Array(count),
+    box: new Int32Array(4 * count),
+    hist: new Float32Array(count * HIST_DIMS),
+    boundarySum: new Float64Array(count),
+    boundaryCount: new Float64Array(count),
+    innerSum: new Float64Array(count),
+    innerCount: new Float64Array(count),
+    perimeter: new Float64Array(count),
+    pairs: 0,
+    pairA: new Int32Array(0),
+    pairB: new Int32Array(0),
+    pairSum: new Float64Array(0),
+    pairCount8: new Float64Array(0),
+    pairCount4: new Float64Array(0),
+  };
+  for (let r = 0; r < count; r++) {
+    base.box[4 * r] = width; base.box[4 * r + 1] = height; base.box[4 * r + 2] = -1; base.box[4 * r + 3] = -1;
+  }
+  pixelStats(labels, width, height, bins, base);
+  edgeStats(graph, labels, base);
+  return base;
+}
+
+/** Grows a typed array to `total` entries, keeping the first values. */
+function extend<T extends Int32Array | Float32Array | Float64Array>(arr: T, total: number): T {
+  const out = new (arr.constructor as new (n: number) => T)(total);
+  out.set(arr.subarray(0, Math.min(arr.length, total)));
+  return out;
+}
+
+export function buildHierarchy(
+  base: SegmentBase,
+  checkAbort: () => void,
+  /** Weights of the colour, texture, size and fill similarities (selective search's strategies). */
+  weights: readonly [number, number, number, number] = [1, 1, 1, 1],
+): Hierarchy {
+  const [wColour, wTexture, wSize, wFill] = weights;
+  const { width, height, count: baseCount } = base;
+  const n = width * height;
+  const total = Math.max(1, 2 * baseCount - 1);
+  const area = extend(base.area, total);
+  const box = extend(base.box, 4 * total);
+  const left = new Int32Array(total).fill(-1);
+  const right = new Int32Array(total).fill(-1);
+  const boundarySum = extend(base.boundarySum, total);
+  const boundaryCount = extend(base.boundaryCount, total);
+  const innerSum = extend(base.innerSum, total);
+  const innerCount = extend(base.innerCount, total);
+  const perimeter = extend(base.perimeter, total);
+  const hist = extend(base.hist, total * HIST_DIMS);
+
+  // Region adjacency graph of the base segments.
+  const stats = new PairStats();
+  const adjacency: Map<number, number>[] = new Array(total);
+  for (let r = 0; r < total; r++) adjacency[r] = new Map();
+  for (let s = 0; s < base.pairs; s++) {
+    const slot = stats.add();
+    stats.sum[slot] = base.pairSum[s]!;
+    stats.count8[slot] = base.pairCount8[s]!;
+    stats.count4[slot] = base.pairCount4[s]!;
+    adjacency[base.pairA[s]!]!.set(base.pairB[s]!, slot);
+    adjacency[base.pairB[s]!]!.set(base.pairA[s]!, slot);
   }
 
   const histIntersection = (i: number, j: number, from: number, to: number): number => {

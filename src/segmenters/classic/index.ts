@@ -15,7 +15,7 @@ import { buildAtoms, ScaleAtoms } from "./atoms.js";
 import { MaskEncoder } from "./encode.js";
 import { pixelBins } from "./features.js";
 import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
-import { buildHierarchy, type Hierarchy } from "./hierarchy.js";
+import { buildHierarchy, segmentBase, type Hierarchy } from "./hierarchy.js";
 import { parseClassicOptions, type ClassicOptions } from "./options.js";
 import { selectProposals } from "./select.js";
 import { makeWorkingImage, smoothPlanes } from "./working-image.js";
@@ -79,8 +79,9 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
     const seg = felzenszwalb(graph, k, opts.minSize);
     labels.push(seg.labels);
     counts.push(seg.count);
+    const base = segmentBase(graph, seg.labels, seg.count, bins);
     for (const weights of STRATEGIES) {
-      hierarchies.push(buildHierarchy(graph, seg.labels, seg.count, bins, checkAbort, weights));
+      hierarchies.push(buildHierarchy(base, checkAbort, weights));
       hierarchyScale.push(labels.length - 1);
     }
     await step();
