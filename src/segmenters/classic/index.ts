@@ -11,8 +11,11 @@ import type { RgbImage } from "../../image/types.js";
 import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
 import type { BackendOptions } from "../../backends.js";
 import { GearSegError } from "../../util/errors.js";
+import { iou as rleIou } from "../../masks/rle.js";
+import type { BBox, Rle } from "../../masks/types.js";
 import { buildAtoms, ScaleAtoms } from "./atoms.js";
 import { MaskEncoder } from "./encode.js";
+import { atomColours, fullResolutionAtoms } from "./refine.js";
 import { pixelBins } from "./features.js";
 import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
 import { buildHierarchy, segmentBase, type Hierarchy } from "./hierarchy.js";
@@ -96,12 +99,15 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   }, checkAbort);
   await step();
 
-  const encoder = new MaskEncoder(atoms.label, atoms.count, w, h, work.colMap, work.rowMap);
+  const runs = fullResolutionAtoms(image, work, atoms.label, atomColours(work.linear, atoms.label, atoms.count));
+  const encoder = new MaskEncoder(runs, atoms.count, w, work.colMap);
   const minFullArea = opts.minAreaFraction * image.width * image.height;
   const regions: Region[] = [];
   for (const c of chosen) {
     const { rle, area, bbox } = encoder.encode(c.atoms, c.box);
     if (area === 0 || area < minFullArea) continue;
+    // Refined boundaries can bring two proposals that were apart at the working size above the duplicate IoU.
+    if (duplicatesKept(rle, area, bbox, regions, opts.duplicateIou)) continue;
     regions.push({
       id: regions.length,
       rle,
@@ -113,6 +119,20 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   }
   await step();
   return regions;
+}
+
+/** True when an already kept region has mask IoU above `t` with this one (only areas within a ratio t can). */
+function duplicatesKept(rle: Rle, area: number, bbox: BBox, kept: readonly Region[], t: number): boolean {
+  for (const r of kept) {
+    const big = Math.max(area, r.area);
+    const small = Math.min(area, r.area);
+    if (small < t * big) continue;
+    const ix = Math.min(bbox[0] + bbox[2], r.bbox[0] + r.bbox[2]) - Math.max(bbox[0], r.bbox[0]);
+    const iy = Math.min(bbox[1] + bbox[3], r.bbox[1] + r.bbox[3]) - Math.max(bbox[1], r.bbox[1]);
+    if (ix <= 0 || iy <= 0 || ix * iy <= t * big) continue;
+    if (rleIou([rle], [r.rle], [false])[0]![0]! > t) return true;
+  }
+  return false;
 }
 
 export async function createClassicSegmenter(arg: string, options: BackendOptions, spec: string): Promise<Segmenter> {

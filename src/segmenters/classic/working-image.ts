@@ -11,6 +11,8 @@ export interface WorkingImage {
   height: number;
   /** Planar CIELAB (D65), `3 * width * height` floats: L plane, a plane, b plane. */
   lab: Float32Array;
+  /** Planar linear RGB (the area averages the CIELAB planes are computed from), same layout. */
+  linear: Float32Array;
   /** Full-resolution column → working column (length = full width). */
   colMap: Int32Array;
   /** Full-resolution row → working row (length = full height). */
@@ -27,7 +29,7 @@ function axisMap(full: number, small: number): Int32Array {
   return map;
 }
 
-const SRGB_TO_LINEAR = (() => {
+export const SRGB_TO_LINEAR = (() => {
   const lut = new Float32Array(256);
   for (let i = 0; i < 256; i++) {
     const c = i / 255;
@@ -38,6 +40,20 @@ const SRGB_TO_LINEAR = (() => {
 
 function labF(t: number): number {
   return t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116;
+}
+
+/** Linear sRGB (D65) → CIELAB, written to out[at], out[at + stride], out[at + 2 * stride]. */
+export function linearRgbToLab(r: number, g: number, b: number, out: Float32Array, at: number, stride: number): void {
+  // sRGB (D65) → XYZ, normalised by the D65 white point.
+  const x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
+  const y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;
+  const z = (0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883;
+  const fx = labF(x);
+  const fy = labF(y);
+  const fz = labF(z);
+  out[at] = 116 * fy - 16;
+  out[at + stride] = 500 * (fx - fy);
+  out[at + 2 * stride] = 200 * (fy - fz);
 }
 
 /**
@@ -73,18 +89,12 @@ export function makeWorkingImage(image: RgbImage, maxSide: number): WorkingImage
     const r = sum[q]! / c;
     const g = sum[q + n]! / c;
     const b = sum[q + 2 * n]! / c;
-    // sRGB (D65) → XYZ, normalised by the D65 white point.
-    const x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
-    const y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;
-    const z = (0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883;
-    const fx = labF(x);
-    const fy = labF(y);
-    const fz = labF(z);
-    lab[q] = 116 * fy - 16;
-    lab[q + n] = 500 * (fx - fy);
-    lab[q + 2 * n] = 200 * (fy - fz);
+    linearRgbToLab(r, g, b, lab, q, n);
+    sum[q] = r;
+    sum[q + n] = g;
+    sum[q + 2 * n] = b;
   }
-  return { width: w, height: h, lab, colMap, rowMap, fullWidth: W, fullHeight: H };
+  return { width: w, height: h, lab, linear: sum, colMap, rowMap, fullWidth: W, fullHeight: H };
 }
 
 /**
