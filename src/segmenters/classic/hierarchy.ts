@@ -116,18 +116,54 @@ class PairHeap {
   }
 }
 
-/** Growable per-pair edge statistics between adjacent regions. */
-class PairStats {
-  sum = new Float64Array(4096);
-  count8 = new Float64Array(4096);
-  count4 = new Float64Array(4096);
-  size = 0;
-  add(): number {
-    if (this.size === this.sum.length) {
-      const grow = (arr: Float64Array) => { const next = new Float64Array(arr.length * 2); next.set(arr); return next; };
-      this.sum = grow(this.sum); this.count8 = grow(this.count8); this.count4 = grow(this.count4);
+/**
+ * The region adjacency graph while regions merge, in typed arrays (no Map per region): one slot per adjacent
+ * pair with its edge statistics, and per region a singly linked list of half-edges (2·slot + side). Merging
+ * i and j into t relinks their lists to t, folds the slots of a neighbour adjacent to both into one (i's, so
+ * the sums are the same numbers as adding j's to it) and kills the slot between i and j; neighbours' lists
+ * keep dead half-edges, skipped when walked.
+ */
+class RegionGraph {
+  slotEnd: Int32Array; // per half-edge: the region at that end
+  sum: Float64Array;
+  count8: Float64Array;
+  count4: Float64Array;
+  alive: Uint8Array;
+  next: Int32Array; // per half-edge: the next one in its region's list, −1 at the end
+  head: Int32Array; // per region: first half-edge, −1 when none
+  slots = 0;
+
+  constructor(regions: number, capacity: number) {
+    this.slotEnd = new Int32Array(2 * capacity);
+    this.sum = new Float64Array(capacity);
+    this.count8 = new Float64Array(capacity);
+    this.count4 = new Float64Array(capacity);
+    this.alive = new Uint8Array(capacity);
+    this.next = new Int32Array(2 * capacity);
+    this.head = new Int32Array(regions).fill(-1);
+  }
+
+  add(a: number, b: number, sum: number, count8: number, count4: number): void {
+    const s = this.slots++;
+    this.slotEnd[2 * s] = a;
+    this.slotEnd[2 * s + 1] = b;
+    this.sum[s] = sum;
+    this.count8[s] = count8;
+    this.count4[s] = count4;
+    this.alive[s] = 1;
+    this.next[2 * s] = this.head[a]!;
+    this.head[a] = 2 * s;
+    this.next[2 * s + 1] = this.head[b]!;
+    this.head[b] = 2 * s + 1;
+  }
+
+  /** The live slot between i and j (they are adjacent when the heap offers them). */
+  slotBetween(i: number, j: number): number {
+    for (let h = this.head[i]!; h >= 0; h = this.next[h]!) {
+      const s = h >> 1;
+      if (this.alive[s] && this.slotEnd[h ^ 1] === j) return s;
     }
-    return this.size++;
+    return -1;
   }
 }
 
@@ -274,6 +310,40 @@ function extend<T extends Int32Array | Float32Array | Float64Array>(arr: T, tota
   return out;
 }
 
+/**
+ * Moves the live half-edges of `from` (merged into t with `other`) to t's list: a slot to `other` dies, a slot
+ * to a neighbour t already has is added into that one and dies; `seen[nb]` holds t's slot to nb (stamped by
+ * `stamp[nb] === t`).
+ */
+function relink(g: RegionGraph, from: number, other: number, t: number, seen: Int32Array, stamp: Int32Array): void {
+  const { slotEnd, alive, next, sum, count8, count4 } = g;
+  let h = g.head[from]!;
+  g.head[from] = -1;
+  while (h >= 0) {
+    const nh = next[h]!;
+    const s = h >> 1;
+    if (alive[s]) {
+      const nb = slotEnd[h ^ 1]!;
+      if (nb === other) {
+        alive[s] = 0;
+      } else if (stamp[nb] === t) {
+        const keep = seen[nb]!;
+        sum[keep]! += sum[s]!;
+        count8[keep]! += count8[s]!;
+        count4[keep]! += count4[s]!;
+        alive[s] = 0;
+      } else {
+        stamp[nb] = t;
+        seen[nb] = s;
+        slotEnd[h] = t;
+        next[h] = g.head[t]!;
+        g.head[t] = h;
+      }
+    }
+    h = nh;
+  }
+}
+
 export function buildHierarchy(
   base: SegmentBase,
   checkAbort: () => void,
@@ -296,17 +366,10 @@ export function buildHierarchy(
   const hist = extend(base.hist, total * HIST_DIMS);
 
   // Region adjacency graph of the base segments.
-  const stats = new PairStats();
-  const adjacency: Map<number, number>[] = new Array(total);
-  for (let r = 0; r < total; r++) adjacency[r] = new Map();
-  for (let s = 0; s < base.pairs; s++) {
-    const slot = stats.add();
-    stats.sum[slot] = base.pairSum[s]!;
-    stats.count8[slot] = base.pairCount8[s]!;
-    stats.count4[slot] = base.pairCount4[s]!;
-    adjacency[base.pairA[s]!]!.set(base.pairB[s]!, slot);
-    adjacency[base.pairB[s]!]!.set(base.pairA[s]!, slot);
-  }
+  const graph = new RegionGraph(total, Math.max(1, base.pairs));
+  for (let p = 0; p < base.pairs; p++) graph.add(base.pairA[p]!, base.pairB[p]!, base.pairSum[p]!, base.pairCount8[p]!, base.pairCount4[p]!);
+  const seen = new Int32Array(total);
+  const stamp = new Int32Array(total).fill(-1);
 
   const histIntersection = (i: number, j: number, from: number, to: number): number => {
     const hi = i * HIST_DIMS, hj = j * HIST_DIMS;
@@ -329,9 +392,7 @@ export function buildHierarchy(
   };
 
   const heap = new PairHeap();
-  for (let i = 0; i < baseCount; i++) {
-    for (const j of adjacency[i]!.keys()) if (i < j) heap.push(similarity(i, j), i, j);
-  }
+  for (let p = 0; p < base.pairs; p++) heap.push(similarity(base.pairA[p]!, base.pairB[p]!), base.pairA[p]!, base.pairB[p]!);
   const alive = new Uint8Array(total);
   alive.fill(1, 0, baseCount);
   const top = { sim: 0, a: 0, b: 0 };
@@ -351,33 +412,19 @@ export function buildHierarchy(
     box[4 * t + 3] = Math.max(box[4 * i + 3]!, box[4 * j + 3]!);
     const ht = t * HIST_DIMS, hi = i * HIST_DIMS, hj = j * HIST_DIMS;
     for (let d = 0; d < HIST_DIMS; d++) hist[ht + d] = hist[hi + d]! + hist[hj + d]!;
-    const shared = adjacency[i]!.get(j)!;
-    boundarySum[t] = boundarySum[i]! + boundarySum[j]! - 2 * stats.sum[shared]!;
-    boundaryCount[t] = boundaryCount[i]! + boundaryCount[j]! - 2 * stats.count8[shared]!;
-    innerSum[t] = innerSum[i]! + innerSum[j]! + stats.sum[shared]!;
-    innerCount[t] = innerCount[i]! + innerCount[j]! + stats.count8[shared]!;
-    perimeter[t] = perimeter[i]! + perimeter[j]! - 2 * stats.count4[shared]!;
-    // t's neighbours: union of i's and j's, with the edge statistics summed.
-    const adjT = adjacency[t]!;
-    for (const [from, other] of [[i, j], [j, i]] as const) {
-      for (const [nb, slot] of adjacency[from]!) {
-        if (nb === other) continue;
-        let ts = adjT.get(nb);
-        if (ts === undefined) {
-          ts = stats.add();
-          adjT.set(nb, ts);
-        }
-        stats.sum[ts]! += stats.sum[slot]!;
-        stats.count8[ts]! += stats.count8[slot]!;
-        stats.count4[ts]! += stats.count4[slot]!;
-        const adjN = adjacency[nb]!;
-        adjN.delete(from);
-        adjN.set(t, ts);
-      }
+    const shared = graph.slotBetween(i, j);
+    boundarySum[t] = boundarySum[i]! + boundarySum[j]! - 2 * graph.sum[shared]!;
+    boundaryCount[t] = boundaryCount[i]! + boundaryCount[j]! - 2 * graph.count8[shared]!;
+    innerSum[t] = innerSum[i]! + innerSum[j]! + graph.sum[shared]!;
+    innerCount[t] = innerCount[i]! + innerCount[j]! + graph.count8[shared]!;
+    perimeter[t] = perimeter[i]! + perimeter[j]! - 2 * graph.count4[shared]!;
+    // t's neighbours: i's and j's, with the edge statistics of a common neighbour summed.
+    relink(graph, i, j, t, seen, stamp);
+    relink(graph, j, i, t, seen, stamp);
+    for (let h = graph.head[t]!; h >= 0; h = graph.next[h]!) {
+      const nb = graph.slotEnd[h ^ 1]!;
+      heap.push(similarity(t, nb), nb < t ? nb : t, nb < t ? t : nb);
     }
-    adjacency[i] = new Map();
-    adjacency[j] = new Map();
-    for (const nb of adjT.keys()) heap.push(similarity(t, nb), nb < t ? nb : t, nb < t ? t : nb);
   }
   return {
     baseCount,
