@@ -13,9 +13,9 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadImage, loadMaskPng } from "../dist/image/index.js";
 import { area, encode, merge, rleFromString, rleToString, toBbox } from "../dist/masks/index.js";
-import { createSegmenter } from "../dist/backends.js";
-import { createAttributesDescriber, describeAttributes, dominantColours } from "../dist/describers/attributes/index.js";
-import { COLOUR_NAMES, ACHROMATIC, nearestColour, srgbToLab } from "../dist/describers/attributes/colour.js";
+import { createBackend } from "../dist/stack/registry.js";
+import { describeAttributes, dominantColours } from "../dist/describers/attributes/index.js";
+import { COLOUR_NAMES, ACHROMATIC, nearestColour, srgbToLab } from "../dist/vocabulary/colour-names.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shared = join(here, "..", "..", "shared");
@@ -203,7 +203,7 @@ export const legacy = {
 
 async function inputs() {
   const out = [];
-  const segmenter = await createSegmenter("classic");
+  const segmenter = await createBackend("segmenter", "classic");
   const photos = join(shared, "data", "photos");
   for (const file of (await readdir(photos)).filter((f) => f.endsWith(".jpg")).sort()) {
     const path = join(photos, file);
@@ -239,9 +239,9 @@ function cold(which, file) {
     const image = await loadImage(input.path);
     const regions = input.regions.map((r) => ({ id: r.id, bbox: r.bbox, area: r.area, rle: rleFromString(r.counts, image.height, image.width) }));
     // Modules are loaded before the clock starts: the first call pays the colour table and the JIT only.
-    const { createAttributesDescriber } = await import(${JSON.stringify(new URL("../dist/describers/attributes/index.js", import.meta.url).href)});
+    const { createBackend } = await import(${JSON.stringify(new URL("../dist/stack/registry.js", import.meta.url).href)});
     const { legacy } = await import(${JSON.stringify(new URL("./attributes.bench.js", import.meta.url).href)});
-    const d = await createAttributesDescriber("", {}, "attributes");
+    const d = await createBackend("describer", "attributes", {});
     const describe = ${JSON.stringify(which)} === "new" ? (i, r) => d.describe(i, r) : async (i, r) => legacy.describe(i, r);
     const caption = ${JSON.stringify(which)} === "new" ? (i, r) => d.caption(i, r) : async (i, r) => legacy.caption(i, r);
     const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
@@ -253,7 +253,7 @@ function cold(which, file) {
 }
 
 export default async function (log) {
-  const d = await createAttributesDescriber("", {}, "attributes");
+  const d = await createBackend("describer", "attributes", {});
   const dir = await mkdtemp(join(tmpdir(), "gear-seg-attributes-bench-"));
   const rows = [];
   try {

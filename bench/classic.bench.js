@@ -3,11 +3,12 @@
 // ReasonSeg ground truth), next to the same oracle for the reference SAM 2 everything-mode masks.
 // Baseline in the same run: one FH segmentation alone (k = 300, no grouping, no ranking), the usual
 // "superpixels" a weight-free pipeline would otherwise hand over.
+import { createBackend } from "../dist/stack/registry.js";
 import { readFile, readdir } from "node:fs/promises";
 import { join, dirname, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
-import { createClassicSegmenter } from "../dist/segmenters/classic/index.js";
+
 import { makeWorkingImage, smoothPlanes } from "../dist/segmenters/classic/working-image.js";
 import { buildGridGraph, felzenszwalb } from "../dist/segmenters/classic/felzenszwalb.js";
 
@@ -128,7 +129,7 @@ function fhMasks(image, fh) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export default async function (log) {
-  const segmenter = await createClassicSegmenter("", {}, "classic");
+  const segmenter = await createBackend("segmenter", "classic", {});
   log("## Classic segmenter");
   log("");
   log("`classic` (FH at k = 30/100/300/1000 on a 512-px CIELAB working copy, two selective-search groupings per scale, dedup, top 200)");

@@ -10,7 +10,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadImage } from "../dist/image/index.js";
 import { area, encode, toBbox } from "../dist/masks/index.js";
-import { createDescriber } from "../dist/backends.js";
+import { createBackend } from "../dist/stack/registry.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REGIONS = 60;
@@ -97,7 +97,7 @@ export default async function (log) {
   const rows = [];
   for (const n of [1, 4, 8]) {
     const dam = await startDam(n);
-    const describer = await createDescriber(`dam:${dam.url}`, { concurrency: n });
+    const describer = await createBackend("describer", `dam:${dam.url}`, { concurrency: n });
     const cpu0 = process.cpuUsage();
     const t = performance.now();
     const texts = await describer.describe(image, regions);

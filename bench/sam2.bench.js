@@ -1,7 +1,7 @@
 // SAM 2 automatic mask generator: time inside the ONNX sessions vs post-processing, on the three photos with
 // the default 32×32 grid and the tiny test model (test/helpers/onnx-models.ts), against a baseline measured
 // in the same run: the straightforward port that upsamples every mask to full resolution before filtering,
-// as the reference does (src/segmenters/sam2/reference.ts). Both post-processors see the same decoder
+// as the reference does (test/helpers/sam2-reference.ts, the tests' oracle). Both post-processors see the same decoder
 // outputs, batch by batch, and their candidates are compared for equality.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -14,7 +14,6 @@ import { generateMasks, emptyTimings } from "../dist/segmenters/sam2/generator.j
 import { OnnxSam2Model } from "../dist/segmenters/sam2/onnx-model.js";
 import { resolveAmgParams } from "../dist/segmenters/sam2/params.js";
 import { BatchPostprocessor } from "../dist/segmenters/sam2/postprocess.js";
-import { ReferenceBatchPostprocessor } from "../dist/segmenters/sam2/reference.js";
 import { ParallelBatchPostprocessor } from "../dist/segmenters/sam2/pool.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -32,6 +31,17 @@ async function loadModelBuilder(dir) {
   return import(pathToFileURL(file).href);
 }
 
+/** The reference port is a test oracle (TypeScript, importing src/): transpile it against dist/. */
+async function loadReferencePostprocessor(dir) {
+  const src = await readFile(join(root, "test/helpers/sam2-reference.ts"), "utf8");
+  const js = ts
+    .transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+    .outputText.replace(/from "\.\.\/\.\.\/src\/([^"]+)"/g, (_, p) => `from ${JSON.stringify(pathToFileURL(join(root, "dist", p)).href)}`);
+  const file = join(dir, "sam2-reference.mjs");
+  await writeFile(file, js);
+  return (await import(pathToFileURL(file).href)).ReferenceBatchPostprocessor;
+}
+
 const sameCandidates = (a, b) =>
   a.length === b.length &&
   a.every((c, i) => {
@@ -44,7 +54,7 @@ const sameCandidates = (a, b) =>
  * kernel on the worker pool (whose candidates the generator keeps). Each is timed on its own.
  */
 class Comparing {
-  constructor(baselineBatches, pool) {
+  constructor(baselineBatches, pool, ReferenceBatchPostprocessor) {
     this.single = new BatchPostprocessor();
     this.ref = new ReferenceBatchPostprocessor();
     this.pool = pool;
@@ -86,6 +96,7 @@ export default async function (log) {
   const dir = await mkdtemp(join(tmpdir(), "gear-seg-bench-sam2-"));
   try {
     const { writeTinySam2 } = await loadModelBuilder(dir);
+    const ReferenceBatchPostprocessor = await loadReferencePostprocessor(dir);
     const files = await writeTinySam2(join(dir, "model"), { layout: "samexporter" });
     const model = await OnnxSam2Model.load(files.encoder, files.decoder);
     const params = resolveAmgParams("sam2-default");
@@ -109,7 +120,7 @@ export default async function (log) {
       const overlapT = emptyTimings();
       await generateMasks(model, image, params, { postprocess: pool, timings: overlapT });
       // The comparison run: baseline, single thread and pool on the same decoder outputs, batch by batch.
-      const proc = new Comparing(baselineBatches, pool);
+      const proc = new Comparing(baselineBatches, pool, ReferenceBatchPostprocessor);
       const timings = emptyTimings();
       const compared = await generateMasks(model, image, params, { postprocess: proc, timings, overlap: false });
       const nonBatchPost = timings.postMs - proc.poolMs - proc.singleMs - proc.refMs; // NMS, uncrop, records

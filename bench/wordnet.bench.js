@@ -2,12 +2,13 @@
 // ReasonSeg query, the recorded scene caption and region descriptions, and the SAM 2 masks' geometry; the
 // union of the chosen masks against the ground truth (IoU, and gIoU over the images). Baselines in the same
 // run: plain word overlap (lemma-free bag of words, no WordNet) and the reference LLM's IoU (EXPECTED.json).
+import { createBackend } from "../dist/stack/registry.js";
 import { readFile, readdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
 import sharp from "sharp";
-import { createWordnetReasoner } from "../dist/reasoners/wordnet/index.js";
-import { createAttributesDescriber } from "../dist/describers/attributes/index.js";
+
+
 import { decode, encode } from "../dist/masks/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -118,7 +119,7 @@ async function describerTiming(sample) {
   const { data, info } = await sharp(join(root, "dataset", split, "images", `${sample.name}.jpg`)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const image = { width: info.width, height: info.height, data: new Uint8Array(data) };
   const regions = sample.regions.map((r) => ({ id: r.id, rle: encode({ height: sample.height, width: sample.width, data: sample.masks.get(r.id).bits }), bbox: r.bbox, area: r.area }));
-  const d = await createAttributesDescriber("", {}, "attributes");
+  const d = await createBackend("describer", "attributes", {});
   let t = performance.now();
   const texts = await d.describe(image, regions);
   const first = performance.now() - t;
@@ -142,7 +143,7 @@ async function describerTiming(sample) {
 export default async function (log) {
   const expected = JSON.parse(await readFile(join(root, "EXPECTED.json"), "utf8"));
   const t0 = performance.now();
-  const reasoner = await createWordnetReasoner("", {}, "wordnet");
+  const reasoner = await createBackend("reasoner", "wordnet", {});
   const loadMs = performance.now() - t0;
   const rows = [];
   let sumOurs = 0, sumBase = 0, sumRef = 0, firstMs = 0;

@@ -11,7 +11,7 @@ import { readRecords } from "../src/engine/dataset.js";
 import { loadImage } from "../src/image/index.js";
 import { area, fromCocoRle, merge, rleEquals } from "../src/masks/index.js";
 import type { PreparedImage } from "../src/pipeline/agent.js";
-import { startChatServer, userText, type ChatAnswer, type ChatServer } from "./engine-chat-server.js";
+import { startOpenAiServer, userText, type ChatAnswer, type OpenAiServer } from "./helpers/openai-server.js";
 import { samples, tempDir } from "./helpers/cli.js";
 
 const imagesDir = join(samples.root, "dataset/ReasonSeg_val/images");
@@ -36,7 +36,7 @@ const item = (o: Record<string, unknown>) => ({
 
 let preparer: EnginePreparer;
 const prepared = new Map<string, PreparedImage>();
-let server: ChatServer;
+let server: OpenAiServer;
 let failC = true;
 let tinyId = -1;
 let bigIds: number[] = [];
@@ -72,11 +72,11 @@ function replyFor(text: string): ChatAnswer {
     return `Sure! Here is the dataset:\n\`\`\`json\n${JSON.stringify(body)}\n\`\`\`\nHope this helps.`;
   }
   if (which === C) {
-    if (failC) return { status: 500, body: JSON.stringify({ error: { message: "model overloaded" } }) };
+    if (failC) return { status: 500, body: { error: { message: "model overloaded" } } };
     return JSON.stringify({ items: [item({ questions: q5("retried later"), answer_labels: ["carpet"], answer_mask_ids: [0] })] });
   }
   if (which === D) return "I cannot help with that.";
-  return { status: 400, body: JSON.stringify({ error: { message: "test server: unknown image" } }) };
+  return { status: 400, body: { error: { message: "test server: unknown image" } } };
 }
 
 beforeAll(async () => {
@@ -88,7 +88,7 @@ beforeAll(async () => {
   const minArea = (a.width * a.height) / 600;
   tinyId = a.regions.find((r) => r.area < minArea)!.id;
   bigIds = a.regions.filter((r) => r.area >= minArea).map((r) => r.id);
-  server = await startChatServer((req) => replyFor(userText(req)));
+  server = await startOpenAiServer({ answer: (req) => replyFor(userText(req)), servedModel: (m) => `${m}-served` });
 }, 120_000);
 
 afterAll(async () => {

@@ -11,19 +11,19 @@ import { dropPartsInsideWholes, labelImages, normalizeClass, parseLabelReply } f
 import { createPreparer, type EnginePreparer } from "../src/engine/prepare.js";
 import { rleEquals } from "../src/masks/index.js";
 import type { PreparedImage } from "../src/pipeline/agent.js";
-import { startChatServer, type ChatRequest, type ChatServer } from "./engine-chat-server.js";
+import { startOpenAiServer, type ChatRequest, type OpenAiServer } from "./helpers/openai-server.js";
 import { runCli, samples, tempDir } from "./helpers/cli.js";
 
 const recorded = join(samples.root, "outputs/reasonseg_task/ReasonSeg_val");
 const specs = { segmenter: `masks:${recorded}/sam/masks/{stem}`, describer: `recorded:${recorded}/dam/descriptions/{stem}.json` };
 const stem = "4220420_7397afecdb_o"; // tomatoes, cheese, onion, cucumber, lettuce; region 2 lies inside region 1
 let imagesDir: string;
-let server: ChatServer;
+let server: OpenAiServer;
 let preparer: EnginePreparer;
 let prepared: PreparedImage;
 
 function answer(req: ChatRequest): string {
-  const system = req.messages[0]!.content;
+  const system = String(req.messages[0]!.content);
   if (/one of these classes/.test(system)) {
     // Grading: "Ripe" (case differs), a class outside the list, and null.
     return JSON.stringify({ classes: ["unripe", "ripe"], labels: [{ id: 1, class: "Ripe" }, { id: 9, class: "overripe" }, { id: 10, class: "unripe" }, { id: 3, class: null }] });
@@ -49,7 +49,7 @@ beforeAll(async () => {
   imagesDir = join(root, "images");
   await mkdir(imagesDir);
   await symlink(samples.image(stem), join(imagesDir, `${stem}.jpg`));
-  server = await startChatServer(answer);
+  server = await startOpenAiServer({ answer, servedModel: (m) => `${m}-served` });
   preparer = await createPreparer(specs);
   prepared = await preparer.prepare({ id: stem, rel: `${stem}.jpg`, abs: samples.image(stem) }, new AbortController().signal);
 }, 60_000);

@@ -4,10 +4,10 @@ import { mkdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCocoGroundTruth } from "../src/datasets/coco.js";
-import { startChatServer, userText, type ChatServer } from "./engine-chat-server.js";
+import { startOpenAiServer, userText, type OpenAiServer } from "./helpers/openai-server.js";
 import { photos, runCli, tempDir } from "./helpers/cli.js";
 
-let server: ChatServer;
+let server: OpenAiServer;
 let images: string;
 
 beforeAll(async () => {
@@ -15,10 +15,10 @@ beforeAll(async () => {
   await mkdir(images);
   for (const [name, file] of Object.entries(photos)) await symlink(file, join(images, `${name}.jpg`));
   // The largest region, described by the attributes describer, is the target of one item per photo.
-  server = await startChatServer((req) => {
+  server = await startOpenAiServer({ answer: (req) => {
     expect(userText(req)).toMatch(/\[Mask 0\]/);
     return JSON.stringify({ items: [{ reasoning_type: "attribute", questions: ["Which area takes up most of the picture?", "What fills the most space here?", "Which part of the view is the biggest?", "What dominates this photo by size?", "Which region covers the most pixels?"], explanation: "It is the largest region. Size singles it out.", answer_labels: ["largest region"], answer_mask_ids: [0], confidence: 7 }] });
-  });
+  }, servedModel: (m) => `${m}-served` });
 });
 
 afterAll(async () => {

@@ -5,13 +5,13 @@ import { spawn } from "node:child_process";
 import { copyFile, mkdir, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChatServer, type ChatServer } from "./engine-chat-server.js";
+import { startOpenAiServer, type OpenAiServer } from "./helpers/openai-server.js";
 import { cliPath, runCli, samples, tempDir } from "./helpers/cli.js";
 
 const recorded = join(samples.root, "outputs/reasonseg_task/ReasonSeg_val");
 const stems = ["4220420_7397afecdb_o", "3417356_b6f97b6b6e_o", "692198_ac99d18ac5_o"];
 let root: string;
-let server: ChatServer;
+let server: OpenAiServer;
 const names: string[] = [];
 
 const reply = JSON.stringify({
@@ -42,10 +42,10 @@ beforeAll(async () => {
     }
   }
   // Slow enough that a kill lands in the middle of the run.
-  server = await startChatServer(async () => {
+  server = await startOpenAiServer({ answer: async () => {
     await new Promise((r) => setTimeout(r, 250));
     return reply;
-  });
+  }, servedModel: (m) => `${m}-served` });
 }, 60_000);
 
 afterAll(async () => {

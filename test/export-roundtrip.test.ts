@@ -19,14 +19,14 @@ import { exportDataset, importLabelMe, loadDataset, type ExportDataset } from ".
 import { loadImage } from "../src/image/index.js";
 import { encode, fromCocoRle, iou, merge } from "../src/masks/index.js";
 import type { Rle } from "../src/masks/types.js";
-import { startChatServer, type ChatServer } from "./engine-chat-server.js";
+import { startOpenAiServer, type OpenAiServer } from "./helpers/openai-server.js";
 import { samples, tempDir } from "./helpers/cli.js";
 
 const recorded = join(samples.root, "outputs/reasonseg_task/ReasonSeg_val");
 const specs = { segmenter: `masks:${recorded}/sam/masks/{stem}`, describer: `recorded:${recorded}/dam/descriptions/{stem}.json` };
 const imagesDir = join(samples.root, "dataset/ReasonSeg_val/images");
 
-let server: ChatServer;
+let server: OpenAiServer;
 let preparer: EnginePreparer;
 let dataDir: string;
 let ds: ExportDataset;
@@ -37,14 +37,15 @@ const record = (format: string, v: number) => (ious[format] ??= []).push(v);
 
 beforeAll(async () => {
   // Two items per image: the two largest regions together, and the third one alone.
-  server = await startChatServer(() =>
+  server = await startOpenAiServer({ answer: () =>
     JSON.stringify({
       items: [
         { reasoning_type: "manipulation", questions: ["Which two things work together here?", "What pair would you use at once?", "Which objects go with each other?", "What could be combined here?", "Which things belong together?"], explanation: "They are used together. Both are needed.", answer_labels: ["first", "second"], answer_mask_ids: [0, 1], confidence: 9 },
         { reasoning_type: "part", questions: ["Which piece belongs to a bigger whole?", "What is a component here?", "Which element is only a part?", "What is attached to something larger?", "Which fragment is this?"], explanation: "It is part of something. It cannot stand alone.", answer_labels: ["third"], answer_mask_ids: [2], confidence: 8 },
       ],
     }),
-  );
+    servedModel: (m) => `${m}-served`,
+  });
   preparer = await createPreparer(specs);
   dataDir = await tempDir("gear-seg-export-src-");
   // Fractions chosen so that the three images land in more than one split with this seed.

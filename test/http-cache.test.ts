@@ -6,7 +6,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteStageCache } from "../src/cache/sqlite-cache.js";
-import { createStack } from "../src/pipeline/stack.js";
+import { createStack } from "../src/stack/stack.js";
 import { startDamServer } from "./helpers/dam-server.js";
 import { startOpenAiServer } from "./helpers/openai-server.js";
 import { samples } from "./helpers/cli.js";
@@ -28,8 +28,8 @@ afterAll(async () => {
 
 async function agent() {
   const { agent } = await createStack(
-    { segmenter: `masks:${samples.masks(name)}`, describer: `dam:${dam.url}`, reasoner: `openai:m@${llm.url}` },
-    { cache: new SqliteStageCache(join(dir, "cache.sqlite")), backendOptions: { describer: { caption: `openai-vision:v@${llm.url}` } } },
+    { segmenter: `masks:${samples.masks(name)}`, describer: `dam:${dam.url}`, captioner: `openai-vision:v@${llm.url}`, reasoner: `openai:m@${llm.url}` },
+    { cache: new SqliteStageCache(join(dir, "cache.sqlite")) },
   );
   return agent;
 }
@@ -40,7 +40,7 @@ describe("stage cache over HTTP backends", () => {
     const p1 = await first.prepare(samples.image(name));
     await first.ask(p1, "a soft surface for the dog");
     await first.close();
-    expect(p1.cache).toEqual({ regions: "miss", descriptions: "miss" });
+    expect(p1.cache).toEqual({ regions: "miss", descriptions: "miss", caption: "miss" });
     const damCalls = dam.server.count();
     const visionCalls = llm.images.length;
     expect(damCalls).toBe(p1.regions.length);
@@ -50,7 +50,7 @@ describe("stage cache over HTTP backends", () => {
     const p2 = await second.prepare(samples.image(name));
     const r2 = await second.ask(p2, "where could the dog sleep?");
     await second.close();
-    expect(p2.cache).toEqual({ regions: "hit", descriptions: "hit" });
+    expect(p2.cache).toEqual({ regions: "hit", descriptions: "hit", caption: "hit" });
     expect(dam.server.count()).toBe(damCalls);
     expect(llm.images.length).toBe(visionCalls);
     expect(p2.descriptions).toEqual(p1.descriptions);
@@ -60,13 +60,13 @@ describe("stage cache over HTTP backends", () => {
 
   it("a corrupt descriptions entry is recomputed", async () => {
     const raw = new Database(join(dir, "cache.sqlite"));
-    raw.prepare("UPDATE descriptions SET payload = replace(payload, 'A region', 'B region')").run();
+    raw.prepare("UPDATE entries SET value = CAST(replace(CAST(value AS TEXT), 'A region', 'B region') AS BLOB) WHERE stage = 'descriptions'").run();
     raw.close();
     const before = dam.server.count();
     const a = await agent();
     const p = await a.prepare(samples.image(name));
     await a.close();
-    expect(p.cache).toEqual({ regions: "hit", descriptions: "miss" });
+    expect(p.cache).toEqual({ regions: "hit", descriptions: "miss", caption: "hit" });
     expect(p.descriptions.every((d) => d.startsWith("A region"))).toBe(true);
     expect(dam.server.count()).toBe(before + p.regions.length);
   });

@@ -2,25 +2,17 @@
 // runs, config files, `cache stats|clear` and `doctor`.
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createServer, type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDamServer } from "./helpers/dam-server.js";
 import { startOpenAiServer } from "./helpers/openai-server.js";
 import { runCli, samples, tempDir } from "./helpers/cli.js";
+import { freePort } from "./helpers/services.js";
 
 const name = "692198_ac99d18ac5_o";
 let dam: Awaited<ReturnType<typeof startDamServer>>;
 let llm: Awaited<ReturnType<typeof startOpenAiServer>>;
 let dir: string;
 let env: NodeJS.ProcessEnv;
-/** A port nothing listens on: bound, then released. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 const readJson = async (p: string) => JSON.parse(await readFile(p, "utf8"));
 
 beforeAll(async () => {
@@ -47,7 +39,7 @@ describe("gear-seg over HTTP backends", () => {
     expect(dam.server.count()).toBe(3); // two queries, one description per region
     expect(llm.server.count()).toBe(2);
     const first = await readJson(join(out, "01-a-region-of-pixels", "result.json"));
-    expect(first.cache).toEqual({ regions: "miss", descriptions: "miss" });
+    expect(first.cache).toEqual({ regions: "miss", descriptions: "miss", caption: "off" });
     expect(first.mask_ids).toEqual([0, 1, 2]);
     expect(first.usage).toEqual({ prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 });
     const answer = await readJson(join(out, "01-a-region-of-pixels", "answer.json"));
@@ -61,17 +53,20 @@ describe("gear-seg over HTTP backends", () => {
     const r2 = await runCli(["--quiet", "segment", samples.image(name), "what else?", "-o", out2, ...stack], { env });
     expect(r2.code).toBe(0);
     expect(dam.server.count()).toBe(3);
-    expect((await readJson(join(out2, "result.json"))).cache).toEqual({ regions: "hit", descriptions: "hit" });
+    expect((await readJson(join(out2, "result.json"))).cache).toEqual({ regions: "hit", descriptions: "hit", caption: "off" });
 
     const r3 = await runCli(["--quiet", "segment", samples.image(name), "what else?", "-o", join(dir, "out3"), "--no-cache", ...stack], { env });
     expect(r3.code).toBe(0);
     expect(dam.server.count()).toBe(6);
 
     const stats = await runCli(["cache", "stats", "--json"], { env });
-    expect(JSON.parse(stats.stdout)).toMatchObject({ regionEntries: 1, descriptionEntries: 1, path: join(dir, "home", "cache.sqlite") });
+    expect(JSON.parse(stats.stdout)).toMatchObject({
+      stages: { image: { entries: 1 }, regions: { entries: 1 }, descriptions: { entries: 1 }, caption: { entries: 0 } },
+      images: 1,
+      path: join(dir, "home", "cache.sqlite"),
+    });
     const cleared = await runCli(["cache", "clear"], { env });
-    expect(cleared.stdout).toMatch(/cleared .*: 1 region set\(s\), 1 description set\(s\)/);
-    expect(JSON.parse((await runCli(["cache", "stats", "--json"], { env })).stdout)).toMatchObject({ regionEntries: 0 });
+    expect(cleared.stdout).toBe(`cleared ${join(dir, "home", "cache.sqlite")}: 3 entries\n`);
   });
 
   it("reads backends from gear-seg.config.json in the working folder; flags override it", async () => {
@@ -107,7 +102,8 @@ describe("gear-seg over HTTP backends", () => {
     const cwd = await tempDir("gear-seg-http-doctor-");
     const config = {
       segmenter: `masks:${samples.masks(name)}`,
-      describer: { spec: `dam:${dam.url}`, caption: `openai-vision:llava@${llm.url}` },
+      describer: `dam:${dam.url}`,
+      captioner: `openai-vision:llava@${llm.url}`,
       reasoner: `openai:m@${llm.url}`,
       backends: { emb: { spec: `embedding:e@${llm.url}` } },
     };
@@ -126,7 +122,7 @@ describe("gear-seg over HTTP backends", () => {
     const failed = await runCli(["doctor"], { cwd, env });
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(new RegExp(`reasoner\\s+reasoner\\s+openai:m@http://127\\.0\\.0\\.1:${port}/v1\\s+FAIL\\s+\\d+ ms\\s+.*connection failed \\(ECONNREFUSED\\)`));
-    expect(failed.stdout).toMatch(/1 of 4 backend\(s\) failed/);
+    expect(failed.stdout).toMatch(/1 of 5 backend\(s\) failed/);
     await rm(cwd, { recursive: true, force: true });
   });
 });

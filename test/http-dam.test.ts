@@ -1,9 +1,10 @@
 // The DAM describer against a server that speaks dam_server.py's protocol and checks what a real one needs.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDescriber } from "../src/backends.js";
+import { createBackend } from "../src/stack/registry.js";
+import { createStack } from "../src/stack/stack.js";
 import { loadImage } from "../src/image/index.js";
 import { decode } from "../src/masks/index.js";
-import { createMaskFolderSegmenter } from "../src/segmenters/masks/index.js";
+
 import type { Region } from "../src/pipeline/types.js";
 import { startDamServer } from "./helpers/dam-server.js";
 import { startOpenAiServer } from "./helpers/openai-server.js";
@@ -25,7 +26,7 @@ const fast = { backoffMs: 1, maxDelayMs: 20, timeoutMs: 5000 };
 let loaded: { image: Awaited<ReturnType<typeof loadImage>>; regions: Region[] } | undefined;
 beforeAll(async () => {
   const image = await loadImage(samples.image(name));
-  const seg = await createMaskFolderSegmenter(samples.masks(name), `masks:${samples.masks(name)}`);
+  const seg = await createBackend("segmenter", `masks:${samples.masks(name)}`);
   loaded = { image, regions: await seg.segment(image) };
 });
 async function sample(count = 6) {
@@ -36,7 +37,7 @@ describe("dam describer", () => {
   it("sends each region as an RGBA PNG whose alpha is exactly the mask, with DAM's prompt and model name", async () => {
     const { server, received, url } = await dam();
     const { image, regions } = await sample(5);
-    const describer = await createDescriber(`dam:${url}`, { concurrency: 3, ...fast });
+    const describer = await createBackend("describer", `dam:${url}`, { concurrency: 3, ...fast });
     const progress: number[] = [];
     const texts = await describer.describe(image, regions, { onProgress: (d) => progress.push(d) });
     expect(texts).toHaveLength(5);
@@ -65,7 +66,7 @@ describe("dam describer", () => {
     const { server, url } = await dam();
     const { image, regions } = await sample(2);
     const empty: Region = { ...regions[0]!, id: 99, area: 0, rle: { ...regions[0]!.rle, counts: Uint32Array.of(image.width * image.height) } };
-    const describer = await createDescriber(`dam:${url}`, fast);
+    const describer = await createBackend("describer", `dam:${url}`, fast);
     const texts = await describer.describe(image, [regions[0]!, empty, regions[1]!]);
     expect(texts[1]).toBe("");
     expect(server.count()).toBe(2);
@@ -74,18 +75,18 @@ describe("dam describer", () => {
   it("surfaces DAM's HTTP 500 {error} after the retries, and recovers from transient faults", async () => {
     const { server, url } = await dam();
     const { image, regions } = await sample(1);
-    const describer = await createDescriber(`dam:${url}`, { ...fast, retries: 1 });
+    const describer = await createBackend("describer", `dam:${url}`, { ...fast, retries: 1 });
     server.faults.push({ kind: "status", status: 500, body: { error: "CUDA out of memory" } }, { kind: "status", status: 500, body: { error: "CUDA out of memory" } });
     await expect(describer.describe(image, regions)).rejects.toThrow(/describer dam:.*failed after 2 attempts: HTTP 500: CUDA out of memory/);
     server.faults.push({ kind: "reset" }, { kind: "malformed" });
-    const again = await createDescriber(`dam:${url}`, { ...fast, retries: 2 });
+    const again = await createBackend("describer", `dam:${url}`, { ...fast, retries: 2 });
     expect((await again.describe(image, regions))[0]).toMatch(/^A region of/);
   });
 
   it("reports the server's model check as the error", async () => {
     const { url } = await dam();
     const { image, regions } = await sample(1);
-    const describer = await createDescriber(`dam:${url}`, { ...fast, retries: 0, model: "DAM-8B" });
+    const describer = await createBackend("describer", `dam:${url}`, { ...fast, retries: 0, model: "DAM-8B" });
     await expect(describer.describe(image, regions)).rejects.toThrow(/configured to use the model DAM-3B, but the request model is DAM-8B/);
   });
 
@@ -93,27 +94,42 @@ describe("dam describer", () => {
     const a = await dam({ concurrency: 1, delayMs: 30 });
     const b = await dam({ concurrency: 1, delayMs: 30 });
     const { image, regions } = await sample(8);
-    const describer = await createDescriber(`dam:${a.url},${b.url}`, { ...fast, concurrency: 1 });
+    const describer = await createBackend("describer", `dam:${a.url},${b.url}`, { ...fast, concurrency: 1 });
     await describer.describe(image, regions);
     expect(a.server.count()).toBe(4);
     expect(b.server.count()).toBe(4);
     expect(a.server.maxActive).toBe(1);
   });
 
-  it("captions the scene through the configured vision endpoint; the fingerprint names model, URL and prompt, never the key", async () => {
+  it("a DAM stack is captioned by the captioner configured like any backend (its key and headers reach the server); fingerprints name model, URL and prompt, never the key", async () => {
     const { url } = await dam();
     const vision = await startOpenAiServer();
     stops.push(vision.server);
     process.env.GEAR_SEG_TEST_KEY = "sk-secret-123";
-    const describer = await createDescriber(`dam:${url}`, { ...fast, caption: `openai-vision:llava@${vision.url}`, apiKeyEnv: "GEAR_SEG_TEST_KEY" });
-    const { image, regions } = await sample(1);
-    expect(await describer.caption!(image, regions)).toBe("A scene of 1024 by 768 pixels."); // sent at most 1024 px on the long side
-    expect(image.width).toBe(2048);
-    expect(describer.fingerprint).toContain(url);
-    expect(describer.fingerprint).toContain("describe_anything_model");
-    expect(describer.fingerprint).toContain("Describe the masked region in detail.");
-    expect(describer.fingerprint).toContain("openai-vision");
-    expect(describer.fingerprint).not.toContain("sk-secret-123");
-    delete process.env.GEAR_SEG_TEST_KEY;
+    try {
+      const { agent } = await createStack(
+        { segmenter: `masks:${samples.masks(name)}`, describer: `dam:${url}`, captioner: `openai-vision:llava@${vision.url}`, reasoner: "none" },
+        { backendOptions: { describer: fast, captioner: { ...fast, apiKeyEnv: "GEAR_SEG_TEST_KEY", headers: { "x-team": "vision" } } } },
+      );
+      const { image, regions } = await sample(1);
+      expect(await agent.captioner!.caption(image, regions)).toBe("A scene of 1024 by 768 pixels."); // sent at most 1024 px on the long side
+      const sent = vision.server.log.at(-1)!.headers;
+      expect(sent.authorization).toBe("Bearer sk-secret-123");
+      expect(sent["x-team"]).toBe("vision");
+      expect(image.width).toBe(2048);
+      const describer = agent.describer!;
+      expect(describer.fingerprint).toContain(url);
+      expect(describer.fingerprint).toContain("describe_anything_model");
+      expect(describer.fingerprint).toContain("Describe the masked region in detail.");
+      expect(agent.captioner!.fingerprint).toContain("openai-vision");
+      expect(`${describer.fingerprint}${agent.captioner!.fingerprint}`).not.toContain("sk-secret-123");
+      await agent.close();
+      // A DAM stack without a captioner has no caption: DAM does not caption.
+      const alone = await createStack({ segmenter: `masks:${samples.masks(name)}`, describer: `dam:${url}`, reasoner: "none" }, { backendOptions: { describer: fast } });
+      expect(alone.agent.captioner).toBeNull();
+      await alone.close();
+    } finally {
+      delete process.env.GEAR_SEG_TEST_KEY;
+    }
   });
 });

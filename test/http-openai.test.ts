@@ -1,7 +1,7 @@
 // The openai reasoner, the openai-vision describer and the embedding reasoner against an OpenAI-style server
 // that answers the way real ones do (reasoning fields, <think>, fences, prose, string ids, cut-off JSON).
 import { afterEach, describe, expect, it } from "vitest";
-import { createDescriber, createReasoner } from "../src/backends.js";
+import { createBackend } from "../src/stack/registry.js";
 import { area, encode, toBbox } from "../src/masks/index.js";
 import type { ReasonRequest, Region } from "../src/pipeline/types.js";
 import type { FaultServer } from "./helpers/fault-server.js";
@@ -36,7 +36,7 @@ describe("openai reasoner", () => {
   it("sends GEAR-Seg's prompt and reads every reply style", async () => {
     const styles: ReplyStyle[] = ["plain", "reasoning_content", "reasoning", "think", "think-close", "fenced", "prose", "string-ids"];
     const { server, url } = await llm({ styles });
-    const reasoner = await createReasoner(`openai:deepseek-r1@${url}`, fast);
+    const reasoner = await createBackend("reasoner", `openai:deepseek-r1@${url}`, fast);
     for (const style of styles) {
       const answer = await reasoner.reason(request);
       expect(answer.maskIds, style).toEqual([3, 7]);
@@ -58,19 +58,20 @@ describe("openai reasoner", () => {
 
   it("referring mode asks for every matching instance", async () => {
     const { server, url } = await llm();
-    const reasoner = await createReasoner(`openai:m@${url}`, fast);
+    const reasoner = await createBackend("reasoner", `openai:m@${url}`, fast);
     await reasoner.reason({ ...request, mode: "referring", query: "the white sails" });
     const prompt = (server.log[0]!.body as { messages: { content: string }[] }).messages[1]!.content;
     expect(prompt).toContain("Description to find: the white sails");
     expect(prompt).toMatch(/every mask whose region matches/);
   });
 
-  it("drops unknown and repeated ids with warnings, and caps at maxMasks", async () => {
+  it("drops repeated ids with warnings, caps at maxMasks, and passes invented ids on for the result to list", async () => {
     const { url } = await llm({ contents: ['{"mask_ids": [3, 42, 3, "7", "sail"], "explanation": "e"}', '{"mask_ids": [0, 3, 7], "explanation": "e"}'] });
-    const reasoner = await createReasoner(`openai:m@${url}`, fast);
+    const reasoner = await createBackend("reasoner", `openai:m@${url}`, fast);
     const a = await reasoner.reason(request);
-    expect(a.maskIds).toEqual([3, 7]);
-    expect(a.warnings!.join("\n")).toMatch(/not mask ids: "sail"[\s\S]*name no region: 42[\s\S]*repeated ids: 3/);
+    // 42 names no region: the agent drops it from the mask and lists it in dropped_ids.
+    expect(a.maskIds).toEqual([3, 7, 42]);
+    expect(a.warnings!.join("\n")).toMatch(/not mask ids: "sail"[\s\S]*repeated ids: 3/);
     const b = await reasoner.reason({ ...request, maxMasks: 2 });
     expect(b.maskIds).toEqual([0, 3]);
     expect(b.warnings!.join()).toMatch(/kept the first 2 of 3/);
@@ -78,24 +79,24 @@ describe("openai reasoner", () => {
 
   it("retries empty content, recovers a cut-off answer, and finally names the model and URL", async () => {
     const { server, url } = await llm({ contents: ["", "<think>hmm</think>"], style: "plain" });
-    const reasoner = await createReasoner(`openai:m@${url}`, fast);
+    const reasoner = await createBackend("reasoner", `openai:m@${url}`, fast);
     expect((await reasoner.reason(request)).maskIds).toEqual([3, 7]);
     expect(server.count()).toBe(3);
 
     const cut = await llm({ styles: ["truncated"] });
-    const a = await (await createReasoner(`openai:m@${cut.url}`, fast)).reason(request);
+    const a = await (await createBackend("reasoner", `openai:m@${cut.url}`, fast)).reason(request);
     expect(a.maskIds).toEqual([3, 7]);
     expect(a.warnings!.join()).toMatch(/cut off/);
 
     const mute = await llm({ contents: ["", "", ""] });
-    await expect((await createReasoner(`openai:qwq@${mute.url}`, { ...fast, answerRetries: 2 })).reason(request)).rejects.toThrow(
+    await expect((await createBackend("reasoner", `openai:qwq@${mute.url}`, { ...fast, answerRetries: 2 })).reason(request)).rejects.toThrow(
       new RegExp(`reasoner openai:qwq@.*: model qwq at ${mute.url.replace(/\./g, "\\.")}/chat/completions gave no usable answer in 3 attempts: the answer is empty`),
     );
   });
 
   it("steps down from json_schema to json_object to the prompt alone when the server rejects them", async () => {
     const { server, url } = await llm({ rejectFormats: ["json_schema", "json_object"] });
-    const reasoner = await createReasoner(`openai:llama3@${url}`, fast);
+    const reasoner = await createBackend("reasoner", `openai:llama3@${url}`, fast);
     expect((await reasoner.reason(request)).maskIds).toEqual([3, 7]);
     const formats = server.log.map((r) => (r.body as { response_format?: { type: string } }).response_format?.type ?? "none");
     expect(formats).toEqual(["json_schema", "json_object", "none"]);
@@ -107,7 +108,7 @@ describe("openai reasoner", () => {
     const { server, url } = await llm();
     server.faults.push({ kind: "status", status: 429, retryAfter: "0" }, { kind: "status", status: 502 }, { kind: "reset" }, { kind: "malformed" });
     process.env.GEAR_SEG_TEST_LLM_KEY = "sk-test-456";
-    const reasoner = await createReasoner(`openai:m@${url}`, { ...fast, retries: 4, apiKeyEnv: "GEAR_SEG_TEST_LLM_KEY" });
+    const reasoner = await createBackend("reasoner", `openai:m@${url}`, { ...fast, retries: 4, apiKeyEnv: "GEAR_SEG_TEST_LLM_KEY" });
     expect((await reasoner.reason(request)).maskIds).toEqual([3, 7]);
     expect(server.log.at(-1)!.headers.authorization).toBe("Bearer sk-test-456");
     delete process.env.GEAR_SEG_TEST_LLM_KEY;
@@ -124,7 +125,7 @@ describe("openai-vision describer", () => {
     for (let y = 50; y < 60; y++) for (let x = 100; x < 110; x++) mask[y * w + x] = 1;
     const rle = encode({ width: w, height: h, data: mask });
     const region: Region = { id: 0, rle, bbox: toBbox(rle), area: area(rle) };
-    const describer = await createDescriber(`openai-vision:llava:13b@${url}`, fast);
+    const describer = await createBackend("describer", `openai-vision:llava:13b@${url}`, fast);
     const [text] = await describer.describe({ width: w, height: h, data }, [region]);
     // Box 10×10 grown to 48×48 about its centre (105, 55): x0 = 81, y0 = 31; crop x from 81 - 48 = 33 to 81 + 96 = 177, y clipped to [0, 120).
     expect(text).toBe("An outlined region, seen in 2 images of 200x120 and 144x120.");
@@ -141,7 +142,7 @@ describe("openai-vision describer", () => {
 describe("embedding reasoner", () => {
   it("keeps the regions within the relative threshold of the best cosine similarity, embedding descriptions once", async () => {
     const { server, url } = await llm();
-    const reasoner = await createReasoner(`embedding:nomic-embed-text@${url}`, { ...fast, relativeThreshold: 0.5 });
+    const reasoner = await createBackend("reasoner", `embedding:nomic-embed-text@${url}`, { ...fast, relativeThreshold: 0.5 });
     const a = await reasoner.reason({ ...request, query: "white sail" });
     expect(a.maskIds.sort()).toEqual([3, 7]);
     expect(a.explanation).toMatch(/mask 3 \(0\.\d{3}\)/);

@@ -7,10 +7,9 @@ import { encode } from "../src/masks/index.js";
 import type { Region, RegionFacts } from "../src/pipeline/types.js";
 import type { RgbImage } from "../src/image/types.js";
 import { loadImage } from "../src/image/index.js";
-import { createAttributesDescriber, regionAttributes } from "../src/describers/attributes/index.js";
-import { attributeWord, colourSimilarity, describerWords } from "../src/describers/attributes/vocabulary.js";
-import { createWordnetReasoner } from "../src/reasoners/wordnet/index.js";
-import { createSegmenter } from "../src/backends.js";
+import { regionAttributes } from "../src/describers/attributes/index.js";
+import { attributeWord, colourSimilarity, describerWords } from "../src/vocabulary/attribute-words.js";
+import { createBackend } from "../src/stack/registry.js";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../..");
 const W = 160;
@@ -52,14 +51,14 @@ function scene(): { image: RgbImage; regions: Region[] } {
 
 async function describedScene() {
   const { image, regions } = scene();
-  const describer = await createAttributesDescriber("", {}, "attributes");
+  const describer = await createBackend("describer", "attributes", {});
   const texts = await describer.describe(image, regions);
   const facts: RegionFacts[] = regions.map((r, i) => ({ id: r.id, description: texts[i]!, bbox: r.bbox, area: r.area }));
   return { image, regions, texts, facts };
 }
 
 const ask = async (facts: RegionFacts[], query: string) => {
-  const reasoner = await createWordnetReasoner("", {}, "wordnet");
+  const reasoner = await createBackend("reasoner", "wordnet", {});
   return reasoner.reason({ query, mode: "referring", scene: "", regions: facts, imageWidth: W, imageHeight: H, maxMasks: 6 });
 };
 
@@ -133,12 +132,12 @@ describe("object queries on attribute-only descriptions", () => {
 describe("offline default on a real photo", () => {
   it("the red region on the left of truck.jpg is a region whose dominant colour is red", async () => {
     const image = await loadImage(resolve(repoRoot, "examples/truck.jpg"));
-    const segmenter = await createSegmenter("classic");
+    const segmenter = await createBackend("segmenter", "classic");
     const regions = (await segmenter.segment(image)).map((r, id) => ({ ...r, id }));
-    const describer = await createAttributesDescriber("", {}, "attributes");
+    const describer = await createBackend("describer", "attributes", {});
     const texts = await describer.describe(image, regions);
     const facts = regions.map((r, i) => ({ id: r.id, description: texts[i]!, bbox: r.bbox, area: r.area }));
-    const reasoner = await createWordnetReasoner("", {}, "wordnet");
+    const reasoner = await createBackend("reasoner", "wordnet", {});
     const answer = await reasoner.reason({ query: "the red region on the left", mode: "referring", scene: "", regions: facts, imageWidth: image.width, imageHeight: image.height, maxMasks: 6 });
     expect(answer.maskIds.length).toBeGreaterThan(0);
     const { attributes } = regionAttributes(image, regions.filter((r) => r.id === answer.maskIds[0]));

@@ -17,7 +17,7 @@ import { generateMasks, type PromptModel } from "../src/segmenters/sam2/generato
 import { RunLabeler } from "../src/segmenters/sam2/holes.js";
 import { resolveAmgParams, SAM2_DEFAULT } from "../src/segmenters/sam2/params.js";
 import { BatchPostprocessor, type DecodedBatch } from "../src/segmenters/sam2/postprocess.js";
-import { ReferenceBatchPostprocessor } from "../src/segmenters/sam2/reference.js";
+import { ReferenceBatchPostprocessor } from "./helpers/sam2-reference.js";
 import { UpscaleKernel, kernelFrame } from "../src/segmenters/sam2/upscale.js";
 import { preprocessImage } from "../src/segmenters/sam2/preprocess.js";
 
@@ -311,16 +311,14 @@ describe("preprocessing", () => {
 });
 
 describe("worker pool", () => {
-  // The pool needs the compiled worker (dist/, built by `npm run build`); from sources it runs on one thread.
+  // The pool runs the compiled worker (dist/segmenters/sam2/worker.js; test/global-setup.ts keeps dist/ fresh):
+  // from TypeScript sources it has no worker script and would quietly run everything on one thread.
   const distPool = new URL("../dist/segmenters/sam2/pool.js", import.meta.url);
   test("splitting a batch across threads gives the single-threaded candidates, in order", async () => {
-    const { existsSync } = await import("node:fs");
-    const { fileURLToPath } = await import("node:url");
-    const mod = existsSync(fileURLToPath(distPool))
-      ? ((await import(distPool.href)) as typeof import("../src/segmenters/sam2/pool.js"))
-      : await import("../src/segmenters/sam2/pool.js");
+    const mod = (await import(distPool.href)) as typeof import("../src/segmenters/sam2/pool.js");
     const pool = new mod.ParallelBatchPostprocessor(3);
     try {
+      expect(pool.threads, "the main thread and two workers").toBe(3);
       const n = 30;
       const lowRes = new Float32Array(n * 64 * 64);
       // Some masks fail the IoU filter: the pool shares out only the others, with their prompts' points.

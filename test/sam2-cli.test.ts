@@ -111,8 +111,12 @@ describe("gear-seg segment --segmenter sam2:<dir>", () => {
     expect(inside / total).toBeGreaterThan(0.9);
     expect(JSON.parse(await readFile(join(out, "result.json"), "utf8")).mask).toEqual(result.mask);
 
-    const bad = await runCli([...args, "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
+    const bad = await runCli([...args, "--out", join(dir, "o1"), "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^gear-seg: unknown AMG preset "fastest" \(known: .*gear-seg/);
+    expect(bad.stderr).toMatch(/^gear-seg: segmenter sam2:\S+: option "preset" must be one of "sam2-default", "gear-seg", got "fastest"\n$/);
+    // The preset belongs to sam2: with another segmenter the message says so.
+    const classic = await runCli(["segment", image, "x", "--out", join(dir, "o2"), "--segmenter", "classic", "--amg-preset", "gear-seg", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
+    expect(classic.code).toBe(2);
+    expect(classic.stderr).toBe('gear-seg: the AMG preset "gear-seg" applies to the sam2 segmenter, not to "classic"\n');
   });
 });

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createSegmenter } from "../src/backends.js";
+import { createBackend } from "../src/stack/registry.js";
 import { KNOWN_MODELS, fileUrl, findModel } from "../src/models/registry.js";
 import { modelDir, modelStatus, pullModel, pulledModelFiles, readManifest } from "../src/models/store.js";
 import { buildDecoder, buildEncoder } from "./helpers/onnx-models.js";
@@ -86,7 +86,7 @@ describe("pull", () => {
     const dir = modelDir(model.id, home);
     expect((await stat(join(dir, "onnx/vision_encoder.onnx_data.part"))).size).toBe(120_000);
     expect((await modelStatus(model, home)).state).toBe("partial");
-    await expect(createSegmenter(`sam2:${dir}`)).rejects.toThrow(/download into ".*" is incomplete; run gear-seg models pull sam2\.1-hiera-tiny again/);
+    await expect(createBackend("segmenter", `sam2:${dir}`)).rejects.toThrow(/download into ".*" is incomplete; run gear-seg models pull sam2\.1-hiera-tiny again/);
 
     requests.length = 0;
     const { manifest } = await pullModel(model.id, { home, baseUrl: base });
@@ -105,7 +105,7 @@ describe("pull", () => {
 
     const files = await pulledModelFiles(model.id, home);
     expect(files.encoder).toBe(join(dir, "onnx/vision_encoder.onnx"));
-    const seg = await createSegmenter(`sam2:${dir}`);
+    const seg = await createBackend("segmenter", `sam2:${dir}`);
     expect(seg.fingerprint).toContain(sha(bodies.get("onnx/vision_encoder.onnx")!));
     await seg.close?.();
   });
@@ -114,7 +114,7 @@ describe("pull", () => {
     const dir = modelDir(model.id, home);
     const path = join(dir, "onnx/prompt_encoder_mask_decoder.onnx_data");
     await writeFile(path, Buffer.alloc(1000, 4));
-    await expect(createSegmenter(`sam2:${dir}`)).rejects.toThrow(/prompt_encoder_mask_decoder\.onnx_data" has sha256 .* was recorded when it was downloaded/);
+    await expect(createBackend("segmenter", `sam2:${dir}`)).rejects.toThrow(/prompt_encoder_mask_decoder\.onnx_data" has sha256 .* was recorded when it was downloaded/);
     await writeFile(path, Buffer.alloc(999, 3));
     await expect(pulledModelFiles(model.id, home)).rejects.toThrow(/has 999 bytes, 1000 were downloaded/);
   });

@@ -1,20 +1,33 @@
 /**
- * The StageCache in SQLite (better-sqlite3, WAL, so several processes can read while one writes). Regions are
- * stored as a JSON header plus one BLOB of all RLE counts (little-endian uint32); descriptions as JSON. Every
- * row carries a sha256 of its payload; a row that fails the checksum or the RLE invariants (counts sum to
- * height × width, area matches) is deleted and reported as a miss, so the caller recomputes it.
+ * The StageCache in SQLite (better-sqlite3, WAL, so several processes can read while one writes).
+ *
+ * - One table of entries, keyed by stage and key. Regions are stored as one BLOB: a JSON header, then all RLE
+ *   counts (little-endian uint32); the other stages as JSON. Every row carries a sha256 of its value; a row that
+ *   fails the checksum or the RLE invariants (counts sum to height × width, area matches) is deleted and
+ *   reported as a miss, so the caller recomputes it.
+ * - A size limit with least-recently-used eviction: triggers keep a running total of the stored bytes, a read
+ *   refreshes an entry's `used_at`, and a write that takes the total over the limit evicts the oldest entries.
+ * - A damaged file (not a database, truncated, a corrupt page) never blocks a command: it is moved aside (the
+ *   notice names both files) and a fresh cache takes its place. Every message names the cache file.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import type Database from "better-sqlite3";
-import type { CachedDescriptions, StageCache } from "../pipeline/stage-cache.js";
+import type { CachedImage, StageCache } from "../pipeline/stage-cache.js";
 import type { Region } from "../pipeline/types.js";
 import { GearSegError } from "../util/errors.js";
+import { fsErrorReason, makeDirSync } from "../util/fs.js";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+
+/** Default size limit of the stored entries: 4 GiB (about 2,700 described images at 1.5 MB each). */
+export const DEFAULT_CACHE_MAX_BYTES = 4 * 1024 ** 3;
+
+/** Reads refresh `used_at` at most this often, so that answering many queries does not write on every read. */
+const TOUCH_INTERVAL_MS = 60_000;
 
 /** `$GEAR_SEG_HOME`, or ~/.cache/gear-seg. */
 export function gearSegHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -26,16 +39,49 @@ export function defaultCachePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(gearSegHome(env), "cache.sqlite");
 }
 
+export type CacheStage = "image" | "regions" | "descriptions" | "caption";
+const CACHE_STAGES: readonly CacheStage[] = ["image", "regions", "descriptions", "caption"];
+
 export interface CacheStats {
   path: string;
-  regionEntries: number;
-  descriptionEntries: number;
-  /** Bytes of payload stored (headers, counts, descriptions). */
+  /** Entries and stored bytes per stage. */
+  stages: Record<CacheStage, { entries: number; bytes: number }>;
+  /** Images with cached regions (by pixel content). */
+  images: number;
+  /** Bytes of entries stored, and the limit beyond which the least recently used go. */
   payloadBytes: number;
+  maxBytes: number;
   /** Size of the database files on disk (main file + WAL). */
   fileBytes: number;
-  /** Corrupt entries found and removed by this instance. */
+  /** When the least and the most recently used entries were last used (ms since the epoch; null when empty). */
+  oldestUse: number | null;
+  newestUse: number | null;
+  /** Corrupt entries found and removed, and entries evicted for the size limit, by this instance. */
   corruptRemoved: number;
+  evicted: number;
+}
+
+/** The statistics as `cache stats --json` prints them (snake_case, as the other JSON gear-seg writes). */
+export function cacheStatsToJson(s: CacheStats) {
+  return {
+    path: s.path,
+    stages: s.stages,
+    images: s.images,
+    payload_bytes: s.payloadBytes,
+    max_bytes: s.maxBytes,
+    file_bytes: s.fileBytes,
+    oldest_use: s.oldestUse === null ? null : new Date(s.oldestUse).toISOString(),
+    newest_use: s.newestUse === null ? null : new Date(s.newestUse).toISOString(),
+    corrupt_removed: s.corruptRemoved,
+    evicted: s.evicted,
+  };
+}
+
+export interface SqliteStageCacheOptions {
+  /** Size limit of the stored entries in bytes (default `DEFAULT_CACHE_MAX_BYTES`). */
+  maxBytes?: number;
+  /** Told (one line naming the cache file) when a damaged file is replaced or a corrupt entry removed. */
+  onNotice?: (message: string) => void;
 }
 
 interface RegionHeader {
@@ -54,141 +100,305 @@ interface RegionHeader {
   }[];
 }
 
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    stage TEXT NOT NULL, key TEXT NOT NULL, image_key TEXT NOT NULL,
+    value BLOB NOT NULL, checksum TEXT NOT NULL, bytes INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, used_at INTEGER NOT NULL,
+    UNIQUE (stage, key));
+  CREATE INDEX IF NOT EXISTS entries_used_at ON entries (used_at);
+  CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL, entries INTEGER NOT NULL);
+  INSERT OR IGNORE INTO totals (id, bytes, entries) VALUES (1, 0, 0);
+  CREATE TRIGGER IF NOT EXISTS entries_insert AFTER INSERT ON entries BEGIN
+    UPDATE totals SET bytes = bytes + NEW.bytes, entries = entries + 1 WHERE id = 1; END;
+  CREATE TRIGGER IF NOT EXISTS entries_delete AFTER DELETE ON entries BEGIN
+    UPDATE totals SET bytes = bytes - OLD.bytes, entries = entries - 1 WHERE id = 1; END;
+  CREATE TRIGGER IF NOT EXISTS entries_update AFTER UPDATE OF bytes ON entries BEGIN
+    UPDATE totals SET bytes = bytes - OLD.bytes + NEW.bytes WHERE id = 1; END;
+`;
+
+/** SQLite's words for a file that is not (or no longer) a sound database. */
+function isDamage(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB");
+}
+
 export class SqliteStageCache implements StageCache {
   readonly path: string;
-  private readonly db: Database.Database;
+  readonly maxBytes: number;
+  onNotice?: (message: string) => void;
+  private db!: Database.Database;
+  private statements = new Map<string, Database.Statement>();
   private corruptRemoved = 0;
-  /** Called when a corrupt entry is dropped (for a notice). */
-  onCorrupt?: (what: string) => void;
+  private evicted = 0;
 
-  constructor(path: string = defaultCachePath()) {
+  constructor(path: string = defaultCachePath(), options: SqliteStageCacheOptions = {}) {
     this.path = resolve(path);
+    const maxBytes = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+    if (!(Number.isFinite(maxBytes) && maxBytes > 0)) throw new GearSegError(`cache "${this.path}": the size limit must be a positive number of bytes, got ${maxBytes}`, { exitCode: 2 });
+    this.maxBytes = maxBytes;
+    this.onNotice = options.onNotice;
     try {
-      mkdirSync(join(this.path, ".."), { recursive: true });
-      // Loaded on first use, so that importing the library does not load the SQLite addon.
-      const Sqlite = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
-      this.db = new Sqlite(this.path);
-      this.db.pragma("journal_mode = WAL");
-      this.db.pragma("busy_timeout = 5000");
-      this.db.pragma("synchronous = NORMAL");
-      this.db.exec(`
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS regions (
-          image_key TEXT NOT NULL, segmenter_key TEXT NOT NULL,
-          header TEXT NOT NULL, counts BLOB NOT NULL, checksum TEXT NOT NULL, created_at INTEGER NOT NULL,
-          PRIMARY KEY (image_key, segmenter_key));
-        CREATE TABLE IF NOT EXISTS descriptions (
-          regions_key TEXT NOT NULL, describer_key TEXT NOT NULL,
-          payload TEXT NOT NULL, checksum TEXT NOT NULL, created_at INTEGER NOT NULL,
-          PRIMARY KEY (regions_key, describer_key));
-      `);
-      const row = this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
-      if (!row) this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
-      else if (row.value !== String(SCHEMA_VERSION)) {
-        throw new GearSegError(`cache "${this.path}" has schema ${row.value}, this gear-seg uses ${SCHEMA_VERSION}: run "gear-seg cache clear"`);
-      }
+      makeDirSync(dirname(this.path));
     } catch (err) {
-      if (err instanceof GearSegError) throw err;
-      throw new GearSegError(`cannot open the cache "${this.path}": ${(err as Error).message}`, { cause: err });
+      throw new GearSegError(`cannot create the cache "${this.path}": ${fsErrorReason(err)}`, { cause: err });
     }
+    this.guard("open", () => this.open());
+  }
+
+  async getImage(fileKey: string): Promise<CachedImage | undefined> {
+    const value = this.read("image", fileKey);
+    if (!value) return undefined;
+    const v = parseJson(value) as Partial<CachedImage> | undefined;
+    if (typeof v?.imageKey === "string" && Number.isInteger(v.width) && Number.isInteger(v.height)) return v as CachedImage;
+    return this.dropCorrupt("image", fileKey);
+  }
+
+  async putImage(fileKey: string, value: CachedImage): Promise<void> {
+    const { imageKey, width, height } = value;
+    this.write("image", fileKey, imageKey, Buffer.from(JSON.stringify({ imageKey, width, height })));
   }
 
   async getRegions(imageKey: string, segmenterKey: string): Promise<Region[] | undefined> {
-    const row = this.db
-      .prepare("SELECT header, counts, checksum FROM regions WHERE image_key = ? AND segmenter_key = ?")
-      .get(imageKey, segmenterKey) as { header: string; counts: Buffer; checksum: string } | undefined;
-    if (!row) return undefined;
-    const regions = decodeRegions(row.header, row.counts, row.checksum);
-    if (!regions) {
-      this.db.prepare("DELETE FROM regions WHERE image_key = ? AND segmenter_key = ?").run(imageKey, segmenterKey);
-      this.noteCorrupt(`regions of image ${imageKey.slice(0, 12)}`);
-      return undefined;
-    }
-    return regions;
+    const key = `${imageKey}\n${segmenterKey}`;
+    const value = this.read("regions", key);
+    if (!value) return undefined;
+    return decodeRegions(value) ?? this.dropCorrupt("regions", key);
   }
 
   async putRegions(imageKey: string, segmenterKey: string, regions: readonly Region[]): Promise<void> {
-    const { header, counts } = encodeRegions(regions);
-    this.db
-      .prepare("INSERT OR REPLACE INTO regions (image_key, segmenter_key, header, counts, checksum, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(imageKey, segmenterKey, header, counts, checksum(header, counts), Date.now());
+    this.write("regions", `${imageKey}\n${segmenterKey}`, imageKey, encodeRegions(regions));
   }
 
-  async getDescriptions(regionsKey: string, describerKey: string): Promise<CachedDescriptions | undefined> {
-    const row = this.db
-      .prepare("SELECT payload, checksum FROM descriptions WHERE regions_key = ? AND describer_key = ?")
-      .get(regionsKey, describerKey) as { payload: string; checksum: string } | undefined;
-    if (!row) return undefined;
-    const value = decodeDescriptions(row.payload, row.checksum);
-    if (!value) {
-      this.db.prepare("DELETE FROM descriptions WHERE regions_key = ? AND describer_key = ?").run(regionsKey, describerKey);
-      this.noteCorrupt(`descriptions ${regionsKey.slice(0, 12)}`);
-      return undefined;
-    }
-    return value;
+  async getDescriptions(regionsKey: string, describerKey: string): Promise<string[] | undefined> {
+    const key = `${regionsKey}\n${describerKey}`;
+    const value = this.read("descriptions", key);
+    if (!value) return undefined;
+    const v = parseJson(value);
+    if (Array.isArray(v) && v.every((d) => typeof d === "string")) return v as string[];
+    return this.dropCorrupt("descriptions", key);
   }
 
-  async putDescriptions(regionsKey: string, describerKey: string, value: CachedDescriptions): Promise<void> {
-    const payload = JSON.stringify({ v: SCHEMA_VERSION, descriptions: value.descriptions, scene: value.scene });
-    this.db
-      .prepare("INSERT OR REPLACE INTO descriptions (regions_key, describer_key, payload, checksum, created_at) VALUES (?, ?, ?, ?, ?)")
-      .run(regionsKey, describerKey, payload, checksum(payload), Date.now());
+  async putDescriptions(regionsKey: string, describerKey: string, descriptions: readonly string[]): Promise<void> {
+    this.write("descriptions", `${regionsKey}\n${describerKey}`, regionsKey, Buffer.from(JSON.stringify(descriptions)));
+  }
+
+  async getCaption(regionsKey: string, captionerKey: string): Promise<string | undefined> {
+    const key = `${regionsKey}\n${captionerKey}`;
+    const value = this.read("caption", key);
+    if (!value) return undefined;
+    const v = parseJson(value);
+    return typeof v === "string" ? v : this.dropCorrupt("caption", key);
+  }
+
+  async putCaption(regionsKey: string, captionerKey: string, caption: string): Promise<void> {
+    this.write("caption", `${regionsKey}\n${captionerKey}`, regionsKey, Buffer.from(JSON.stringify(caption)));
   }
 
   stats(): CacheStats {
-    const r = this.db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(header) + LENGTH(counts)), 0) AS bytes FROM regions").get() as { n: number; bytes: number };
-    const d = this.db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(payload)), 0) AS bytes FROM descriptions").get() as { n: number; bytes: number };
-    let fileBytes = 0;
-    for (const suffix of ["", "-wal"]) {
-      try {
-        fileBytes += statSync(this.path + suffix).size;
-      } catch {
-        // no WAL file right now
-      }
-    }
-    return { path: this.path, regionEntries: r.n, descriptionEntries: d.n, payloadBytes: r.bytes + d.bytes, fileBytes, corruptRemoved: this.corruptRemoved };
+    return this.guard("read the statistics", () => {
+      const stages = Object.fromEntries(CACHE_STAGES.map((s) => [s, { entries: 0, bytes: 0 }])) as CacheStats["stages"];
+      const rows = this.sql("SELECT stage, COUNT(*) AS n, SUM(bytes) AS bytes FROM entries GROUP BY stage").all() as { stage: CacheStage; n: number; bytes: number }[];
+      for (const r of rows) if (stages[r.stage]) stages[r.stage] = { entries: r.n, bytes: r.bytes };
+      const images = (this.sql("SELECT COUNT(DISTINCT image_key) AS n FROM entries WHERE stage = 'regions'").get() as { n: number }).n;
+      const use = this.sql("SELECT MIN(used_at) AS oldest, MAX(used_at) AS newest FROM entries").get() as { oldest: number | null; newest: number | null };
+      let fileBytes = 0;
+      for (const suffix of ["", "-wal"]) fileBytes += statSync(this.path + suffix, { throwIfNoEntry: false })?.size ?? 0;
+      return {
+        path: this.path,
+        stages,
+        images,
+        payloadBytes: this.totalBytes(),
+        maxBytes: this.maxBytes,
+        fileBytes,
+        oldestUse: use.oldest,
+        newestUse: use.newest,
+        corruptRemoved: this.corruptRemoved,
+        evicted: this.evicted,
+      };
+    });
   }
 
   /** Removes every entry and returns how many there were. */
-  clear(): { regions: number; descriptions: number } {
-    const regions = this.db.prepare("DELETE FROM regions").run().changes;
-    const descriptions = this.db.prepare("DELETE FROM descriptions").run().changes;
-    this.db.pragma("wal_checkpoint(TRUNCATE)");
-    this.db.exec("VACUUM");
-    return { regions, descriptions };
+  clear(): { entries: number } {
+    return this.guard("clear", () => {
+      const entries = this.sql("DELETE FROM entries").run().changes;
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+      this.db.exec("VACUUM");
+      return { entries };
+    });
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    this.statements.clear();
+    if (this.db?.open) this.db.close();
   }
 
-  private noteCorrupt(what: string): void {
+  private open(): void {
+    // Loaded on first use, so that importing the library does not load the SQLite addon.
+    const Sqlite = createRequire(import.meta.url)("better-sqlite3") as typeof Database;
+    this.statements.clear();
+    this.db = new Sqlite(this.path);
+    this.db.pragma("busy_timeout = 5000");
+    // Before the first table exists: lets evictions give pages back to the file system.
+    this.db.pragma("auto_vacuum = INCREMENTAL");
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    const row = this.hasTable("meta") ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined) : undefined;
+    if (row && row.value !== String(SCHEMA_VERSION)) {
+      // A cache of another format holds nothing this version can use: start over.
+      this.db.exec("DROP TABLE IF EXISTS regions; DROP TABLE IF EXISTS descriptions; DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS totals; DELETE FROM meta;");
+      this.db.exec("VACUUM");
+      this.onNotice?.(`cache "${this.path}" was written by another version of gear-seg (format ${row.value}); emptied it`);
+    }
+    this.db.exec(SCHEMA);
+    this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+  }
+
+  private hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  }
+
+  private sql(text: string): Database.Statement {
+    let s = this.statements.get(text);
+    if (!s) this.statements.set(text, (s = this.db.prepare(text)));
+    return s;
+  }
+
+  private totalBytes(): number {
+    return (this.sql("SELECT bytes FROM totals WHERE id = 1").get() as { bytes: number } | undefined)?.bytes ?? 0;
+  }
+
+  /** The value, verified against its checksum (a mismatch deletes the row and reads as a miss). */
+  private read(stage: CacheStage, key: string): Buffer | undefined {
+    return this.guard(`read ${stage}`, () => {
+      const row = this.sql("SELECT id, value, checksum, used_at FROM entries WHERE stage = ? AND key = ?").get(stage, key) as
+        | { id: number; value: Buffer; checksum: string; used_at: number }
+        | undefined;
+      if (!row) return undefined;
+      if (!Buffer.isBuffer(row.value) || checksum(row.value) !== row.checksum) return this.dropCorrupt(stage, key);
+      const now = Date.now();
+      if (now - row.used_at > TOUCH_INTERVAL_MS) this.sql("UPDATE entries SET used_at = ? WHERE id = ?").run(now, row.id);
+      return row.value;
+    });
+  }
+
+  private write(stage: CacheStage, key: string, imageKey: string, value: Buffer): void {
+    this.guard(`write ${stage}`, () => {
+      const now = Date.now();
+      const id = (
+        this.sql(
+          `INSERT INTO entries (stage, key, image_key, value, checksum, bytes, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (stage, key) DO UPDATE SET image_key = excluded.image_key, value = excluded.value, checksum = excluded.checksum,
+             bytes = excluded.bytes, created_at = excluded.created_at, used_at = excluded.used_at
+           RETURNING id`,
+        ).get(stage, key, imageKey, value, checksum(value), value.byteLength + key.length, now, now) as { id: number }
+      ).id;
+      if (this.totalBytes() > this.maxBytes) this.evict(id);
+    });
+  }
+
+  /** Least recently used first, down to 90% of the limit (so that the next writes do not evict again). */
+  private evict(keep: number): void {
+    const target = Math.floor(this.maxBytes * 0.9);
+    const oldest = this.sql("SELECT id, bytes FROM entries WHERE id != ? ORDER BY used_at, id LIMIT 64");
+    const remove = this.sql("DELETE FROM entries WHERE id = ?");
+    let total = this.totalBytes();
+    while (total > target) {
+      const rows = oldest.all(keep) as { id: number; bytes: number }[];
+      if (rows.length === 0) break;
+      this.db.transaction(() => {
+        for (const r of rows) {
+          if (total <= target) break;
+          remove.run(r.id);
+          total -= r.bytes;
+          this.evicted++;
+        }
+      })();
+    }
+    this.db.pragma("incremental_vacuum");
+  }
+
+  private dropCorrupt(stage: CacheStage, key: string): undefined {
+    this.sql("DELETE FROM entries WHERE stage = ? AND key = ?").run(stage, key);
     this.corruptRemoved++;
-    this.onCorrupt?.(what);
+    this.onNotice?.(`cache "${this.path}": a corrupt ${stage} entry was removed and will be recomputed`);
+    return undefined;
+  }
+
+  /**
+   * Runs one step; a damaged file is moved aside and the step retried once on a fresh cache, any other
+   * failure becomes one line naming the cache file.
+   */
+  private guard<T>(doing: string, step: () => T): T {
+    try {
+      return step();
+    } catch (err) {
+      if (!isDamage(err)) throw this.failure(doing, err);
+      try {
+        this.replaceDamagedFile(err as Error);
+        return step();
+      } catch (again) {
+        throw this.failure(doing, again);
+      }
+    }
+  }
+
+  private replaceDamagedFile(err: Error): void {
+    try {
+      if (this.db?.open) this.db.close();
+    } catch {
+      // a damaged file may fail to close cleanly; it is moved aside below either way
+    }
+    this.statements.clear();
+    const aside = `${this.path}.damaged-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    try {
+      renameSync(this.path, aside);
+      for (const suffix of ["-wal", "-shm"]) {
+        if (existsSync(this.path + suffix)) renameSync(this.path + suffix, aside + suffix);
+      }
+    } catch (moveErr) {
+      throw new GearSegError(`cache "${this.path}" is damaged (${err.message}) and cannot be moved aside: ${fsErrorReason(moveErr)}`, { cause: moveErr });
+    }
+    this.onNotice?.(`cache "${this.path}" is damaged (${err.message}); moved it to "${aside}" and started a fresh cache`);
+    this.open();
+  }
+
+  private failure(doing: string, err: unknown): GearSegError {
+    if (err instanceof GearSegError) return err;
+    const code = (err as { code?: unknown })?.code;
+    let reason = err instanceof Error ? err.message.split("\n")[0]! : String(err);
+    if (typeof code === "string" && /^SQLITE_(CANTOPEN|READONLY|IOERR)/.test(code)) {
+      // SQLite says "unable to open database file" or "readonly database": find out why from the file system.
+      try {
+        accessSync(dirname(this.path), constants.W_OK);
+        if (existsSync(this.path)) accessSync(this.path, constants.W_OK);
+      } catch (fsErr) {
+        reason = fsErrorReason(fsErr);
+      }
+    }
+    return new GearSegError(`cache "${this.path}": cannot ${doing}: ${reason}`, { cause: err });
   }
 }
 
-function checksum(text: string, blob?: Uint8Array): string {
-  const h = createHash("sha256").update(text);
-  if (blob) h.update(blob);
-  return h.digest("hex");
+function checksum(value: Uint8Array): string {
+  return createHash("sha256").update(value).digest("hex");
+}
+
+function parseJson(value: Buffer): unknown {
+  try {
+    return JSON.parse(value.toString("utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function encodeRegions(regions: readonly Region[]): { header: string; counts: Buffer } {
-  const total = regions.reduce((s, r) => s + r.rle.counts.length, 0);
-  const counts = Buffer.alloc(total * 4);
-  let off = 0;
-  for (const r of regions) {
-    const c = r.rle.counts;
-    if (LITTLE_ENDIAN) {
-      counts.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), off);
-      off += c.byteLength;
-    } else {
-      for (let i = 0; i < c.length; i++, off += 4) counts.writeUInt32LE(c[i]!, off);
-    }
-  }
+/** [uint32 LE header length][header JSON][counts as uint32 LE]. */
+function encodeRegions(regions: readonly Region[]): Buffer {
   const header: RegionHeader = {
     v: SCHEMA_VERSION,
     regions: regions.map((r) => ({
@@ -204,21 +414,36 @@ function encodeRegions(regions: readonly Region[]): { header: string; counts: Bu
       ...(r.cropBox !== undefined && { cropBox: r.cropBox }),
     })),
   };
-  return { header: JSON.stringify(header), counts };
+  const head = Buffer.from(JSON.stringify(header));
+  const total = regions.reduce((s, r) => s + r.rle.counts.length, 0);
+  const out = Buffer.alloc(4 + head.length + total * 4);
+  out.writeUInt32LE(head.length, 0);
+  head.copy(out, 4);
+  let off = 4 + head.length;
+  for (const r of regions) {
+    const c = r.rle.counts;
+    if (LITTLE_ENDIAN) {
+      out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), off);
+      off += c.byteLength;
+    } else {
+      for (let i = 0; i < c.length; i++, off += 4) out.writeUInt32LE(c[i]!, off);
+    }
+  }
+  return out;
 }
 
-/** Undefined when anything is off: checksum, JSON, lengths, or an RLE that does not add up. */
-function decodeRegions(headerText: string, blob: Buffer, sum: string): Region[] | undefined {
-  if (typeof headerText !== "string" || !Buffer.isBuffer(blob) || checksum(headerText, blob) !== sum) return undefined;
-  let header: RegionHeader;
-  try {
-    header = JSON.parse(headerText) as RegionHeader;
-  } catch {
-    return undefined;
-  }
-  if (header?.v !== SCHEMA_VERSION || !Array.isArray(header.regions) || blob.length % 4 !== 0) return undefined;
-  const all = new Uint32Array(blob.length / 4);
-  for (let i = 0; i < all.length; i++) all[i] = blob.readUInt32LE(i * 4);
+/** Undefined when anything is off: JSON, lengths, or an RLE that does not add up. */
+function decodeRegions(value: Buffer): Region[] | undefined {
+  if (value.length < 4) return undefined;
+  const headLength = value.readUInt32LE(0);
+  if (4 + headLength > value.length || (value.length - 4 - headLength) % 4 !== 0) return undefined;
+  const header = parseJson(value.subarray(4, 4 + headLength)) as RegionHeader | undefined;
+  if (header?.v !== SCHEMA_VERSION || !Array.isArray(header.regions)) return undefined;
+  // One aligned copy of every count (a Buffer's offset need not be a multiple of 4).
+  const bytes = value.subarray(4 + headLength);
+  const all = new Uint32Array(bytes.length / 4);
+  if (LITTLE_ENDIAN) new Uint8Array(all.buffer).set(bytes);
+  else for (let i = 0; i < all.length; i++) all[i] = bytes.readUInt32LE(i * 4);
   const out: Region[] = [];
   let off = 0;
   for (const h of header.regions) {
@@ -245,16 +470,4 @@ function decodeRegions(headerText: string, blob: Buffer, sum: string): Region[] 
     });
   }
   return off === all.length ? out : undefined;
-}
-
-function decodeDescriptions(payload: string, sum: string): CachedDescriptions | undefined {
-  if (typeof payload !== "string" || checksum(payload) !== sum) return undefined;
-  try {
-    const v = JSON.parse(payload) as { v?: number; descriptions?: unknown; scene?: unknown };
-    if (v.v !== SCHEMA_VERSION || !Array.isArray(v.descriptions) || typeof v.scene !== "string") return undefined;
-    if (v.descriptions.some((d) => typeof d !== "string")) return undefined;
-    return { descriptions: v.descriptions as string[], scene: v.scene };
-  } catch {
-    return undefined;
-  }
 }

@@ -3,9 +3,11 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import type { Stack, StackSpecs } from "../pipeline/stack.js";
+import type { Stack, StackSpecs } from "../stack/stack.js";
 import type { AgentStage } from "../pipeline/agent.js";
-import { GearSegError, UsageError, describeError } from "../util/errors.js";
+import { integer, number, parseWith } from "../config/schema.js";
+import { redactText } from "../net/redact.js";
+import { GearSegError, describeError } from "../util/errors.js";
 import { Progress } from "./progress.js";
 
 export interface GlobalFlags {
@@ -43,8 +45,9 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
       await fn(...args);
     } catch (err) {
       if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
-      process.stderr.write(`gear-seg: ${describeError(err)}\n`);
-      if (process.env.GEAR_SEG_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
+      // Credentials in URLs never reach the terminal, whatever the message quotes.
+      process.stderr.write(`gear-seg: ${redactText(describeError(err))}\n`);
+      if (process.env.GEAR_SEG_DEBUG && err instanceof Error && err.stack) process.stderr.write(redactText(err.stack) + "\n");
       process.exitCode = err instanceof GearSegError ? err.exitCode : 1;
     }
   };
@@ -53,7 +56,11 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 export interface StackFlags {
   segmenter?: string;
   describer?: string;
+  captioner?: string;
   reasoner?: string;
+  detector?: string;
+  /** Seconds for one HTTP attempt of every HTTP backend. */
+  timeout?: string;
   maxPixels?: string;
   maxRegions?: string;
   maxMasks?: string;
@@ -69,9 +76,12 @@ export interface StackFlags {
 export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command {
   cmd
     .option("--segmenter <spec>", "segmenter backend (e.g. classic, sam2:<dir>, masks:<dir>)")
-    .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)");
+    .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)")
+    .option("--captioner <spec>", "scene caption backend (e.g. openai-vision:<model>@<url>, none; default: the describer's own when it can caption)")
+    .option("--detector <spec>", "object detector handed to the backends that use one (e.g. nanodet; default none)");
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
+    .option("--timeout <seconds>", "give up one request to a model server after this many seconds (HTTP backends)")
     .addOption(new Option("--max-pixels <n>", "refuse images larger than this many pixels").default(undefined))
     .option("--amg-preset <name>", "sam2 segmenter: mask generator preset, sam2-default or gear-seg (the GEAR-Seg reference's)")
     .option("--max-regions <n>", "keep at most this many regions, largest first (default 200)")
@@ -82,9 +92,13 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
 
 export function integerFlag(value: string | undefined, flag: string, { min = 1 } = {}): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
-  return n;
+  return parseWith(integer(min), value, flag, { fromText: true });
+}
+
+/** Seconds as text → milliseconds. */
+export function secondsFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  return Math.round(parseWith(number(0.001, 86_400), value, flag, { fromText: true }) * 1000);
 }
 
 const STAGE_LABELS: Record<AgentStage, string> = {
@@ -94,22 +108,29 @@ const STAGE_LABELS: Record<AgentStage, string> = {
   reason: "reason",
 };
 
-/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress. */
-export async function stackFromFlags(flags: StackFlags, io: Io, extra: Partial<StackSpecs> = {}): Promise<Stack> {
+/** Build the agent from flags (over the config file), print the offline-default notice once, wire progress
+ * (to the terminal, or to `onStage` when given: the server reports it per image). */
+export async function stackFromFlags(
+  flags: StackFlags,
+  io: Io,
+  extra: Partial<StackSpecs> = {},
+  onStage: (stage: AgentStage, done: number, total: number) => void = (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+): Promise<Stack> {
   // Loaded here, not at start-up: commands without backends (eval coco, cache, models) never pay for them.
-  const { createConfiguredStack } = await import("../config/stack.js");
-  const { OFFLINE_DEFAULT_NOTICE } = await import("../pipeline/stack.js");
+  const { createConfiguredStack } = await import("../stack/configured.js");
+  const { OFFLINE_DEFAULT_NOTICE } = await import("../stack/stack.js");
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,
-    specs: { segmenter: chosen.segmenter, describer: chosen.describer, reasoner: chosen.reasoner },
+    specs: { segmenter: chosen.segmenter, describer: chosen.describer, captioner: chosen.captioner, reasoner: chosen.reasoner, detector: chosen.detector },
     maxPixels: integerFlag(flags.maxPixels, "--max-pixels"),
     maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
     maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
+    timeoutMs: secondsFlag(flags.timeout, "--timeout"),
     cache: flags.cache,
-    backendOptions: flags.amgPreset !== undefined ? { segmenter: { preset: flags.amgPreset } } : undefined,
-    onCorruptCache: (what) => io.err(`cache: ${what} was corrupt; removed and recomputed`),
-    onStage: (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+    amgPreset: flags.amgPreset,
+    onCacheNotice: (message) => io.quiet || io.err(message),
+    onStage,
   });
   if (stack.offlineDefaults.length > 0 && !io.quiet) {
     const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;

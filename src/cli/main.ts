@@ -21,6 +21,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [["label"], async () => (await import("./commands/label.js")).registerLabel],
   [["distill"], async () => (await import("./commands/distill.js")).registerDistill],
   [["eval"], async () => (await import("./commands/eval.js")).registerEval],
+  [["serve"], async () => (await import("./commands/serve.js")).registerServe],
 ];
 
 /** The command named on the command line: the first word that is not an option (the global ones take no value). */
@@ -29,6 +30,12 @@ function commandName(argv: readonly string[]): string | undefined {
 }
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+// A closed stdout (`gear-seg … --json | head`) is no error: the output ends quietly, the command's work
+// (files being written) still completes.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+});
 
 const program = new Command("gear-seg")
   .description("Grounded, explainable reasoning segmentation: propose, describe, deduce.")

@@ -1,21 +1,31 @@
-import { access, constants, mkdir } from "node:fs/promises";
-import { GearSegError } from "../util/errors.js";
+// Output folders as the CLI names them: flags checked before any work, results never replaced silently.
+import { constants, existsSync } from "node:fs";
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import { GearSegError, UsageError } from "../util/errors.js";
+import { fsErrorReason, makeDir } from "../util/fs.js";
 
-/** Fail before any work when the output folder cannot be created or written. */
+/** An `--out` given as "" or blanks (an unset shell variable) is a usage error, never the working folder. */
+export function outFlag(value: string | undefined, flag = "--out"): string | undefined {
+  if (value === undefined) return undefined;
+  if (!value.trim()) throw new UsageError(`${flag} is empty: give a folder (an unset shell variable?)`);
+  return value;
+}
+
+/** Refuses to write over results already in `dir` unless `--overwrite` was given. */
+export function refuseToReplace(dir: string, files: readonly string[]): void {
+  const present = files.filter((f) => existsSync(join(dir, f)));
+  if (present.length === 0) return;
+  const listed = present.slice(0, 3).join(", ") + (present.length > 3 ? ", …" : "");
+  throw new GearSegError(`output folder "${dir}" already holds results (${listed}): pass --overwrite to replace them, or choose another --out`);
+}
+
+/** Creates `dir` (for commands that need it to exist before they start) and checks that it takes files. */
 export async function ensureWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
     await access(dir, constants.W_OK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === "EACCES" || code === "EPERM"
-        ? "permission denied"
-        : code === "ENOTDIR" || code === "EEXIST"
-          ? "a file is in the way"
-          : code === "EROFS"
-            ? "read-only file system"
-            : ((err as Error).message ?? String(err));
-    throw new GearSegError(`cannot write to output folder "${dir}": ${reason}`);
+    throw new GearSegError(`cannot write to output folder "${dir}": ${fsErrorReason(err)}`, { cause: err });
   }
 }

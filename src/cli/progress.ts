@@ -1,10 +1,20 @@
 /**
  * Progress on stderr for long steps: one redrawn line with a bar, counts, elapsed time and ETA. Silent when
- * stderr is not a terminal or with --quiet, so logs and pipes stay clean.
+ * stderr is not a terminal or with --quiet, so logs and pipes stay clean. A run over many items keeps an
+ * overall bar (items, ETA) and shows the current item's stage after it.
  */
+interface Bar {
+  label: string;
+  done: number;
+  total: number;
+  started: number;
+  /** Items that took no time (resumed): left out of the rate. */
+  skipped: number;
+}
+
 export class Progress {
-  private label = "";
-  private started = 0;
+  private stage?: Bar;
+  private overall?: Bar;
   private lastDraw = 0;
   private drawn = false;
 
@@ -17,36 +27,66 @@ export class Progress {
     return new Progress(process.stderr, !quiet && process.stderr.isTTY === true);
   }
 
+  /** The current step: `done` of `total` units. */
   update(label: string, done: number, total: number): void {
     if (!this.enabled) return;
-    const now = performance.now();
-    if (label !== this.label) {
-      this.label = label;
-      this.started = now;
-    } else if (done < total && now - this.lastDraw < 80) {
-      return;
-    }
-    this.lastDraw = now;
-    const width = 24;
-    const frac = total > 0 ? Math.min(1, done / total) : 0;
-    const filled = Math.round(frac * width);
-    const elapsed = (now - this.started) / 1000;
-    const eta = done > 0 && done < total ? ` ETA ${formatSeconds((elapsed / done) * (total - done))}` : "";
-    const line = `${label.padEnd(10)} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} ${formatSeconds(elapsed)}${eta}`;
-    this.stream.write(`\r${line.slice(0, (this.stream.columns || 100) - 1)}\x1b[K`);
-    this.drawn = true;
+    this.stage = advance(this.stage, label, done, total, 0);
+    this.draw(done >= total);
+  }
+
+  /** The whole run: `done` of `total` items, of which `skipped` took no time. */
+  updateOverall(label: string, done: number, total: number, skipped = 0): void {
+    if (!this.enabled) return;
+    this.overall = advance(this.overall, label, done, total, skipped);
+    this.stage = undefined;
+    this.draw(true);
   }
 
   /** Clear the line (before printing anything else). */
   clear(): void {
     if (this.enabled && this.drawn) this.stream.write("\r\x1b[K");
     this.drawn = false;
-    this.label = "";
+    if (!this.overall) this.stage = undefined;
+  }
+
+  /** Forget the overall bar (the run is over). */
+  finish(): void {
+    this.clear();
+    this.overall = undefined;
+    this.stage = undefined;
+  }
+
+  private draw(force: boolean): void {
+    const now = performance.now();
+    if (!force && now - this.lastDraw < 80) return;
+    this.lastDraw = now;
+    const parts: string[] = [];
+    if (this.overall) parts.push(formatBar(this.overall, now));
+    if (this.stage) parts.push(this.overall ? `${this.stage.label} ${this.stage.done}/${this.stage.total}` : formatBar(this.stage, now));
+    if (parts.length === 0) return;
+    this.stream.write(`\r${parts.join(" · ").slice(0, (this.stream.columns || 100) - 1)}\x1b[K`);
+    this.drawn = true;
   }
 }
 
-function formatSeconds(s: number): string {
+function advance(bar: Bar | undefined, label: string, done: number, total: number, skipped: number): Bar {
+  if (!bar || bar.label !== label) return { label, done, total, started: performance.now(), skipped };
+  return { ...bar, done, total, skipped };
+}
+
+function formatBar(bar: Bar, now: number): string {
+  const width = 24;
+  const frac = bar.total > 0 ? Math.min(1, bar.done / bar.total) : 0;
+  const filled = Math.round(frac * width);
+  const elapsed = (now - bar.started) / 1000;
+  const worked = bar.done - bar.skipped;
+  const eta = worked > 0 && bar.done < bar.total ? ` ETA ${formatSeconds((elapsed / worked) * (bar.total - bar.done))}` : "";
+  return `${bar.label.padEnd(10)} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${bar.done}/${bar.total} ${formatSeconds(elapsed)}${eta}`;
+}
+
+export function formatSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(1)}s`;
   const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
+  if (m < 60) return `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }

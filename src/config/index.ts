@@ -1,198 +1,191 @@
 /**
- * The configuration file: `gear-seg.config.json` (or `.yaml` / `.yml`) in the working folder, or the file given
- * by `--config`. It names backends with their options and chooses one per stage; flags override it. Secrets
- * never live here: an HTTP backend names the environment variable that holds its key (`apiKeyEnv`).
+ * The configuration file: `gear-seg.config.json` or `gear-seg.config.yaml` (`.yml`) in the working folder (two
+ * of them there is an error, not a silent pick), or the file a caller names. It chooses a backend per kind and
+ * may name backends with their options; explicit choices override it. Relative paths in it (spec arguments,
+ * options, the cache path) are relative to the file's folder. Secrets never live here: an HTTP backend names
+ * the environment variable that holds its key (`apiKeyEnv`).
  *
  * ```json
  * {
- *   "segmenter": "sam2:/models/sam2.1-tiny",
+ *   "segmenter": "sam2:models/sam2.1-tiny",
  *   "describer": "dam",
+ *   "captioner": {"spec": "openai-vision:llama3.2-vision@http://gpu1:11434/v1"},
  *   "reasoner": {"spec": "openai:deepseek-chat@https://api.deepseek.com/v1", "apiKeyEnv": "DEEPSEEK_API_KEY"},
  *   "backends": {
- *     "dam": {"spec": "dam:http://gpu1:8000,http://gpu2:8000", "concurrency": 2, "caption": "openai-vision:llama3.2-vision@http://gpu1:11434/v1"}
+ *     "dam": {"spec": "dam:http://gpu1:8000,http://gpu2:8000", "concurrency": 2}
  *   },
- *   "cache": {"enabled": true, "path": "/data/gear-seg/cache.sqlite"},
- *   "maxRegions": 200, "maxMasks": 6
+ *   "cache": {"enabled": true, "path": "/data/gear-seg/cache.sqlite", "maxBytes": 4000000000},
+ *   "timeoutMs": 60000, "maxRegions": 200, "maxMasks": 6
  * }
  * ```
+ *
+ * This module checks the file's shape; each backend's options are checked against that backend's schema when
+ * the stack is built (src/stack), with messages that name this file and the entry.
  */
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { z } from "zod";
 import { parse as parseYaml } from "yaml";
-import type { BackendOptions } from "../backends.js";
-import { knownBackends } from "../backends.js";
-import { parseSpec } from "../pipeline/spec.js";
-import { GearSegError } from "../util/errors.js";
+import type { BackendKind } from "../pipeline/types.js";
+import { GearSegError, UsageError } from "../util/errors.js";
+import { flag, integer, isSecretName, oneOf, parseWith, SECRET_HINT, text } from "./schema.js";
 
-export type Stage = "segmenter" | "describer" | "reasoner";
-export const STAGES: readonly Stage[] = ["segmenter", "describer", "reasoner"];
+export const BACKEND_KINDS: readonly BackendKind[] = ["segmenter", "describer", "captioner", "reasoner", "detector"];
 export const CONFIG_FILES = ["gear-seg.config.json", "gear-seg.config.yaml", "gear-seg.config.yml"];
+
+/** Where an entry of the file is, for messages; and the folder its relative paths start from. */
+export interface EntrySource {
+  where: string;
+  baseDir: string;
+}
 
 export interface BackendEntry {
   /** The name in `backends`, when it has one. */
   name?: string;
   spec: string;
-  options: BackendOptions;
+  options: Record<string, unknown>;
+  /** Set for entries of a config file. */
+  source?: EntrySource;
 }
 
 export interface GearSegConfig {
   /** The file it came from. */
   path: string;
-  stages: Partial<Record<Stage, BackendEntry>>;
-  backends: Record<string, BackendEntry & { stage?: Stage }>;
-  cache: { enabled?: boolean; path?: string };
+  stages: Partial<Record<BackendKind, BackendEntry>>;
+  backends: Record<string, BackendEntry & { stage?: BackendKind }>;
+  /** The stage cache: on or off, its file, and its size limit in bytes (least recently used entries go). */
+  cache: { enabled?: boolean; path?: string; maxBytes?: number };
   maxRegions?: number;
   maxMasks?: number;
   maxPixels?: number;
+  /** Default timeout of one HTTP attempt, for every HTTP backend without its own `timeoutMs`. */
+  timeoutMs?: number;
+  /** Deadline of one stage call (segment, describe, caption, reason) of the agent. */
+  stageTimeoutMs?: number;
 }
 
-const TOP_KEYS = ["segmenter", "describer", "reasoner", "backends", "cache", "maxRegions", "maxMasks", "maxPixels"];
+const SPEC_HINT = 'a spec string such as "dam:http://localhost:8000", or an object with "spec"';
+/** A spec, a name from `backends`, or {spec, ...options}; the options are the backend's to check. */
+const entrySchema = z.union([text(SPEC_HINT), z.looseObject({ spec: text(SPEC_HINT) })], { error: `must be ${SPEC_HINT}` });
 
-class ConfigError extends GearSegError {
-  constructor(path: string, message: string) {
-    super(`config "${path}": ${message}`, { exitCode: 2 });
-  }
-}
+const backendName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be a name of letters, digits, "_", "." and "-"' });
 
-/** The file given, or the first config file in `cwd`; undefined when there is none. */
+export const configSchema = z.strictObject({
+  segmenter: entrySchema.optional(),
+  describer: entrySchema.optional(),
+  captioner: entrySchema.optional(),
+  reasoner: entrySchema.optional(),
+  detector: entrySchema.optional(),
+  backends: z
+    .record(backendName, z.looseObject({ spec: text(SPEC_HINT), stage: oneOf(BACKEND_KINDS as [BackendKind, ...BackendKind[]]).optional() }), {
+      error: "must be an object of named backends",
+    })
+    .optional(),
+  cache: z
+    .strictObject(
+      { enabled: flag().optional(), path: text("a file path").optional(), maxBytes: integer(1).optional() },
+      { error: 'must be an object such as {"enabled": true, "path": "...", "maxBytes": 4000000000}' },
+    )
+    .optional(),
+  maxRegions: integer(1).optional(),
+  maxMasks: integer(1).optional(),
+  maxPixels: integer(1).optional(),
+  timeoutMs: integer(1).optional(),
+  stageTimeoutMs: integer(1).optional(),
+});
+
+export type ConfigFile = z.input<typeof configSchema>;
+
+/** The file given (relative to `cwd`), or the config file in `cwd`; undefined when there is none. */
 export async function loadConfig(explicitPath?: string, cwd = process.cwd()): Promise<GearSegConfig | undefined> {
   let path: string | undefined;
-  if (explicitPath !== undefined) path = resolve(cwd, explicitPath);
-  else path = CONFIG_FILES.map((f) => join(cwd, f)).find((p) => existsSync(p));
+  if (explicitPath !== undefined) {
+    if (!explicitPath.trim()) throw new UsageError("the config file path is empty");
+    path = resolve(cwd, explicitPath);
+  } else {
+    const found = CONFIG_FILES.map((f) => join(cwd, f)).filter((p) => existsSync(p));
+    if (found.length > 1) {
+      throw new UsageError(`config: ${found.map((p) => `"${p}"`).join(" and ")} are both present; keep one, or name the one to use`);
+    }
+    path = found[0];
+  }
   if (!path) return undefined;
-  let text: string;
+  let content: string;
   try {
-    text = await readFile(path, "utf8");
+    content = await readFile(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new GearSegError(`cannot read config "${path}": ${code === "ENOENT" ? "file not found" : (err as Error).message}`, { exitCode: 2 });
+    throw new UsageError(`cannot read config "${path}": ${code === "ENOENT" ? "file not found" : code === "EISDIR" ? "it is a folder" : (err as Error).message}`);
   }
+  const yaml = /\.ya?ml$/i.test(path);
   let value: unknown;
   try {
-    value = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    value = yaml ? parseYaml(content) : JSON.parse(content);
   } catch (err) {
-    throw new ConfigError(path, `not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"}: ${(err as Error).message.split("\n")[0]}`);
+    throw new UsageError(`config "${path}": not valid ${yaml ? "YAML" : "JSON"}: ${(err as Error).message.split("\n")[0]}`);
   }
   return validateConfig(value ?? {}, path);
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 export function validateConfig(value: unknown, path: string): GearSegConfig {
-  if (!isRecord(value)) throw new ConfigError(path, "expected an object at the top level");
-  for (const key of Object.keys(value)) {
-    if (!TOP_KEYS.includes(key)) throw new ConfigError(path, `unknown key "${key}" (known: ${TOP_KEYS.join(", ")})`);
-  }
-  const config: GearSegConfig = { path, stages: {}, backends: {}, cache: {} };
+  const where = `config "${path}"`;
+  const file = parseWith(configSchema, value, where, { noun: "key" });
+  const baseDir = dirname(path);
+  const fail = (message: string) => new GearSegError(`${where}: ${message}`, { exitCode: 2 });
+  const config: GearSegConfig = {
+    path,
+    stages: {},
+    backends: {},
+    cache: {
+      enabled: file.cache?.enabled,
+      ...(file.cache?.path !== undefined && { path: resolve(baseDir, file.cache.path) }),
+      ...(file.cache?.maxBytes !== undefined && { maxBytes: file.cache.maxBytes }),
+    },
+    maxRegions: file.maxRegions,
+    maxMasks: file.maxMasks,
+    maxPixels: file.maxPixels,
+    timeoutMs: file.timeoutMs,
+    stageTimeoutMs: file.stageTimeoutMs,
+  };
 
-  if (value.backends !== undefined) {
-    if (!isRecord(value.backends)) throw new ConfigError(path, `"backends" must be an object of named backends`);
-    for (const [name, entry] of Object.entries(value.backends)) {
-      const where = `backends.${name}`;
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new ConfigError(path, `"${where}": a name may hold letters, digits, "_", "." and "-"`);
-      const parsed = readEntry(entry, where, path);
-      if (parsed.name !== undefined) throw new ConfigError(path, `"${where}": a named backend must give "spec", not another name`);
-      const stageValue = parsed.options.stage;
-      delete parsed.options.stage;
-      let stage: Stage | undefined;
-      if (stageValue !== undefined) {
-        if (typeof stageValue !== "string" || !STAGES.includes(stageValue as Stage)) {
-          throw new ConfigError(path, `"${where}.stage" must be one of ${STAGES.join(", ")}`);
-        }
-        stage = stageValue as Stage;
-      }
-      config.backends[name] = { ...parsed, name, stage: stage ?? inferStage(parsed.spec) };
+  const entry = (raw: string | { spec: string; [k: string]: unknown }, key: string): BackendEntry => {
+    const source = { where: `${where}: ${key}`, baseDir };
+    if (typeof raw === "string") return { spec: raw.trim(), options: {}, source };
+    const { spec, ...options } = raw;
+    for (const name of Object.keys(options)) {
+      if (isSecretName(name) && name !== "apiKeyEnv" && name !== "apiKeyHeader") throw fail(`"${key}.${name}": ${SECRET_HINT}`);
     }
-  }
+    return { spec: spec.trim(), options, source };
+  };
 
-  for (const stage of STAGES) {
-    const raw = value[stage];
+  for (const [name, raw] of Object.entries(file.backends ?? {})) {
+    const { stage, ...rest } = raw;
+    config.backends[name] = { ...entry(rest as { spec: string }, `backends.${name}`), name, ...(stage !== undefined && { stage }) };
+  }
+  for (const kind of BACKEND_KINDS) {
+    const raw = file[kind];
     if (raw === undefined) continue;
-    // A name from "backends" wins over a backend type of the same name.
-    const entry = typeof raw === "string" && config.backends[raw.trim()] ? { name: raw.trim(), spec: "", options: {} } : readEntry(raw, stage, path);
-    if (entry.name !== undefined) {
-      const named = config.backends[entry.name];
-      if (!named) throw new ConfigError(path, `"${stage}": no backend named "${entry.name}" in "backends"`);
-      config.stages[stage] = { name: entry.name, spec: named.spec, options: { ...named.options } };
-    } else {
-      config.stages[stage] = entry;
-    }
-  }
-
-  if (value.cache !== undefined) {
-    if (!isRecord(value.cache)) throw new ConfigError(path, `"cache" must be an object such as {"enabled": true, "path": "..."}`);
-    for (const [k, v] of Object.entries(value.cache)) {
-      if (k === "enabled") {
-        if (typeof v !== "boolean") throw new ConfigError(path, `"cache.enabled" must be true or false`);
-        config.cache.enabled = v;
-      } else if (k === "path") {
-        if (typeof v !== "string" || !v.trim()) throw new ConfigError(path, `"cache.path" must be a file path`);
-        config.cache.path = resolve(join(path, ".."), v);
-      } else throw new ConfigError(path, `unknown key "cache.${k}" (known: enabled, path)`);
-    }
-  }
-  for (const key of ["maxRegions", "maxMasks", "maxPixels"] as const) {
-    const v = value[key];
-    if (v === undefined) continue;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new ConfigError(path, `"${key}" must be an integer ≥ 1, got ${JSON.stringify(v)}`);
-    config[key] = v;
+    // A bare word naming an entry of "backends" is that entry; any other string is a spec.
+    const named = typeof raw === "string" && !raw.includes(":") ? config.backends[raw.trim()] : undefined;
+    config.stages[kind] = named ? copy(named) : entry(raw, kind);
   }
   return config;
 }
 
-/** A stage entry: a spec string, a backend name, or {spec, ...options}. */
-function readEntry(entry: unknown, where: string, path: string): BackendEntry {
-  if (typeof entry === "string") {
-    if (!entry.trim()) throw new ConfigError(path, `"${where}" is empty`);
-    // A bare word without ":" that is not a backend type is a name from "backends".
-    if (!entry.includes(":") && !isBackendType(entry)) return { name: entry.trim(), spec: "", options: {} };
-    checkSpec(entry, where, path);
-    return { spec: entry.trim(), options: {} };
-  }
-  if (!isRecord(entry)) throw new ConfigError(path, `"${where}" must be a spec string or an object with "spec"`);
-  const { spec, ...options } = entry;
-  if (typeof spec !== "string" || !spec.trim()) throw new ConfigError(path, `"${where}.spec" must be a spec string such as "dam:http://localhost:8000"`);
-  for (const secret of ["apiKey", "api_key", "key", "token", "password"]) {
-    if (secret in options) {
-      throw new ConfigError(path, `"${where}.${secret}": secrets are read only from the environment; set "apiKeyEnv" to the variable's name`);
-    }
-  }
-  checkSpec(spec, where, path);
-  return { spec: spec.trim(), options };
-}
-
-function checkSpec(spec: string, where: string, path: string): void {
-  try {
-    parseSpec(spec, where);
-  } catch (err) {
-    throw new ConfigError(path, `"${where}": ${(err as Error).message}`);
-  }
-}
-
-function isBackendType(word: string): boolean {
-  const k = knownBackends();
-  const w = word.trim().toLowerCase();
-  return w === "none" || [...k.segmenters, ...k.describers, ...k.reasoners].includes(w);
-}
-
-function inferStage(spec: string): Stage | undefined {
-  const name = parseSpec(spec, "backend").name;
-  const k = knownBackends();
-  const stages = STAGES.filter((s) => (s === "segmenter" ? k.segmenters : s === "describer" ? k.describers : k.reasoners).includes(name));
-  return stages.length === 1 ? stages[0] : undefined;
+function copy(entry: BackendEntry): BackendEntry {
+  return { ...(entry.name !== undefined && { name: entry.name }), spec: entry.spec, options: { ...entry.options }, ...(entry.source && { source: entry.source }) };
 }
 
 /**
- * What a stage runs: the flag when given (a spec, or a name from `backends`, which brings its options), else
- * the config's choice, else undefined (the offline default).
+ * What a kind runs: the explicit choice when given (a spec, or a name from `backends`, which brings its
+ * options), else the config's choice, else undefined (the default).
  */
-export function resolveStage(config: GearSegConfig | undefined, stage: Stage, flag: string | undefined): BackendEntry | undefined {
-  if (flag !== undefined) {
-    const named = config?.backends[flag.trim()];
-    if (named && !flag.includes(":")) return { name: named.name, spec: named.spec, options: { ...named.options } };
-    return { spec: flag, options: {} };
+export function resolveStage(config: GearSegConfig | undefined, kind: BackendKind, choice: string | undefined): BackendEntry | undefined {
+  if (choice !== undefined) {
+    const named = choice.includes(":") ? undefined : config?.backends[choice.trim()];
+    return named ? copy(named) : { spec: choice, options: {} };
   }
-  const fromConfig = config?.stages[stage];
-  return fromConfig ? { ...fromConfig, options: { ...fromConfig.options } } : undefined;
+  const fromConfig = config?.stages[kind];
+  return fromConfig ? copy(fromConfig) : undefined;
 }

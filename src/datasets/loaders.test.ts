@@ -48,6 +48,8 @@ describe("ReasonSeg loader", () => {
     writeFileSync(join(d, "x.jpg"), "");
     writeFileSync(join(d, "x.json"), JSON.stringify({ text: ["q"], shapes: [{ label: 3, points: [] }] }));
     await expect(loadReasonSeg(d)).rejects.toThrow(/x\.json" at shapes\[0\]\.label: expected a string/);
+    writeFileSync(join(d, "x.json"), JSON.stringify({ text: ["q"], is_sentence: false, shapes: [{ label: "target", points: [[1, 2], [3, "4"]] }] }));
+    await expect(loadReasonSeg(d)).rejects.toThrow(`bad dataset file "${join(d, "x.json")}" at shapes[0].points[1][1]: expected a finite number`);
   });
 });
 

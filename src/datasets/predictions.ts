@@ -40,6 +40,13 @@ async function exists(path: string, kind: "file" | "dir"): Promise<boolean> {
   }
 }
 
+/** A predictions folder must exist: a mistyped path must not score as "every prediction empty". */
+export async function checkPredictionFolder(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => null);
+  if (!info) throw new GearSegError(`predictions folder "${dir}" does not exist`);
+  if (!info.isDirectory()) throw new GearSegError(`predictions folder "${dir}" is a file, not a folder`);
+}
+
 /** The file holding sample `id`'s prediction, or undefined. */
 export async function findPredictionFile(dir: string, id: string): Promise<string | undefined> {
   const roots = (await exists(join(dir, "samples"), "dir")) ? [join(dir, "samples"), dir] : [dir];

@@ -1,13 +1,16 @@
 /**
  * The engine's LLM: one OpenAI-compatible chat call that must come back as JSON (the architect's items, the
- * labeller's classes). Transport, retries, endpoint pooling and reply reading are the shared ones in
- * src/net; this module only builds the request and turns the reply text into a JSON value.
+ * labeller's classes). The client is the shared one (src/net/openai.ts: transport, retries, endpoint pooling,
+ * the response_format ladder, reply reading); this module only turns the reply text into a JSON value, asking
+ * again when there is none.
  */
-import type { BackendOptions } from "../backends.js";
-import { addUsage, readChatReply, stripThinking } from "../net/chat.js";
-import { HttpClient, HttpError, parseModelAtUrls } from "../net/http.js";
-import { OptionReader } from "../net/options.js";
-import { jsonCandidates } from "../reasoners/openai/parse.js";
+import { z } from "zod";
+import { integer, number, oneOf, parseWith } from "../config/schema.js";
+import { addUsage, extractJson } from "../net/chat.js";
+import { parseModelAtUrls } from "../net/http.js";
+import { OpenAiClient } from "../net/openai.js";
+import { chatOptions, httpClientOptions } from "../net/options.js";
+import { redactText } from "../net/redact.js";
 import type { TokenUsage } from "../pipeline/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import type { ChatMessage } from "./prompt.js";
@@ -28,66 +31,56 @@ export interface JsonChat {
   chatJson(messages: readonly ChatMessage[], options?: { signal?: AbortSignal; temperature?: number }): Promise<JsonReply>;
 }
 
-export interface OpenAiJsonChatOptions extends BackendOptions {
+export const jsonChatOptions = chatOptions.extend({
   /** Extra attempts when the reply is empty or holds no JSON (default 1). */
-  parseRetries?: number;
-  temperature?: number;
-  maxTokens?: number;
-}
+  parseRetries: integer(0, 10).optional(),
+  temperature: number(0, 2).optional(),
+  maxTokens: integer(1).optional(),
+  responseFormat: oneOf(["auto", "json_object", "none"]).optional(),
+});
+
+export type JsonChatOptions = z.input<typeof jsonChatOptions>;
 
 /** `openai:<model>@<base-url>[,<base-url>...]` (or the same without `openai:`): base URLs end before `/chat/completions`, e.g. `http://localhost:8000/v1`. */
-export function createJsonChat(spec: string, options: OpenAiJsonChatOptions = {}): JsonChat {
+export function createJsonChat(spec: string, options: JsonChatOptions = {}): JsonChat {
+  const shown = redactText(spec);
+  const label = `llm ${shown}`;
   const arg = spec.startsWith("openai:") ? spec.slice("openai:".length) : spec;
-  if (!arg.trim()) throw new UsageError(`--llm: give the model and server, as openai:<model>@<base-url>`);
-  const { model, urls } = parseModelAtUrls(arg, `llm ${spec}`);
-  const { parseRetries, temperature, maxTokens, ...rest } = options;
-  const reader = new OptionReader(rest, `llm ${spec}`);
-  const http = reader.http();
-  reader.rejectUnknown();
-  const client = new HttpClient(`llm ${spec}`, http.endpoints.length ? http.endpoints : urls, http);
-  return new OpenAiJsonChat(spec, model, client, parseRetries ?? 1, temperature, maxTokens);
+  if (!arg.trim()) throw new UsageError(`llm: give the model and the server, as openai:<model>@<base-url>`);
+  const { model, urls: specUrls } = parseModelAtUrls(arg, label);
+  const o = parseWith(jsonChatOptions, options, label);
+  const { urls, client } = httpClientOptions(o, label, specUrls);
+  const chat = new OpenAiClient(label, model, urls, client, { responseFormat: o.responseFormat, maxAnswerChars: o.maxAnswerChars });
+  return new OpenAiJsonChat(shown, chat, o.parseRetries ?? 1, o.temperature, o.maxTokens);
 }
 
 export class OpenAiJsonChat implements JsonChat {
-  /** Whether the server accepts `response_format: json_object` (cleared after a 400 that rejects it). */
-  private jsonMode = true;
-
   constructor(
     readonly spec: string,
-    readonly model: string,
-    private readonly client: HttpClient,
+    private readonly client: OpenAiClient,
     private readonly parseRetries: number,
     private readonly temperature?: number,
     private readonly maxTokens?: number,
   ) {}
+
+  get model(): string {
+    return this.client.model;
+  }
 
   async chatJson(messages: readonly ChatMessage[], options: { signal?: AbortSignal; temperature?: number } = {}): Promise<JsonReply> {
     const started = performance.now();
     let usage: TokenUsage | undefined;
     let lastText = "";
     for (let attempt = 0; attempt <= this.parseRetries; attempt++) {
-      const body: Record<string, unknown> = {
-        model: this.model,
+      const reply = await this.client.chat({
         messages,
         temperature: options.temperature ?? this.temperature ?? 0.7,
-        ...(this.maxTokens !== undefined && { max_tokens: this.maxTokens }),
-        ...(this.jsonMode && { response_format: { type: "json_object" } }),
-      };
-      let json: unknown;
-      try {
-        json = (await this.client.postJson("/chat/completions", body, options.signal)).json;
-      } catch (err) {
-        // Servers without JSON mode reject the field with a 400: ask again in plain mode, once.
-        if (this.jsonMode && err instanceof HttpError && err.status === 400 && /response_format|json/i.test(err.message)) {
-          this.jsonMode = false;
-          attempt--;
-          continue;
-        }
-        throw err;
-      }
-      const reply = readChatReply(json, `llm ${this.spec}`);
+        maxTokens: this.maxTokens,
+        json: {},
+        signal: options.signal,
+      });
       usage = addUsage(usage, reply.usage);
-      lastText = stripThinking(reply.content);
+      lastText = reply.text;
       const value = extractJson(lastText);
       if (value !== undefined) {
         return { value, text: lastText, model: reply.model ?? this.model, usage, latencyMs: performance.now() - started };
@@ -96,31 +89,4 @@ export class OpenAiJsonChat implements JsonChat {
     const shown = lastText.replace(/\s+/g, " ").slice(0, 120);
     throw new GearSegError(`llm ${this.spec}: the reply holds no JSON after ${this.parseRetries + 1} attempts: ${JSON.stringify(shown)}`);
   }
-}
-
-/**
- * The JSON value in a model's reply, trying the same candidates as the reasoner's parser (fenced blocks, the
- * whole text, balanced {...} spans); a bare top-level array also counts. Undefined when there is none.
- */
-export function extractJson(text: string): unknown {
-  const t = text.trim();
-  if (!t) return undefined;
-  for (const candidate of jsonCandidates(t)) {
-    try {
-      const v = JSON.parse(candidate) as unknown;
-      if (typeof v === "object" && v !== null) return v;
-    } catch {
-      // next candidate
-    }
-  }
-  const start = t.indexOf("[");
-  const end = t.lastIndexOf("]");
-  if (start >= 0 && end > start) {
-    try {
-      return JSON.parse(t.slice(start, end + 1)) as unknown;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }

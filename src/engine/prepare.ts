@@ -5,7 +5,7 @@
  * can be replayed over a whole folder.
  */
 import { basename, extname } from "node:path";
-import { createStack, type StackOptions, type StackSpecs } from "../pipeline/stack.js";
+import { createStack, type StackOptions, type StackSpecs } from "../stack/stack.js";
 import type { GearSeg } from "../pipeline/agent.js";
 import type { ImageEntry } from "./dataset.js";
 import type { Preparer } from "./generate.js";

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { LabelImage } from "../datasets/raster.js";
 import { loadReasonSeg, reasonSegGroundTruth, type ReasonSegSample } from "../datasets/reasonseg.js";
-import { checkPredictionSize, findPredictionFile, readProposalFolder, readReasonPrediction } from "../datasets/predictions.js";
+import { checkPredictionFolder, checkPredictionSize, findPredictionFile, readProposalFolder, readReasonPrediction } from "../datasets/predictions.js";
 import { describeError, GearSegError } from "../util/errors.js";
 import { analyseSample, summarizeErrors, type ErrorSample, type ErrorSummary } from "./errors.js";
 import { reasonQueries } from "./reason-eval.js";
@@ -36,6 +36,7 @@ export function defaultProposalsDir(predDir: string): string | undefined {
 }
 
 export async function evaluateErrorsFolder(dataDir: string, predDir: string, options: ErrorsEvalOptions = {}): Promise<ErrorsReport> {
+  await checkPredictionFolder(predDir);
   const samples = await loadReasonSeg(dataDir);
   const queries = reasonQueries(samples, options.allQueries);
   const proposalsDir = options.proposalsDir ?? defaultProposalsDir(predDir);

@@ -6,10 +6,10 @@
  * `<name>.q<k>` for query k ≥ 1. A missing prediction counts as an empty mask and is listed in `missing`.
  */
 import { decode } from "../masks/index.js";
-import { describeError } from "../util/errors.js";
+import { describeError, GearSegError } from "../util/errors.js";
 import type { LabelImage } from "../datasets/raster.js";
 import { loadReasonSeg, reasonSegGroundTruth, type ReasonSegSample } from "../datasets/reasonseg.js";
-import { checkPredictionSize, findPredictionFile, readReasonPrediction } from "../datasets/predictions.js";
+import { checkPredictionFolder, checkPredictionSize, findPredictionFile, readReasonPrediction } from "../datasets/predictions.js";
 import { scoreReasonSample, summarizeReason, type ReasonMetrics, type ReasonSampleScore } from "./reason.js";
 
 export interface ReasonQuery {
@@ -67,6 +67,7 @@ export function reportFromScores(scores: readonly ReasonSampleScore[], missing: 
 }
 
 export async function evaluateReasonFolder(dataDir: string, predDir: string, options: ReasonEvalOptions = {}): Promise<ReasonEvalReport> {
+  await checkPredictionFolder(predDir);
   const samples = await loadReasonSeg(dataDir);
   const queries = reasonQueries(samples, options.allQueries);
   const scores: ReasonSampleScore[] = [];
@@ -103,6 +104,11 @@ export async function evaluateReasonFolder(dataDir: string, predDir: string, opt
     }
     scores.push(scoreReasonSample(q.id, pred, g));
     options.onProgress?.(i + 1, queries.length);
+  }
+  if (scores.length > 0 && missing.length === scores.length) {
+    throw new GearSegError(
+      `no prediction in "${predDir}" matches a sample of "${dataDir}" (looked for <id>.json and <id>/result.json, e.g. ${missing[0]})`,
+    );
   }
   return reportFromScores(scores, missing);
 }

@@ -36,8 +36,11 @@ function checkMaxPixels(options: DecodeOptions | undefined): number {
   return max;
 }
 
+/** Identifies the decoder: the same bytes decode to the same pixels under the same one (a cache key part). */
+export const DECODER_ID = `sharp ${sharp.versions.sharp ?? ""} libvips ${sharp.versions.vips}`;
+
 /** Reads a file's bytes, turning file-system failures into the one-line message. */
-async function readImageFile(path: string): Promise<Buffer> {
+export async function readImageFile(path: string): Promise<Buffer> {
   let info;
   try {
     info = await stat(path);
@@ -94,11 +97,36 @@ async function readHeader(data: Uint8Array, source: string, maxPixels: number): 
   return { width, height, format: meta.format };
 }
 
+/**
+ * The size an image will have once decoded (EXIF orientation applied) and its format, from the header only;
+ * null when the bytes are not an image sharp can read. Lets a caller refuse large or foreign input before
+ * decoding anything.
+ */
+export async function imageHeader(data: Uint8Array): Promise<{ width: number; height: number; format: string } | null> {
+  if (data.byteLength === 0) return null;
+  try {
+    const meta = await sharp(data, SHARP_INPUT).metadata();
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!(width && height && width > 0 && height > 0)) return null;
+    return { width, height, format: meta.format ?? "image" };
+  } catch {
+    return null;
+  }
+}
+
 function decodeFailure(source: string, header: Header, err: unknown): GearSegError {
   const message = err instanceof Error ? err.message : String(err);
   const format = describeFormat(header.format);
   if (CORRUPT_DATA.test(message)) return failure(source, `truncated or corrupt ${format} data`, err);
   return failure(source, `cannot decode ${format} data (${message.split("\n")[0]})`, err);
+}
+
+/** Checks the header (an image, within the pixel limit) without decoding the pixels; the same errors as
+ * `decodeImage`. */
+export async function checkImageHeader(data: Uint8Array, source: string, options?: DecodeOptions): Promise<{ width: number; height: number }> {
+  const { width, height } = await readHeader(data, source, checkMaxPixels(options));
+  return { width, height };
 }
 
 /**

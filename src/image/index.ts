@@ -1,5 +1,5 @@
 export type { RgbImage } from "./types.js";
-export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadMaskPng, type DecodeOptions } from "./decode.js";
+export { DECODER_ID, DEFAULT_MAX_PIXELS, checkImageHeader, decodeImage, imageHeader, loadImage, loadMaskPng, readImageFile, type DecodeOptions } from "./decode.js";
 export { cropImage, encodeJpeg, encodeMaskPng, encodePng, resizeImage } from "./encode.js";
 export {
   ADVANCE,

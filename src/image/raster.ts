@@ -1,8 +1,9 @@
 /**
- * Raster helpers for the renderers: painting COCO RLE runs into label maps, region outlines and the label
- * anchor point of a region. RLE runs are column-major (COCO), so runs are painted into a column-major map
- * with `fill` (sequential memory) and the map is transposed once to row-major for blending.
+ * Raster helpers for the renderers: label maps, region outlines and the label anchor point of a region. Masks
+ * are painted into a column-major label map by src/masks (`paintColumnMajor`, one `fill` per RLE run) and the
+ * map is transposed here once to row-major for blending.
  */
+import { maskBbox } from "../masks/bbox.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 
@@ -10,18 +11,6 @@ import { GearSegError } from "../util/errors.js";
 export function checkRleSize(rle: Rle, width: number, height: number, what: string): void {
   if (rle.width !== width || rle.height !== height) {
     throw new GearSegError(`${what}: mask is ${rle.width}×${rle.height} but the image is ${width}×${height}`);
-  }
-}
-
-/** Sets `value` on every foreground pixel of `rle` in a column-major map (index = x * height + y). */
-export function paintRunsColumnMajor(map: Uint8Array | Uint16Array | Uint32Array, rle: Rle, value: number): void {
-  const counts = rle.counts;
-  const n = map.length;
-  let pos = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const len = counts[i]!;
-    if (i & 1) map.fill(value, pos, Math.min(n, pos + len));
-    pos += len;
   }
 }
 
@@ -40,20 +29,6 @@ export function transposeToRowMajor<T extends Uint8Array | Uint16Array | Uint32A
     }
   }
   return out;
-}
-
-/** A row-major 0/1 mask of an RLE (for rendering; the mask algebra lives in src/masks). */
-export function rleToRowMajor(rle: Rle): Uint8Array {
-  const col = new Uint8Array(rle.width * rle.height);
-  paintRunsColumnMajor(col, rle, 1);
-  return transposeToRowMajor(col, rle.width, rle.height, new Uint8Array(col.length));
-}
-
-/** Number of foreground pixels of an RLE. */
-export function rleArea(rle: Rle): number {
-  let a = 0;
-  for (let i = 1; i < rle.counts.length; i += 2) a += rle.counts[i]!;
-  return a;
 }
 
 /**
@@ -258,42 +233,11 @@ function chamfer(dist: Float32Array, gw: number, gh: number): void {
   }
 }
 
-/** A pixel surely inside an RLE mask: the middle of its longest run. Undefined for an empty mask. */
-export function pixelInsideRle(rle: Rle): [number, number] | undefined {
-  let pos = 0;
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < rle.counts.length; i++) {
-    const len = rle.counts[i]!;
-    if (i & 1 && len > bestLen) {
-      bestLen = len;
-      bestStart = pos;
-    }
-    pos += len;
-  }
-  if (bestStart < 0) return undefined;
-  const p = bestStart + (bestLen >> 1);
-  return [Math.floor(p / rle.height), p % rle.height];
-}
-
 /** The point where a mask's label goes: see `farthestInteriorPoint`; undefined for an empty mask. */
 export function maskLabelPoint(mask: BinaryMask): [number, number] | undefined {
-  const { width, height, data } = mask;
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (data[row + x]) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        y1 = y;
-      }
-    }
-  }
-  if (x1 < 0) return undefined;
-  const bbox: BBox = [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
-  return farthestInteriorPoint(data, width, height, 1, bbox) ?? firstPixel(data, width);
+  const bbox = maskBbox(mask);
+  if (!bbox) return undefined;
+  return farthestInteriorPoint(mask.data, mask.width, mask.height, 1, bbox) ?? firstPixel(mask.data, mask.width);
 }
 
 function firstPixel(data: Uint8Array, width: number): [number, number] | undefined {

@@ -5,21 +5,15 @@
  * All painting happens in one RGB buffer: masks are painted as column-major RLE runs into a label map
  * (one `fill` per run), which is transposed once; tint, borders and labels are then single passes.
  */
+import { area, decode } from "../masks/rle.js";
+import { tightBbox } from "../masks/bbox.js";
+import { paintColumnMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { encodeMaskPng, encodePng } from "./encode.js";
 import { drawText, measureText, wrapText, type Rgb, type TextSize } from "./font.js";
 import { contrastingText, regionColour } from "./palette.js";
-import {
-  checkRleSize,
-  interiorAnchors,
-  labelBorders,
-  paintRunsColumnMajor,
-  pixelInsideRle,
-  rleArea,
-  rleToRowMajor,
-  transposeToRowMajor,
-} from "./raster.js";
+import { checkRleSize, interiorAnchors, labelBorders, transposeToRowMajor } from "./raster.js";
 import type { RgbImage } from "./types.js";
 
 export interface CandidateRegion {
@@ -81,7 +75,7 @@ export function defaultLabelScale(width: number, height: number): number {
 function labelMap(rles: readonly Rle[], order: readonly number[], width: number, height: number): Uint16Array {
   if (rles.length > 65535) throw new GearSegError(`cannot draw ${rles.length} regions in one picture (at most 65535)`);
   const col = new Uint16Array(width * height);
-  for (const k of order) paintRunsColumnMajor(col, rles[k]!, k + 1);
+  for (const k of order) paintColumnMajor(col, rles[k]!, k + 1);
   return transposeToRowMajor(col, width, height, new Uint16Array(width * height));
 }
 
@@ -182,7 +176,7 @@ function placeAndDrawLabels(
       anchors = interiorAnchors(labels, width, height, k + 1, item.bbox, 12);
     }
     if (anchors.length === 0) {
-      const inside = pixelInsideRle(item.rle);
+      const inside = pointInside(item.rle);
       if (!inside) continue; // empty mask: nothing to number
       anchors = [inside];
     }
@@ -236,34 +230,6 @@ function fillRect(out: Uint8Array, width: number, height: number, x: number, y: 
   }
 }
 
-function bboxOfRle(rle: Rle): BBox {
-  const h = rle.height;
-  let pos = 0;
-  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
-  const c = rle.counts;
-  for (let i = 0; i < c.length; i++) {
-    const len = c[i]!;
-    if (i & 1 && len > 0) {
-      const s = pos;
-      const e = pos + len - 1;
-      const xs = Math.floor(s / h);
-      const xe = Math.floor(e / h);
-      x0 = Math.min(x0, xs);
-      x1 = Math.max(x1, xe);
-      if (xs === xe) {
-        y0 = Math.min(y0, s - xs * h);
-        y1 = Math.max(y1, e - xe * h);
-      } else {
-        // The run wraps from the bottom of column xs to the top of column xe.
-        y0 = 0;
-        y1 = h - 1;
-      }
-    }
-    pos += len;
-  }
-  return x1 < 0 ? [0, 0, 0, 0] : [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
-}
-
 /**
  * The candidates picture as raw RGB: every region tinted in its own colour (by id), larger regions first so
  * small ones stay visible on top, 1-px borders, and each region's number at the point of its visible part
@@ -305,7 +271,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   if (options.union) checkRleSize(options.union, width, height, "renderOverlay: union");
   const alpha = checkAlpha(options.alpha ?? DEFAULT_ALPHA);
   const dim = checkAlpha(options.dimOutside ?? 0.6);
-  const areas = chosen.map((r) => rleArea(r.rle));
+  const areas = chosen.map((r) => area(r.rle));
   const order = chosen.map((_, k) => k).sort((a, b) => areas[b]! - areas[a]! || a - b);
   const labels = labelMap(
     chosen.map((r) => r.rle),
@@ -315,7 +281,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   );
   const img = image.data.slice();
   if (dim < 1 && (chosen.length > 0 || options.union)) {
-    const inside = options.union ? rleToRowMajor(options.union) : undefined;
+    const inside = options.union ? decode(options.union).data : undefined;
     const keep = Math.round(dim * 256);
     for (let p = 0; p < labels.length; p++) {
       if (inside ? inside[p] : labels[p]) continue;
@@ -327,7 +293,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   }
   const outline = options.outlineWidth ?? Math.max(2, Math.round(Math.min(width, height) / 500));
   tintAndOutline(img, labels, colourTable(chosen.map((r) => r.id)), alpha, labelBorders(labels, width, height, outline, true));
-  const items = chosen.map((r) => ({ id: r.id, rle: r.rle, bbox: bboxOfRle(r.rle) }));
+  const items = chosen.map((r) => ({ id: r.id, rle: r.rle, bbox: tightBbox(r.rle) ?? [0, 0, 0, 0] }));
   placeAndDrawLabels(img, width, height, labels, items, order, options.labelScale ?? defaultLabelScale(width, height));
   const caption = options.caption?.trim();
   if (!caption) return { width, height, data: img, source: image.source };
@@ -365,6 +331,6 @@ export function withCaptionBand(image: RgbImage, caption: string): RgbImage {
 
 /** A 0/255 grey PNG of a mask (RLE or row-major binary mask). */
 export async function renderMaskPng(mask: Rle | BinaryMask): Promise<Buffer> {
-  if ("counts" in mask) return encodeMaskPng({ width: mask.width, height: mask.height, data: rleToRowMajor(mask) });
+  if ("counts" in mask) return encodeMaskPng({ width: mask.width, height: mask.height, data: decode(mask).data });
   return encodeMaskPng(mask);
 }

@@ -55,13 +55,28 @@ export function resizeMaskNearest(mask: BinaryMask, height: number, width: numbe
   return { height, width, data: out };
 }
 
-/** Per output index: the two source indices and the weight of the second, in torch's float32 arithmetic. */
-function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; l1: Float64Array } {
+/** The taps of torch's bilinear resize (align_corners=False) along one axis, in its float32 arithmetic. */
+export interface BilinearTaps {
+  /** Per output index: the two source indices (i1 = i0 at the last source index). */
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  /** Weights of i1 and i0, float32 values: l0 = fround(1 - l1). */
+  readonly l1: Float64Array;
+  readonly l0: Float64Array;
+}
+
+/**
+ * Per output index: the two source indices and their weights, as torch computes them. `resizeBilinear` and
+ * SAM 2's fused upscaling kernel (src/segmenters/sam2/upscale.ts) both take their taps from here, so that the
+ * kernel's masks stay equal to upscaling the whole map with `resizeBilinear`.
+ */
+export function bilinearTaps(inSize: number, outSize: number): BilinearTaps {
   const f = Math.fround;
   const scale = f(inSize / outSize);
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
   const l1 = new Float64Array(outSize);
+  const l0 = new Float64Array(outSize);
   for (let d = 0; d < outSize; d++) {
     let src = f(f(scale * (d + 0.5)) - 0.5);
     if (src < 0) src = 0;
@@ -69,8 +84,9 @@ function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int3
     i0[d] = a;
     i1[d] = a < inSize - 1 ? a + 1 : a;
     l1[d] = f(src - a);
+    l0[d] = f(1 - l1[d]!);
   }
-  return { i0, i1, l1 };
+  return { i0, i1, l1, l0 };
 }
 
 /**
@@ -91,8 +107,8 @@ export function resizeBilinear(
   if (src.length !== srcH * srcW) throw new GearSegError(`resizeBilinear: source has ${src.length} values, size says ${srcH}x${srcW}`);
   const dst = out ?? new Float32Array(dstH * dstW);
   if (dst.length < dstH * dstW) throw new GearSegError(`resizeBilinear: output buffer has ${dst.length} values, needs ${dstH * dstW}`);
-  const ty = linearTaps(srcH, dstH);
-  const tx = linearTaps(srcW, dstW);
+  const ty = bilinearTaps(srcH, dstH);
+  const tx = bilinearTaps(srcW, dstW);
   // Horizontal pass for each needed source row, cached for the two rows of the current output row.
   let rowA = new Float32Array(dstW);
   let rowB = new Float32Array(dstW);
@@ -101,8 +117,7 @@ export function resizeBilinear(
   const horiz = (sy: number, into: Float32Array) => {
     const base = sy * srcW;
     for (let x = 0; x < dstW; x++) {
-      const w1 = tx.l1[x]!;
-      into[x] = Math.fround(1 - w1) * src[base + tx.i0[x]!]! + w1 * src[base + tx.i1[x]!]!;
+      into[x] = tx.l0[x]! * src[base + tx.i0[x]!]! + tx.l1[x]! * src[base + tx.i1[x]!]!;
     }
   };
   for (let y = 0; y < dstH; y++) {
@@ -129,7 +144,7 @@ export function resizeBilinear(
       rowBIdx = y1;
     }
     const w1 = ty.l1[y]!;
-    const w0 = Math.fround(1 - w1);
+    const w0 = ty.l0[y]!;
     const o = y * dstW;
     for (let x = 0; x < dstW; x++) dst[o + x] = w0 * rowA[x]! + w1 * rowB[x]!;
   }

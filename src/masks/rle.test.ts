@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { describe, expect, test } from "vitest";
 import { GearSegError } from "../util/errors.js";
+import { expectSameArray } from "../../test/helpers/arrays.js";
 import {
   area,
   bboxIou,
@@ -95,8 +96,8 @@ describe("pycocotools fixtures (cases.json)", () => {
       // String → runs → string, and decode → encode.
       const parsed = rleFromString(c.rle.counts, c.rle.size[0], c.rle.size[1]);
       expect(rleEquals(parsed, rle)).toBe(true);
-      expect(decode(parsed).data).toEqual(mask.data);
-      expect(Array.from(rle.counts)).toEqual(naiveEncode(mask));
+      expectSameArray(decode(parsed).data, mask.data, "decoded mask");
+      expectSameArray(rle.counts, naiveEncode(mask), "counts");
     });
   }
 

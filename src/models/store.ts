@@ -73,6 +73,18 @@ export async function sha256File(path: string): Promise<string> {
 
 const verified = new Map<string, string>(); // path → "size:mtime:sha" checked in this process
 
+/**
+ * The sha256 of a file whose size is already known to be right, hashed once per process while its size and
+ * modification time stay the same (model files are large: loads after the first skip the hash).
+ */
+export async function fileHasSha256(path: string, size: number, mtimeMs: number, sha256: string): Promise<boolean> {
+  const key = `${size}:${mtimeMs}:${sha256}`;
+  if (verified.get(path) === key) return true;
+  if ((await sha256File(path)) !== sha256) return false;
+  verified.set(path, key);
+  return true;
+}
+
 /** Checks every file the manifest lists against its recorded size and sha256; returns the hashes. */
 export async function verifyManifest(dir: string, manifest: Manifest): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -83,13 +95,8 @@ export async function verifyManifest(dir: string, manifest: Manifest): Promise<R
     if (info.size !== rec.bytes) {
       throw new GearSegError(`model file "${path}" has ${info.size} bytes, ${rec.bytes} were downloaded; run gear-seg models pull ${manifest.id} again`);
     }
-    const key = `${info.size}:${info.mtimeMs}:${rec.sha256}`;
-    if (verified.get(path) !== key) {
-      const sha = await sha256File(path);
-      if (sha !== rec.sha256) {
-        throw new GearSegError(`model file "${path}" has sha256 ${sha}, ${rec.sha256} was recorded when it was downloaded; it changed or is corrupt`);
-      }
-      verified.set(path, key);
+    if (!(await fileHasSha256(path, info.size, info.mtimeMs, rec.sha256))) {
+      throw new GearSegError(`model file "${path}" has sha256 ${await sha256File(path)}, ${rec.sha256} was recorded when it was downloaded; it changed or is corrupt`);
     }
     out[rel] = rec.sha256;
   }

@@ -1,7 +1,8 @@
 /**
- * Reading an OpenAI-style chat completion tolerantly: DAM's server omits `index`, `finish_reason` and `usage`;
+ * Reading what a chat model sends back. The completion, tolerantly: DAM's server omits `index`, `finish_reason` and `usage`;
  * some servers send `content` as a list of text parts; DeepSeek and vLLM put the chain of thought in
- * `reasoning_content` (or `reasoning`) beside `content`.
+ * `reasoning_content` (or `reasoning`) beside `content`. The answer text: thinking blocks stripped, and the
+ * JSON in it found where models put it (fenced, bare, inside prose).
  */
 import type { TokenUsage } from "../pipeline/types.js";
 import { GearSegError } from "../util/errors.js";
@@ -82,4 +83,65 @@ export function stripThinking(content: string): string {
   const open = out.search(/<think(?:ing)?>/i);
   if (open >= 0) out = out.slice(0, open);
   return out.trim();
+}
+
+/** Fenced blocks (last first), then every balanced {...} or [...] in the text (last first), then the text. */
+export function* jsonCandidates(text: string): Generator<string> {
+  const fences = [...text.matchAll(/```(?:json|JSON)?\s*\n?([\s\S]*?)```/g)].map((m) => m[1]!.trim());
+  for (let i = fences.length - 1; i >= 0; i--) yield fences[i]!;
+  yield text;
+  const spans = balancedSpans(text);
+  for (let i = spans.length - 1; i >= 0; i--) yield spans[i]!;
+}
+
+/** Top-level balanced `{…}` spans, skipping braces inside strings. */
+function balancedSpans(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"' && depth > 0) inString = true;
+    else if (c === "{") {
+      if (depth === 0) start = i;
+      depth++;
+    } else if (c === "}" && depth > 0) {
+      depth--;
+      if (depth === 0) out.push(text.slice(start, i + 1));
+    }
+  }
+  return out;
+}
+
+/**
+ * The JSON value in a model's reply, trying the candidates of jsonCandidates (fenced blocks, the
+ * whole text, balanced {...} spans); a bare top-level array also counts. Undefined when there is none.
+ */
+export function extractJson(text: string): unknown {
+  const t = text.trim();
+  if (!t) return undefined;
+  for (const candidate of jsonCandidates(t)) {
+    try {
+      const v = JSON.parse(candidate) as unknown;
+      if (typeof v === "object" && v !== null) return v;
+    } catch {
+      // next candidate
+    }
+  }
+  const start = t.indexOf("[");
+  const end = t.lastIndexOf("]");
+  if (start >= 0 && end > start) {
+    try {
+      return JSON.parse(t.slice(start, end + 1)) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

@@ -1,17 +1,26 @@
 /**
- * The HTTP client every network backend uses: JSON over Node's fetch (undici), a per-request timeout, retries
- * with exponential backoff on timeouts, 429 (honouring Retry-After), 5xx, dropped connections and malformed
- * bodies, and an endpoint pool that spreads requests over replicas (least busy first) with a limit on requests
- * in flight. 4xx other than 408/429 are not retried: the request itself is wrong.
+ * The HTTP client every network backend uses: JSON over Node's fetch (undici), a timeout per attempt and a
+ * deadline for all attempts of a request, retries with exponential backoff on timeouts, 429 (honouring
+ * Retry-After), 5xx, dropped connections and malformed bodies, a cap on the reply's size, and an endpoint pool
+ * that spreads requests over replicas (least busy first) with a limit on requests in flight. 4xx other than
+ * 408/429 are not retried: the request itself is wrong (401/403: the key is).
+ *
+ * Credentials in a URL (`http://user:key@host`) are taken out of it and sent as Basic authorization; the URLs
+ * this client prints or returns never hold them (see ./redact.ts).
  */
-import { GearSegError } from "../util/errors.js";
+import { GearSegError, UsageError } from "../util/errors.js";
 import { EndpointPool } from "./pool.js";
+import { redactText, redactUrl, splitCredentials } from "./redact.js";
 
 export interface HttpClientOptions {
   /** Requests in flight per endpoint (default 4). */
   concurrency?: number;
   /** Per attempt, including reading the body (default 120 000 ms). */
   timeoutMs?: number;
+  /** All attempts of one request and the waits between them (default twice `timeoutMs`). */
+  deadlineMs?: number;
+  /** Largest reply body read, in bytes (default 16 MiB): a larger reply fails the request, naming the limit. */
+  maxReplyBytes?: number;
   /** Retries after the first attempt (default 3). */
   retries?: number;
   /** First backoff delay; doubles each retry, with jitter (default 500 ms). */
@@ -52,13 +61,19 @@ interface AttemptFailure {
   cause?: unknown;
 }
 
+export const DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024;
+
 export class HttpClient {
   readonly pool: EndpointPool;
   readonly timeoutMs: number;
+  readonly deadlineMs: number;
   readonly retries: number;
   readonly backoffMs: number;
   readonly maxDelayMs: number;
+  readonly maxReplyBytes: number;
   private readonly headers: Record<string, string>;
+  /** Basic authorization per endpoint, from credentials that were in its URL. */
+  private readonly basicAuth = new Map<string, string>();
 
   constructor(
     /** Names the backend in messages, e.g. `describer dam:http://…`. */
@@ -66,14 +81,22 @@ export class HttpClient {
     urls: readonly string[],
     options: HttpClientOptions = {},
   ) {
-    this.pool = new EndpointPool(urls.map(trimSlash), options.concurrency ?? 4);
+    const plain = urls.map((u) => {
+      const { url, authorization } = splitCredentials(trimSlash(u));
+      if (authorization) this.basicAuth.set(url, authorization);
+      return url;
+    });
+    this.pool = new EndpointPool([...new Set(plain)], options.concurrency ?? 4);
     this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.deadlineMs = options.deadlineMs ?? 2 * this.timeoutMs;
     this.retries = options.retries ?? 3;
     this.backoffMs = options.backoffMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     this.headers = { ...(options.headers ?? {}) };
   }
 
+  /** The endpoints' base URLs (without credentials). */
   get urls(): string[] {
     return this.pool.urls;
   }
@@ -88,19 +111,24 @@ export class HttpClient {
 
   async request<T>(method: string, path: string, body: string | undefined, signal?: AbortSignal): Promise<HttpResponse<T>> {
     const started = performance.now();
+    const deadline = started + this.deadlineMs;
     let last: AttemptFailure | undefined;
     let lastUrl = this.urls[0]! + path;
+    let attempts = 0;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       if (attempt > 0) {
         const backoff = Math.min(this.maxDelayMs, this.backoffMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5);
         const delay = last?.retryAfterMs !== undefined ? Math.min(this.maxDelayMs, last.retryAfterMs) : backoff;
+        // No attempt starts that could not end before the deadline.
+        if (performance.now() + delay >= deadline) break;
         await sleep(delay, signal);
       }
       const lease = await this.pool.acquire(signal);
       const url = lease.url + path;
       lastUrl = url;
+      attempts++;
       try {
-        const result = await this.attempt(method, url, body, signal);
+        const result = await this.attempt(method, url, body, Math.max(1, Math.ceil(Math.min(this.timeoutMs, deadline - performance.now()))), signal);
         if ("json" in result) {
           return { status: result.status, json: result.json as T, url, latencyMs: performance.now() - started, attempts: attempt + 1 };
         }
@@ -109,8 +137,9 @@ export class HttpClient {
       } finally {
         lease.release();
       }
+      if (performance.now() >= deadline) break;
     }
-    const tries = last?.retryable ? ` after ${this.retries + 1} attempts` : "";
+    const tries = last?.retryable ? ` after ${attempts} attempt${attempts === 1 ? "" : "s"}${attempts <= this.retries ? ` (deadline ${this.deadlineMs} ms)` : ""}` : "";
     throw new HttpError(`${this.label}: ${method} ${lastUrl} failed${tries}: ${last?.reason ?? "unknown error"}`, last?.status, lastUrl, {
       cause: last?.cause,
     });
@@ -120,23 +149,36 @@ export class HttpClient {
     method: string,
     url: string,
     body: string | undefined,
+    timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<{ status: number; json: unknown } | AttemptFailure> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const base = this.pool.urls.find((u) => url.startsWith(u));
+    const authorization = base !== undefined ? this.basicAuth.get(base) : undefined;
     let res: Response;
     let text: string;
     try {
       res = await fetch(url, {
         method,
-        headers: { accept: "application/json", ...(body !== undefined && { "content-type": "application/json" }), ...this.headers },
+        headers: {
+          accept: "application/json",
+          ...(body !== undefined && { "content-type": "application/json" }),
+          ...(authorization !== undefined && { authorization }),
+          ...this.headers,
+        },
         body,
         signal: combined,
       });
-      text = await res.text();
+      text = await readCapped(res, this.maxReplyBytes);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (timeout.aborted) return { reason: `no answer within ${this.timeoutMs} ms`, retryable: true, cause: err };
+      if (err instanceof ReplyTooLarge) {
+        return { reason: `the reply is larger than ${this.maxReplyBytes} bytes (option maxReplyBytes)`, retryable: false, cause: err };
+      }
+      if (timeout.aborted) return { reason: `no answer within ${timeoutMs} ms`, retryable: true, cause: err };
+      // fetch refuses a request it cannot even build (a bad header value, say): asking again cannot help.
+      if (err instanceof TypeError && !(err as { cause?: unknown }).cause) return { reason: redactText(err.message), retryable: false, cause: err };
       return { reason: networkReason(err), retryable: true, cause: err };
     }
     if (res.status >= 200 && res.status < 300) {
@@ -147,6 +189,7 @@ export class HttpClient {
       }
     }
     const reason = `HTTP ${res.status}${serverMessage(text)}`;
+    if (res.status === 401 || res.status === 403) return { reason: `${reason} (the server refused the credentials)`, retryable: false, status: res.status };
     if (res.status === 429 || res.status === 408 || res.status >= 500) {
       return { reason, retryable: true, status: res.status, retryAfterMs: parseRetryAfter(res.headers.get("retry-after")) };
     }
@@ -156,6 +199,32 @@ export class HttpClient {
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, "");
+}
+
+class ReplyTooLarge extends Error {}
+
+/** The body as text, refusing (and cancelling) one larger than `limit` bytes. */
+async function readCapped(res: Response, limit: number): Promise<string> {
+  const declared = Number(res.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => {});
+    throw new ReplyTooLarge();
+  }
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new ReplyTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
 }
 
 /** What a server said in an error body: OpenAI's {"error": {"message"}}, DAM's {"error": "..."}, or text. */
@@ -188,8 +257,8 @@ function snippet(text: string): string {
 function networkReason(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
   if (cause?.code) return `connection failed (${cause.code})`;
-  if (cause?.message) return `connection failed (${cause.message})`;
-  return `connection failed (${err instanceof Error ? err.message : String(err)})`;
+  if (cause?.message) return `connection failed (${redactText(cause.message)})`;
+  return `connection failed (${redactText(err instanceof Error ? err.message : String(err))})`;
 }
 
 /** Retry-After is seconds or an HTTP date. */
@@ -222,7 +291,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export function parseModelAtUrls(arg: string, what: string): { model: string; urls: string[] } {
   const m = /^(.+)@(https?:\/\/.+)$/i.exec(arg.trim());
-  if (!m) throw new GearSegError(`${what}: expected <model>@<base-url>, got "${arg}"`, { exitCode: 2 });
+  if (!m) throw new UsageError(`${what}: expected <model>@<base-url>, got "${redactText(arg)}"`);
   return { model: m[1]!.trim(), urls: parseUrls(m[2]!, what) };
 }
 
@@ -232,16 +301,16 @@ export function parseUrls(text: string, what: string): string[] {
     .split(",")
     .map((u) => u.trim())
     .filter(Boolean);
-  if (urls.length === 0) throw new GearSegError(`${what}: no URL given`, { exitCode: 2 });
+  if (urls.length === 0) throw new UsageError(`${what}: no URL given`);
   for (const u of urls) {
     let parsed: URL;
     try {
       parsed = new URL(u);
     } catch {
-      throw new GearSegError(`${what}: "${u}" is not a URL`, { exitCode: 2 });
+      throw new UsageError(`${what}: "${redactUrl(u)}" is not a URL`);
     }
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new GearSegError(`${what}: "${u}" is not an http(s) URL`, { exitCode: 2 });
+      throw new UsageError(`${what}: "${redactUrl(u)}" is not an http(s) URL`);
     }
   }
   return urls.map(trimSlash);

@@ -1,118 +1,80 @@
 /**
- * Reading the options every HTTP backend shares (from the config file or a library caller) with messages that
- * name the key and what was expected. Secrets come only from environment variables named in the options.
+ * The options every HTTP backend shares, as one schema that each backend's own schema extends. Secrets come
+ * only from the environment: `apiKeyEnv` names the variable; the key is sent as `Authorization: Bearer …`, or
+ * in the header named by `apiKeyHeader` (Azure's `api-key`, some gateways' `x-api-key`). `headers` may not
+ * carry a secret of its own.
  */
-import type { BackendOptions } from "../backends.js";
-import { GearSegError } from "../util/errors.js";
-import type { HttpClientOptions } from "./http.js";
+import { z } from "zod";
+import { envName, integer, isSecretName, list, SECRET_HINT, text } from "../config/schema.js";
+import { UsageError } from "../util/errors.js";
+import { parseUrls, type HttpClientOptions } from "./http.js";
 
-/** Keys every HTTP backend understands. */
-export const HTTP_OPTION_KEYS = ["concurrency", "timeoutMs", "retries", "backoffMs", "maxDelayMs", "apiKeyEnv", "endpoints", "headers"] as const;
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: "must be an HTTP header name" });
 
-export class OptionReader {
-  private readonly seen = new Set<string>();
-  constructor(
-    private readonly options: BackendOptions,
-    /** Names the backend in messages. */
-    readonly label: string,
-  ) {}
-
-  private bad(key: string, expected: string, value: unknown): never {
-    throw new GearSegError(`${this.label}: option "${key}" must be ${expected}, got ${JSON.stringify(value)}`, { exitCode: 2 });
-  }
-
-  integer(key: string, min: number): number | undefined {
-    this.seen.add(key);
-    const v = this.options[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min) this.bad(key, `an integer ≥ ${min}`, v);
-    return v;
-  }
-
-  number(key: string, min: number, max = Infinity): number | undefined {
-    this.seen.add(key);
-    const v = this.options[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) this.bad(key, `a number in [${min}, ${max}]`, v);
-    return v;
-  }
-
-  string(key: string): string | undefined {
-    this.seen.add(key);
-    const v = this.options[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "string" || !v.trim()) this.bad(key, "a non-empty string", v);
-    return v;
-  }
-
-  boolean(key: string): boolean | undefined {
-    this.seen.add(key);
-    const v = this.options[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "boolean") this.bad(key, "true or false", v);
-    return v;
-  }
-
-  oneOf<T extends string>(key: string, values: readonly T[]): T | undefined {
-    const v = this.string(key);
-    if (v === undefined) return undefined;
-    if (!values.includes(v as T)) this.bad(key, `one of ${values.map((x) => `"${x}"`).join(", ")}`, v);
-    return v as T;
-  }
-
-  strings(key: string): string[] | undefined {
-    this.seen.add(key);
-    const v = this.options[key];
-    if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.some((s) => typeof s !== "string" || !s.trim())) this.bad(key, "a list of non-empty strings", v);
-    return v as string[];
-  }
-
-  record(key: string): Record<string, string> | undefined {
-    this.seen.add(key);
-    const v = this.options[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((s) => typeof s !== "string")) {
-      this.bad(key, "an object of strings", v);
-    }
-    return v as Record<string, string>;
-  }
-
-  /** The shared HTTP options; `apiKeyEnv` names the environment variable that holds a bearer token. */
-  http(): HttpClientOptions & { endpoints: string[] } {
-    const apiKeyEnv = this.string("apiKeyEnv");
-    const headers: Record<string, string> = { ...(this.record("headers") ?? {}) };
-    for (const name of Object.keys(headers)) {
-      if (name.toLowerCase() === "authorization") {
-        throw new GearSegError(`${this.label}: option "headers" must not hold Authorization; put the key in an environment variable and name it in "apiKeyEnv"`, { exitCode: 2 });
-      }
-    }
-    if (apiKeyEnv !== undefined) {
-      const key = process.env[apiKeyEnv];
-      if (!key) throw new GearSegError(`${this.label}: environment variable ${apiKeyEnv} (named by "apiKeyEnv") is not set`, { exitCode: 2 });
-      headers.authorization = `Bearer ${key}`;
-    }
-    return {
-      concurrency: this.integer("concurrency", 1),
-      timeoutMs: this.integer("timeoutMs", 1),
-      retries: this.integer("retries", 0),
-      backoffMs: this.integer("backoffMs", 0),
-      maxDelayMs: this.integer("maxDelayMs", 0),
-      headers,
-      endpoints: this.strings("endpoints") ?? [],
-    };
-  }
-
-  /** Call last: any key not read is a mistake (a typo, or an option for another backend). */
-  rejectUnknown(): void {
-    for (const key of Object.keys(this.options)) {
-      if (key === "spec") continue;
-      if (key === "apiKey" || key === "api_key") {
-        throw new GearSegError(`${this.label}: option "${key}": secrets are read only from the environment; set "apiKeyEnv" to the variable's name`, { exitCode: 2 });
-      }
-      if (!this.seen.has(key)) {
-        throw new GearSegError(`${this.label}: unknown option "${key}" (known: ${[...this.seen].sort().join(", ")})`, { exitCode: 2 });
-      }
+const headers = z.record(headerName, z.string({ error: "must be an object of strings" }), { error: "must be an object of strings" }).check((ctx) => {
+  for (const name of Object.keys(ctx.value)) {
+    if (isSecretName(name)) {
+      ctx.issues.push({ code: "custom", input: ctx.value, path: [name], message: `must not carry a secret: ${SECRET_HINT} (and "apiKeyHeader" to send it as "${name}")` });
     }
   }
+});
+
+export const httpOptions = z.strictObject({
+  /** Requests in flight per endpoint (default 4). */
+  concurrency: integer(1).optional(),
+  /** One attempt, reading the reply included (default 120 000 ms). */
+  timeoutMs: integer(1).optional(),
+  /** All attempts of one request, waits between them included (default: twice `timeoutMs`). */
+  deadlineMs: integer(1).optional(),
+  /** Retries after the first attempt (default 3); timeouts, 429, 5xx and dropped connections are retried. */
+  retries: integer(0, 20).optional(),
+  /** First wait between attempts, doubled each retry (default 500 ms). */
+  backoffMs: integer(0).optional(),
+  /** Cap on one wait and on a server's Retry-After (default 30 000 ms). */
+  maxDelayMs: integer(0).optional(),
+  /** Largest reply body read (default 16 MiB); a larger one fails the request. */
+  maxReplyBytes: integer(1024).optional(),
+  /** The environment variable that holds the API key. */
+  apiKeyEnv: envName.optional(),
+  /** The header that carries the key (default `authorization`, sent as `Bearer <key>`). */
+  apiKeyHeader: headerName.optional(),
+  /** Extra headers sent with every request (no secrets). */
+  headers: headers.optional(),
+  /** More base URLs of replicas, besides the spec's. */
+  endpoints: list(text("a URL"), "a list of URLs").optional(),
+});
+
+export type HttpOptions = z.output<typeof httpOptions>;
+
+/** What an HTTP backend's client is built from: its URLs (the spec's, then `endpoints`) and the options. */
+export function httpClientOptions(options: HttpOptions, label: string, specUrls: readonly string[]): { urls: string[]; client: HttpClientOptions } {
+  const headerMap: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.apiKeyEnv !== undefined) {
+    const key = process.env[options.apiKeyEnv];
+    if (!key) throw new UsageError(`${label}: environment variable ${options.apiKeyEnv} (named by "apiKeyEnv") is not set`);
+    const header = (options.apiKeyHeader ?? "authorization").toLowerCase();
+    headerMap[header] = header === "authorization" ? `Bearer ${key}` : key;
+  } else if (options.apiKeyHeader !== undefined) {
+    throw new UsageError(`${label}: option "apiKeyHeader" needs "apiKeyEnv" (the variable that holds the key)`);
+  }
+  const urls = [...specUrls, ...(options.endpoints ?? []).flatMap((e) => parseUrls(e, label))];
+  return {
+    urls,
+    client: {
+      concurrency: options.concurrency,
+      timeoutMs: options.timeoutMs,
+      deadlineMs: options.deadlineMs,
+      retries: options.retries,
+      backoffMs: options.backoffMs,
+      maxDelayMs: options.maxDelayMs,
+      maxReplyBytes: options.maxReplyBytes,
+      headers: headerMap,
+    },
+  };
 }
+
+/** The options of a backend that talks to a chat model: the HTTP ones and a cap on one answer's length. */
+export const chatOptions = httpOptions.extend({
+  /** Longest answer accepted, in characters, thinking blocks excluded (default 20 000). */
+  maxAnswerChars: integer(1).optional(),
+});

@@ -1,14 +1,19 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { area, decode, encode, toBbox } from "../masks/index.js";
 import type { RgbImage } from "../image/types.js";
 import { GearSeg } from "./agent.js";
 import { dropNearDuplicates } from "./duplicates.js";
-import type { Describer, ReasonRequest, Reasoner, Region, Segmenter } from "./types.js";
-import type { StageCache, CachedDescriptions } from "./stage-cache.js";
+import type { Captioner, Describer, ReasonRequest, Reasoner, Region, Segmenter } from "./types.js";
+import { SqliteStageCache } from "../cache/sqlite-cache.js";
+import { encodePng } from "../image/index.js";
 
 const W = 40;
 const H = 30;
 const image: RgbImage = { width: W, height: H, data: new Uint8Array(W * H * 3), source: "synthetic" };
+const tempDir = () => mkdtemp(join(tmpdir(), "gear-seg-agent-"));
 
 /** A rectangle region [x0, x1) × [y0, y1). */
 function rect(x0: number, y0: number, x1: number, y1: number, extra: Partial<Region> = {}): Region {
@@ -35,6 +40,10 @@ class IdDescriber implements Describer {
     this.calls++;
     return regions.map((r) => `region of area ${r.area}`);
   }
+}
+
+class SceneCaptioner implements Captioner {
+  readonly spec = "scene";
   async caption(): Promise<string> {
     return "a test scene";
   }
@@ -92,7 +101,7 @@ describe("GearSeg agent", () => {
     const mid = rect(0, 20, 10, 30);
     const segmenter = new ListSegmenter([small, big, mid]);
     const reasoner = new FixedReasoner([2, 1, 7, 1]);
-    const agent = new GearSeg({ segmenter, describer: new IdDescriber(), reasoner, maxRegions: 3 });
+    const agent = new GearSeg({ segmenter, describer: new IdDescriber(), captioner: new SceneCaptioner(), reasoner, maxRegions: 3 });
     const result = await agent.segment(image, "which?");
     const areas = result.prepared.regions.map((r) => r.area);
     expect(areas).toEqual([600, 100, 25]);
@@ -148,23 +157,133 @@ describe("GearSeg agent", () => {
   });
 
   it("reuses cached regions and descriptions: no segmenter or describer call the second time", async () => {
-    const store = new Map<string, unknown>();
-    const cache: StageCache = {
-      getRegions: async (i, s) => store.get(`r:${i}:${s}`) as Region[] | undefined,
-      putRegions: async (i, s, r) => void store.set(`r:${i}:${s}`, r),
-      getDescriptions: async (r, d) => store.get(`d:${r}:${d}`) as CachedDescriptions | undefined,
-      putDescriptions: async (r, d, v) => void store.set(`d:${r}:${d}`, v),
-    };
+    const cache = new SqliteStageCache(join(await tempDir(), "c.sqlite"));
     const segmenter = new ListSegmenter([rect(0, 0, 5, 5), rect(10, 10, 20, 20)]);
     const describer = new IdDescriber();
-    const agent = new GearSeg({ segmenter, describer, reasoner: new FixedReasoner([0]), cache });
+    const agent = new GearSeg({ segmenter, describer, captioner: new SceneCaptioner(), reasoner: new FixedReasoner([0]), cache });
     const first = await agent.prepare(image);
     const second = await agent.prepare(image);
     expect(segmenter.calls).toBe(1);
     expect(describer.calls).toBe(1);
-    expect(first.cache).toEqual({ regions: "miss", descriptions: "miss" });
-    expect(second.cache).toEqual({ regions: "hit", descriptions: "hit" });
+    expect(first.cache).toEqual({ regions: "miss", descriptions: "miss", caption: "miss" });
+    expect(second.cache).toEqual({ regions: "hit", descriptions: "hit", caption: "hit" });
     expect(second.descriptions).toEqual(first.descriptions);
     expect(second.scene).toBe("a test scene");
+    await agent.close();
+  });
+});
+
+describe("the stage cache never serves another configuration's work (SQLite)", () => {
+  const proposals = () => [rect(0, 0, 5, 5), rect(10, 10, 40, 30), rect(0, 20, 10, 30), rect(20, 0, 22, 2)];
+
+  it("--max-regions 3, then the default, then 2: each run gets its own cut of the same proposals", async () => {
+    const path = join(await tempDir(), "c.sqlite");
+    const segmenter = new ListSegmenter(proposals());
+    const run = async (maxRegions?: number) => {
+      const agent = new GearSeg({ segmenter, describer: new IdDescriber(), reasoner: null, cache: new SqliteStageCache(path), maxRegions });
+      const p = await agent.prepare(image);
+      await agent.close();
+      return p;
+    };
+    const three = await run(3);
+    const all = await run();
+    const two = await run(2);
+    expect(three.regions.map((r) => r.area)).toEqual([600, 100, 25]);
+    expect(all.regions.map((r) => r.area)).toEqual([600, 100, 25, 4]);
+    expect(two.regions.map((r) => r.area)).toEqual([600, 100]);
+    expect([three.capDropped, all.capDropped, two.capDropped]).toEqual([1, 0, 2]);
+    expect(segmenter.calls).toBe(1);
+    expect(all.cache.regions).toBe("hit");
+    // Descriptions are keyed on the exact regions: each cut is described for itself.
+    expect(all.descriptions).toEqual(["region of area 600", "region of area 100", "region of area 25", "region of area 4"]);
+    expect(all.cache.descriptions).toBe("miss");
+  });
+
+  it("the duplicate rule runs on cached proposals too (another overlap, another result)", async () => {
+    const path = join(await tempDir(), "c.sqlite");
+    const a = rect(0, 0, 10, 10, { stabilityScore: 1 });
+    const c = rect(0, 0, 10, 9, { stabilityScore: 0.5 }); // covers 90% of a
+    const segmenter = new ListSegmenter([a, c]);
+    const run = async (duplicateOverlap: number) => {
+      const agent = new GearSeg({ segmenter, reasoner: null, cache: new SqliteStageCache(path), duplicateOverlap });
+      const p = await agent.prepare(image);
+      await agent.close();
+      return p;
+    };
+    expect((await run(0.95)).regions).toHaveLength(2);
+    expect((await run(0.85)).regions).toHaveLength(1);
+    expect(segmenter.calls).toBe(1);
+  });
+
+  it("a failed caption keeps the finished descriptions; the next run pays only for the caption", async () => {
+    const path = join(await tempDir(), "c.sqlite");
+    const describer = new IdDescriber();
+    let captionCalls = 0;
+    const captioner: Captioner = {
+      spec: "flaky",
+      caption: async () => {
+        if (++captionCalls === 1) throw new Error("vision server down");
+        return "a scene";
+      },
+    };
+    const run = async () => {
+      const agent = new GearSeg({ segmenter: new ListSegmenter(proposals()), describer, captioner, reasoner: null, cache: new SqliteStageCache(path) });
+      try {
+        return await agent.prepare(image);
+      } finally {
+        await agent.close();
+      }
+    };
+    await expect(run()).rejects.toThrow(/vision server down/);
+    const second = await run();
+    expect(describer.calls).toBe(1);
+    expect(captionCalls).toBe(2);
+    expect(second.cache).toEqual({ regions: "hit", descriptions: "hit", caption: "miss" });
+    expect(second.scene).toBe("a scene");
+  });
+
+  it("a file seen before is not decoded again; a changed file is", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "img.png");
+    const pixels = new Uint8Array(W * H * 3).fill(90);
+    await writeFile(file, await encodePng({ width: W, height: H, data: pixels }));
+    const path = join(dir, "c.sqlite");
+    const segmenter = new ListSegmenter(proposals());
+    const run = async () => {
+      const agent = new GearSeg({ segmenter, describer: new IdDescriber(), reasoner: new FixedReasoner([0]), cache: new SqliteStageCache(path) });
+      const p = await agent.prepareLazily(file);
+      const answer = await agent.ask(p, "q");
+      await agent.close();
+      return { p, answer };
+    };
+    const first = await run();
+    expect(first.p.timings.decodeMs).toBeGreaterThan(0);
+    const second = await run();
+    expect(second.p.timings.decodeMs).toBe(0);
+    expect(second.p.imageKey).toBe(first.p.imageKey);
+    expect(second.answer.maskIds).toEqual([0]);
+    // The pixels are still there on demand, and equal.
+    expect(Buffer.from((await second.p.loadImage()).data).equals(Buffer.from(pixels))).toBe(true);
+    expect(second.p.timings.decodeMs).toBeGreaterThan(0);
+    // Other bytes (one pixel changed): another key, decoded again, segmented again.
+    pixels[0] = 91;
+    await writeFile(file, await encodePng({ width: W, height: H, data: pixels }));
+    const third = await run();
+    expect(third.p.imageKey).not.toBe(first.p.imageKey);
+    expect(third.p.timings.decodeMs).toBeGreaterThan(0);
+    expect(segmenter.calls).toBe(2);
+  });
+
+  it("the pixel limit holds for a file the cache knows", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "img.png");
+    await writeFile(file, await encodePng({ width: W, height: H, data: new Uint8Array(W * H * 3) }));
+    const path = join(dir, "c.sqlite");
+    const agent = new GearSeg({ segmenter: new ListSegmenter(proposals()), reasoner: null, cache: new SqliteStageCache(path) });
+    await agent.prepare(file);
+    await agent.close();
+    const limited = new GearSeg({ segmenter: new ListSegmenter(proposals()), reasoner: null, cache: new SqliteStageCache(path), maxPixels: 100 });
+    await expect(limited.prepareLazily(file)).rejects.toThrow(/img\.png.*exceeds the limit/);
+    await limited.close();
   });
 });

@@ -5,13 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import type { RgbImage } from "../image/types.js";
-import { loadImage } from "../image/index.js";
+import { DECODER_ID, checkImageHeader, decodeImage, readImageFile } from "../image/index.js";
 import { emptyRle, merge } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { dropNearDuplicates } from "./duplicates.js";
 import type { StageCache } from "./stage-cache.js";
 import type {
+  Captioner,
   Describer,
   QueryMode,
   ReasonAnswer,
@@ -34,6 +35,8 @@ export interface GearSegOptions extends AgentEvents {
   segmenter: Segmenter;
   /** null: regions only (no descriptions, no caption). */
   describer?: Describer | null;
+  /** Writes the scene caption beside the descriptions; null: no caption (scene ""). */
+  captioner?: Captioner | null;
   reasoner?: Reasoner | null;
   /** Keep at most this many regions, largest first (GEAR-Seg: 200). */
   maxRegions?: number;
@@ -47,12 +50,18 @@ export interface GearSegOptions extends AgentEvents {
 }
 
 export interface PrepareTimings {
-  decode_ms: number;
-  segment_ms: number;
-  dedup_ms: number;
-  describe_ms: number;
-  caption_ms: number;
+  /** Reading the file and keying it (hashing its bytes). */
+  readMs: number;
+  /** Decoding the pixels (0 when every stage came from the cache). */
+  decodeMs: number;
+  segmentMs: number;
+  /** The duplicate rule, the sort and the cap. */
+  dedupMs: number;
+  describeMs: number;
+  captionMs: number;
 }
+
+export type CacheUse = "hit" | "miss" | "off";
 
 /** An image with its numbered regions, their descriptions and the scene caption. */
 export interface PreparedImage {
@@ -69,8 +78,10 @@ export interface PreparedImage {
   duplicatesDropped: number;
   capDropped: number;
   timings: PrepareTimings;
-  cache: { regions: "hit" | "miss" | "off"; descriptions: "hit" | "miss" | "off" };
+  cache: { regions: CacheUse; descriptions: CacheUse; caption: CacheUse };
   backends: { segmenter: string; describer: string | null };
+  /** The decoded pixels (decoded on the first call when every stage came from the cache). */
+  loadImage(): Promise<RgbImage>;
 }
 
 export interface AskOptions {
@@ -94,13 +105,14 @@ export interface SegmentationResult {
   warnings: string[];
   /** Union of the chosen regions. */
   mask: Rle;
-  reason_ms: number;
+  reasonMs: number;
   reasoner: string;
 }
 
 export class GearSeg {
   readonly segmenter: Segmenter;
   readonly describer: Describer | null;
+  readonly captioner: Captioner | null;
   readonly reasoner: Reasoner | null;
   readonly maxRegions: number;
   readonly duplicateOverlap: number;
@@ -112,6 +124,7 @@ export class GearSeg {
   constructor(options: GearSegOptions) {
     this.segmenter = options.segmenter;
     this.describer = options.describer ?? null;
+    this.captioner = options.captioner ?? null;
     this.reasoner = options.reasoner ?? null;
     this.maxRegions = positiveInteger(options.maxRegions ?? 200, "maxRegions");
     this.duplicateOverlap = options.duplicateOverlap ?? 0.99;
@@ -121,90 +134,116 @@ export class GearSeg {
     this.onStage = options.onStage;
   }
 
+  /**
+   * Identifies everything in this agent that shapes an answer: every stage's fingerprint and the agent's own
+   * parameters. Work stored with one fingerprint is valid for any agent with the same one.
+   */
+  get fingerprint(): string {
+    return createHash("sha256")
+      .update(
+        JSON.stringify({
+          segmenter: this.segmenter.fingerprint ?? this.segmenter.spec,
+          describer: this.describer ? (this.describer.fingerprint ?? this.describer.spec) : null,
+          captioner: this.captioner ? (this.captioner.fingerprint ?? this.captioner.spec) : null,
+          reasoner: this.reasoner ? ((this.reasoner as { fingerprint?: string }).fingerprint ?? this.reasoner.spec) : null,
+          maxRegions: this.maxRegions,
+          duplicateOverlap: this.duplicateOverlap,
+          maxMasks: this.maxMasks,
+        }),
+      )
+      .digest("hex");
+  }
+
   /** Decode (when given a path), segment, number and describe an image. Uses the cache when there is one. */
   async prepare(input: string | RgbImage, signal?: AbortSignal): Promise<PreparedImage & { image: RgbImage }> {
-    let t = performance.now();
-    const image = typeof input === "string" ? await loadImage(input, { maxPixels: this.maxPixels }) : input;
-    const decode_ms = performance.now() - t;
-    const imageKey = hashImage(image);
-    const segmenterKey = this.segmenter.fingerprint ?? this.segmenter.spec;
+    const prepared = await this.prepareLazily(input, signal);
+    return Object.assign(prepared, { image: await prepared.loadImage() });
+  }
 
-    let regions: Region[] | undefined;
-    let regionsCache: PreparedImage["cache"]["regions"] = this.cache ? "miss" : "off";
-    let duplicatesDropped = 0;
-    let capDropped = 0;
-    let segment_ms = 0;
-    let dedup_ms = 0;
-    if (this.cache) {
-      regions = await this.cache.getRegions(imageKey, segmenterKey);
-      if (regions) regionsCache = "hit";
-    }
-    if (!regions) {
+  /**
+   * As `prepare`, but the pixels are decoded only when a stage has to run: when the cache knows the file (by
+   * its bytes) and holds every stage, nothing is decoded until `loadImage()` is called.
+   */
+  async prepareLazily(input: string | RgbImage, signal?: AbortSignal): Promise<PreparedImage> {
+    const timings: PrepareTimings = { readMs: 0, decodeMs: 0, segmentMs: 0, dedupMs: 0, describeMs: 0, captionMs: 0 };
+    let t = performance.now();
+    const image = await this.openImage(input, timings);
+    timings.readMs = performance.now() - t - timings.decodeMs;
+    const { imageKey, width, height, loadImage } = image;
+
+    const segmenterKey = this.segmenter.fingerprint ?? this.segmenter.spec;
+    let proposals = this.cache ? await this.cache.getRegions(imageKey, segmenterKey) : undefined;
+    const regionsCache: CacheUse = !this.cache ? "off" : proposals ? "hit" : "miss";
+    if (proposals) {
+      checkRegions(proposals, width, height, this.segmenter.spec);
+    } else {
+      const pixels = await loadImage();
       t = performance.now();
-      const proposals = await this.segmenter.segment(image, this.context("segment", signal));
-      segment_ms = performance.now() - t;
-      checkRegions(proposals, image, this.segmenter.spec);
-      t = performance.now();
-      if (this.segmenter.recorded) {
-        regions = proposals;
-      } else {
-        const unique = dropNearDuplicates(proposals, this.duplicateOverlap);
-        duplicatesDropped = proposals.length - unique.length;
-        // Largest first; ties keep the segmenter's order (Array.prototype.sort is stable).
-        const sorted = [...unique].sort((a, b) => b.area - a.area);
-        const kept = sorted.slice(0, this.maxRegions);
-        capDropped = sorted.length - kept.length;
-        regions = kept.map((r, i) => ({ ...r, id: i }));
-      }
-      dedup_ms = performance.now() - t;
-      if (this.cache) await this.cache.putRegions(imageKey, segmenterKey, regions);
+      proposals = await this.segmenter.segment(pixels, this.context("segment", signal));
+      timings.segmentMs = performance.now() - t;
+      checkRegions(proposals, width, height, this.segmenter.spec);
+      // The segmenter's own output: the duplicate rule and the cap run on every use (they depend on options).
+      if (this.cache) await this.cache.putRegions(imageKey, segmenterKey, proposals);
     }
+    t = performance.now();
+    const { regions, duplicatesDropped, capDropped } = this.arrange(proposals);
+    timings.dedupMs = performance.now() - t;
 
     let descriptions = regions.map(() => "");
     let scene = "";
-    let describe_ms = 0;
-    let caption_ms = 0;
-    let descriptionsCache: PreparedImage["cache"]["descriptions"] = this.cache && this.describer ? "miss" : "off";
+    let descriptionsCache: CacheUse = "off";
+    let captionCache: CacheUse = "off";
     if (this.describer) {
-      const describerKey = this.describer.fingerprint ?? this.describer.spec;
+      const describer = this.describer;
       const regionsKey = hashRegions(imageKey, regions);
+      const describerKey = describer.fingerprint ?? describer.spec;
       const cached = this.cache ? await this.cache.getDescriptions(regionsKey, describerKey) : undefined;
-      if (cached && cached.descriptions.length === regions.length) {
-        descriptions = cached.descriptions;
-        scene = cached.scene;
-        descriptionsCache = "hit";
+      descriptionsCache = !this.cache ? "off" : cached && cached.length === regions.length ? "hit" : "miss";
+      if (cached && descriptionsCache === "hit") {
+        descriptions = cached;
       } else {
+        const pixels = await loadImage();
         t = performance.now();
-        descriptions = await this.describer.describe(image, regions, this.context("describe", signal));
-        describe_ms = performance.now() - t;
+        descriptions = await describer.describe(pixels, regions, this.context("describe", signal));
+        timings.describeMs = performance.now() - t;
         if (descriptions.length !== regions.length || descriptions.some((d) => typeof d !== "string")) {
-          throw new GearSegError(
-            `describer ${this.describer.spec} returned ${descriptions.length} descriptions for ${regions.length} regions`,
-          );
+          throw new GearSegError(`describer ${describer.spec} returned ${descriptions.length} descriptions for ${regions.length} regions`);
         }
-        if (this.describer.caption) {
+        // Stored before the caption runs: a failed caption must not cost the finished descriptions.
+        if (this.cache) await this.cache.putDescriptions(regionsKey, describerKey, descriptions);
+      }
+
+      const captioner = this.captioner;
+      if (captioner) {
+        const captionerKey = captioner.fingerprint ?? captioner.spec;
+        const cachedScene = this.cache ? await this.cache.getCaption(regionsKey, captionerKey) : undefined;
+        captionCache = !this.cache ? "off" : cachedScene !== undefined ? "hit" : "miss";
+        if (cachedScene !== undefined) {
+          scene = cachedScene;
+        } else {
+          const pixels = await loadImage();
           t = performance.now();
-          scene = await this.describer.caption(image, regions, this.context("caption", signal));
-          caption_ms = performance.now() - t;
+          scene = await captioner.caption(pixels, regions, this.context("caption", signal));
+          timings.captionMs = performance.now() - t;
+          if (this.cache) await this.cache.putCaption(regionsKey, captionerKey, scene);
         }
-        if (this.cache) await this.cache.putDescriptions(regionsKey, describerKey, { descriptions, scene });
       }
     }
 
     return {
-      image,
-      source: image.source ?? (typeof input === "string" ? input : "(image)"),
-      width: image.width,
-      height: image.height,
+      source: image.source,
+      width,
+      height,
       imageKey,
       regions,
       descriptions,
       scene,
       duplicatesDropped,
       capDropped,
-      timings: { decode_ms, segment_ms, dedup_ms, describe_ms, caption_ms },
-      cache: { regions: regionsCache, descriptions: descriptionsCache },
+      timings,
+      cache: { regions: regionsCache, descriptions: descriptionsCache, caption: captionCache },
       backends: { segmenter: this.segmenter.spec, describer: this.describer?.spec ?? null },
+      loadImage,
     };
   }
 
@@ -236,7 +275,7 @@ export class GearSeg {
       { signal: options.signal },
     );
     this.onStage?.("reason", 1, 1);
-    const reason_ms = performance.now() - t;
+    const reasonMs = performance.now() - t;
 
     const byId = new Map(prepared.regions.map((r) => [r.id, r]));
     const maskIds: number[] = [];
@@ -261,7 +300,7 @@ export class GearSeg {
       model: answer.model,
       warnings,
       mask,
-      reason_ms,
+      reasonMs,
       reasoner: this.reasoner.spec,
     };
   }
@@ -274,12 +313,62 @@ export class GearSeg {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
+    await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.captioner?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
   }
 
   private context(stage: AgentStage, signal?: AbortSignal): StageContext {
     const onStage = this.onStage;
     return { signal, onProgress: onStage ? (done, total) => onStage(stage, done, total) : undefined };
+  }
+
+  /** GEAR-Seg's numbering: drop near-duplicates, sort by area (largest first), cap, number from 0. Recorded
+   * regions keep their ids and order. */
+  private arrange(proposals: Region[]): { regions: Region[]; duplicatesDropped: number; capDropped: number } {
+    if (this.segmenter.recorded) return { regions: proposals, duplicatesDropped: 0, capDropped: 0 };
+    const unique = dropNearDuplicates(proposals, this.duplicateOverlap);
+    // Largest first; ties keep the segmenter's order (Array.prototype.sort is stable).
+    const sorted = [...unique].sort((a, b) => b.area - a.area);
+    const kept = sorted.slice(0, this.maxRegions);
+    return {
+      regions: kept.map((r, i) => ({ ...r, id: i })),
+      duplicatesDropped: proposals.length - unique.length,
+      capDropped: sorted.length - kept.length,
+    };
+  }
+
+  /**
+   * The image's key and size, and its pixels on demand. A file is keyed on its bytes first (cheap), and the
+   * cache maps those to the pixels' key, so that a file seen before is not decoded again; a changed file has
+   * other bytes, hence another key.
+   */
+  private async openImage(
+    input: string | RgbImage,
+    timings: PrepareTimings,
+  ): Promise<{ source: string; imageKey: string; width: number; height: number; loadImage: () => Promise<RgbImage> }> {
+    if (typeof input !== "string") {
+      return { source: input.source ?? "(image)", imageKey: hashImage(input), width: input.width, height: input.height, loadImage: async () => input };
+    }
+    const bytes = await readImageFile(input);
+    const options = { maxPixels: this.maxPixels };
+    let decoded: Promise<RgbImage> | undefined;
+    const loadImage = () =>
+      (decoded ??= (async () => {
+        const t = performance.now();
+        const image = await decodeImage(bytes, input, options);
+        timings.decodeMs += performance.now() - t;
+        return image;
+      })());
+    const fileKey = createHash("sha256").update(DECODER_ID).update("\n").update(bytes).digest("hex");
+    const known = this.cache ? await this.cache.getImage(fileKey) : undefined;
+    if (known) {
+      // The same refusals as a decode (not an image, over the pixel limit), from the header alone.
+      const header = await checkImageHeader(bytes, input, options);
+      if (header.width * header.height === known.width * known.height) return { source: input, ...known, loadImage };
+    }
+    const image = await loadImage();
+    const imageKey = hashImage(image);
+    if (this.cache) await this.cache.putImage(fileKey, { imageKey, width: image.width, height: image.height });
+    return { source: image.source ?? input, imageKey, width: image.width, height: image.height, loadImage };
   }
 }
 
@@ -289,12 +378,10 @@ function positiveInteger(value: number, name: string): number {
 }
 
 /** A segmenter bug must not surface as a wrong picture: check what it returned. */
-function checkRegions(regions: readonly Region[], image: RgbImage, spec: string): void {
+function checkRegions(regions: readonly Region[], width: number, height: number, spec: string): void {
   for (const r of regions) {
-    if (r.rle.height !== image.height || r.rle.width !== image.width) {
-      throw new GearSegError(
-        `segmenter ${spec} returned a ${r.rle.height}×${r.rle.width} mask for a ${image.height}×${image.width} image`,
-      );
+    if (r.rle.height !== height || r.rle.width !== width) {
+      throw new GearSegError(`segmenter ${spec} returned a ${r.rle.height}×${r.rle.width} mask for a ${height}×${width} image`);
     }
   }
 }

@@ -36,8 +36,28 @@ export async function writeSegmentationOutputs(
     files.push(["answer.json", JSON.stringify(toReferenceAnswer(result, basename(result.prepared.source)), null, 2) + "\n"]);
     files.push(["descriptions.json", JSON.stringify(toReferenceDescriptions(result.prepared), null, 2) + "\n"]);
   }
+  // result.json last: its presence says the folder is complete (a run killed midway leaves no result.json).
+  files.push(files.shift()!);
   for (const [name, data] of files) await writeFileAtomic(join(dir, name), data);
   return files.map(([name]) => join(dir, name));
+}
+
+/** The sub-folder of the `index`-th (0-based) of several queries: `01-the-red-car`. */
+export function queryFolderName(index: number, query: string): string {
+  const slug =
+    query
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 40) || "query";
+  return `${String(index + 1).padStart(2, "0")}-${slug}`;
+}
+
+/** The files `writeSegmentationOutputs` writes, relative to the image's folder, for these queries. */
+export function plannedOutputFiles(queries: readonly string[], options: OutputOptions = {}): string[] {
+  const perQuery = ["result.json", "mask.png", "overlay.png", ...(options.reference ? ["answer.json", "descriptions.json"] : [])];
+  if (queries.length === 1) return [...perQuery, "candidates.png"];
+  return ["candidates.png", ...queries.flatMap((q, i) => perQuery.map((f) => join(queryFolderName(i, q), f)))];
 }
 
 /** `describe` output: regions.json (and candidates.png). */

@@ -5,6 +5,7 @@
 import { area as rleArea, toBbox, toCocoRle } from "../masks/index.js";
 import type { BBox, CocoRle } from "../masks/types.js";
 import type { PreparedImage, SegmentationResult } from "./agent.js";
+import type { Region } from "./types.js";
 
 export const RESULT_SCHEMA_VERSION = 1;
 
@@ -52,26 +53,34 @@ export interface ResultJson extends Omit<PreparedJson, "backends" | "timings"> {
 
 const ms = (v: number) => Math.round(v * 10) / 10;
 
+/** `decodeMs` → `decode_ms`: the library's names in the files' documented snake_case. */
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** One region as result.json and regions.json write it. */
+export function regionToJson(r: Region, description: string): RegionJson {
+  return {
+    id: r.id,
+    bbox: r.bbox,
+    area: r.area,
+    ...(r.predictedIou !== undefined && { predicted_iou: r.predictedIou }),
+    ...(r.stabilityScore !== undefined && { stability_score: r.stabilityScore }),
+    ...(r.pointCoords !== undefined && { point_coords: r.pointCoords }),
+    ...(r.cropBox !== undefined && { crop_box: r.cropBox }),
+    description,
+    segmentation: toCocoRle(r.rle),
+  };
+}
+
 export function preparedToJson(p: PreparedImage): PreparedJson {
   const timings: Record<string, number> = {};
-  for (const [k, v] of Object.entries(p.timings)) timings[k] = ms(v);
+  for (const [k, v] of Object.entries(p.timings)) timings[snakeCase(k)] = ms(v);
   return {
     schema: RESULT_SCHEMA_VERSION,
     image: p.source,
     width: p.width,
     height: p.height,
     scene: p.scene,
-    regions: p.regions.map((r, i) => ({
-      id: r.id,
-      bbox: r.bbox,
-      area: r.area,
-      ...(r.predictedIou !== undefined && { predicted_iou: r.predictedIou }),
-      ...(r.stabilityScore !== undefined && { stability_score: r.stabilityScore }),
-      ...(r.pointCoords !== undefined && { point_coords: r.pointCoords }),
-      ...(r.cropBox !== undefined && { crop_box: r.cropBox }),
-      description: p.descriptions[i] ?? "",
-      segmentation: toCocoRle(r.rle),
-    })),
+    regions: p.regions.map((r, i) => regionToJson(r, p.descriptions[i] ?? "")),
     duplicates_dropped: p.duplicatesDropped,
     cap_dropped: p.capDropped,
     backends: p.backends,
@@ -82,7 +91,7 @@ export function preparedToJson(p: PreparedImage): PreparedJson {
 
 export function resultToJson(r: SegmentationResult): ResultJson {
   const prepared = preparedToJson(r.prepared);
-  const timings: Record<string, number> = { ...prepared.timings, reason_ms: ms(r.reason_ms) };
+  const timings: Record<string, number> = { ...prepared.timings, reason_ms: ms(r.reasonMs) };
   timings.total_ms = ms(Object.values(timings).reduce((a, b) => a + b, 0));
   const { regions, scene, ...head } = prepared;
   return {

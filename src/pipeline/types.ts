@@ -1,7 +1,9 @@
 /**
- * The three stage interfaces of GEAR-Seg. Every backend (SAM 2 on ONNX, DAM over HTTP, an LLM, the offline
- * algorithms, recorded files) implements exactly one of them and lives in its own folder under
- * src/segmenters, src/describers or src/reasoners.
+ * The ports of GEAR-Seg: the stage interfaces (segmenter, describer, captioner, reasoner, and the auxiliary
+ * detector) and the typed factory through which the composition root (src/stack) builds a backend. Every
+ * backend (SAM 2 on ONNX, DAM over HTTP, an LLM, the offline algorithms, recorded files) implements a port,
+ * lives in its own folder under src/segmenters, src/describers, src/reasoners or src/detectors, and imports
+ * only this leaf and shared leaves — never the registry, never another backend.
  */
 import type { RgbImage } from "../image/types.js";
 import type { BBox, Rle } from "../masks/types.js";
@@ -45,14 +47,33 @@ export interface Segmenter {
   close?(): Promise<void>;
 }
 
+/** A click on the image for an interactive prompt, in image pixels: label 1 = on the object, 0 = not on it. */
+export interface PromptPoint {
+  x: number;
+  y: number;
+  label: 0 | 1;
+}
+
+/** Points and/or a box ([x0, y0, x1, y1] corners in image pixels) that select one object. */
+export interface RegionPrompt {
+  points?: PromptPoint[];
+  box?: [number, number, number, number];
+}
+
+/**
+ * Optional capability of a segmenter: one region from point/box prompts (SAM 2's prompt decoder, as in
+ * interactive correction), reusing the image's embedding across prompts on the same image.
+ */
+export interface PromptableSegmenter extends Segmenter {
+  segmentPrompt(image: RgbImage, prompt: RegionPrompt, ctx?: StageContext): Promise<Region>;
+}
+
 export interface Describer {
   readonly spec: string;
   /** As for Segmenter: the cache keys on it; defaults to `spec`. */
   readonly fingerprint?: string;
   /** One dense description per region, in the same order as `regions`. */
   describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]>;
-  /** One caption of the whole scene (the reference's `whole`). Optional: some describers only do regions. */
-  caption?(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string>;
   close?(): Promise<void>;
 }
 
@@ -141,3 +162,33 @@ export interface Detector {
   detect(image: RgbImage, ctx?: StageContext): Promise<Detection[]>;
   close?(): Promise<void>;
 }
+
+/** The kinds of backend a stack is built from, and the port each implements. */
+export interface BackendPorts {
+  segmenter: Segmenter;
+  describer: Describer;
+  captioner: Captioner;
+  reasoner: Reasoner;
+  detector: Detector;
+}
+
+export type BackendKind = keyof BackendPorts;
+
+/** What the composition root gives a factory besides the spec argument and the validated options. */
+export interface FactoryContext {
+  /** The spec string the backend is built from, credentials redacted: use it as the backend's `spec`. */
+  readonly spec: string;
+  /** Names the backend in messages, e.g. `describer dam:http://gpu1:8000`. */
+  readonly label: string;
+  /** A path from the spec or the options, made absolute: relative to the config file's folder when the
+   * backend is configured there, else to the working folder. */
+  resolvePath(path: string): string;
+  /** The stack's detector, when one is configured: built once and shared by every backend that uses it. */
+  readonly detector?: Detector;
+}
+
+/**
+ * Builds one backend of a kind from the spec argument (the text after `name:`, credentials intact) and its
+ * options, already checked against the options schema the backend declares next to its factory.
+ */
+export type BackendFactory<Port, Options> = (arg: string, options: Options, context: FactoryContext) => Promise<Port>;

@@ -1,10 +1,11 @@
 /**
- * A test server for the OpenAI-compatible APIs the backends use (`/v1/chat/completions`, `/v1/embeddings`), in
- * the shapes real servers send: DeepSeek/vLLM `reasoning_content`, `reasoning` (Ollama, newer vLLM),
+ * The one test server for the OpenAI-compatible APIs the backends and the engine use (`/v1/chat/completions`,
+ * `/v1/embeddings`, `/v1/models`), in the shapes real servers send: DeepSeek/vLLM `reasoning_content`, `reasoning` (Ollama, newer vLLM),
  * `<think>` blocks in content (also with only the closing tag), fenced JSON, prose around JSON, ids as strings,
  * cut-off JSON, and servers that reject `response_format: json_schema`. In place of a model it reads the prompt:
  * it picks the masks whose description shares a word with the question, and describes images by their size
- * and whether a red outline is present.
+ * and whether a red outline is present. A test may answer chat requests itself (`answer`), as the engine's
+ * tests do.
  */
 import sharp from "sharp";
 import { FaultServer, type FaultServerOptions } from "./fault-server.js";
@@ -20,7 +21,21 @@ export type ReplyStyle =
   | "string-ids"
   | "truncated";
 
+export interface ChatRequest {
+  model: string;
+  messages: { role: string; content: string | Part[] }[];
+  response_format?: { type: string; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+/** A string is sent as the message content; `{status, body}` as a raw HTTP answer. */
+export type ChatAnswer = string | { status: number; body: unknown };
+
 export interface OpenAiServerOptions extends FaultServerOptions {
+  /** Answers every chat request without images (before `contents`, `styles` and the built-in "model"). */
+  answer?: (req: ChatRequest) => ChatAnswer | Promise<ChatAnswer>;
+  /** The model name the replies give (default: the one requested). */
+  servedModel?: (requested: string) => string;
   style?: ReplyStyle;
   /** Used first, one per chat request: exact content strings to send. */
   contents?: string[];
@@ -49,20 +64,33 @@ export function bagOfWords(text: string): number[] {
   return v;
 }
 
-interface Part {
+export interface Part {
   type: string;
   text?: string;
   image_url?: { url: string };
+}
+
+/** The text of the request's user message(s). */
+export function userText(req: ChatRequest): string {
+  return req.messages
+    .filter((m) => m.role === "user")
+    .map((m) => (typeof m.content === "string" ? m.content : m.content.map((p) => p.text ?? "").join("")))
+    .join("\n");
 }
 
 export async function startOpenAiServer(options: OpenAiServerOptions = {}) {
   const contents = [...(options.contents ?? [])];
   const styles = [...(options.styles ?? [])];
   const images: { width: number; height: number; redPixels: number }[][] = [];
+  const requests: ChatRequest[] = [];
+  const served = options.servedModel ?? ((m: string) => m);
   const server = new FaultServer(
     {
+      "GET /v1/models": () => ({ json: { object: "list", data: [{ id: "test-model", object: "model" }] } }),
       "POST /v1/chat/completions": async (body) => {
-        const req = body as { model: string; messages: { role: string; content: string | Part[] }[]; response_format?: { type: string } };
+        const req = body as ChatRequest;
+        requests.push(req);
+        const model = served(req.model);
         if (req.response_format && options.rejectFormats?.includes(req.response_format.type)) {
           return { status: 400, json: { error: { message: `response_format ${req.response_format.type} is not supported`, type: "invalid_request_error" } } };
         }
@@ -83,13 +111,17 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}) {
           const content = seen.length === 1
             ? `A scene of ${seen[0]!.width} by ${seen[0]!.height} pixels.`
             : `An outlined region, seen in ${seen.length} images of ${seen.map((s) => `${s.width}x${s.height}`).join(" and ")}.`;
-          return { json: completion(req.model, content, "", options.noUsage) };
+          return { json: completion(model, content, "", options.noUsage) };
+        }
+        if (options.answer) {
+          const a = await options.answer(req);
+          return typeof a === "string" ? { json: completion(model, a, "", options.noUsage) } : { status: a.status, json: a.body };
         }
         const exact = contents.shift();
-        if (exact !== undefined) return { json: completion(req.model, exact, "", options.noUsage) };
+        if (exact !== undefined) return { json: completion(model, exact, "", options.noUsage) };
         const style = styles.shift() ?? options.style ?? "plain";
         const { ids, explanation } = choose(text);
-        return { json: styled(req.model, style, ids, explanation, options.noUsage) };
+        return { json: styled(model, style, ids, explanation, options.noUsage) };
       },
       "POST /v1/embeddings": (body) => {
         const req = body as { model: string; input: string | string[] };
@@ -107,8 +139,10 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}) {
     options,
   );
   await server.start();
-  return { server, images, url: `${server.url}/v1` };
+  return { server, images, requests, url: `${server.url}/v1`, close: () => server.stop() };
 }
+
+export type OpenAiServer = Awaited<ReturnType<typeof startOpenAiServer>>;
 
 /** The test "model": masks whose description shares a word with the question. */
 function choose(prompt: string): { ids: number[]; explanation: string } {

@@ -3,10 +3,12 @@ import type { Command } from "commander";
 import { writePreparedOutputs } from "../../pipeline/outputs.js";
 import { preparedToJson } from "../../pipeline/result.js";
 import { action, addStackOptions, makeIo, stackFromFlags, type GlobalFlags, type StackFlags } from "../app.js";
-import { ensureWritableDir } from "../output-dir.js";
+import { checkWritableDir } from "../../util/fs.js";
+import { outFlag, refuseToReplace } from "../output-dir.js";
 
 interface DescribeFlags extends StackFlags {
   out?: string;
+  overwrite?: boolean;
   json?: boolean;
 }
 
@@ -16,12 +18,17 @@ export function registerDescribe(program: Command): void {
     .description("propose and describe regions (no reasoning); --describer none for regions only")
     .argument("<image>", "image file")
     .option("-o, --out <dir>", "also write regions.json and candidates.png into this folder")
+    .option("--overwrite", "replace regions.json and candidates.png already in that folder")
     .option("--json", "print the regions as JSON");
   addStackOptions(cmd, { reasoner: false }).action(
     action(async (image: string, flags: DescribeFlags, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
-      const outDir = flags.out ? resolve(flags.out) : undefined;
-      if (outDir) await ensureWritableDir(outDir);
+      const out = outFlag(flags.out);
+      const outDir = out !== undefined ? resolve(out) : undefined;
+      if (outDir) {
+        if (!flags.overwrite) refuseToReplace(outDir, ["regions.json", "candidates.png"]);
+        await checkWritableDir(outDir);
+      }
       const { agent } = await stackFromFlags(flags, io, { reasoner: "none" });
       try {
         const prepared = await agent.prepare(image);

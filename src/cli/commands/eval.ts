@@ -31,7 +31,7 @@ export function registerEval(program: Command): void {
         io.progress.clear();
         if (r.missing.length > 0) io.err(`warning: ${r.missing.length} sample(s) have no prediction and score as empty masks: ${r.missing.slice(0, 5).join(", ")}${r.missing.length > 5 ? ", …" : ""}`);
         if (flags.json) {
-          io.out(JSON.stringify({ gIoU: r.gIoU, cIoU: r.cIoU, ncIoU: r.ncIoU, samples: r.samples, per_sample: r.per_sample, missing: r.missing }, null, 2));
+          io.out(JSON.stringify(r, null, 2));
         } else {
           io.out(`gIoU   ${f4(r.gIoU)}\ncIoU   ${f4(r.cIoU)}\nncIoU  ${f4(r.ncIoU)}\nsamples ${r.samples}`);
         }

@@ -1,17 +1,23 @@
+import { stat } from "node:fs/promises";
 import { basename, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { writeSegmentationOutputs } from "../../pipeline/outputs.js";
+import type { SegmentationResult } from "../../pipeline/agent.js";
+import { answerQueries, type QueryOutcome } from "../../pipeline/answers.js";
+import { chooseRunFolder, runSegmentBatch, segmentBatchSummaryToJson, segmentRunManifest, type SegmentBatchSummary } from "../../pipeline/batch.js";
+import { plannedOutputFiles } from "../../pipeline/outputs.js";
 import { resultToJson } from "../../pipeline/result.js";
-import { writeFileAtomic } from "../../util/fs.js";
-import { renderCandidates } from "../../image/index.js";
 import type { QueryMode } from "../../pipeline/types.js";
 import { UsageError } from "../../util/errors.js";
-import { action, addStackOptions, makeIo, stackFromFlags, type GlobalFlags, type StackFlags } from "../app.js";
-import { ensureWritableDir } from "../output-dir.js";
+import { checkWritableDir, claimFreshDir, makeDir } from "../../util/fs.js";
+import { listImageFiles, namesImages, namesManyImages } from "../../util/image-files.js";
+import { action, addStackOptions, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { outFlag, refuseToReplace } from "../output-dir.js";
+import { formatSeconds } from "../progress.js";
 
 interface SegmentFlags extends StackFlags {
   query?: string[];
   out?: string;
+  overwrite?: boolean;
   mode: string;
   json?: boolean;
   reference?: boolean;
@@ -20,48 +26,141 @@ interface SegmentFlags extends StackFlags {
 export function registerSegment(program: Command): void {
   const cmd = program
     .command("segment")
-    .description("segment what a query asks for: writes result.json, mask.png, overlay.png, candidates.png")
-    .argument("<image>", "image file (JPEG, PNG, WebP, TIFF)")
-    .argument("[query]", "the question or description, e.g. \"what powers this ship?\"")
-    .option("-q, --query <text>", "a query (repeat for several; descriptions are computed once)", collect, [])
-    .option("-o, --out <dir>", "output folder (default: out/<image name>)")
+    .usage("IMAGE \"QUERY\" | IMAGE|DIR|GLOB… -q QUERY [-q QUERY …] [options]")
+    .description(
+      "segment what a query asks for: writes result.json, mask.png, overlay.png, candidates.png; " +
+        "with folders or globs, one folder per image (resumable)",
+    )
+    .argument("<inputs...>", "an image file and its query, or image files, folders and quoted globs with -q")
+    .option("-q, --query <text>", "a query (repeat for several; descriptions are computed once per image)", collect, [])
+    .option("-o, --out <dir>", "output folder (default: out/<image or folder name>, or the next free out/<name>-2 …)")
+    .option("--overwrite", "replace the results already in the output folder")
     .option("--mode <mode>", "reasoning (implicit queries) or referring (explicit, every instance)", "reasoning")
-    .option("--json", "also print result.json on stdout")
+    .option("--json", "also print result.json on stdout (a list with several queries; the summary for many images)")
     .option("--reference", "also write the GEAR-Seg reference's answer.json and descriptions.json");
   addStackOptions(cmd).action(
-    action(async (image: string, query: string | undefined, flags: SegmentFlags, command: Command) => {
+    action(async (inputs: string[], flags: SegmentFlags, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
-      const queries = [...(query !== undefined ? [query] : []), ...(flags.query ?? [])];
-      if (queries.length === 0) throw new UsageError("give a query: gear-seg segment IMAGE \"QUERY\" (or -q QUERY)");
+      const { images, queries } = await splitArguments(inputs, flags.query ?? []);
       if (queries.some((q) => !q.trim())) throw new UsageError("the query is empty");
       const mode = parseMode(flags.mode);
-      const outDir = resolve(flags.out ?? join("out", basename(image, extname(image))));
-      await ensureWritableDir(outDir);
-
-      const { agent } = await stackFromFlags(flags, io);
-      try {
-        const prepared = await agent.prepare(image);
-        const results = [];
-        const many = queries.length > 1;
-        if (many) await writeFileAtomic(join(outDir, "candidates.png"), await renderCandidates(prepared.image, prepared.regions));
-        for (const [i, q] of queries.entries()) {
-          const result = await agent.ask(prepared, q, { mode });
-          const dir = many ? join(outDir, `${String(i + 1).padStart(2, "0")}-${slug(q)}`) : outDir;
-          await writeSegmentationOutputs(dir, result, prepared.image, { reference: flags.reference, candidates: !many });
-          results.push(resultToJson(result));
-          if (!flags.json) {
-            const ids = result.maskIds.length ? `mask${result.maskIds.length > 1 ? "s" : ""} ${result.maskIds.join(", ")}` : "no region";
-            io.out(`${q}\n  → ${ids}: ${result.explanation}`);
-            for (const w of result.warnings) io.out(`  ! ${w}`);
-            io.out(`  wrote ${dir}/{result.json,mask.png,overlay.png${many ? "" : ",candidates.png"}}`);
-          }
-        }
-        if (flags.json) io.out(JSON.stringify(many ? results : results[0], null, 2));
-      } finally {
-        await agent.close();
-      }
+      const out = outFlag(flags.out);
+      const many = images.length > 1 || (await namesManyImages(images[0]!));
+      if (many) await segmentMany(images, queries, mode, out, flags, io);
+      else await segmentOne(images[0]!, queries, mode, out, flags, io);
     }),
   );
+}
+
+/** `IMAGE QUERY` (one image, one query) or `INPUTS… -q Q …`. */
+async function splitArguments(inputs: string[], flagged: string[]): Promise<{ images: string[]; queries: string[] }> {
+  if (flagged.length > 0) return { images: inputs, queries: flagged };
+  if (inputs.length === 1) throw new UsageError('give a query: gear-seg segment IMAGE "QUERY" (or -q QUERY)');
+  if (inputs.length > 2) throw new UsageError("with several images, folders or globs, give the queries with -q QUERY");
+  const [image, query] = inputs as [string, string];
+  if (query.trim() && (await namesImages(query))) {
+    throw new UsageError(`"${query}" names a file, a folder or images, not a query: give the queries with -q QUERY`);
+  }
+  return { images: [image], queries: [query] };
+}
+
+async function segmentOne(image: string, queries: string[], mode: QueryMode, out: string | undefined, flags: SegmentFlags, io: Io): Promise<void> {
+  const base = resolve(out ?? join("out", basename(image, extname(image))));
+  // An explicit folder is written as given, but never over results without --overwrite; the default one is
+  // the next free out/<name>, out/<name>-2 … unless --overwrite says to replace out/<name>.
+  const explicit = out !== undefined || flags.overwrite === true;
+  if (out !== undefined && !flags.overwrite) refuseToReplace(base, plannedOutputFiles(queries, { reference: flags.reference }));
+  await checkWritableDir(base);
+
+  const { agent } = await stackFromFlags(flags, io);
+  let outcomes: QueryOutcome[];
+  try {
+    const prepared = await agent.prepare(image);
+    outcomes = await answerQueries(agent, prepared, queries, {
+      mode,
+      reference: flags.reference,
+      folder: async () => {
+        if (!explicit) return claimFreshDir(base);
+        await makeDir(base);
+        return base;
+      },
+      onQuery: (o) => {
+        // One query: its failure is the command's error (below), printed once.
+        if (!flags.json && (queries.length > 1 || o.error === undefined)) printOutcome(o, queries.length > 1, io);
+      },
+    });
+  } finally {
+    await agent.close();
+  }
+  if (queries.length === 1 && outcomes[0]!.error !== undefined) throw outcomes[0]!.error;
+  const answered = outcomes.filter((o) => o.result).map((o) => resultToJson(o.result!));
+  if (flags.json) io.out(JSON.stringify(queries.length > 1 ? answered : answered[0], null, 2));
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  if (failed.length > 0) {
+    io.err(`gear-seg: ${failed.length} of ${queries.length} queries failed: ${failed.map((o) => `"${o.query}"`).join(", ")}`);
+    process.exitCode = 1;
+  }
+}
+
+function printOutcome(o: QueryOutcome, many: boolean, io: Io): void {
+  if (o.error !== undefined) {
+    io.err(`${o.query}\n  ✗ failed: ${o.message}`);
+    return;
+  }
+  const r = o.result as SegmentationResult;
+  const ids = r.maskIds.length ? `mask${r.maskIds.length > 1 ? "s" : ""} ${r.maskIds.join(", ")}` : "no region";
+  io.out(`${o.query}\n  → ${ids}: ${r.explanation}`);
+  for (const w of r.warnings) io.out(`  ! ${w}`);
+  io.out(`  wrote ${o.dir}/{result.json,mask.png,overlay.png${many ? "" : ",candidates.png"}}`);
+}
+
+async function segmentMany(inputs: string[], queries: string[], mode: QueryMode, out: string | undefined, flags: SegmentFlags, io: Io): Promise<void> {
+  const images = await listImageFiles(inputs);
+  // One folder: out/<its name>; several inputs or a glob: out/images.
+  const single = inputs.length === 1 ? await stat(inputs[0]!).catch(() => null) : null;
+  const name = single?.isDirectory() ? basename(resolve(inputs[0]!)) || "images" : "images";
+  const base = resolve(out ?? join("out", name));
+  await checkWritableDir(base);
+  const { agent } = await stackFromFlags(flags, io);
+  let summary: SegmentBatchSummary;
+  try {
+    const manifest = segmentRunManifest(agent, queries, mode, { reference: flags.reference });
+    const { dir, resumed } = await chooseRunFolder(base, manifest, { fresh: out === undefined && !flags.overwrite, overwrite: flags.overwrite });
+    if (resumed && !io.quiet) io.err(`resuming the run in ${dir}`);
+    let resumedImages = 0;
+    io.progress.updateOverall("images", 0, images.length);
+    summary = await runSegmentBatch({
+      agent,
+      images,
+      queries,
+      mode,
+      dir,
+      reference: flags.reference,
+      onProgress: (done, total, _image, wasResumed) => {
+        if (wasResumed) resumedImages++;
+        io.progress.updateOverall("images", done, total, resumedImages);
+      },
+      onFailure: (image, message, query) => io.err(`! ${image.id}${query !== undefined ? ` "${query}"` : ""}: ${message}`),
+    });
+  } finally {
+    io.progress.finish();
+    await agent.close();
+  }
+  if (flags.json) io.out(JSON.stringify(segmentBatchSummaryToJson(summary), null, 2));
+  else printSummary(summary, io);
+  if (summary.failed.length > 0) process.exitCode = 1;
+}
+
+function printSummary(s: SegmentBatchSummary, io: Io): void {
+  const width = Math.min(48, Math.max(5, ...s.queries.map((q) => q.query.length)));
+  const cell = (v: string | number, w = 9) => String(v).padStart(w);
+  io.out(`${"query".padEnd(width)} ${cell("images")} ${cell("answered")} ${cell("empty")} ${cell("failed")}`);
+  for (const q of s.queries) {
+    const label = q.query.length > width ? q.query.slice(0, width - 1) + "…" : q.query.padEnd(width);
+    io.out(`${label} ${cell(s.images)} ${cell(q.answered)} ${cell(q.empty)} ${cell(q.failed)}`);
+  }
+  const resumed = s.resumed > 0 ? `, ${s.resumed} resumed` : "";
+  io.out(`${s.images} image${s.images === 1 ? "" : "s"}${resumed}, ${s.failed.length} failed, in ${formatSeconds(s.elapsedMs / 1000)} → ${s.dir}`);
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -71,14 +170,4 @@ function collect(value: string, previous: string[]): string[] {
 export function parseMode(mode: string): QueryMode {
   if (mode === "reasoning" || mode === "referring") return mode;
   throw new UsageError(`--mode must be "reasoning" or "referring", got "${mode}"`);
-}
-
-function slug(text: string): string {
-  return (
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-|-$/g, "")
-      .slice(0, 40) || "query"
-  );
 }

@@ -1,10 +1,11 @@
+import { createBackend } from "../../stack/registry.js";
 import { describe, expect, it } from "vitest";
 import { encode } from "../../masks/index.js";
 import type { Region } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
 import { UsageError } from "../../util/errors.js";
-import { createAttributesDescriber, regionAttributes } from "./index.js";
-import { nearestColour, COLOUR_NAMES } from "./colour.js";
+import { regionAttributes } from "./index.js";
+import { nearestColour, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
 
 const W = 120;
 const H = 90;
@@ -53,7 +54,7 @@ describe("colour names", () => {
 describe("attributes describer", () => {
   it("describes colour, position, shape, texture and relations of known regions", async () => {
     const { image, regions } = scene();
-    const d = await createAttributesDescriber("", {}, "attributes");
+    const d = await createBackend("describer", "attributes", {});
     const text = await d.describe(image, regions);
     expect(text).toHaveLength(4);
     const { attributes } = regionAttributes(image, regions);
@@ -89,7 +90,7 @@ describe("attributes describer", () => {
 
   it("captions the whole image from the same measurements", async () => {
     const { image, regions } = scene();
-    const d = await createAttributesDescriber("", {}, "attributes");
+    const d = await createBackend("describer", "attributes", {});
     const caption = await d.caption!(image, regions);
     expect(caption).toMatch(/grey \(\d+%\)/);
     expect(caption).toMatch(/4 regions/);
@@ -97,10 +98,10 @@ describe("attributes describer", () => {
   });
 
   it("rejects unknown options and masks of another size", async () => {
-    await expect(createAttributesDescriber("", { colours: 2 }, "attributes")).rejects.toThrow(/unknown option "colours"/);
-    await expect(createAttributesDescriber("", { maxColours: 9 }, "attributes")).rejects.toBeInstanceOf(UsageError);
+    await expect(createBackend("describer", "attributes", { colours: 2 })).rejects.toThrow(/unknown option "colours"/);
+    await expect(createBackend("describer", "attributes", { maxColours: 9 })).rejects.toBeInstanceOf(UsageError);
     const { image, regions } = scene();
-    const d = await createAttributesDescriber("", {}, "attributes");
+    const d = await createBackend("describer", "attributes", {});
     const small: RgbImage = { width: 10, height: 10, data: new Uint8Array(300) };
     await expect(d.describe(small, regions)).rejects.toThrow(/region 0 mask is 120x90, image is 10x10/);
     expect(image.width).toBe(W);

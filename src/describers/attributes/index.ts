@@ -5,14 +5,16 @@
  * all regions are measured in one pass over the image from their RLE runs (no mask decoding, see
  * measureRegions), and nesting is settled from intersection areas counted on the runs.
  */
-import type { Describer, Region, StageContext } from "../../pipeline/types.js";
+import type { BackendFactory, Captioner, Describer, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
-import type { BackendOptions } from "../../backends.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
-import { ACHROMATIC, COLOUR_NAMES } from "./colour.js";
+import type { AttributesOptions } from "./options.js";
+import { ACHROMATIC, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
 import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";
-import { coversAtLeast, runEnds } from "./overlap.js";
-import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "./vocabulary.js";
+import { coversAtLeast, runEnds } from "../../masks/cover.js";
+import { area } from "../../masks/rle.js";
+import { runsTotal } from "../../masks/runs.js";
+import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "../../vocabulary/attribute-words.js";
 
 export interface ColourShare {
   name: string;
@@ -99,7 +101,7 @@ function bboxInside(a: Region["bbox"], b: Region["bbox"], slack: number): boolea
   return a[0] >= b[0] - slack && a[1] >= b[1] - slack && a[0] + a[2] <= b[0] + b[2] + slack && a[1] + a[3] <= b[1] + b[3] + slack;
 }
 
-/** Check every region's mask against the image; return each mask's foreground area (summed from its runs). */
+/** Check every region's mask against the image; return each mask's foreground area. */
 function checkRegions(image: RgbImage, regions: readonly Region[]): Float64Array {
   const W = image.width;
   const H = image.height;
@@ -108,14 +110,9 @@ function checkRegions(image: RgbImage, regions: readonly Region[]): Float64Array
     if (r.rle.width !== W || r.rle.height !== H) {
       throw new GearSegError(`attributes describer: region ${r.id} mask is ${r.rle.width}x${r.rle.height}, image is ${W}x${H}`);
     }
-    const counts = r.rle.counts;
-    let sum = 0, fg = 0;
-    for (let k = 0; k < counts.length; k++) {
-      sum += counts[k]!;
-      if (k & 1) fg += counts[k]!;
-    }
+    const sum = runsTotal(r.rle);
     if (sum !== W * H) throw new GearSegError(`attributes describer: region ${r.id} mask's RLE counts sum to ${sum}, not ${W}x${H} = ${W * H} pixels`);
-    areas[i] = fg;
+    areas[i] = area(r.rle);
   });
   return areas;
 }
@@ -234,7 +231,8 @@ export interface AttributesDescriberOptions {
 /** Bumped whenever the words or the palette change, so that cached descriptions of an older version are not reused. */
 const DESCRIBER_VERSION = 2;
 
-export class AttributesDescriber implements Describer {
+/** Describes regions, and as a captioner summarises the whole image and its largest regions. */
+export class AttributesDescriber implements Describer, Captioner {
   readonly spec: string;
   readonly fingerprint: string;
   readonly options: AttributesDescriberOptions;
@@ -281,19 +279,8 @@ export class AttributesDescriber implements Describer {
   }
 }
 
-const KNOWN_OPTIONS = ["maxColours"];
-
-/** Build the describer. It takes no spec argument; option `maxColours` (1..5, default 3). */
-export async function createAttributesDescriber(arg: string, options: BackendOptions, spec: string): Promise<Describer> {
-  if (arg.trim()) throw new UsageError(`attributes describer takes no argument (got "${arg}")`);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(key)) throw new UsageError(`attributes describer: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(", ")})`);
-  }
-  const raw = options["maxColours"] ?? 3;
-  const maxColours = typeof raw === "string" ? Number(raw) : raw;
-  if (typeof maxColours !== "number" || !Number.isInteger(maxColours) || maxColours < 1 || maxColours > 5) {
-    throw new UsageError(`attributes describer option "maxColours": ${JSON.stringify(raw)} is not an integer in [1, 5]`);
-  }
-  return new AttributesDescriber(spec, { maxColours });
-}
-export { attributeWord, colourSimilarity, colourLightness, describerWords, type AttributeRole, type AttributeWord } from "./vocabulary.js";
+/** Build the describer (or captioner). It takes no spec argument; option `maxColours` (1..5, default 3). */
+export const createAttributesDescriber: BackendFactory<AttributesDescriber, AttributesOptions> = async (arg, options, { spec, label }) => {
+  if (arg.trim()) throw new UsageError(`${label}: takes no argument (got "${arg}")`);
+  return new AttributesDescriber(spec, { maxColours: options.maxColours ?? 3 });
+};

@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import { area, encode, merge } from "../../masks/index.js";
 import type { Rle } from "../../masks/types.js";
 import type { RgbImage } from "../../image/types.js";
-import { binTables, nearestColour, srgbToLab } from "./colour.js";
-import { measureRegion, measureRegions, sequentialMeans } from "./measure.js";
-import { coversAtLeast, runEnds } from "./overlap.js";
+import { binTables, nearestColour, srgbToLab } from "../../vocabulary/colour-names.js";
+import { measureRegion } from "../../../test/oracles/measure-region.js";
+import { measureRegions, sequentialMeans } from "./measure.js";
+import { coversAtLeast, runEnds } from "../../masks/cover.js";
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;

@@ -1,14 +1,14 @@
 /**
  * Measurements of regions, read from their RLE runs (column-major, as COCO) without decoding the masks:
  * colour-name histogram, mean lightness and chroma, centroid and second moments, and luminance gradient
- * energy inside the mask. `measureRegion` walks one region's pixels (the reference); `measureRegions` gives
- * the same numbers for many regions at once, from per-band tables when the regions overlap a lot (nested
- * proposals cover each pixel 10–20 times), so that its cost follows the image size and the number of runs
- * rather than the sum of the regions' areas.
+ * energy inside the mask. `measureRegions` measures many regions at once, from per-band tables when the regions
+ * overlap a lot (nested proposals cover each pixel 10–20 times), so that its cost follows the image size and the
+ * number of runs rather than the sum of the regions' areas. Its reference, a plain walk over one region's pixels,
+ * is the tests' oracle.
  */
 import type { RgbImage } from "../../image/types.js";
 import type { Rle } from "../../masks/types.js";
-import { COLOUR_NAMES, binTables } from "./colour.js";
+import { COLOUR_NAMES, binOf, binTables } from "../../vocabulary/colour-names.js";
 
 export interface RegionMeasures {
   area: number;
@@ -25,78 +25,6 @@ export interface RegionMeasures {
   covXY: number;
   /** Mean absolute luminance (0..255) difference between neighbouring pixels inside the mask. */
   gradient: number;
-}
-
-/** Walk the foreground runs of `rle` and measure `image` under them, pixel by pixel. The reference for
- * `measureRegions`, which gives the same numbers for many regions at once without visiting their pixels. */
-export function measureRegion(image: RgbImage, rle: Rle): RegionMeasures {
-  const { name, lightness, chroma } = binTables();
-  const H = rle.height;
-  const W = rle.width;
-  const data = image.data;
-  const colourCounts = new Float64Array(COLOUR_NAMES.length);
-  let area = 0, sumX = 0, sumY = 0, sumXX = 0, sumYY = 0, sumXY = 0, sumL = 0, sumC = 0, grad = 0, gradN = 0;
-  let pos = 0;
-  const counts = rle.counts;
-  for (let k = 0; k < counts.length; k++) {
-    const run = counts[k]!;
-    if (k % 2 === 1 && run > 0) {
-      let i = pos;
-      let left = run;
-      while (left > 0) {
-        const x = Math.floor(i / H);
-        const y0 = i - x * H;
-        const len = Math.min(left, H - y0);
-        // One column segment: rows y0 .. y0+len-1 of column x. Moments in closed form.
-        const y1 = y0 + len - 1;
-        const sy = ((y0 + y1) * len) / 2;
-        const syy = (y1 * (y1 + 1) * (2 * y1 + 1) - (y0 - 1) * y0 * (2 * y0 - 1)) / 6;
-        area += len;
-        sumX += x * len;
-        sumXX += x * x * len;
-        sumY += sy;
-        sumYY += syy;
-        sumXY += x * sy;
-        let prevLum = -1;
-        for (let y = y0; y <= y1; y++) {
-          const p = (y * W + x) * 3;
-          const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
-          const bin = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
-          colourCounts[name[bin]!]!++;
-          sumL += lightness[bin]!;
-          sumC += chroma[bin]!;
-          const lum = (r * 77 + g * 150 + b * 29) >> 8;
-          if (prevLum >= 0) {
-            grad += Math.abs(lum - prevLum);
-            gradN++;
-          }
-          prevLum = lum;
-          if (x + 1 < W) {
-            const q = p + 3;
-            grad += Math.abs(lum - ((data[q]! * 77 + data[q + 1]! * 150 + data[q + 2]! * 29) >> 8));
-            gradN++;
-          }
-        }
-        left -= len;
-        i += len;
-      }
-    }
-    pos += run;
-  }
-  const n = Math.max(1, area);
-  const cx = sumX / n, cy = sumY / n;
-  return {
-    area,
-    colourCounts,
-    meanLightness: sumL / n,
-    meanChroma: sumC / n,
-    cx,
-    cy,
-    varX: sumXX / n - cx * cx,
-    varY: sumYY / n - cy * cy,
-    covXY: sumXY / n - cx * cy,
-    gradient: gradN ? grad / gradN : 0,
-  };
 }
 
 /** Pixels per band of columns: the band's tables (about 26 bytes a pixel) stay in the cache. */
@@ -117,14 +45,15 @@ const CHROMA_THRESHOLDS = [12, 25, 55];
  * that the regions cover more than TABLE_LOAD times over is read once into column-major tables (colour name
  * per pixel; per-column prefix sums of L*, chroma and gradient; per-column colour counts every BLOCK rows), and
  * every region's column segments inside it are summed from those tables in O(1) (O(BLOCK) for the colour
- * counts), whatever their length; the pixels of a thinner band are visited one by one, as measureRegion does.
+ * counts), whatever their length; the pixels of a thinner band are visited one by one, as the oracle does.
  * Each region keeps a cursor into its runs, which only moves forward, so its runs are walked once overall.
  *
- * The result equals `measureRegion` for each region: area, colour counts, moments and gradient are integer
- * sums (exact in doubles); L* sums are exact too, as every L* of the bin table is a float32 ≥ 1 (a multiple of
- * 2^-23) and the sums stay below 2^30 for images up to 10 megapixels. Chroma sums (and L* sums beyond that
- * size) differ from the reference's sequential sum only by rounding, ~1e-12; a mean within NEAR of a word's
- * threshold is recomputed in the reference's order, so the words are always the reference's.
+ * The result equals a plain walk over each region's pixels in run order (the tests' oracle): area, colour
+ * counts, moments and gradient are integer sums (exact in doubles); L* sums are exact too, as every L* of the
+ * bin table is a float32 ≥ 1 (a multiple of 2^-23) and the sums stay below 2^30 for images up to 10
+ * megapixels. Chroma sums (and L* sums beyond that size) differ from the sequential sum only by rounding,
+ * ~1e-12; a mean within NEAR of a word's threshold is recomputed in run order (`sequentialMeans`), so the
+ * words are always the plain walk's.
  * `bandPixels` and `tableLoad` (tests) set the band size and the coverage from which tables are built.
  */
 export function measureRegions(image: RgbImage, rles: readonly Rle[], bandPixels = BAND_PIXELS, tableLoad = TABLE_LOAD): RegionMeasures[] {
@@ -197,7 +126,11 @@ function newBand(image: RgbImage, bandPixels: number): Band {
   };
 }
 
-const luminance = (data: Uint8Array, p: number) => (data[p]! * 77 + data[p + 1]! * 150 + data[p + 2]! * 29) >> 8;
+/** Luminance 0..255 of an sRGB colour (fixed-point Rec. 601 weights), the quantity of the gradient measure. */
+const luma = (r: number, g: number, b: number) => (r * 77 + g * 150 + b * 29) >> 8;
+/** Luminance and colour bin of the pixel at byte offset p of an interleaved RGB buffer. */
+const luminance = (data: Uint8Array, p: number) => luma(data[p]!, data[p + 1]!, data[p + 2]!);
+const pixelBin = (data: Uint8Array, p: number) => binOf(data[p]!, data[p + 1]!, data[p + 2]!);
 
 /** Fill the band's tables for columns [c0, c1), reading the image row by row. */
 function readBand(band: Band, c0: number, c1: number): void {
@@ -216,7 +149,7 @@ function readBand(band: Band, c0: number, c1: number): void {
     let p = (y * W + c0) * 3;
     let lum = luminance(data, p);
     for (let xl = 0, i = y; xl < width; xl++, p += 3, q += 3, i += H) {
-      const bin = ((data[p]! >> 3) << 10) | ((data[p + 1]! >> 3) << 5) | (data[p + 2]! >> 3);
+      const bin = pixelBin(data, p);
       const nm = name[bin]!;
       names[i] = nm;
       running[xl * K + nm]!++;
@@ -297,8 +230,8 @@ function bandLoads(rles: readonly Rle[], H: number, cols: number, bands: number)
 }
 
 /**
- * Add the geometric moments of the column span x, rows [y0, y0 + len) to region r, in closed form as
- * measureRegion computes them. All are integers, exact in doubles, so the order of addition does not matter.
+ * Add the geometric moments of the column span x, rows [y0, y0 + len) to region r, in closed form. All are
+ * integers, exact in doubles, so the order of addition does not matter.
  */
 function addSpanMoments(acc: Accumulators, r: number, x: number, y0: number, len: number): void {
   const y1 = y0 + len - 1;
@@ -312,7 +245,7 @@ function addSpanMoments(acc: Accumulators, r: number, x: number, y0: number, len
   acc.sumXY[r] += x * sy;
 }
 
-/** Add the foreground pixels [s, e) to region r's sums by visiting each pixel (measureRegion's walk). */
+/** Add the foreground pixels [s, e) to region r's sums by visiting each pixel (the oracle's walk). */
 function walkRange(band: Band, acc: Accumulators, r: number, s: number, e: number): void {
   const { W, H, data } = band;
   const { name, lightness, chroma } = binTables();
@@ -329,12 +262,11 @@ function walkRange(band: Band, acc: Accumulators, r: number, s: number, e: numbe
     let p = (y0 * W + x) * 3;
     let prevLum = -1;
     for (let y = y0; y <= y1; y++, p += W * 3) {
-      const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
-      const bin = ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
+      const bin = pixelBin(data, p);
       counts[out + name[bin]!]!++;
       sumL += lightness[bin]!;
       sumC += chroma[bin]!;
-      const lum = (r * 77 + g * 150 + b * 29) >> 8;
+      const lum = luminance(data, p);
       if (prevLum >= 0) grad += Math.abs(lum - prevLum);
       prevLum = lum;
       if (hasRight) grad += Math.abs(lum - luminance(data, p + 3));
@@ -412,7 +344,7 @@ function finish(acc: Accumulators, r: number, image: RgbImage, rle: Rle): Region
   };
 }
 
-/** Mean L* and chroma under `rle`, summed pixel by pixel in run order, exactly as measureRegion sums them. */
+/** Mean L* and chroma under `rle`, summed pixel by pixel in run order (the plain walk's order). */
 export function sequentialMeans(image: RgbImage, rle: Rle): { meanLightness: number; meanChroma: number } {
   const { lightness, chroma } = binTables();
   const H = rle.height;
@@ -426,7 +358,7 @@ export function sequentialMeans(image: RgbImage, rle: Rle): { meanLightness: num
       for (let i = pos; i < pos + run; i++) {
         const x = Math.floor(i / H);
         const p = ((i - x * H) * W + x) * 3;
-        const bin = ((data[p]! >> 3) << 10) | ((data[p + 1]! >> 3) << 5) | (data[p + 2]! >> 3);
+        const bin = pixelBin(data, p);
         sumL += lightness[bin]!;
         sumC += chroma[bin]!;
         area++;
@@ -446,7 +378,7 @@ export function measureImage(image: RgbImage): Pick<RegionMeasures, "colourCount
   let sumL = 0, sumC = 0;
   const n = image.width * image.height;
   for (let p = 0; p < n * 3; p += 3) {
-    const bin = ((data[p]! >> 3) << 10) | ((data[p + 1]! >> 3) << 5) | (data[p + 2]! >> 3);
+    const bin = pixelBin(data, p);
     colourCounts[name[bin]!]!++;
     sumL += lightness[bin]!;
     sumC += chroma[bin]!;

@@ -1,12 +1,13 @@
-// Pins the describer's exact text on a busy synthetic scene (textured colour fields, 64 overlapping, nested,
-// edge-touching, one-pixel and empty regions), so that speed work cannot change a word. The expected strings
-// were produced by the describer before its measurement pass was rewritten (per-pixel walk, pairwise merges).
-import { createHash } from "node:crypto";
+// Pins the describer's exact text on busy synthetic scenes (textured colour fields, overlapping, nested,
+// edge-touching, one-pixel and empty regions), so that speed work cannot change a word. The expected texts are
+// files beside this test (__snapshots__/pinned/), produced by the describer before its measurement pass was
+// rewritten (per-pixel walk, pairwise merges) and checked against the sha256 pins they replace.
+import { createBackend } from "../../stack/registry.js";
 import { describe, expect, it } from "vitest";
 import { encode } from "../../masks/index.js";
 import type { Region } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
-import { createAttributesDescriber } from "./index.js";
+
 
 /** Deterministic pseudo-random numbers in [0, 1) (a 32-bit LCG). */
 function lcg(seed: number): () => number {
@@ -75,41 +76,27 @@ function busyScene(W = 173, H = 131, count = 64, seed = 7): { image: RgbImage; r
   return { image: { width: W, height: H, data }, regions };
 }
 
-const sha = (texts: string[]) => createHash("sha256").update(texts.join("\n")).digest("hex");
+/** The describer's text for a scene as a readable file: the caption, then one line per region with its id. */
+async function describeScene(seed: number, W: number, H: number, count: number, maxColours: number): Promise<string> {
+  const { image, regions } = busyScene(W, H, count, seed);
+  const d = await createBackend("describer", "attributes", { maxColours });
+  const text = await d.describe(image, regions);
+  expect(text).toHaveLength(count);
+  const lines = [`# busy scene, seed ${seed}, ${W}x${H}, ${count} regions, maxColours ${maxColours}`, `caption: ${await d.caption!(image, regions)}`];
+  regions.forEach((r, i) => lines.push(`region ${r.id}: ${text[i]}`));
+  return lines.join("\n") + "\n";
+}
 
 describe("attributes describer output is pinned", () => {
+  // The files under __snapshots__/pinned/ were written by the describer before its measurement pass was
+  // rewritten; a change of a word shows there as a readable diff (vitest -u rewrites them, deliberately).
   it("describes a busy synthetic scene word for word as before", async () => {
-    const { image, regions } = busyScene();
-    const d = await createAttributesDescriber("", {}, "attributes");
-    const text = await d.describe(image, regions);
-    expect(text).toHaveLength(64);
-    expect([0, 1, 2, 3, 4, 10, 20, 30, 40, 50, 60].map((i) => text[i])).toEqual([
-      "A huge vivid green region, rectangular, in the centre of the image, spanning the width and height. Colours: green 31%, yellow 11%, maroon 10%. Slightly textured surface. The largest region. Contains regions 147, 120, 157, 103, 140 and 31 more.",
-      "A tiny colourless region, at the top left of the image. Smooth surface.",
-      "A tiny light vivid green region, rectangular, at the top left of the image. Colours: green 100%. Smooth surface. The smallest region. Inside region 119.",
-      "A medium grey region, long and thin, horizontal, at the bottom centre of the image, spanning the width. Colours: grey 51%, black 20%, white 19%. Slightly textured surface. Inside region 100. Contains region 102.",
-      "A small green region, long and thin, vertical, at the middle right of the image, spanning the height. Colours: green 25%, pink 25%, grey 25%. Slightly textured surface. The rightmost region. Inside region 100.",
-      "A small vivid purple region, long and thin, irregular, horizontal, at the top left of the image. Colours: purple 55%, green 45%. Smooth surface. Inside region 155.",
-      "A small green region, elongated, diagonal, at the bottom left of the image. Colours: green 55%, black 33%, maroon 12%. Slightly textured surface. Inside region 158.",
-      "A tiny vivid orange region, irregular, at the top centre of the image. Colours: orange 88%, red 12%. Slightly textured surface. Inside region 107.",
-      "A small dark brown region, elongated, diagonal, at the bottom right of the image. Colours: brown 95%. Smooth surface. Inside region 100.",
-      "A large green region, round, at the bottom left of the image. Colours: green 47%, maroon 23%, yellow 17%. Slightly textured surface. Inside region 100. Contains regions 136, 129, 118, 111, 141.",
-      "A small vivid purple region, long and thin, irregular, horizontal, at the top centre of the image. Colours: purple 29%, grey 29%, yellow 20%. Slightly textured surface. Inside region 100."
-    ]);
-    expect(sha(text)).toBe("0949adac9cd8a101aa696b1074ceca2164bdebc36f384b89f2ee8bf26477f76f");
-    expect(await d.caption!(image, regions)).toBe("A moderately lit, colourful 173x131 image, mostly green (31%), yellow (11%), maroon (10%). 64 regions; the largest: a huge vivid green region in the centre spanning the width and height (region 100); a large vivid green region in the centre (region 146); a large vivid green region in the centre (region 163).");
+    await expect(await describeScene(7, 173, 131, 64, 3)).toMatchFileSnapshot("__snapshots__/pinned/seed-7.txt");
   });
 
   it("keeps three more scenes (other sizes, region counts and maxColours) byte for byte", async () => {
-    const expected: Record<number, string> = {
-      11: "8aadc3d2978a02d6eff981bfc8bfefd85104582e3aced7816d6f2cee2144bf10",
-      23: "d26762fa08f4593df02fb3860e943ea7df017b33a08103ff0e3237c938f1d4b0",
-      5: "4f503898bc6bfe1cbcdfbc4f3813dade0c3c6026af699c57f21ff1f95f9e9823",
-    };
     for (const [seed, count, maxColours] of [[11, 90, 3], [23, 40, 1], [5, 120, 5]] as const) {
-      const s = busyScene(211 - seed, 97 + seed, count, seed);
-      const d = await createAttributesDescriber("", { maxColours }, "attributes");
-      expect(sha([...(await d.describe(s.image, s.regions)), await d.caption!(s.image, s.regions)]), `seed ${seed}`).toBe(expected[seed]);
+      await expect(await describeScene(seed, 211 - seed, 97 + seed, count, maxColours)).toMatchFileSnapshot(`__snapshots__/pinned/seed-${seed}.txt`);
     }
   });
 });

@@ -9,20 +9,20 @@
  * - the reply is `{"choices": [{"message": {"role", "content"}}]}` without `index`, `finish_reason` or
  *   `usage`; errors are HTTP 500 `{"error": "..."}`.
  * The server's model handles one request at a time, so replicas (several base URLs) are spread least-busy.
- * The whole-scene caption is not something DAM does: give `caption` (an `openai-vision:<model>@<url>` spec, as
- * the reference used Llama 3.2 Vision) to get one.
+ * The whole-scene caption is not something DAM does: the stack's captioner writes it (the reference used
+ * Llama 3.2 Vision, i.e. `openai-vision:<model>@<url>`).
  */
 import sharp from "sharp";
-import type { BackendOptions } from "../../backends.js";
+import { rgbToRgbaBase, setAlphaFromRle } from "../../image/focal.js";
 import type { RgbImage } from "../../image/types.js";
 import { area as rleArea } from "../../masks/index.js";
 import { readChatReply } from "../../net/chat.js";
-import { HttpClient, parseUrls } from "../../net/http.js";
-import { OptionReader } from "../../net/options.js";
-import type { Describer, Region, StageContext } from "../../pipeline/types.js";
+import { HttpClient, parseUrls, type HttpClientOptions } from "../../net/http.js";
+import { httpClientOptions } from "../../net/options.js";
+import type { BackendFactory, Describer, Region, StageContext } from "../../pipeline/types.js";
 import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
-import { rgbToRgbaBase, setAlphaFromRle } from "./focal.js";
+import type { DamOptions as DamOptionsInput } from "./options.js";
 
 export const DAM_MODEL = "describe_anything_model";
 /** DAM's own prompt for a detailed region description (its README, examples and server client). */
@@ -30,44 +30,24 @@ export const DAM_PROMPT = "Describe the masked region in detail.";
 /** Bump when the request changes in a way that changes descriptions: the cache keys on it. */
 const PROMPT_VERSION = 1;
 
-export interface DamOptions {
+export interface DamSettings {
   urls: string[];
   model?: string;
   prompt?: string;
   maxTokens?: number;
   temperature?: number;
   topP?: number;
-  http?: ConstructorParameters<typeof HttpClient>[2];
+  http?: HttpClientOptions;
   /** zlib level of the PNG sent (0–9, default 1): higher sends fewer bytes for more CPU per region. */
   pngCompression?: number;
-  /** Describes the whole scene (DAM cannot). */
-  captioner?: Describer;
 }
 
-export async function createDamDescriber(arg: string, options: BackendOptions, spec: string): Promise<Describer> {
-  const label = `describer ${spec}`;
+export const createDamDescriber: BackendFactory<Describer, DamOptionsInput> = async (arg, options, { spec, label }) => {
   if (!arg.trim()) throw new UsageError(`${label}: give the server's base URL, as dam:http://host:port`);
-  const reader = new OptionReader(options, label);
-  const { endpoints, ...http } = reader.http();
-  const model = reader.string("model");
-  const prompt = reader.string("prompt");
-  const maxTokens = reader.integer("maxTokens", 1);
-  const temperature = reader.number("temperature", 0, 2);
-  const topP = reader.number("topP", 0, 1);
-  const pngCompression = reader.integer("pngCompression", 0);
-  if (pngCompression !== undefined && pngCompression > 9) throw new UsageError(`${label}: option "pngCompression" must be an integer in [0, 9], got ${pngCompression}`);
-  const captionOption = options.caption;
-  reader.string("caption");
-  reader.rejectUnknown();
-  let captioner: Describer | undefined;
-  if (captionOption !== undefined) {
-    const { createDescriber } = await import("../../backends.js");
-    captioner = await createDescriber(captionOption as string, { concurrency: http.concurrency, timeoutMs: http.timeoutMs, retries: http.retries });
-    if (!captioner.caption) throw new UsageError(`${label}: option "caption": ${captioner.spec} cannot caption a scene`);
-  }
-  const urls = [...parseUrls(arg, label), ...endpoints.flatMap((e) => parseUrls(e, label))];
-  return new DamDescriber(spec, { urls, model, prompt, maxTokens, temperature, topP, pngCompression, http, captioner });
-}
+  const { urls, client } = httpClientOptions(options, label, parseUrls(arg, label));
+  const { model, prompt, maxTokens, temperature, topP, pngCompression } = options;
+  return new DamDescriber(spec, { urls, model, prompt, maxTokens, temperature, topP, pngCompression, http: client });
+};
 
 export class DamDescriber implements Describer {
   readonly fingerprint: string;
@@ -77,13 +57,11 @@ export class DamDescriber implements Describer {
   private readonly maxTokens: number;
   private readonly temperature: number;
   private readonly topP: number;
-  private readonly captioner: Describer | undefined;
   private readonly pngCompression: number;
-  readonly caption?: Describer["caption"];
 
   constructor(
     readonly spec: string,
-    options: DamOptions,
+    options: DamSettings,
   ) {
     this.client = new HttpClient(`describer ${spec}`, options.urls, options.http);
     this.model = options.model ?? DAM_MODEL;
@@ -92,12 +70,7 @@ export class DamDescriber implements Describer {
     this.maxTokens = options.maxTokens ?? 512;
     this.temperature = options.temperature ?? 0.2;
     this.topP = options.topP ?? 0.9;
-    this.captioner = options.captioner;
     this.pngCompression = options.pngCompression ?? 1;
-    if (this.captioner?.caption) {
-      const captioner = this.captioner;
-      this.caption = (image, regions, ctx) => captioner.caption!(image, regions, ctx);
-    }
     // Replicas serve the same model, so the URL list is sorted: adding one keeps the key only if the set is equal.
     this.fingerprint = [
       "dam",
@@ -107,7 +80,6 @@ export class DamDescriber implements Describer {
       `max_tokens=${this.maxTokens}`,
       `temperature=${this.temperature}`,
       `top_p=${this.topP}`,
-      `caption=${this.captioner ? (this.captioner.fingerprint ?? this.captioner.spec) : "none"}`,
     ].join("|");
   }
 
@@ -157,9 +129,5 @@ export class DamDescriber implements Describer {
       if (text) return text;
     }
     throw new GearSegError(`describer ${this.spec}: the server returned an empty description for region ${region.id} twice`);
-  }
-
-  async close(): Promise<void> {
-    await this.captioner?.close?.();
   }
 }

@@ -2,55 +2,47 @@
  * `openai-vision:<model>@<base-url>[,<base-url>...]`: any OpenAI-compatible chat API with image input (vLLM,
  * Ollama's `/v1`, llama.cpp server, OpenAI, Gemini's OpenAI endpoint). For each region it sends the full image
  * and DAM's focal crop around the region, both with the region outlined, and asks for a DAM-style dense
- * description. `caption()` describes the whole scene. Base URLs include the version path (`…/v1`).
+ * description. As a captioner (`caption()`) it describes the whole scene. Base URLs include the version path
+ * (`…/v1`).
  */
 import sharp from "sharp";
-import type { BackendOptions } from "../../backends.js";
 import type { RgbImage } from "../../image/types.js";
 import { decode } from "../../masks/index.js";
-import { readChatReply, stripThinking } from "../../net/chat.js";
-import { HttpClient, parseModelAtUrls, parseUrls } from "../../net/http.js";
-import { OptionReader } from "../../net/options.js";
-import type { Describer, Region, StageContext } from "../../pipeline/types.js";
+import { parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
+import { OpenAiClient } from "../../net/openai.js";
+import { httpClientOptions } from "../../net/options.js";
+import type { BackendFactory, Captioner, Describer, Region, StageContext } from "../../pipeline/types.js";
 import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError } from "../../util/errors.js";
-import { focalCropBox, tightBox } from "../dam/focal.js";
+import { focalCropBox } from "../../image/focal.js";
+import { tightBbox } from "../../masks/bbox.js";
+import type { OpenAiVisionOptions } from "./options.js";
 import { REGION_PROMPT, SCENE_PROMPT, VISION_PROMPT_VERSION } from "./prompts.js";
 
 const OUTLINE: [number, number, number] = [255, 0, 0];
 
-export interface VisionOptions {
+export interface VisionSettings {
   model: string;
   urls: string[];
   maxTokens?: number;
   temperature?: number;
   /** Longest side of the full image sent (default 1024); the crop is sent at up to this size too. */
   maxSide?: number;
-  http?: ConstructorParameters<typeof HttpClient>[2];
+  maxAnswerChars?: number;
+  http?: HttpClientOptions;
 }
 
-export async function createOpenAiVisionDescriber(arg: string, options: BackendOptions, spec: string): Promise<Describer> {
-  const label = `describer ${spec}`;
-  const { model, urls } = parseModelAtUrls(arg, label);
-  const reader = new OptionReader(options, label);
-  const { endpoints, ...http } = reader.http();
-  const maxTokens = reader.integer("maxTokens", 1);
-  const temperature = reader.number("temperature", 0, 2);
-  const maxSide = reader.integer("maxSide", 64);
-  reader.rejectUnknown();
-  return new OpenAiVisionDescriber(spec, {
-    model,
-    urls: [...urls, ...endpoints.flatMap((e) => parseUrls(e, label))],
-    maxTokens,
-    temperature,
-    maxSide,
-    http,
-  });
-}
+/** One factory for both kinds: the same model describes regions and captions the scene. */
+export const createOpenAiVision: BackendFactory<OpenAiVisionDescriber, OpenAiVisionOptions> = async (arg, options, { spec, label }) => {
+  const { model, urls: specUrls } = parseModelAtUrls(arg, label);
+  const { urls, client } = httpClientOptions(options, label, specUrls);
+  const { maxTokens, temperature, maxSide, maxAnswerChars } = options;
+  return new OpenAiVisionDescriber(spec, { model, urls, maxTokens, temperature, maxSide, maxAnswerChars, http: client });
+};
 
-export class OpenAiVisionDescriber implements Describer {
+export class OpenAiVisionDescriber implements Describer, Captioner {
   readonly fingerprint: string;
-  readonly client: HttpClient;
+  readonly client: OpenAiClient;
   readonly model: string;
   private readonly maxTokens: number;
   private readonly temperature: number;
@@ -58,9 +50,9 @@ export class OpenAiVisionDescriber implements Describer {
 
   constructor(
     readonly spec: string,
-    options: VisionOptions,
+    options: VisionSettings,
   ) {
-    this.client = new HttpClient(`describer ${spec}`, options.urls, options.http);
+    this.client = new OpenAiClient(`describer ${spec}`, options.model, options.urls, options.http, { maxAnswerChars: options.maxAnswerChars });
     this.model = options.model;
     this.maxTokens = options.maxTokens ?? 256;
     this.temperature = options.temperature ?? 0.2;
@@ -79,10 +71,9 @@ export class OpenAiVisionDescriber implements Describer {
   async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
     let done = 0;
     ctx?.onProgress?.(0, regions.length);
-    const inFlight = this.client.pool.concurrency * this.client.urls.length;
-    return mapLimit(regions, inFlight, async (region) => {
+    return mapLimit(regions, this.client.inFlight, async (region) => {
       ctx?.signal?.throwIfAborted();
-      const box = tightBox(region.rle);
+      const box = tightBbox(region.rle);
       let text = "";
       if (box) {
         const { full, crop } = await this.regionImages(image, region, box);
@@ -121,23 +112,11 @@ export class OpenAiVisionDescriber implements Describer {
   }
 
   private async ask(images: string[], prompt: string, what: string, signal?: AbortSignal): Promise<string> {
-    const body = {
-      model: this.model,
-      messages: [
-        {
-          role: "user",
-          content: [...images.map((url) => ({ type: "image_url", image_url: { url } })), { type: "text", text: prompt }],
-        },
-      ],
-      max_tokens: this.maxTokens,
-      temperature: this.temperature,
-      stream: false,
-    };
+    const content = [...images.map((url) => ({ type: "image_url" as const, image_url: { url } })), { type: "text" as const, text: prompt }];
+    // An empty answer is a failed generation: ask once more before giving up.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const res = await this.client.postJson("/chat/completions", body, signal);
-      const reply = readChatReply(res.json, `describer ${this.spec} (${res.url})`);
-      const text = stripThinking(reply.content);
-      if (text) return text;
+      const reply = await this.client.chat({ messages: [{ role: "user", content }], maxTokens: this.maxTokens, temperature: this.temperature, signal });
+      if (reply.text) return reply.text;
     }
     throw new GearSegError(`describer ${this.spec}: model ${this.model} returned no text for ${what} twice`);
   }

@@ -3,15 +3,15 @@
  * `{"whole": {"des": caption}, "<i>": {"des": description of mask i}, ...}`, so that recorded runs replay.
  */
 import { createHash } from "node:crypto";
-import { resolve } from "node:path";
 import type { RgbImage } from "../../image/types.js";
-import type { Describer, Region } from "../../pipeline/types.js";
+import type { BackendFactory, Captioner, Describer, Region } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { isRecord, readJsonFile } from "../../util/json.js";
 
-export async function createRecordedDescriber(arg: string, spec: string): Promise<Describer> {
-  if (!arg) throw new UsageError(`describer "${spec}": give the file, as recorded:<descriptions.json>`);
-  const path = resolve(arg);
+/** As a captioner it gives the file's `whole`. */
+export const createRecordedDescriber: BackendFactory<RecordedDescriber, Record<string, never>> = async (arg, _options, { spec, label, resolvePath }) => {
+  if (!arg) throw new UsageError(`${label}: give the file, as recorded:<descriptions.json>`);
+  const path = resolvePath(arg);
   const json = await readJsonFile(path, "descriptions file");
   if (!isRecord(json)) throw new GearSegError(`descriptions file "${path}": expected an object of {"des": ...} entries`);
   const byKey = new Map<string, string>();
@@ -23,9 +23,9 @@ export async function createRecordedDescriber(arg: string, spec: string): Promis
   }
   const digest = createHash("sha256").update(JSON.stringify(json)).digest("hex");
   return new RecordedDescriber(path, byKey, spec, `${spec}#${digest}`);
-}
+};
 
-export class RecordedDescriber implements Describer {
+export class RecordedDescriber implements Describer, Captioner {
   constructor(
     readonly path: string,
     private readonly byKey: ReadonlyMap<string, string>,

@@ -5,13 +5,15 @@
  * below `minSimilarity`). Description vectors are remembered per text, so further queries on the same image
  * only embed the query.
  */
-import type { BackendOptions } from "../../backends.js";
-import { HttpClient, parseModelAtUrls, parseUrls } from "../../net/http.js";
-import { OptionReader } from "../../net/options.js";
-import type { ReasonAnswer, Reasoner, ReasonRequest, StageContext, TokenUsage } from "../../pipeline/types.js";
+import { parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
+import { OpenAiClient } from "../../net/openai.js";
+import { httpClientOptions } from "../../net/options.js";
+import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest, StageContext, TokenUsage } from "../../pipeline/types.js";
+import { addUsage } from "../../net/chat.js";
 import { GearSegError } from "../../util/errors.js";
+import type { EmbeddingReasonerOptions as Options } from "./options.js";
 
-export interface EmbeddingReasonerOptions {
+export interface EmbeddingReasonerSettings {
   model: string;
   urls: string[];
   /** Keep regions scoring at least this share of the best score (default 0.9). */
@@ -20,32 +22,20 @@ export interface EmbeddingReasonerOptions {
   minSimilarity?: number;
   /** Texts per request (default 64). */
   batchSize?: number;
-  http?: ConstructorParameters<typeof HttpClient>[2];
+  http?: HttpClientOptions;
 }
 
-export async function createEmbeddingReasoner(arg: string, options: BackendOptions, spec: string): Promise<Reasoner> {
-  const label = `reasoner ${spec}`;
-  const { model, urls } = parseModelAtUrls(arg, label);
-  const reader = new OptionReader(options, label);
-  const { endpoints, ...http } = reader.http();
-  const relativeThreshold = reader.number("relativeThreshold", 0, 1);
-  const minSimilarity = reader.number("minSimilarity", -1, 1);
-  const batchSize = reader.integer("batchSize", 1);
-  reader.rejectUnknown();
-  return new EmbeddingReasoner(spec, {
-    model,
-    urls: [...urls, ...endpoints.flatMap((e) => parseUrls(e, label))],
-    relativeThreshold,
-    minSimilarity,
-    batchSize,
-    http,
-  });
-}
+export const createEmbeddingReasoner: BackendFactory<Reasoner, Options> = async (arg, options, { spec, label }) => {
+  const { model, urls: specUrls } = parseModelAtUrls(arg, label);
+  const { urls, client } = httpClientOptions(options, label, specUrls);
+  const { relativeThreshold, minSimilarity, batchSize } = options;
+  return new EmbeddingReasoner(spec, { model, urls, relativeThreshold, minSimilarity, batchSize, http: client });
+};
 
 const MAX_REMEMBERED = 4096;
 
 export class EmbeddingReasoner implements Reasoner {
-  readonly client: HttpClient;
+  readonly client: OpenAiClient;
   readonly model: string;
   private readonly relativeThreshold: number;
   private readonly minSimilarity: number;
@@ -54,9 +44,9 @@ export class EmbeddingReasoner implements Reasoner {
 
   constructor(
     readonly spec: string,
-    options: EmbeddingReasonerOptions,
+    options: EmbeddingReasonerSettings,
   ) {
-    this.client = new HttpClient(`reasoner ${spec}`, options.urls, options.http);
+    this.client = new OpenAiClient(`reasoner ${spec}`, options.model, options.urls, options.http);
     this.model = options.model;
     this.relativeThreshold = options.relativeThreshold ?? 0.9;
     this.minSimilarity = options.minSimilarity ?? 0;
@@ -93,11 +83,9 @@ export class EmbeddingReasoner implements Reasoner {
     let usage: TokenUsage | undefined;
     for (let i = 0; i < missing.length; i += this.batchSize) {
       const batch = missing.slice(i, i + this.batchSize);
-      const res = await this.client.postJson("/embeddings", { model: this.model, input: batch }, signal);
-      const vectors = readEmbeddings(res.json, batch.length, `reasoner ${this.spec} (${res.url})`);
-      batch.forEach((t, k) => this.remember(t, vectors[k]!));
-      const u = (res.json as { usage?: { prompt_tokens?: number; total_tokens?: number } }).usage;
-      if (u) usage = { promptTokens: (usage?.promptTokens ?? 0) + (u.prompt_tokens ?? 0), totalTokens: (usage?.totalTokens ?? 0) + (u.total_tokens ?? 0) };
+      const res = await this.client.embed(batch, signal);
+      batch.forEach((t, k) => this.remember(t, res.vectors[k]!));
+      usage = addUsage(usage, res.usage);
     }
     return usage;
   }
@@ -106,26 +94,6 @@ export class EmbeddingReasoner implements Reasoner {
     if (this.vectors.size >= MAX_REMEMBERED) this.vectors.delete(this.vectors.keys().next().value!);
     this.vectors.set(text, v);
   }
-}
-
-function readEmbeddings(json: unknown, n: number, label: string): Float64Array[] {
-  const data = (json as { data?: unknown })?.data;
-  if (!Array.isArray(data) || data.length !== n) {
-    throw new GearSegError(`${label}: expected ${n} embeddings in "data", got ${Array.isArray(data) ? data.length : "none"}`);
-  }
-  const out = new Array<Float64Array>(n);
-  data.forEach((item: unknown, k: number) => {
-    const rec = item as { index?: unknown; embedding?: unknown };
-    const index = typeof rec.index === "number" ? rec.index : k;
-    if (!Array.isArray(rec.embedding) || rec.embedding.length === 0 || rec.embedding.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
-      throw new GearSegError(`${label}: embedding ${k} is not a list of numbers (base64 encoding is not supported)`);
-    }
-    if (index < 0 || index >= n || out[index]) throw new GearSegError(`${label}: embedding index ${index} is out of range or repeated`);
-    out[index] = Float64Array.from(rec.embedding as number[]);
-  });
-  const dim = out[0]!.length;
-  if (out.some((v) => v.length !== dim)) throw new GearSegError(`${label}: embeddings of different lengths`);
-  return out;
 }
 
 export function cosine(a: Float64Array, b: Float64Array): number {

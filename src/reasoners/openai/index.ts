@@ -3,23 +3,22 @@
  * Ollama's `/v1`, OpenAI, Gemini's OpenAI endpoint). Base URLs include the version path (`…/v1`); the API key
  * comes from the environment variable named by the `apiKeyEnv` option.
  *
- * JSON is requested through `response_format`: a JSON schema first; a server that rejects it (HTTP 400/422)
- * is asked again with `json_object`, then with the prompt alone, and the reasoner remembers what worked.
- * Empty or unreadable answers are asked again; after the retries the error names the model and the URL.
+ * JSON is requested through `response_format` as the shared client does it (src/net/openai.ts): a JSON schema
+ * first, then `json_object`, then the prompt alone, remembering what the server accepts. Empty or unreadable
+ * answers are asked again; after the retries the error names the model and the URL.
  */
-import type { BackendOptions } from "../../backends.js";
-import { addUsage, readChatReply } from "../../net/chat.js";
-import { HttpClient, HttpError, parseModelAtUrls, parseUrls } from "../../net/http.js";
-import { OptionReader } from "../../net/options.js";
-import type { ReasonAnswer, Reasoner, ReasonRequest, StageContext, TokenUsage } from "../../pipeline/types.js";
+import { addUsage } from "../../net/chat.js";
+import { parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
+import { OpenAiClient, type ResponseFormatMode } from "../../net/openai.js";
+import { httpClientOptions } from "../../net/options.js";
+import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest, StageContext, TokenUsage } from "../../pipeline/types.js";
 import { GearSegError } from "../../util/errors.js";
 import { AnswerParseError, parseAnswer } from "./parse.js";
+import type { OpenAiReasonerOptions as Options } from "./options.js";
 import { ANSWER_SCHEMA, buildReasonPrompt, SYSTEM_PROMPT } from "./prompt.js";
 
-export type ResponseFormatMode = "auto" | "json_schema" | "json_object" | "none";
-const FORMAT_LADDER: Exclude<ResponseFormatMode, "auto">[] = ["json_schema", "json_object", "none"];
 
-export interface OpenAiReasonerOptions {
+export interface OpenAiReasonerSettings {
   model: string;
   urls: string[];
   responseFormat?: ResponseFormatMode;
@@ -28,37 +27,20 @@ export interface OpenAiReasonerOptions {
   /** Extra attempts when the answer is empty or not readable (default 2). */
   answerRetries?: number;
   geometry?: boolean;
-  http?: ConstructorParameters<typeof HttpClient>[2];
+  maxAnswerChars?: number;
+  http?: HttpClientOptions;
 }
 
-export async function createOpenAiReasoner(arg: string, options: BackendOptions, spec: string): Promise<Reasoner> {
-  const label = `reasoner ${spec}`;
-  const { model, urls } = parseModelAtUrls(arg, label);
-  const reader = new OptionReader(options, label);
-  const { endpoints, ...http } = reader.http();
-  const responseFormat = reader.oneOf("responseFormat", ["auto", "json_schema", "json_object", "none"] as const);
-  const temperature = reader.number("temperature", 0, 2);
-  const maxTokens = reader.integer("maxTokens", 1);
-  const answerRetries = reader.integer("answerRetries", 0);
-  const geometry = reader.boolean("geometry");
-  reader.rejectUnknown();
-  return new OpenAiReasoner(spec, {
-    model,
-    urls: [...urls, ...endpoints.flatMap((e) => parseUrls(e, label))],
-    responseFormat,
-    temperature,
-    maxTokens,
-    answerRetries,
-    geometry,
-    http,
-  });
-}
+export const createOpenAiReasoner: BackendFactory<Reasoner, Options> = async (arg, options, { spec, label }) => {
+  const { model, urls: specUrls } = parseModelAtUrls(arg, label);
+  const { urls, client } = httpClientOptions(options, label, specUrls);
+  const { responseFormat, temperature, maxTokens, answerRetries, geometry, maxAnswerChars } = options;
+  return new OpenAiReasoner(spec, { model, urls, responseFormat, temperature, maxTokens, answerRetries, geometry, maxAnswerChars, http: client });
+};
 
 export class OpenAiReasoner implements Reasoner {
-  readonly client: HttpClient;
+  readonly client: OpenAiClient;
   readonly model: string;
-  private format: Exclude<ResponseFormatMode, "auto">;
-  private readonly fixedFormat: boolean;
   private readonly temperature: number;
   private readonly maxTokens: number | undefined;
   private readonly answerRetries: number;
@@ -68,13 +50,13 @@ export class OpenAiReasoner implements Reasoner {
 
   constructor(
     readonly spec: string,
-    options: OpenAiReasonerOptions,
+    options: OpenAiReasonerSettings,
   ) {
-    this.client = new HttpClient(`reasoner ${spec}`, options.urls, options.http);
+    this.client = new OpenAiClient(`reasoner ${spec}`, options.model, options.urls, options.http, {
+      responseFormat: options.responseFormat,
+      maxAnswerChars: options.maxAnswerChars,
+    });
     this.model = options.model;
-    const mode = options.responseFormat ?? "auto";
-    this.format = mode === "auto" ? "json_schema" : mode;
-    this.fixedFormat = mode !== "auto";
     this.temperature = options.temperature ?? 0;
     this.maxTokens = options.maxTokens;
     this.answerRetries = options.answerRetries ?? 2;
@@ -89,9 +71,17 @@ export class OpenAiReasoner implements Reasoner {
     let url = this.client.urls[0]!;
     let answeredBy: string | undefined;
     for (let attempt = 0; attempt <= this.answerRetries; attempt++) {
-      const { json, url: used } = await this.post(prompt, ctx?.signal);
-      url = used;
-      const reply = readChatReply(json, `reasoner ${this.spec} (${used})`);
+      const reply = await this.client.chat({
+        messages: [
+          { role: "system", content: SYSTEM_PROMPT },
+          { role: "user", content: prompt },
+        ],
+        temperature: this.temperature,
+        maxTokens: this.maxTokens,
+        json: { schema: ANSWER_SCHEMA },
+        signal: ctx?.signal,
+      });
+      url = reply.url;
       usage = addUsage(usage, reply.usage);
       answeredBy = reply.model ?? answeredBy;
       if (!reply.content.trim()) {
@@ -130,7 +120,6 @@ export class OpenAiReasoner implements Reasoner {
       else maskIds.push(id);
     }
     if (parsed.rejected.length) warnings.push(`dropped entries that are not mask ids: ${parsed.rejected.map((r) => JSON.stringify(r)).join(", ")}`);
-    if (unknown.length) warnings.push(`dropped ids that name no region: ${unknown.join(", ")}`);
     if (duplicates.length) warnings.push(`dropped repeated ids: ${duplicates.join(", ")}`);
     if (maskIds.length > request.maxMasks) {
       warnings.push(`kept the first ${request.maxMasks} of ${maskIds.length} ids (at most ${request.maxMasks} allowed): dropped ${maskIds.slice(request.maxMasks).join(", ")}`);
@@ -138,38 +127,14 @@ export class OpenAiReasoner implements Reasoner {
     }
     if (parsed.truncated) warnings.push("the answer was cut off after the id list; the explanation may be incomplete");
     return {
-      maskIds,
+      // Invented ids go on to the agent, which lists them in the result (dropped_ids) and leaves them out of the
+      // mask; they do not count against maxMasks.
+      maskIds: [...maskIds, ...unknown],
       explanation: parsed.explanation,
       ...(parsed.confidence !== undefined && { confidence: parsed.confidence }),
       ...(usage && { usage }),
       model: model ?? this.model,
       ...(warnings.length && { warnings }),
     };
-  }
-
-  /** One chat completion; steps down the response_format ladder when the server rejects a format. */
-  private async post(prompt: string, signal?: AbortSignal) {
-    for (;;) {
-      const body: Record<string, unknown> = {
-        model: this.model,
-        messages: [
-          { role: "system", content: SYSTEM_PROMPT },
-          { role: "user", content: prompt },
-        ],
-        temperature: this.temperature,
-        stream: false,
-        ...(this.maxTokens !== undefined && { max_tokens: this.maxTokens }),
-      };
-      if (this.format === "json_schema") body.response_format = { type: "json_schema", json_schema: ANSWER_SCHEMA };
-      else if (this.format === "json_object") body.response_format = { type: "json_object" };
-      try {
-        return await this.client.postJson("/chat/completions", body, signal);
-      } catch (err) {
-        const rejected = err instanceof HttpError && (err.status === 400 || err.status === 422);
-        const next = FORMAT_LADDER[FORMAT_LADDER.indexOf(this.format) + 1];
-        if (!rejected || this.fixedFormat || !next) throw err;
-        this.format = next;
-      }
-    }
   }
 }

@@ -2,7 +2,7 @@
  * Reading a mask selection out of what an LLM actually writes: thinking blocks, markdown fences, prose around
  * the JSON, ids as numbers or strings ("3", "Mask 3"), a reply cut off after the id list.
  */
-import { stripThinking } from "../../net/chat.js";
+import { jsonCandidates, stripThinking } from "../../net/chat.js";
 
 export interface ParsedAnswer {
   /** The ids as written, in order (integers only; see `rejected`). */
@@ -40,39 +40,6 @@ export function parseAnswer(content: string): ParsedAnswer {
   throw new AnswerParseError(`no JSON answer with "mask_ids" found in: ${JSON.stringify(text.slice(0, 160))}`);
 }
 
-/** Fenced blocks (last first), then every balanced {...} or [...] in the text (last first), then the text. */
-export function* jsonCandidates(text: string): Generator<string> {
-  const fences = [...text.matchAll(/```(?:json|JSON)?\s*\n?([\s\S]*?)```/g)].map((m) => m[1]!.trim());
-  for (let i = fences.length - 1; i >= 0; i--) yield fences[i]!;
-  yield text;
-  const spans = balancedSpans(text);
-  for (let i = spans.length - 1; i >= 0; i--) yield spans[i]!;
-}
-
-/** Top-level balanced `{…}` spans, skipping braces inside strings. */
-function balancedSpans(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"' && depth > 0) inString = true;
-    else if (c === "{") {
-      if (depth === 0) start = i;
-      depth++;
-    } else if (c === "}" && depth > 0) {
-      depth--;
-      if (depth === 0) out.push(text.slice(start, i + 1));
-    }
-  }
-  return out;
-}
 
 function tryJson(text: string): unknown {
   try {

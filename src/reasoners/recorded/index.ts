@@ -3,14 +3,13 @@
  * numbers, `explanation`, `text`), so that a recorded run replays exactly. It does not reason: it says so in a
  * warning when the file was written for another query.
  */
-import { resolve } from "node:path";
-import type { ReasonAnswer, Reasoner, ReasonRequest } from "../../pipeline/types.js";
+import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { isRecord, readJsonFile } from "../../util/json.js";
 
-export async function createRecordedReasoner(arg: string, spec: string): Promise<Reasoner> {
-  if (!arg) throw new UsageError(`reasoner "${spec}": give the file, as recorded:<answer.json>`);
-  const path = resolve(arg);
+export const createRecordedReasoner: BackendFactory<Reasoner, Record<string, never>> = async (arg, _options, { spec, label, resolvePath }) => {
+  if (!arg) throw new UsageError(`${label}: give the file, as recorded:<answer.json>`);
+  const path = resolvePath(arg);
   const json = await readJsonFile(path, "answer file");
   if (!isRecord(json) || !Array.isArray(json.answer_mask_id)) {
     throw new GearSegError(`answer file "${path}": expected an object with an "answer_mask_id" list`);
@@ -23,7 +22,7 @@ export async function createRecordedReasoner(arg: string, spec: string): Promise
   const explanation = typeof json.explanation === "string" ? json.explanation : "";
   const texts = Array.isArray(json.text) ? json.text.filter((t): t is string => typeof t === "string") : [];
   return new RecordedReasoner(path, ids, explanation, texts, spec);
-}
+};
 
 export class RecordedReasoner implements Reasoner {
   constructor(

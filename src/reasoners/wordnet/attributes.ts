@@ -4,7 +4,7 @@
  * never WordNet's navy (a military force). A region's evidence comes from its description (colour shares
  * "red 80%", or colour words in prose) and, for shape, from its box and area when the text is silent.
  */
-import { attributeWord, colourLightness, colourSimilarity, type AttributeWord } from "../../describers/attributes/vocabulary.js";
+import { attributeWord, colourLightness, colourSimilarity, type AttributeWord } from "../../vocabulary/attribute-words.js";
 import type { RegionFacts } from "../../pipeline/types.js";
 import { STOPWORDS, tokenize } from "./text.js";
 

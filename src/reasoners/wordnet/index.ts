@@ -7,13 +7,13 @@
  * within `ratio` of the best score are chosen (at most maxMasks); nothing is chosen when nothing matches.
  * This is the non-generative baseline that the GEAR-Seg paper compares with LLMs.
  */
-import type { ReasonAnswer, ReasonRequest, Reasoner, RegionFacts, StageContext } from "../../pipeline/types.js";
-import type { BackendOptions } from "../../backends.js";
+import type { BackendFactory, ReasonAnswer, ReasonRequest, Reasoner, RegionFacts, StageContext } from "../../pipeline/types.js";
 import { UsageError } from "../../util/errors.js";
+import type { WordnetOptions } from "./options.js";
 import { ALL_POS, openWordNet, type Pos } from "./wordnet-db.js";
 import { Lexicon, type Expansion, type Link, type QueryScope } from "./expand.js";
 import { PosTagger } from "./pos.js";
-import { attributeWord } from "../../describers/attributes/vocabulary.js";
+import { attributeWord } from "../../vocabulary/attribute-words.js";
 import { attributeScore, queryAttribute, readEvidence, type AttributeEvidence, type AttributeTerm } from "./attributes.js";
 import {
   GENERIC_NOUNS,
@@ -588,40 +588,15 @@ export class WordnetReasoner implements Reasoner {
   }
 }
 
-const KNOWN_OPTIONS = ["ratio", "maxMasks", "minScore", "contextPenalty", "supportScore", "dict"] as const;
-
-function numberOption(options: BackendOptions, key: string, lo: number, hi: number, fallback: number): number {
-  const v = options[key];
-  if (v === undefined) return fallback;
-  const n = typeof v === "string" ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isFinite(n) || n < lo || n > hi) {
-    throw new UsageError(`wordnet reasoner option "${key}": ${JSON.stringify(v)} is not a number in [${lo}, ${hi}]`);
-  }
-  return n;
-}
-
-/** Build the reasoner. `arg` (after `wordnet:`) is an optional WordNet dict folder. */
-export async function createWordnetReasoner(arg: string, options: BackendOptions, spec: string): Promise<Reasoner> {
-  for (const key of Object.keys(options)) {
-    if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
-      throw new UsageError(`wordnet reasoner: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(", ")})`);
-    }
-  }
-  const maxMasks = numberOption(options, "maxMasks", 1, 1000, DEFAULTS.maxMasks);
-  if (!Number.isInteger(maxMasks)) throw new UsageError(`wordnet reasoner option "maxMasks": ${maxMasks} is not an integer`);
-  const dictOpt = options["dict"];
-  if (dictOpt !== undefined && typeof dictOpt !== "string") throw new UsageError(`wordnet reasoner option "dict": not a folder path`);
-  const opts: WordnetReasonerOptions = {
-    ratio: numberOption(options, "ratio", 0, 1, DEFAULTS.ratio),
-    maxMasks,
-    minScore: numberOption(options, "minScore", 0, 100, DEFAULTS.minScore),
-    contextPenalty: numberOption(options, "contextPenalty", 0, 1, DEFAULTS.contextPenalty),
-    supportScore: numberOption(options, "supportScore", 0, 10, DEFAULTS.supportScore),
-    dict: arg.trim() || dictOpt,
-  };
-  const wn = await openWordNet(opts.dict || undefined);
+/** Build the reasoner. `arg` (after `wordnet:`) is an optional WordNet dict folder (as is option `dict`). */
+export const createWordnetReasoner: BackendFactory<Reasoner, WordnetOptions> = async (arg, options, { spec, resolvePath }) => {
+  const { dict, ...tuning } = options;
+  const folder = arg.trim() || dict;
+  const opts: WordnetReasonerOptions = { ...DEFAULTS, ...Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined)) };
+  if (folder) opts.dict = resolvePath(folder);
+  const wn = await openWordNet(opts.dict);
   return new WordnetReasoner(spec, new Lexicon(wn), opts);
-}
+};
 
 export { Lexicon } from "./expand.js";
 export { openWordNet, WordNet } from "./wordnet-db.js";

@@ -1,3 +1,4 @@
+import { createBackend } from "../../stack/registry.js";
 import { readFile, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { ReasonRequest, RegionFacts } from "../../pipeline/types.js";
 import { UsageError } from "../../util/errors.js";
 import { Lexicon } from "./expand.js";
-import { createWordnetReasoner } from "./index.js";
+
 import { openWordNet } from "./wordnet-db.js";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
@@ -64,7 +65,7 @@ const request = (query: string, mode: ReasonRequest["mode"] = "referring"): Reas
 
 describe("wordnet reasoner on hand-made regions", () => {
   it("settles superlatives, negation, glosses and no-match", async () => {
-    const r = await createWordnetReasoner("", {}, "wordnet");
+    const r = await createBackend("reasoner", "wordnet", {});
     expect((await r.reason(request("the smallest red thing"))).maskIds).toEqual([0]);
     expect((await r.reason(request("the largest red object"))).maskIds).toEqual([1]);
     expect((await r.reason(request("the leftmost apple"))).maskIds).toEqual([0]);
@@ -81,9 +82,9 @@ describe("wordnet reasoner on hand-made regions", () => {
   });
 
   it("validates options with the key's name", async () => {
-    await expect(createWordnetReasoner("", { ratios: 0.5 }, "wordnet")).rejects.toThrow(/unknown option "ratios"/);
-    await expect(createWordnetReasoner("", { ratio: 2 }, "wordnet")).rejects.toBeInstanceOf(UsageError);
-    const r = await createWordnetReasoner("", { ratio: 0.1, maxMasks: 1 }, "wordnet");
+    await expect(createBackend("reasoner", "wordnet", { ratios: 0.5 })).rejects.toThrow(/unknown option "ratios"/);
+    await expect(createBackend("reasoner", "wordnet", { ratio: 2 })).rejects.toBeInstanceOf(UsageError);
+    const r = await createBackend("reasoner", "wordnet", { ratio: 0.1, maxMasks: 1 });
     expect((await r.reason(request("the apples"))).maskIds).toHaveLength(1);
   });
 });
@@ -156,7 +157,7 @@ describe("wordnet reasoner on the GEAR-Seg samples (real DAM descriptions)", () 
   for (const [name, minIou] of cases) {
     it(`${name}: IoU ≥ ${minIou}`, async () => {
       const s = await loadSample(name);
-      const r = await createWordnetReasoner("", {}, "wordnet");
+      const r = await createBackend("reasoner", "wordnet", {});
       const answer = await r.reason({ query: s.query, mode: "reasoning", scene: s.scene, regions: s.regions, imageWidth: s.width, imageHeight: s.height, maxMasks: 6 });
       expect(answer.maskIds.length).toBeGreaterThan(0);
       expect(answer.maskIds.some((id) => s.overlapsTarget(id))).toBe(true);
@@ -166,7 +167,7 @@ describe("wordnet reasoner on the GEAR-Seg samples (real DAM descriptions)", () 
   }
   it("4537339_3d8e488294_o: a chosen region overlaps the boat", async () => {
     const s = await loadSample("4537339_3d8e488294_o");
-    const r = await createWordnetReasoner("", {}, "wordnet");
+    const r = await createBackend("reasoner", "wordnet", {});
     const answer = await r.reason({ query: s.query, mode: "reasoning", scene: s.scene, regions: s.regions, imageWidth: s.width, imageHeight: s.height, maxMasks: 6 });
     expect(answer.maskIds.some((id) => s.overlapsTarget(id))).toBe(true);
   });
@@ -191,7 +192,7 @@ describe("part of speech and definitions in descriptions", () => {
   });
 
   it("answers a query that names no thing from the subjects' definitions, not from adjectives or context", async () => {
-    const r = await createWordnetReasoner("", {}, "wordnet");
+    const r = await createBackend("reasoner", "wordnet", {});
     const regions: RegionFacts[] = [
       { id: 0, description: "A long, narrow, rustic boat with a curved hull and a raised bow.", bbox: box(40, 100, 120, 20), area: 1800 },
       { id: 1, description: "The railing has a rustic, aged appearance with vertical metal bars.", bbox: box(10, 20, 100, 30), area: 1500 },

@@ -5,8 +5,8 @@ import sharp from "sharp";
 import type { RgbImage } from "../../image/types.js";
 import type { Region } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
-import { createSegmenter } from "../../backends.js";
-import { classicProposals, createClassicSegmenter, parseClassicOptions } from "./index.js";
+import { createBackend } from "../../stack/registry.js";
+import { classicProposals, parseClassicOptions } from "./index.js";
 import { firstIndex } from "./refine.js";
 import { area as rleArea, decode as rleDecode, encode as rleEncode, iou as rleIou, toBbox } from "../../masks/index.js";
 
@@ -221,20 +221,22 @@ describe("classic options", () => {
   it("rejects unknown keys and bad values with a UsageError naming the key", async () => {
     expect(() => parseClassicOptions("colour=1", {}, "classic:colour=1")).toThrow(UsageError);
     expect(() => parseClassicOptions("colour=1", {}, "classic:colour=1")).toThrow(/"colour"/);
-    expect(() => parseClassicOptions("", { foo: 1 }, "classic")).toThrow(/"foo" is unknown/);
-    expect(() => parseClassicOptions("maxSide=abc", {}, "x")).toThrow(/"maxSide" must be/);
-    expect(() => parseClassicOptions("k=-3", {}, "x")).toThrow(/"k" must be positive/);
+    expect(() => parseClassicOptions("", { foo: 1 }, "classic")).toThrow(/unknown option "foo"/);
+    expect(() => parseClassicOptions("maxSide=abc", {}, "x")).toThrow(/"maxSide" must be an integer ≥ 16, got "abc"/);
+    expect(() => parseClassicOptions("k=-3", {}, "x")).toThrow(/"scales.0" must be a positive number, got -3/);
+    // Numbers are numbers in an options object; text is accepted only in the spec argument.
+    expect(() => parseClassicOptions("", { maxSide: "256" }, "x")).toThrow(/"maxSide" must be an integer ≥ 16, got "256"/);
     expect(() => parseClassicOptions("maxRegions", {}, "x")).toThrow(/not key=value/);
-    await expect(createSegmenter("classic:bogus=2")).rejects.toThrow(UsageError);
+    await expect(createBackend("segmenter", "classic:bogus=2")).rejects.toThrow(UsageError);
   });
 
   it("is registered in the backend table", async () => {
-    const s = await createSegmenter("classic:maxRegions=10");
+    const s = await createBackend("segmenter", "classic:maxRegions=10");
     expect(s.spec).toBe("classic:maxRegions=10");
   });
 
   it("rejects an image whose buffer does not match its size", async () => {
-    const s = await createClassicSegmenter("", {}, "classic");
+    const s = await createBackend("segmenter", "classic", {});
     await expect(s.segment({ width: 10, height: 10, data: new Uint8Array(5), source: "bad.png" })).rejects.toThrow(/bad\.png/);
   });
 });
@@ -250,7 +252,7 @@ describe("classic segmenter on a real photo", () => {
   it("returns at most 200 valid regions for groceries.jpg", async () => {
     const { data, info } = await sharp(path.join(photos, "groceries.jpg")).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const image: RgbImage = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
-    const s = await createClassicSegmenter("", {}, "classic");
+    const s = await createBackend("segmenter", "classic", {});
     const regions = await s.segment(image);
     expect(regions.length).toBeGreaterThan(20);
     expect(regions.length).toBeLessThanOrEqual(200);

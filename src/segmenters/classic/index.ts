@@ -8,8 +8,7 @@
  * overlapping proposals (parts and wholes), as SAM 2's everything mode gives.
  */
 import type { RgbImage } from "../../image/types.js";
-import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
-import type { BackendOptions } from "../../backends.js";
+import type { BackendFactory, Region, Segmenter, StageContext } from "../../pipeline/types.js";
 import { GearSegError } from "../../util/errors.js";
 import { iou as rleIou } from "../../masks/rle.js";
 import type { BBox, Rle } from "../../masks/types.js";
@@ -19,11 +18,11 @@ import { atomColours, fullResolutionAtoms } from "./refine.js";
 import { pixelBins } from "./features.js";
 import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
 import { buildHierarchy, segmentBase, type Hierarchy } from "./hierarchy.js";
-import { parseClassicOptions, type ClassicOptions } from "./options.js";
+import { parseClassicOptions, type ClassicOptions, type ClassicOptionsInput } from "./options.js";
 import { selectProposals } from "./select.js";
 import { makeWorkingImage, smoothPlanes } from "./working-image.js";
 
-export { parseClassicOptions, defaultClassicOptions, type ClassicOptions } from "./options.js";
+export { parseClassicOptions, defaultClassicOptions, classicOptions, type ClassicOptions } from "./options.js";
 
 /**
  * Grouping strategies run on every scale: weights of the colour, texture, size and fill similarities.
@@ -135,10 +134,12 @@ function duplicatesKept(rle: Rle, area: number, bbox: BBox, kept: readonly Regio
   return false;
 }
 
-export async function createClassicSegmenter(arg: string, options: BackendOptions, spec: string): Promise<Segmenter> {
-  const opts = parseClassicOptions(arg, options, spec);
+export const createClassicSegmenter: BackendFactory<Segmenter, ClassicOptionsInput> = async (arg, options, { spec, label }) => {
+  const opts = parseClassicOptions(arg, options, label);
   return {
     spec,
+    // The options every proposal depends on; the spec alone would miss those given as an options object.
+    fingerprint: `${spec}#${JSON.stringify(opts)}`,
     segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx),
   };
-}
+};

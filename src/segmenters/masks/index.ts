@@ -5,23 +5,23 @@
  */
 import { createHash } from "node:crypto";
 import { readFile, readdir, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { RgbImage } from "../../image/types.js";
 import { loadMaskPng } from "../../image/index.js";
 import { area, encode, toBbox } from "../../masks/index.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { mapLimit } from "../../util/concurrency.js";
-import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
+import type { BackendFactory, Region, Segmenter, StageContext } from "../../pipeline/types.js";
 
 const MASK_FILE = /^mask_(\d+)\.png$/i;
 
-export async function createMaskFolderSegmenter(arg: string, spec: string): Promise<Segmenter> {
-  if (!arg) throw new UsageError(`segmenter "${spec}": give the folder, as masks:<dir>`);
-  const dir = resolve(arg);
+export const createMaskFolderSegmenter: BackendFactory<Segmenter, Record<string, never>> = async (arg, _options, { spec, label, resolvePath }) => {
+  if (!arg) throw new UsageError(`${label}: give the folder, as masks:<dir>`);
+  const dir = resolvePath(arg);
   const info = await stat(dir).catch(() => null);
-  if (!info?.isDirectory()) throw new GearSegError(`segmenter ${spec}: "${arg}" is not a folder`);
+  if (!info?.isDirectory()) throw new GearSegError(`${label}: "${arg}" is not a folder`);
   return new MaskFolderSegmenter(dir, spec, await fingerprintFolder(dir, spec));
-}
+};
 
 /** The cache keys on the mask files' contents, so edited masks are never served stale. */
 async function fingerprintFolder(dir: string, spec: string): Promise<string> {
@@ -46,6 +46,14 @@ export class MaskFolderSegmenter implements Segmenter {
       .map((f) => ({ name: f.name, id: Number(f.m[1]) }))
       .sort((a, b) => a.id - b.id);
     if (files.length === 0) throw new GearSegError(`segmenter ${this.spec}: no mask_<i>.png files in "${this.dir}"`);
+    // mask_1.png and mask_01.png would both be region 1: the reasoner could not tell them apart.
+    for (let i = 1; i < files.length; i++) {
+      if (files[i]!.id === files[i - 1]!.id) {
+        throw new GearSegError(
+          `segmenter ${this.spec}: "${files[i - 1]!.name}" and "${files[i]!.name}" in "${this.dir}" are both region ${files[i]!.id}: keep one`,
+        );
+      }
+    }
     let done = 0;
     return mapLimit(files, 4, async ({ name, id }) => {
       ctx?.signal?.throwIfAborted();

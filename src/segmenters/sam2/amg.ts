@@ -6,6 +6,7 @@
  * generate_crop_boxes, is_box_near_crop_edge, uncrop_boxes_xyxy, uncrop_points, calculate_stability_score,
  * batched_mask_to_box). Float32 rounding is reproduced where torch computes in float32 (Math.fround).
  */
+import { maskBbox } from "../../masks/bbox.js";
 
 const f32 = Math.fround;
 
@@ -123,22 +124,8 @@ export function calculateStabilityScore(logits: ArrayLike<number>, maskThreshold
 
 /** Inclusive [x0, y0, x1, y1] around the set pixels of a row-major mask; [0, 0, 0, 0] when empty. */
 export function maskToBox(mask: Uint8Array, h: number, w: number): Xyxy {
-  let x0 = w;
-  let y0 = h;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      if (mask[row + x]) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        y1 = y;
-      }
-    }
-  }
-  return x1 < 0 ? [0, 0, 0, 0] : [x0, y0, x1, y1];
+  const box = maskBbox({ height: h, width: w, data: mask });
+  return box ? [box[0], box[1], box[0] + box[2] - 1, box[1] + box[3] - 1] : [0, 0, 0, 0];
 }
 
 /** The 1024-frame coordinate the model sees for a crop-frame point: (p / len) · 1024 in float32. */

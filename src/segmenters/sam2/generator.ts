@@ -14,7 +14,6 @@ import { GearSegError, UsageError } from "../../util/errors.js";
 import { buildAllLayerPointGrids, f32, generateCropBoxes, toModelFrame, type Xyxy } from "./amg.js";
 import type { AmgParams } from "./params.js";
 import { BatchPostprocessor, type BatchFrame, type Candidate, type DecodedBatch } from "./postprocess.js";
-import { ReferenceBatchPostprocessor } from "./reference.js";
 
 /** What the generator needs from a SAM 2 model. */
 export interface PromptModel {
@@ -48,8 +47,9 @@ export interface GeneratorTimings {
 }
 
 export interface GenerateOptions extends StageContext {
-  /** "fast" (default): fused, skipping kernel; "reference": upsample everything first, as the reference. */
-  postprocess?: "fast" | "reference" | BatchProcessor;
+  /** The batch post-processor: the fused, skipping kernel by default (./postprocess.ts), or a pool of them
+   * (./pool.ts); the tests pass the step-for-step port of the reference here. */
+  postprocess?: BatchProcessor;
   timings?: GeneratorTimings;
   /** Decode the next batch while this one is post-processed (default true). Off, the timings of the sessions
    * and of post-processing do not overlap (benchmarks). */
@@ -81,12 +81,7 @@ export async function generateMasks(model: PromptModel, image: RgbImage, params:
   }
   const started = performance.now();
   const t = options.timings ?? emptyTimings();
-  const processor: BatchProcessor =
-    options.postprocess === "reference"
-      ? new ReferenceBatchPostprocessor()
-      : options.postprocess && typeof options.postprocess === "object"
-        ? options.postprocess
-        : new BatchPostprocessor();
+  const processor: BatchProcessor = options.postprocess ?? new BatchPostprocessor();
   const { boxes: cropBoxes, layers } = generateCropBoxes(image.height, image.width, params.cropNLayers, params.cropOverlapRatio);
   const grids = buildAllLayerPointGrids(params.pointsPerSide, params.cropNLayers, params.cropNPointsDownscaleFactor);
   const totalPoints = layers.reduce((s, l) => s + grids[l]!.length / 2, 0);

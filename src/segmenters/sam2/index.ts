@@ -5,21 +5,22 @@
  *
  * Options (config file or library caller): `provider` ("cpu" | "cuda"), `threads`, `variant` (file suffix
  * such as "fp16", "quantized", "q4"), `preset` ("sam2-default" | "gear-seg"), `amg` (parameter overrides,
- * reference snake_case or camelCase names), `postprocess` ("fast" | "reference"), `workers` (threads for
- * post-processing including the main one; default: the number of cores).
+ * reference snake_case or camelCase names), `workers` (threads for post-processing including the main one;
+ * default: the number of cores).
  */
 import { readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import type { BackendOptions } from "../../backends.js";
 import type { RgbImage } from "../../image/types.js";
 import { findModel } from "../../models/registry.js";
 import { pulledModelFiles, readManifest, sha256File, verifyManifest } from "../../models/store.js";
-import type { Region, Segmenter, StageContext } from "../../pipeline/types.js";
+import type { BackendFactory, PromptableSegmenter, Region, RegionPrompt, StageContext } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { emptyTimings, generateMasks, type GeneratorTimings } from "./generator.js";
 import { OnnxSam2Model, type SessionOptions } from "./onnx-model.js";
 import { resolveAmgParams, type AmgParams } from "./params.js";
 import { ParallelBatchPostprocessor } from "./pool.js";
+import type { Sam2Options } from "./options.js";
+import { Sam2Prompter } from "./prompt.js";
 
 export { generateMasks, emptyTimings } from "./generator.js";
 export type { PromptModel, GeneratorTimings, GenerateOptions } from "./generator.js";
@@ -98,74 +99,57 @@ export async function resolveSam2Files(arg: string, variant?: string): Promise<S
   return { encoder: pick(files, "encoder", variant, path), decoder: pick(files, "decoder", variant, path) };
 }
 
-async function fingerprintOf(files: Sam2Files, params: AmgParams, postprocess: string): Promise<string> {
+async function fingerprintOf(files: Sam2Files, params: AmgParams): Promise<string> {
   const hashes = files.hashes ? Object.values(files.hashes) : [];
   if (!files.hashes) {
     for (const p of [files.encoder, `${files.encoder}_data`, files.decoder, `${files.decoder}_data`]) {
       if (await stat(p).catch(() => null)) hashes.push(await sha256File(p));
     }
   }
-  return `sam2:${hashes.join(",")}:${JSON.stringify(params)}:${postprocess}`;
+  // ":fast" names the post-processing of every version so far; kept so that cached regions stay valid.
+  return `sam2:${hashes.join(",")}:${JSON.stringify(params)}:fast`;
 }
 
-export class Sam2Segmenter implements Segmenter {
+export class Sam2Segmenter implements PromptableSegmenter {
   /** Timings of the last `segment` call (ONNX time vs post-processing). */
   lastTimings: GeneratorTimings = emptyTimings();
-  private readonly pool: ParallelBatchPostprocessor | null;
+  private readonly pool: ParallelBatchPostprocessor;
+  /** Point/box prompts on kept image embeddings (interactive correction). */
+  readonly prompter: Sam2Prompter;
 
   constructor(
     readonly spec: string,
     readonly fingerprint: string,
     readonly model: OnnxSam2Model,
     readonly params: AmgParams,
-    private readonly postprocess: "fast" | "reference",
     workers?: number,
   ) {
-    this.pool = postprocess === "fast" ? new ParallelBatchPostprocessor(workers) : null;
+    this.pool = new ParallelBatchPostprocessor(workers);
+    this.prompter = new Sam2Prompter(model);
+  }
+
+  segmentPrompt(image: RgbImage, prompt: RegionPrompt, ctx?: StageContext): Promise<Region> {
+    return this.prompter.segment(image, prompt, ctx);
   }
 
   async segment(image: RgbImage, ctx?: StageContext): Promise<Region[]> {
     const timings = emptyTimings();
-    const regions = await generateMasks(this.model, image, this.params, { ...ctx, timings, postprocess: this.pool ?? this.postprocess });
+    const regions = await generateMasks(this.model, image, this.params, { ...ctx, timings, postprocess: this.pool });
     this.lastTimings = timings;
     return regions;
   }
 
   async close(): Promise<void> {
-    await this.pool?.close();
+    await this.pool.close();
     await this.model.close();
   }
 }
 
-function optString(options: BackendOptions, key: string): string | undefined {
-  const v = options[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw new UsageError(`segmenter sam2: option ${key} must be a string`);
-  return v;
-}
-
-export async function createSam2Segmenter(arg: string, options: BackendOptions, spec: string): Promise<Sam2Segmenter> {
-  const provider = optString(options, "provider") ?? "cpu";
-  if (provider !== "cpu" && provider !== "cuda") throw new UsageError(`segmenter sam2: provider must be "cpu" or "cuda", got "${provider}"`);
-  const threadsRaw = options.threads;
-  let threads: number | undefined;
-  if (threadsRaw !== undefined) {
-    threads = Number(threadsRaw);
-    if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`segmenter sam2: threads must be an integer ≥ 1, got "${String(threadsRaw)}"`);
-  }
-  let workers: number | undefined;
-  if (options.workers !== undefined) {
-    workers = Number(options.workers);
-    if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`segmenter sam2: workers must be an integer ≥ 1 (threads for post-processing, main included), got "${String(options.workers)}"`);
-  }
-  const postprocess = optString(options, "postprocess") ?? "fast";
-  if (postprocess !== "fast" && postprocess !== "reference") throw new UsageError(`segmenter sam2: postprocess must be "fast" or "reference", got "${postprocess}"`);
-  const amg = options.amg ?? {};
-  if (typeof amg !== "object" || amg === null || Array.isArray(amg)) throw new UsageError("segmenter sam2: option amg must be an object of AMG parameters");
-  const params = resolveAmgParams(optString(options, "preset") ?? optString(options, "amgPreset"), amg as Record<string, unknown>);
-  const files = await resolveSam2Files(arg, optString(options, "variant"));
-  const sessionOptions: SessionOptions = { provider, threads };
+export const createSam2Segmenter: BackendFactory<Sam2Segmenter, Sam2Options> = async (arg, options, { spec }) => {
+  const params = resolveAmgParams(options.preset, options.amg);
+  const files = await resolveSam2Files(arg, options.variant);
+  const sessionOptions: SessionOptions = { provider: options.provider ?? "cpu", threads: options.threads };
   const model = await OnnxSam2Model.load(files.encoder, files.decoder, sessionOptions);
-  const fingerprint = await fingerprintOf(files, params, postprocess);
-  return new Sam2Segmenter(spec, fingerprint, model, params, postprocess, workers);
-}
+  const fingerprint = await fingerprintOf(files, params);
+  return new Sam2Segmenter(spec, fingerprint, model, params, options.workers);
+};

@@ -21,6 +21,13 @@ import { preprocessImage } from "./preprocess.js";
 
 export type Sam2Layout = "samexporter" | "onnx-community";
 
+/** An image's encoder outputs, with the size of the image they were computed on. */
+export interface Sam2Embedding {
+  features: Record<string, ort.Tensor>;
+  height: number;
+  width: number;
+}
+
 export interface SessionOptions {
   /**
    * "cpu" (default) or "cuda". CUDA needs onnxruntime-node's CUDA binaries, which its install script fetches
@@ -136,7 +143,7 @@ function detectLayout(encoder: ort.InferenceSession, encoderPath: string): Sam2L
 
 export class OnnxSam2Model implements PromptModel {
   readonly fullSizeMasks: boolean;
-  private features: Record<string, ort.Tensor> | null = null;
+  private features: Sam2Embedding | null = null;
   private pixelBuffer: Float32Array | undefined;
   private maskInput: { n: number; mask: ort.Tensor; has: ort.Tensor } | null = null;
 
@@ -181,7 +188,19 @@ export class OnnxSam2Model implements PromptModel {
 
   async setImage(image: RgbImage): Promise<void> {
     this.pixelBuffer = preprocessImage(image.data, image.height, image.width, 1024, this.pixelBuffer);
-    const input = new ort.Tensor("float32", this.pixelBuffer, [1, 3, 1024, 1024]);
+    this.features = await this.encode(this.pixelBuffer, image);
+  }
+
+  /**
+   * The encoder's outputs for an image, kept by the caller (prompts reuse them, ./prompt.ts). Safe while
+   * `setImage` runs: it preprocesses into its own buffer.
+   */
+  embed(image: RgbImage): Promise<Sam2Embedding> {
+    return this.encode(preprocessImage(image.data, image.height, image.width, 1024), image);
+  }
+
+  private async encode(pixels: Float32Array, image: RgbImage): Promise<Sam2Embedding> {
+    const input = new ort.Tensor("float32", pixels, [1, 3, 1024, 1024]);
     const inName = this.layout === "samexporter" ? "image" : "pixel_values";
     const out = await this.encoder.run({ [inName]: input });
     const spec = LAYOUTS[this.layout];
@@ -191,15 +210,37 @@ export class OnnxSam2Model implements PromptModel {
       const ok = t.dims.length === e.shape.length && e.shape.every((d, i) => typeof d !== "number" || t.dims[i] === d);
       if (!ok) throw new GearSegError(`SAM 2 encoder "${this.encoderPath}": output "${e.name}" has shape ${fmtShape(t.dims)}, expected ${fmtShape(e.shape)}`);
     }
-    this.features = out;
+    return { features: out, height: image.height, width: image.width };
+  }
+
+  /**
+   * Decodes one prompt of `count` points (1024 frame, interleaved x, y) with SAM 2's labels (1 foreground,
+   * 0 background, 2 and 3 the corners of a box) on a kept embedding: the K multimask outputs.
+   */
+  async decodePrompt(embedding: Sam2Embedding, points1024: Float32Array, labels: readonly number[]): Promise<DecodedBatch> {
+    const count = labels.length;
+    const feats = embedding.features;
+    const feeds: Record<string, ort.Tensor> = {};
+    if (this.layout === "samexporter") {
+      for (const e of FEATS_A) feeds[e.name] = feats[e.name]!;
+      feeds.point_coords = new ort.Tensor("float32", points1024.slice(0, count * 2), [1, count, 2]);
+      feeds.point_labels = new ort.Tensor("float32", Float32Array.from(labels), [1, count]);
+      feeds.mask_input = new ort.Tensor("float32", new Float32Array(256 * 256), [1, 1, 256, 256]);
+      feeds.has_mask_input = new ort.Tensor("float32", new Float32Array(1), [1]);
+      if (this.fullSizeMasks) feeds.orig_im_size = this.origImSize(embedding.height, embedding.width);
+    } else {
+      for (let i = 0; i < 3; i++) feeds[`image_embeddings.${i}`] = feats[`image_embeddings.${i}`]!;
+      feeds.input_points = new ort.Tensor("float32", points1024.slice(0, count * 2), [1, 1, count, 2]);
+      feeds.input_labels = new ort.Tensor("int64", BigInt64Array.from(labels.map((l) => BigInt(l))), [1, 1, count]);
+      if (this.decoder.inputNames.includes("input_boxes")) feeds.input_boxes = new ort.Tensor("float32", new Float32Array(0), [1, 0, 4]);
+    }
+    return this.runDecoder(feeds, 1, embedding.height, embedding.width);
   }
 
   async decodePoints(points1024: Float32Array, count: number, cropH: number, cropW: number): Promise<DecodedBatch> {
-    const feats = this.features;
+    const feats = this.features?.features;
     if (!feats) throw new GearSegError("SAM 2: decodePoints called before setImage");
     const feeds: Record<string, ort.Tensor> = {};
-    let masksName: string;
-    let iouName: string;
     if (this.layout === "samexporter") {
       for (const e of FEATS_A) feeds[e.name] = feats[e.name]!;
       feeds.point_coords = new ort.Tensor("float32", points1024.slice(0, count * 2), [count, 1, 2]);
@@ -213,26 +254,28 @@ export class OnnxSam2Model implements PromptModel {
       }
       feeds.mask_input = this.maskInput.mask;
       feeds.has_mask_input = this.maskInput.has;
-      if (this.fullSizeMasks) {
-        const meta = this.decoder.inputMetadata.find((m) => m.name === "orig_im_size");
-        const type = meta && meta.isTensor ? meta.type : "int32";
-        feeds.orig_im_size =
-          type === "float32"
-            ? new ort.Tensor("float32", Float32Array.from([cropH, cropW]), [2])
-            : type === "int64"
-              ? new ort.Tensor("int64", BigInt64Array.from([BigInt(cropH), BigInt(cropW)]), [2])
-              : new ort.Tensor("int32", Int32Array.from([cropH, cropW]), [2]);
-      }
-      masksName = "masks";
-      iouName = "iou_predictions";
+      if (this.fullSizeMasks) feeds.orig_im_size = this.origImSize(cropH, cropW);
     } else {
       for (let i = 0; i < 3; i++) feeds[`image_embeddings.${i}`] = feats[`image_embeddings.${i}`]!;
       feeds.input_points = new ort.Tensor("float32", points1024.slice(0, count * 2), [1, count, 1, 2]);
       feeds.input_labels = new ort.Tensor("int64", new BigInt64Array(count).fill(1n), [1, count, 1]);
       if (this.decoder.inputNames.includes("input_boxes")) feeds.input_boxes = new ort.Tensor("float32", new Float32Array(0), [1, 0, 4]);
-      masksName = "pred_masks";
-      iouName = "iou_scores";
     }
+    return this.runDecoder(feeds, count, cropH, cropW);
+  }
+
+  private origImSize(h: number, w: number): ort.Tensor {
+    const meta = this.decoder.inputMetadata.find((m) => m.name === "orig_im_size");
+    const type = meta && meta.isTensor ? meta.type : "int32";
+    return type === "float32"
+      ? new ort.Tensor("float32", Float32Array.from([h, w]), [2])
+      : type === "int64"
+        ? new ort.Tensor("int64", BigInt64Array.from([BigInt(h), BigInt(w)]), [2])
+        : new ort.Tensor("int32", Int32Array.from([h, w]), [2]);
+  }
+
+  private async runDecoder(feeds: Record<string, ort.Tensor>, count: number, cropH: number, cropW: number): Promise<DecodedBatch> {
+    const [masksName, iouName] = this.layout === "samexporter" ? ["masks", "iou_predictions"] : ["pred_masks", "iou_scores"];
     const out = await this.decoder.run(feeds);
     const masks = out[masksName];
     const iou = out[iouName];

@@ -57,7 +57,7 @@ export const AMG_PRESETS: Readonly<Record<string, Readonly<AmgParams>>> = Object
 });
 
 /** snake_case names as in the reference, accepted besides camelCase. */
-const SNAKE: Record<string, keyof AmgParams> = {
+export const AMG_SNAKE_NAMES: Readonly<Record<string, keyof AmgParams>> = {
   points_per_side: "pointsPerSide",
   points_per_batch: "pointsPerBatch",
   pred_iou_thresh: "predIouThresh",
@@ -87,9 +87,9 @@ export function resolveAmgParams(preset: string | undefined, overrides: Record<s
   const out: AmgParams = { ...base };
   for (const [rawKey, raw] of Object.entries(overrides)) {
     if (raw === undefined) continue;
-    const key = (SNAKE[rawKey] ?? rawKey) as keyof AmgParams;
+    const key = (AMG_SNAKE_NAMES[rawKey] ?? rawKey) as keyof AmgParams;
     if (!(key in SAM2_DEFAULT)) {
-      throw new UsageError(`unknown AMG parameter "${rawKey}" (known: ${Object.keys(SNAKE).join(", ")})`);
+      throw new UsageError(`unknown AMG parameter "${rawKey}" (known: ${Object.keys(AMG_SNAKE_NAMES).join(", ")})`);
     }
     if (key === "useM2m" || key === "multimaskOutput") {
       const v = raw === true || raw === "true" || raw === "1" ? true : raw === false || raw === "false" || raw === "0" ? false : null;

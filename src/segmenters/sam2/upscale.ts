@@ -11,9 +11,11 @@
  * the box of low-resolution values above the lowest threshold are below every threshold and are skipped; so
  * are cells whose four corners all lie beyond the thresholds by a rounding margin (they are below all or
  * above all, counted as runs), and within the remaining cells, output columns whose two vertical taps do. The
- * arithmetic per pixel is the same, in the same order and with the same float32 roundings, as
- * `resizeBilinear` in src/masks/resize.ts, so the counts and masks equal those of upscaling everything.
+ * taps are `resizeBilinear`'s own (`bilinearTaps` in src/masks/resize.ts) and the arithmetic per pixel is the
+ * same, in the same order and with the same float32 roundings, so the counts and masks equal those of upscaling
+ * everything.
  */
+import { bilinearTaps, type BilinearTaps } from "../../masks/resize.js";
 import type { Rle } from "../../masks/types.js";
 
 const f32 = Math.fround;
@@ -35,15 +37,11 @@ function boundBits(x: number): number {
   return keyBits[0]!;
 }
 
-/** Source taps of torch's bilinear resize (align_corners=False) for one axis, float32 as torch. */
-export interface AxisTaps {
+/** Source taps of torch's bilinear resize (align_corners=False) for one axis (`bilinearTaps`, shared with
+ * `resizeBilinear`), with the index ranges the kernel skips by. */
+export interface AxisTaps extends BilinearTaps {
   readonly inSize: number;
   readonly outSize: number;
-  readonly i0: Int32Array;
-  readonly i1: Int32Array;
-  /** Weight of i1 (float32 value); the weight of i0 is fround(1 − l1). */
-  readonly l1: Float64Array;
-  readonly l0: Float64Array;
   /** For each source index r: the first output whose taps reach r (i1 ≥ r) and the last (i0 ≤ r). */
   readonly firstOut: Int32Array;
   readonly lastOut: Int32Array;
@@ -53,20 +51,8 @@ export interface AxisTaps {
 }
 
 export function axisTaps(inSize: number, outSize: number): AxisTaps {
-  const scale = f32(inSize / outSize);
-  const i0 = new Int32Array(outSize);
-  const i1 = new Int32Array(outSize);
-  const l1 = new Float64Array(outSize);
-  const l0 = new Float64Array(outSize);
-  for (let d = 0; d < outSize; d++) {
-    let src = f32(f32(scale * (d + 0.5)) - 0.5);
-    if (src < 0) src = 0;
-    const a = Math.trunc(src);
-    i0[d] = a;
-    i1[d] = a < inSize - 1 ? a + 1 : a;
-    l1[d] = f32(src - a);
-    l0[d] = f32(1 - l1[d]!);
-  }
+  const taps = bilinearTaps(inSize, outSize);
+  const { i0, i1 } = taps;
   const firstOut = new Int32Array(inSize).fill(outSize);
   const lastOut = new Int32Array(inSize).fill(-1);
   for (let r = 0, d = 0; r < inSize; r++) {
@@ -89,7 +75,7 @@ export function axisTaps(inSize: number, outSize: number): AxisTaps {
     while (d >= 0 && i0[d]! > r) d--;
     runEnd[r] = d + 1;
   }
-  return { inSize, outSize, i0, i1, l1, l0, firstOut, lastOut, runStart, runEnd };
+  return { ...taps, inSize, outSize, firstOut, lastOut, runStart, runEnd };
 }
 
 export interface KernelFrame {

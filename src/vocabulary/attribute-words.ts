@@ -1,12 +1,13 @@
 /**
  * The attribute vocabulary: every word the attributes describer writes, by role (colour, tone, size,
  * position, shape, texture, relation, and the words of its sentence frames), plus the words other writers
- * (users, DAM) use for the same attributes. The describer builds its sentences from these lists and the
- * wordnet reasoner imports them, so both agree on which words are attributes: a reasoner must match
+ * (users, DAM) use for the same attributes. A leaf shared by two backends: the attributes describer builds its
+ * sentences from these lists and the wordnet reasoner reads queries and descriptions with them, so both agree
+ * on which words are attributes: a reasoner must match
  * "navy", "medium" or "bottom" as a colour, a size or a position, never as a WordNet noun (a navy is a
  * military force).
  */
-import { ACHROMATIC, COLOUR_NAMES, colourCentroids } from "./colour.js";
+import { ACHROMATIC, COLOUR_NAMES, colourCentroids } from "./colour-names.js";
 
 export const SIZE_WORDS = ["tiny", "small", "medium", "large", "huge"] as const;
 export type SizeWord = (typeof SIZE_WORDS)[number];
@@ -150,4 +151,3 @@ export function colourLightness(name: string): { lightness: number; chroma: numb
   return c ? { lightness: c[0], chroma: Math.hypot(c[1], c[2]) } : undefined;
 }
 
-export const isAchromatic = (name: string) => ACHROMATIC.has(name);

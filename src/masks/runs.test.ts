@@ -1,0 +1,90 @@
+import { describe, expect, test } from "vitest";
+import { decode, encode } from "./rle.js";
+import { maskBbox, tightBbox } from "./bbox.js";
+import { forEachColumnSpan, paintColumnMajor, pointInside } from "./runs.js";
+import type { BinaryMask } from "./types.js";
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 4294967296);
+}
+
+/** Masks that start, end and wrap runs in every way: empty, full, single pixels, edge columns and rows,
+ * runs crossing several columns, scattered noise and ellipses, on odd sizes. */
+function masks(): BinaryMask[] {
+  const out: BinaryMask[] = [];
+  const rnd = lcg(3);
+  for (const [W, H] of [[1, 1], [7, 5], [13, 1], [1, 9], [31, 17]] as const) {
+    const add = (f: (x: number, y: number) => boolean) => {
+      const data = new Uint8Array(W * H);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data[y * W + x] = f(x, y) ? 1 : 0;
+      out.push({ height: H, width: W, data });
+    };
+    add(() => false);
+    add(() => true);
+    add((x, y) => x === W - 1 && y === H - 1);
+    add((x, y) => x === 0 && y === 0);
+    add((x) => x === W - 1);
+    add((_, y) => y === 0);
+    add((x, y) => (x === 1 && y >= H - 2) || (x === 2 && y <= 1)); // one run from column 1 into column 2
+    add((x, y) => (x > 0 && x < W - 1) || (x === 0 && y === H - 1) || (x === W - 1 && y === 0)); // crosses many columns
+    for (let k = 0; k < 6; k++) {
+      const p = rnd() * 0.6;
+      add(() => rnd() < p);
+      const cx = rnd() * W, cy = rnd() * H, rx = 0.5 + (rnd() * W) / 2, ry = 0.5 + (rnd() * H) / 2;
+      add((x, y) => ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1);
+    }
+  }
+  return out;
+}
+
+function plainBox(m: BinaryMask): [number, number, number, number] | undefined {
+  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+  for (let y = 0; y < m.height; y++)
+    for (let x = 0; x < m.width; x++)
+      if (m.data[y * m.width + x]) {
+        x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      }
+  return x1 < 0 ? undefined : [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
+}
+
+describe("run walks", () => {
+  test("tightBbox and maskBbox are the exact box of the mask's pixels (undefined when empty)", () => {
+    for (const m of masks()) {
+      expect(tightBbox(encode(m))).toEqual(plainBox(m));
+      expect(maskBbox(m)).toEqual(plainBox(m));
+    }
+  });
+
+  test("forEachColumnSpan visits every foreground pixel once, within one column per span", () => {
+    for (const m of masks()) {
+      const seen = new Uint8Array(m.data.length);
+      forEachColumnSpan(encode(m), (x, y0, len) => {
+        expect(len).toBeGreaterThan(0);
+        expect(y0 + len).toBeLessThanOrEqual(m.height);
+        for (let y = y0; y < y0 + len; y++) seen[y * m.width + x]!++;
+      });
+      expect(Buffer.from(seen).equals(Buffer.from(m.data))).toBe(true);
+    }
+  });
+
+  test("paintColumnMajor paints decode's pixels, transposed, with the given value", () => {
+    for (const m of masks()) {
+      const rle = encode(m);
+      const col = new Uint16Array(m.data.length).fill(9);
+      paintColumnMajor(col, rle, 300);
+      const want = new Uint16Array(m.data.length);
+      const rows = decode(rle).data;
+      for (let y = 0; y < m.height; y++) for (let x = 0; x < m.width; x++) want[x * m.height + y] = rows[y * m.width + x] ? 300 : 9;
+      expect(Buffer.from(col.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    }
+  });
+
+  test("pointInside is a foreground pixel, undefined for an empty mask", () => {
+    for (const m of masks()) {
+      const p = pointInside(encode(m));
+      if (!plainBox(m)) expect(p).toBeUndefined();
+      else expect(m.data[p![1] * m.width + p![0]]).toBe(1);
+    }
+  });
+});
