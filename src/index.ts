@@ -7,7 +7,7 @@ export { GearSeg } from "./pipeline/agent.js";
 export type { GearSegOptions, PreparedImage, SegmentationResult, AskOptions, PrepareTimings } from "./pipeline/agent.js";
 export { dropNearDuplicates } from "./pipeline/duplicates.js";
 export type { StageCache, CachedImage } from "./pipeline/stage-cache.js";
-export { createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE } from "./stack/stack.js";
+export { createStack, OFFLINE_DEFAULT, OFFLINE_DEFAULT_NOTICE, offlineDefaultNotice } from "./stack/stack.js";
 export type { Stack, StackSpecs, StackOptions } from "./stack/stack.js";
 export { preparedToJson, resultToJson, toReferenceAnswer, toReferenceDescriptions } from "./pipeline/result.js";
 export { writeSegmentationOutputs, writePreparedOutputs } from "./pipeline/outputs.js";
@@ -31,17 +31,40 @@ export { loadStrawDI, readInstanceLabelPng } from "./datasets/strawdi.js";
 export { loadLabelMe, loadLabelMeFile } from "./datasets/labelme.js";
 export { loadLlmSeg40k, loadMmr, loadMuse, type ReasoningSample } from "./datasets/reasoning-json.js";
 export { fillPoly, polylines } from "./datasets/raster.js";
-export { generateDataset, type GenerateOptions, type GenerateSummary, type Preparer } from "./engine/generate.js";
-export { labelImages, type LabelOptions } from "./engine/label.js";
-export { createPreparer, type EnginePreparer } from "./engine/prepare.js";
+export {
+  generateDataset,
+  labelImages,
+  createPreparer,
+  filterReply,
+  assignSplit,
+  parseSplitFractions,
+  architectMessages,
+  PROMPT_VERSION,
+  listImages,
+  summarizeDataset,
+  readManifest,
+  eachRecord,
+  FILTERS,
+  DEFAULT_SPLITS,
+  REASONING_TYPES,
+  type GenerateOptions,
+  type LabelOptions,
+  type DatasetRunSummary,
+  type Preparer,
+  type EnginePreparer,
+  type FilterCounts,
+  type FilterOptions,
+  type Split,
+  type SplitFractions,
+  type ReasoningType,
+  type Manifest,
+  type ReasoningItem,
+  type InstanceLabel,
+  type ImageRecord,
+  type DatasetStats,
+} from "./engine/index.js";
 export { createJsonChat, jsonChatOptions, type JsonChat, type JsonReply } from "./engine/llm.js";
-export { filterReply, FILTERS, type FilterCounts, type FilterOptions } from "./engine/filters.js";
-export { assignSplit, parseSplitFractions, DEFAULT_SPLITS, type Split, type SplitFractions } from "./engine/splits.js";
-export { architectMessages, PROMPT_VERSION, REASONING_TYPES, type ReasoningType } from "./engine/prompt.js";
-export { readManifest, readRecords, listImages, type Manifest, type ReasoningItem, type InstanceLabel, type ImageRecord } from "./engine/dataset.js";
-export { finalizeDataset } from "./engine/finalize.js";
-export type { DatasetStats } from "./engine/stats.js";
-export { exportDataset, importLabelMe, loadDataset, EXPORT_FORMATS, type ExportFormat, type ExportOptions } from "./export/index.js";
+export { exportDataset, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportResult } from "./export/index.js";
 export { distillCommands } from "./export/distill.js";
 export { SqliteStageCache, defaultCachePath, gearSegHome } from "./cache/sqlite-cache.js";
 export type { CacheStats } from "./cache/sqlite-cache.js";

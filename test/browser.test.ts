@@ -158,6 +158,7 @@ describe("the web page", () => {
     await page.screenshot({ path: join(shots, "review-1280x800.png") });
     await page.keyboard.press("a");
     await expect.poll(() => page.textContent(".counts")).toContain("1 accepted");
+    // No waiting for the selection to move: the next key must act on the item the page shows.
     await page.keyboard.press("r");
     await expect.poll(() => page.textContent(".counts")).toContain("1 rejected");
     expect(await page.getAttribute(".card >> nth=0", "class")).toContain("accepted");

@@ -7,7 +7,8 @@ import { generateDataset } from "../src/engine/generate.js";
 import { createJsonChat } from "../src/engine/llm.js";
 import { createPreparer, type EnginePreparer } from "../src/engine/prepare.js";
 import { assignSplit, splitHash } from "../src/engine/splits.js";
-import { readRecords } from "../src/engine/dataset.js";
+import { eachRecord, imageIdFor, type ImageRecord } from "../src/datasets/gear-seg.js";
+import { hashFile } from "../src/engine/images.js";
 import { loadImage } from "../src/image/index.js";
 import { area, fromCocoRle, merge, rleEquals } from "../src/masks/index.js";
 import type { PreparedImage } from "../src/pipeline/agent.js";
@@ -35,6 +36,12 @@ const item = (o: Record<string, unknown>) => ({
 });
 
 let preparer: EnginePreparer;
+const id = (stem: string) => imageIdFor(`${stem}.jpg`);
+async function readAll(dir: string): Promise<ImageRecord[]> {
+  const out: ImageRecord[] = [];
+  for await (const r of eachRecord(dir)) out.push(r);
+  return out;
+}
 const prepared = new Map<string, PreparedImage>();
 let server: OpenAiServer;
 let failC = true;
@@ -82,7 +89,7 @@ function replyFor(text: string): ChatAnswer {
 beforeAll(async () => {
   preparer = await createPreparer(specs);
   for (const stem of [A, B, C, D]) {
-    prepared.set(stem, await preparer.prepare({ id: stem, rel: `${stem}.jpg`, abs: join(imagesDir, `${stem}.jpg`) }, new AbortController().signal));
+    prepared.set(stem, await preparer.prepare({ id: stem, rel: `${stem}.jpg`, abs: join(imagesDir, `${stem}.jpg`), root: 0 }, new AbortController().signal));
   }
   const a = prepared.get(A)!;
   const minArea = (a.width * a.height) / 600;
@@ -120,7 +127,7 @@ describe("engine generate", () => {
 
     const s = summary.stats;
     expect(s.filters.proposed).toBe(9 + 2);
-    expect(s.filters.dropped).toEqual({ malformed: 4, unknown_ids: 1, low_confidence: 1, tiny_target: 1, duplicate: 1 });
+    expect(s.filters.dropped).toEqual({ malformed: 4, unknown_ids: 1, low_confidence: 1, tiny_target: 1, duplicate: 1, same_target: 0, over_limit: 0 });
     expect(s.filters.duplicate_questions).toBe(1); // "brightest?" vs "brightest!"
     expect(s.base_pairs).toBe(3);
     expect(s.qa_pairs).toBe(5 + 5 + 4);
@@ -142,9 +149,9 @@ describe("engine generate", () => {
     expect(rleEquals(fromCocoRle(manip.mask), union)).toBe(true);
     expect(manip.area).toBe(area(union));
     expect(manip.confidence).toBe(9);
-    expect(manip).toMatchObject({ width: pb.width, height: pb.height, image: `${B}.jpg`, image_id: B, split: assignSplit(B, "7") });
+    expect(manip).toMatchObject({ width: pb.width, height: pb.height, image: `${B}.jpg`, image_id: id(B), split: assignSplit(await hashFile(join(imagesDir, `${B}.jpg`)), "7") });
     expect(manip.generation).toEqual({ segmenter: specs.segmenter, describer: specs.describer, llm: `openai:test-model@${server.url}`, model: "test-model-served", prompt_version: "gear-engine-v1" });
-    const tomato = lines.find((l) => l.image_id === A);
+    const tomato = lines.find((l) => l.image_id === id(A));
     expect(tomato.questions).toHaveLength(5);
     expect(tomato.answer_labels).toEqual(["tomato"]);
 
@@ -155,13 +162,14 @@ describe("engine generate", () => {
     expect(reqA.messages[0]!.content).toMatch(/manipulation/);
 
     // Records, failures, manifest, stats, DATASET.md and the chart.
-    expect((await readdir(join(out, "records"))).sort()).toEqual([`${A}.json`, `${B}.json`].sort());
+    expect((await readdir(join(out, "records"))).sort()).toEqual([`${id(A)}.json`, `${id(B)}.json`].sort());
     const failures = (await readdir(join(out, "failures"))).sort();
-    expect(failures).toEqual([`${C}.json`, `${D}.json`].sort());
-    const failD = JSON.parse(await readFile(join(out, "failures", `${D}.json`), "utf8"));
+    expect(failures).toEqual([`${id(C)}.json`, `${id(D)}.json`].sort());
+    const failD = JSON.parse(await readFile(join(out, "failures", `${id(D)}.json`), "utf8"));
     expect(failD.stage).toBe("llm");
     expect(failD.error).toMatch(/no JSON/);
-    const failC1 = JSON.parse(await readFile(join(out, "failures", `${C}.json`), "utf8"));
+    expect(failD.attempts).toBe(1);
+    const failC1 = JSON.parse(await readFile(join(out, "failures", `${id(C)}.json`), "utf8"));
     expect(failC1.error).toMatch(/HTTP 500.*model overloaded/);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));
     expect(manifest).toMatchObject({ format: "gear-seg-dataset", kind: "reasoning", counts: { images: 2, failed: 2, items: 3, questions: 14 } });
@@ -182,15 +190,17 @@ describe("engine generate", () => {
     expect(summary).toMatchObject({ total: 4, skipped: 2, finished: 1, failed: 1 });
     // C once, D twice (a reply without JSON is asked again once), A and B not at all.
     expect(server.requests.length - before).toBe(3);
-    expect((await readdir(join(out, "failures"))).sort()).toEqual([`${D}.json`]);
-    const records = await readRecords(out);
-    expect(records.map((r) => r.image_id)).toEqual([A, B, C].sort());
+    expect((await readdir(join(out, "failures"))).sort()).toEqual([`${id(D)}.json`]);
+    const records = await readAll(out);
+    expect(records.map((r) => r.image_id).sort()).toEqual([id(A), id(B), id(C)].sort());
     expect(summary.stats.base_pairs).toBe(4);
   }, 120_000);
 
   it("refuses to resume with another seed", async () => {
     const llm = createJsonChat(`openai:test-model@${server.url}`);
     await expect(generateDataset({ imagesDir, outDir: out, prepare: preparer.prepare, llm, segmenterSpec: "x", describerSpec: null, seed: 8 })).rejects.toThrow(/seed 7/);
+    // the failed lock-holder released the dataset: a rerun with the right seed works
+    await expect(generateDataset({ imagesDir, outDir: out, prepare: preparer.prepare, llm, segmenterSpec: "x", describerSpec: null, seed: 7, limit: 0 })).resolves.toMatchObject({ total: 0 });
   });
 });
 

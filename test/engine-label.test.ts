@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { annotationRle, loadCocoGroundTruth } from "../src/datasets/coco.js";
 import { createJsonChat } from "../src/engine/llm.js";
-import { dropPartsInsideWholes, labelImages, normalizeClass, parseLabelReply } from "../src/engine/label.js";
+import { dropPartsInsideWholes, normalizeClass, parseLabelReply } from "../src/engine/label.js";
+import { labelImages } from "../src/engine/generate.js";
+import { imageIdFor } from "../src/datasets/gear-seg.js";
 import { createPreparer, type EnginePreparer } from "../src/engine/prepare.js";
 import { rleEquals } from "../src/masks/index.js";
 import type { PreparedImage } from "../src/pipeline/agent.js";
@@ -51,7 +53,7 @@ beforeAll(async () => {
   await symlink(samples.image(stem), join(imagesDir, `${stem}.jpg`));
   server = await startOpenAiServer({ answer, servedModel: (m) => `${m}-served` });
   preparer = await createPreparer(specs);
-  prepared = await preparer.prepare({ id: stem, rel: `${stem}.jpg`, abs: samples.image(stem) }, new AbortController().signal);
+  prepared = await preparer.prepare({ id: stem, rel: `${stem}.jpg`, abs: samples.image(stem), root: 0 }, new AbortController().signal);
 }, 60_000);
 
 afterAll(async () => {
@@ -68,7 +70,7 @@ describe("label", () => {
     expect(r.classes).toEqual(["cheese", "tomato", "leafy_green"]);
     expect(r.stats.classes).toEqual({ tomato: 2, cheese: 2, leafy_green: 1 });
     expect(r.stats.parts_dropped).toBe(1);
-    const record = JSON.parse(await readFile(join(out, "records", `${stem}.json`), "utf8"));
+    const record = JSON.parse(await readFile(join(out, "records", `${imageIdFor(`${stem}.jpg`)}.json`), "utf8"));
     expect(record.instances.map((i: { region_id: number }) => i.region_id)).toEqual([0, 1, 3, 7, 11]);
     expect(record.notes.join("\n")).toMatch(/label for 42: no such region/);
     expect(record.notes.join("\n")).toMatch(/region 0 labelled twice/);
@@ -103,7 +105,7 @@ describe("label", () => {
     expect(await readFile(join(exp, "data.yaml"), "utf8")).toMatch(/names:/);
     const lisa = await runCli(["distill", "lisa", out, "--out", await tempDir()]);
     expect(lisa.code).toBe(2);
-    expect(lisa.stderr).toMatch(/reasonseg needs a reasoning dataset/);
+    expect(lisa.stderr).toMatch(/reasonseg format needs a reasoning dataset/);
   }, 60_000);
 });
 

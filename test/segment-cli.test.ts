@@ -44,6 +44,70 @@ describe("segment replays the GEAR-Seg reference exactly", () => {
   });
 });
 
+describe("pictures and result size options", () => {
+  const name = samples.names[3]!;
+  const stack = [
+    "--segmenter", `masks:${samples.masks(name)}`,
+    "--describer", `recorded:${samples.descriptions(name)}`,
+    "--reasoner", `recorded:${samples.answer(name)}`,
+    "--quiet",
+  ];
+
+  it("--image-format jpg writes JPEG pictures; --no-region-masks leaves the region RLEs out of result.json", async () => {
+    const out = await tempDir();
+    const run = await runCli(["segment", samples.image(name), "q", "--out", out, "--image-format", "jpg", "--no-region-masks", ...stack]);
+    expect(run.code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(["candidates.jpg", "mask.png", "overlay.jpg", "result.json"]);
+    expect(run.stdout).toContain("{result.json,mask.png,overlay.jpg,candidates.jpg}");
+    for (const file of ["overlay.jpg", "candidates.jpg"]) expect([...(await readFile(join(out, file))).subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    const result = await readJson(join(out, "result.json"));
+    expect(result.regions.length).toBe(3);
+    for (const r of result.regions) {
+      expect(r.segmentation).toBeUndefined();
+      expect(r.bbox).toHaveLength(4);
+    }
+    expect(result.mask.counts).toBe((await readJson(samples.answer(name))).shapes[0].counts); // the answer itself stays
+  });
+
+  it("with several queries, --image-format jpg names the shared candidates and every overlay .jpg", async () => {
+    const out = await tempDir();
+    const run = await runCli(["segment", samples.image(name), "-q", "first", "-q", "second", "--out", out, "--image-format", "jpg", ...stack]);
+    expect(run.code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(["01-first", "02-second", "candidates.jpg"]);
+    for (const dir of ["01-first", "02-second"]) expect((await readdir(join(out, dir))).sort()).toEqual(["mask.png", "overlay.jpg", "result.json"]);
+  });
+
+  it("a query of 100,000 characters gives an overlay of ordinary size, its caption cut", async () => {
+    const out = await tempDir();
+    const query = "is there anything soft to lie on ".repeat(3100).slice(0, 100_000);
+    const run = await runCli(["segment", samples.image(name), query, "--out", out, ...stack]);
+    expect(run.code).toBe(0);
+    const overlay = await readFile(join(out, "overlay.png"));
+    // PNG header: width at byte 16, height at 20. The photo is 400 × 299; the band holds at most 5 lines.
+    expect(overlay.readUInt32BE(16)).toBe(400);
+    expect(overlay.readUInt32BE(20)).toBeLessThan(299 + 80);
+    expect((await readJson(join(out, "result.json"))).query).toBe(query); // the result keeps the whole query
+  });
+
+  it("the offline-default notice names only the defaults in use", async () => {
+    const out = await tempDir();
+    const args = ["segment", samples.image(name), "the largest region", "--out", out, "--segmenter", `masks:${samples.masks(name)}`, "--detector", "none"];
+    const run = await runCli(args);
+    expect(run.code).toBe(0);
+    const notice = run.stderr.split("\n").find((l) => l.startsWith("offline default"));
+    expect(notice).toBe("offline default: attributes describer, WordNet reasoner — see README to plug in DAM and an LLM");
+  });
+
+  it("an unknown picture format is a usage error and writes nothing", async () => {
+    const dir = await tempDir();
+    const out = join(dir, "out");
+    const run = await runCli(["segment", samples.image(name), "q", "--out", out, "--image-format", "gif", ...stack]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toMatch(/^gear-seg: .*--image-format must be "png" or "jpg", got "gif"$/);
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+});
+
 describe("bad input: one line, non-zero exit, nothing written", () => {
   const stack = (name: string) => [
     "--segmenter", `masks:${samples.masks(name)}`,

@@ -2,6 +2,7 @@
 // accept/reject/take back, changing an item's region ids (the union recomputed from the image's regions as
 // generated), records written atomically plus the review log, exports reading the reviewed masks, and paths
 // that cannot leave the data folder (.., encoded .., symbolic links to folders and to images outside).
+import { imageIdFor } from "../src/datasets/gear-seg.js";
 import { mkdir, readFile, readdir, symlink, writeFile, cp } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -111,8 +112,8 @@ describe("datasets under --data", () => {
   it("changes an item's region ids: the union comes from the image's regions, and exports see it", async () => {
     const name = "4537339_3d8e488294_o";
     const page = D.ItemPage.parse((await get("/api/datasets/ds1/items?type=attribute&limit=50")).body);
-    const item = page.items.find((i) => i.image_id === name)!;
-    const regions = (await get(`/api/datasets/ds1/images/${name}/regions`)).body;
+    const item = page.items.find((i) => i.image === `${name}.jpg`)!;
+    const regions = (await get(`/api/datasets/ds1/images/${item.image_id}/regions`)).body;
     expect(regions.regions).toHaveLength((await readdir(samples.masks(name))).length);
 
     const res = await review("ds1", item.id, { region_ids: [3, 8] });
@@ -131,6 +132,16 @@ describe("datasets under --data", () => {
     const coco = JSON.parse(await readFile(join(out, "annotations", "instances_all.json"), "utf8"));
     const annotation = coco.annotations.find((a: { region_ids?: number[]; segmentation: { counts: string } }) => a.segmentation.counts === union.counts);
     expect(annotation?.region_ids).toEqual([3, 8]);
+    expect(annotation?.gear_seg_id).toBe(item.id);
+
+    // A rejected item leaves the exports.
+    const rejected = page.items.find((i) => i.image_id !== name)!;
+    expect((await review("ds1", rejected.id, { status: "rejected" })).status).toBe(200);
+    const again = await tempDir("gear-seg-export-");
+    await exportDataset(join(data, "ds1"), "coco", again);
+    const ids = JSON.parse(await readFile(join(again, "annotations", "instances_all.json"), "utf8")).annotations.map((a: { gear_seg_id: string }) => a.gear_seg_id);
+    expect(ids).toContain(item.id);
+    expect(ids).not.toContain(rejected.id);
 
     expect((await review("ds1", item.id, { region_ids: [9999] })).body.error).toMatch(/no region 9999/);
     expect((await review("ds1", item.id, { status: "unreviewed" })).body.error).toMatch(/edited region ids/);
@@ -162,12 +173,12 @@ describe("datasets under --data", () => {
     await writeFile(join(outside, "private.jpg"), await readFile(samples.image(samples.names[0]!)));
     for (const n of samples.names) await symlink(n === samples.names[0] ? join(outside, "private.jpg") : samples.image(n), join(images, `${n}.jpg`));
     const manifest = JSON.parse(await readFile(join(ds, "manifest.json"), "utf8"));
-    await writeFile(join(ds, "manifest.json"), JSON.stringify({ ...manifest, images_root: images }));
-    const leaked = await get(`/api/datasets/ds3/images/${samples.names[0]}`);
+    await writeFile(join(ds, "manifest.json"), JSON.stringify({ ...manifest, images_roots: [images] }));
+    const leaked = await get(`/api/datasets/ds3/images/${imageIdFor(`${samples.names[0]}.jpg`)}`);
     expect(leaked.status).toBe(403);
     expect(leaked.body.error).toMatch(/outside the data folder/);
     // samples.image lies outside too: the link leads out of both folders.
-    expect((await get(`/api/datasets/ds3/images/${samples.names[1]}`)).status).toBe(403);
+    expect((await get(`/api/datasets/ds3/images/${imageIdFor(`${samples.names[1]}.jpg`)}`)).status).toBe(403);
     expect((await review("ds1", "../../manifest#0", { status: "accepted" })).status).toBe(404);
     expect((await review("ds1", "nope#0", { status: "accepted" })).status).toBe(404);
     const first = D.ItemPage.parse((await get("/api/datasets/ds1/items?limit=1")).body).items[0]!;

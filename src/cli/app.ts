@@ -78,7 +78,7 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
     .option("--segmenter <spec>", "segmenter backend (e.g. classic, sam2:<dir>, masks:<dir>)")
     .option("--describer <spec>", "describer backend (e.g. attributes, dam:<url>, recorded:<file>, none)")
     .option("--captioner <spec>", "scene caption backend (e.g. openai-vision:<model>@<url>, none; default: the describer's own when it can caption)")
-    .option("--detector <spec>", "object detector handed to the backends that use one (e.g. nanodet; default none)");
+    .option("--detector <spec>", "object detector handed to the backends that use one (nanodet, or none; default: nanodet when the classic segmenter or the attributes describer is in use)");
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
     .option("--timeout <seconds>", "give up one request to a model server after this many seconds (HTTP backends)")
@@ -118,7 +118,7 @@ export async function stackFromFlags(
 ): Promise<Stack> {
   // Loaded here, not at start-up: commands without backends (eval coco, cache, models) never pay for them.
   const { createConfiguredStack } = await import("../stack/configured.js");
-  const { OFFLINE_DEFAULT_NOTICE } = await import("../stack/stack.js");
+  const { offlineDefaultNotice } = await import("../stack/stack.js");
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,
@@ -131,10 +131,11 @@ export async function stackFromFlags(
     amgPreset: flags.amgPreset,
     onCacheNotice: (message) => io.quiet || io.err(message),
     onStage,
+    notice: (message) => {
+      if (!io.quiet) io.err(message);
+    },
+    onDownload: (what, received, total) => io.progress.update(`${what} (kB)`, Math.round(received / 1024), Math.round((total ?? received) / 1024)),
   });
-  if (stack.offlineDefaults.length > 0 && !io.quiet) {
-    const which = stack.offlineDefaults.length === 3 ? "" : ` (for: ${stack.offlineDefaults.join(", ")})`;
-    io.err(`${OFFLINE_DEFAULT_NOTICE}${which}`);
-  }
+  if (stack.offlineDefaults.length > 0 && !io.quiet) io.err(offlineDefaultNotice(stack.offlineDefaults));
   return stack;
 }

@@ -18,9 +18,11 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [["doctor"], async () => (await import("./commands/doctor.js")).registerDoctor],
   [["engine"], async () => (await import("./commands/engine.js")).registerEngine],
   [["export", "import"], async () => (await import("./commands/export.js")).registerExport],
-  [["label"], async () => (await import("./commands/label.js")).registerLabel],
+  [["label"], async () => (await import("./commands/engine.js")).registerLabel],
   [["distill"], async () => (await import("./commands/distill.js")).registerDistill],
   [["eval"], async () => (await import("./commands/eval.js")).registerEval],
+  [["worker"], async () => (await import("./commands/queue.js")).registerWorker],
+  [["queue"], async () => (await import("./commands/queue.js")).registerQueue],
   [["serve"], async () => (await import("./commands/serve.js")).registerServe],
 ];
 

@@ -10,6 +10,8 @@ interface Bar {
   started: number;
   /** Items that took no time (resumed): left out of the rate. */
   skipped: number;
+  /** Items per second measured by the caller (e.g. over the last minute, across queue workers). */
+  rate?: number;
 }
 
 export class Progress {
@@ -34,10 +36,11 @@ export class Progress {
     this.draw(done >= total);
   }
 
-  /** The whole run: `done` of `total` items, of which `skipped` took no time. */
-  updateOverall(label: string, done: number, total: number, skipped = 0): void {
+  /** The whole run: `done` of `total` items, of which `skipped` took no time; `rate` (items per second, when
+   * the caller measures it) is shown and gives the ETA. */
+  updateOverall(label: string, done: number, total: number, skipped = 0, rate?: number): void {
     if (!this.enabled) return;
-    this.overall = advance(this.overall, label, done, total, skipped);
+    this.overall = { ...advance(this.overall, label, done, total, skipped), rate };
     this.stage = undefined;
     this.draw(true);
   }
@@ -80,7 +83,9 @@ function formatBar(bar: Bar, now: number): string {
   const filled = Math.round(frac * width);
   const elapsed = (now - bar.started) / 1000;
   const worked = bar.done - bar.skipped;
-  const eta = worked > 0 && bar.done < bar.total ? ` ETA ${formatSeconds((elapsed / worked) * (bar.total - bar.done))}` : "";
+  const left = bar.total - bar.done;
+  let eta = worked > 0 && left > 0 ? ` ETA ${formatSeconds((elapsed / worked) * left)}` : "";
+  if (bar.rate !== undefined) eta = `${bar.rate > 0 ? ` ${bar.rate < 1 ? `${(bar.rate * 60).toFixed(1)}/min` : `${bar.rate.toFixed(1)}/s`}` : ""}${bar.rate > 0 && left > 0 ? ` ETA ${formatSeconds(left / bar.rate)}` : ""}`;
   return `${bar.label.padEnd(10)} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${bar.done}/${bar.total} ${formatSeconds(elapsed)}${eta}`;
 }
 

@@ -5,21 +5,8 @@
  */
 import { area, emptyRle, merge } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
+import { FILTERS, REASONING_TYPES, type FilterCounts, type FilterName, type ReasoningItem, type ReasoningType } from "../datasets/gear-seg.js";
 import { isRecord } from "../util/json.js";
-import { REASONING_TYPES, type ReasoningType } from "./prompt.js";
-
-/** Filters in the order they are applied; each counts the items it dropped. */
-export const FILTERS = ["malformed", "unknown_ids", "low_confidence", "tiny_target", "duplicate"] as const;
-export type FilterName = (typeof FILTERS)[number];
-
-export interface FilterCounts {
-  /** Items the replies proposed. */
-  proposed: number;
-  /** Items dropped, by filter. */
-  dropped: Record<FilterName, number>;
-  /** Questions removed from kept items because they repeated (or nearly repeated) another question. */
-  duplicate_questions: number;
-}
 
 export function emptyFilterCounts(): FilterCounts {
   return {
@@ -44,6 +31,8 @@ export interface FilterOptions {
   duplicateSimilarity?: number;
   /** Keep at most this many questions per item. */
   questionsPerItem?: number;
+  /** Keep at most this many items per image: a hard cap, extra items are counted as over_limit. */
+  maxItems?: number;
 }
 
 export const DEFAULT_FILTERS: Required<FilterOptions> = {
@@ -51,18 +40,12 @@ export const DEFAULT_FILTERS: Required<FilterOptions> = {
   minAreaFraction: 1 / 600,
   duplicateSimilarity: 0.8,
   questionsPerItem: 5,
+  maxItems: 4,
 };
 
-export interface AcceptedItem {
-  reasoning_type: ReasoningType;
-  questions: string[];
-  explanation: string;
-  answer_labels: string[];
-  region_ids: number[];
-  confidence: number;
-  /** Union of the chosen regions. */
+/** An item that passed every filter: the record's item fields, with the union of the chosen regions. */
+export interface AcceptedItem extends Pick<ReasoningItem, "reasoning_type" | "questions" | "explanation" | "answer_labels" | "region_ids" | "confidence" | "area"> {
   mask: Rle;
-  area: number;
 }
 
 export interface FilterOutcome {
@@ -178,6 +161,7 @@ export function filterReply(
     return { items, counts, notes };
   }
   const kept: string[] = [];
+  const targets = new Set<string>();
   const minArea = opt.minAreaFraction * imageWidth * imageHeight;
   raws.forEach((raw, index) => {
     counts.proposed++;
@@ -203,6 +187,12 @@ export function filterReply(
       else if (questions.length < opt.questionsPerItem) questions.push(q);
     }
     if (questions.length === 0) return drop("duplicate", "every question repeats an earlier item's");
+    // The same type asked about the same target is one base pair counted twice (ultralytics would also drop
+    // the repeated rows): the first one stays.
+    const target = `${item.reasoning_type}:${[...item.ids].sort((x, y) => x - y).join(",")}`;
+    if (targets.has(target)) return drop("same_target", `another ${item.reasoning_type} item already answers with regions ${item.ids.join(", ")}`);
+    if (items.length >= opt.maxItems) return drop("over_limit", `more than ${opt.maxItems} items for one image`);
+    targets.add(target);
     counts.duplicate_questions += removed;
     kept.push(...questions);
     items.push({

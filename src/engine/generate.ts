@@ -1,141 +1,86 @@
 /**
- * `engine generate`: unlabelled images → a reasoning-segmentation dataset (GEAR-131K style). Per image: the
- * agent's preparation (regions, descriptions, scene caption; cached by the agent's stage cache), one
- * "dataset architect" LLM call, the filters, one atomic record. See batch.ts for crash safety.
+ * `engine generate` and `label` as library calls: unlabelled images → a reasoning-segmentation dataset
+ * (GEAR-131K style: per image the agent's preparation, one "dataset architect" LLM call, the filters, one
+ * record) or an instances dataset (auto-labelling). Both are the shared pipeline (pipeline.ts) with their
+ * task (tasks.ts); the work runs here or, with a queue executor, on workers.
  */
-import { toBbox, toCocoRle } from "../masks/index.js";
-import type { Rle } from "../masks/types.js";
-import type { PreparedImage } from "../pipeline/agent.js";
-import { UsageError } from "../util/errors.js";
-import { runBatch, stage, type BatchProgress, type BatchSummary } from "./batch.js";
-import { listImages, type ImageEntry, type ReasoningItem, type ReasoningRecord } from "./dataset.js";
-import { filterReply, type FilterOptions } from "./filters.js";
-import { finalizeDataset, openDataset } from "./finalize.js";
+import type { SplitFractions } from "../datasets/gear-seg.js";
+import type { FilterOptions } from "./filters.js";
 import type { JsonChat } from "./llm.js";
-import { architectMessages, PROMPT_VERSION } from "./prompt.js";
-import { assignSplit, DEFAULT_SPLITS, type SplitFractions } from "./splits.js";
-import type { DatasetStats } from "./stats.js";
+import { localExecutor, type Preparer } from "./local.js";
+import { runDatasetPipeline, type DatasetRunOptions, type DatasetRunSummary, type Executor } from "./pipeline.js";
+import type { BatchProgress } from "./progress.js";
+import { generateTask, labelTask } from "./tasks.js";
 
-/** Regions, descriptions and caption of one image (normally `agent.prepare`). */
-export type Preparer = (entry: ImageEntry, signal: AbortSignal) => Promise<PreparedImage>;
-
-export interface GenerateOptions {
+interface CommonOptions {
   imagesDir: string;
   outDir: string;
-  prepare: Preparer;
-  llm: JsonChat;
-  /** Recorded in the manifest and every item. */
-  segmenterSpec: string;
-  describerSpec: string | null;
+  /** Who does the work; default: this process, with `prepare` and `llm`. */
+  executor?: Executor;
+  prepare?: Preparer;
+  llm?: JsonChat;
+  segmenterSpec?: string;
+  describerSpec?: string | null;
+  /** Images in flight (local executor). Default 2. */
+  concurrency?: number;
   seed?: string | number;
   splits?: SplitFractions;
-  /** Images in flight (describer and LLM calls overlap across images). Default 2. */
-  concurrency?: number;
-  /** At most this many items per image (1–4, default 4). */
-  maxItems?: number;
-  filters?: FilterOptions;
-  /** Only the first N images (sorted by path). */
   limit?: number;
+  /** Prompt budget in (estimated) tokens: the smallest regions are left out beyond it. */
+  promptTokens?: number;
+  maxAttempts?: number;
+  retryFailed?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: BatchProgress) => void;
+  onNotice?: (line: string) => void;
 }
 
-export interface GenerateSummary extends BatchSummary {
-  stats: DatasetStats;
-  outDir: string;
+export interface GenerateOptions extends CommonOptions {
+  /** At most this many items per image (1–4, default 4): a hard cap. */
+  maxItems?: number;
+  filters?: FilterOptions;
 }
 
-export async function generateDataset(options: GenerateOptions): Promise<GenerateSummary> {
-  const maxItems = options.maxItems ?? 4;
-  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 4) throw new UsageError(`--max-items must be 1 to 4, got ${maxItems}`);
-  let images = await listImages(options.imagesDir);
-  if (options.limit !== undefined) images = images.slice(0, options.limit);
-  const seed = String(options.seed ?? 0);
-  const fractions = options.splits ?? DEFAULT_SPLITS;
-  const manifest = await openDataset(options.outDir, {
-    kind: "reasoning",
-    imagesRoot: options.imagesDir,
-    seed,
-    fractions,
-    generation: {
-      segmenter: options.segmenterSpec,
-      describer: options.describerSpec,
-      llm: options.llm.spec,
-      models: [],
-      prompt_version: PROMPT_VERSION,
-    },
-  });
+export interface LabelOptions extends CommonOptions {
+  keyword: string;
+  /** Given classes; absent = open-ended discovery. */
+  classes?: string[];
+  /** Share of a region's area inside a larger same-class region that makes it a part (default 0.9). */
+  partInside?: number;
+  /** Labelled by the executor's detector from its own classes, without an LLM. */
+  byDetector?: boolean;
+}
 
-  const summary = await runBatch({
-    outDir: options.outDir,
-    images,
-    concurrency: options.concurrency,
-    signal: options.signal,
-    onProgress: options.onProgress,
-    process: async (entry, signal) => {
-      const prepared = await stage("prepare", () => options.prepare(entry, signal));
-      const split = assignSplit(entry.id, seed, fractions);
-      const base = {
-        kind: "reasoning" as const,
-        image_id: entry.id,
-        image: entry.rel,
-        width: prepared.width,
-        height: prepared.height,
-        split,
-        regions: prepared.regions.length,
-      };
-      if (prepared.regions.length === 0) {
-        return { ...base, model: null, items: [], filters: filterReply({ items: [] }, new Map(), 1, 1).counts, notes: ["no regions: nothing to ask about"], finished: new Date().toISOString() };
-      }
-      const messages = architectMessages({
-        scene: prepared.scene,
-        regions: prepared.regions.map((r, i) => ({ id: r.id, description: prepared.descriptions[i] ?? "", bbox: r.bbox, area: r.area })),
-        imageWidth: prepared.width,
-        imageHeight: prepared.height,
-        maxItems,
-      });
-      const reply = await stage("llm", () => options.llm.chatJson(messages, { signal }));
-      const masks = new Map<number, Rle>(prepared.regions.map((r) => [r.id, r.rle]));
-      const outcome = filterReply(reply.value, masks, prepared.width, prepared.height, options.filters);
-      // More items than asked for: the extra ones are kept (they passed every filter); the prompt's limit is a
-      // request, not a rule the data depends on.
-      const model = reply.model ?? null;
-      const items: ReasoningItem[] = outcome.items.map((item, k) => ({
-        id: `${entry.id}#${k}`,
-        image_id: entry.id,
-        image: entry.rel,
-        width: prepared.width,
-        height: prepared.height,
-        split,
-        reasoning_type: item.reasoning_type,
-        questions: item.questions,
-        explanation: item.explanation,
-        answer_labels: item.answer_labels,
-        region_ids: item.region_ids,
-        confidence: item.confidence,
-        mask: toCocoRle(item.mask),
-        area: item.area,
-        bbox: toBbox(item.mask),
-        generation: {
-          segmenter: options.segmenterSpec,
-          describer: options.describerSpec,
-          llm: options.llm.spec,
-          model,
-          prompt_version: PROMPT_VERSION,
-        },
-      }));
-      const record: ReasoningRecord = {
-        ...base,
-        model,
-        usage: reply.usage,
-        items,
-        filters: outcome.counts,
-        notes: outcome.notes,
-        finished: new Date().toISOString(),
-      };
-      return record;
-    },
+function executorOf(o: CommonOptions): Executor {
+  if (o.executor) return o.executor;
+  if (!o.prepare || !o.llm) throw new TypeError("give an executor, or prepare and llm");
+  return localExecutor({ prepare: o.prepare, llm: o.llm, segmenter: o.segmenterSpec ?? "unknown", describer: o.describerSpec ?? null, concurrency: o.concurrency });
+}
+
+function pipelineOptions(o: CommonOptions): Omit<DatasetRunOptions, "task"> {
+  return {
+    imagesDir: o.imagesDir,
+    outDir: o.outDir,
+    executor: executorOf(o),
+    seed: o.seed,
+    splits: o.splits,
+    limit: o.limit,
+    maxAttempts: o.maxAttempts,
+    retryFailed: o.retryFailed,
+    signal: o.signal,
+    onProgress: o.onProgress,
+    onNotice: o.onNotice,
+  };
+}
+
+export function generateDataset(options: GenerateOptions): Promise<DatasetRunSummary> {
+  const filters = { ...options.filters, ...(options.maxItems !== undefined && { maxItems: options.maxItems }) };
+  return runDatasetPipeline({ ...pipelineOptions(options), task: generateTask({ filters, promptTokens: options.promptTokens }) });
+}
+
+export function labelImages(options: LabelOptions): Promise<DatasetRunSummary> {
+  return runDatasetPipeline({
+    ...pipelineOptions(options),
+    task: labelTask({ keyword: options.keyword, classes: options.classes, partInside: options.partInside, promptTokens: options.promptTokens, byDetector: options.byDetector }),
   });
-  const stats = await finalizeDataset(options.outDir, manifest, summary.pending);
-  return { ...summary, stats, outDir: options.outDir };
 }

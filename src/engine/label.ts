@@ -4,22 +4,13 @@
  * or uses the classes it is given, then gives every region a class or none — per instance, not a union.
  * Attribute grading (`--classes unripe,turning,ripe` on `--keyword strawberry`) is the same path. Overlapping
  * instances of one class are resolved: a region lying inside a larger region of the same class is a part of
- * it and is dropped. The result is an instances dataset (records + COCO annotations.json).
+ * it and is dropped. This module holds the prompt and the reply's reading; tasks.ts runs it per image.
  */
-import { area, merge, toBbox, toCocoRle } from "../masks/index.js";
+import { area, merge } from "../masks/index.js";
 import type { Region } from "../pipeline/types.js";
 import { UsageError } from "../util/errors.js";
 import { isRecord } from "../util/json.js";
-import { writeJsonAtomic } from "../util/fs.js";
-import { join } from "node:path";
-import { runBatch, stage, type BatchProgress, type BatchSummary } from "./batch.js";
-import { listImages, readManifest, readRecords, type InstanceLabel, type InstancesRecord } from "./dataset.js";
-import { finalizeDataset, openDataset } from "./finalize.js";
-import type { Preparer } from "./generate.js";
-import type { JsonChat } from "./llm.js";
 import type { ChatMessage } from "./prompt.js";
-import { assignSplit, DEFAULT_SPLITS, type SplitFractions } from "./splits.js";
-import type { DatasetStats } from "./stats.js";
 
 export const LABEL_PROMPT_VERSION = "gear-label-v1";
 
@@ -34,7 +25,7 @@ export function normalizeClass(name: string): string {
 
 export function parseClassList(text: string): string[] {
   const classes = [...new Set(text.split(",").map(normalizeClass).filter(Boolean))];
-  if (classes.length === 0) throw new UsageError(`--classes must list class names separated by commas, got "${text}"`);
+  if (classes.length === 0) throw new UsageError(`the class list must name classes separated by commas, got "${text}"`);
   return classes;
 }
 
@@ -139,101 +130,4 @@ export function dropPartsInsideWholes(labelled: readonly { region: Region; categ
     }
   }
   return { kept: labelled.filter((l) => !dropped.has(l.region.id)), dropped: [...dropped].sort((x, y) => x - y) };
-}
-
-export interface LabelOptions {
-  imagesDir: string;
-  outDir: string;
-  prepare: Preparer;
-  llm: JsonChat;
-  keyword: string;
-  /** Given classes; absent = open-ended discovery. */
-  classes?: string[];
-  segmenterSpec: string;
-  describerSpec: string | null;
-  seed?: string | number;
-  splits?: SplitFractions;
-  concurrency?: number;
-  limit?: number;
-  /** Share of a region's area inside a larger same-class region that makes it a part (default 0.9). */
-  partInside?: number;
-  signal?: AbortSignal;
-  onProgress?: (p: BatchProgress) => void;
-}
-
-export async function labelImages(options: LabelOptions): Promise<BatchSummary & { stats: DatasetStats; classes: string[] }> {
-  const keyword = options.keyword.trim();
-  if (!keyword) throw new UsageError("--keyword is empty");
-  const classes = options.classes?.map(normalizeClass).filter(Boolean);
-  let images = await listImages(options.imagesDir);
-  if (options.limit !== undefined) images = images.slice(0, options.limit);
-  const seed = String(options.seed ?? 0);
-  const fractions = options.splits ?? DEFAULT_SPLITS;
-  await openDataset(options.outDir, {
-    kind: "instances",
-    imagesRoot: options.imagesDir,
-    seed,
-    fractions,
-    generation: { segmenter: options.segmenterSpec, describer: options.describerSpec, llm: options.llm.spec, models: [], prompt_version: LABEL_PROMPT_VERSION },
-    labels: { keyword, classes: classes ?? [], discovered: !classes },
-  });
-  const summary = await runBatch({
-    outDir: options.outDir,
-    images,
-    concurrency: options.concurrency,
-    signal: options.signal,
-    onProgress: options.onProgress,
-    process: async (entry, signal) => {
-      const prepared = await stage("prepare", () => options.prepare(entry, signal));
-      const base = { kind: "instances" as const, image_id: entry.id, image: entry.rel, width: prepared.width, height: prepared.height, split: assignSplit(entry.id, seed, fractions), regions: prepared.regions.length };
-      if (prepared.regions.length === 0) {
-        return { ...base, model: null, instances: [], parts_dropped: 0, unlabelled: 0, notes: ["no regions"], finished: new Date().toISOString() } satisfies InstancesRecord;
-      }
-      const messages = labelMessages({
-        keyword,
-        classes,
-        scene: prepared.scene,
-        regions: prepared.regions.map((r, i) => ({ id: r.id, description: prepared.descriptions[i] ?? "", area: r.area })),
-        imageWidth: prepared.width,
-        imageHeight: prepared.height,
-      });
-      const reply = await stage("llm", () => options.llm.chatJson(messages, { signal, temperature: 0 }));
-      const byId = new Map(prepared.regions.map((r) => [r.id, r]));
-      const { assignments, notes } = parseLabelReply(reply.value, new Set(byId.keys()), classes);
-      const labelled = assignments.map((a) => ({ region: byId.get(a.id)!, category: a.category, note: a.note }));
-      const { kept, dropped } = dropPartsInsideWholes(labelled, options.partInside);
-      if (dropped.length) notes.push(`parts inside a whole of the same class dropped: regions ${dropped.join(", ")}`);
-      const instances: InstanceLabel[] = (kept as typeof labelled).map((l) => ({
-        id: `${entry.id}#${l.region.id}`,
-        category: l.category,
-        region_id: l.region.id,
-        ...(l.note && { note: l.note }),
-        mask: toCocoRle(l.region.rle),
-        area: l.region.area,
-        bbox: toBbox(l.region.rle),
-      }));
-      return {
-        ...base,
-        model: reply.model ?? null,
-        usage: reply.usage,
-        instances,
-        parts_dropped: dropped.length,
-        unlabelled: prepared.regions.length - assignments.length,
-        notes,
-        finished: new Date().toISOString(),
-      } satisfies InstancesRecord;
-    },
-  });
-  // Discovered classes: every class used, most frequent first (ties by name), so category ids are stable.
-  const manifest = await readManifest(options.outDir);
-  let finalClasses = classes ?? [];
-  if (!classes) {
-    const counts = new Map<string, number>();
-    for (const r of await readRecords(options.outDir)) if (r.kind === "instances") for (const i of r.instances) counts.set(i.category, (counts.get(i.category) ?? 0) + 1);
-    finalClasses = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([c]) => c);
-  }
-  const withClasses = { ...manifest, labels: { keyword, classes: finalClasses, discovered: !classes } };
-  await writeJsonAtomic(join(options.outDir, "manifest.json"), withClasses);
-  const stats = await finalizeDataset(options.outDir, withClasses, summary.pending);
-  return { ...summary, stats, classes: finalClasses };
 }

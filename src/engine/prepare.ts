@@ -7,8 +7,8 @@
 import { basename, extname } from "node:path";
 import { createStack, type StackOptions, type StackSpecs } from "../stack/stack.js";
 import type { GearSeg } from "../pipeline/agent.js";
-import type { ImageEntry } from "./dataset.js";
-import type { Preparer } from "./generate.js";
+import type { ImageEntry } from "./images.js";
+import type { Preparer } from "./local.js";
 
 const PLACEHOLDER = /\{(stem|id)\}/;
 

@@ -11,9 +11,6 @@ import type { RegionFacts } from "../pipeline/types.js";
 
 export const PROMPT_VERSION = "gear-engine-v1";
 
-export const REASONING_TYPES = ["commonsense", "functional", "manipulation", "part", "attribute"] as const;
-export type ReasoningType = (typeof REASONING_TYPES)[number];
-
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
@@ -88,4 +85,44 @@ export function architectMessages(input: ArchitectInput): ChatMessage[] {
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, " ").trim();
+}
+
+/** Tokens of a prompt, estimated as one per four characters (close for English with BPE tokenizers; a budget,
+ * not a bill). */
+export function estimateTokens(messages: readonly ChatMessage[]): number {
+  let chars = 0;
+  for (const m of messages) chars += m.content.length;
+  return Math.ceil(chars / 4);
+}
+
+/** The default prompt budget: room for ~200 described regions; small-context models need less. */
+export const DEFAULT_PROMPT_TOKENS = 12_000;
+
+/**
+ * The largest prompt within `budgetTokens`: when the full one is too long, the smallest regions are left out
+ * (fewest first) until it fits. Returns the messages and the ids left out (an empty list when all fit).
+ */
+export function fitPrompt<R extends { id: number; area: number }>(
+  regions: readonly R[],
+  build: (regions: readonly R[]) => ChatMessage[],
+  budgetTokens: number,
+): { messages: ChatMessage[]; droppedIds: number[] } {
+  const full = build(regions);
+  if (estimateTokens(full) <= budgetTokens) return { messages: full, droppedIds: [] };
+  // Keep the k largest, in their original order; binary search on k (tokens grow with k).
+  const byArea = [...regions].sort((a, b) => b.area - a.area || a.id - b.id);
+  const keepLargest = (k: number) => {
+    const keep = new Set(byArea.slice(0, k).map((r) => r.id));
+    return regions.filter((r) => keep.has(r.id));
+  };
+  let lo = 0;
+  let hi = regions.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (estimateTokens(build(keepLargest(mid))) <= budgetTokens) lo = mid;
+    else hi = mid - 1;
+  }
+  const kept = keepLargest(lo);
+  const keptIds = new Set(kept.map((r) => r.id));
+  return { messages: build(kept), droppedIds: regions.filter((r) => !keptIds.has(r.id)).map((r) => r.id) };
 }

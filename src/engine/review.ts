@@ -16,7 +16,7 @@ import type { Rle } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
 import { isRecord, readJsonFile } from "../util/json.js";
-import { recordPath, type ReasoningItem, type ReasoningRecord } from "./dataset.js";
+import { recordPath, type ReasoningItem, type ReasoningRecord } from "../datasets/gear-seg.js";
 
 export type ReviewStatus = "accepted" | "rejected";
 

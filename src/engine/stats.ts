@@ -3,14 +3,13 @@
  * length, the distribution over the five reasoning types, distinct target entities) plus what each filter
  * dropped, and their Markdown rendering for DATASET.md.
  */
-import type { FailureRecord, ImageRecord, Manifest } from "./dataset.js";
-import { addFilterCounts, emptyFilterCounts, FILTERS, type FilterCounts } from "./filters.js";
-import { REASONING_TYPES, type ReasoningType } from "./prompt.js";
-import { SPLITS, type Split } from "./splits.js";
+import { FILTERS, keptItems, REASONING_TYPES, SPLITS, type FailureRecord, type FilterCounts, type ImageRecord, type Manifest, type ReasoningType, type Split } from "../datasets/gear-seg.js";
+import { addFilterCounts, emptyFilterCounts } from "./filters.js";
+import { formatSplitFractions } from "./splits.js";
 
 export interface DatasetStats {
   kind: "reasoning" | "instances";
-  images: { finished: number; failed: number; pending: number; with_items: number };
+  images: { finished: number; failed: number; parked: number; pending: number; with_items: number };
   base_pairs: number;
   qa_pairs: number;
   base_pairs_per_image: number;
@@ -21,6 +20,8 @@ export interface DatasetStats {
   top_targets: [string, number][];
   filters: FilterCounts;
   splits: Record<Split, { images: number; items: number }>;
+  /** Items (or instances) a reviewer accepted or rejected; rejected ones are left out of every other number. */
+  review: { accepted: number; rejected: number };
   failures_by_stage: Record<string, number>;
   models: string[];
   tokens: { prompt: number; completion: number; total: number };
@@ -38,81 +39,119 @@ function entity(label: string): string {
   return l.length > 3 && l.endsWith("s") && !l.endsWith("ss") ? l.slice(0, -1) : l;
 }
 
-export function computeStats(records: readonly ImageRecord[], failures: readonly FailureRecord[], pending: number): DatasetStats {
-  const kind = records[0]?.kind ?? "reasoning";
-  const types = Object.fromEntries(REASONING_TYPES.map((t) => [t, { count: 0, share: 0 }])) as DatasetStats["reasoning_types"];
-  const splits = Object.fromEntries(SPLITS.map((s) => [s, { images: 0, items: 0 }])) as DatasetStats["splits"];
-  const filters = emptyFilterCounts();
-  const targets = new Map<string, number>();
-  const models = new Set<string>();
-  const tokens = { prompt: 0, completion: 0, total: 0 };
-  const classes: Record<string, number> = {};
-  let basePairs = 0;
-  let qaPairs = 0;
-  let words = 0;
-  let withItems = 0;
-  let partsDropped = 0;
-  let unlabelled = 0;
-  for (const r of records) {
-    splits[r.split].images++;
-    if (r.model) models.add(r.model);
-    tokens.prompt += r.usage?.promptTokens ?? 0;
-    tokens.completion += r.usage?.completionTokens ?? 0;
-    tokens.total += r.usage?.totalTokens ?? 0;
+/**
+ * Statistics folded one record at a time (memory grows with the distinct targets, not with the records), so
+ * a dataset of any size is summarised in one streaming pass.
+ */
+export class StatsAccumulator {
+  private kind: DatasetStats["kind"] | undefined;
+  private readonly types = Object.fromEntries(REASONING_TYPES.map((t) => [t, { count: 0, share: 0 }])) as DatasetStats["reasoning_types"];
+  private readonly splits = Object.fromEntries(SPLITS.map((s) => [s, { images: 0, items: 0 }])) as DatasetStats["splits"];
+  private readonly filters = emptyFilterCounts();
+  private readonly targets = new Map<string, number>();
+  private readonly models = new Set<string>();
+  private readonly tokens = { prompt: 0, completion: 0, total: 0 };
+  private readonly classes: Record<string, number> = {};
+  private readonly failuresByStage: Record<string, number> = {};
+  private readonly review = { accepted: 0, rejected: 0 };
+  private records = 0;
+  private failed = 0;
+  private parked = 0;
+  private basePairs = 0;
+  private qaPairs = 0;
+  private words = 0;
+  private withItems = 0;
+  private partsDropped = 0;
+  private unlabelled = 0;
+
+  constructor(kind?: DatasetStats["kind"]) {
+    this.kind = kind;
+  }
+
+  addRecord(r: ImageRecord): void {
+    this.kind ??= r.kind;
+    this.records++;
+    this.splits[r.split].images++;
+    if (r.model) this.models.add(r.model);
+    this.tokens.prompt += r.usage?.promptTokens ?? 0;
+    this.tokens.completion += r.usage?.completionTokens ?? 0;
+    this.tokens.total += r.usage?.totalTokens ?? 0;
+    const all = r.kind === "reasoning" ? r.items : r.instances;
+    for (const i of all) if (i.review) this.review[i.review.status]++;
     if (r.kind === "reasoning") {
-      addFilterCounts(filters, r.filters);
-      if (r.items.length) withItems++;
-      for (const item of r.items) {
-        basePairs++;
-        splits[r.split].items++;
-        types[item.reasoning_type].count++;
-        qaPairs += item.questions.length;
-        for (const q of item.questions) words += q.split(/\s+/).filter(Boolean).length;
+      addFilterCounts(this.filters, r.filters);
+      const items = keptItems(r);
+      if (items.length) this.withItems++;
+      for (const item of items) {
+        this.basePairs++;
+        this.splits[r.split].items++;
+        this.types[item.reasoning_type].count++;
+        this.qaPairs += item.questions.length;
+        for (const q of item.questions) this.words += q.split(/\s+/).filter(Boolean).length;
         for (const label of item.answer_labels) {
           const e = entity(label);
-          if (e) targets.set(e, (targets.get(e) ?? 0) + 1);
+          if (e) this.targets.set(e, (this.targets.get(e) ?? 0) + 1);
         }
       }
     } else {
-      if (r.instances.length) withItems++;
-      partsDropped += r.parts_dropped;
-      unlabelled += r.unlabelled;
-      for (const inst of r.instances) {
-        basePairs++;
-        splits[r.split].items++;
-        classes[inst.category] = (classes[inst.category] ?? 0) + 1;
+      const instances = keptItems(r);
+      if (instances.length) this.withItems++;
+      this.partsDropped += r.parts_dropped;
+      this.unlabelled += r.unlabelled;
+      for (const inst of instances) {
+        this.basePairs++;
+        this.splits[r.split].items++;
+        this.classes[inst.category] = (this.classes[inst.category] ?? 0) + 1;
         const e = entity(inst.category);
-        targets.set(e, (targets.get(e) ?? 0) + 1);
+        this.targets.set(e, (this.targets.get(e) ?? 0) + 1);
       }
     }
   }
-  for (const t of REASONING_TYPES) types[t].share = basePairs ? round(types[t].count / basePairs, 4) : 0;
-  const failuresByStage: Record<string, number> = {};
-  for (const f of failures) failuresByStage[f.stage] = (failuresByStage[f.stage] ?? 0) + 1;
-  const n = records.length;
-  const stats: DatasetStats = {
-    kind,
-    images: { finished: n, failed: failures.length, pending, with_items: withItems },
-    base_pairs: basePairs,
-    qa_pairs: qaPairs,
-    base_pairs_per_image: n ? round(basePairs / n) : 0,
-    qa_pairs_per_image: n ? round(qaPairs / n) : 0,
-    mean_query_words: qaPairs ? round(words / qaPairs, 2) : 0,
-    reasoning_types: types,
-    distinct_targets: targets.size,
-    top_targets: [...targets.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 20),
-    filters,
-    splits,
-    failures_by_stage: failuresByStage,
-    models: [...models].sort(),
-    tokens,
-  };
-  if (kind === "instances") {
-    stats.classes = classes;
-    stats.parts_dropped = partsDropped;
-    stats.unlabelled_regions = unlabelled;
+
+  addFailure(f: FailureRecord): void {
+    this.failed++;
+    if (f.parked) this.parked++;
+    this.failuresByStage[f.stage] = (this.failuresByStage[f.stage] ?? 0) + 1;
   }
-  return stats;
+
+  finish(pending: number): DatasetStats {
+    const kind = this.kind ?? "reasoning";
+    const n = this.records;
+    const types = structuredClone(this.types);
+    for (const t of REASONING_TYPES) types[t].share = this.basePairs ? round(types[t].count / this.basePairs, 4) : 0;
+    const stats: DatasetStats = {
+      kind,
+      images: { finished: n, failed: this.failed, parked: this.parked, pending, with_items: this.withItems },
+      base_pairs: this.basePairs,
+      qa_pairs: this.qaPairs,
+      base_pairs_per_image: n ? round(this.basePairs / n) : 0,
+      qa_pairs_per_image: n ? round(this.qaPairs / n) : 0,
+      mean_query_words: this.qaPairs ? round(this.words / this.qaPairs, 2) : 0,
+      reasoning_types: types,
+      distinct_targets: this.targets.size,
+      top_targets: [...this.targets.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 20),
+      filters: structuredClone(this.filters),
+      splits: structuredClone(this.splits),
+      review: { ...this.review },
+      failures_by_stage: { ...this.failuresByStage },
+      models: [...this.models].sort(),
+      tokens: { ...this.tokens },
+    };
+    if (kind === "instances") {
+      stats.classes = { ...this.classes };
+      stats.parts_dropped = this.partsDropped;
+      stats.unlabelled_regions = this.unlabelled;
+    }
+    return stats;
+  }
+}
+
+/** Statistics of records held in memory (tests, small datasets). */
+export function computeStats(records: readonly ImageRecord[], failures: readonly FailureRecord[], pending: number): DatasetStats {
+  const acc = new StatsAccumulator(records[0]?.kind);
+  for (const r of records) acc.addRecord(r);
+  for (const f of failures) acc.addFailure(f);
+  return acc.finish(pending);
 }
 
 /** DATASET.md: what the folder holds, how it was made, and the numbers. */
@@ -121,19 +160,19 @@ export function renderDatasetMarkdown(manifest: Manifest, stats: DatasetStats, c
   const lines: string[] = [];
   const title = manifest.kind === "reasoning" ? "Reasoning-segmentation dataset" : "Instance-label dataset";
   lines.push(`# ${title}`, "");
-  lines.push(`Generated by gear-seg's data engine from \`${manifest.images_root}\`.`, "");
+  lines.push(`Generated by gear-seg's data engine from ${manifest.images_roots.map((r) => `\`${r}\``).join(", ") || "(no images yet)"}.`, "");
   lines.push("| | |", "|---|---|");
   lines.push(`| segmenter | \`${g.segmenter}\` |`);
   lines.push(`| describer | \`${g.describer ?? "none"}\` |`);
   lines.push(`| LLM | \`${g.llm}\`${g.models.length ? ` (${g.models.join(", ")})` : ""} |`);
   lines.push(`| prompt version | \`${g.prompt_version}\` |`);
-  lines.push(`| splits | train ${pct(manifest.splits.fractions.train)} / val ${pct(manifest.splits.fractions.val)} / test ${pct(manifest.splits.fractions.test)}, seed \`${manifest.splits.seed}\` |`);
+  lines.push(`| splits | train/val/test ${formatSplitFractions(manifest.splits.fractions)} %, seed \`${manifest.splits.seed}\`, keyed on the image ${manifest.splits.key === "id" ? "id (version 1)" : "content"} |`);
   lines.push(`| updated | ${manifest.updated} |`, "");
   lines.push("## Size", "");
-  lines.push("| images | failed | pending | base pairs | QA pairs | base pairs / image | QA pairs / image | mean query length (words) | distinct targets |");
+  lines.push("| images | failed (parked) | pending | base pairs | QA pairs | base pairs / image | QA pairs / image | mean query length (words) | distinct targets |");
   lines.push("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   lines.push(
-    `| ${stats.images.finished} | ${stats.images.failed} | ${stats.images.pending} | ${stats.base_pairs} | ${stats.qa_pairs} | ${stats.base_pairs_per_image} | ${stats.qa_pairs_per_image} | ${stats.mean_query_words} | ${stats.distinct_targets} |`,
+    `| ${stats.images.finished} | ${stats.images.failed} (${stats.images.parked}) | ${stats.images.pending} | ${stats.base_pairs} | ${stats.qa_pairs} | ${stats.base_pairs_per_image} | ${stats.qa_pairs_per_image} | ${stats.mean_query_words} | ${stats.distinct_targets} |`,
     "",
   );
   lines.push("| split | images | items |", "|---|---:|---:|");
@@ -151,6 +190,8 @@ export function renderDatasetMarkdown(manifest: Manifest, stats: DatasetStats, c
       low_confidence: "confidence below the threshold",
       tiny_target: "target union smaller than 1/600 of the image",
       duplicate: "every question repeats an earlier item's",
+      same_target: "same reasoning type and target as an earlier item of the image",
+      over_limit: "beyond the per-image item limit",
     };
     for (const f of FILTERS) lines.push(`| ${what[f] ?? f} | ${stats.filters.dropped[f]} |`);
     lines.push("", `Near-duplicate questions removed from kept items: ${stats.filters.duplicate_questions}.`, "");
@@ -160,11 +201,14 @@ export function renderDatasetMarkdown(manifest: Manifest, stats: DatasetStats, c
     for (const [c, k] of Object.entries(stats.classes ?? {}).sort((a, b) => b[1] - a[1])) lines.push(`| ${c} | ${k} |`);
     lines.push("", `Parts inside a whole of the same class dropped: ${stats.parts_dropped ?? 0}. Regions left without a class: ${stats.unlabelled_regions ?? 0}.`, "");
   }
+  if (stats.review.accepted || stats.review.rejected) {
+    lines.push("## Review", "", `Accepted by a reviewer: ${stats.review.accepted}. Rejected (left out of every number above and of every export): ${stats.review.rejected}.`, "");
+  }
   if (stats.top_targets.length) {
     lines.push("## Most frequent targets", "", stats.top_targets.map(([t, k]) => `${t} (${k})`).join(", "), "");
   }
   if (stats.images.failed) {
-    lines.push("## Failures", "", "Images that failed are listed in `failures/`; a rerun retries them.", "");
+    lines.push("## Failures", "", "Images that failed are listed in `failures/`; a rerun retries them, up to the attempt limit, after which they are parked (`engine status` lists them; `--retry-failed` brings them back).", "");
     lines.push("| stage | images |", "|---|---:|");
     for (const [s, k] of Object.entries(stats.failures_by_stage)) lines.push(`| ${s} | ${k} |`);
     lines.push("");

@@ -11,16 +11,21 @@ import { evaluateErrorsFolder, type ErrorsReport } from "./errors-eval.js";
 import { renderIouHistogramPng } from "./histogram.js";
 import { evaluateReasonFolder, reasonQueries, type ReasonEvalReport } from "./reason-eval.js";
 import { loadReasonSeg } from "../datasets/reasonseg.js";
-import { sampleDir } from "./run.js";
+import { readRunRecord, readSampleMarker, sampleDir, type RunRecord } from "./run.js";
 
 export interface ReportOptions {
   allQueries?: boolean;
   /** Name of the dataset split for the table (default: the folder name). */
   split?: string;
+  /** Scoring and analysing advance ("score", "analyse"). */
+  onProgress?: (step: string, done: number, total: number) => void;
 }
 
 export interface RunReport {
   split: string;
+  /** The configuration behind every number (run.json), and how many scored samples it produced: every
+   * sample in samples/ carries its fingerprint (done.json); those of other configurations are kept aside. */
+  configuration: (RunRecord & { samples: number; other_samples: number }) | null;
   backends: Record<string, unknown> | null;
   metrics: ReasonEvalReport;
   errors: Omit<ErrorsReport, "per_sample"> | null;
@@ -38,12 +43,13 @@ export async function writeReasonReport(dataDir: string, outDir: string, options
   const metrics = await evaluateReasonFolder(dataDir, samplesDir, {
     allQueries: options.allQueries,
     onBadSample: (id, message) => (excluded[id] = message),
+    onProgress: (d, t) => options.onProgress?.("score", d, t),
   });
   const queries = reasonQueries(await loadReasonSeg(dataDir), options.allQueries);
   const queryOf = new Map(queries.map((q) => [q.id, q.query]));
   let errors: RunReport["errors"] = null;
   try {
-    const { per_sample: _omit, ...rest } = await evaluateErrorsFolder(dataDir, samplesDir, { allQueries: options.allQueries });
+    const { per_sample: _omit, ...rest } = await evaluateErrorsFolder(dataDir, samplesDir, { allQueries: options.allQueries, onProgress: (d, t) => options.onProgress?.("analyse", d, t) });
     errors = rest;
   } catch {
     errors = null; // no sample has proposals (e.g. every sample failed)
@@ -69,7 +75,19 @@ export async function writeReasonReport(dataDir: string, outDir: string, options
       return { id: s.id, query: queryOf.get(s.id) ?? "", iou: s.iou, overlay: existsSync(join(outDir, overlay)) ? overlay : null };
     });
   const split = options.split ?? dataDir.replace(/\/+$/, "").split("/").pop() ?? "split";
-  const report: RunReport = { split, backends, metrics, errors, failures, excluded, worst };
+  const run = await readRunRecord(outDir);
+  let configuration: RunReport["configuration"] = null;
+  if (run) {
+    let own = 0;
+    let other = 0;
+    for (const s of metrics.per_sample) {
+      if (s.missing) continue;
+      if ((await readSampleMarker(sampleDir(outDir, s.id)))?.fingerprint === run.fingerprint) own++;
+      else other++;
+    }
+    configuration = { ...run, samples: own, other_samples: other };
+  }
+  const report: RunReport = { split, configuration, backends, metrics, errors, failures, excluded, worst };
 
   await writeFileAtomic(join(outDir, "iou-histogram.png"), await renderIouHistogramPng(metrics.per_sample.map((s) => s.iou), `${split}: per-sample IoU`));
   await writeJsonAtomic(join(outDir, "report.json"), report);
@@ -77,7 +95,8 @@ export async function writeReasonReport(dataDir: string, outDir: string, options
   return report;
 }
 
-function method(backends: Record<string, unknown> | null): string {
+function method(backends: Record<string, unknown> | null, run: RunReport["configuration"]): string {
+  if (run?.specs) return `gear-seg (${[run.specs.segmenter, run.specs.describer ?? "no describer", run.specs.reasoner ?? "no reasoner"].join(" / ")}; configuration \`${run.fingerprint}\`)`;
   if (!backends) return "gear-seg";
   const parts = ["segmenter", "describer", "reasoner"].map((k) => backends[k]).filter((v) => typeof v === "string");
   return `gear-seg (${parts.join(" / ")}${typeof backends.model === "string" ? `, ${backends.model}` : ""})`;
@@ -88,12 +107,23 @@ export function reportMarkdown(r: RunReport): string {
   const lines: string[] = [];
   lines.push(`# Reasoning segmentation: ${r.split}`, "");
   lines.push(`| Method | gIoU (%) | cIoU (%) | ncIoU (%) | Samples |`, `|---|---:|---:|---:|---:|`);
-  lines.push(`| ${method(r.backends)} | ${pct(m.gIoU)} | ${pct(m.cIoU)} | ${pct(m.ncIoU)} | ${m.samples} |`, "");
+  lines.push(`| ${method(r.backends, r.configuration)} | ${pct(m.gIoU)} | ${pct(m.cIoU)} | ${pct(m.ncIoU)} | ${m.samples} |`, "");
   lines.push(
     "gIoU = mean per-sample IoU, cIoU = ΣI/ΣU (LISA); ncIoU = cIoU after resizing prediction and ground truth to 1024×1024 (LLM-Seg). " +
       "Ignored ground-truth pixels are excluded. Definitions: docs/metrics.md.",
     "",
   );
+  if (r.configuration) {
+    const c = r.configuration;
+    lines.push(`Every number in this report comes from configuration \`${c.fingerprint}\` (${c.samples} sample(s) with an answer; mode ${c.mode}${c.configuration ? "" : "; run by queue workers, whose configuration is known by its fingerprint"}).`, "");
+    if (c.configuration) {
+      lines.push("| setting | value |", "|---|---|");
+      for (const [k, v] of Object.entries(c.configuration)) lines.push(`| ${k} | \`${String(v)}\` |`);
+      lines.push("");
+    }
+    if (c.other_samples) lines.push(`**${c.other_samples} sample(s) carry another configuration's mark**: rerun to redo them.`, "");
+    if (r.metrics.missing.length) lines.push(`${r.metrics.missing.length} sample(s) have no answer from this configuration yet (not run, failed, or set aside from another configuration) and score as empty masks.`, "");
+  }
   const failed = Object.keys(r.failures);
   if (failed.length > 0) lines.push(`**${failed.length} sample(s) failed** and are scored as empty masks: ${failed.slice(0, 20).map((f) => `\`${f}\``).join(", ")}${failed.length > 20 ? ", …" : ""} (reasons in failures.json).`, "");
   const excluded = Object.keys(r.excluded);

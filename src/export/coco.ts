@@ -1,51 +1,53 @@
 /**
- * COCO instances JSON from a dataset: images, categories (1-based ids, in the dataset's order), annotations
- * with RLE segmentations (exact) or polygons (`polygons: true`: pycocotools' pixel-corner polygons, outer
- * contours only — COCO polygons cannot hold holes). Reasoning items keep their questions, explanation, answer
- * labels and region ids as extra annotation fields (COCO readers ignore fields they do not know).
+ * COCO instances JSON from an export source: images, categories (1-based ids, in the source's order),
+ * annotations with RLE segmentations (exact) or polygons (`polygons: true`: pycocotools' pixel-corner polygons,
+ * outer contours only — COCO polygons cannot hold holes). Reasoning items keep their questions, explanation,
+ * answer labels and region ids as extra annotation fields (COCO readers ignore fields they do not know).
+ *
+ * Written as a stream: annotations go to disk as they are made, then the images and the categories (JSON
+ * objects have no key order, and pycocotools reads them in any order), so a file of any size is written in
+ * flat memory.
  */
 import { join } from "node:path";
+import type { Split } from "../datasets/gear-seg.js";
 import { area as rleArea, decode, maskToPolygons, toBbox, toCocoRle } from "../masks/index.js";
 import type { CocoRle, FlatPolygon } from "../masks/types.js";
-import { writeJsonAtomic } from "../util/fs.js";
-import type { ExportDataset } from "./model.js";
+import { DurableWriter } from "../util/durable.js";
+import type { ExportImage, ExportSource } from "./model.js";
 
 export interface CocoExportOptions {
   polygons?: boolean;
 }
 
-export interface CocoInstances {
-  info: Record<string, unknown>;
-  images: { id: number; file_name: string; width: number; height: number; split: string; gear_seg_id: string }[];
-  categories: { id: number; name: string; supercategory: string }[];
-  annotations: {
-    id: number;
-    image_id: number;
-    category_id: number;
-    segmentation: CocoRle | FlatPolygon[];
-    area: number;
-    bbox: [number, number, number, number];
-    iscrowd: 0;
-    [extra: string]: unknown;
-  }[];
+export interface CocoFileTarget {
+  path: string;
+  /** Only images of this split (default: every image). */
+  split?: Split;
 }
 
-export function buildCocoInstances(ds: ExportDataset, options: CocoExportOptions = {}): CocoInstances {
-  const catId = new Map(ds.categories.map((c, i) => [c, i + 1]));
-  const out: CocoInstances = {
-    info: {
-      description: `gear-seg ${ds.manifest.kind} dataset`,
-      generation: ds.manifest.generation,
-      created: ds.manifest.updated,
-    },
-    images: [],
-    categories: ds.categories.map((name, i) => ({ id: i + 1, name, supercategory: ds.manifest.kind === "reasoning" ? "reasoning" : (ds.manifest.labels?.keyword ?? "object") })),
-    annotations: [],
-  };
-  let annId = 1;
-  ds.images.forEach((img, i) => {
-    const imageId = i + 1;
-    out.images.push({ id: imageId, file_name: img.rel, width: img.width, height: img.height, split: img.split, gear_seg_id: img.id });
+export interface CocoFileSummary {
+  path: string;
+  images: number;
+  annotations: number;
+}
+
+class CocoFileWriter {
+  private images: string[] = [];
+  private annotations = 0;
+  private constructor(
+    private readonly writer: DurableWriter,
+    readonly target: CocoFileTarget,
+  ) {}
+
+  static async open(target: CocoFileTarget, source: ExportSource): Promise<CocoFileWriter> {
+    const w = new CocoFileWriter(await DurableWriter.open(target.path), target);
+    await w.writer.write(`{"info":${JSON.stringify(source.info)},"annotations":[`);
+    return w;
+  }
+
+  async addImage(img: ExportImage, source: ExportSource, options: CocoExportOptions): Promise<void> {
+    const imageId = this.images.length + 1;
+    this.images.push(JSON.stringify({ id: imageId, file_name: img.rel, width: img.width, height: img.height, split: img.split, gear_seg_id: img.id }));
     for (const a of img.annotations) {
       let segmentation: CocoRle | FlatPolygon[];
       if (options.polygons) {
@@ -54,42 +56,66 @@ export function buildCocoInstances(ds: ExportDataset, options: CocoExportOptions
       } else {
         segmentation = toCocoRle(a.rle);
       }
-      out.annotations.push({
-        id: annId++,
+      const ann = {
+        id: ++this.annotations,
         image_id: imageId,
-        category_id: catId.get(a.category)!,
+        category_id: source.categories.indexOf(a.category) + 1,
         segmentation,
         area: rleArea(a.rle),
         bbox: toBbox(a.rle),
         iscrowd: 0,
         gear_seg_id: a.id,
-        ...(a.item && {
-          questions: a.item.questions,
-          explanation: a.item.explanation,
-          answer_labels: a.item.answer_labels,
-          region_ids: a.item.region_ids,
-          confidence: a.item.confidence,
-        }),
+        ...(a.item && { questions: a.item.questions, explanation: a.item.explanation, answer_labels: a.item.answer_labels, region_ids: a.item.region_ids, confidence: a.item.confidence }),
         ...(a.instance && { region_id: a.instance.region_id }),
-      });
+      };
+      await this.writer.write((this.annotations > 1 ? "," : "") + JSON.stringify(ann));
     }
-  });
-  return out;
+  }
+
+  async commit(source: ExportSource): Promise<CocoFileSummary> {
+    const categories = source.categories.names.map((name, i) => ({ id: i + 1, name, supercategory: source.supercategory }));
+    await this.writer.write(`],"images":[`);
+    for (let i = 0; i < this.images.length; i++) await this.writer.write((i ? "," : "") + this.images[i]);
+    await this.writer.write(`],"categories":${JSON.stringify(categories)}}\n`);
+    await this.writer.commit();
+    return { path: this.target.path, images: this.images.length, annotations: this.annotations };
+  }
+
+  abort(): Promise<void> {
+    return this.writer.abort();
+  }
 }
 
-/** Writes `annotations/instances_<split>.json` per split with images, and `annotations/instances_all.json`. */
-export async function exportCoco(ds: ExportDataset, outDir: string, options: CocoExportOptions = {}): Promise<string[]> {
-  const files: string[] = [];
-  const all = buildCocoInstances(ds, options);
-  const path = join(outDir, "annotations", "instances_all.json");
-  await writeJsonAtomic(path, all);
-  files.push(path);
-  for (const split of ["train", "val", "test"] as const) {
-    const images = ds.images.filter((i) => i.split === split);
-    if (!images.length) continue;
-    const p = join(outDir, "annotations", `instances_${split}.json`);
-    await writeJsonAtomic(p, buildCocoInstances({ ...ds, images }, options));
-    files.push(p);
+/**
+ * Streams the source once into every target file. Targets for a split no image belongs to are not written.
+ */
+export async function writeCocoFiles(source: ExportSource, targets: readonly CocoFileTarget[], options: CocoExportOptions = {}): Promise<CocoFileSummary[]> {
+  const open = new Map<CocoFileTarget, CocoFileWriter>();
+  try {
+    for (const t of targets) if (!t.split) open.set(t, await CocoFileWriter.open(t, source));
+    for await (const img of source.images()) {
+      for (const t of targets) {
+        if (t.split && t.split !== img.split) continue;
+        let w = open.get(t);
+        if (!w) open.set(t, (w = await CocoFileWriter.open(t, source)));
+        await w.addImage(img, source, options);
+      }
+    }
+    const out: CocoFileSummary[] = [];
+    for (const t of targets) {
+      const w = open.get(t);
+      if (w) out.push(await w.commit(source));
+    }
+    return out;
+  } catch (err) {
+    for (const w of open.values()) await w.abort();
+    throw err;
   }
-  return files;
+}
+
+/** `annotations/instances_all.json` and `annotations/instances_<split>.json` for each split with images. */
+export async function exportCoco(source: ExportSource, outDir: string, options: CocoExportOptions = {}): Promise<CocoFileSummary[]> {
+  const targets: CocoFileTarget[] = [{ path: join(outDir, "annotations", "instances_all.json") }];
+  for (const split of ["train", "val", "test"] as const) targets.push({ path: join(outDir, "annotations", `instances_${split}.json`), split });
+  return writeCocoFiles(source, targets, options);
 }

@@ -3,6 +3,7 @@
  * (dvlab-research/LISA train_ds.py), and running `yolo` when it is installed.
  */
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { UsageError } from "../util/errors.js";
 import { exportDataset } from "./index.js";
 
@@ -24,17 +25,19 @@ export async function distillCommands(
   options: { model?: string; epochs?: string; imgsz?: string; name?: string } = {},
 ): Promise<DistillPlan> {
   if (student === "yolo") {
-    const exported = await exportDataset(datasetDir, "yolo", outDir);
-    const args = ["segment", "train", `data=${outDir}/data.yaml`, `model=${options.model ?? "yolov8s-seg.pt"}`, `epochs=${options.epochs ?? "100"}`, `imgsz=${options.imgsz ?? "640"}`, `project=${outDir}/runs`];
+    const exported = (await exportDataset(datasetDir, "yolo", outDir)).summary;
+    // Training runs go beside the dataset, not into the export: a re-export replaces the export's folder.
+    const project = join(datasetDir, "distill-runs");
+    const args = ["segment", "train", `data=${outDir}/data.yaml`, `model=${options.model ?? "yolov8s-seg.pt"}`, `epochs=${options.epochs ?? "100"}`, `imgsz=${options.imgsz ?? "640"}`, `project=${project}`];
     return {
       exported,
-      commands: ["pip install ultralytics", ["yolo", ...args].map(q).join(" "), ["yolo", "segment", "val", `data=${outDir}/data.yaml`, `model=${outDir}/runs/train/weights/best.pt`].map(q).join(" ")],
+      commands: ["pip install ultralytics", ["yolo", ...args].map(q).join(" "), ["yolo", "segment", "val", `data=${outDir}/data.yaml`, `model=${project}/train/weights/best.pt`].map(q).join(" ")],
       run: { command: "yolo", args },
     };
   }
   if (student === "lisa") {
     const name = options.name ?? "GearSeg";
-    const exported = await exportDataset(datasetDir, "reasonseg", outDir, { name });
+    const exported = (await exportDataset(datasetDir, "reasonseg", outDir, { name })).summary;
     // LISA's train_ds.py reads <dataset_dir>/reason_seg/<Name>/{train,val} and explanatory/train.json.
     const train = [
       "deepspeed", "--master_port=24999", "train_ds.py",
@@ -53,7 +56,7 @@ export async function distillCommands(
       commands: ["git clone https://github.com/dvlab-research/LISA && cd LISA && pip install -r requirements.txt", train.map(q).join(" ")],
     };
   }
-  throw new UsageError(`distill: unknown student "${String(student)}"`);
+  throw new UsageError(`unknown student "${String(student)}" (known: yolo, lisa)`);
 }
 
 /** Runs the trainer with inherited output; undefined when the executable is not installed. */

@@ -3,21 +3,22 @@
  * image: each `group_id` is one annotation (its index in the image when exported); its polygons are
  * rasterised as LabelMe does (outline and fill, here with our port of OpenCV's polylines + fillPoly, which
  * gives back exported masks exactly) and united; the label sets the category. A group with no shapes left
- * deletes its annotation. New shapes (no or an unknown group_id) become new instances in an instances dataset;
- * a reasoning dataset has no questions for them, so they are reported and skipped. Records are rewritten
- * atomically, then the summary files.
+ * deletes its annotation. A group whose shapes are exactly those exported (same fingerprint) is not edited and
+ * keeps its mask bit for bit. New shapes (no or an unknown group_id) become new instances in an instances
+ * dataset; a reasoning dataset has no questions for them, so they are reported and skipped. Groups map to
+ * items through the file's `gear_seg.annotation_ids`, so items a reviewer rejected (not exported) stay as they
+ * are. Records are rewritten durably; the caller rewrites the summary files.
  */
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fillPoly, polylines, truncatePoints } from "../datasets/raster.js";
-import { readManifest, readRecords, recordPath, type ImageRecord } from "../engine/dataset.js";
-import { finalizeDataset } from "../engine/finalize.js";
-import { REASONING_TYPES, type ReasoningType } from "../engine/prompt.js";
+import { readManifest, readRecordFile, recordPath, REASONING_TYPES, type ImageRecord, type ReasoningType } from "../datasets/gear-seg.js";
 import { area, encode, toBbox, toCocoRle } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
+import { writeJsonDurable } from "../util/durable.js";
 import { GearSegError } from "../util/errors.js";
-import { writeJsonAtomic } from "../util/fs.js";
 import { isRecord, readJsonFile } from "../util/json.js";
+import { groupFingerprint } from "./labelme.js";
 
 export interface ImportSummary {
   files: number;
@@ -31,9 +32,21 @@ export interface ImportSummary {
 interface Group {
   label: string;
   polygons: [number, number][][];
+  /** The shapes as they are in the file (for the fingerprint). */
+  raw: { label: string; points: number[][] }[];
 }
 
-function readShapes(json: unknown, file: string, warnings: string[]): { groups: Map<number, Group>; loose: Group[]; height: number; width: number; imageId?: string } {
+interface ParsedLabelMe {
+  groups: Map<number, Group>;
+  loose: Group[];
+  height: number;
+  width: number;
+  imageId?: string;
+  annotationIds?: string[];
+  fingerprints?: Record<string, string>;
+}
+
+function readShapes(json: unknown, file: string, warnings: string[]): ParsedLabelMe {
   if (!isRecord(json) || !Array.isArray(json.shapes)) throw new GearSegError(`LabelMe file "${file}": no "shapes" list`);
   const height = json.imageHeight;
   const width = json.imageWidth;
@@ -61,16 +74,26 @@ function readShapes(json: unknown, file: string, warnings: string[]): { groups: 
       return;
     }
     const gid = s.group_id;
+    const raw = { label: s.label, points: s.points as number[][] };
     if (Number.isInteger(gid)) {
-      const g = groups.get(gid as number) ?? { label: s.label, polygons: [] };
+      const g = groups.get(gid as number) ?? { label: s.label, polygons: [], raw: [] };
       g.polygons.push(points);
+      g.raw.push(raw);
       groups.set(gid as number, g);
     } else {
-      loose.push({ label: s.label, polygons: [points] });
+      loose.push({ label: s.label, polygons: [points], raw: [raw] });
     }
   });
-  const meta = isRecord(json.gear_seg) && typeof json.gear_seg.image_id === "string" ? json.gear_seg.image_id : undefined;
-  return { groups, loose, height: height as number, width: width as number, imageId: meta };
+  const meta = isRecord(json.gear_seg) ? json.gear_seg : {};
+  return {
+    groups,
+    loose,
+    height: height as number,
+    width: width as number,
+    imageId: typeof meta.image_id === "string" ? meta.image_id : undefined,
+    annotationIds: Array.isArray(meta.annotation_ids) ? meta.annotation_ids.filter((x): x is string => typeof x === "string") : undefined,
+    fingerprints: isRecord(meta.groups) ? (meta.groups as Record<string, string>) : undefined,
+  };
 }
 
 /** LabelMe's shape_to_mask (outline and fill) for every polygon of a group, united. */
@@ -85,17 +108,16 @@ export function rasterizeGroup(group: Group, height: number, width: number): Rle
 }
 
 export async function importLabelMe(labelmeDir: string, datasetDir: string): Promise<ImportSummary> {
-  const manifest = await readManifest(datasetDir);
-  const records = new Map((await readRecords(datasetDir)).map((r) => [r.image_id, r]));
+  await readManifest(datasetDir);
   const names = (await readdir(labelmeDir).catch(() => {
     throw new GearSegError(`LabelMe folder "${labelmeDir}" cannot be read`);
-  })).filter((n) => n.toLowerCase().endsWith(".json")).sort();
+  })).filter((n) => n.toLowerCase().endsWith(".json") && !n.startsWith(".")).sort();
   const summary: ImportSummary = { files: names.length, images: 0, changed: 0, deleted: 0, added: 0, warnings: [] };
   for (const name of names) {
     const file = join(labelmeDir, name);
     const parsed = readShapes(await readJsonFile(file, "LabelMe file"), file, summary.warnings);
     const imageId = parsed.imageId ?? basename(name, ".json");
-    const record = records.get(imageId);
+    const { record } = await readRecordFile(recordPath(datasetDir, imageId));
     if (!record) {
       summary.warnings.push(`${name}: no image "${imageId}" in the dataset; skipped`);
       continue;
@@ -103,21 +125,41 @@ export async function importLabelMe(labelmeDir: string, datasetDir: string): Pro
     if (parsed.height !== record.height || parsed.width !== record.width) {
       throw new GearSegError(`LabelMe file "${file}" is ${parsed.width}×${parsed.height}, the dataset's image is ${record.width}×${record.height}`);
     }
-    const updated = applyGroups(record, parsed.groups, parsed.loose, summary, name);
+    const before = { changed: summary.changed, deleted: summary.deleted, added: summary.added };
+    const updated = applyGroups(record, parsed, summary, name);
+    if (summary.changed === before.changed && summary.deleted === before.deleted && summary.added === before.added) continue;
     updated.notes = [...record.notes, `reviewed in LabelMe (${name}) ${new Date().toISOString()}`];
-    await writeJsonAtomic(recordPath(datasetDir, imageId), updated);
+    await writeJsonDurable(recordPath(datasetDir, imageId), updated);
     summary.images++;
   }
-  await finalizeDataset(datasetDir, await readManifest(datasetDir), manifest.counts.pending);
   return summary;
 }
 
-function applyGroups(record: ImageRecord, groups: Map<number, Group>, loose: Group[], summary: ImportSummary, name: string): ImageRecord {
+/** The group of each exported annotation id, and whether a person changed it. */
+function groupsById(record: ImageRecord, parsed: ParsedLabelMe): { ids: string[]; group(k: number): Group | undefined; unchanged(k: number): boolean } {
+  const all = record.kind === "reasoning" ? record.items : record.instances;
+  const ids = parsed.annotationIds ?? all.map((a) => a.id);
+  return {
+    ids,
+    group: (k) => parsed.groups.get(k),
+    unchanged: (k) => {
+      const fp = parsed.fingerprints?.[String(k)];
+      return fp !== undefined && fp === groupFingerprint(parsed.groups.get(k)?.raw ?? []);
+    },
+  };
+}
+
+function applyGroups(record: ImageRecord, parsed: ParsedLabelMe, summary: ImportSummary, name: string): ImageRecord {
   const { height, width } = record;
   const geometry = (rle: Rle) => ({ mask: toCocoRle(rle), area: area(rle), bbox: toBbox(rle) });
+  const map = groupsById(record, parsed);
+  const position = new Map(map.ids.map((id, k) => [id, k]));
+  const newGroups = [...parsed.groups.entries()].filter(([k]) => k >= map.ids.length).map(([, g]) => g);
   if (record.kind === "reasoning") {
-    const items = record.items.flatMap((item, k) => {
-      const g = groups.get(k);
+    const items = record.items.flatMap((item) => {
+      const k = position.get(item.id);
+      if (k === undefined || map.unchanged(k)) return [item]; // not exported (rejected) or not edited
+      const g = map.group(k);
       if (!g) {
         summary.deleted++;
         return [];
@@ -129,12 +171,14 @@ function applyGroups(record: ImageRecord, groups: Map<number, Group>, loose: Gro
       if (next.mask.counts !== item.mask.counts || type !== item.reasoning_type) summary.changed++;
       return [next];
     });
-    const extra = [...groups.keys()].filter((k) => k >= record.items.length).length + loose.length;
+    const extra = newGroups.length + parsed.loose.length;
     if (extra) summary.warnings.push(`${name}: ${extra} new shape group(s) have no questions; a reasoning dataset cannot take them`);
     return { ...record, items };
   }
-  const instances = record.instances.flatMap((inst, k) => {
-    const g = groups.get(k);
+  const instances = record.instances.flatMap((inst) => {
+    const k = position.get(inst.id);
+    if (k === undefined || map.unchanged(k)) return [inst];
+    const g = map.group(k);
     if (!g) {
       summary.deleted++;
       return [];
@@ -143,10 +187,13 @@ function applyGroups(record: ImageRecord, groups: Map<number, Group>, loose: Gro
     if (next.mask.counts !== inst.mask.counts || next.category !== inst.category) summary.changed++;
     return [next];
   });
-  const added = [...[...groups.entries()].filter(([k]) => k >= record.instances.length).map(([, g]) => g), ...loose];
-  added.forEach((g, n) => {
-    instances.push({ id: `${record.image_id}#added${n}`, category: g.label, region_id: -1, note: "added in LabelMe", ...geometry(rasterizeGroup(g, height, width)) });
+  const taken = new Set(record.instances.map((i) => i.id));
+  let n = 0;
+  for (const g of [...newGroups, ...parsed.loose]) {
+    while (taken.has(`${record.image_id}#added${n}`)) n++;
+    const id = `${record.image_id}#added${n++}`;
+    instances.push({ id, category: g.label, region_id: -1, note: "added in LabelMe", ...geometry(rasterizeGroup(g, height, width)) });
     summary.added++;
-  });
+  }
   return { ...record, instances };
 }

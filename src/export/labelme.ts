@@ -2,13 +2,16 @@
  * LabelMe JSON for review by people: one `<image id>.json` per image beside a copy of the image, one polygon
  * shape per outer contour, the annotation it belongs to in `group_id` (its index in the image) and the
  * category as `label`; reasoning items carry their first question in `description`. Polygons run through pixel
- * centres (LabelMe draws them with PIL, outline included). LabelMe polygons cannot hold holes: they are filled.
- * `importLabelMe` reads corrected files back into the dataset.
+ * centres (LabelMe draws them with PIL, outline included). LabelMe polygons cannot hold holes or one-pixel
+ * lines exactly, so each file also records a fingerprint of every group's shapes as exported: a group that
+ * comes back with the same shapes keeps its exact mask (an unedited round trip changes nothing), and only
+ * groups a person edited are rasterised again. `importLabelMe` reads corrected files back into the dataset.
  */
+import { createHash } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { writeJsonAtomic } from "../util/fs.js";
 import { placeImage } from "./images.js";
-import type { ExportDataset } from "./model.js";
+import type { ExportSource } from "./model.js";
 import { centrePolygons, toPointPairs } from "./polygons.js";
 
 export const LABELME_VERSION = "5.5.0";
@@ -31,13 +34,22 @@ export interface LabelMeFile {
   imageData: null;
   imageHeight: number;
   imageWidth: number;
-  /** Which gear-seg image this is (LabelMe keeps unknown keys). */
-  gear_seg?: { dataset: string; image_id: string; annotation_ids: string[] };
+  /** Which gear-seg image this is, and each group's shape fingerprint as exported (LabelMe keeps unknown keys). */
+  gear_seg?: { dataset: string; image_id: string; annotation_ids: string[]; groups?: Record<string, string> };
 }
 
-export async function exportLabelMe(ds: ExportDataset, outDir: string): Promise<{ files: number; shapes: number }> {
+/** sha256 of a group's shapes (label and points, in order): equal before and after = not edited. */
+export function groupFingerprint(shapes: readonly { label: string; points: readonly (readonly number[])[] }[]): string {
+  return createHash("sha256")
+    .update(JSON.stringify(shapes.map((s) => [s.label, s.points])))
+    .digest("hex")
+    .slice(0, 24);
+}
+
+export async function exportLabelMe(source: ExportSource, outDir: string): Promise<{ files: number; shapes: number }> {
   let shapes = 0;
-  for (const img of ds.images) {
+  let files = 0;
+  for await (const img of source.images()) {
     const imageName = `${img.id}${extname(img.file).toLowerCase() || ".jpg"}`;
     const file: LabelMeFile = {
       version: LABELME_VERSION,
@@ -47,25 +59,21 @@ export async function exportLabelMe(ds: ExportDataset, outDir: string): Promise<
       imageData: null,
       imageHeight: img.height,
       imageWidth: img.width,
-      gear_seg: { dataset: ds.dir, image_id: img.id, annotation_ids: img.annotations.map((a) => a.id) },
+      gear_seg: { dataset: source.dir, image_id: img.id, annotation_ids: img.annotations.map((a) => a.id), groups: {} },
     };
     img.annotations.forEach((a, k) => {
+      const group: LabelMeShape[] = [];
       for (const p of centrePolygons(a.rle)) {
         if (p.outer.length < 6) continue; // LabelMe polygons need three points
-        file.shapes.push({
-          label: a.category,
-          points: toPointPairs(p.outer),
-          group_id: k,
-          description: a.item?.questions[0] ?? "",
-          shape_type: "polygon",
-          flags: {},
-          mask: null,
-        });
-        shapes++;
+        group.push({ label: a.category, points: toPointPairs(p.outer), group_id: k, description: a.item?.questions[0] ?? "", shape_type: "polygon", flags: {}, mask: null });
       }
+      file.gear_seg!.groups![String(k)] = groupFingerprint(group);
+      file.shapes.push(...group);
+      shapes += group.length;
     });
     await placeImage(img.file, join(outDir, imageName));
-    await writeJsonAtomic(join(outDir, `${img.id}.json`), file);
+    await writeFile(join(outDir, `${img.id}.json`), JSON.stringify(file, null, 2) + "\n");
+    files++;
   }
-  return { files: ds.images.length, shapes };
+  return { files, shapes };
 }

@@ -7,11 +7,12 @@
  * holes are written as `ignore` shapes: LISA trains on `mask == 1` (a hole is background) and its evaluation
  * leaves ignore pixels out. Point LISA at it with `--dataset_dir <out> --reason_seg_data "<Name>|train"`.
  */
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DurableWriter } from "../util/durable.js";
 import { UsageError } from "../util/errors.js";
-import { writeJsonAtomic } from "../util/fs.js";
 import { placeImage } from "./images.js";
-import type { ExportDataset } from "./model.js";
+import type { ExportSource } from "./model.js";
 import { centrePolygons, toPointPairs } from "./polygons.js";
 
 export interface ReasonSegExportOptions {
@@ -29,31 +30,43 @@ export interface LisaShape {
   flags: Record<string, never>;
 }
 
-export async function exportReasonSeg(ds: ExportDataset, outDir: string, options: ReasonSegExportOptions = {}): Promise<{ root: string; samples: number; explanatory: number }> {
-  if (ds.manifest.kind !== "reasoning") throw new UsageError(`--format reasonseg needs a reasoning dataset (engine generate); "${ds.dir}" holds ${ds.manifest.kind}`);
+export async function exportReasonSeg(source: ExportSource, outDir: string, options: ReasonSegExportOptions = {}): Promise<{ root: string; samples: number; explanatory: number }> {
+  if (source.kind !== "reasoning") throw new UsageError(`the reasonseg format needs a reasoning dataset (engine generate); "${source.dir}" holds ${source.kind}`);
   const name = options.name ?? "GearSeg";
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`--name must be letters, digits, ".", "_" or "-", got "${name}"`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`the ReasonSeg dataset name must be letters, digits, ".", "_" or "-", got "${name}"`);
   const root = join(outDir, "reason_seg", name);
-  const explanatory: { image: string; query: string; outputs: string }[] = [];
+  // explanatory/train.json is a JSON list of every train item: streamed, one entry at a time.
+  const explanatory = await DurableWriter.open(join(root, "explanatory", "train.json"));
+  let explained = 0;
   let samples = 0;
-  for (const img of ds.images) {
-    for (const [k, a] of img.annotations.entries()) {
-      const item = a.item!;
-      const x = `${img.id}_${k}`;
-      const shapes: LisaShape[] = [];
-      for (const p of centrePolygons(a.rle)) {
-        shapes.push(shape("target", p.outer, `${x}.jpg`));
-        for (const h of p.holes) shapes.push(shape("ignore", h, `${x}.jpg`));
+  const made = new Set<string>();
+  try {
+    await explanatory.write("[");
+    for await (const img of source.images()) {
+      for (const [k, a] of img.annotations.entries()) {
+        const item = a.item!;
+        const x = `${img.id}_${k}`;
+        const shapes: LisaShape[] = [];
+        for (const p of centrePolygons(a.rle)) {
+          shapes.push(shape("target", p.outer, `${x}.jpg`));
+          for (const h of p.holes) shapes.push(shape("ignore", h, `${x}.jpg`));
+        }
+        const dir = join(root, img.split);
+        if (!made.has(dir)) await mkdir(dir, { recursive: true });
+        made.add(dir);
+        await placeImage(img.file, join(dir, `${x}.jpg`), { jpeg: true });
+        await writeFile(join(dir, `${x}.json`), JSON.stringify({ text: item.questions, is_sentence: true, shapes }));
+        samples++;
+        if (img.split === "train") await explanatory.write(`${explained++ ? "," : ""}\n${JSON.stringify({ image: `${x}.jpg`, query: item.questions[0]!, outputs: item.explanation })}`);
       }
-      const dir = join(root, img.split);
-      await placeImage(img.file, join(dir, `${x}.jpg`), { jpeg: true });
-      await writeJsonAtomic(join(dir, `${x}.json`), { text: item.questions, is_sentence: true, shapes });
-      samples++;
-      if (img.split === "train") explanatory.push({ image: `${x}.jpg`, query: item.questions[0]!, outputs: item.explanation });
     }
+    await explanatory.write("\n]\n");
+    await explanatory.commit();
+  } catch (err) {
+    await explanatory.abort();
+    throw err;
   }
-  await writeJsonAtomic(join(root, "explanatory", "train.json"), explanatory);
-  return { root, samples, explanatory: explanatory.length };
+  return { root, samples, explanatory: explained };
 }
 
 function shape(label: "target" | "ignore", poly: number[], imageName: string): LisaShape {

@@ -30,6 +30,16 @@ export async function encodeJpeg(image: RgbImage, quality = 90): Promise<Buffer>
     .toBuffer();
 }
 
+/** The encodings gear-seg writes pictures in. */
+export type PictureFormat = "png" | "jpg";
+
+/** A picture as PNG (lossless, large on photos) or JPEG (quality 90: a tenth of the size). */
+export async function encodePicture(image: RgbImage, format: PictureFormat = "png"): Promise<Buffer> {
+  if (format === "jpg") return encodeJpeg(image, 90);
+  if (format === "png") return encodePng(image);
+  throw new GearSegError(`picture format must be "png" or "jpg" (got ${JSON.stringify(format)})`);
+}
+
 /** An 8-bit grey PNG of a mask: 255 inside (any non-zero), 0 outside. */
 export async function encodeMaskPng(mask: BinaryMask): Promise<Buffer> {
   const { width, height, data } = mask;

@@ -124,13 +124,13 @@ export function wrapText(text: string, maxWidth: number, scale = 1): string[] {
     const words = normalizeText(paragraph).join("").split(/ +/).filter((w) => w.length > 0);
     let line = "";
     for (let word of words) {
-      while (word.length > perLine) {
-        if (line) {
-          out.push(line);
-          line = "";
-        }
-        out.push(word.slice(0, perLine));
-        word = word.slice(perLine);
+      if (word.length > perLine) {
+        if (line) out.push(line);
+        // Whole line-long pieces by index (slicing the rest again each time is quadratic in a long word).
+        let at = 0;
+        for (; word.length - at > perLine; at += perLine) out.push(word.slice(at, at + perLine));
+        word = word.slice(at);
+        line = "";
       }
       if (!word) continue;
       if (!line) line = word;

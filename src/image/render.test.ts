@@ -8,11 +8,13 @@ import { area, encode, toBbox } from "../masks/index.js";
 import type { BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { decodeImage, loadImage, loadMaskPng } from "./decode.js";
-import { GLYPH_HEIGHT, measureText } from "./font.js";
+import { encodePng } from "./encode.js";
+import { captionScale } from "./caption.js";
+import { measureText } from "./font.js";
+import { expectNoOverlaps } from "../../test/helpers/pictures.js";
 import { regionColour } from "./palette.js";
 import { farthestInteriorPoint, labelBorders, maskLabelPoint, maskOutline } from "./raster.js";
 import {
-  captionScale,
   renderCandidates,
   renderCandidatesRgb,
   renderMaskPng,
@@ -45,7 +47,7 @@ const px = (img: RgbImage, x: number, y: number) => Array.from(img.data.subarray
 describe("renderCandidates", () => {
   const W = 200;
   const H = 120;
-  const big = maskFrom(W, H, (x, y) => x >= 10 && x < 110 && y >= 10 && y < 110); // 100×100 square
+  const big = maskFrom(W, H, (x, y) => x >= 10 && x < 110 && y >= 10 && y < 110); // 100×100 square, 42% of the image
   const small = maskFrom(W, H, (x, y) => x >= 40 && x < 70 && y >= 40 && y < 70); // inside the big one
   const apart = maskFrom(W, H, (x, y) => (x - 160) ** 2 + (y - 60) ** 2 < 25 ** 2); // a disc
   const regions = [region(1, small), region(0, big), region(2, apart)];
@@ -57,39 +59,64 @@ describe("renderCandidates", () => {
     let changedOutside = 0;
     for (let p = 0; p < W * H; p++) if (!anyMask(p) && px(out, p % W, Math.floor(p / W)).some((v) => v !== 128)) changedOutside++;
     expect(changedOutside).toBe(0);
+    expect(out.labels.every((l) => l.leader === undefined)).toBe(true);
   });
 
-  it("tints every mask in its id's colour, smaller regions on top", () => {
-    const tinted = (id: number) => regionColour(id).map((c) => Math.floor((128 * (256 - 115) + c * 115) / 256));
-    expect(px(out, 15, 100)).toEqual(tinted(0)); // big square, away from labels and borders
-    expect(px(out, 45, 65)).toEqual(tinted(1)); // small square drawn over the big one
-    expect(px(out, 150, 75)).toEqual(tinted(2)); // disc
+  it("tints every mask in its id's colour, smaller regions on top, large ones lightly", () => {
+    const tint = (id: number, opacity: number) => regionColour(id).map((c) => (128 * (256 - opacity) + c * opacity) >> 8);
+    // A region over a fifth of the image keeps 0.35 of the tint's opacity: round(256 × 0.45 × 0.35) = 40.
+    expect(px(out, 15, 100)).toEqual(tint(0, 40));
+    // Smaller ones are tinted more strongly (the small square over the big one, the disc).
+    const strength = (x: number, y: number, id: number) => Math.abs(px(out, x, y)[0]! - 128) / Math.abs(regionColour(id)[0] - 128);
+    expect(strength(45, 65, 1)).toBeGreaterThan(strength(15, 100, 0) + 0.1);
+    expect(strength(150, 75, 2)).toBeGreaterThan(strength(15, 100, 0));
     expect(regionColour(0)).not.toEqual(regionColour(1));
   });
 
-  it("draws borders on the mask side of each edge", () => {
-    const border = regionColour(0).map((c) => (c * 180) >> 8);
-    expect(px(out, 10, 90)).toEqual(border); // left edge of the big square
+  it("draws soft borders on the mask side of each edge", () => {
+    // A straight edge: the pixel inside has 3 neighbours outside, the full border weight (230/256).
+    const inner = px(out, 15, 100);
+    const edge = px(out, 10, 90);
+    const dark = regionColour(0).map((c) => (c * 180) >> 8);
+    edge.forEach((v, i) => expect(v).toBe((inner[i]! * 26 + dark[i]! * 230) >> 8));
     expect(px(out, 9, 90)).toEqual([128, 128, 128]);
   });
 
-  it("labels each region with its number inside the mask", () => {
-    // Count pixels changed to the label box rim colour: each region has a box.
-    const rimPixels = (x0: number, y0: number, x1: number, y1: number) => {
-      let n = 0;
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (px(out, x, y).every((v) => v === 20)) n++;
-      return n;
-    };
-    expect(rimPixels(40, 40, 70, 70)).toBeGreaterThan(10); // "1" in the small square
-    expect(rimPixels(135, 35, 185, 85)).toBeGreaterThan(10); // "2" in the disc
+  it("numbers each region once, inside the region where it fits", () => {
+    expect(out.labels.map((l) => l.request.text).sort()).toEqual(["0", "1", "2"]);
+    const box = (id: string) => out.labels.find((l) => l.request.text === id)!.box;
+    const inside = (b: { x: number; y: number; w: number; h: number }, m: BinaryMask) =>
+      [b.x, b.x + b.w - 1].every((x) => [b.y, b.y + b.h - 1].every((y) => m.data[y * W + x] === 1));
+    expect(inside(box("1"), small)).toBe(true);
+    expect(inside(box("2"), apart)).toBe(true);
     // The big square's visible part is a frame around the small square: its label sits in the frame.
-    expect(rimPixels(10, 10, 110, 40) + rimPixels(10, 70, 110, 110) + rimPixels(10, 40, 40, 70) + rimPixels(70, 40, 110, 70)).toBeGreaterThan(10);
+    expect(inside(box("0"), big)).toBe(true);
+    const b0 = box("0");
+    expect(b0.x + b0.w <= 40 || b0.x >= 70 || b0.y + b0.h <= 40 || b0.y >= 70).toBe(true);
   });
 
-  it("returns a PNG of the image's size and checks mask sizes", async () => {
+  it("numbers a tiny region beside it, with a leader line, and no two numbers overlap", () => {
+    const specks = Array.from({ length: 12 }, (_, k) => region(10 + k, maskFrom(W, H, (x, y) => x >= 120 + 5 * k && x < 122 + 5 * k && y >= 100 && y < 102)));
+    const crowded = renderCandidatesRgb(image, [...regions, ...specks], { labelScale: 1 });
+    expect(crowded.labels).toHaveLength(15);
+    expectNoOverlaps(crowded.labels);
+    for (const l of crowded.labels.filter((l) => Number(l.request.text) >= 10)) {
+      expect(l.leader).toBeDefined();
+      const speck = specks[Number(l.request.text) - 10]!;
+      expect(speck.rle).toBeDefined();
+      const { x1, y1 } = l.leader!;
+      expect(x1).toBeGreaterThanOrEqual(120);
+      expect(y1).toBeGreaterThanOrEqual(100);
+      expect(y1).toBeLessThan(102);
+    }
+  });
+
+  it("returns a PNG or a JPEG of the image's size and checks mask sizes", async () => {
     const png = await renderCandidates(image, regions);
     const meta = await sharp(png).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(["png", W, H]);
+    const jpg = await renderCandidates(image, regions, { format: "jpg" });
+    expect((await sharp(jpg).metadata()).format).toBe("jpeg");
     const wrong = region(5, maskFrom(10, 10, () => true));
     expect(() => renderCandidatesRgb(image, [wrong])).toThrow(GearSegError);
     expect(() => renderCandidatesRgb(image, [wrong])).toThrow("renderCandidates: region 5: mask is 10×10 but the image is 200×120");
@@ -140,31 +167,85 @@ describe("renderOverlay and renderMaskPng", () => {
   const a = region(3, maskFrom(W, H, (x, y) => x >= 20 && x < 60 && y >= 20 && y < 80));
   const b = region(8, maskFrom(W, H, (x, y) => x >= 100 && x < 140 && y >= 30 && y < 70));
 
-  it("adds a caption band above the image, dims outside the answer, outlines 2 px", () => {
-    const image = greyImage(W, H, 200);
-    const out = renderOverlayRgb(image, [a, b], { caption: "boxes → 3, 8" });
+  /** A photo-like image: every pixel different, so that "unchanged" means something. */
+  function texture(width: number, height: number): RgbImage {
+    const data = new Uint8Array(width * height * 3);
+    for (let p = 0; p < width * height; p++) {
+      data[p * 3] = (p * 7) % 256;
+      data[p * 3 + 1] = (p * 13 + 50) % 256;
+      data[p * 3 + 2] = (p * 29 + 100) % 256;
+    }
+    return { width, height, data };
+  }
+
+  it("keeps the chosen regions' own pixels, dims and greys the rest, and adds a caption band", () => {
+    const image = texture(W, H);
+    const out = renderOverlayRgb(image, [a, b], { caption: "boxes", captionTail: "masks 3, 8" });
     const band = out.height - H;
     expect(out.width).toBe(W);
     expect(band).toBe(measureText("x", captionScale(W)).height + 8 * captionScale(W));
-    expect(band).toBeGreaterThanOrEqual(GLYPH_HEIGHT);
     const at = (x: number, y: number) => px(out, x, y + band);
-    expect(at(5, 5)).toEqual([120, 120, 120]); // outside: 200 × 0.6
-    const rim = regionColour(3).map((c) => (c * 180) >> 8);
-    expect(at(20, 50)).toEqual(rim);
-    expect(at(21, 50)).toEqual(rim);
-    expect(at(22, 50)).not.toEqual(rim);
+    const photo = (x: number, y: number) => px(image, x, y);
+    // Inside a chosen region nothing is painted over the photo (labels sit outside, see below).
+    for (const r of [a, b]) {
+      const [x0, y0, w, h] = r.bbox;
+      for (let y = y0; y < y0 + h; y++) {
+        const row = Buffer.from(out.data.subarray(((y + band) * W + x0) * 3, ((y + band) * W + x0 + w) * 3));
+        expect(row.equals(Buffer.from(image.data.subarray((y * W + x0) * 3, (y * W + x0 + w) * 3))), `row ${y}`).toBe(true);
+      }
+    }
+    // Far outside: half greyed, then kept at half brightness.
+    const [r, g, bl] = photo(80, 95);
+    const y = (77 * r! + 150 * g! + 29 * bl!) >> 8;
+    expect(at(80, 95)).toEqual([r, g, bl].map((c) => (((c! + y) >> 1) * 128) >> 8));
     // Caption text is light on the dark band.
     let light = 0;
-    for (let y = 0; y < band; y++) for (let x = 0; x < W; x++) if (px(out, x, y)[0]! > 200) light++;
+    for (let yy = 0; yy < band; yy++) for (let x = 0; x < W; x++) if (px(out, x, yy)[0]! > 200) light++;
     expect(light).toBeGreaterThan(50);
   });
 
-  it("wraps a long caption onto more lines", () => {
-    const image = greyImage(W, H);
-    const short = renderOverlayRgb(image, [a], { caption: "cat" });
-    const long = renderOverlayRgb(image, [a], { caption: "which object would you sit on to rest after a long walk through the park" });
-    expect(long.height - H).toBeGreaterThan(2 * (short.height - H));
-    expect(renderOverlayRgb(image, [a]).height).toBe(H);
+  it("outlines each region outside its edge in its colour, with a dark rim beyond", () => {
+    const image = greyImage(W, H, 200);
+    const out = renderOverlayRgb(image, [a], { outlineWidth: 2 });
+    expect(px(out, 20, 50)).toEqual([200, 200, 200]); // the region's own edge pixel
+    expect(px(out, 19, 50)).toEqual([...regionColour(3)]); // 1 px out: the outline
+    expect(px(out, 18, 50)).toEqual([...regionColour(3)]); // 2 px out
+    expect(px(out, 17, 50)[0]).toBeLessThan(100); // the rim (dark)
+    expect(px(out, 12, 50)).toEqual([100, 100, 100]); // beyond: dimmed only
+  });
+
+  it("draws smooth outlines: as wide on a diagonal as along an axis, with partial pixels at the rim", () => {
+    const image = greyImage(200, 200, 200);
+    const disc = region(0, maskFrom(200, 200, (x, y) => (x - 100) ** 2 + (y - 100) ** 2 < 60 ** 2));
+    const out = renderOverlayRgb(image, [disc], { outlineWidth: 3, labelScale: 1 });
+    const colour = regionColour(0);
+    const isColour = (x: number, y: number) => px(out, x, y).every((v, i) => v === colour[i]);
+    // Along the axis and along the diagonal (Euclidean length), the band of full colour is ~3 px wide.
+    let axis = 0;
+    for (let x = 100; x < 200; x++) if (isColour(x, 100)) axis++;
+    let diagonal = 0;
+    for (let t = 0; t < 100; t++) if (isColour(100 + t, 100 + t)) diagonal++;
+    expect(axis).toBeGreaterThanOrEqual(2);
+    expect(axis).toBeLessThanOrEqual(4);
+    expect(Math.abs(diagonal * Math.SQRT2 - axis)).toBeLessThanOrEqual(2);
+    // Anti-aliasing: some rim pixels are blends (neither the colour nor the dark rim nor the dimmed grey).
+    let blends = 0;
+    for (let yy = 0; yy < 200; yy++) {
+      for (let x = 0; x < 200; x++) {
+        const [r] = px(out, x, yy);
+        if (r! !== colour[0] && r! !== 100 && r! !== 200 && r! > 30) blends++;
+      }
+    }
+    expect(blends).toBeGreaterThan(100);
+  });
+
+  it("numbers the chosen regions beside them, off the answer", () => {
+    const out = renderOverlayRgb(greyImage(W, H, 200), [a, b]);
+    expect(out.labels.map((l) => l.request.text).sort()).toEqual(["3", "8"]);
+    expectNoOverlaps(out.labels);
+    for (const { box } of out.labels) {
+      for (let y = box.y; y < box.y + box.h; y++) for (let x = box.x; x < box.x + box.w; x++) expect(a.rle && (isIn(a, x, y) || isIn(b, x, y))).toBe(false);
+    }
   });
 
   it("leaves the photo as it is when nothing was chosen (caption only)", () => {
@@ -180,7 +261,7 @@ describe("renderOverlay and renderMaskPng", () => {
     const union = encode(maskFrom(W, H, (x) => x < 80));
     const out = renderOverlayRgb(image, [a], { union });
     expect(px(out, 70, 5)).toEqual([200, 200, 200]); // in the union, outside the chosen region
-    expect(px(out, 150, 5)).toEqual([120, 120, 120]);
+    expect(px(out, 150, 5)).toEqual([100, 100, 100]);
   });
 
   it("writes a 0/255 mask PNG from an RLE or a binary mask", async () => {
@@ -192,12 +273,18 @@ describe("renderOverlay and renderMaskPng", () => {
     }
   });
 
-  it("encodes the overlay as PNG", async () => {
+  it("encodes the overlay as PNG or JPEG", async () => {
     const png = await renderOverlay(greyImage(W, H), [a, b], { caption: "q" });
-    const img = await decodeImage(png, "overlay.png");
-    expect(img.width).toBe(W);
+    expect((await decodeImage(png, "overlay.png")).width).toBe(W);
+    const jpg = await renderOverlay(greyImage(W, H), [a, b], { caption: "q", format: "jpg" });
+    expect([...jpg.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    await expect(renderOverlay(greyImage(W, H), [a], { format: "gif" as "png" })).rejects.toThrow(/picture format must be "png" or "jpg"/);
   });
 });
+
+function isIn(r: CandidateRegion, x: number, y: number): boolean {
+  return x >= r.bbox[0] && x < r.bbox[0] + r.bbox[2] && y >= r.bbox[1] && y < r.bbox[1] + r.bbox[3];
+}
 
 describe("smoke: real photos and SAM masks (pictures in the OS temp folder)", () => {
   it("renders candidates and overlay for a ReasonSeg sample with 103 SAM masks", async () => {
@@ -211,12 +298,14 @@ describe("smoke: real photos and SAM masks (pictures in the OS temp folder)", ()
     }
     const outDir = join(tmpdir(), "gear-seg-image-smoke");
     await mkdir(outDir, { recursive: true });
-    const cand = await renderCandidates(image, regions);
-    await writeFile(join(outDir, "candidates.png"), cand);
-    const overlay = await renderOverlay(image, [regions[4]!, regions[9]!], { caption: "where would you put the groceries? → masks 4, 9" });
-    await writeFile(join(outDir, "overlay.png"), overlay);
-    const meta = await sharp(cand).metadata();
-    expect([meta.width, meta.height]).toEqual([image.width, image.height]);
+    const cand = renderCandidatesRgb(image, regions);
+    expect(cand.labels).toHaveLength(103);
+    expectNoOverlaps(cand.labels);
+    await writeFile(join(outDir, "candidates.png"), await encodePng(cand));
+    const overlay = renderOverlayRgb(image, [regions[3]!, regions[8]!], { caption: "something that the persons use to cross the water", captionTail: "masks 3, 8" });
+    expect(overlay.labels.map((l) => l.request.text).sort()).toEqual(["3", "8"]);
+    await writeFile(join(outDir, "overlay.png"), await encodePng(overlay));
+    expect([cand.width, cand.height]).toEqual([image.width, image.height]);
 
     for (const photo of ["cars.jpg", "groceries.jpg", "truck.jpg"]) {
       const img = await loadImage(join(shared, "data/photos", photo));

@@ -1,19 +1,24 @@
 /**
- * The pictures gear-seg writes: the numbered candidates overlay (what the reasoner's numbers refer to, as
+ * The pictures gear-seg writes: the numbered candidates picture (what the reasoner's numbers refer to, as
  * in GEAR-Seg's numbered-mask visualisation), the result overlay with its caption, and the binary mask.
  *
  * All painting happens in one RGB buffer: masks are painted as column-major RLE runs into a label map
- * (one `fill` per run), which is transposed once; tint, borders and labels are then single passes.
+ * (one `fill` per run), which is transposed once; tint, borders and outlines are then single passes, and
+ * the number labels are placed without overlaps (labels.ts).
  */
-import { area, decode } from "../masks/rle.js";
 import { tightBbox } from "../masks/bbox.js";
-import { paintColumnMajor, pointInside } from "../masks/runs.js";
+import { area, decode, fromBbox, merge } from "../masks/index.js";
+import { forEachColumnSpan, paintColumnMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
-import { encodeMaskPng, encodePng } from "./encode.js";
-import { drawText, measureText, wrapText, type Rgb, type TextSize } from "./font.js";
-import { contrastingText, regionColour } from "./palette.js";
-import { checkRleSize, interiorAnchors, labelBorders, transposeToRowMajor } from "./raster.js";
+import { withCaptionBand } from "./caption.js";
+import { squaredDistanceWithin } from "./distance.js";
+import { blendPixel } from "./draw.js";
+import { encodeMaskPng, encodePicture, type PictureFormat } from "./encode.js";
+import type { Rgb } from "./font.js";
+import { drawLabels, labelBoxSize, labelCounts, placeLabels, type LabelRequest, type PlacedLabel } from "./labels.js";
+import { regionColour } from "./palette.js";
+import { checkRleSize, transposeToRowMajor } from "./raster.js";
 import type { RgbImage } from "./types.js";
 
 export interface CandidateRegion {
@@ -24,10 +29,13 @@ export interface CandidateRegion {
 }
 
 export interface RenderCandidatesOptions {
-  /** Opacity of the region tint (default 0.45). */
+  /** Opacity of the tint of small regions (default 0.45); large regions get less, down to 0.35 × this, so
+   * that the background's big regions do not drown the photo and the small ones on it. */
   alpha?: number;
-  /** Font scale of the numbers (default: from the image size, about 1/40 of its shorter side tall). */
+  /** Font scale of the numbers (default: from the image size and the number of regions). */
   labelScale?: number;
+  /** Encoding of `renderCandidates` (default png). */
+  format?: PictureFormat;
 }
 
 export interface OverlayRegion {
@@ -36,21 +44,31 @@ export interface OverlayRegion {
 }
 
 export interface RenderOverlayOptions {
-  /** Drawn in a band above the image, wrapped to its width (e.g. `query → masks 3, 8`). */
+  /** Drawn in a band above the image, wrapped to its width and cut to a few lines (e.g. the query). */
   caption?: string;
+  /** Shown whole after the caption and an arrow, however long the caption (e.g. `masks 3, 8`). */
+  captionTail?: string;
   /** The answer's union mask; pixels outside it are dimmed (default: the union of `chosen`). */
   union?: Rle;
-  /** Opacity of the region tint (default 0.45). */
-  alpha?: number;
-  /** Brightness kept outside the union, 0..1 (default 0.6; 1 = no dimming). */
+  /** Brightness kept outside the union, 0..1 (default 0.5; 1 = no dimming). Outside is also half greyed. */
   dimOutside?: number;
-  /** Contour width in pixels (default 2, wider on large images). */
+  /** Width of the outline drawn around each chosen region, outside it, in pixels (default from the image
+   * size, at least 2). */
   outlineWidth?: number;
   labelScale?: number;
+  /** Encoding of `renderOverlay` (default png). */
+  format?: PictureFormat;
+}
+
+/** A rendered picture and where its number labels went (boxes in the picture's coordinates). */
+export interface LabelledPicture extends RgbImage {
+  readonly labels: readonly PlacedLabel[];
 }
 
 const DEFAULT_ALPHA = 0.45;
-const LABEL_OUTLINE: Rgb = [20, 20, 20];
+/** A region with less than this share of its pixels visible is numbered as one under others (labels.ts). */
+const UNDER_SHARE = 0.25;
+const RIM: Rgb = [20, 20, 20];
 
 function checkImage(image: RgbImage, what: string): void {
   if (image.data.length !== image.width * image.height * 3) {
@@ -58,14 +76,26 @@ function checkImage(image: RgbImage, what: string): void {
   }
 }
 
-function checkAlpha(alpha: number): number {
-  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`tint alpha must be in 0..1 (got ${alpha})`);
-  return alpha;
+function checkFraction(value: number, what: string): number {
+  if (!(value >= 0 && value <= 1)) throw new RangeError(`${what} must be in 0..1 (got ${value})`);
+  return value;
 }
 
-/** Default label font scale: digits about 1/45 of the shorter image side tall, at least 1. */
+/** Default label font scale: digits about 1/45 of the shorter image side tall; at least 2 (14-px digits)
+ * once the image is 240 px or more. */
 export function defaultLabelScale(width: number, height: number): number {
-  return Math.max(1, Math.round(Math.min(width, height) / (45 * 7)));
+  const side = Math.min(width, height);
+  return Math.max(side >= 240 ? 2 : 1, Math.round(side / (45 * 7)));
+}
+
+/** Label scale for `count` numbered regions: the default, made smaller when the labels would cover more
+ * than about a seventh of the picture (200 regions on a photo), so that they all find a free spot. */
+export function candidatesLabelScale(width: number, height: number, count: number): number {
+  const scale = defaultLabelScale(width, height);
+  if (count === 0) return scale;
+  const unit = labelBoxSize(String(Math.max(10, count - 1)), 1);
+  const fits = Math.floor(Math.sqrt((0.15 * width * height) / (count * unit.w * unit.h)));
+  return Math.max(1, Math.min(scale, fits));
 }
 
 /**
@@ -86,160 +116,69 @@ function colourTable(ids: readonly number[]): Uint8Array {
   return table;
 }
 
-/** out = src blended towards the label's colour with `alpha` (8-bit fixed point), where label > 0;
- * border pixels get the label colour darkened, so outlines read on both the tint and the photo. */
-function tintAndOutline(
-  out: Uint8Array,
-  labels: Uint16Array,
-  colours: Uint8Array,
-  alpha: number,
-  border: Uint8Array | undefined,
-): void {
-  const a = Math.round(alpha * 256);
-  const keep = 256 - a;
-  const n = labels.length;
-  for (let p = 0; p < n; p++) {
-    const l = labels[p]!;
-    if (l === 0) continue;
-    const o = p * 3;
-    const c = l * 3;
-    if (border && border[p]) {
-      out[o] = (colours[c]! * 180) >> 8;
-      out[o + 1] = (colours[c + 1]! * 180) >> 8;
-      out[o + 2] = (colours[c + 2]! * 180) >> 8;
-    } else {
-      out[o] = (out[o]! * keep + colours[c]! * a) >> 8;
-      out[o + 1] = (out[o + 1]! * keep + colours[c + 1]! * a) >> 8;
-      out[o + 2] = (out[o + 2]! * keep + colours[c + 2]! * a) >> 8;
-    }
-  }
+/** Tint opacity (8-bit fixed point) of a region covering `fraction` of the image: `alpha` up to 0.5% of
+ * the image, falling with the logarithm of the area to 0.35 × `alpha` at 20% and beyond. */
+function tintOpacity(fraction: number, alpha: number): number {
+  const t = Math.min(1, Math.max(0, Math.log(fraction / 0.005) / Math.log(0.2 / 0.005)));
+  return Math.round(256 * alpha * (1 - 0.65 * t));
 }
-
-interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-/** The box of a number label centred on (cx, cy), moved inside the image. */
-function labelBox(width: number, height: number, cx: number, cy: number, size: TextSize, scale: number): Box {
-  const pad = scale + 1;
-  const w = size.width + 2 * pad;
-  const h = size.height - 2 * scale + 2 * pad; // digits have no descenders: trim the two empty rows
-  const x = Math.max(1, Math.min(width - w - 1, Math.round(cx - w / 2)));
-  const y = Math.max(1, Math.min(height - h - 1, Math.round(cy - h / 2)));
-  return { x, y, w, h };
-}
-
-/** A number in a filled box of the region's colour with a dark rim. */
-function paintLabel(out: Uint8Array, width: number, height: number, box: Box, text: string, colour: Rgb, scale: number): void {
-  fillRect(out, width, height, box.x - 1, box.y - 1, box.w + 2, box.h + 2, LABEL_OUTLINE);
-  fillRect(out, width, height, box.x, box.y, box.w, box.h, colour);
-  const pad = scale + 1;
-  drawText(out, width, height, box.x + pad, box.y + pad, text, { scale, color: contrastingText(colour) });
-}
-
-/** Shifts (in label boxes) tried around a region's best spot when all its inner spots are taken. */
-const NEIGHBOUR_SHIFTS: readonly [number, number][] = [
-  [0, -1], [0, 1], [-1, 0], [1, 0], [-1, -1], [1, -1], [-1, 1], [1, 1], [0, -2], [0, 2], [-2, 0], [2, 0],
-];
-
-const overlapArea = (a: Box, b: Box) =>
-  Math.max(0, Math.min(a.x + a.w + 2, b.x + b.w + 2) - Math.max(a.x, b.x)) * Math.max(0, Math.min(a.y + a.h + 2, b.y + b.h + 2) - Math.max(a.y, b.y));
 
 /**
- * Numbers every region at a point inside its visible part. Small regions choose first (they have the
- * fewest good spots); each takes its best interior point whose label box does not cover an earlier label,
- * else the candidate that covers least. `paintOrder` lists region indices largest first; labels are painted
- * in that order so that small regions' numbers end up on top if boxes must overlap.
+ * Tints every labelled pixel in its region's colour and darkens region borders. A border pixel's weight is
+ * the share of its 8 neighbours in another region (full from 3 on), which softens the stairs of diagonal
+ * edges instead of drawing a hard 1-px staircase.
  */
-function placeAndDrawLabels(
-  out: Uint8Array,
-  width: number,
-  height: number,
-  labels: Uint16Array,
-  items: readonly { id: number; rle: Rle; bbox: BBox }[],
-  paintOrder: readonly number[],
-  scale: number,
-): void {
-  const placed: Box[] = [];
-  const boxes = new Map<number, Box>();
-  for (let n = paintOrder.length - 1; n >= 0; n--) {
-    const k = paintOrder[n]!;
-    const item = items[k]!;
-    const text = String(item.id);
-    const size = measureText(text, scale);
-    // The best spot first; alternatives (costlier: a sort of the grid) only when it is taken.
-    let anchors = interiorAnchors(labels, width, height, k + 1, item.bbox, 1);
-    if (anchors.length === 1 && placed.some((b) => overlapArea(b, labelBox(width, height, anchors[0]![0], anchors[0]![1], size, scale)) > 0)) {
-      anchors = interiorAnchors(labels, width, height, k + 1, item.bbox, 12);
-    }
-    if (anchors.length === 0) {
-      const inside = pointInside(item.rle);
-      if (!inside) continue; // empty mask: nothing to number
-      anchors = [inside];
-    }
-    let chosen: Box | undefined;
-    let least = Infinity;
-    const consider = (cx: number, cy: number) => {
-      const box = labelBox(width, height, cx, cy, size, scale);
-      let cover = 0;
-      for (const other of placed) cover += overlapArea(box, other);
-      if (cover < least) {
-        least = cover;
-        chosen = box;
+function tintWithSoftBorders(out: Uint8Array, labels: Uint16Array, width: number, height: number, colours: Uint8Array, opacity: Uint16Array): void {
+  for (let y = 0; y < height; y++) {
+    const up = y > 0 ? -width : 0;
+    const down = y < height - 1 ? width : 0;
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x;
+      const l = labels[p]!;
+      if (l === 0) continue;
+      const left = x > 0 ? -1 : 0;
+      const right = x < width - 1 ? 1 : 0;
+      let n = 0;
+      if (labels[p + left] !== l) n++;
+      if (labels[p + right] !== l) n++;
+      if (labels[p + up] !== l) n++;
+      if (labels[p + down] !== l) n++;
+      if (labels[p + up + left] !== l) n++;
+      if (labels[p + up + right] !== l) n++;
+      if (labels[p + down + left] !== l) n++;
+      if (labels[p + down + right] !== l) n++;
+      const o = p * 3;
+      const c = l * 3;
+      const a = opacity[l]!;
+      const keep = 256 - a;
+      let r = (out[o]! * keep + colours[c]! * a) >> 8;
+      let g = (out[o + 1]! * keep + colours[c + 1]! * a) >> 8;
+      let b = (out[o + 2]! * keep + colours[c + 2]! * a) >> 8;
+      if (n > 0) {
+        // Border: towards the region colour at 70% brightness, with weight n/3 (at most 90%).
+        const w = Math.round((Math.min(3, n) * 230) / 3);
+        const k = 256 - w;
+        r = (r * k + ((colours[c]! * 180) >> 8) * w) >> 8;
+        g = (g * k + ((colours[c + 1]! * 180) >> 8) * w) >> 8;
+        b = (b * k + ((colours[c + 2]! * 180) >> 8) * w) >> 8;
       }
-    };
-    for (const [ax, ay] of anchors) {
-      consider(ax, ay);
-      if (least === 0) break;
-    }
-    if (least > 0) {
-      // Every spot inside is taken (a small region in a crowd): move the label next to its best spot,
-      // one box width or height away, rather than over another number.
-      const [ax, ay] = anchors[0]!;
-      const bw = size.width + 2 * scale + 4;
-      const bh = size.height + 4;
-      for (const [dx, dy] of NEIGHBOUR_SHIFTS) {
-        consider(ax + dx * bw, ay + dy * bh);
-        if (least === 0) break;
-      }
-    }
-    placed.push(chosen!);
-    boxes.set(k, chosen!);
-  }
-  for (const k of paintOrder) {
-    const box = boxes.get(k);
-    if (box) paintLabel(out, width, height, box, String(items[k]!.id), regionColour(items[k]!.id), scale);
-  }
-}
-
-function fillRect(out: Uint8Array, width: number, height: number, x: number, y: number, w: number, h: number, colour: Rgb): void {
-  const x0 = Math.max(0, x);
-  const y0 = Math.max(0, y);
-  const x1 = Math.min(width, x + w);
-  const y1 = Math.min(height, y + h);
-  for (let py = y0; py < y1; py++) {
-    for (let px = x0; px < x1; px++) {
-      const o = (py * width + px) * 3;
-      out[o] = colour[0];
-      out[o + 1] = colour[1];
-      out[o + 2] = colour[2];
+      out[o] = r;
+      out[o + 1] = g;
+      out[o + 2] = b;
     }
   }
 }
 
 /**
- * The candidates picture as raw RGB: every region tinted in its own colour (by id), larger regions first so
- * small ones stay visible on top, 1-px borders, and each region's number at the point of its visible part
- * farthest from its border.
+ * The candidates picture as raw RGB: every region tinted in its own colour (by id; large regions lightly),
+ * larger regions first so small ones stay visible on top, soft borders, and each region's number: inside it
+ * where it fits, else beside it with a leader line; no two numbers overlap.
  */
-export function renderCandidatesRgb(image: RgbImage, regions: readonly CandidateRegion[], options: RenderCandidatesOptions = {}): RgbImage {
+export function renderCandidatesRgb(image: RgbImage, regions: readonly CandidateRegion[], options: RenderCandidatesOptions = {}): LabelledPicture {
   checkImage(image, "renderCandidates");
   const { width, height } = image;
   regions.forEach((r) => checkRleSize(r.rle, width, height, `renderCandidates: region ${r.id}`));
-  const alpha = checkAlpha(options.alpha ?? DEFAULT_ALPHA);
+  const alpha = checkFraction(options.alpha ?? DEFAULT_ALPHA, "tint alpha");
   const order = regions.map((_, k) => k).sort((a, b) => regions[b]!.area - regions[a]!.area || a - b);
   const labels = labelMap(
     regions.map((r) => r.rle),
@@ -247,30 +186,134 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
     width,
     height,
   );
-  const colours = colourTable(regions.map((r) => r.id));
+  const opacity = new Uint16Array(regions.length + 1);
+  regions.forEach((r, k) => (opacity[k + 1] = tintOpacity(r.area / (width * height), alpha)));
   const out = image.data.slice();
-  tintAndOutline(out, labels, colours, alpha, labelBorders(labels, width, height, 1));
-  placeAndDrawLabels(out, width, height, labels, regions, order, options.labelScale ?? defaultLabelScale(width, height));
-  return { width, height, data: out, source: image.source };
+  tintWithSoftBorders(out, labels, width, height, colourTable(regions.map((r) => r.id)), opacity);
+  const scale = options.labelScale ?? candidatesLabelScale(width, height, regions.length);
+  // A region mostly under smaller ones (a whole under its parts) is numbered near its middle, not at the
+  // few pixels of it that show.
+  const visible = labelCounts(labels, regions.length);
+  const under = (k: number) => visible[k + 1]! < UNDER_SHARE * regions[k]!.area;
+  // Small regions choose first (they have the fewest good spots), regions under others last.
+  const byArea = order.slice().reverse();
+  const requests = [...byArea.filter((k) => !under(k)), ...byArea.filter(under)]
+    .map((k): LabelRequest | undefined => {
+      const r = regions[k]!;
+      const point = under(k) ? (pixelNearMiddle(r.rle, r.bbox) ?? pointInside(r.rle)) : pointInside(r.rle);
+      if (!point) return undefined; // an empty mask has nothing to number
+      return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: r.bbox, fallback: point, underOthers: under(k) };
+    })
+    .filter((q): q is LabelRequest => q !== undefined);
+  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: true, counts: visible });
+  drawLabels(out, width, height, placed, scale);
+  return { width, height, data: out, source: image.source, labels: placed };
 }
 
-/** The candidates picture as PNG; see `renderCandidatesRgb`. */
-export async function renderCandidates(image: RgbImage, regions: readonly CandidateRegion[], options?: RenderCandidatesOptions): Promise<Buffer> {
-  return encodePng(renderCandidatesRgb(image, regions, options));
+/** The candidates picture, encoded (PNG unless `options.format` says jpg); see `renderCandidatesRgb`. */
+export async function renderCandidates(image: RgbImage, regions: readonly CandidateRegion[], options: RenderCandidatesOptions = {}): Promise<Buffer> {
+  return encodePicture(renderCandidatesRgb(image, regions, options), options.format);
+}
+
+/** The pixel of a mask nearest the middle of its bbox among a 9 × 9 lattice over the bbox (membership by
+ * intersecting one-pixel masks, so no mask is decoded); undefined when no lattice point is inside. */
+function pixelNearMiddle(rle: Rle, bbox: BBox): [number, number] | undefined {
+  const points: [number, number][] = [];
+  for (let j = 0; j < 9; j++) {
+    for (let i = 0; i < 9; i++) points.push([Math.floor(bbox[0] + ((i + 0.5) * bbox[2]) / 9), Math.floor(bbox[1] + ((j + 0.5) * bbox[3]) / 9)]);
+  }
+  const cx = bbox[0] + bbox[2] / 2;
+  const cy = bbox[1] + bbox[3] / 2;
+  points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+  return points.find(([x, y]) => area(merge([rle, fromBbox([x, y, 1, 1], rle.height, rle.width)], true)) > 0);
+}
+
+/** Outside the union: half greyed, then darkened to `dim`; inside, the photo is left as it is. */
+function dimOutside(img: Uint8Array, inside: Uint8Array, dim: number): void {
+  const keep = Math.round(dim * 256);
+  for (let p = 0; p < inside.length; p++) {
+    if (inside[p]) continue;
+    const o = p * 3;
+    const r = img[o]!;
+    const g = img[o + 1]!;
+    const b = img[o + 2]!;
+    const y = (77 * r + 150 * g + 29 * b) >> 8;
+    img[o] = (((r + y) >> 1) * keep) >> 8;
+    img[o + 1] = (((g + y) >> 1) * keep) >> 8;
+    img[o + 2] = (((b + y) >> 1) * keep) >> 8;
+  }
 }
 
 /**
- * The result picture as raw RGB: outside the answer the photo is dimmed; each chosen region is tinted and
- * outlined (2 px) in its colour and numbered; the caption, if any, goes in a dark band above the image,
- * wrapped to its width, with a font scaled to the width.
+ * The outline of one region, drawn outside it and never over the answer (`inside`): a band of `lineWidth`
+ * pixels in `colour` over a dark rim one pixel wider, both anti-aliased by their exact Euclidean distance
+ * from the region, so the outline is as smooth as the mask allows at any angle.
  */
-export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion[], options: RenderOverlayOptions = {}): RgbImage {
+function outlineRegion(img: Uint8Array, width: number, height: number, rle: Rle, bbox: BBox, inside: Uint8Array, lineWidth: number, colour: Rgb): void {
+  const reach = lineWidth + 2;
+  const margin = Math.ceil(reach);
+  const x0 = Math.max(0, bbox[0] - margin);
+  const y0 = Math.max(0, bbox[1] - margin);
+  const x1 = Math.min(width, bbox[0] + bbox[2] + margin);
+  const y1 = Math.min(height, bbox[1] + bbox[3] + margin);
+  const w = x1 - x0;
+  const h = y1 - y0;
+  if (w <= 0 || h <= 0) return;
+  // The mask within the window only (the window reaches past the mask by the reach, or ends at the image's
+  // edge, so the window's edges stand for the image's).
+  const mask = new Uint8Array(w * h);
+  forEachColumnSpan(rle, (x, ys, len) => {
+    for (let y = ys; y < ys + len; y++) mask[(y - y0) * w + x - x0] = 1;
+  });
+  const { d2, band } = squaredDistanceWithin(mask, w, h, 0, 0, w, h, reach);
+  for (let i = 0; i < band.length; i++) {
+    const q = band[i]!;
+    const x = q % w;
+    const p = (y0 + (q - x) / w) * width + x0 + x;
+    if (inside[p]) continue;
+    // Pixel centres at distance 1 touch the region; the colour band covers up to lineWidth, the rim one more.
+    const d = Math.sqrt(d2[q]!);
+    blendPixel(img, p, RIM, 0.75 * Math.min(1, lineWidth + 2 - d));
+    const cover = lineWidth + 1 - d;
+    if (cover > 0) blendPixel(img, p, colour, Math.min(1, cover));
+  }
+}
+
+/** A thin line in each region's colour where two chosen regions touch, so that parts stay apart. */
+function separateTouching(img: Uint8Array, labels: Uint16Array, width: number, height: number, colours: Uint8Array, boxes: readonly BBox[]): void {
+  const x0 = Math.min(...boxes.map((b) => b[0]));
+  const y0 = Math.min(...boxes.map((b) => b[1]));
+  const x1 = Math.max(...boxes.map((b) => b[0] + b[2]));
+  const y1 = Math.max(...boxes.map((b) => b[1] + b[3]));
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const p = y * width + x;
+      const l = labels[p]!;
+      if (l === 0) continue;
+      const left = x > 0 ? labels[p - 1]! : 0;
+      const right = x < width - 1 ? labels[p + 1]! : 0;
+      const up = y > 0 ? labels[p - width]! : 0;
+      const down = y < height - 1 ? labels[p + width]! : 0;
+      const touches = (left !== 0 && left !== l) || (right !== 0 && right !== l) || (up !== 0 && up !== l) || (down !== 0 && down !== l);
+      if (!touches) continue;
+      const o = p * 3;
+      const c = l * 3;
+      for (let i = 0; i < 3; i++) img[o + i] = (img[o + i]! * 77 + colours[c + i]! * 179) >> 8;
+    }
+  }
+}
+
+/**
+ * The result picture as raw RGB: the chosen regions keep the photo's own colours; everything else is dimmed
+ * and half greyed; each chosen region is outlined outside its edge in its colour and numbered beside it (a
+ * leader line points at it); the caption, if any, goes in a dark band above the image.
+ */
+export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion[], options: RenderOverlayOptions = {}): LabelledPicture {
   checkImage(image, "renderOverlay");
   const { width, height } = image;
   chosen.forEach((r) => checkRleSize(r.rle, width, height, `renderOverlay: region ${r.id}`));
   if (options.union) checkRleSize(options.union, width, height, "renderOverlay: union");
-  const alpha = checkAlpha(options.alpha ?? DEFAULT_ALPHA);
-  const dim = checkAlpha(options.dimOutside ?? 0.6);
+  const dim = checkFraction(options.dimOutside ?? 0.5, "dimOutside");
   const areas = chosen.map((r) => area(r.rle));
   const order = chosen.map((_, k) => k).sort((a, b) => areas[b]! - areas[a]! || a - b);
   const labels = labelMap(
@@ -279,54 +322,55 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
     width,
     height,
   );
-  const img = image.data.slice();
-  if (dim < 1 && (chosen.length > 0 || options.union)) {
-    const inside = options.union ? decode(options.union).data : undefined;
-    const keep = Math.round(dim * 256);
-    for (let p = 0; p < labels.length; p++) {
-      if (inside ? inside[p] : labels[p]) continue;
-      const o = p * 3;
-      img[o] = (img[o]! * keep) >> 8;
-      img[o + 1] = (img[o + 1]! * keep) >> 8;
-      img[o + 2] = (img[o + 2]! * keep) >> 8;
-    }
+  let inside: Uint8Array;
+  if (options.union) inside = decode(options.union).data;
+  else {
+    inside = new Uint8Array(width * height);
+    for (let p = 0; p < inside.length; p++) inside[p] = labels[p] ? 1 : 0;
   }
-  const outline = options.outlineWidth ?? Math.max(2, Math.round(Math.min(width, height) / 500));
-  tintAndOutline(img, labels, colourTable(chosen.map((r) => r.id)), alpha, labelBorders(labels, width, height, outline, true));
-  const items = chosen.map((r) => ({ id: r.id, rle: r.rle, bbox: tightBbox(r.rle) ?? [0, 0, 0, 0] }));
-  placeAndDrawLabels(img, width, height, labels, items, order, options.labelScale ?? defaultLabelScale(width, height));
-  const caption = options.caption?.trim();
-  if (!caption) return { width, height, data: img, source: image.source };
-  return withCaptionBand({ width, height, data: img, source: image.source }, caption);
+  const img = image.data.slice();
+  if (dim < 1 && (chosen.length > 0 || options.union)) dimOutside(img, inside, dim);
+  const lineWidth = options.outlineWidth ?? Math.max(2, Math.round(Math.min(width, height) / 300));
+  if (!(lineWidth > 0 && lineWidth <= 64)) throw new RangeError(`outline width must be in (0, 64] pixels (got ${lineWidth})`);
+  const boxes: BBox[] = [];
+  for (const k of order) {
+    const r = chosen[k]!;
+    const bbox = tightBbox(r.rle);
+    if (!bbox) continue;
+    boxes.push(bbox);
+    outlineRegion(img, width, height, r.rle, bbox, inside, lineWidth, regionColour(r.id));
+  }
+  if (boxes.length > 1) separateTouching(img, labels, width, height, colourTable(chosen.map((r) => r.id)), boxes);
+  const scale = options.labelScale ?? defaultLabelScale(width, height);
+  const requests = order
+    .slice()
+    .reverse()
+    .map((k): LabelRequest => {
+      const r = chosen[k]!;
+      const point = pointInside(r.rle);
+      return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: tightBbox(r.rle) ?? [0, 0, 0, 0], ...(point && { fallback: point }) };
+    })
+    .filter((q) => q.fallback !== undefined);
+  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: false, avoid: inside });
+  drawLabels(img, width, height, placed, scale);
+  const picture = { width, height, data: img, source: image.source };
+  const caption = options.caption?.trim() ?? "";
+  const tail = options.captionTail?.trim() ?? "";
+  if (!(caption || tail)) return { ...picture, labels: placed };
+  // The band goes above: label boxes move down with the photo.
+  const banded = withCaptionBand(picture, caption, tail);
+  const shift = banded.height - height;
+  const moved = placed.map((l) => ({
+    ...l,
+    box: { ...l.box, y: l.box.y + shift },
+    ...(l.leader && { leader: { ...l.leader, y0: l.leader.y0 + shift, y1: l.leader.y1 + shift } }),
+  }));
+  return { ...banded, labels: moved };
 }
 
-/** The result picture as PNG; see `renderOverlayRgb`. */
-export async function renderOverlay(image: RgbImage, chosen: readonly OverlayRegion[], options?: RenderOverlayOptions): Promise<Buffer> {
-  return encodePng(renderOverlayRgb(image, chosen, options));
-}
-
-const BAND_BACKGROUND: Rgb = [24, 26, 30];
-const BAND_TEXT: Rgb = [245, 245, 245];
-
-/** Font scale for captions: about 80–110 characters per line whatever the image width. */
-export function captionScale(width: number): number {
-  return Math.max(1, Math.floor(width / 480));
-}
-
-/** A copy of `image` with `caption` in a dark band above it. */
-export function withCaptionBand(image: RgbImage, caption: string): RgbImage {
-  const { width, height } = image;
-  const scale = captionScale(width);
-  const margin = 4 * scale;
-  const lines = wrapText(caption, width - 2 * margin, scale);
-  const textH = measureText(lines.join("\n"), scale).height;
-  const band = textH + 2 * margin;
-  const outH = height + band;
-  const data = new Uint8Array(width * outH * 3);
-  for (let p = 0; p < width * band; p++) data.set(BAND_BACKGROUND, p * 3);
-  data.set(image.data, width * band * 3);
-  drawText(data, width, outH, margin, margin, lines.join("\n"), { scale, color: BAND_TEXT });
-  return { width, height: outH, data, source: image.source };
+/** The result picture, encoded (PNG unless `options.format` says jpg); see `renderOverlayRgb`. */
+export async function renderOverlay(image: RgbImage, chosen: readonly OverlayRegion[], options: RenderOverlayOptions = {}): Promise<Buffer> {
+  return encodePicture(renderOverlayRgb(image, chosen, options), options.format);
 }
 
 /** A 0/255 grey PNG of a mask (RLE or row-major binary mask). */

@@ -58,3 +58,12 @@ export function maskBbox(mask: BinaryMask): BBox | undefined {
   }
   return x1 < 0 ? undefined : [x0, y0, x1 - x0 + 1, y1 - y0 + 1];
 }
+
+/** A box [x, y, w, h] as the pixel rectangle [x0, y0, x1, y1) of the pixels it covers, clipped to the image. */
+export function pixelRect(box: BBox, width: number, height: number): [number, number, number, number] {
+  const x0 = Math.max(0, Math.min(width, Math.round(box[0])));
+  const y0 = Math.max(0, Math.min(height, Math.round(box[1])));
+  const x1 = Math.max(x0, Math.min(width, Math.round(box[0] + box[2])));
+  const y1 = Math.max(y0, Math.min(height, Math.round(box[1] + box[3])));
+  return [x0, y0, x1, y1];
+}

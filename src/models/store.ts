@@ -5,11 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readFile, rename, stat } from "node:fs/promises";
+import { open, readFile, rename, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { GearSegError, UsageError } from "../util/errors.js";
-import { writeJsonAtomic } from "../util/fs.js";
+import { writeJsonAtomic, makeDir } from "../util/fs.js";
 import { DEFAULT_MODEL_BASE_URL, KNOWN_MODELS, fileUrl, findModel, type KnownModel } from "./registry.js";
 
 export const MANIFEST = "manifest.json";
@@ -125,7 +125,7 @@ async function downloadFile(
   onProgress: ((received: number, total: number | undefined) => void) | undefined,
   signal: AbortSignal | undefined,
 ): Promise<{ bytes: number; sha256: string }> {
-  await mkdir(dirname(dest), { recursive: true });
+  await makeDir(dirname(dest));
   const part = `${dest}.part`;
   const have = (await stat(part).catch(() => null))?.size ?? 0;
   const hash = createHash("sha256");

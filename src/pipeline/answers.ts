@@ -57,7 +57,8 @@ export async function answerQueries(
   }
   if (many && outcomes.some((o) => o.result)) {
     const image = await prepared.loadImage();
-    await writeFileAtomic(join(await claim(), "candidates.png"), await renderCandidates(image, prepared.regions));
+    const format = outputOptions.imageFormat ?? "png";
+    await writeFileAtomic(join(await claim(), `candidates.${format}`), await renderCandidates(image, prepared.regions, { format }));
   }
   return outcomes;
 }

@@ -12,6 +12,7 @@
  * overlap with the reasoner's calls and the PNG encoding.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { GearSegError, describeError } from "../util/errors.js";
@@ -242,6 +243,11 @@ export async function readSegmentRun(dir: string): Promise<{ manifest: SegmentRu
   };
   await walk(dir);
   return { manifest, images: images.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
+}
+
+/** True when `dir` is a segment run folder (it holds a run.json). */
+export function isSegmentRunFolder(dir: string): boolean {
+  return existsSync(join(dir, "run.json"));
 }
 
 async function readRunManifest(dir: string): Promise<SegmentRunManifest | undefined> {

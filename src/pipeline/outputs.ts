@@ -4,7 +4,7 @@
  * written atomically, so a failed run leaves no half-written file.
  */
 import { basename, join } from "node:path";
-import { renderCandidates, renderMaskPng, renderOverlay } from "../image/index.js";
+import { renderCandidates, renderMaskPng, renderOverlay, type PictureFormat } from "../image/index.js";
 import type { RgbImage } from "../image/types.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import type { PreparedImage, SegmentationResult } from "./agent.js";
@@ -15,6 +15,10 @@ export interface OutputOptions {
   reference?: boolean;
   /** Skip candidates.png (when several queries share one, it is written once by the caller). */
   candidates?: boolean;
+  /** Encoding of overlay and candidates (default png; jpg is a tenth of the size). mask.png stays PNG. */
+  imageFormat?: PictureFormat;
+  /** false: result.json leaves out every region's RLE (`regions[].segmentation`), its largest part. */
+  regionMasks?: boolean;
 }
 
 export async function writeSegmentationOutputs(
@@ -25,13 +29,13 @@ export async function writeSegmentationOutputs(
 ): Promise<string[]> {
   const byId = new Map(result.prepared.regions.map((r) => [r.id, r]));
   const chosen = result.maskIds.map((id) => byId.get(id)!);
-  const caption = `${result.query}  →  ${result.maskIds.length ? `mask${result.maskIds.length > 1 ? "s" : ""} ${result.maskIds.join(", ")}` : "no match"}`;
+  const format = options.imageFormat ?? "png";
   const files: [string, string | Uint8Array][] = [
-    ["result.json", JSON.stringify(resultToJson(result), null, 2) + "\n"],
+    ["result.json", JSON.stringify(resultFileJson(result, options), null, 2) + "\n"],
     ["mask.png", await renderMaskPng(result.mask)],
-    ["overlay.png", await renderOverlay(image, chosen, { caption, union: result.mask })],
+    [`overlay.${format}`, await renderOverlay(image, chosen, { ...answerCaption(result), union: result.mask, format })],
   ];
-  if (options.candidates !== false) files.push(["candidates.png", await renderCandidates(image, result.prepared.regions)]);
+  if (options.candidates !== false) files.push([`candidates.${format}`, await renderCandidates(image, result.prepared.regions, { format })]);
   if (options.reference) {
     files.push(["answer.json", JSON.stringify(toReferenceAnswer(result, basename(result.prepared.source)), null, 2) + "\n"]);
     files.push(["descriptions.json", JSON.stringify(toReferenceDescriptions(result.prepared), null, 2) + "\n"]);
@@ -40,6 +44,20 @@ export async function writeSegmentationOutputs(
   files.push(files.shift()!);
   for (const [name, data] of files) await writeFileAtomic(join(dir, name), data);
   return files.map(([name]) => join(dir, name));
+}
+
+/** result.json's content: `resultToJson`, without the regions' RLE when `regionMasks` is false. */
+export function resultFileJson(result: SegmentationResult, options: Pick<OutputOptions, "regionMasks"> = {}) {
+  const json = resultToJson(result);
+  if (options.regionMasks !== false) return json;
+  return { ...json, regions: json.regions.map(({ segmentation: _, ...region }) => region) };
+}
+
+/** The overlay's caption: the query, then the answer ("masks 3, 8"), which is shown whole however long the
+ * query is. */
+export function answerCaption(result: Pick<SegmentationResult, "query" | "maskIds">): { caption: string; captionTail: string } {
+  const n = result.maskIds.length;
+  return { caption: result.query, captionTail: n ? `mask${n > 1 ? "s" : ""} ${result.maskIds.join(", ")}` : "no match" };
 }
 
 /** The sub-folder of the `index`-th (0-based) of several queries: `01-the-red-car`. */
@@ -55,9 +73,10 @@ export function queryFolderName(index: number, query: string): string {
 
 /** The files `writeSegmentationOutputs` writes, relative to the image's folder, for these queries. */
 export function plannedOutputFiles(queries: readonly string[], options: OutputOptions = {}): string[] {
-  const perQuery = ["result.json", "mask.png", "overlay.png", ...(options.reference ? ["answer.json", "descriptions.json"] : [])];
-  if (queries.length === 1) return [...perQuery, "candidates.png"];
-  return ["candidates.png", ...queries.flatMap((q, i) => perQuery.map((f) => join(queryFolderName(i, q), f)))];
+  const format = options.imageFormat ?? "png";
+  const perQuery = ["result.json", "mask.png", `overlay.${format}`, ...(options.reference ? ["answer.json", "descriptions.json"] : [])];
+  if (queries.length === 1) return [...perQuery, `candidates.${format}`];
+  return [`candidates.${format}`, ...queries.flatMap((q, i) => perQuery.map((f) => join(queryFolderName(i, q), f)))];
 }
 
 /** `describe` output: regions.json (and candidates.png). */

@@ -185,6 +185,10 @@ export interface FactoryContext {
   resolvePath(path: string): string;
   /** The stack's detector, when one is configured: built once and shared by every backend that uses it. */
   readonly detector?: Detector;
+  /** One line for the person running gear-seg (e.g. that weights are being fetched once). */
+  readonly notice?: (message: string) => void;
+  /** Bytes of a download (model weights on first use) received so far, and its size when known. */
+  readonly onDownload?: (what: string, received: number, total: number | undefined) => void;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RgbImage } from "../image/types.js";
 import { area as rleArea, toBbox, toCocoRle } from "../masks/index.js";
 import type { SegmentationResult } from "../pipeline/agent.js";
 import type { QueryMode } from "../pipeline/types.js";
+import { answerCaption } from "../pipeline/outputs.js";
 import { resultToJson, type ResultJson } from "../pipeline/result.js";
 import { LABELME_VERSION, type LabelMeFile } from "../export/labelme.js";
 import { centrePolygons, toPointPairs } from "../export/polygons.js";
@@ -20,11 +21,6 @@ export function answerJson(answer: Answer, withRegions = true): ResultJson & { a
   return { answer_id: answer.id, corrected: answer.corrected, ...json, mode: answer.result.mode };
 }
 
-function caption(r: SegmentationResult): string {
-  const n = r.maskIds.length;
-  return `${r.query}  →  ${n ? `mask${n > 1 ? "s" : ""} ${r.maskIds.join(", ")}` : "no match"}`;
-}
-
 export function maskPng(r: SegmentationResult): Promise<Buffer> {
   return renderMaskPng(r.mask);
 }
@@ -32,7 +28,7 @@ export function maskPng(r: SegmentationResult): Promise<Buffer> {
 export function overlayPng(r: SegmentationResult, image: RgbImage): Promise<Buffer> {
   const byId = new Map(r.prepared.regions.map((x) => [x.id, x]));
   const chosen = r.maskIds.map((id) => byId.get(id)!);
-  return renderOverlay(image, chosen, { caption: caption(r), union: r.mask });
+  return renderOverlay(image, chosen, { ...answerCaption(r), union: r.mask });
 }
 
 /** LabelMe: one polygon per outer contour of the union, labelled "target", the query as its description. */

@@ -13,7 +13,8 @@
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
 import { extname, join, relative, sep } from "node:path";
 import type { Hono, MiddlewareHandler } from "hono";
-import { IMAGE_EXTENSIONS, readManifest, readRecords, recordPath, type Manifest, type ReasoningRecord } from "../engine/dataset.js";
+import { eachRecord, readManifest, recordPath, type Manifest, type ReasoningRecord } from "../datasets/gear-seg.js";
+import { IMAGE_EXTENSIONS } from "../engine/images.js";
 import { createPreparer, type EnginePreparer } from "../engine/prepare.js";
 import { reviewItem, reviewStatusOf, type ReviewedItem, type ReviewStatus } from "../engine/review.js";
 import { imageHeader } from "../image/decode.js";
@@ -42,7 +43,7 @@ interface DatasetIndex {
   manifest: Manifest;
   entries: IndexEntry[];
   byId: Map<string, IndexEntry>;
-  images: Map<string, { rel: string; width: number; height: number; regions: number }>;
+  images: Map<string, { rel: string; root: number; width: number; height: number; regions: number }>;
   recordsStamp: number;
 }
 
@@ -233,9 +234,10 @@ export class DatasetRoutes {
     const entries: IndexEntry[] = [];
     const images: DatasetIndex["images"] = new Map();
     if (manifest.kind === "reasoning") {
-      for (const r of await readRecords(dir)) {
+      // A damaged record is moved aside (the engine redoes its image); the index goes on without it.
+      for await (const r of eachRecord(dir, { onDamaged: () => {} })) {
         if (r.kind !== "reasoning") continue;
-        images.set(r.image_id, { rel: r.image, width: r.width, height: r.height, regions: r.regions });
+        images.set(r.image_id, { rel: r.image, root: r.root ?? 0, width: r.width, height: r.height, regions: r.regions });
         for (const item of r.items as ReviewedItem[]) {
           entries.push({ id: item.id, imageId: r.image_id, split: item.split, type: item.reasoning_type, confidence: item.confidence, status: reviewStatusOf(item) });
         }
@@ -268,10 +270,12 @@ export class DatasetRoutes {
 
   /** The image file of an item: inside the data folder or the dataset's images folder, with an image extension. */
   private async imagePath(ix: DatasetIndex, imageId: string): Promise<string> {
-    const rel = ix.images.get(imageId)!.rel;
+    const { rel, root } = ix.images.get(imageId)!;
     if (!IMAGE_EXTENSIONS.includes(extname(rel).toLowerCase())) throw new HttpError(403, `"${rel}" is not an image file`);
-    const imagesRoot = await realpath(ix.manifest.images_root).catch(() => null);
-    const candidate = join(ix.manifest.images_root, rel);
+    const rootDir = ix.manifest.images_roots[root];
+    if (rootDir === undefined) throw new HttpError(404, `image "${rel}" of dataset ${ix.name} names images root ${root}, which the manifest does not list`);
+    const imagesRoot = await realpath(rootDir).catch(() => null);
+    const candidate = join(rootDir, rel);
     const real = await realpath(candidate).catch(() => null);
     if (!real) throw new HttpError(404, `image "${rel}" of dataset ${ix.name} is missing (${candidate})`);
     if (!isWithin(this.root, real) && !(imagesRoot && isWithin(imagesRoot, real))) {
@@ -294,7 +298,7 @@ export class DatasetRoutes {
         const image = ix.images.get(imageId)!;
         const preparer = await this.preparer(ix);
         const abs = await this.imagePath(ix, imageId);
-        const prepared = await preparer.prepare({ id: imageId, rel: image.rel, abs }, s);
+        const prepared = await preparer.prepare({ id: imageId, rel: image.rel, abs, root: image.root }, s);
         const expected = record?.regions ?? image.regions;
         if (prepared.regions.length !== expected) {
           throw new HttpError(

@@ -116,7 +116,8 @@ export class Workspace {
       known.lastUsed = Date.now();
       return { entry: known, created: false };
     }
-    if (known) this.forget(known);
+    // A failed image is tried again; its file is about to be written anew, so it is not removed.
+    if (known) this.forget(known, { keepFile: true });
     // Refused before anything is written or remembered.
     this.o.prepareQueue.assertRoom();
     const cancel = new AbortController();
@@ -343,9 +344,9 @@ export class Workspace {
     }
   }
 
-  private forget(entry: ImageEntry): void {
+  private forget(entry: ImageEntry, { keepFile = false } = {}): void {
     this.images.delete(entry.id);
     this.decoded.delete(entry.id);
-    void rm(entry.file, { force: true });
+    if (!keepFile) void rm(entry.file, { force: true });
   }
 }

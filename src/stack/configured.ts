@@ -32,6 +32,10 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   cache?: boolean;
   /** Told (one line naming the cache file) when the cache replaced a damaged file or removed a corrupt entry. */
   onCacheNotice?: (message: string) => void;
+  /** One line for the person running gear-seg (e.g. that detector weights are being fetched once). */
+  notice?: (message: string) => void;
+  /** Bytes of a download (model weights on first use) received so far, and its size when known. */
+  onDownload?: (what: string, received: number, total: number | undefined) => void;
 }
 
 /** Every backend of the file, checked against its schema (nothing is built). */
@@ -105,6 +109,8 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
         maxRegions: options.maxRegions ?? config?.maxRegions,
         maxMasks: options.maxMasks ?? config?.maxMasks,
         onStage: options.onStage,
+        notice: options.notice,
+        onDownload: options.onDownload,
         backendOptions,
         sources,
         cache,

@@ -11,7 +11,7 @@ import { describeError } from "../util/errors.js";
 import { BACKEND_KINDS, resolveStage, type BackendEntry, type GearSegConfig } from "../config/index.js";
 import { kindsOf } from "./configured.js";
 import { backendOptionsSchema, createBackend, type BackendOptions } from "./registry.js";
-import { companionCaptioner, OFFLINE_DEFAULT } from "./stack.js";
+import { companionCaptioner, OFFLINE_DEFAULT, wantsDefaultDetector } from "./stack.js";
 import { knownKeys } from "../config/schema.js";
 
 export interface DoctorRow {
@@ -39,7 +39,9 @@ export function doctorTargets(config: GearSegConfig | undefined, choices: Partia
   const chosen: Partial<Record<BackendKind, BackendEntry>> = {};
   for (const kind of BACKEND_KINDS) {
     let entry = resolveStage(config, kind, choices[kind]);
-    if (!entry && kind in OFFLINE_DEFAULT) entry = { spec: OFFLINE_DEFAULT[kind as keyof typeof OFFLINE_DEFAULT], options: {} };
+    // The default detector only goes with the backends that use one (as the stack builds it).
+    const defaulted = kind !== "detector" || wantsDefaultDetector([chosen.segmenter?.spec, chosen.describer?.spec, chosen.captioner?.spec]);
+    if (!entry && kind in OFFLINE_DEFAULT && defaulted) entry = { spec: OFFLINE_DEFAULT[kind as keyof typeof OFFLINE_DEFAULT], options: {} };
     if (!entry && kind === "captioner" && chosen.describer) {
       const spec = companionCaptioner(chosen.describer.spec);
       entry = spec === "none" ? undefined : { ...chosen.describer, name: undefined, spec };
@@ -123,7 +125,7 @@ async function probe(stage: BackendKind, backend: unknown, recorded: boolean, im
       return `"${clip(await (backend as Captioner).caption(image, [region]), 50)}"`;
     case "detector": {
       const detections = await (backend as Detector).detect(image);
-      return `${detections.length} detection(s) on the probe image`;
+      return `${detections.length} detection(s) on the probe image (knows ${(backend as Detector).labels.length} classes)`;
     }
     case "reasoner": {
       if (recorded) return "loaded (recorded answers)";

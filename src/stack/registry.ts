@@ -15,11 +15,12 @@ import { damOptions } from "../describers/dam/options.js";
 import { openAiVisionOptions } from "../describers/openai-vision/options.js";
 import { redactText } from "../net/redact.js";
 import { parseSpec } from "../pipeline/spec.js";
-import type { BackendFactory, BackendKind, BackendPorts, Detector } from "../pipeline/types.js";
+import type { BackendFactory, BackendKind, BackendPorts, Detector, FactoryContext } from "../pipeline/types.js";
 import { embeddingReasonerOptions } from "../reasoners/embedding/options.js";
 import { openAiReasonerOptions } from "../reasoners/openai/options.js";
 import { wordnetOptions } from "../reasoners/wordnet/options.js";
 import { classicOptions } from "../segmenters/classic/options.js";
+import { nanodetOptions } from "../detectors/nanodet/options.js";
 import { sam2Options } from "../segmenters/sam2/options.js";
 import { UsageError } from "../util/errors.js";
 import { resolve } from "node:path";
@@ -65,16 +66,7 @@ export const BACKENDS = {
     recorded: reasoner(noOptions, async () => (await import("../reasoners/recorded/index.js")).createRecordedReasoner),
   },
   detector: {
-    // src/detectors/nanodet is being written: until it exists this entry fails with a clear message. Its
-    // author replaces the schema and the loader with the real ones (a static import, as above).
-    nanodet: detector(noOptions, async () => {
-      const module = "../detectors/nanodet/index.js";
-      try {
-        return ((await import(module)) as { createNanodetDetector: BackendFactory<Detector, Record<string, never>> }).createNanodetDetector;
-      } catch {
-        throw new UsageError("detector nanodet: not part of this build yet (src/detectors/nanodet)");
-      }
-    }),
+    nanodet: detector(nanodetOptions, async () => (await import("../detectors/nanodet/index.js")).createNanodetDetector),
   },
 } as const;
 
@@ -96,7 +88,7 @@ export interface BackendSource {
   baseDir?: string;
 }
 
-export interface BuildExtras extends BackendSource {
+export interface BuildExtras extends BackendSource, Pick<FactoryContext, "notice" | "onDownload"> {
   /** The stack's detector, for the backends that use one. */
   detector?: Detector;
 }
@@ -130,7 +122,14 @@ export async function createBackend<K extends BackendKind>(kind: K, text: string
   const validated = parseWith(entry.options, options ?? {}, `${prefix}${label}`);
   const factory = (await entry.load()) as BackendFactory<BackendPorts[K], unknown>;
   const baseDir = extras.baseDir ?? process.cwd();
-  return factory(spec.arg, validated, { spec: shown, label, resolvePath: (p) => resolve(baseDir, p), detector: extras.detector });
+  return factory(spec.arg, validated, {
+    spec: shown,
+    label,
+    resolvePath: (p) => resolve(baseDir, p),
+    detector: extras.detector,
+    notice: extras.notice,
+    onDownload: extras.onDownload,
+  });
 }
 
 /** The names of every backend, per kind. */

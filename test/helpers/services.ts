@@ -2,7 +2,7 @@
 // runs share the machine). In-process HTTP stand-ins (fault-server.ts and the servers built on it) listen on
 // port 0 and are stopped with their own stop().
 import { spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { createConnection, createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { tempDir } from "./temp.js";
@@ -55,27 +55,39 @@ async function until(what: string, ms: number, check: () => Promise<boolean>): P
   }
 }
 
+export interface RunningRedis extends RunningService {
+  /** Kills the server (SIGKILL, as a crash) and starts it again on the same port and folder. */
+  restart(): Promise<void>;
+}
+
 /**
- * A throw-away redis-server (Debian's package) on 127.0.0.1, no persistence, its files in a temp folder.
- * Call stop() in afterAll: it sends SIGTERM to that server's PID and waits until the process is gone.
+ * A throw-away redis-server (Debian's package) on 127.0.0.1, its files in a temp folder; no persistence, or
+ * with `persistent` every write appended and fsynced (appendfsync always), so that even a restart after SIGKILL
+ * comes back with every job. Call stop() in afterAll: it sends SIGTERM to that server's PID and waits until
+ * the process is gone.
  */
-export async function startRedis(): Promise<RunningService> {
+export async function startRedis(options: { persistent?: boolean } = {}): Promise<RunningRedis> {
   const dir = await tempDir("gear-seg-redis-");
   const port = await freePort();
   const pidFile = join(dir, "redis.pid");
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", "", "--appendonly", "no", "--dir", dir, "--pidfile", pidFile, "--logfile", join(dir, "redis.log")];
-  await new Promise<void>((resolve, reject) => {
+  const persistence = options.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--daemonize", "yes", "--save", "", ...persistence, "--dir", dir, "--pidfile", pidFile, "--logfile", join(dir, "redis.log")];
+  const launch = () => new Promise<void>((resolve, reject) => {
     const child = spawn("redis-server", args, { stdio: "ignore" });
     child.on("error", (err) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${err.message}`)));
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`redis-server exited with code ${code}; see ${join(dir, "redis.log")}`))));
   });
   let pid = 0;
-  await until(`redis-server on port ${port} did not answer PING`, 10_000, async () => {
-    pid = Number((await readFile(pidFile, "utf8")).trim());
-    await ping(port);
-    return pid > 0;
-  });
-  return {
+  const started = async () => {
+    await launch();
+    await until(`redis-server on port ${port} did not answer PING`, 10_000, async () => {
+      pid = Number((await readFile(pidFile, "utf8")).trim());
+      await ping(port);
+      return pid > 0 && alive(pid);
+    });
+  };
+  await started();
+  const service: RunningRedis = {
     port,
     pid,
     url: `redis://127.0.0.1:${port}`,
@@ -83,5 +95,14 @@ export async function startRedis(): Promise<RunningService> {
       if (alive(pid)) process.kill(pid, "SIGTERM");
       await until(`redis-server (PID ${pid}) did not stop`, 10_000, async () => !alive(pid));
     },
+    async restart() {
+      const old = pid;
+      if (alive(old)) process.kill(old, "SIGKILL");
+      await until(`redis-server (PID ${old}) did not die`, 10_000, async () => !alive(old));
+      await rm(pidFile, { force: true });
+      await started();
+      service.pid = pid;
+    },
   };
+  return service;
 }

@@ -3,7 +3,6 @@ import type { Command } from "commander";
 import { distillCommands, runIfInstalled } from "../../export/distill.js";
 import { UsageError } from "../../util/errors.js";
 import { action, makeIo, type GlobalFlags } from "../app.js";
-import { ensureWritableDir } from "../output-dir.js";
 
 export function registerDistill(program: Command): void {
   program
@@ -22,7 +21,6 @@ export function registerDistill(program: Command): void {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
         if (student !== "yolo" && student !== "lisa") throw new UsageError(`distill: the student must be yolo or lisa, got "${student}"`);
         const out = resolve(flags.out ?? resolve(dir, `export-${student}`));
-        await ensureWritableDir(out);
         const plan = await distillCommands(student, resolve(dir), out, flags);
         io.out(plan.exported);
         if (!flags.print && plan.run) {

@@ -1,90 +1,62 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { generateDataset, type Preparer } from "../../engine/generate.js";
-import { createJsonChat, type JsonChat } from "../../engine/llm.js";
-import { createPreparer, isPerImageSpec } from "../../engine/prepare.js";
-import { parseSplitFractions } from "../../engine/splits.js";
-import { finalizeDataset } from "../../engine/finalize.js";
-import { readManifest } from "../../engine/dataset.js";
-import type { BatchProgress } from "../../engine/batch.js";
+import { datasetStatus, generateDataset, labelImages, summarizeDataset, type DatasetRunSummary, type GenerateOptions } from "../../engine/index.js";
+import { normalizeClass, parseClassList } from "../../engine/label.js";
+import { parseSplitFractions, formatSplitFractions } from "../../engine/splits.js";
+import { DEFAULT_SPLITS } from "../../datasets/gear-seg.js";
 import { UsageError } from "../../util/errors.js";
-import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { action, integerFlag, makeIo, type GlobalFlags, type Io } from "../app.js";
+import { addEngineRunOptions, executorFromFlags, interruptSignal, progressReporter, type EngineRunFlags } from "../engine-flags.js";
 import { ensureWritableDir } from "../output-dir.js";
-import { Progress } from "../progress.js";
 
-export interface EngineRunFlags extends StackFlags {
-  out?: string;
-  llm?: string;
-  llmKeyEnv?: string;
-  concurrency?: string;
-  seed?: string;
-  splits?: string;
-  limit?: string;
+function runOptions(flags: EngineRunFlags) {
+  return {
+    seed: flags.seed,
+    splits: parseSplitFractions(flags.splits ?? formatSplitFractions(DEFAULT_SPLITS)),
+    limit: integerFlag(flags.limit, "--limit"),
+    promptTokens: integerFlag(flags.promptTokens, "--prompt-tokens"),
+    maxAttempts: integerFlag(flags.maxAttempts, "--max-attempts"),
+    retryFailed: flags.retryFailed,
+  };
 }
 
-/** Options shared by `engine generate` and `label`. */
-export function addEngineRunOptions(cmd: Command): Command {
-  cmd
-    .requiredOption("-o, --out <dir>", "dataset folder (created; a rerun resumes it)")
-    .option("--llm <spec>", "the LLM, as openai:<model>@<base-url> (any OpenAI-compatible chat API)")
-    .option("--llm-key-env <name>", "environment variable holding the LLM's API key")
-    .option("--concurrency <n>", "images in flight at once (describer and LLM calls overlap)", "2")
-    .option("--seed <seed>", "seed of the image-level splits", "0")
-    .option("--splits <train/val/test>", "split fractions", "90/5/5")
-    .option("--limit <n>", "only the first N images (by path)");
-  return addStackOptions(cmd, { reasoner: false });
+function reportRun(io: Io, summary: DatasetRunSummary, what: string): void {
+  io.progress.finish();
+  io.out(
+    `${summary.outDir}: ${summary.finished} images done now, ${summary.skipped} already done, ${summary.failed} failed` +
+      `${summary.parked ? `, ${summary.parked} parked (engine status lists them; --retry-failed brings them back)` : ""}` +
+      `${summary.interrupted ? `, ${summary.pending} left (interrupted: rerun to resume)` : ""}`,
+  );
+  io.out(what);
+  if (summary.interrupted) process.exitCode = 130;
+  else if (summary.failed > 0) process.exitCode = 1;
 }
 
-export function llmFromFlags(flags: EngineRunFlags): JsonChat {
-  if (!flags.llm) throw new UsageError("give the LLM: --llm openai:<model>@<base-url> (e.g. openai:qwen2.5-7b-instruct@http://localhost:8000/v1)");
-  return createJsonChat(flags.llm, flags.llmKeyEnv ? { apiKeyEnv: flags.llmKeyEnv } : {});
-}
-
-/** The engine's preparer: per-image stacks when a spec holds {stem}/{id}, otherwise the usual stack (config
- * file, cache) with its stage progress silenced so the image-level bar stays readable. */
-export async function preparerFromFlags(flags: EngineRunFlags, io: Io): Promise<{ prepare: Preparer; segmenter: string; describer: string | null; close(): Promise<void> }> {
-  if (isPerImageSpec(flags.segmenter) || isPerImageSpec(flags.describer)) {
-    if (!flags.segmenter || !flags.describer) throw new UsageError("with {stem} in a spec, give both --segmenter and --describer");
-    const p = await createPreparer({ segmenter: flags.segmenter, describer: flags.describer }, {
-      maxPixels: integerFlag(flags.maxPixels, "--max-pixels"),
-      maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
-    });
-    return { prepare: p.prepare, segmenter: flags.segmenter, describer: flags.describer === "none" ? null : flags.describer, close: p.close };
+/** Runs one dataset command (generate or label) with its executor, Ctrl-C handling and progress. */
+export async function runEngineCommand(
+  imagesDir: string,
+  flags: EngineRunFlags,
+  io: Io,
+  label: string,
+  run: (common: Omit<GenerateOptions, "maxItems" | "filters">) => Promise<DatasetRunSummary>,
+  byDetector?: readonly string[],
+): Promise<DatasetRunSummary> {
+  const outDir = resolve(flags.out!);
+  // The executor first: a choice it refuses (an unknown class) leaves no folder behind.
+  const { executor, close } = await executorFromFlags(flags, io, byDetector);
+  try {
+    await ensureWritableDir(outDir);
+  } catch (err) {
+    await close();
+    throw err;
   }
-  const quietIo: Io = { ...io, progress: new Progress(process.stderr, false) };
-  const { agent } = await stackFromFlags(flags, quietIo, { reasoner: "none" });
-  return {
-    prepare: (entry, signal) => agent.prepare(entry.abs, signal),
-    segmenter: agent.segmenter.spec,
-    describer: agent.describer?.spec ?? null,
-    close: () => agent.close(),
-  };
-}
-
-/** Ctrl-C once: stop taking images, keep what is finished, write the summary; twice: exit at once. */
-export function interruptSignal(io: Io): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    io.err("interrupted: stopping after the images in flight; finished images are kept (rerun to resume; Ctrl-C again to quit now)");
-    controller.abort(new Error("interrupted"));
-  };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off("SIGINT", onSigint);
-      process.off("SIGTERM", onSigint);
-    },
-  };
-}
-
-export function progressReporter(io: Io, label: string): (p: BatchProgress) => void {
-  return (p) => {
-    io.progress.update(label, p.done, p.total);
-    if (p.last?.outcome === "failed") io.err(`failed: ${p.last.image}: ${p.last.error}`);
-  };
+  const interrupt = interruptSignal(io);
+  try {
+    return await run({ imagesDir, outDir, executor, ...runOptions(flags), signal: interrupt.signal, onProgress: progressReporter(io, label), onNotice: (line) => io.err(line) });
+  } finally {
+    interrupt.dispose();
+    await close();
+  }
 }
 
 export function registerEngine(program: Command): void {
@@ -98,43 +70,13 @@ export function registerEngine(program: Command): void {
   addEngineRunOptions(gen).action(
     action(async (imagesDir: string, flags: EngineRunFlags & { maxItems: string; minConfidence: string }, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
-      const outDir = resolve(flags.out!);
-      const llm = llmFromFlags(flags);
       const minConfidence = Number(flags.minConfidence);
       if (!Number.isFinite(minConfidence) || minConfidence < 0 || minConfidence > 10) throw new UsageError(`--min-confidence must be a number from 0 to 10, got "${flags.minConfidence}"`);
-      await ensureWritableDir(outDir);
-      const preparer = await preparerFromFlags(flags, io);
-      const interrupt = interruptSignal(io);
-      try {
-        const summary = await generateDataset({
-          imagesDir,
-          outDir,
-          prepare: preparer.prepare,
-          llm,
-          segmenterSpec: preparer.segmenter,
-          describerSpec: preparer.describer,
-          seed: flags.seed,
-          splits: parseSplitFractions(flags.splits ?? "90/5/5"),
-          concurrency: integerFlag(flags.concurrency, "--concurrency"),
-          maxItems: integerFlag(flags.maxItems, "--max-items"),
-          limit: integerFlag(flags.limit, "--limit"),
-          filters: { minConfidence },
-          signal: interrupt.signal,
-          onProgress: progressReporter(io, "generate"),
-        });
-        io.progress.clear();
-        const s = summary.stats;
-        io.out(
-          `${outDir}: ${summary.finished} images done now, ${summary.skipped} already done, ${summary.failed} failed` +
-            `${summary.interrupted ? `, ${summary.pending} left (interrupted: rerun to resume)` : ""}`,
-        );
-        io.out(`dataset: ${s.images.finished} images, ${s.base_pairs} base pairs, ${s.qa_pairs} QA pairs; see DATASET.md`);
-        if (summary.interrupted) process.exitCode = 130;
-        else if (summary.failed > 0) process.exitCode = 1;
-      } finally {
-        interrupt.dispose();
-        await preparer.close();
-      }
+      const maxItems = integerFlag(flags.maxItems, "--max-items")!;
+      if (maxItems > 4) throw new UsageError(`--max-items must be 1 to 4, got "${flags.maxItems}"`);
+      const summary = await runEngineCommand(imagesDir, flags, io, "generate", (common) => generateDataset({ ...common, maxItems, filters: { minConfidence } }));
+      const s = summary.stats;
+      reportRun(io, summary, `dataset: ${s.images.finished} images, ${s.base_pairs} base pairs, ${s.qa_pairs} QA pairs; see DATASET.md`);
     }),
   );
 
@@ -145,9 +87,51 @@ export function registerEngine(program: Command): void {
     .action(
       action(async (dir: string, _flags: unknown, command: Command) => {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
-        const manifest = await readManifest(resolve(dir));
-        const stats = await finalizeDataset(resolve(dir), manifest, manifest.counts.pending);
+        const stats = await summarizeDataset(resolve(dir), { onDamaged: (d) => io.err(`damaged record ${d.file} (${d.reason}) moved to ${d.movedTo}; rerun the engine to redo its image`) });
         io.out(JSON.stringify(stats, null, 2));
       }),
     );
+
+  engine
+    .command("status")
+    .description("what a dataset holds: finished images, failing images, parked images with their reasons")
+    .argument("<dataset-dir>")
+    .option("--json", "print JSON")
+    .action(
+      action(async (dir: string, flags: { json?: boolean }, command: Command) => {
+        const io = makeIo(command.optsWithGlobals<GlobalFlags>());
+        const s = await datasetStatus(resolve(dir));
+        if (flags.json) return io.out(JSON.stringify(s, null, 2));
+        io.out(`${s.dir} (${s.kind}): ${s.finished} images finished, ${s.failing.length} failing (retried by the next run), ${s.parked.length} parked`);
+        for (const p of s.parked) io.out(`  parked: ${p.image}: ${p.stage}: ${p.error} (${p.attempts} attempts)`);
+        for (const f of s.failing) io.out(`  failing: ${f.image}: ${f.stage}: ${f.error} (${f.attempts} attempt${f.attempts === 1 ? "" : "s"})`);
+        if (s.parked.length) io.out("run engine generate (or label) with --retry-failed to bring parked images back");
+      }),
+    );
+}
+
+export function registerLabel(program: Command): void {
+  const cmd = program
+    .command("label")
+    .description("auto-label instances: discover the classes for a keyword (or use --classes), one class per region; writes COCO instances (without --llm: the detector's own classes, e.g. --keyword car)")
+    .argument("<images-dir>", "folder of images (searched recursively)")
+    .requiredOption("--keyword <word>", "what the dataset is about, e.g. strawberry")
+    .option("--classes <a,b,c>", "use these classes (e.g. unripe,turning,ripe for grading) instead of discovering them");
+  addEngineRunOptions(cmd).action(
+    action(async (imagesDir: string, flags: EngineRunFlags & { keyword: string; classes?: string }, command: Command) => {
+      const io = makeIo(command.optsWithGlobals<GlobalFlags>());
+      if (!flags.keyword.trim()) throw new UsageError("--keyword is empty");
+      let classes: string[] | undefined;
+      try {
+        classes = flags.classes !== undefined ? parseClassList(flags.classes) : undefined;
+      } catch {
+        throw new UsageError(`--classes must list class names separated by commas, got "${flags.classes}"`);
+      }
+      // Without --llm the stack's detector labels its own classes (COCO's for the offline default's NanoDet-g).
+      const byDetector = flags.llm ? undefined : (classes ?? [normalizeClass(flags.keyword)]);
+      const r = await runEngineCommand(imagesDir, flags, io, "label", (common) => labelImages({ ...common, keyword: flags.keyword, classes, byDetector: byDetector !== undefined }), byDetector);
+      const classList = r.classes ?? [];
+      reportRun(io, r, `${r.stats.base_pairs} instances in ${classList.length} classes (${classList.join(", ")}); COCO: ${r.outDir}/annotations.json`);
+    }),
+  );
 }

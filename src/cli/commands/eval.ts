@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { IouType } from "../../eval/cocoeval.js";
 import { UsageError } from "../../util/errors.js";
-import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type StackFlags } from "../app.js";
+import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 
 const f4 = (v: number) => v.toFixed(4);
 const required = (v: string | undefined, flag: string): string => {
@@ -129,15 +129,16 @@ export function registerEval(program: Command): void {
 
   const runCmd = evalCmd
     .command("run")
-    .description("run the agent over a dataset and write report.json and report.md (resumable)")
+    .description("run the agent over a dataset and write report.json and report.md (resumable: only samples of the same configuration are kept)")
     .argument("<dataset>", "dataset kind: reasonseg")
     .option("--data <dir>", "ReasonSeg folder")
     .option("--out <dir>", "run folder (samples/, report.json, report.md)")
     .option("--all-queries", "every query of every image (default: the first, as LISA)")
     .option("--limit <n>", "only the first n samples")
-    .option("--mode <mode>", "reasoning or referring", "reasoning");
+    .option("--mode <mode>", "reasoning or referring", "reasoning")
+    .option("--queue <redis-url>", "do the work on `gear-seg worker` processes behind this Redis (their backends decide the configuration); this process writes every file");
   addStackOptions(runCmd).action(
-    action(async (kind: string, flags: StackFlags & { data?: string; out?: string; allQueries?: boolean; limit?: string; mode: string }, command: Command) => {
+    action(async (kind: string, flags: StackFlags & { data?: string; out?: string; allQueries?: boolean; limit?: string; mode: string; queue?: string }, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
       if (kind !== "reasonseg") throw new UsageError(`unknown dataset kind "${kind}" (known: reasonseg)`);
       const data = required(flags.data, "--data");
@@ -147,31 +148,46 @@ export function registerEval(program: Command): void {
       const { ensureWritableDir } = await import("../output-dir.js");
       const { runReasonSeg } = await import("../../eval/run.js");
       const { writeReasonReport } = await import("../../eval/report.js");
+      const { parseQueueUrl } = await import("../../engine/queue/connection.js");
+      const { interruptSignal } = await import("../engine-flags.js");
+      const { Progress } = await import("../progress.js");
       const mode = parseMode(flags.mode);
       await ensureWritableDir(out);
-      const { agent } = await stackFromFlags(flags, io);
+      // The stages' own progress would replace the samples bar line by line: only the samples are shown.
+      const quietIo: Io = { ...io, progress: new Progress(process.stderr, false) };
+      const stack = flags.queue ? undefined : await stackFromFlags(flags, quietIo);
+      const interrupt = interruptSignal(io);
       let summary;
       try {
         summary = await runReasonSeg({
-          agent,
+          agent: stack?.agent,
+          queue: flags.queue ? { address: parseQueueUrl(flags.queue) } : undefined,
           dataDir: data,
           outDir: out,
           allQueries: flags.allQueries,
           limit,
           mode,
-          onProgress: (d, t) => io.progress.update("samples", d, t),
+          signal: interrupt.signal,
+          onProgress: (p) => io.progress.updateOverall("samples", p.done, p.total, p.skipped, p.rate),
           onFailure: (id, message) => io.err(`! ${id}: ${message}`),
+          onNotice: (line) => io.err(line),
         });
       } finally {
-        await agent.close();
+        interrupt.dispose();
+        await stack?.agent.close();
       }
+      io.progress.finish();
+      const report = await writeReasonReport(data, out, {
+        allQueries: flags.allQueries,
+        onProgress: (step, d, t) => io.progress.update(step, d, t),
+      });
       io.progress.clear();
-      const report = await writeReasonReport(data, out, { allQueries: flags.allQueries });
       const m = report.metrics;
-      io.out(`${summary.ran} sample(s) run, ${summary.resumed} resumed, ${summary.failed.length} failed (of ${summary.total})`);
-      io.out(`gIoU ${f4(m.gIoU)}  cIoU ${f4(m.cIoU)}  ncIoU ${f4(m.ncIoU)}  samples ${m.samples}`);
+      io.out(`${summary.ran} sample(s) run, ${summary.resumed} resumed, ${summary.failed.length} failed (of ${summary.total})${summary.interrupted ? "; interrupted: rerun to resume" : ""}`);
+      io.out(`gIoU ${f4(m.gIoU)}  cIoU ${f4(m.cIoU)}  ncIoU ${f4(m.ncIoU)}  samples ${m.samples}  (configuration ${report.configuration?.fingerprint ?? "unknown"})`);
       io.out(`wrote ${out}/report.md, report.json, iou-histogram.png`);
-      if (summary.failed.length > 0) process.exitCode = 1;
+      if (summary.interrupted) process.exitCode = 130;
+      else if (summary.failed.length > 0) process.exitCode = 1;
     }),
   );
 }

@@ -1,26 +1,28 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { EXPORT_FORMATS, exportDataset, importLabelMe } from "../../export/index.js";
+import { importIntoDataset } from "../../engine/status.js";
+import { EXPORT_FORMATS, exportDataset } from "../../export/index.js";
 import { UsageError } from "../../util/errors.js";
 import { action, makeIo, type GlobalFlags } from "../app.js";
-import { ensureWritableDir } from "../output-dir.js";
 
 export function registerExport(program: Command): void {
   program
     .command("export")
-    .description("export a gear-seg dataset folder for training or review")
-    .argument("<dataset-dir>", "a folder written by engine generate or label")
-    .requiredOption("--format <format>", `one of ${EXPORT_FORMATS.join(", ")}`)
-    .requiredOption("-o, --out <dir>", "output folder")
+    .description("export a gear-seg dataset folder (or a folder of segment runs) for training or review; replaces an earlier export in --out as a whole")
+    .argument("<dir>", "a folder written by engine generate or label, or a folder of segment results (result.json files)")
+    .requiredOption("--format <format>", `one of ${EXPORT_FORMATS.join(", ")} (segment runs: coco, yolo, labelme)`)
+    .requiredOption("-o, --out <dir>", "output folder: new, empty, or an earlier gear-seg export (replaced atomically)")
     .option("--polygons", "coco: polygons instead of RLE")
     .option("--name <name>", "reasonseg: the dataset name for LISA's --reason_seg_data \"<name>|train\"", "GearSeg")
+    .option("--json", "print what was written as JSON")
     .action(
-      action(async (dir: string, flags: { format: string; out: string; polygons?: boolean; name: string }, command: Command) => {
+      action(async (dir: string, flags: { format: string; out: string; polygons?: boolean; name: string; json?: boolean }, command: Command) => {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
         if (!(EXPORT_FORMATS as readonly string[]).includes(flags.format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(", ")}, got "${flags.format}"`);
-        const out = resolve(flags.out);
-        await ensureWritableDir(out);
-        io.out(await exportDataset(resolve(dir), flags.format, out, { polygons: flags.polygons, name: flags.name }));
+        if (!flags.out.trim()) throw new UsageError("--out is empty");
+        const r = await exportDataset(resolve(dir), flags.format, resolve(flags.out), { polygons: flags.polygons, name: flags.name });
+        for (const d of r.damaged) io.err(`damaged record ${d.file} (${d.reason}) moved to ${d.movedTo}; rerun the engine to redo its image`);
+        io.out(flags.json ? JSON.stringify(r, null, 2) : r.summary);
       }),
     );
 
@@ -33,8 +35,7 @@ export function registerExport(program: Command): void {
     .action(
       action(async (format: string, dir: string, flags: { into: string }, command: Command) => {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
-        if (format !== "labelme") throw new UsageError(`import: only "labelme" is supported, got "${format}"`);
-        const s = await importLabelMe(resolve(dir), resolve(flags.into));
+        const s = await importIntoDataset(format, resolve(dir), resolve(flags.into));
         for (const w of s.warnings) io.err(`warning: ${w}`);
         io.out(`${s.files} files, ${s.images} images updated: ${s.changed} annotations changed, ${s.deleted} deleted, ${s.added} added`);
       }),

@@ -3,9 +3,8 @@ import { basename, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { SegmentationResult } from "../../pipeline/agent.js";
 import { answerQueries, type QueryOutcome } from "../../pipeline/answers.js";
-import { chooseRunFolder, runSegmentBatch, segmentBatchSummaryToJson, segmentRunManifest, type SegmentBatchSummary } from "../../pipeline/batch.js";
-import { plannedOutputFiles } from "../../pipeline/outputs.js";
-import { resultToJson } from "../../pipeline/result.js";
+import { chooseRunFolder, isSegmentRunFolder, runSegmentBatch, segmentBatchSummaryToJson, segmentRunManifest, type SegmentBatchSummary } from "../../pipeline/batch.js";
+import { plannedOutputFiles, resultFileJson, type OutputOptions } from "../../pipeline/outputs.js";
 import type { QueryMode } from "../../pipeline/types.js";
 import { UsageError } from "../../util/errors.js";
 import { checkWritableDir, claimFreshDir, makeDir } from "../../util/fs.js";
@@ -21,6 +20,8 @@ interface SegmentFlags extends StackFlags {
   mode: string;
   json?: boolean;
   reference?: boolean;
+  imageFormat: string;
+  regionMasks: boolean;
 }
 
 export function registerSegment(program: Command): void {
@@ -37,7 +38,9 @@ export function registerSegment(program: Command): void {
     .option("--overwrite", "replace the results already in the output folder")
     .option("--mode <mode>", "reasoning (implicit queries) or referring (explicit, every instance)", "reasoning")
     .option("--json", "also print result.json on stdout (a list with several queries; the summary for many images)")
-    .option("--reference", "also write the GEAR-Seg reference's answer.json and descriptions.json");
+    .option("--reference", "also write the GEAR-Seg reference's answer.json and descriptions.json")
+    .option("--image-format <format>", "png or jpg: encoding of overlay and candidates (mask.png stays PNG)", "png")
+    .option("--no-region-masks", "leave every region's RLE out of result.json (most of its size)");
   addStackOptions(cmd).action(
     action(async (inputs: string[], flags: SegmentFlags, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
@@ -45,9 +48,10 @@ export function registerSegment(program: Command): void {
       if (queries.some((q) => !q.trim())) throw new UsageError("the query is empty");
       const mode = parseMode(flags.mode);
       const out = outFlag(flags.out);
+      const outputs = outputOptions(flags);
       const many = images.length > 1 || (await namesManyImages(images[0]!));
-      if (many) await segmentMany(images, queries, mode, out, flags, io);
-      else await segmentOne(images[0]!, queries, mode, out, flags, io);
+      if (many) await segmentMany(images, queries, mode, out, flags, outputs, io);
+      else await segmentOne(images[0]!, queries, mode, out, flags, outputs, io);
     }),
   );
 }
@@ -64,12 +68,20 @@ async function splitArguments(inputs: string[], flagged: string[]): Promise<{ im
   return { images: [image], queries: [query] };
 }
 
-async function segmentOne(image: string, queries: string[], mode: QueryMode, out: string | undefined, flags: SegmentFlags, io: Io): Promise<void> {
+async function segmentOne(
+  image: string,
+  queries: string[],
+  mode: QueryMode,
+  out: string | undefined,
+  flags: SegmentFlags,
+  outputs: OutputOptions,
+  io: Io,
+): Promise<void> {
   const base = resolve(out ?? join("out", basename(image, extname(image))));
   // An explicit folder is written as given, but never over results without --overwrite; the default one is
   // the next free out/<name>, out/<name>-2 … unless --overwrite says to replace out/<name>.
   const explicit = out !== undefined || flags.overwrite === true;
-  if (out !== undefined && !flags.overwrite) refuseToReplace(base, plannedOutputFiles(queries, { reference: flags.reference }));
+  if (out !== undefined && !flags.overwrite) refuseToReplace(base, plannedOutputFiles(queries, outputs));
   await checkWritableDir(base);
 
   const { agent } = await stackFromFlags(flags, io);
@@ -78,7 +90,7 @@ async function segmentOne(image: string, queries: string[], mode: QueryMode, out
     const prepared = await agent.prepare(image);
     outcomes = await answerQueries(agent, prepared, queries, {
       mode,
-      reference: flags.reference,
+      ...outputs,
       folder: async () => {
         if (!explicit) return claimFreshDir(base);
         await makeDir(base);
@@ -86,14 +98,14 @@ async function segmentOne(image: string, queries: string[], mode: QueryMode, out
       },
       onQuery: (o) => {
         // One query: its failure is the command's error (below), printed once.
-        if (!flags.json && (queries.length > 1 || o.error === undefined)) printOutcome(o, queries.length > 1, io);
+        if (!flags.json && (queries.length > 1 || o.error === undefined)) printOutcome(o, queries.length > 1, outputs, io);
       },
     });
   } finally {
     await agent.close();
   }
   if (queries.length === 1 && outcomes[0]!.error !== undefined) throw outcomes[0]!.error;
-  const answered = outcomes.filter((o) => o.result).map((o) => resultToJson(o.result!));
+  const answered = outcomes.filter((o) => o.result).map((o) => resultFileJson(o.result!, outputs));
   if (flags.json) io.out(JSON.stringify(queries.length > 1 ? answered : answered[0], null, 2));
   const failed = outcomes.filter((o) => o.error !== undefined);
   if (failed.length > 0) {
@@ -102,7 +114,7 @@ async function segmentOne(image: string, queries: string[], mode: QueryMode, out
   }
 }
 
-function printOutcome(o: QueryOutcome, many: boolean, io: Io): void {
+function printOutcome(o: QueryOutcome, many: boolean, outputs: OutputOptions, io: Io): void {
   if (o.error !== undefined) {
     io.err(`${o.query}\n  ✗ failed: ${o.message}`);
     return;
@@ -111,11 +123,21 @@ function printOutcome(o: QueryOutcome, many: boolean, io: Io): void {
   const ids = r.maskIds.length ? `mask${r.maskIds.length > 1 ? "s" : ""} ${r.maskIds.join(", ")}` : "no region";
   io.out(`${o.query}\n  → ${ids}: ${r.explanation}`);
   for (const w of r.warnings) io.out(`  ! ${w}`);
-  io.out(`  wrote ${o.dir}/{result.json,mask.png,overlay.png${many ? "" : ",candidates.png"}}`);
+  const f = outputs.imageFormat ?? "png";
+  io.out(`  wrote ${o.dir}/{result.json,mask.png,overlay.${f}${many ? "" : `,candidates.${f}`}}`);
 }
 
-async function segmentMany(inputs: string[], queries: string[], mode: QueryMode, out: string | undefined, flags: SegmentFlags, io: Io): Promise<void> {
-  const images = await listImageFiles(inputs);
+async function segmentMany(
+  inputs: string[],
+  queries: string[],
+  mode: QueryMode,
+  out: string | undefined,
+  flags: SegmentFlags,
+  outputs: OutputOptions,
+  io: Io,
+): Promise<void> {
+  // Earlier runs' folders (their overlays are images too) are never taken for input.
+  const images = await listImageFiles(inputs, { skipFolder: isSegmentRunFolder });
   // One folder: out/<its name>; several inputs or a glob: out/images.
   const single = inputs.length === 1 ? await stat(inputs[0]!).catch(() => null) : null;
   const name = single?.isDirectory() ? basename(resolve(inputs[0]!)) || "images" : "images";
@@ -124,7 +146,7 @@ async function segmentMany(inputs: string[], queries: string[], mode: QueryMode,
   const { agent } = await stackFromFlags(flags, io);
   let summary: SegmentBatchSummary;
   try {
-    const manifest = segmentRunManifest(agent, queries, mode, { reference: flags.reference });
+    const manifest = segmentRunManifest(agent, queries, mode, outputs);
     const { dir, resumed } = await chooseRunFolder(base, manifest, { fresh: out === undefined && !flags.overwrite, overwrite: flags.overwrite });
     if (resumed && !io.quiet) io.err(`resuming the run in ${dir}`);
     let resumedImages = 0;
@@ -135,7 +157,7 @@ async function segmentMany(inputs: string[], queries: string[], mode: QueryMode,
       queries,
       mode,
       dir,
-      reference: flags.reference,
+      ...outputs,
       onProgress: (done, total, _image, wasResumed) => {
         if (wasResumed) resumedImages++;
         io.progress.updateOverall("images", done, total, resumedImages);
@@ -165,6 +187,13 @@ function printSummary(s: SegmentBatchSummary, io: Io): void {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** What the flags ask of the written files (checked before anything is written). */
+function outputOptions(flags: SegmentFlags): OutputOptions {
+  const format = flags.imageFormat === "jpeg" ? "jpg" : flags.imageFormat;
+  if (format !== "png" && format !== "jpg") throw new UsageError(`--image-format must be "png" or "jpg", got "${flags.imageFormat}"`);
+  return { reference: flags.reference, imageFormat: format, regionMasks: flags.regionMasks };
 }
 
 export function parseMode(mode: string): QueryMode {

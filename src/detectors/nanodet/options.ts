@@ -1,7 +1,9 @@
 /**
- * Options of the `nanodet` detector, from the spec argument (`nanodet:scoreThreshold=0.4,nmsIou=0.5`) and/or
- * the options object of the config file or the library caller; the spec argument wins over the object.
+ * Options of the `nanodet` detector, from the options object (config file, library) and/or the spec argument
+ * (`nanodet:scoreThreshold=0.4,nmsIou=0.5`, numbers as text); the spec argument wins over the object.
  */
+import { z } from "zod";
+import { integer, number, parseWith } from "../../config/schema.js";
 import { UsageError } from "../../util/errors.js";
 
 export interface NanodetOptions {
@@ -22,46 +24,27 @@ export const defaultNanodetOptions: Readonly<NanodetOptions> = Object.freeze({
   maxDetections: 100,
 });
 
-const KEYS = Object.keys(defaultNanodetOptions) as (keyof NanodetOptions)[];
+export const nanodetOptions = z.strictObject({
+  scoreThreshold: number(0, 0.99).optional(),
+  nmsIou: number(0.01, 1).optional(),
+  maxDetections: integer(1, 1000).optional(),
+});
 
-function fail(spec: string, key: string, reason: string): never {
-  throw new UsageError(`detector "${spec}": option "${key}" ${reason}`);
-}
+export type NanodetOptionsInput = z.input<typeof nanodetOptions>;
 
-function toNumber(spec: string, key: string, value: unknown): number {
-  const n = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
-  if (!Number.isFinite(n)) fail(spec, key, `must be a number (got ${JSON.stringify(value)})`);
-  return n;
-}
-
-function setOption(out: NanodetOptions, spec: string, key: string, value: unknown): void {
-  if (!KEYS.includes(key as keyof NanodetOptions)) fail(spec, key, `is unknown (known: ${KEYS.join(", ")})`);
-  const n = toNumber(spec, key, value);
-  if (key === "maxDetections") {
-    if (!Number.isInteger(n) || n < 1 || n > 1000) fail(spec, key, `must be an integer in [1, 1000] (got ${n})`);
-    out.maxDetections = n;
-  } else if (key === "scoreThreshold") {
-    if (n < 0 || n >= 1) fail(spec, key, `must be in [0, 1) (got ${n})`);
-    out.scoreThreshold = n;
-  } else {
-    if (n <= 0 || n > 1) fail(spec, key, `must be in (0, 1] (got ${n})`);
-    out.nmsIou = n;
-  }
-}
-
-/** Defaults, then the options object, then `key=value` pairs of the spec argument; unknown keys are errors. */
-export function parseNanodetOptions(arg: string, options: Record<string, unknown>, spec: string): NanodetOptions {
-  const out: NanodetOptions = { ...defaultNanodetOptions };
-  for (const [key, value] of Object.entries(options)) {
-    if (value !== undefined) setOption(out, spec, key, value);
-  }
+/** Defaults, then the options object, then the spec argument's `key=value` pairs; unknown keys are errors. */
+export function parseNanodetOptions(arg: string, options: NanodetOptionsInput, label: string): NanodetOptions {
+  const fromObject = parseWith(nanodetOptions, options, label);
+  const pairs: Record<string, unknown> = {};
   const text = arg.trim();
   if (text !== "") {
     for (const part of text.split(",")) {
       const eq = part.indexOf("=");
-      if (eq <= 0) throw new UsageError(`detector "${spec}": "${part.trim()}" is not key=value`);
-      setOption(out, spec, part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+      if (eq <= 0) throw new UsageError(`${label}: "${part.trim()}" is not key=value`);
+      pairs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
     }
   }
-  return out;
+  const fromArg = parseWith(nanodetOptions, pairs, label, { fromText: true });
+  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return { ...defaultNanodetOptions, ...defined(fromObject), ...defined(fromArg) };
 }

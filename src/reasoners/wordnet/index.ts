@@ -243,10 +243,38 @@ interface RegionBag {
   words: Map<string, BagEntry>;
   names: Set<string>;
   evidence: AttributeEvidence;
+  /** Things the description says are on the region ("with a dog on it"), lemma → 1, or 0.75 when hedged. */
+  carries: Map<string, number>;
 }
 type BagEntry = Link & { from: string; fromPos: Pos; subject: boolean };
 
 const OPEN_TAGS = new Set(["n", "a", "v"]);
+
+/** "with a dog on it", "with 2 cups and what may be a bottle on it": the things on the region. */
+const CARRIES = /\bwith ((?:(?:what may be )?(?:an?|\d+) [a-z ]+?)(?:,? and (?:what may be )?(?:an?|\d+) [a-z ]+?)*) on it\b/i;
+
+function carriedThings(lex: Lexicon, description: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const m = CARRIES.exec(description);
+  if (!m) return out;
+  for (const item of m[1]!.split(/,? and /)) {
+    const hedged = item.startsWith("what may be ");
+    const noun = item.replace(/^(what may be )?(an?|\d+) /, "").trim().replace(/ /g, "_");
+    const lemma = lex.wn.morphy(noun, "n")[0];
+    if (lemma !== undefined) out.set(lemma, Math.max(out.get(lemma) ?? 0, hedged ? 0.75 : 1));
+  }
+  return out;
+}
+
+/** A query about what something is on ("a surface for the dog to lie on", "what is the cup on?"). */
+function asksForSupport(query: string): boolean {
+  return /\b(on|upon|onto)\s*[?.!]?\s*$|\b(on|upon) (which|what)\b|\b(lie|lies|lying|sit|sits|sitting|stand|stands|standing|rest|rests|resting|sleep|sleeps|sleeping) on\b/i.test(
+    query.trim(),
+  );
+}
+
+/** A description that opens with a hedge names its region only tentatively. */
+const HEDGED_NAME = /^\s*(?:(?:a|an)\s+(?:possible|probable)|possibly|perhaps|maybe|probably)\b/i;
 
 /**
  * Read a description with the POS tagger: the subject's head nouns (collocations merged: "street light")
@@ -284,6 +312,8 @@ async function describeBag(lex: Lexicon, tagger: PosTagger, description: string)
   }
   const words = new Map<string, BagEntry>();
   const names = new Set<string>();
+  // "A possible truck: …" (a detector's low score): the hedged name counts less than a sure one.
+  const hedge = HEDGED_NAME.test(description) ? 0.75 : 1;
   for (const u of units) {
     if (STOPWORDS.has(u.text) || u.text.length < 2 || /^\d+$/.test(u.text)) continue;
     // Attribute words are read as attributes (readEvidence), never as WordNet words: "navy 40%" is a colour.
@@ -296,14 +326,14 @@ async function describeBag(lex: Lexicon, tagger: PosTagger, description: string)
     const r = role.get(u.at);
     const subject = r !== undefined && pos === "n";
     if (subject) names.add(lemma);
-    const factor = r === "subject" ? 1 : subject ? 0.6 : u.at <= lastSubject ? 0.7 : 0.45;
+    const factor = (r === "subject" ? hedge : 1) * (r === "subject" ? 1 : subject ? 0.6 : u.at <= lastSubject ? 0.7 : 0.45);
     for (const [word, link] of await lex.expandDescription(lemma, pos, subject)) {
       const v = link.w * factor;
       const old = words.get(word);
       if (!old || old.w < v) words.set(word, { ...link, w: v, from: lemma, fromPos: pos, subject });
     }
   }
-  return { words, names, evidence: readEvidence(description) };
+  return { words, names, evidence: readEvidence(description), carries: carriedThings(lex, description) };
 }
 
 /**
@@ -489,6 +519,8 @@ export class WordnetReasoner implements Reasoner {
     });
     const contextLemmas = new Set(terms.filter((t) => t.role === "context" && !t.negated).map((t) => t.lemma));
     const wordsInUse = terms.some((t) => !t.negated);
+    // "A surface for the dog to lie on": a region with the query's context on it answers by that relation.
+    const supportTerms = asksForSupport(query) ? terms.filter((t) => t.role === "context" && !t.negated && t.poses[0] === "n") : [];
 
     const scored = regions.map((r, ri) => {
       let textScore = 0;
@@ -512,6 +544,12 @@ export class WordnetReasoner implements Reasoner {
         else textScore += contribution;
         if (contribution >= 0.05) why.push(describeMatch(t, m));
       });
+      for (const t of supportTerms) {
+        const on = bags[ri]!.carries.get(t.lemma);
+        if (on === undefined) continue;
+        textScore += t.weight * on;
+        why.push(`"${t.text}" is on it`);
+      }
       textScore += Math.min(contextScore, Math.max(0, textScore));
       // Attribute and position words: graded fits in [0, 1], combined as a soft "and".
       const fits: number[] = [];
@@ -553,7 +591,12 @@ export class WordnetReasoner implements Reasoner {
     let rest: typeof ranked;
     if (textual) {
       if (best < this.options.minScore) {
-        return { maskIds: [], explanation: `${lead}No region matches "${query}" (best score ${best.toFixed(2)}).`, confidence: 0, model: "wordnet-3.1" };
+        // A bare "best score 0.00" reads as a failure of the program; say what was and was not found.
+        const why =
+          best > 0
+            ? `No region matches "${query}" well enough: the closest, mask ${ranked[0]!.id}, scores ${best.toFixed(2)} where ${this.options.minScore.toFixed(2)} is needed.`
+            : `No region description relates to any word of "${query}".`;
+        return { maskIds: [], explanation: `${lead}${why}`, confidence: 0, model: "wordnet-3.1" };
       }
       const pool = ranked.filter((s) => s.score >= this.options.ratio * best);
       chosen = pool.slice(0, maxMasks);
@@ -583,9 +626,17 @@ export class WordnetReasoner implements Reasoner {
     if (notice) confidence = Math.round(500 * confidence) / 1000;
     const explanation =
       lead +
-      chosen.map((c) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"} (score ${c.score.toFixed(2)})`).join("\n");
+      chosen.map((c, i) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"}${scoreNote(c.score, best, textual, i === 0, ranked.length)}`).join("\n");
     return { maskIds: chosen.map((c) => c.id), explanation, confidence, model: "wordnet-3.1" };
   }
+}
+
+/** How a chosen region's score compares: the best of how many, or its share of the best. None when the
+ * words gave no score (a pick by size or position alone), where "score 0.00" would read as a failure. */
+function scoreNote(score: number, best: number, textual: boolean, first: boolean, count: number): string {
+  if (!textual || !(score > 0) || !(best > 0)) return "";
+  if (first && score >= best) return ` (score ${score.toFixed(2)}, the best of ${count} region${count === 1 ? "" : "s"})`;
+  return ` (score ${score.toFixed(2)}, ${Math.round((100 * score) / best)}% of the best)`;
 }
 
 /** Build the reasoner. `arg` (after `wordnet:`) is an optional WordNet dict folder (as is option `dict`). */

@@ -81,6 +81,27 @@ describe("wordnet reasoner on hand-made regions", () => {
     expect(none.confidence).toBe(0);
   });
 
+  it("reports scores a reader can place, and no bare zero score", async () => {
+    const r = await createBackend("reasoner", "wordnet", {});
+    const apples = await r.reason(request("the apples"));
+    const lines = apples.explanation.split("\n");
+    expect(lines[0]).toMatch(/\(score \d\.\d\d, the best of 4 regions\)$/);
+    expect(lines[1]).toMatch(/\(score \d\.\d\d, \d+% of the best\)$/);
+    // A superlative among matches: placed against the best match, not called the best itself.
+    expect((await r.reason(request("the smallest red thing"))).explanation).toMatch(/\(score 0\.77, the best of 4 regions\)$/);
+    expect((await r.reason(request("the largest red object"))).explanation).toMatch(/\(score 0\.70, 91% of the best\)$/);
+    // Size alone: no score to show.
+    const largest = await r.reason(request("the largest one"));
+    expect(largest.maskIds).toHaveLength(1);
+    expect(largest.explanation).not.toMatch(/score/);
+    // Nothing related: say so, not "best score 0.00".
+    for (const query of ["the telescope", "where can I sit?"]) {
+      const none = await r.reason(request(query));
+      expect(none.maskIds).toEqual([]);
+      expect(none.explanation).not.toMatch(/0\.00/);
+    }
+  });
+
   it("validates options with the key's name", async () => {
     await expect(createBackend("reasoner", "wordnet", { ratios: 0.5 })).rejects.toThrow(/unknown option "ratios"/);
     await expect(createBackend("reasoner", "wordnet", { ratio: 2 })).rejects.toBeInstanceOf(UsageError);

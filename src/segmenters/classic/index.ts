@@ -18,6 +18,7 @@ import { atomColours, fullResolutionAtoms } from "./refine.js";
 import { pixelBins } from "./features.js";
 import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
 import { buildHierarchy, segmentBase, type Hierarchy } from "./hierarchy.js";
+import { objectRegions } from "./object-regions.js";
 import { parseClassicOptions, type ClassicOptions, type ClassicOptionsInput } from "./options.js";
 import { selectProposals } from "./select.js";
 import { makeWorkingImage, smoothPlanes } from "./working-image.js";
@@ -33,6 +34,9 @@ const STRATEGIES: readonly (readonly [number, number, number, number])[] = [
   [1, 1, 1, 1],
   [2, 0, 1, 1],
 ];
+
+/** 2: boundaries refined at full resolution. */
+const ALGORITHM_VERSION = 2;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -134,12 +138,19 @@ function duplicatesKept(rle: Rle, area: number, bbox: BBox, kept: readonly Regio
   return false;
 }
 
-export const createClassicSegmenter: BackendFactory<Segmenter, ClassicOptionsInput> = async (arg, options, { spec, label }) => {
+/** With a detector, each detected object's pieces are also proposed as one region (./object-regions.ts). */
+export const createClassicSegmenter: BackendFactory<Segmenter, ClassicOptionsInput> = async (arg, options, { spec, label, detector }) => {
   const opts = parseClassicOptions(arg, options, label);
+  // The options every proposal depends on; the spec alone would miss those given as an options object. The
+  // version changes when the algorithm does, so that cached proposals of an older one are not reused.
+  const fingerprint = `${spec}#v${ALGORITHM_VERSION}#${JSON.stringify(opts)}`;
+  if (!detector) return { spec, fingerprint, segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx) };
   return {
     spec,
-    // The options every proposal depends on; the spec alone would miss those given as an options object.
-    fingerprint: `${spec}#${JSON.stringify(opts)}`,
-    segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx),
+    fingerprint: `${fingerprint};objects=${detector.fingerprint ?? detector.spec}`,
+    async segment(image: RgbImage, ctx?: StageContext) {
+      const [regions, detections] = await Promise.all([classicProposals(image, opts, ctx), detector.detect(image, { signal: ctx?.signal })]);
+      return [...regions, ...objectRegions(regions, detections, image.width, image.height)];
+    },
   };
 };

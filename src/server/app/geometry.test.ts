@@ -12,11 +12,11 @@ import { buildGeometry } from "./geometry.js";
 describe("buildGeometry", () => {
   it("samples every region exactly, at display sizes that divide the image evenly or not", async () => {
     const dir = samples.masks("4537339_3d8e488294_o");
-    const names = (await readdir(dir)).filter((n) => n.endsWith(".png")).slice(0, 12);
+    const names = (await readdir(dir)).filter((n) => n.endsWith(".png")).slice(0, 8);
     const masks = await Promise.all(names.map((n) => loadMaskPng(join(dir, n))));
     const { width: W, height: H } = masks[0]!;
     const input = masks.map((m, i) => ({ id: Number(/\d+/.exec(names[i]!)![0]), segmentation: { size: [H, W] as [number, number], counts: rleToString(encode(m)) } }));
-    for (const maxSide of [640, 999, 1600]) {
+    for (const maxSide of [999, 1600]) {
       const g = buildGeometry(input, W, H, maxSide);
       expect(Math.max(g.width, g.height)).toBe(Math.min(maxSide, 1600));
       const sample = (d: number, size: number) => Math.min(size - 1, Math.floor((d + 0.5) / g.scale));

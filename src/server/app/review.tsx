@@ -159,31 +159,42 @@ export function ReviewView({ onError }: { onError: (message: string | null) => v
     }
   };
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
-      if (editing) {
-        if (e.key === "Escape") setEditing(null);
-        else if (e.key === "Enter") void saveEdit();
-        else return;
-        e.preventDefault();
-        return;
-      }
-      const k = e.key;
-      if (k === "ArrowRight" || k === "j") move(1);
-      else if (k === "ArrowLeft" || k === "k") move(-1);
-      else if (k === "a") void review({ status: "accepted" }).then((r) => r && move(1));
-      else if (k === "r") void review({ status: "rejected" }).then((r) => r && move(1));
-      else if (k === "u") void review({ status: "unreviewed" });
-      else if (k === "e") void edit();
-      else if ((k === "n" || k === "PageDown") && page && offset + PAGE < page.total) (setOffset(offset + PAGE), setIndex(0));
-      else if ((k === "p" || k === "PageUp") && offset > 0) (setOffset(Math.max(0, offset - PAGE)), setIndex(0));
+  /** After a decision on `id`, the next item is selected, unless the reviewer has moved on meanwhile. */
+  const decide = (status: "accepted" | "rejected") => {
+    const id = item?.id;
+    void review({ status }).then((r) => r && latest.current.item?.id === id && latest.current.move(1));
+  };
+
+  const onKey = (e: KeyboardEvent) => {
+    if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (editing) {
+      if (e.key === "Escape") setEditing(null);
+      else if (e.key === "Enter") void saveEdit();
       else return;
       e.preventDefault();
-    };
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  });
+      return;
+    }
+    const k = e.key;
+    if (k === "ArrowRight" || k === "j") move(1);
+    else if (k === "ArrowLeft" || k === "k") move(-1);
+    else if (k === "a") decide("accepted");
+    else if (k === "r") decide("rejected");
+    else if (k === "u") void review({ status: "unreviewed" });
+    else if (k === "e") void edit();
+    else if ((k === "n" || k === "PageDown") && page && offset + PAGE < page.total) (setOffset(offset + PAGE), setIndex(0));
+    else if ((k === "p" || k === "PageUp") && offset > 0) (setOffset(Math.max(0, offset - PAGE)), setIndex(0));
+    else return;
+    e.preventDefault();
+  };
+  // The listener is added once and calls this render's handler: a key pressed right after a state change (before
+  // effects run again) must already see that change.
+  const latest = useRef({ onKey, move, item });
+  latest.current = { onKey, move, item };
+  useEffect(() => {
+    const listener = (e: KeyboardEvent) => latest.current.onKey(e);
+    document.addEventListener("keydown", listener);
+    return () => document.removeEventListener("keydown", listener);
+  }, []);
 
   const setFilter = (k: keyof Filters, v: string) => {
     setFilters({ ...filters, [k]: v });
@@ -277,10 +288,10 @@ export function ReviewView({ onError }: { onError: (message: string | null) => v
               <p class="explanation">{item.explanation}</p>
               <p class="muted">Answer: {item.answer_labels.join(", ")}</p>
               <div class="row">
-                <button type="button" class="accept" onClick={() => void review({ status: "accepted" }).then((r) => r && move(1))}>
+                <button type="button" class="accept" onClick={() => decide("accepted")}>
                   Accept <kbd>a</kbd>
                 </button>
-                <button type="button" class="reject" onClick={() => void review({ status: "rejected" }).then((r) => r && move(1))}>
+                <button type="button" class="reject" onClick={() => decide("rejected")}>
                   Reject <kbd>r</kbd>
                 </button>
                 <button type="button" onClick={() => void edit()}>
