@@ -98,6 +98,30 @@ export function makeWorkingImage(image: RgbImage, maxSide: number): WorkingImage
 }
 
 /**
+ * One line of the separable convolution: `count` samples of `src` from `at`, `step` apart, into `dst` from `to`
+ * (same step), with borders clamped. Interior samples skip the clamping; the sums are formed in the same order
+ * either way (centre, then pairs outward), so the result does not depend on where a sample lies.
+ */
+function convolveRow(src: Float32Array, at: number, step: number, count: number, mask: Float32Array, dst: Float32Array, to: number, dstStep: number): void {
+  const len = mask.length;
+  const last = count - 1;
+  const m0 = mask[0]!;
+  for (let i = 0; i < count; i++) {
+    let acc = m0 * src[at + i * step]!;
+    if (i >= len - 1 && i <= last - (len - 1)) {
+      for (let k = 1; k < len; k++) acc += mask[k]! * (src[at + (i - k) * step]! + src[at + (i + k) * step]!);
+    } else {
+      for (let k = 1; k < len; k++) {
+        const l = i - k < 0 ? 0 : i - k;
+        const r = i + k > last ? last : i + k;
+        acc += mask[k]! * (src[at + l * step]! + src[at + r * step]!);
+      }
+    }
+    dst[to + i * dstStep] = acc;
+  }
+}
+
+/**
  * Separable Gaussian smoothing of each plane, with the kernel and clamped borders of Felzenszwalb's
  * reference code (pff segment, filter.h make_fgauss / convolve.h convolve_even: half-width ceil(4σ)+1,
  * normalised over the full symmetric kernel).
@@ -118,31 +142,8 @@ export function smoothPlanes(planes: Float32Array, width: number, height: number
   const out = new Float32Array(planes.length);
   for (let c = 0; c < planeCount; c++) {
     const off = c * n;
-    // horizontal pass → tmp
-    for (let y = 0; y < height; y++) {
-      const row = off + y * width;
-      for (let x = 0; x < width; x++) {
-        let acc = mask[0]! * planes[row + x]!;
-        for (let i = 1; i < len; i++) {
-          const l = x - i < 0 ? 0 : x - i;
-          const r = x + i >= width ? width - 1 : x + i;
-          acc += mask[i]! * (planes[row + l]! + planes[row + r]!);
-        }
-        tmp[y * width + x] = acc;
-      }
-    }
-    // vertical pass → out
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        let acc = mask[0]! * tmp[y * width + x]!;
-        for (let i = 1; i < len; i++) {
-          const u = y - i < 0 ? 0 : y - i;
-          const d = y + i >= height ? height - 1 : y + i;
-          acc += mask[i]! * (tmp[u * width + x]! + tmp[d * width + x]!);
-        }
-        out[off + y * width + x] = acc;
-      }
-    }
+    for (let y = 0; y < height; y++) convolveRow(planes, off + y * width, 1, width, mask, tmp, y * width, 1);
+    for (let x = 0; x < width; x++) convolveRow(tmp, x, width, height, mask, out, off + x, width);
   }
   return out;
 }
