@@ -470,7 +470,6 @@ export async function endToEnd(log, { images = 400, width = 640, height = 480, s
 }
 
 export default async function (log) {
-  await endToEnd(log);
   const W = 320, H = 240, N = 500, REPS = 11;
   const { gt: gtJson, dt: dtJson } = generate(N, W, H);
   const gtText = JSON.stringify(gtJson);
@@ -545,4 +544,6 @@ export default async function (log) {
   log(`| bookkeeping alone: evaluate + accumulate + summarize with iouType bbox (no RLE work) | ${ms(bb.base.total)} | ${ms(bb.ours.total)} | ${x(bb.base.total, bb.ours.total)} |`);
   log("");
   log(`AP = ${segmStats[0].toFixed(4)}, AP50 = ${segmStats[1].toFixed(4)}, AR100 = ${segmStats[8].toFixed(4)}; node ${process.version}; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores at the end.`);
+  log("");
+  await endToEnd(log);
 }

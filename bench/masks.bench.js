@@ -338,7 +338,7 @@ export default async function (log) {
   per("rleFromString (1 mask, validated)", "unvalidated array push", fsNaive, fsFast);
 
   // Merge of all 200.
-  const mergeFast = time(() => merge(rles), 500, 10);
+  const mergeFast = time(() => merge(rles), 500, 50);
   const mergeSeq = time(() => { let acc = rles[0]; for (let i = 1; i < N; i++) acc = merge([acc, rles[i]]); return acc; }, 500, 5);
   const acc = new Uint8Array(H * W);
   const mergeNaive = time(() => {

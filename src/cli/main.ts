@@ -48,7 +48,9 @@ const program = new Command("gear-seg")
 
 const named = commandName(process.argv);
 const wanted = COMMANDS.filter(([names]) => named !== undefined && names.includes(named));
-const registers = await Promise.all((wanted.length > 0 ? wanted : COMMANDS).map(([, load]) => load()));
+// `--version` alone needs no command at all; help, a missing or an unknown command needs them all.
+const versionOnly = named === undefined && process.argv.slice(2).some((a) => a === "-V" || a === "--version");
+const registers = versionOnly ? [] : await Promise.all((wanted.length > 0 ? wanted : COMMANDS).map(([, load]) => load()));
 for (const register of registers) register(program);
 
 try {
