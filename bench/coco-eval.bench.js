@@ -3,8 +3,8 @@
 // per-(category, area, maxDet) concatenation and sort in accumulate). Both run in this process on the same
 // parsed files, stage by stage (load / evaluate / accumulate / summarize), and must give identical precision and
 // recall arrays. For scale: pycocotools takes seconds on cases of this size.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -436,20 +436,33 @@ export async function endToEnd(log, { images = 400, width = 640, height = 480, s
   probe?.close();
   const ours = [];
   const ref = [];
+  const oursCpu = [];
+  const refCpu = [];
+  // CPU time of each child (user + system, all its threads) from /usr/bin/time, when the machine has it
+  const timed = existsSync("/usr/bin/time");
+  const spawnTimed = (cmd, args, opts) => {
+    if (!timed) return { stdout: execFileSync(cmd, args, { ...opts, encoding: "utf8" }), cpu: NaN };
+    const r = spawnSync("/usr/bin/time", ["-f", "%U %S", cmd, ...args], { ...opts, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr.trim().split("\n").slice(-2, -1)[0] ?? ""}`);
+    const [u, sy] = r.stderr.trim().split("\n").pop().split(" ").map(Number);
+    return { stdout: r.stdout, cpu: (u + sy) * 1000 };
+  };
   let same = probe ? "yes" : "–";
   let ourStats;
   const load0 = loadavg()[0];
   try {
     for (let i = 0; i < pairs; i++) {
       let t = performance.now();
-      const out = execFileSync(process.execPath, [cliPath, "eval", "coco", "--gt", gtFile, "--pred", dtFile, "--json"], { encoding: "utf8" });
+      const out = spawnTimed(process.execPath, [cliPath, "eval", "coco", "--gt", gtFile, "--pred", dtFile, "--json"], {});
       ours.push(performance.now() - t);
-      ourStats = JSON.parse(out).stats;
+      oursCpu.push(out.cpu);
+      ourStats = JSON.parse(out.stdout).stats;
       if (!probe) continue;
       t = performance.now();
-      const py = execFileSync(pythonExecutable(), [refScript, "cocoeval", gtFile, dtFile, "segm"], { encoding: "utf8", env: pythonEnv(), stdio: ["ignore", "pipe", "ignore"] });
+      const py = spawnTimed(pythonExecutable(), [refScript, "cocoeval", gtFile, dtFile, "segm"], { env: pythonEnv() });
       ref.push(performance.now() - t);
-      const refStats = JSON.parse(py);
+      refCpu.push(py.cpu);
+      const refStats = JSON.parse(py.stdout);
       if (refStats.length !== ourStats.length || refStats.some((v, k) => !Object.is(v, ourStats[k]))) same = "**no**";
     }
   } finally {
@@ -460,10 +473,11 @@ export async function endToEnd(log, { images = 400, width = 640, height = 480, s
   log("");
   log(`${gt.annotations.length} ground-truth masks, ${dt.length} detections, segm. Each run is a whole process (start-up, imports, JSON parsing, loadRes, evaluate, accumulate, summarize), ${pairs} pairs alternating; wall time from spawn to exit, median (best). ${describeReference(probe)}${probe ? "" : ` (${startPycocotools.whyNot})`}; it imports matplotlib through pycocotools.coco, as every pycocotools user does. Load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (2 cores, shared).`);
   log("");
-  log("| process | wall time | gear-seg / pycocotools | 12 stats bit-identical |");
-  log("|---|---:|---:|---|");
-  log(`| pycocotools (python3: COCO, loadRes, COCOeval) | ${probe ? fmtS(ref) : "not available"} | | |`);
-  log(`| \`gear-seg eval coco --json\` | ${fmtS(ours)} | ${probe ? (median(ours) / median(ref)).toFixed(2) + "×" : "–"} | ${same} |`);
+  const cpuS = (xs) => (timed ? `${(median(xs) / 1000).toFixed(2)} s` : "–");
+  log("| process | wall time | gear-seg / pycocotools (wall) | CPU time (user + system) | gear-seg / pycocotools (CPU) | 12 stats bit-identical |");
+  log("|---|---:|---:|---:|---:|---|");
+  log(`| pycocotools (python3: COCO, loadRes, COCOeval) | ${probe ? fmtS(ref) : "not available"} | | ${probe ? cpuS(refCpu) : "–"} | | |`);
+  log(`| \`gear-seg eval coco --json\` | ${fmtS(ours)} | ${probe ? (median(ours) / median(ref)).toFixed(2) + "×" : "–"} | ${cpuS(oursCpu)} | ${probe && timed ? (median(oursCpu) / median(refCpu)).toFixed(2) + "×" : "–"} | ${same} |`);
   log("");
   log(`AP = ${ourStats[0].toFixed(4)}, AP50 = ${ourStats[1].toFixed(4)}, AR100 = ${ourStats[8].toFixed(4)}.`);
   log("");
