@@ -4,9 +4,10 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { cpus, loadavg } from "node:os";
-import { loadImage, renderCandidates, renderCandidatesRgb, renderOverlayRgb, encodePng } from "../dist/image/index.js";
+import { loadImage, renderCandidates, encodePng } from "../dist/image/index.js";
+import { renderCandidatesRgb, renderOverlayRgb } from "../dist/image/render.js";
 import { decode } from "../dist/masks/index.js";
-import { createClassicSegmenter } from "../dist/segmenters/classic/index.js";
+import { createBackend } from "../dist/stack/registry.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const photos = resolve(here, "../../shared/data/photos");
@@ -71,7 +72,7 @@ export default async function (log) {
     const [ours, base] = await timePair(() => loadImage(path), () => sharp(path).raw().toBuffer(), 9);
     log(`| decode ${name} (${img.width}×${img.height}) | ${ours.toFixed(1)} ms | ${base.toFixed(1)} ms | ${(base / ours).toFixed(2)}× |`);
   }
-  const segmenter = await createClassicSegmenter("", {}, "classic");
+  const segmenter = await createBackend("segmenter", "classic", {});
   for (const name of ["cars.jpg", "groceries.jpg", "truck.jpg"]) {
     const image = await loadImage(join(photos, name));
     const regions = (await segmenter.segment(image)).slice(0, 200);

@@ -70,7 +70,7 @@ export default async function bench(log) {
   try {
     // Baseline: one process, two images in flight (what one worker does).
     {
-      const { agent } = await createStack({ segmenter: "classic", describer: "attributes", reasoner: "none" });
+      const { agent } = await createStack({ segmenter: "classic", describer: "attributes", reasoner: "none", detector: "none" });
       const load = loadavg()[0].toFixed(1);
       const t0 = performance.now();
       await generateDataset({ imagesDir: images, outDir: join(root, "local"), prepare: (e, s) => agent.prepare(e.abs, s), llm: createJsonChat(llm), segmenterSpec: "classic", describerSpec: "attributes", concurrency: 2 });
@@ -81,7 +81,7 @@ export default async function bench(log) {
     for (const n of [1, 2, 3]) {
       await queue.obliterate({ force: true });
       const workers = Array.from({ length: n }, (_, i) =>
-        spawn(process.execPath, [cli, "worker", "--queue", url, "--llm", llm, "--segmenter", "classic", "--describer", "attributes", "--no-cache", "--concurrency", "2", "--name", `bench-${n}-${i}`, "--quiet"], { stdio: "ignore" }),
+        spawn(process.execPath, [cli, "worker", "--queue", url, "--llm", llm, "--segmenter", "classic", "--describer", "attributes", "--detector", "none", "--no-cache", "--concurrency", "2", "--name", `bench-${n}-${i}`, "--quiet"], { stdio: "ignore" }),
       );
       // Wait until every worker has connected.
       for (let t = 0; t < 200 && (await queue.getWorkersCount()) < n; t++) await new Promise((r) => setTimeout(r, 100));

@@ -1,7 +1,7 @@
 // SAM 2 automatic mask generator: time inside the ONNX sessions vs post-processing, on the three photos with
 // the default 32×32 grid and the tiny test model (test/helpers/onnx-models.ts), against a baseline measured
 // in the same run: the straightforward port that upsamples every mask to full resolution before filtering,
-// as the reference does (test/helpers/sam2-reference.ts, the tests' oracle). Both post-processors see the same decoder
+// as the reference does (test/oracles/sam2-reference.ts, the tests' oracle). Both post-processors see the same decoder
 // outputs, batch by batch, and their candidates are compared for equality.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -33,7 +33,7 @@ async function loadModelBuilder(dir) {
 
 /** The reference port is a test oracle (TypeScript, importing src/): transpile it against dist/. */
 async function loadReferencePostprocessor(dir) {
-  const src = await readFile(join(root, "test/helpers/sam2-reference.ts"), "utf8");
+  const src = await readFile(join(root, "test/oracles/sam2-reference.ts"), "utf8");
   const js = ts
     .transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
     .outputText.replace(/from "\.\.\/\.\.\/src\/([^"]+)"/g, (_, p) => `from ${JSON.stringify(pathToFileURL(join(root, "dist", p)).href)}`);

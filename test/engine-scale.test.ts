@@ -62,7 +62,7 @@ async function folderOf(names: Record<string, number>): Promise<string> {
 }
 
 beforeAll(async () => {
-  ({ agent } = await createStack({ segmenter: "classic", describer: "attributes", reasoner: "none" }));
+  ({ agent } = await createStack({ segmenter: "classic", describer: "attributes", reasoner: "none", detector: "none" }));
   server = await startOpenAiServer({ answer: (req) => {
     const text = userText(req);
     for (const f of failing) if (text.includes(f)) return { status: 500, body: { error: { message: "overloaded" } } };

@@ -41,7 +41,7 @@ describe("stage cache over HTTP backends", () => {
     await first.ask(p1, "a soft surface for the dog");
     await first.close();
     expect(p1.cache).toEqual({ regions: "miss", descriptions: "miss", caption: "miss" });
-    const damCalls = dam.server.count();
+    const damCalls = dam.server.count("/chat/completions");
     const visionCalls = llm.images.length;
     expect(damCalls).toBe(p1.regions.length);
     expect(visionCalls).toBe(1);
@@ -51,7 +51,7 @@ describe("stage cache over HTTP backends", () => {
     const r2 = await second.ask(p2, "where could the dog sleep?");
     await second.close();
     expect(p2.cache).toEqual({ regions: "hit", descriptions: "hit", caption: "hit" });
-    expect(dam.server.count()).toBe(damCalls);
+    expect(dam.server.count("/chat/completions")).toBe(damCalls);
     expect(llm.images.length).toBe(visionCalls);
     expect(p2.descriptions).toEqual(p1.descriptions);
     expect(p2.scene).toBe(p1.scene);
@@ -62,12 +62,12 @@ describe("stage cache over HTTP backends", () => {
     const raw = new Database(join(dir, "cache.sqlite"));
     raw.prepare("UPDATE entries SET value = CAST(replace(CAST(value AS TEXT), 'A region', 'B region') AS BLOB) WHERE stage = 'descriptions'").run();
     raw.close();
-    const before = dam.server.count();
+    const before = dam.server.count("/chat/completions");
     const a = await agent();
     const p = await a.prepare(samples.image(name));
     await a.close();
     expect(p.cache).toEqual({ regions: "hit", descriptions: "miss", caption: "hit" });
     expect(p.descriptions.every((d) => d.startsWith("A region"))).toBe(true);
-    expect(dam.server.count()).toBe(before + p.regions.length);
+    expect(dam.server.count("/chat/completions")).toBe(before + p.regions.length);
   });
 });

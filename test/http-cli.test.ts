@@ -36,8 +36,8 @@ describe("gear-seg over HTTP backends", () => {
     expect(r1.code).toBe(0);
     const regions = (await readJson(join(out, "01-a-region-of-pixels", "result.json"))).regions.length;
     expect(regions).toBe(3);
-    expect(dam.server.count()).toBe(3); // two queries, one description per region
-    expect(llm.server.count()).toBe(2);
+    expect(dam.server.count("/chat/completions")).toBe(3); // two queries, one description per region
+    expect(llm.server.count("/v1/chat/completions")).toBe(2);
     const first = await readJson(join(out, "01-a-region-of-pixels", "result.json"));
     expect(first.cache).toEqual({ regions: "miss", descriptions: "miss", caption: "off" });
     expect(first.mask_ids).toEqual([0, 1, 2]);
@@ -52,12 +52,12 @@ describe("gear-seg over HTTP backends", () => {
     const out2 = join(dir, "out2");
     const r2 = await runCli(["--quiet", "segment", samples.image(name), "what else?", "-o", out2, ...stack], { env });
     expect(r2.code).toBe(0);
-    expect(dam.server.count()).toBe(3);
+    expect(dam.server.count("/chat/completions")).toBe(3);
     expect((await readJson(join(out2, "result.json"))).cache).toEqual({ regions: "hit", descriptions: "hit", caption: "off" });
 
     const r3 = await runCli(["--quiet", "segment", samples.image(name), "what else?", "-o", join(dir, "out3"), "--no-cache", ...stack], { env });
     expect(r3.code).toBe(0);
-    expect(dam.server.count()).toBe(6);
+    expect(dam.server.count("/chat/completions")).toBe(6);
 
     const stats = await runCli(["cache", "stats", "--json"], { env });
     expect(JSON.parse(stats.stdout)).toMatchObject({
@@ -81,15 +81,15 @@ describe("gear-seg over HTTP backends", () => {
         cache: { enabled: false },
       }),
     );
-    const before = dam.server.count();
+    const before = dam.server.count("/chat/completions");
     const r = await runCli(["--quiet", "segment", samples.image(name), "pixels", "-o", join(cwd, "out")], { cwd, env });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(dam.server.count()).toBe(before + 3);
+    expect(dam.server.count("/chat/completions")).toBe(before + 3);
     expect((llm.server.log.at(-1)!.body as { response_format: { type: string } }).response_format.type).toBe("json_object");
     const over = await runCli(["--quiet", "segment", samples.image(name), "pixels", "-o", join(cwd, "out2"), "--describer", "none"], { cwd, env });
     expect(over.code).toBe(0);
-    expect(dam.server.count()).toBe(before + 3);
+    expect(dam.server.count("/chat/completions")).toBe(before + 3);
 
     await writeFile(join(cwd, "bad.yaml"), `describer: {spec: "dam:${dam.url}", concurency: 2}\n`);
     const bad = await runCli(["segment", samples.image(name), "x", "-o", join(cwd, "o3"), "--config", "bad.yaml"], { cwd, env });
@@ -108,13 +108,13 @@ describe("gear-seg over HTTP backends", () => {
       backends: { emb: { spec: `embedding:e@${llm.url}` } },
     };
     await writeFile(join(cwd, "gear-seg.config.json"), JSON.stringify(config));
-    const before = dam.server.count();
+    const before = dam.server.count("/chat/completions");
     const ok = await runCli(["doctor"], { cwd, env });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/describer\s+describer\s+dam:http.*\s+ok\s+\d+ ms\s+"A region of 400 pixels/);
     expect(ok.stdout).toMatch(/reasoner\s+reasoner\s+openai:m@.*\s+ok\s+\d+ ms\s+mask_ids \[/);
     expect(ok.stdout).toMatch(/reasoner\s+emb\s+embedding:e@.*\s+ok/);
-    expect(dam.server.count()).toBe(before + 1);
+    expect(dam.server.count("/chat/completions")).toBe(before + 1);
 
     const port = await freePort();
     const down = { ...config, reasoner: `openai:m@http://127.0.0.1:${port}/v1` };

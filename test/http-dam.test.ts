@@ -1,6 +1,6 @@
 // The DAM describer against a server that speaks dam_server.py's protocol and checks what a real one needs.
 import { availableParallelism } from "node:os";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createBackend } from "../src/stack/registry.js";
 import { createStack } from "../src/stack/stack.js";
 import { loadImage } from "../src/image/index.js";
@@ -11,6 +11,7 @@ import { startDamServer } from "./helpers/dam-server.js";
 import { startOpenAiServer } from "./helpers/openai-server.js";
 import { samples } from "./helpers/cli.js";
 import type { FaultServer } from "./helpers/fault-server.js";
+import { conformance, squaresScene } from "./helpers/conformance.js";
 
 const name = samples.names[0]!;
 const stops: FaultServer[] = [];
@@ -162,4 +163,15 @@ describe("dam describer", () => {
       delete process.env.GEAR_SEG_TEST_KEY;
     }
   });
+});
+
+describe("conformance", () => {
+  let server: Awaited<ReturnType<typeof startDamServer>> | undefined;
+  beforeAll(async () => {
+    server = await startDamServer();
+  });
+  afterAll(async () => {
+    await server?.server.stop();
+  });
+  conformance("dam", { kind: "describer", spec: () => `dam:${server!.url}`, options: fast, variant: { prompt: "Describe the region." }, input: squaresScene });
 });

@@ -1,11 +1,12 @@
 // The openai reasoner, the openai-vision describer and the embedding reasoner against an OpenAI-style server
 // that answers the way real ones do (reasoning fields, <think>, fences, prose, string ids, cut-off JSON).
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createBackend } from "../src/stack/registry.js";
 import { area, encode, toBbox } from "../src/masks/index.js";
 import type { ReasonRequest, Region } from "../src/pipeline/types.js";
 import type { FaultServer } from "./helpers/fault-server.js";
 import { startOpenAiServer, type OpenAiServerOptions, type ReplyStyle } from "./helpers/openai-server.js";
+import { conformance, squaresScene } from "./helpers/conformance.js";
 
 const stops: FaultServer[] = [];
 afterEach(async () => {
@@ -133,7 +134,8 @@ describe("openai-vision describer", () => {
     const body = server.log[0]!.body as { model: string; messages: { content: { type: string; text?: string }[] }[] };
     expect(body.model).toBe("llava:13b");
     expect(body.messages[0]!.content.find((p) => p.type === "text")!.text).toMatch(/Describe only the outlined region[\s\S]*one to three sentences/);
-    expect(await describer.caption!({ width: w, height: h, data }, [region])).toBe("A scene of 200 by 120 pixels.");
+    const captioner = await createBackend("captioner", `openai-vision:llava:13b@${url}`, fast);
+    expect(await captioner.caption({ width: w, height: h, data }, [region])).toBe("A scene of 200 by 120 pixels.");
     const captionPrompt = (server.log[1]!.body as { messages: { content: { type: string; text?: string }[] }[] }).messages[0]!.content.at(-1)!.text!;
     expect(captionPrompt).toMatch(/one concise paragraph[\s\S]*relative to each other[\s\S]*do not speculate, and do not count/);
   });
@@ -151,4 +153,19 @@ describe("embedding reasoner", () => {
     const inputs = server.log.map((r) => (r.body as { input: string[] }).input.length);
     expect(inputs).toEqual([4, 1]); // the second query re-used the description vectors
   });
+});
+
+describe("conformance", () => {
+  let server: Awaited<ReturnType<typeof startOpenAiServer>> | undefined;
+  beforeAll(async () => {
+    server = await startOpenAiServer();
+  });
+  afterAll(async () => {
+    await server?.server.stop();
+  });
+  const vision = () => `openai-vision:llava@${server!.url}`;
+  conformance("openai-vision", { kind: "describer", spec: vision, options: fast, variant: { maxTokens: 64 }, input: squaresScene });
+  conformance("openai-vision", { kind: "captioner", spec: vision, options: fast, variant: { maxSide: 512 }, input: squaresScene });
+  conformance("openai", { kind: "reasoner", spec: () => `openai:m@${server!.url}`, options: fast, input: squaresScene });
+  conformance("embedding", { kind: "reasoner", spec: () => `embedding:e@${server!.url}`, options: fast, input: squaresScene });
 });

@@ -17,7 +17,7 @@ import { generateMasks, type PromptModel } from "../src/segmenters/sam2/generato
 import { RunLabeler } from "../src/segmenters/sam2/holes.js";
 import { resolveAmgParams, SAM2_DEFAULT } from "../src/segmenters/sam2/params.js";
 import { BatchPostprocessor, type DecodedBatch } from "../src/segmenters/sam2/postprocess.js";
-import { ReferenceBatchPostprocessor } from "./helpers/sam2-reference.js";
+import { ReferenceBatchPostprocessor } from "./oracles/sam2-reference.js";
 import { UpscaleKernel, kernelFrame } from "../src/segmenters/sam2/upscale.js";
 import { preprocessImage } from "../src/segmenters/sam2/preprocess.js";
 

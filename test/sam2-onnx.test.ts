@@ -13,7 +13,8 @@ import type { RgbImage } from "../src/image/types.js";
 import type { Region } from "../src/pipeline/types.js";
 import type { Sam2Segmenter } from "../src/segmenters/sam2/index.js";
 import { generateMasks } from "../src/segmenters/sam2/generator.js";
-import { ReferenceBatchPostprocessor } from "./helpers/sam2-reference.js";
+import { ReferenceBatchPostprocessor } from "./oracles/sam2-reference.js";
+import { conformance, squaresScene } from "./helpers/conformance.js";
 import { buildDecoder, buildEncoder, writeTinySam2, type TinyLayout } from "./helpers/onnx-models.js";
 
 const photos = resolve(import.meta.dirname, "../../shared/data/photos");
@@ -197,4 +198,12 @@ describe("errors name the file and the reason", () => {
     const seg = await createBackend("segmenter", `sam2:${dir}`);
     await seg.close?.();
   });
+});
+
+conformance("sam2", {
+  kind: "segmenter",
+  spec: () => `sam2:${dirs.samexporter}`,
+  options: { amg: { points_per_side: 4 }, workers: 1 },
+  variant: { preset: "gear-seg" },
+  input: squaresScene,
 });

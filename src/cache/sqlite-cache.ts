@@ -236,6 +236,11 @@ export class SqliteStageCache implements StageCache {
     if (this.db?.open) this.db.close();
   }
 
+  /** `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   private open(): void {
     // Loaded on first use, so that importing the library does not load the SQLite addon.
     const Sqlite = createRequire(import.meta.url)("better-sqlite3") as typeof Database;

@@ -61,6 +61,8 @@ export interface StackFlags {
   detector?: string;
   /** Seconds for one HTTP attempt of every HTTP backend. */
   timeout?: string;
+  /** Seconds for one stage call. */
+  stageTimeout?: string;
   maxPixels?: string;
   maxRegions?: string;
   maxMasks?: string;
@@ -82,6 +84,7 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
   if (reasoner) cmd.option("--reasoner <spec>", "reasoner backend (e.g. wordnet, openai:<model>@<url>, recorded:<file>)");
   return cmd
     .option("--timeout <seconds>", "give up one request to a model server after this many seconds (HTTP backends)")
+    .option("--stage-timeout <seconds>", "give up a stage (segment, describe, caption, reason) after this many seconds")
     .addOption(new Option("--max-pixels <n>", "refuse images larger than this many pixels").default(undefined))
     .option("--amg-preset <name>", "sam2 segmenter: mask generator preset, sam2-default or gear-seg (the GEAR-Seg reference's)")
     .option("--max-regions <n>", "keep at most this many regions, largest first (default 200)")
@@ -127,6 +130,7 @@ export async function stackFromFlags(
     maxRegions: integerFlag(flags.maxRegions, "--max-regions"),
     maxMasks: integerFlag(flags.maxMasks, "--max-masks"),
     timeoutMs: secondsFlag(flags.timeout, "--timeout"),
+    stageTimeoutMs: secondsFlag(flags.stageTimeout, "--stage-timeout"),
     cache: flags.cache,
     amgPreset: flags.amgPreset,
     onCacheNotice: (message) => io.quiet || io.err(message),

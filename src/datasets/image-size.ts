@@ -2,10 +2,11 @@
  * Image dimensions from the file header, after EXIF orientation (as cv2.imread and our decoder see the
  * image), without decoding pixels: ground truth is rasterised at this size.
  */
-import sharp from "sharp";
 import { GearSegError } from "../util/errors.js";
 
 export async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  // Loaded on first use: evaluation code that never reads an image header does not load libvips.
+  const { default: sharp } = await import("sharp");
   let meta;
   try {
     meta = await sharp(path).metadata();

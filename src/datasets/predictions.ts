@@ -9,11 +9,9 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fromCocoRle, rleFromString } from "../masks/index.js";
+import { encode, fromCocoRle, rleFromString } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
-import { loadMaskPng } from "../image/index.js";
-import { encode } from "../masks/index.js";
 import { expectArray, expectInteger, expectObject, expectString, isObject, jsonError, readDatasetJson } from "./json-check.js";
 
 export interface Proposal {
@@ -120,6 +118,8 @@ function parseResultJson(json: Record<string, unknown>, file: string): ReasonPre
 export async function readProposalFolder(dir: string): Promise<Proposal[] | undefined> {
   if (!(await exists(dir, "dir"))) return undefined;
   const files = (await readdir(dir)).filter((f) => /^mask_\d+\.png$/i.test(f));
+  // The PNG decoder (sharp) is loaded only when there are masks to read.
+  const { loadMaskPng } = await import("../image/decode.js");
   const out: Proposal[] = [];
   for (const f of files) {
     const id = Number(/\d+/.exec(f)![0]);

@@ -4,7 +4,6 @@
  */
 import { readdir } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import sharp from "sharp";
 import { encode } from "../masks/index.js";
 import { GearSegError } from "../util/errors.js";
 import type { Instance, InstanceImage } from "./instances.js";
@@ -12,6 +11,8 @@ import { IMAGE_EXTENSIONS } from "./reasonseg.js";
 
 /** The instances of one StrawDI label PNG, in increasing id order. */
 export async function readInstanceLabelPng(file: string, label = "strawberry"): Promise<{ width: number; height: number; instances: (Instance & { id: number })[] }> {
+  // Loaded on first use: the evaluation entry point does not load libvips until a label image is read.
+  const { default: sharp } = await import("sharp");
   let out;
   try {
     out = await sharp(file).extractChannel(0).raw().toBuffer({ resolveWithObject: true });

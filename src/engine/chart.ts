@@ -2,7 +2,8 @@
  * A bar chart drawn straight into an RGB buffer with the built-in bitmap font and written with our PNG
  * encoder: no plotting library, no system fonts.
  */
-import { drawText, encodePng, measureText, type Rgb } from "../image/index.js";
+import { encodePng } from "../image/encode.js";
+import { drawText, measureText, type Rgb } from "../image/font.js";
 
 export interface Bar {
   label: string;

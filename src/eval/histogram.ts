@@ -2,7 +2,9 @@
  * A histogram of per-sample IoU drawn into a raw RGB buffer (bars, axis, counts and bin labels with the
  * built-in bitmap font), for report.md.
  */
-import { drawText, encodePng, measureText, type RgbImage } from "../image/index.js";
+import { encodePng } from "../image/encode.js";
+import { drawText, measureText } from "../image/font.js";
+import type { RgbImage } from "../image/types.js";
 
 export function histogramCounts(values: readonly number[], bins = 10): number[] {
   const counts = new Array<number>(bins).fill(0);

@@ -72,8 +72,13 @@ describe("placeLabels", () => {
     const { placed } = placeLabels(labels, W, H, requests, { scale: 2, allowInside: false, avoid });
     expect(placed).toHaveLength(1);
     const { x, y, w, h } = placed[0]!.box;
-    for (let yy = y; yy < y + h; yy++) for (let xx = x; xx < x + w; xx++) expect(avoid[yy * W + xx]).toBe(0);
-    expect(placed[0]!.leader).toBeDefined();
+    // Neither the box nor its 1-px rim covers the region…
+    for (let yy = y - 1; yy < y + h + 1; yy++) for (let xx = x - 1; xx < x + w + 1; xx++) expect(avoid[yy * W + xx]).toBe(0);
+    // …and it sits just beside it (the region is 40..119 × 20..79), close enough to need no leader.
+    const gap = Math.max(40 - (x + w), x - 120, 20 - (y + h), y - 80);
+    expect(gap).toBeGreaterThanOrEqual(1);
+    expect(gap).toBeLessThanOrEqual(6);
+    expect(placed[0]!.leader).toBeUndefined();
   });
 
   it("leaves out labels that cannot fit the picture rather than overlap them", () => {

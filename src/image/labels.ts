@@ -178,6 +178,14 @@ export function placeLabels(
     }
     return sum / ((nx + 1) * (ny + 1));
   };
+  /** Whether a box, its 1-px rim included, covers any set pixel of a row-major mask of the picture. */
+  const touches = (mask: Uint8Array, b: LabelBox) => {
+    for (let y = Math.max(0, b.y - 1); y < Math.min(height, b.y + b.h + 1); y++) {
+      const row = y * width;
+      for (let x = Math.max(0, b.x - 1); x < Math.min(width, b.x + b.w + 1); x++) if (mask[row + x]) return true;
+    }
+    return false;
+  };
   const ownFraction = (b: LabelBox, own: number) => {
     let inside = 0;
     for (let y = b.y; y < b.y + b.h; y++) {
@@ -233,10 +241,13 @@ export function placeLabels(
     const [ax, ay] = anchor;
     // Beside the region (at the anchor itself for a region under others: its number sits on its parts).
     const radius = Math.min(Math.sqrt(visible[value]! / Math.PI), Math.hypot(request.bbox[2], request.bbox[3]) / 2);
-    const r0 = request.underOthers ? 0 : radius + 0.5 * Math.hypot(w, h) + 2 * GAP;
+    // With pixels to avoid the search starts at the anchor and skips every spot touching them, so the
+    // label lands just outside the region's nearest edge, however wide the region is.
+    const r0 = request.underOthers ? 0 : (avoid ? 0 : radius) + 0.5 * Math.hypot(w, h) + 2 * GAP;
     const step = Math.max(3, h / 2);
     const smallArea = 6 * w * h;
     let best: { cost: number; box: LabelBox } | undefined;
+    let onAvoided: { cost: number; box: LabelBox } | undefined; // the best spot over avoided pixels, if no other
     for (let r = r0; r < r0 + diagonal; r += step) {
       const distance = (r - r0) / h;
       if (best && distance >= best.cost) break;
@@ -247,6 +258,10 @@ export function placeLabels(
         if (boxHits(box, BOX_BIT | LEADER_BIT)) continue;
         let cost = distance + COVER * coverOf(box, value, smallArea);
         if (best && cost >= best.cost) continue;
+        if (avoid && touches(avoid, box)) {
+          if (!onAvoided || cost < onAvoided.cost) onAvoided = { cost, box };
+          continue;
+        }
         // The path to the anchor is checked (the leader drawn stops earlier, where it enters the region).
         const [x0, y0] = rimPoint(box, ax, ay);
         // A leader passing under another label is allowed but costly; crossing a leader costs a little.
@@ -255,6 +270,7 @@ export function placeLabels(
         if (!best || cost < best.cost) best = { cost, box };
       }
     }
+    best ??= onAvoided;
     if (!best) {
       omitted.push(request);
       continue;
@@ -266,8 +282,8 @@ export function placeLabels(
       continue;
     }
     const leader = request.underOthers ? rimLine(b, ax, ay) : leaderOf(b, ax, ay, labels, width, value, avoid, leaderWidth(scale) / 2 + 2);
-    markLeader(leader.x0, leader.y0, leader.x1, leader.y1);
-    placed.push({ request, box: b, leader });
+    if (leader) markLeader(leader.x0, leader.y0, leader.x1, leader.y1);
+    placed.push({ request, box: b, ...(leader && { leader }) });
   }
   return { placed, omitted };
 }
@@ -295,7 +311,7 @@ function leaderOf(
   value: number,
   avoid: Uint8Array | undefined,
   backoff: number,
-): Leader {
+): Leader | undefined {
   const [x0, y0] = rimPoint(box, ax, ay);
   const len = Math.hypot(ax - x0, ay - y0);
   const at = (s: number): [number, number] => [Math.round(x0 + ((ax - x0) * s) / Math.max(1, len)), Math.round(y0 + ((ay - y0) * s) / Math.max(1, len))];
@@ -304,8 +320,10 @@ function leaderOf(
     const p = y * width + x;
     if (avoid ? avoid[p] : labels[p] === value) {
       if (!avoid) return { x0, y0, x1: x, y1: y, dot: true };
-      // Stop short of the pixels to keep off, so that neither the line nor its round cap reaches them.
-      const [x1, y1] = at(Math.max(0, s - backoff));
+      // Stop short of the pixels to keep off, so that neither the line nor its round cap reaches them;
+      // a box that close needs no leader.
+      if (s - backoff < 1) return undefined;
+      const [x1, y1] = at(s - backoff);
       return { x0, y0, x1, y1, dot: false };
     }
   }

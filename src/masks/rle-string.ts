@@ -47,7 +47,7 @@ const asciiEncoder = new TextEncoder();
  * one character (a difference within ±15 of the count two places earlier), so that case is a straight path.
  * Counts go to a reused buffer and are copied out once at their exact length.
  */
-export function parseRleString(counts: string, height: number, width: number, what = "RLE string"): Rle {
+export function rleFromString(counts: string, height: number, width: number, what = "RLE string"): Rle {
   if (typeof counts !== "string") throw new GearSegError(`${what}: counts must be a string`);
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
     throw new GearSegError(`${what}: size must be two non-negative integers, got ${height}x${width}`);
@@ -134,11 +134,6 @@ function parseRleStringChecked(counts: string, height: number, width: number, wh
   return { height, width, counts: out.slice(0, m) };
 }
 
-/** As pycocotools' rleFrString, validated (see parseRleString). */
-export function rleFromString(counts: string, height: number, width: number): Rle {
-  return parseRleString(counts, height, width);
-}
-
 /** COCO JSON form `{size: [h, w], counts: "<compressed>"}`. */
 export function toCocoRle(rle: Rle): CocoRle {
   return { size: [rle.height, rle.width], counts: rleToString(rle) };
@@ -156,7 +151,7 @@ export function fromCocoRle(obj: unknown, what = "RLE"): Rle {
     throw new GearSegError(`${what}: size must be [height, width] with non-negative integers`);
   }
   const [height, width] = size as [number, number];
-  if (typeof counts === "string") return parseRleString(counts, height, width, what);
+  if (typeof counts === "string") return rleFromString(counts, height, width, what);
   if (Array.isArray(counts)) {
     const out = new Uint32Array(counts.length);
     let sum = 0;

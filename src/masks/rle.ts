@@ -667,9 +667,6 @@ export function bboxIou(dt: readonly BBox[], gt: readonly BBox[], iscrowd: reado
   });
 }
 
-/** Alias of bboxIou. */
-export const boxIou = bboxIou;
-
 /** Per-RLE facts the IoU walk needs: run starts, foreground extent, area, pycocotools bbox. */
 interface RleIndex {
   starts: Float64Array; // starts[j] = position where run j begins; starts[m] = h*w

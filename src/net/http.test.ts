@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { FaultServer } from "../../test/helpers/fault-server.js";
 import { HttpClient, parseModelAtUrls, parseRetryAfter } from "./http.js";
+import { redactUrl } from "./redact.js";
 import { EndpointPool } from "./pool.js";
 
 const servers: FaultServer[] = [];
@@ -19,7 +20,7 @@ describe("HttpClient", () => {
   it("retries timeouts, 429, 5xx, resets and malformed bodies, then succeeds", async () => {
     const s = await server();
     s.faults.push({ kind: "hang" }, { kind: "status", status: 429, retryAfter: "0" }, { kind: "status", status: 503 }, { kind: "reset" }, { kind: "malformed" });
-    const client = new HttpClient("test", [s.url], { ...fast, timeoutMs: 300, retries: 5 });
+    const client = new HttpClient("test", [s.url], { ...fast, timeoutMs: 300, retries: 5, deadlineMs: 10_000 });
     const res = await client.postJson("/echo", { a: 1 });
     expect(res.json).toEqual({ got: { a: 1 } });
     expect(res.attempts).toBe(6);
@@ -38,6 +39,28 @@ describe("HttpClient", () => {
     await expect(client.postJson("/echo", {})).rejects.toThrow(/failed: HTTP 400: bad field/);
     expect(s.count()).toBe(1);
   });
+  it("does not retry a refused key (401, 403), and says so", async () => {
+    const s = await server();
+    s.faults.push({ kind: "status", status: 401, body: { error: { message: "invalid api key" } } });
+    const client = new HttpClient("t", [s.url], fast);
+    await expect(client.postJson("/echo", {})).rejects.toThrow(/failed: HTTP 401: invalid api key \(the server refused the credentials\)$/);
+    expect(s.count()).toBe(1);
+  });
+
+  it("sends a URL's credentials as Basic authorization and never shows them", async () => {
+    const s = await server();
+    s.faults.push({ kind: "status", status: 500, body: { error: "boom" } });
+    const withKey = s.url.replace("http://", "http://me:sk-url-secret-99@");
+    const client = new HttpClient(`reasoner openai:m@${redactUrl(withKey)}`, [withKey], { ...fast, retries: 1 });
+    expect(client.urls).toEqual([s.url]);
+    await client.postJson("/echo", {});
+    expect(s.log.map((r) => r.headers.authorization)).toEqual([`Basic ${Buffer.from("me:sk-url-secret-99").toString("base64")}`, `Basic ${Buffer.from("me:sk-url-secret-99").toString("base64")}`]);
+    s.faults.push({ kind: "status", status: 500 }, { kind: "status", status: 500 });
+    const err = await client.postJson("/echo", {}).catch((e: Error) => e);
+    expect(String(err)).toContain("http://***@127.0.0.1");
+    expect(String(err)).not.toContain("sk-url-secret-99");
+  });
+
   it("honours Retry-After (the retry waits for it)", async () => {
     const s = await server();
     s.faults.push({ kind: "status", status: 429, retryAfter: "1" });

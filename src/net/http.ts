@@ -101,6 +101,22 @@ export class HttpClient {
     return this.pool.urls;
   }
 
+  /**
+   * One cheap request to every endpoint (no retries, at most 10 s): any answer shows the server is up, except
+   * 401/403 (the credentials are refused). Throws an HttpError naming the endpoint otherwise.
+   */
+  async check(path: string, signal?: AbortSignal): Promise<void> {
+    const timeoutMs = Math.min(this.timeoutMs, 10_000);
+    await Promise.all(
+      this.urls.map(async (base) => {
+        const url = base + path;
+        const result = await this.attempt("GET", url, undefined, timeoutMs, signal);
+        if ("json" in result || (result.status !== undefined && result.status !== 401 && result.status !== 403)) return;
+        throw new HttpError(`${this.label}: the server does not answer (GET ${url}: ${result.reason})`, result.status, url, { cause: result.cause });
+      }),
+    );
+  }
+
   postJson<T = unknown>(path: string, body: unknown, signal?: AbortSignal): Promise<HttpResponse<T>> {
     return this.request<T>("POST", path, JSON.stringify(body), signal);
   }
@@ -153,8 +169,11 @@ export class HttpClient {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<{ status: number; json: unknown } | AttemptFailure> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    // A timer cleared once the body is read: a timeout that fires after the reply is complete must not abort
+    // anything (fetch would report it as an unhandled rejection).
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout.signal]) : timeout.signal;
     const base = this.pool.urls.find((u) => url.startsWith(u));
     const authorization = base !== undefined ? this.basicAuth.get(base) : undefined;
     let res: Response;
@@ -177,10 +196,12 @@ export class HttpClient {
       if (err instanceof ReplyTooLarge) {
         return { reason: `the reply is larger than ${this.maxReplyBytes} bytes (option maxReplyBytes)`, retryable: false, cause: err };
       }
-      if (timeout.aborted) return { reason: `no answer within ${timeoutMs} ms`, retryable: true, cause: err };
+      if (timeout.signal.aborted) return { reason: `no answer within ${timeoutMs} ms`, retryable: true, cause: err };
       // fetch refuses a request it cannot even build (a bad header value, say): asking again cannot help.
       if (err instanceof TypeError && !(err as { cause?: unknown }).cause) return { reason: redactText(err.message), retryable: false, cause: err };
       return { reason: networkReason(err), retryable: true, cause: err };
+    } finally {
+      clearTimeout(timer);
     }
     if (res.status >= 200 && res.status < 300) {
       try {

@@ -81,6 +81,11 @@ export class OpenAiClient {
     return this.http.pool.concurrency * this.http.urls.length;
   }
 
+  /** One cheap call: the model list (any answer but 401/403 shows the server is up and takes the key). */
+  check(signal?: AbortSignal): Promise<void> {
+    return this.http.check("/models", signal);
+  }
+
   /** One chat completion. JSON requests step down the response_format ladder when the server rejects one. */
   async chat(request: ChatRequest): Promise<ChatAnswer> {
     const started = performance.now();

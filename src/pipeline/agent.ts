@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { RgbImage } from "../image/types.js";
-import { DECODER_ID, checkImageHeader, decodeImage, readImageFile } from "../image/index.js";
+import { DECODER_ID, checkImageHeader, decodeImage, readImageFile } from "../image/decode.js";
 import { emptyRle, merge } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
@@ -314,6 +314,11 @@ export class GearSeg {
 
   async close(): Promise<void> {
     await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.captioner?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
+  }
+
+  /** `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   private context(stage: AgentStage, signal?: AbortSignal): StageContext {

@@ -15,6 +15,15 @@ export interface StageContext {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What every backend may offer besides its stage call. */
+export interface BackendLifecycle {
+  /** One cheap call showing the backend can work (its server answers and accepts the key); the stack makes
+   * it before the slow stages start, so a dead server is found before hundreds of regions are described. */
+  check?(signal?: AbortSignal): Promise<void>;
+  /** Releases sessions, workers and connections. */
+  close?(): Promise<void>;
+}
+
 /** One class-agnostic region proposal. */
 export interface Region {
   /** The number the describer and the reasoner see. Assigned by the agent (0 = largest) unless the
@@ -34,7 +43,7 @@ export interface Region {
   cropBox?: BBox;
 }
 
-export interface Segmenter {
+export interface Segmenter extends BackendLifecycle {
   /** The spec string this backend was built from, e.g. `classic` or `sam2:/models/sam2.1-tiny`. */
   readonly spec: string;
   /** True when regions are read from files: the agent keeps their ids and order (no dedup, no re-sort), so
@@ -44,7 +53,6 @@ export interface Segmenter {
    * it. Defaults to `spec`. */
   readonly fingerprint?: string;
   segment(image: RgbImage, ctx?: StageContext): Promise<Region[]>;
-  close?(): Promise<void>;
 }
 
 /** A click on the image for an interactive prompt, in image pixels: label 1 = on the object, 0 = not on it. */
@@ -68,13 +76,12 @@ export interface PromptableSegmenter extends Segmenter {
   segmentPrompt(image: RgbImage, prompt: RegionPrompt, ctx?: StageContext): Promise<Region>;
 }
 
-export interface Describer {
+export interface Describer extends BackendLifecycle {
   readonly spec: string;
   /** As for Segmenter: the cache keys on it; defaults to `spec`. */
   readonly fingerprint?: string;
   /** One dense description per region, in the same order as `regions`. */
   describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]>;
-  close?(): Promise<void>;
 }
 
 /** Reasoning: implicit queries ("what powers this ship?"); referring: explicit attributes, every instance. */
@@ -120,22 +127,20 @@ export interface ReasonAnswer {
   warnings?: string[];
 }
 
-export interface Reasoner {
+export interface Reasoner extends BackendLifecycle {
   readonly spec: string;
   reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer>;
-  close?(): Promise<void>;
 }
 
 /**
  * The whole-scene caption as a stage of its own (the reference's `whole`): built by the stack and injected, so
  * any vision backend can caption whatever describes the regions.
  */
-export interface Captioner {
+export interface Captioner extends BackendLifecycle {
   readonly spec: string;
   /** As for Segmenter: the cache keys on it; defaults to `spec`. */
   readonly fingerprint?: string;
   caption(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string>;
-  close?(): Promise<void>;
 }
 
 /** One object found by a closed-vocabulary detector. */
@@ -154,13 +159,12 @@ export interface Detection {
  * A closed-vocabulary object detector (e.g. NanoDet on COCO). Describers use it to name what their regions
  * are; segmenters may use it to propose object-level regions. It never claims a class outside `labels`.
  */
-export interface Detector {
+export interface Detector extends BackendLifecycle {
   readonly spec: string;
   readonly fingerprint?: string;
   /** Every class it can report, in class-id order. */
   readonly labels: readonly string[];
   detect(image: RgbImage, ctx?: StageContext): Promise<Detection[]>;
-  close?(): Promise<void>;
 }
 
 /** The kinds of backend a stack is built from, and the port each implements. */

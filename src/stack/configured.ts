@@ -28,8 +28,12 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   amgPreset?: string;
   /** Timeout of one HTTP attempt for every HTTP backend (over the config's `timeoutMs` and the backends' own). */
   timeoutMs?: number;
+  /** Deadline of one stage call (over the config's `stageTimeoutMs`). */
+  stageTimeoutMs?: number;
   /** false: neither read nor write the stage cache. */
   cache?: boolean;
+  /** Check that every model server answers before returning (default true). */
+  checkServers?: boolean;
   /** Told (one line naming the cache file) when the cache replaced a damaged file or removed a corrupt entry. */
   onCacheNotice?: (message: string) => void;
   /** One line for the person running gear-seg (e.g. that detector weights are being fetched once). */
@@ -114,6 +118,8 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
         backendOptions,
         sources,
         cache,
+        checkServers: options.checkServers ?? true,
+        stageTimeoutMs: options.stageTimeoutMs ?? config?.stageTimeoutMs,
       },
     );
   } catch (err) {

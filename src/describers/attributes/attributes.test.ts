@@ -6,6 +6,7 @@ import type { RgbImage } from "../../image/types.js";
 import { UsageError } from "../../util/errors.js";
 import { regionAttributes } from "./index.js";
 import { nearestColour, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
+import { conformance, squaresScene } from "../../../test/helpers/conformance.js";
 
 const W = 120;
 const H = 90;
@@ -90,8 +91,8 @@ describe("attributes describer", () => {
 
   it("captions the whole image from the same measurements", async () => {
     const { image, regions } = scene();
-    const d = await createBackend("describer", "attributes", {});
-    const caption = await d.caption!(image, regions);
+    const d = await createBackend("captioner", "attributes", {});
+    const caption = await d.caption(image, regions);
     expect(caption).toMatch(/grey \(\d+%\)/);
     expect(caption).toMatch(/4 regions/);
     expect(caption).toMatch(/red region at the middle left/);
@@ -107,3 +108,6 @@ describe("attributes describer", () => {
     expect(image.width).toBe(W);
   });
 });
+
+conformance("attributes", { kind: "describer", spec: "attributes", variant: { maxColours: 2 }, input: squaresScene });
+conformance("attributes", { kind: "captioner", spec: "attributes", variant: { maxColours: 2 }, input: squaresScene });

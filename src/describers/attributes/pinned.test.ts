@@ -80,9 +80,10 @@ function busyScene(W = 173, H = 131, count = 64, seed = 7): { image: RgbImage; r
 async function describeScene(seed: number, W: number, H: number, count: number, maxColours: number): Promise<string> {
   const { image, regions } = busyScene(W, H, count, seed);
   const d = await createBackend("describer", "attributes", { maxColours });
+  const c = await createBackend("captioner", "attributes", { maxColours });
   const text = await d.describe(image, regions);
   expect(text).toHaveLength(count);
-  const lines = [`# busy scene, seed ${seed}, ${W}x${H}, ${count} regions, maxColours ${maxColours}`, `caption: ${await d.caption!(image, regions)}`];
+  const lines = [`# busy scene, seed ${seed}, ${W}x${H}, ${count} regions, maxColours ${maxColours}`, `caption: ${await c.caption(image, regions)}`];
   regions.forEach((r, i) => lines.push(`region ${r.id}: ${text[i]}`));
   return lines.join("\n") + "\n";
 }

@@ -15,6 +15,7 @@
 import type { RgbImage } from "../../image/types.js";
 import { area as rleArea } from "../../masks/index.js";
 import { readChatReply } from "../../net/chat.js";
+import { DEFAULT_MAX_ANSWER_CHARS } from "../../net/openai.js";
 import { HttpClient, parseUrls, type HttpClientOptions } from "../../net/http.js";
 import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, Describer, Region, StageContext } from "../../pipeline/types.js";
@@ -39,13 +40,15 @@ export interface DamSettings {
   http?: HttpClientOptions;
   /** zlib level of the PNG sent (0–9, default 1): higher sends fewer bytes for more CPU per region. */
   pngCompression?: number;
+  /** Longest description accepted (default the chat client's, 20 000 characters). */
+  maxAnswerChars?: number;
 }
 
 export const createDamDescriber: BackendFactory<Describer, DamOptionsInput> = async (arg, options, { spec, label }) => {
   if (!arg.trim()) throw new UsageError(`${label}: give the server's base URL, as dam:http://host:port`);
   const { urls, client } = httpClientOptions(options, label, parseUrls(arg, label));
-  const { model, prompt, maxTokens, temperature, topP, pngCompression } = options;
-  return new DamDescriber(spec, { urls, model, prompt, maxTokens, temperature, topP, pngCompression, http: client });
+  const { model, prompt, maxTokens, temperature, topP, pngCompression, maxAnswerChars } = options;
+  return new DamDescriber(spec, { urls, model, prompt, maxTokens, temperature, topP, pngCompression, maxAnswerChars, http: client });
 };
 
 export class DamDescriber implements Describer {
@@ -57,6 +60,7 @@ export class DamDescriber implements Describer {
   private readonly temperature: number;
   private readonly topP: number;
   private readonly pngCompression: number;
+  private readonly maxAnswerChars: number;
 
   constructor(
     readonly spec: string,
@@ -70,6 +74,7 @@ export class DamDescriber implements Describer {
     this.temperature = options.temperature ?? 0.2;
     this.topP = options.topP ?? 0.9;
     this.pngCompression = options.pngCompression ?? 1;
+    this.maxAnswerChars = options.maxAnswerChars ?? DEFAULT_MAX_ANSWER_CHARS;
     // Replicas serve the same model, so the URL list is sorted: adding one keeps the key only if the set is equal.
     this.fingerprint = [
       "dam",
@@ -80,6 +85,10 @@ export class DamDescriber implements Describer {
       `temperature=${this.temperature}`,
       `top_p=${this.topP}`,
     ].join("|");
+  }
+
+  check(signal?: AbortSignal): Promise<void> {
+    return this.client.check("/", signal);
   }
 
   async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
@@ -127,6 +136,9 @@ export class DamDescriber implements Describer {
       const res = await this.client.request("POST", "/chat/completions", body, signal);
       const reply = readChatReply(res.json, `describer ${this.spec} (${res.url})`);
       const text = reply.content.trim();
+      if (text.length > this.maxAnswerChars) {
+        throw new GearSegError(`describer ${this.spec}: the description of region ${region.id} is ${text.length} characters, more than the limit of ${this.maxAnswerChars} (option maxAnswerChars)`);
+      }
       if (text) return text;
     }
     throw new GearSegError(`describer ${this.spec}: the server returned an empty description for region ${region.id} twice`);

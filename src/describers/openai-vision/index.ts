@@ -69,6 +69,10 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
     ].join("|");
   }
 
+  check(signal?: AbortSignal): Promise<void> {
+    return this.client.check(signal);
+  }
+
   async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
     let done = 0;
     ctx?.onProgress?.(0, regions.length);

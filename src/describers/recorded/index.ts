@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import type { RgbImage } from "../../image/types.js";
-import type { BackendFactory, Captioner, Describer, Region } from "../../pipeline/types.js";
+import type { BackendFactory, Captioner, Describer, Region, StageContext } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { isRecord, readJsonFile } from "../../util/json.js";
 
@@ -34,7 +34,8 @@ export class RecordedDescriber implements Describer, Captioner {
     readonly fingerprint: string = spec,
   ) {}
 
-  async describe(_image: RgbImage, regions: readonly Region[]): Promise<string[]> {
+  async describe(_image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
+    ctx?.signal?.throwIfAborted();
     return regions.map((r) => {
       const des = this.byKey.get(String(r.id));
       if (des === undefined) throw new GearSegError(`descriptions file "${this.path}" has no entry for region ${r.id}`);
@@ -42,7 +43,8 @@ export class RecordedDescriber implements Describer, Captioner {
     });
   }
 
-  async caption(): Promise<string> {
+  async caption(_image: RgbImage, _regions: readonly Region[], ctx?: StageContext): Promise<string> {
+    ctx?.signal?.throwIfAborted();
     return this.byKey.get("whole") ?? "";
   }
 }

@@ -53,7 +53,13 @@ export class EmbeddingReasoner implements Reasoner {
     this.batchSize = options.batchSize ?? 64;
   }
 
+  check(signal?: AbortSignal): Promise<void> {
+    return this.client.check(signal);
+  }
+
   async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {
+    // Remembered vectors may make the call need no request at all: the signal is checked here too.
+    ctx?.signal?.throwIfAborted();
     const described = request.regions.filter((r) => r.description.trim());
     const texts = [request.query, ...described.map((r) => r.description.trim())];
     const usage = await this.embedAll(texts, ctx?.signal);

@@ -63,6 +63,10 @@ export class OpenAiReasoner implements Reasoner {
     this.geometry = options.geometry ?? false;
   }
 
+  check(signal?: AbortSignal): Promise<void> {
+    return this.client.check(signal);
+  }
+
   async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {
     const started = performance.now();
     const prompt = buildReasonPrompt(request, { geometry: this.geometry });

@@ -7,9 +7,6 @@
  */
 import type { ReasonRequest } from "../../pipeline/types.js";
 
-/** Bump when the wording changes. */
-export const REASON_PROMPT_VERSION = 1;
-
 export const SYSTEM_PROMPT = "You are an expert visual reasoning assistant. You answer only with strict JSON.";
 
 export interface PromptOptions {

@@ -3,7 +3,7 @@
  * numbers, `explanation`, `text`), so that a recorded run replays exactly. It does not reason: it says so in a
  * warning when the file was written for another query.
  */
-import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest } from "../../pipeline/types.js";
+import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest, StageContext } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { isRecord, readJsonFile } from "../../util/json.js";
 
@@ -33,7 +33,8 @@ export class RecordedReasoner implements Reasoner {
     readonly spec: string,
   ) {}
 
-  async reason(request: ReasonRequest): Promise<ReasonAnswer> {
+  async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {
+    ctx?.signal?.throwIfAborted();
     const warnings: string[] = [];
     if (this.texts.length && !this.texts.some((t) => t.trim() === request.query)) {
       warnings.push(`recorded answer "${this.path}" was written for another query: "${this.texts[0]}"`);

@@ -328,8 +328,4 @@ function firstClause(gloss: string): string {
   return (gloss.split(";")[0] ?? "").trim();
 }
 
-export function isContentWord(tok: string): boolean {
-  return !STOPWORDS.has(tok) && tok.length > 1 && !/^\d+$/.test(tok);
-}
-
 export { GENERIC_NOUNS };

@@ -649,5 +649,3 @@ export const createWordnetReasoner: BackendFactory<Reasoner, WordnetOptions> = a
   return new WordnetReasoner(spec, new Lexicon(wn), opts);
 };
 
-export { Lexicon } from "./expand.js";
-export { openWordNet, WordNet } from "./wordnet-db.js";

@@ -7,7 +7,8 @@
  * table below (written for this project: common English irregular verbs, nouns and comparatives), merged
  * with any `*.exc` file a dict folder does have.
  */
-import type { Pos } from "./wordnet-db.js";
+/** WordNet's parts of speech: noun, verb, adjective, adverb. */
+export type Pos = "n" | "v" | "a" | "r";
 
 export type Exceptions = Record<Pos, Map<string, string[]>>;
 

@@ -13,9 +13,9 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { GearSegError } from "../../util/errors.js";
-import { morphyCandidates, type Exceptions } from "./morphy.js";
+import { morphyCandidates, type Exceptions, type Pos } from "./morphy.js";
 
-export type Pos = "n" | "v" | "a" | "r";
+export type { Pos };
 export const ALL_POS: readonly Pos[] = ["n", "v", "a", "r"];
 const FILE_SUFFIX: Record<Pos, string> = { n: "noun", v: "verb", a: "adj", r: "adv" };
 

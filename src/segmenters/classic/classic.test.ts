@@ -9,6 +9,7 @@ import { createBackend } from "../../stack/registry.js";
 import { classicProposals, parseClassicOptions } from "./index.js";
 import { firstIndex } from "./refine.js";
 import { area as rleArea, decode as rleDecode, encode as rleEncode, iou as rleIou, toBbox } from "../../masks/index.js";
+import { conformance, squaresScene } from "../../../test/helpers/conformance.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const photos = path.join(repoRoot, "../shared/data/photos");
@@ -221,11 +222,11 @@ describe("classic options", () => {
   it("rejects unknown keys and bad values with a UsageError naming the key", async () => {
     expect(() => parseClassicOptions("colour=1", {}, "classic:colour=1")).toThrow(UsageError);
     expect(() => parseClassicOptions("colour=1", {}, "classic:colour=1")).toThrow(/"colour"/);
-    expect(() => parseClassicOptions("", { foo: 1 }, "classic")).toThrow(/unknown option "foo"/);
+    expect(() => parseClassicOptions("", { foo: 1 } as never, "classic")).toThrow(/unknown option "foo"/);
     expect(() => parseClassicOptions("maxSide=abc", {}, "x")).toThrow(/"maxSide" must be an integer ≥ 16, got "abc"/);
     expect(() => parseClassicOptions("k=-3", {}, "x")).toThrow(/"scales.0" must be a positive number, got -3/);
     // Numbers are numbers in an options object; text is accepted only in the spec argument.
-    expect(() => parseClassicOptions("", { maxSide: "256" }, "x")).toThrow(/"maxSide" must be an integer ≥ 16, got "256"/);
+    expect(() => parseClassicOptions("", { maxSide: "256" } as never, "x")).toThrow(/"maxSide" must be an integer ≥ 16, got "256"/);
     expect(() => parseClassicOptions("maxRegions", {}, "x")).toThrow(/not key=value/);
     await expect(createBackend("segmenter", "classic:bogus=2")).rejects.toThrow(UsageError);
   });
@@ -268,5 +269,7 @@ describe("classic segmenter on a real photo", () => {
       expect(toBbox(r.rle)).toEqual(r.bbox);
     }
     for (const r of regions.slice(0, 10)) expect(Array.from(rleEncode(rleDecode(r.rle)).counts)).toEqual(Array.from(r.rle.counts));
-  }, 60_000);
+  });
 });
+
+conformance("classic", { kind: "segmenter", spec: "classic", variant: { sigma: 0.5 }, input: squaresScene });

@@ -96,10 +96,6 @@ export function isBoxNearCropEdge(box: Xyxy, cropBox: Xyxy, origBox: Xyxy, atol 
   return false;
 }
 
-export function uncropBox(box: Xyxy, cropBox: Xyxy): Xyxy {
-  return [box[0] + cropBox[0], box[1] + cropBox[1], box[2] + cropBox[0], box[3] + cropBox[1]];
-}
-
 /**
  * |logits > t + offset| / |logits > t − offset| as float32 (torch's int32 / int32 true division); 0/0 is NaN,
  * which fails every threshold, as in the reference.

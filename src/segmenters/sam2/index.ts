@@ -22,12 +22,6 @@ import { ParallelBatchPostprocessor } from "./pool.js";
 import type { Sam2Options } from "./options.js";
 import { Sam2Prompter } from "./prompt.js";
 
-export { generateMasks, emptyTimings } from "./generator.js";
-export type { PromptModel, GeneratorTimings, GenerateOptions } from "./generator.js";
-export { OnnxSam2Model } from "./onnx-model.js";
-export { ParallelBatchPostprocessor } from "./pool.js";
-export { resolveAmgParams, AMG_PRESETS, SAM2_DEFAULT, GEAR_SEG_PRESET, type AmgParams } from "./params.js";
-
 const VARIANT_SUFFIX = /_(fp16|fp32|quantized|q4|q4f16|int8|uint8|bnb4|q8)$/i;
 
 export interface Sam2Files {
@@ -66,21 +60,21 @@ function pick(files: string[], role: "encoder" | "decoder", variant: string | un
   throw new GearSegError(`segmenter sam2: several ${role} files in "${dir}" (${chosen.map((p) => basename(p)).join(", ")}); pass sam2:<encoder.onnx>,<decoder.onnx>`);
 }
 
-/** Resolves the spec argument to the two model files. */
-export async function resolveSam2Files(arg: string, variant?: string): Promise<Sam2Files> {
+/** Resolves the spec argument to the two model files; relative paths by `resolvePath` (default: the working folder). */
+export async function resolveSam2Files(arg: string, variant?: string, resolvePath: (p: string) => string = resolve): Promise<Sam2Files> {
   const text = arg.trim();
   if (!text) throw new UsageError("segmenter sam2: give the model folder, the two files or a model id, as sam2:<dir>, sam2:<encoder.onnx>,<decoder.onnx> or sam2:sam2.1-hiera-tiny");
   if (text.includes(",")) {
     const parts = text.split(",").map((s) => s.trim());
     if (parts.length !== 2 || !parts[0] || !parts[1]) throw new UsageError(`segmenter sam2: "${text}" should be <encoder.onnx>,<decoder.onnx>`);
-    const [encoder, decoder] = parts.map((p) => resolve(p)) as [string, string];
+    const [encoder, decoder] = parts.map((p) => resolvePath(p)) as [string, string];
     for (const [role, p] of [["encoder", encoder], ["decoder", decoder]] as const) {
       const info = await stat(p).catch(() => null);
       if (!info?.isFile()) throw new GearSegError(`segmenter sam2: ${role} file "${p}" not found`);
     }
     return { encoder, decoder };
   }
-  const path = resolve(text);
+  const path = resolvePath(text);
   const info = await stat(path).catch(() => null);
   if (!info) {
     if (findModel(text)) return pulledModelFiles(text);
@@ -143,11 +137,16 @@ export class Sam2Segmenter implements PromptableSegmenter {
     await this.pool.close();
     await this.model.close();
   }
+
+  /** `await using` closes it. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
-export const createSam2Segmenter: BackendFactory<Sam2Segmenter, Sam2Options> = async (arg, options, { spec }) => {
+export const createSam2Segmenter: BackendFactory<Sam2Segmenter, Sam2Options> = async (arg, options, { spec, resolvePath }) => {
   const params = resolveAmgParams(options.preset, options.amg);
-  const files = await resolveSam2Files(arg, options.variant);
+  const files = await resolveSam2Files(arg, options.variant, resolvePath);
   const sessionOptions: SessionOptions = { provider: options.provider ?? "cpu", threads: options.threads };
   const model = await OnnxSam2Model.load(files.encoder, files.decoder, sessionOptions);
   const fingerprint = await fingerprintOf(files, params);
