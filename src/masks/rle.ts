@@ -487,13 +487,17 @@ function toIntervalLists(rles: readonly Rle[], total: number, room: number, from
   return empty === 0;
 }
 
-/** Smallest r in [from, count] with start t[2r] > v (galloping from `from`, then bisecting). */
-function firstStartAbove(t: Uint32Array, from: number, count: number, v: number): number {
-  if (from >= count || t[2 * from]! > v) return from;
+/**
+ * Smallest r in [from, count] with t[2r + side] > v: side 0 reads the intervals' starts, side 1 their ends
+ * (positions are integers, so "end ≥ v" is "end > v − 1"). Gallops from `from`, then bisects: the answer is
+ * usually a step or two away.
+ */
+function firstAbove(t: Uint32Array, side: number, from: number, count: number, v: number): number {
+  if (from >= count || t[2 * from + side]! > v) return from;
   let lo = from;
   let step = 1;
   let hi = from + 1;
-  while (hi < count && t[2 * hi]! <= v) {
+  while (hi < count && t[2 * hi + side]! <= v) {
     lo = hi;
     step *= 2;
     hi = lo + step;
@@ -501,27 +505,7 @@ function firstStartAbove(t: Uint32Array, from: number, count: number, v: number)
   if (hi > count) hi = count;
   while (hi - lo > 1) {
     const mid = (lo + hi) >>> 1;
-    if (t[2 * mid]! <= v) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
-/** Smallest r in [from, count] with end t[2r + 1] >= v. */
-function firstEndAtLeast(t: Uint32Array, from: number, count: number, v: number): number {
-  if (from >= count || t[2 * from + 1]! >= v) return from;
-  let lo = from;
-  let step = 1;
-  let hi = from + 1;
-  while (hi < count && t[2 * hi + 1]! < v) {
-    lo = hi;
-    step *= 2;
-    hi = lo + step;
-  }
-  if (hi > count) hi = count;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    if (t[2 * mid + 1]! < v) lo = mid;
+    if (t[2 * mid + side]! <= v) lo = mid;
     else hi = mid;
   }
   return hi;
@@ -553,7 +537,7 @@ function unionLists(a: Uint32Array, na: number, b: Uint32Array, nb: number, out:
       const tn = na; na = nb; nb = tn;
     }
     // a's intervals that end before b's next one starts go out unchanged
-    const k = firstEndAtLeast(a, i, na, b[2 * j]!);
+    const k = firstAbove(a, 1, i, na, b[2 * j]! - 1);
     if (k > i) {
       copyRange(a, 2 * i, 2 * k, out, 2 * m);
       m += k - i;
@@ -565,8 +549,8 @@ function unionLists(a: Uint32Array, na: number, b: Uint32Array, nb: number, out:
     let e = a[2 * i + 1]!;
     i++;
     for (;;) {
-      const jj = firstStartAbove(b, j, nb, e);
-      const ii = firstStartAbove(a, i, na, e);
+      const jj = firstAbove(b, 0, j, nb, e);
+      const ii = firstAbove(a, 0, i, na, e);
       if (jj === j && ii === i) break;
       if (jj > j) {
         const end = b[2 * jj - 1]!;
