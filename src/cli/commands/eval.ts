@@ -9,7 +9,7 @@ import { writeReasonReport } from "../../eval/report.js";
 import { runReasonSeg } from "../../eval/run.js";
 import { UsageError } from "../../util/errors.js";
 import { parseQueueUrl } from "../../engine/queue/connection.js";
-import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { action, addStackOptions, inCliTerms, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 import { Progress } from "../progress.js";
 import { interruptSignal } from "../engine-flags.js";
 import { ensureWritableDir } from "../output-dir.js";
@@ -117,7 +117,7 @@ export function registerEval(program: Command): void {
           onProgress: (d, t) => io.progress.update("analyse", d, t),
         });
         io.progress.clear();
-        if (r.skipped.length > 0) io.err(`warning: ${r.skipped.length} sample(s) skipped: ${r.skipped.slice(0, 3).map((s) => `${s.id} (${s.reason})`).join(", ")}`);
+        if (r.skipped.length > 0) io.err(`warning: ${r.skipped.length} sample(s) skipped: ${r.skipped.slice(0, 3).map((s) => `${s.id} (${inCliTerms(s.reason)})`).join(", ")}`);
         if (flags.json) return io.out(JSON.stringify(r, null, 2));
         const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
         io.out(`samples               ${r.samples}`);
