@@ -2,9 +2,11 @@
 // the GEAR-Seg reference replayed exactly on every sample, the files written, ids the reasoner invents, and
 // the errors that bad input gets before any work is done.
 import { readFile, readdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensureWritableDir } from "../src/cli/output-dir.js";
+import { answerQueries } from "../src/pipeline/answers.js";
+import { plannedOutputFiles } from "../src/pipeline/outputs.js";
 import { createBackend, createStack, resultToJson, toReferenceAnswer, toReferenceDescriptions, writeSegmentationOutputs } from "../src/index.js";
 import { loadImage } from "../src/image/index.js";
 import { samples, tempDir } from "./helpers/cli.js";
@@ -93,5 +95,27 @@ describe("bad input is refused before any work", () => {
     const segmenter = await createBackend("segmenter", `masks:${samples.masks(samples.names[3]!)}`);
     const image = await loadImage(samples.image(samples.names[0]!));
     await expect(segmenter.segment(image)).rejects.toThrow(/mask_\d+\.png" is \d+×\d+, the image is/);
+  });
+});
+
+describe("the files a run plans are the files it writes (what --out refuses to replace)", () => {
+  it("png and jpg, one query and several, with and without the reference files", async () => {
+    const name = samples.names[3]!;
+    const { agent } = await recordedStack(name);
+    try {
+      const prepared = await agent.prepare(samples.image(name));
+      for (const imageFormat of ["png", "jpg"] as const) {
+        for (const queries of [["q"], ["first", "second"]]) {
+          for (const reference of [false, true]) {
+            const out = await tempDir();
+            await answerQueries(agent, prepared, queries, { imageFormat, reference, folder: async () => out });
+            const written = (await readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => relative(out, join(e.parentPath, e.name)));
+            expect(written.sort(), `${imageFormat}, ${queries.length} queries, reference ${reference}`).toEqual(plannedOutputFiles(queries, { imageFormat, reference }).sort());
+          }
+        }
+      }
+    } finally {
+      await agent.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { IouType } from "../../eval/cocoeval.js";
 import { UsageError } from "../../util/errors.js";
-import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { action, addStackOptions, inCliTerms, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 
 const f4 = (v: number) => v.toFixed(4);
 const required = (v: string | undefined, flag: string): string => {
@@ -114,7 +114,7 @@ export function registerEval(program: Command): void {
           onProgress: (d, t) => io.progress.update("analyse", d, t),
         });
         io.progress.clear();
-        if (r.skipped.length > 0) io.err(`warning: ${r.skipped.length} sample(s) skipped: ${r.skipped.slice(0, 3).map((s) => `${s.id} (${s.reason})`).join(", ")}`);
+        if (r.skipped.length > 0) io.err(`warning: ${r.skipped.length} sample(s) skipped: ${r.skipped.slice(0, 3).map((s) => `${s.id} (${inCliTerms(s.reason)})`).join(", ")}`);
         if (flags.json) return io.out(JSON.stringify(r, null, 2));
         const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
         io.out(`samples               ${r.samples}`);

@@ -46,6 +46,8 @@ class NanodetDetector implements Detector {
   }
 
   detect(image: RgbImage, ctx: StageContext = {}): Promise<Detection[]> {
+    // An aborted call fails like any other stage call, even when the answer is already known.
+    if (ctx.signal?.aborted) return Promise.reject(this.aborted(image, ctx.signal));
     // The segmenter and the describer of one stack both ask about the same image: the answer is kept while the
     // image is alive.
     const known = this.recent.get(image);
@@ -58,7 +60,7 @@ class NanodetDetector implements Detector {
     // One input buffer, one model: calls run one after another.
     const run = this.queue.then(async () => {
       if (this.closed) throw new GearSegError(`detector ${this.spec}: used after close`);
-      if (ctx.signal?.aborted) throw new GearSegError(`detector ${this.spec}: aborted${image.source ? ` (${image.source})` : ""}`, { cause: ctx.signal.reason });
+      if (ctx.signal?.aborted) throw this.aborted(image, ctx.signal);
       const lb = nanodetInput(image, this.graph.inputSize, this.input);
       const levels = await this.graph.run(this.input);
       ctx.onProgress?.(1, 1);
@@ -68,6 +70,10 @@ class NanodetDetector implements Detector {
     this.recent.set(image, run);
     run.catch(() => this.recent.delete(image));
     return run;
+  }
+
+  private aborted(image: RgbImage, signal: AbortSignal): GearSegError {
+    return new GearSegError(`detector ${this.spec}: aborted${image.source ? ` (${image.source})` : ""}`, { cause: signal.reason });
   }
 
   async close(): Promise<void> {
