@@ -88,13 +88,19 @@ export function rleFromString(counts: string, height: number, width: number, wha
         }
       }
     }
-    if (m > 2) x += out[m - 2]!;
-    if (x < 0 || x > n) throw new GearSegError(`${what}: count ${m} is ${x}, outside 0..${n}`);
+    x = absoluteCount(x, out, m, n, what);
     out[m++] = x;
     sum += x;
   }
   if (sum !== n) throw new GearSegError(`${what}: counts sum to ${sum} but size ${height}x${width} has ${n} pixels`);
   return { height, width, counts: new Uint32Array(out.buffer, 0, m).slice() };
+}
+
+/** Count m from its stored value (from the fourth on, a difference with the count two places earlier), checked. */
+function absoluteCount(x: number, out: Int32Array | Uint32Array, m: number, n: number, what: string): number {
+  if (m > 2) x += out[m - 2]!;
+  if (x < 0 || x > n) throw new GearSegError(`${what}: count ${m} is ${x}, outside 0..${n}`);
+  return x;
 }
 
 /** The character-by-character parser: slower, and its errors say which character or count is wrong. */
@@ -125,8 +131,7 @@ function parseRleStringChecked(counts: string, height: number, width: number, wh
         break;
       }
     }
-    if (m > 2) x += out[m - 2]!;
-    if (x < 0 || x > n) throw new GearSegError(`${what}: count ${m} is ${x}, outside 0..${n}`);
+    x = absoluteCount(x, out, m, n, what);
     out[m++] = x;
     sum += x;
   }

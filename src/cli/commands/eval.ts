@@ -3,12 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { IouType } from "../../eval/cocoeval.js";
 import { UsageError } from "../../util/errors.js";
-import { parseQueueUrl } from "../../engine/queue/connection.js";
 import { action, addStackOptions, inCliTerms, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
-import { Progress } from "../progress.js";
-import { interruptSignal } from "../engine-flags.js";
-import { ensureWritableDir } from "../output-dir.js";
-import { parseMode } from "./segment.js";
 
 const f4 = (v: number) => v.toFixed(4);
 const required = (v: string | undefined, flag: string): string => {
