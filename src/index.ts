@@ -11,7 +11,7 @@ export type { RgbImage } from "./image/types.js";
 
 // The agent.
 export { GearSeg } from "./pipeline/agent.js";
-export type { AgentEvents, AgentStage, AskOptions, GearSegOptions, PreparedImage, PrepareTimings, SegmentationResult } from "./pipeline/agent.js";
+export type { AgentConfiguration, AgentEvents, AgentStage, AskOptions, GearSegOptions, PreparedImage, PrepareTimings, SegmentationResult } from "./pipeline/agent.js";
 export type { CachedImage, StageCache } from "./pipeline/stage-cache.js";
 export { preparedToJson, resultToJson, toReferenceAnswer, toReferenceDescriptions } from "./pipeline/result.js";
 export { writePreparedOutputs, writeSegmentationOutputs } from "./pipeline/outputs.js";

@@ -60,12 +60,16 @@ afterAll(async () => {
 });
 
 describe("the web page", () => {
-  it("asks, shows the answer over the photo, explains a region, and saves a correction", async () => {
-    const server = await serve({
-      segmenter: `masks:${samples.masks(NAME)}`,
-      describer: `recorded:${samples.descriptions(NAME)}`,
-      reasoner: `recorded:${samples.answer(NAME)}`,
-    });
+  it("asks, shows the answer over the photo, explains a region, saves a correction and saves it into a dataset", async () => {
+    const data = await tempDir("gear-seg-data-");
+    const server = await serve(
+      {
+        segmenter: `masks:${samples.masks(NAME)}`,
+        describer: `recorded:${samples.descriptions(NAME)}`,
+        reasoner: `recorded:${samples.answer(NAME)}`,
+      },
+      { dataDir: data },
+    );
     const { page, errors } = await open(server.url);
     await page.setInputFiles("input[type=file]", samples.image(NAME));
     await page.waitForSelector(".image-view canvas", { timeout: 30_000 });
@@ -94,6 +98,15 @@ describe("the web page", () => {
     const imageId = (await (await fetch(`${server.url}/api/images`)).json()).images[0].id;
     const saved = await (await fetch(`${server.url}/api/images/${imageId}/answers/2`)).json();
     expect(saved).toMatchObject({ corrected: true, mask_ids: [3, 8, hovered] });
+
+    // Into a new dataset under the data folder: the item is the corrected answer, accepted.
+    await page.fill(".save-dataset input", "corrections");
+    await page.selectOption(".save-dataset select >> nth=1", "functional");
+    await page.click("text=Save item");
+    await expect.poll(() => page.textContent(".save-dataset .saved")).toMatch(/^Saved as item \S+#0 \((train|val|test)\) in corrections, a new dataset\.$/);
+    const items = (await (await fetch(`${server.url}/api/datasets/corrections/items`)).json()).items;
+    expect(items).toMatchObject([{ region_ids: [3, 8, hovered], questions: [reference.text[0]], reasoning_type: "functional", review: { status: "accepted" } }]);
+    await page.screenshot({ path: join(shots, "ask-saved-1280x800.png") });
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: join(shots, "ask-phone.png"), fullPage: true });

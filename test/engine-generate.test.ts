@@ -96,7 +96,7 @@ beforeAll(async () => {
   tinyId = a.regions.find((r) => r.area < minArea)!.id;
   bigIds = a.regions.filter((r) => r.area >= minArea).map((r) => r.id);
   server = await startOpenAiServer({ answer: (req) => replyFor(userText(req)), servedModel: (m) => `${m}-served` });
-}, 120_000);
+});
 
 afterAll(async () => {
   await server?.close();
@@ -180,7 +180,7 @@ describe("engine generate", () => {
     expect(md).toMatch(/\| ids that name no region \| 1 \|/);
     const chart = await loadImage(join(out, "categories.png"));
     expect([chart.width, chart.height]).toEqual([720, 400]);
-  }, 120_000);
+  });
 
   it("a rerun skips finished images and retries the failed ones", async () => {
     failC = false;
@@ -194,7 +194,7 @@ describe("engine generate", () => {
     const records = await readAll(out);
     expect(records.map((r) => r.image_id).sort()).toEqual([id(A), id(B), id(C)].sort());
     expect(summary.stats.base_pairs).toBe(4);
-  }, 120_000);
+  });
 
   it("refuses to resume with another seed", async () => {
     const llm = createJsonChat(`openai:test-model@${server.url}`);

@@ -54,7 +54,7 @@ beforeAll(async () => {
   server = await startOpenAiServer({ answer, servedModel: (m) => `${m}-served` });
   preparer = await createPreparer(specs);
   prepared = await preparer.prepare({ id: stem, rel: `${stem}.jpg`, abs: samples.image(stem), root: 0 }, new AbortController().signal);
-}, 60_000);
+});
 
 afterAll(async () => {
   await server?.close();
@@ -86,7 +86,7 @@ describe("label", () => {
     });
     const md = await readFile(join(out, "DATASET.md"), "utf8");
     expect(md).toMatch(/Parts inside a whole of the same class dropped: 1/);
-  }, 60_000);
+  });
 
   it("grades with given classes (same path); classes outside the list are left out", async () => {
     const grade = await tempDir();
@@ -95,7 +95,7 @@ describe("label", () => {
     expect(r.stats.classes).toEqual({ ripe: 1, unripe: 1 });
     const coco = await loadCocoGroundTruth(join(grade, "annotations.json"));
     expect(coco.categories.map((c) => c.name)).toEqual(["unripe", "turning", "ripe"]);
-  }, 60_000);
+  });
 
   it("distill yolo exports and prints the exact commands when yolo is not installed; distill lisa likewise", async () => {
     const exp = await tempDir();
@@ -106,7 +106,7 @@ describe("label", () => {
     const lisa = await runCli(["distill", "lisa", out, "--out", await tempDir()]);
     expect(lisa.code).toBe(2);
     expect(lisa.stderr).toMatch(/reasonseg format needs a reasoning dataset/);
-  }, 60_000);
+  });
 });
 
 describe("label pieces", () => {

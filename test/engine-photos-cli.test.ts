@@ -28,7 +28,7 @@ afterAll(async () => {
 describe("engine generate on real photos (offline stack)", () => {
   it("generates, exports and re-loads", async () => {
     const out = await tempDir();
-    const run = await runCli(["engine", "generate", images, "--out", out, "--segmenter", "classic", "--describer", "attributes", "--no-cache", "--llm", `openai:m@${server.url}`, "--quiet"], { timeoutMs: 300_000 });
+    const run = await runCli(["engine", "generate", images, "--out", out, "--segmenter", "classic", "--describer", "attributes", "--no-cache", "--llm", `openai:m@${server.url}`, "--quiet"]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/3 images done now, 0 already done, 0 failed/);
@@ -50,5 +50,5 @@ describe("engine generate on real photos (offline stack)", () => {
     const noLlm = await runCli(["engine", "generate", images, "--out", await tempDir()]);
     expect(noLlm.code).toBe(2);
     expect(noLlm.stderr).toMatch(/give the LLM/);
-  }, 300_000);
+  });
 });

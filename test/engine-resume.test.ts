@@ -46,7 +46,7 @@ beforeAll(async () => {
     await new Promise((r) => setTimeout(r, 250));
     return reply;
   }, servedModel: (m) => `${m}-served` });
-}, 60_000);
+});
 
 afterAll(async () => {
   await server?.close();
@@ -125,7 +125,7 @@ describe("engine generate survives crashes", () => {
     expect(got).toEqual(expected);
     const manifest = JSON.parse(await readFile(join(crashed, "manifest.json"), "utf8"));
     expect(manifest.counts).toMatchObject({ images: names.length, items: names.length, failed: 0, pending: 0 });
-  }, 240_000);
+  });
 
   it("Ctrl-C stops the run with a consistent dataset and exit code 130", async () => {
     const out = join(root, "interrupted");
@@ -141,5 +141,5 @@ describe("engine generate survives crashes", () => {
     expect(await itemsOf(out)).toHaveLength(records);
     const stats = JSON.parse(await readFile(join(out, "stats.json"), "utf8"));
     expect(stats.base_pairs).toBe(records);
-  }, 240_000);
+  });
 });

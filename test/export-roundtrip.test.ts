@@ -75,7 +75,7 @@ beforeAll(async () => {
   expect(summary.finished).toBe(3);
   ds = await loadDataset(dataDir);
   expect(ds.images.flatMap((i) => i.annotations)).toHaveLength(6);
-}, 180_000);
+});
 
 afterAll(async () => {
   await server?.close();
@@ -107,7 +107,7 @@ describe("exports round-trip", () => {
         expect(part.images.size).toBe(ds.images.filter((i) => i.split === split).length);
       }
     }
-  }, 120_000);
+  });
 
   it("reasonseg: LISA's rasteriser gives back every item's mask; explanatory/train.json lists the train items", async () => {
     const out = await tempDir();
@@ -136,7 +136,7 @@ describe("exports round-trip", () => {
       }
     }
     expect(explanatory).toHaveLength(trainItems);
-  }, 120_000);
+  });
 
   it("yolo: rows rasterised as ultralytics does give back each class's masks; data.yaml names the splits", async () => {
     const out = await tempDir();
@@ -168,7 +168,7 @@ describe("exports round-trip", () => {
         expect(v).toBeGreaterThanOrEqual(0.98);
       }
     }
-  }, 120_000);
+  });
 
   it("yolo and labelme through the evaluation loaders (YOLO rows filled as Ultralytics does; LabelMe groups)", async () => {
     const yolo = await tempDir();
@@ -199,7 +199,7 @@ describe("exports round-trip", () => {
         expect(v).toBeGreaterThanOrEqual(0.98);
       });
     }
-  }, 120_000);
+  });
 
   it("labelme: exported, imported unchanged = the same masks; edits (relabel, delete) come back", async () => {
     const out = await tempDir();
@@ -237,7 +237,7 @@ describe("exports round-trip", () => {
     expect(rec.items.map((i) => i.reasoning_type)).toEqual(["functional"]);
     const stats = JSON.parse(await readFile(join(copy, "stats.json"), "utf8"));
     expect(stats.base_pairs).toBe(5);
-  }, 120_000);
+  });
 
   it("refuses an unknown format", async () => {
     await expect(exportDataset(dataDir, "voc", await tempDir())).rejects.toThrow(/export format must be one of/);

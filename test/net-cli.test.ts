@@ -1,6 +1,6 @@
 // The built CLI against model servers that misbehave, and config files written carelessly (issue 11): reply
 // size caps, timeouts, credentials in URLs and headers, relative paths, the caption backend's own settings,
-// and a dead server found before the slow stages.
+// a dead server found before the slow stages, and no server needed for what the cache holds.
 import { readFile, readdir, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +91,37 @@ describe("model servers that misbehave", () => {
   });
 });
 
+describe("servers are checked only when their stage runs", () => {
+  it("a run the cache holds works with the DAM server stopped; each server is checked once per run", async () => {
+    const dam = await startDamServer();
+    const llm = await startOpenAiServer();
+    servers.push(dam.server, llm.server);
+    const home = { GEAR_SEG_HOME: join(dir, "home-lazy") };
+    const run = (out: string, ...flags: string[]) =>
+      runCli(["segment", samples.image(name), "-q", "the largest thing", "-q", "the smallest thing", "-o", join(dir, out), "--segmenter", `masks:${samples.masks(name)}`, "--describer", `dam:${dam.url}`, ...flags], { env: home });
+
+    const first = await run("lazy1", "--reasoner", `openai:m@${llm.url}`);
+    expect(first.code, first.stderr).toBe(0);
+    expect(dam.server.count("/")).toBe(1);
+    expect(llm.server.count("/v1/models")).toBe(1); // two queries, one check
+    expect(llm.server.count("/v1/chat/completions")).toBe(2);
+    const described = dam.server.count("/chat/completions");
+    expect(described).toBeGreaterThan(0);
+
+    await dam.server.stop();
+    const cached = await run("lazy2", "--reasoner", "wordnet", "--json");
+    expect(cached.code, cached.stderr).toBe(0);
+    const results = JSON.parse(cached.stdout) as { cache: { descriptions: string } }[];
+    expect(results.map((r) => r.cache.descriptions)).toEqual(["hit", "hit"]);
+    expect(dam.server.count("/chat/completions")).toBe(described);
+
+    // When the descriptions must be made, the stopped server is found by its check, before any region is sent.
+    const uncached = await run("lazy3", "--reasoner", "wordnet", "--no-cache");
+    expect(uncached.code).toBe(1);
+    expect(uncached.stderr).toBe(`gear-seg: describer dam:${dam.url}: the server does not answer (GET ${dam.url}/: connection failed (ECONNREFUSED))\n`);
+  });
+});
+
 describe("credentials", () => {
   it("a key in a URL is sent as Basic authorization and never printed or stored; a refused key is not retried", async () => {
     const llm = await lockedLlm();
@@ -112,7 +143,8 @@ describe("credentials", () => {
     const before = llm.count("/v1/chat/completions");
     const wrong = await runCli(segment("wrong", "--reasoner", `openai:m@http://me:sk-wrong-key-1234@127.0.0.1:${port}/v1`, "--no-cache"), { env });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toBe(`gear-seg: reasoner openai:m@http://***@127.0.0.1:${port}/v1: the server does not answer (GET http://127.0.0.1:${port}/v1/models: HTTP 401: invalid credentials (the server refused the credentials))\n`);
+    // The check comes when the first stage runs, after the stack is built and the offline default named.
+    expect(wrong.stderr).toBe(`offline default: attributes describer, NanoDet-g object detector (COCO classes) — see README to plug in DAM\ngear-seg: reasoner openai:m@http://***@127.0.0.1:${port}/v1: the server does not answer (GET http://127.0.0.1:${port}/v1/models: HTTP 401: invalid credentials (the server refused the credentials))\n`);
     expect(llm.count("/v1/models")).toBeGreaterThan(0);
     expect(llm.count("/v1/chat/completions")).toBe(before);
   });

@@ -84,7 +84,11 @@ describe("gear-seg segment --segmenter sam2:<dir>", () => {
     await writeTinySam2(join(dir, "model"), { layout: "samexporter" });
     const image = await scene(dir);
     const out = join(dir, "out");
-    const args = ["segment", image, "the red region on the left", "--out", out, "--segmenter", `sam2:${join(dir, "model")}`];
+    // The segmenter and its options from a config file; an 8×8 point grid (SAM 2's default is 32×32: 16 times
+    // the decoder runs for the same two blocks).
+    const config = join(dir, "gear-seg.config.json");
+    await writeFile(config, JSON.stringify({ segmenter: { spec: `sam2:${join(dir, "model")}`, amg: { points_per_side: 8 } } }));
+    const args = ["segment", image, "the red region on the left", "--out", out, "--config", config];
     const run = await runCli([...args, "--amg-preset", "gear-seg", "--quiet", "--json"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout);
@@ -111,7 +115,8 @@ describe("gear-seg segment --segmenter sam2:<dir>", () => {
     expect(inside / total).toBeGreaterThan(0.9);
     expect(JSON.parse(await readFile(join(out, "result.json"), "utf8")).mask).toEqual(result.mask);
 
-    const bad = await runCli([...args, "--out", join(dir, "o1"), "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
+    // A bad preset is refused before any work (here with the segmenter from the flag, as most users give it).
+    const bad = await runCli(["segment", image, "x", "--out", join(dir, "o1"), "--segmenter", `sam2:${join(dir, "model")}`, "--amg-preset", "fastest", "--quiet"], { env: { GEAR_SEG_HOME: join(dir, "home") } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^gear-seg: segmenter sam2:\S+: option "preset" must be one of "sam2-default", "gear-seg", got "fastest"\n$/);
     // The preset belongs to sam2: with another segmenter the message says so.

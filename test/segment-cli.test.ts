@@ -2,7 +2,7 @@
 // reference, one failure and one usage error (one line, exit code, nothing written), and describe. The same
 // behaviour on every sample and every kind of bad input is tested through the library (segment-library.test.ts,
 // src/image/decode.test.ts, src/pipeline/agent.test.ts).
-import { readFile, readdir } from "node:fs/promises";
+import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, samples, tempDir } from "./helpers/cli.js";
@@ -67,6 +67,15 @@ describe("pictures and result size options", () => {
       expect(r.bbox).toHaveLength(4);
     }
     expect(result.mask.counts).toBe((await readJson(samples.answer(name))).shapes[0].counts); // the answer itself stays
+
+    // A folder holding a picture a jpg run would write is refused, and the picture stays as it was.
+    const mine = await tempDir();
+    await writeFile(join(mine, "candidates.jpg"), "my own picture");
+    const refused = await runCli(["segment", samples.image(name), "q", "--out", mine, "--image-format", "jpg", ...stack]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`gear-seg: output folder "${mine}" already holds results (candidates.jpg): pass --overwrite to replace them, or choose another --out\n`);
+    expect(await readdir(mine)).toEqual(["candidates.jpg"]);
+    expect(await readFile(join(mine, "candidates.jpg"), "utf8")).toBe("my own picture");
   });
 
   it("with several queries, --image-format jpg names the shared candidates and every overlay .jpg", async () => {
@@ -131,6 +140,12 @@ describe("bad input: one line, non-zero exit, nothing written", () => {
     const dir = await tempDir();
     const out = join(dir, "out");
     await expectFailure(["segment", join(dir, "nope.jpg"), "q", "--out", out, ...stack(name)], 1, /nope\.jpg.*not found/, out);
+  });
+
+  it("an image over the pixel limit: the library's option is named as the CLI's flag", async () => {
+    const dir = await tempDir();
+    const out = join(dir, "out");
+    await expectFailure(["segment", samples.image(name), "q", "--out", out, "--max-pixels", "1000", ...stack(name)], 1, /^gear-seg: cannot read image ".*": 400×299 = 119600 pixels exceeds the limit of 1000 pixels \(raise it with --max-pixels\)$/, out);
   });
 
   it("no query at all is a usage error", async () => {

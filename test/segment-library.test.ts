@@ -2,10 +2,12 @@
 // the GEAR-Seg reference replayed exactly on every sample, the files written, ids the reasoner invents, and
 // the errors that bad input gets before any work is done.
 import { readFile, readdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensureWritableDir } from "../src/cli/output-dir.js";
-import { createBackend, createStack, resultToJson, writeSegmentationOutputs } from "../src/index.js";
+import { answerQueries } from "../src/pipeline/answers.js";
+import { plannedOutputFiles } from "../src/pipeline/outputs.js";
+import { createBackend, createStack, resultToJson, toReferenceAnswer, toReferenceDescriptions, writeSegmentationOutputs } from "../src/index.js";
 import { loadImage } from "../src/image/index.js";
 import { samples, tempDir } from "./helpers/cli.js";
 
@@ -26,10 +28,7 @@ describe("segment replays the GEAR-Seg reference exactly", () => {
       try {
         const prepared = await agent.prepare(samples.image(name));
         const result = await agent.ask(prepared, query);
-        const out = await tempDir();
-        await writeSegmentationOutputs(out, result, prepared.image, { reference: true });
-        const json = await readJson(join(out, "result.json"));
-        expect(json).toEqual(JSON.parse(JSON.stringify(resultToJson(result))));
+        const json = resultToJson(result);
         expect(json.mask.counts).toBe(answer.shapes[0].counts);
         expect(json.mask_ids).toEqual(answer.answer_mask_id.map(Number));
         expect(json.query).toBe(query);
@@ -39,12 +38,20 @@ describe("segment replays the GEAR-Seg reference exactly", () => {
         expect(json.scene).toBe(descriptions.whole.des);
         for (const region of json.regions) expect(region.description).toBe(descriptions[String(region.id)].des);
         expect(Object.keys(json.timings)).toEqual(expect.arrayContaining(["segment_ms", "describe_ms", "reason_ms", "total_ms"]));
-        expect((await readdir(out)).sort()).toEqual(["answer.json", "candidates.png", "descriptions.json", "mask.png", "overlay.png", "result.json"]);
-        // The reference answer file we write equals the reference's own, field for field.
-        const ours = await readJson(join(out, "answer.json"));
+        // The reference's own files, field for field.
+        const ours = toReferenceAnswer(result, `${name}.jpg`);
         expect(ours.answer_mask_id).toEqual(answer.answer_mask_id);
-        expect(ours.shapes[0].counts).toBe(answer.shapes[0].counts);
-        expect(await readJson(join(out, "descriptions.json"))).toEqual(descriptions);
+        expect(ours.shapes[0]!.counts).toBe(answer.shapes[0].counts);
+        expect(toReferenceDescriptions(prepared)).toEqual(descriptions);
+        if (name === samples.names[3]) {
+          // The files, written once (rendering 100 regions' pictures per sample would add nothing here).
+          const out = await tempDir();
+          await writeSegmentationOutputs(out, result, prepared.image, { reference: true });
+          expect((await readdir(out)).sort()).toEqual(["answer.json", "candidates.png", "descriptions.json", "mask.png", "overlay.png", "result.json"]);
+          expect(await readJson(join(out, "result.json"))).toEqual(JSON.parse(JSON.stringify(json)));
+          expect(await readJson(join(out, "answer.json"))).toEqual(JSON.parse(JSON.stringify(ours)));
+          expect(await readJson(join(out, "descriptions.json"))).toEqual(descriptions);
+        }
       } finally {
         await agent.close();
       }
@@ -88,5 +95,27 @@ describe("bad input is refused before any work", () => {
     const segmenter = await createBackend("segmenter", `masks:${samples.masks(samples.names[3]!)}`);
     const image = await loadImage(samples.image(samples.names[0]!));
     await expect(segmenter.segment(image)).rejects.toThrow(/mask_\d+\.png" is \d+×\d+, the image is/);
+  });
+});
+
+describe("the files a run plans are the files it writes (what --out refuses to replace)", () => {
+  it("png and jpg, one query and several, with and without the reference files", async () => {
+    const name = samples.names[3]!;
+    const { agent } = await recordedStack(name);
+    try {
+      const prepared = await agent.prepare(samples.image(name));
+      for (const imageFormat of ["png", "jpg"] as const) {
+        for (const queries of [["q"], ["first", "second"]]) {
+          for (const reference of [false, true]) {
+            const out = await tempDir();
+            await answerQueries(agent, prepared, queries, { imageFormat, reference, folder: async () => out });
+            const written = (await readdir(out, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => relative(out, join(e.parentPath, e.name)));
+            expect(written.sort(), `${imageFormat}, ${queries.length} queries, reference ${reference}`).toEqual(plannedOutputFiles(queries, { imageFormat, reference }).sort());
+          }
+        }
+      }
+    } finally {
+      await agent.close();
+    }
   });
 });

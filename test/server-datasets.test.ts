@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStack, type Stack } from "../src/stack/stack.js";
 import { exportDataset } from "../src/export/index.js";
 import { loadMaskPng } from "../src/image/decode.js";
-import { encode, merge, toCocoRle } from "../src/masks/index.js";
+import { encode, merge, rleFromString, toCocoRle } from "../src/masks/index.js";
 import { startServer, type RunningServer } from "../src/server/index.js";
 import * as D from "../src/server/dataset-schemas.js";
 import { samples, tempDir } from "./helpers/cli.js";
@@ -185,5 +185,115 @@ describe("datasets under --data", () => {
     const bad = await fetch(`${server.url}/api/datasets/ds1/items/${encodeURIComponent(first.id)}/review`, { method: "POST", body: "{" });
     expect(bad.status).toBe(400);
     expect((await review("ds1", first.id, { status: "maybe" })).status).toBe(400);
+  });
+});
+
+describe("answers saved into a dataset", () => {
+  const save = async (dataset: string, body: unknown) => {
+    const res = await fetch(`${server.url}/api/datasets/${encodeURIComponent(dataset)}/items`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  };
+
+  it("a corrected answer becomes an accepted item: image copied, record written, review log appended; reviews recompute its regions", async () => {
+    const name = "692198_ac99d18ac5_o";
+    const bytes = await readFile(samples.image(name));
+    const up = await fetch(`${server.url}/api/images?name=${name}.jpg`, { method: "POST", headers: { "Content-Type": "image/jpeg" }, body: bytes });
+    const imageId = (await up.json()).id as string;
+    await expect.poll(async () => (await get(`/api/images/${imageId}`)).body.state, { timeout: 50_000, interval: 200 }).toBe("ready");
+    const regions = (await get(`/api/images/${imageId}/regions`)).body.regions as { id: number; segmentation: { size: [number, number]; counts: string } }[];
+    expect(regions.length).toBeGreaterThan(2);
+    const composed = await fetch(`${server.url}/api/images/${imageId}/answers`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ query: "where does the dog lie?", mask_ids: [0, 2], explanation: "the rug under the dog" }),
+    });
+    const answerId = (await composed.json()).answer_id as string;
+    const request = { image_id: imageId, answer_id: answerId, reasoning_type: "functional" };
+
+    // A dataset that does not exist is started only when asked to.
+    const missing = await save("corrections", request);
+    expect(missing).toEqual({ status: 404, body: { error: 'no dataset "corrections" under the data folder (set "create" to start one)' } });
+    const created = await save("corrections", { ...request, create: true });
+    expect(created.status).toBe(201);
+    const reply = D.SaveAnswerReply.parse(created.body);
+    const union = toCocoRle(merge([0, 2].map((id) => rleFromString(regions[id]!.segmentation.counts, ...regions[id]!.segmentation.size)), false));
+    expect(reply).toMatchObject({
+      dataset: "corrections",
+      created: true,
+      item: { questions: ["where does the dog lie?"], explanation: "the rug under the dog", region_ids: [0, 2], reasoning_type: "functional", confidence: 10, review: { status: "accepted" } },
+      review: { unreviewed: 0, accepted: 1, rejected: 0 },
+    });
+    expect(reply.item.mask.counts).toBe(union.counts);
+
+    const ds = join(data, "corrections");
+    const [file] = await readdir(join(ds, "images"));
+    expect(file).toMatch(/^692198_ac99d18ac5_o-[0-9a-f]{12}\.jpg$/);
+    expect((await readFile(join(ds, "images", file!))).equals(bytes)).toBe(true);
+    const manifest = JSON.parse(await readFile(join(ds, "manifest.json"), "utf8"));
+    expect(manifest).toMatchObject({ kind: "reasoning", images_roots: [join(ds, "images")], generation: { segmenter: "classic", llm: "manual" } });
+    const saved = JSON.parse(await readFile(join(ds, "records", `${reply.item.image_id}.json`), "utf8"));
+    expect(saved).toMatchObject({ image: file, segmenter: "classic", regions: regions.length, items: [{ id: reply.item.id }] });
+    expect((await readFile(join(ds, "review.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l))).toMatchObject([
+      { item: reply.item.id, added: "web app", status: "accepted", region_ids: [0, 2], query: "where does the dog lie?" },
+    ]);
+
+    // Into a dataset the engine generated (with other backends): the same image again is one file, one record.
+    for (const k of [0, 1]) {
+      const again = await save("group/ds2", request);
+      expect(again.status).toBe(201);
+      expect(D.SaveAnswerReply.parse(again.body).item.id).toMatch(new RegExp(`#${k}$`));
+    }
+    const ds2 = join(data, "group", "ds2");
+    expect(await readdir(join(ds2, "images"))).toHaveLength(1);
+    const page = D.ItemPage.parse((await get("/api/datasets/group%2Fds2/items?status=accepted&limit=50")).body);
+    expect(page.total).toBe(2);
+    expect(page.review.unreviewed).toBe(12);
+    // The generated items keep the manifest's segmenter; the saved ones name regions of the server's (classic):
+    // changing their ids recomputes classic's regions for the saved image.
+    const changed = await review("group/ds2", page.items[0]!.id, { region_ids: [1] });
+    expect(changed.status).toBe(200);
+    expect(D.ReviewReply.parse(changed.body).item.mask.counts).toBe(regions[1]!.segmentation.counts);
+    // Exports read the records: the saved items are there, with their image from the dataset's images folder.
+    const out = await tempDir("gear-seg-export-");
+    await exportDataset(ds2, "coco", out);
+    const coco = JSON.parse(await readFile(join(out, "annotations", "instances_all.json"), "utf8"));
+    const exported = coco.annotations.filter((a: { gear_seg_id: string }) => page.items.some((i) => i.id === a.gear_seg_id));
+    expect(exported).toHaveLength(2);
+    // Every file was written whole: no temporary file is left, and no writer lock.
+    for (const folder of [ds, join(ds, "records"), join(ds, "images"), ds2]) expect((await readdir(folder)).filter((n) => n.startsWith(".") || n === "writer.lock")).toEqual([]);
+  }, 60_000);
+
+  it("is documented in /openapi.json from its schemas", async () => {
+    const doc = await (await fetch(`${server.url}/openapi.json`)).json();
+    const op = doc.paths["/api/datasets/{dataset}/items"].post;
+    expect(op.requestBody.content["application/json"].schema.$ref).toBe("#/components/schemas/SaveAnswerRequest");
+    expect(op.responses["201"].content["application/json"].schema.$ref).toBe("#/components/schemas/SaveAnswerReply");
+    expect(doc.paths["/api/datasets/{dataset}/items"].get).toBeDefined();
+    const request = doc.components.schemas.SaveAnswerRequest;
+    expect(request.required).toEqual(["image_id", "answer_id", "reasoning_type"]);
+    expect(request.additionalProperties).toBe(false);
+    expect(request.properties.reasoning_type.enum).toEqual(["commonsense", "functional", "manipulation", "part", "attribute"]);
+  });
+
+  it("refuses what cannot be an item: no regions, unknown answers, bad names, folders that are not datasets", async () => {
+    const images = (await get("/api/images")).body.images as { id: string }[];
+    const imageId = images[0]!.id;
+    const empty = await fetch(`${server.url}/api/images/${imageId}/answers`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ query: "nothing", mask_ids: [] }) });
+    const emptyId = (await empty.json()).answer_id as string;
+    await mkdir(join(data, "photos"));
+    const cases: [string, unknown, number, RegExp][] = [
+      ["corrections", { image_id: imageId, answer_id: emptyId, reasoning_type: "part" }, 400, /chooses no region/],
+      ["corrections", { image_id: imageId, answer_id: "999", reasoning_type: "part" }, 404, /no answer 999/],
+      ["corrections", { image_id: imageId, answer_id: emptyId, reasoning_type: "holiday" }, 400, /reasoning_type/],
+      ["corrections", { image_id: "0".repeat(64), answer_id: emptyId, reasoning_type: "part" }, 404, /no image/],
+      ["../outside", { image_id: imageId, answer_id: emptyId, reasoning_type: "part", create: true }, 403, /outside the data folder/],
+      ["new set", { image_id: imageId, answer_id: emptyId, reasoning_type: "part", create: true }, 400, /one folder name/],
+      ["photos", { image_id: imageId, answer_id: emptyId, reasoning_type: "part", create: true }, 409, /not a dataset/],
+    ];
+    for (const [dataset, body, status, message] of cases) {
+      const r = await save(dataset, body);
+      expect({ dataset, status: r.status }).toEqual({ dataset, status });
+      expect(r.body.error).toMatch(message);
+    }
   });
 });

@@ -4,8 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
-import { offlineDefaultNotice, type Stack, type StackSpecs } from "../stack/stack.js";
-import { createConfiguredStack } from "../stack/configured.js";
+import type { Stack, StackSpecs } from "../stack/stack.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { integer, number, parseWith } from "../config/schema.js";
 import { redactText } from "../net/redact.js";
@@ -41,6 +40,20 @@ export function makeIo(flags: GlobalFlags): Io {
 }
 
 /** Wrap a command action: errors become one line on stderr and the right exit code. */
+/** Library messages name a setting as `option <name>` (the agent's, the server's, an evaluation's); the CLI says
+ * how its user sets it. Backend options (`option "timeoutMs"`, `(option maxReplyBytes)`) are set alike in the
+ * config file and keep their names. */
+const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
+  maxPixels: "--max-pixels",
+  proposalsDir: "--proposals",
+  token: "GEAR_SEG_TOKEN, or a variable named with --token-env",
+};
+
+/** A library message with its settings named as the CLI's flags. */
+export function inCliTerms(message: string): string {
+  return message.replace(/\boption (\w+)/g, (phrase, name: string) => FLAG_FOR_OPTION[name] ?? phrase);
+}
+
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
@@ -48,7 +61,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
     } catch (err) {
       if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
       // Credentials in URLs never reach the terminal, whatever the message quotes.
-      process.stderr.write(`gear-seg: ${redactText(describeError(err))}\n`);
+      process.stderr.write(`gear-seg: ${redactText(inCliTerms(describeError(err)))}\n`);
       if (process.env.GEAR_SEG_DEBUG && err instanceof Error && err.stack) process.stderr.write(redactText(err.stack) + "\n");
       process.exitCode = err instanceof GearSegError ? err.exitCode : 1;
     }
@@ -135,6 +148,9 @@ export async function stackFromFlags(
    * worker and would pay for its start). */
   { many = false }: { many?: boolean } = {},
 ): Promise<Stack> {
+  // Loaded here, not at start-up: commands without backends (eval coco, cache, models) never pay for them.
+  const { createConfiguredStack } = await import("../stack/configured.js");
+  const { offlineDefaultNotice } = await import("../stack/stack.js");
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,

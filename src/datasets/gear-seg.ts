@@ -130,6 +130,9 @@ interface RecordBase {
   height: number;
   split: Split;
   regions: number;
+  /** The segmenter whose regions the ids name, when it is not the manifest's (an answer saved from the web app
+   * with the server's segmenter); a review that changes ids recomputes the regions with it. */
+  segmenter?: string;
   model: string | null;
   usage?: TokenCounts;
   notes: string[];

@@ -12,7 +12,11 @@ import type { Detector } from "../pipeline/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { stage } from "./failures.js";
 import { normalizeClass } from "./label.js";
-import type { ImageIdentity, LabelTask } from "./tasks.js";
+
+// Typed from the record format rather than imported from ./tasks.ts, which imports this module: what the
+// detector needs of a label task, and the image's identity in its dataset (tasks.ts's ImageIdentity).
+type DetectorLabelTask = { keyword: string; classes?: readonly string[] };
+type ImageIdentity = Pick<InstancesRecord, "image_id" | "image" | "root" | "image_sha256" | "split">;
 
 /** The detector's class names for the wanted classes (compared as normalised names); every one must be known. */
 export function detectorClasses(detector: Detector | null | undefined, wanted: readonly string[]): Map<string, string> {
@@ -28,7 +32,7 @@ export function detectorClasses(detector: Detector | null | undefined, wanted: r
 }
 
 /** One image's instances record, labelled by the detector. */
-export async function runDetectorLabel(task: LabelTask, prepared: PreparedImage, detector: Detector | undefined, identity: ImageIdentity): Promise<InstancesRecord> {
+export async function runDetectorLabel(task: DetectorLabelTask, prepared: PreparedImage, detector: Detector | undefined, identity: ImageIdentity): Promise<InstancesRecord> {
   if (!detector) throw new GearSegError("labelling without an LLM needs the stack's detector, and this executor has none");
   const wanted = detectorClasses(detector, task.classes ?? [normalizeClass(task.keyword)]);
   // The agent's own pixels when it decoded them (the detector then knows the image); else decoded here.

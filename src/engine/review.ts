@@ -59,9 +59,10 @@ export function imageIdOfItem(itemId: string): string {
 
 export const reviewStatusOf = (item: ReviewedItem): ReviewStatus | "unreviewed" => item.review?.status ?? "unreviewed";
 
-/** One review at a time per dataset in this process: a change is a read-modify-write of a record. */
+/** One change at a time per dataset in this process (reviews, answers saved from the web app): a change is a
+ * read-modify-write of a record. */
 const locks = new Map<string, Promise<unknown>>();
-function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+export function serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const before = locks.get(key) ?? Promise.resolve();
   const run = before.then(fn, fn);
   const tail = run.catch(() => undefined);
@@ -136,10 +137,15 @@ export async function reviewItem(
       ...(change.regionIds !== undefined && { region_ids: item.region_ids }),
       before,
     };
-    // One short line per append (O_APPEND): concurrent writers never interleave within a line.
-    await appendFile(join(datasetDir, REVIEW_LOG), JSON.stringify(entry) + "\n");
+    await appendReviewLog(datasetDir, entry);
     return item;
   });
+}
+
+/** Appends one entry to the dataset's review log. One short line per append (O_APPEND): concurrent writers never
+ * interleave within a line. */
+export async function appendReviewLog(datasetDir: string, entry: object): Promise<void> {
+  await appendFile(join(datasetDir, REVIEW_LOG), JSON.stringify(entry) + "\n");
 }
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {

@@ -70,7 +70,7 @@ export async function evaluateErrorsFolder(dataDir: string, predDir: string, opt
     checkPredictionSize(pred, g.height, g.width);
     const proposals = pred.proposals ?? (proposalsDir ? await readProposalFolder(join(proposalsDir, q.sample.name)) : undefined);
     if (!proposals || proposals.length === 0) {
-      skipped.push({ id: q.id, reason: "no proposals (result.json regions or --proposals folder)" });
+      skipped.push({ id: q.id, reason: "no proposals (none in result.json, none in a proposals folder: option proposalsDir)" });
       continue;
     }
     results.push(analyseSample(q.id, proposals, pred.mask, g, pred.maskIds, options.maxRegions));

@@ -42,6 +42,7 @@ import { reasonQueries, type ReasonQuery } from "./reason-eval.js";
 export interface RunConfiguration {
   segmenter: string;
   describer: string | null;
+  captioner?: string | null;
   reasoner: string | null;
   max_regions: number;
   max_masks: number;
@@ -49,19 +50,20 @@ export interface RunConfiguration {
   mode?: QueryMode;
 }
 
-/** The agent's configuration and its fingerprint (backend fingerprints include their options and models);
- * a sample's fingerprint adds the query mode (sampleFingerprint). */
+/** The agent's configuration as a person reads it, and its fingerprint: the agent's own (GearSeg.fingerprint,
+ * every stage's fingerprint and its parameters). A sample's fingerprint adds the query mode (sampleFingerprint). */
 export function runConfigurationFingerprint(agent: GearSeg): { configuration: RunConfiguration; fingerprint: string } {
+  const c = agent.configuration;
   const configuration: RunConfiguration = {
-    segmenter: agent.segmenter.fingerprint ?? agent.segmenter.spec,
-    describer: agent.describer ? (agent.describer.fingerprint ?? agent.describer.spec) : null,
-    // Reasoners have no fingerprint port yet: the spec names the model and the server.
-    reasoner: agent.reasoner ? ((agent.reasoner as { fingerprint?: string }).fingerprint ?? agent.reasoner.spec) : null,
-    max_regions: agent.maxRegions,
-    max_masks: agent.maxMasks,
-    duplicate_overlap: agent.duplicateOverlap,
+    segmenter: c.segmenter,
+    describer: c.describer,
+    captioner: c.captioner,
+    reasoner: c.reasoner,
+    max_regions: c.maxRegions,
+    max_masks: c.maxMasks,
+    duplicate_overlap: c.duplicateOverlap,
   };
-  return { configuration, fingerprint: fingerprintOf(configuration) };
+  return { configuration, fingerprint: agent.fingerprint.slice(0, 16) };
 }
 
 const fingerprintOf = (c: unknown) => createHash("sha256").update(JSON.stringify(c)).digest("hex").slice(0, 16);

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import type { Split } from "../datasets/gear-seg.js";
-import { area as rleArea, decode, maskToPolygons, toBbox, toCocoRle } from "../masks/index.js";
+import { area as rleArea, rleToPolygons, toBbox, toCocoRle } from "../masks/index.js";
 import type { CocoRle, FlatPolygon } from "../masks/types.js";
 import { DurableWriter } from "../util/durable.js";
 import type { ExportImage, ExportSource } from "./model.js";
@@ -51,7 +51,7 @@ class CocoFileWriter {
     for (const a of img.annotations) {
       let segmentation: CocoRle | FlatPolygon[];
       if (options.polygons) {
-        segmentation = maskToPolygons(decode(a.rle)).map((p) => p.outer);
+        segmentation = rleToPolygons(a.rle).map((p) => p.outer);
         if (segmentation.length === 0) continue;
       } else {
         segmentation = toCocoRle(a.rle);

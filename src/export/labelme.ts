@@ -13,6 +13,7 @@ import { extname, join } from "node:path";
 import { placeImage } from "./images.js";
 import type { ExportSource } from "./model.js";
 import { centrePolygons, toPointPairs } from "./polygons.js";
+import { WriteWindow } from "./write-window.js";
 
 export const LABELME_VERSION = "5.5.0";
 
@@ -49,31 +50,37 @@ export function groupFingerprint(shapes: readonly { label: string; points: reado
 export async function exportLabelMe(source: ExportSource, outDir: string): Promise<{ files: number; shapes: number }> {
   let shapes = 0;
   let files = 0;
-  for await (const img of source.images()) {
-    const imageName = `${img.id}${extname(img.file).toLowerCase() || ".jpg"}`;
-    const file: LabelMeFile = {
-      version: LABELME_VERSION,
-      flags: {},
-      shapes: [],
-      imagePath: imageName,
-      imageData: null,
-      imageHeight: img.height,
-      imageWidth: img.width,
-      gear_seg: { dataset: source.dir, image_id: img.id, annotation_ids: img.annotations.map((a) => a.id), groups: {} },
-    };
-    img.annotations.forEach((a, k) => {
-      const group: LabelMeShape[] = [];
-      for (const p of centrePolygons(a.rle)) {
-        if (p.outer.length < 6) continue; // LabelMe polygons need three points
-        group.push({ label: a.category, points: toPointPairs(p.outer), group_id: k, description: a.item?.questions[0] ?? "", shape_type: "polygon", flags: {}, mask: null });
-      }
-      file.gear_seg!.groups![String(k)] = groupFingerprint(group);
-      file.shapes.push(...group);
-      shapes += group.length;
-    });
-    await placeImage(img.file, join(outDir, imageName));
-    await writeFile(join(outDir, `${img.id}.json`), JSON.stringify(file, null, 2) + "\n");
-    files++;
+  const writes = new WriteWindow();
+  try {
+    for await (const img of source.images()) {
+      const imageName = `${img.id}${extname(img.file).toLowerCase() || ".jpg"}`;
+      const file: LabelMeFile = {
+        version: LABELME_VERSION,
+        flags: {},
+        shapes: [],
+        imagePath: imageName,
+        imageData: null,
+        imageHeight: img.height,
+        imageWidth: img.width,
+        gear_seg: { dataset: source.dir, image_id: img.id, annotation_ids: img.annotations.map((a) => a.id), groups: {} },
+      };
+      img.annotations.forEach((a, k) => {
+        const group: LabelMeShape[] = [];
+        for (const p of centrePolygons(a.rle)) {
+          if (p.outer.length < 6) continue; // LabelMe polygons need three points
+          group.push({ label: a.category, points: toPointPairs(p.outer), group_id: k, description: a.item?.questions[0] ?? "", shape_type: "polygon", flags: {}, mask: null });
+        }
+        file.gear_seg!.groups![String(k)] = groupFingerprint(group);
+        file.shapes.push(...group);
+        shapes += group.length;
+      });
+      await writes.add(() => placeImage(img.file, join(outDir, imageName)));
+      await writes.add(() => writeFile(join(outDir, `${img.id}.json`), JSON.stringify(file, null, 2) + "\n"));
+      files++;
+    }
+    await writes.finish();
+  } finally {
+    await writes.settle();
   }
   return { files, shapes };
 }

@@ -14,6 +14,7 @@ import { UsageError } from "../util/errors.js";
 import { placeImage } from "./images.js";
 import type { ExportSource } from "./model.js";
 import { centrePolygons, toPointPairs } from "./polygons.js";
+import { WriteWindow } from "./write-window.js";
 
 export interface ReasonSegExportOptions {
   /** The dataset name in LISA's `--reason_seg_data "<Name>|train"` (default GearSeg). */
@@ -40,6 +41,7 @@ export async function exportReasonSeg(source: ExportSource, outDir: string, opti
   let explained = 0;
   let samples = 0;
   const made = new Set<string>();
+  const writes = new WriteWindow();
   try {
     await explanatory.write("[");
     for await (const img of source.images()) {
@@ -54,15 +56,17 @@ export async function exportReasonSeg(source: ExportSource, outDir: string, opti
         const dir = join(root, img.split);
         if (!made.has(dir)) await mkdir(dir, { recursive: true });
         made.add(dir);
-        await placeImage(img.file, join(dir, `${x}.jpg`), { jpeg: true });
-        await writeFile(join(dir, `${x}.json`), JSON.stringify({ text: item.questions, is_sentence: true, shapes }));
+        await writes.add(() => placeImage(img.file, join(dir, `${x}.jpg`), { jpeg: true }));
+        await writes.add(() => writeFile(join(dir, `${x}.json`), JSON.stringify({ text: item.questions, is_sentence: true, shapes })));
         samples++;
         if (img.split === "train") await explanatory.write(`${explained++ ? "," : ""}\n${JSON.stringify({ image: `${x}.jpg`, query: item.questions[0]!, outputs: item.explanation })}`);
       }
     }
+    await writes.finish();
     await explanatory.write("\n]\n");
     await explanatory.commit();
   } catch (err) {
+    await writes.settle();
     await explanatory.abort();
     throw err;
   }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { toCocoRle } from "../masks/index.js";
 import { UsageError } from "../util/errors.js";
 import type { ExportSource } from "./model.js";
+import { WriteWindow } from "./write-window.js";
 
 export interface ReferenceItem {
   reasoning_type: string;
@@ -28,28 +29,34 @@ export async function exportReferenceLayout(source: ExportSource, outDir: string
   let files = 0;
   let items = 0;
   const splits = new Set<string>();
-  for await (const img of source.images()) {
-    const dir = join(outDir, img.split, "answers", "json");
-    if (!splits.has(img.split)) await mkdir(dir, { recursive: true });
-    splits.add(img.split);
-    const list: ReferenceItem[] = img.annotations.map((a) => {
-      const item = a.item!;
-      const rle = toCocoRle(a.rle);
-      return {
-        reasoning_type: item.reasoning_type,
-        question: item.questions,
-        answer_labels: item.answer_labels,
-        answer_mask_ids: item.region_ids.map(String),
-        explanation: item.explanation,
-        confidence: item.confidence,
-        image_name: img.rel.split("/").pop()!,
-        size: rle.size,
-        counts: rle.counts,
-      };
-    });
-    await writeFile(join(dir, `${img.id}.json`), JSON.stringify(list, null, 2) + "\n");
-    files++;
-    items += list.length;
+  const writes = new WriteWindow();
+  try {
+    for await (const img of source.images()) {
+      const dir = join(outDir, img.split, "answers", "json");
+      if (!splits.has(img.split)) await mkdir(dir, { recursive: true });
+      splits.add(img.split);
+      const list: ReferenceItem[] = img.annotations.map((a) => {
+        const item = a.item!;
+        const rle = toCocoRle(a.rle);
+        return {
+          reasoning_type: item.reasoning_type,
+          question: item.questions,
+          answer_labels: item.answer_labels,
+          answer_mask_ids: item.region_ids.map(String),
+          explanation: item.explanation,
+          confidence: item.confidence,
+          image_name: img.rel.split("/").pop()!,
+          size: rle.size,
+          counts: rle.counts,
+        };
+      });
+      await writes.add(() => writeFile(join(dir, `${img.id}.json`), JSON.stringify(list, null, 2) + "\n"));
+      files++;
+      items += list.length;
+    }
+    await writes.finish();
+  } finally {
+    await writes.settle();
   }
   return { files, items, splits: [...splits].sort() };
 }

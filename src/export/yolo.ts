@@ -13,29 +13,36 @@ import { stringify } from "yaml";
 import { placeImage } from "./images.js";
 import type { ExportSource } from "./model.js";
 import { centrePolygons } from "./polygons.js";
+import { WriteWindow } from "./write-window.js";
 
 export async function exportYolo(source: ExportSource, outDir: string): Promise<{ dataYaml: string; images: number; rows: number; splits: string[] }> {
   let rows = 0;
   let images = 0;
   const splits = new Set<string>();
-  for await (const img of source.images()) {
-    if (!splits.has(img.split)) await mkdir(join(outDir, "labels", img.split), { recursive: true });
-    splits.add(img.split);
-    images++;
-    const lines: string[] = [];
-    for (const a of img.annotations) {
-      const cls = source.categories.indexOf(a.category);
-      for (const p of centrePolygons(a.rle)) {
-        if (p.outer.length < 6) continue;
-        const coords: string[] = [];
-        for (let i = 0; i < p.outer.length; i += 2) coords.push(fmt(p.outer[i]! / img.width), fmt(p.outer[i + 1]! / img.height));
-        lines.push(`${cls} ${coords.join(" ")}`);
-        rows++;
+  const writes = new WriteWindow();
+  try {
+    for await (const img of source.images()) {
+      if (!splits.has(img.split)) await mkdir(join(outDir, "labels", img.split), { recursive: true });
+      splits.add(img.split);
+      images++;
+      const lines: string[] = [];
+      for (const a of img.annotations) {
+        const cls = source.categories.indexOf(a.category);
+        for (const p of centrePolygons(a.rle)) {
+          if (p.outer.length < 6) continue;
+          const coords: string[] = [];
+          for (let i = 0; i < p.outer.length; i += 2) coords.push(fmt(p.outer[i]! / img.width), fmt(p.outer[i + 1]! / img.height));
+          lines.push(`${cls} ${coords.join(" ")}`);
+          rows++;
+        }
       }
+      const ext = extname(img.file).toLowerCase() || ".jpg";
+      await writes.add(() => placeImage(img.file, join(outDir, "images", img.split, `${img.id}${ext}`)));
+      await writes.add(() => writeFile(join(outDir, "labels", img.split, `${img.id}.txt`), lines.length ? lines.join("\n") + "\n" : ""));
     }
-    const ext = extname(img.file).toLowerCase() || ".jpg";
-    await placeImage(img.file, join(outDir, "images", img.split, `${img.id}${ext}`));
-    await writeFile(join(outDir, "labels", img.split, `${img.id}.txt`), lines.length ? lines.join("\n") + "\n" : "");
+    await writes.finish();
+  } finally {
+    await writes.settle();
   }
   // Ultralytics needs a val set: without val images, validate on train (said in a comment).
   const data: Record<string, unknown> = {

@@ -99,7 +99,7 @@ describe("loadImage: bad input", () => {
   it("rejects an image over the pixel limit from its header, naming size and flag", async () => {
     const p = join(dir, "big.png");
     await writeFile(p, await encodePng({ width: 40, height: 30, data: pattern(40, 30) }));
-    await rejectsWith(loadImage(p, { maxPixels: 1000 }), `cannot read image "${p}": 40×30 = 1200 pixels exceeds the limit of 1000 pixels (raise it with --max-pixels)`);
+    await rejectsWith(loadImage(p, { maxPixels: 1000 }), `cannot read image "${p}": 40×30 = 1200 pixels exceeds the limit of 1000 pixels (raise it with option maxPixels)`);
     expect((await loadImage(p, { maxPixels: 1200 })).width).toBe(40);
   });
 
@@ -107,9 +107,9 @@ describe("loadImage: bad input", () => {
     expect(DEFAULT_MAX_PIXELS).toBe(50_000_000);
     // A header-only PNG claiming 20000×20000 (400 megapixels, above sharp's own default limit of 268).
     const big = headerOnlyPng(20000, 20000);
-    await rejectsWith(decodeImage(big, "huge.png"), `cannot read image "huge.png": 20000×20000 = 400.0 megapixels exceeds the limit of 50 megapixels (raise it with --max-pixels)`);
-    await rejectsWith(decodeImage(headerOnlyPng(12000, 9000), "x.png"), `cannot read image "x.png": 12000×9000 = 108.0 megapixels exceeds the limit of 50 megapixels (raise it with --max-pixels)`);
-    await rejectsWith(decodeImage(headerOnlyPng(3000, 1000), "x.png", { maxPixels: 2_500_000 }), `cannot read image "x.png": 3000×1000 = 3.0 megapixels exceeds the limit of 2.5 megapixels (raise it with --max-pixels)`);
+    await rejectsWith(decodeImage(big, "huge.png"), `cannot read image "huge.png": 20000×20000 = 400.0 megapixels exceeds the limit of 50 megapixels (raise it with option maxPixels)`);
+    await rejectsWith(decodeImage(headerOnlyPng(12000, 9000), "x.png"), `cannot read image "x.png": 12000×9000 = 108.0 megapixels exceeds the limit of 50 megapixels (raise it with option maxPixels)`);
+    await rejectsWith(decodeImage(headerOnlyPng(3000, 1000), "x.png", { maxPixels: 2_500_000 }), `cannot read image "x.png": 3000×1000 = 3.0 megapixels exceeds the limit of 2.5 megapixels (raise it with option maxPixels)`);
     // With the limit raised, sharp's limit does not step in: the missing pixel data is what fails.
     await rejectsWith(decodeImage(big, "huge.png", { maxPixels: 1e9 }), `cannot read image "huge.png": truncated or corrupt PNG data`);
   });

@@ -91,7 +91,7 @@ async function readHeader(data: Uint8Array, source: string, maxPixels: number): 
     const mega = maxPixels >= 100_000;
     throw failure(
       source,
-      `${width}×${height} = ${formatPixels(pixels, mega, 1)} exceeds the limit of ${formatPixels(maxPixels, mega, maxPixels % 1e6 === 0 ? 0 : 1)} (raise it with --max-pixels)`,
+      `${width}×${height} = ${formatPixels(pixels, mega, 1)} exceeds the limit of ${formatPixels(maxPixels, mega, maxPixels % 1e6 === 0 ? 0 : 1)} (raise it with option maxPixels)`,
     );
   }
   return { width, height, format: meta.format };

@@ -312,7 +312,7 @@ describe("smoke: real photos and SAM masks (pictures in the OS temp folder)", ()
       const half = regionsOfGrid(img.width, img.height);
       await writeFile(join(outDir, `candidates-${photo}.png`), await renderCandidates(img, half));
     }
-  }, 60_000);
+  });
 });
 
 /** A 4×3 grid of rectangular regions plus a ring, to exercise labels on real photos. */

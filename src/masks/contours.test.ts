@@ -3,7 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { describe, expect, test } from "vitest";
-import { area, binaryMaskFrom, decode, emptyRle, encode, fromPolygons, iou, maskToPolygons, merge, rleEquals, type BinaryMask, type Rle } from "./index.js";
+import { floodFillPolygons } from "../../test/oracles/contours-flood.js";
+import { area, binaryMaskFrom, decode, emptyRle, encode, fromPolygons, iou, maskToPolygons, merge, rleEquals, rleToPolygons, type BinaryMask, type Rle } from "./index.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const shared = path.resolve(repoRoot, "../shared");
@@ -117,5 +118,54 @@ describe("maskToPolygons", () => {
     const full = { height: 2, width: 3, data: new Uint8Array(6).fill(1) };
     expect(maskToPolygons(full)[0]!.outer).toEqual([0, 0, 3, 0, 3, 2, 0, 2]);
     expect(() => maskToPolygons({ height: 2, width: 2, data: new Uint8Array(3) })).toThrow(/maskToPolygons/);
+  });
+
+  test("traced from the runs within the mask's box, the polygons equal the whole-image flood fill's", () => {
+    let s = 12345;
+    const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const cases: BinaryMask[] = [];
+    // Noise of every density: many components, holes, diagonal touches, pixels on every edge and corner.
+    for (let k = 0; k < 1500; k++) {
+      const h = 1 + Math.floor(rand() * 24), w = 1 + Math.floor(rand() * 24), p = rand();
+      const d = new Uint8Array(h * w);
+      for (let i = 0; i < d.length; i++) d[i] = rand() < p ? 1 : 0;
+      cases.push({ height: h, width: w, data: d });
+    }
+    // Blobs with holes cut into them, some running off the image; frames whose hole touches nothing but them.
+    for (let k = 0; k < 60; k++) cases.push(blobs(20 + Math.floor(rand() * 60), 20 + Math.floor(rand() * 60), 1000 + k));
+    for (const [h, w, t] of [[9, 7, 1], [12, 12, 2], [5, 5, 1]] as const) {
+      const d = new Uint8Array(h * w).fill(1);
+      for (let y = t; y < h - t; y++) for (let x = t; x < w - t; x++) d[y * w + x] = 0;
+      d[Math.floor(h / 2) * w + Math.floor(w / 2)] = 1; // an island in the hole
+      cases.push({ height: h, width: w, data: d });
+    }
+    cases.push({ height: 6, width: 4, data: new Uint8Array(24).fill(1) }, { height: 1, width: 9, data: Uint8Array.from([1, 0, 1, 1, 0, 0, 1, 1, 1]) }, { height: 0, width: 5, data: new Uint8Array(0) });
+    let holes = 0;
+    let edge = 0;
+    for (const m of cases) {
+      const want = floodFillPolygons(m, 1);
+      const rle = encode(m);
+      expect(rleToPolygons(rle, { minPoints: 1 })).toEqual(want);
+      expect(maskToPolygons(m)).toEqual(floodFillPolygons(m, 3));
+      holes += want.reduce((n, p) => n + p.holes.length, 0);
+      if (want.some((p) => p.outer.some((v, i) => v === 0 || v === (i & 1 ? m.height : m.width)))) edge++;
+    }
+    // The cases do hold what they are meant to: many holes and many polygons on the image's edges.
+    expect(holes).toBeGreaterThan(500);
+    expect(edge).toBeGreaterThan(500);
+  });
+
+  test("rleToPolygons: runs split by empty runs, simplify, bad input", () => {
+    const one = { height: 4, width: 3, data: Uint8Array.from([0, 1, 0, 0, 1, 1, 0, 1, 0, 1, 1, 0]) };
+    const canonical = encode(one);
+    // The same mask with a foreground run cut in two by an empty background run.
+    const c = Array.from(canonical.counts);
+    const split = [c[0]!, 1, 0, c[1]! - 1, ...c.slice(2)];
+    expect(rleToPolygons({ height: 4, width: 3, counts: Uint32Array.from(split) })).toEqual(maskToPolygons(one));
+    const mask = blobs(97, 131, 3);
+    expect(rleToPolygons(encode(mask), { simplify: 1.5 })).toEqual(maskToPolygons(mask, { simplify: 1.5 }));
+    expect(rleToPolygons(emptyRle(5, 5))).toEqual([]);
+    expect(() => rleToPolygons({ height: 2, width: 2, counts: Uint32Array.of(1, 2) })).toThrow(/rleToPolygons: RLE counts sum to 3/);
+    expect(() => rleToPolygons(canonical, { simplify: -1 })).toThrow(/rleToPolygons: simplify/);
   });
 });

@@ -117,7 +117,8 @@ export function resizeBilinear(
   const horiz = (sy: number, into: Float32Array) => {
     const base = sy * srcW;
     for (let x = 0; x < dstW; x++) {
-      into[x] = tx.l0[x]! * src[base + tx.i0[x]!]! + tx.l1[x]! * src[base + tx.i1[x]!]!;
+      const w1 = tx.l1[x]!;
+      into[x] = Math.fround(1 - w1) * src[base + tx.i0[x]!]! + w1 * src[base + tx.i1[x]!]!;
     }
   };
   for (let y = 0; y < dstH; y++) {
@@ -144,7 +145,7 @@ export function resizeBilinear(
       rowBIdx = y1;
     }
     const w1 = ty.l1[y]!;
-    const w0 = ty.l0[y]!;
+    const w0 = Math.fround(1 - w1);
     const o = y * dstW;
     for (let x = 0; x < dstW; x++) dst[o + x] = w0 * rowA[x]! + w1 * rowB[x]!;
   }

@@ -287,3 +287,54 @@ describe("the stage cache never serves another configuration's work (SQLite)", (
     await limited.close();
   });
 });
+
+describe("server checks (checkServers)", () => {
+  const proposals = () => [rect(0, 0, 5, 5), rect(10, 10, 40, 30)];
+  /** Records the order of checks and stage calls, as a backend behind a server would see them. */
+  const served = (log: string[]) => {
+    const check = (name: string) => async () => void log.push(`check ${name}`);
+    const describer: Describer = { spec: "d", check: check("describer"), describe: async (_i, rs) => (log.push("describe"), rs.map(() => "a region")) };
+    let captionFails = true;
+    const captioner: Captioner = {
+      spec: "c",
+      check: check("captioner"),
+      caption: async () => {
+        log.push("caption");
+        if (captionFails) throw new Error("caption failed");
+        return "a scene";
+      },
+    };
+    const reasoner: Reasoner = { spec: "r", check: check("reasoner"), reason: async () => (log.push("reason"), { maskIds: [0], explanation: "" }) };
+    return { describer, captioner, reasoner, captionWorks: () => void (captionFails = false) };
+  };
+
+  it("checks a server once, before its stage and the slow stages ahead of it; never for a stage the cache holds", async () => {
+    const path = join(await tempDir(), "c.sqlite");
+    const log: string[] = [];
+    const b = served(log);
+    const agent = (checkServers = true) => new GearSeg({ segmenter: new ListSegmenter(proposals()), ...b, cache: new SqliteStageCache(path), checkServers });
+
+    const first = agent();
+    await expect(first.prepare(image)).rejects.toThrow(/caption failed/);
+    expect(log).toEqual(["check describer", "check captioner", "check reasoner", "describe", "caption"]);
+    b.captionWorks();
+    const p = await first.prepare(image);
+    await first.ask(p, "q");
+    await first.ask(p, "q");
+    await first.close();
+    // Once per agent: only the caption ran again (its descriptions were kept), and nothing was checked again.
+    expect(log.slice(5)).toEqual(["caption", "reason", "reason"]);
+
+    log.length = 0;
+    const second = agent();
+    await second.ask(await second.prepare(image), "q");
+    await second.close();
+    expect(log).toEqual(["check reasoner", "reason"]); // every stage of preparation came from the cache
+
+    log.length = 0;
+    const unchecked = agent(false);
+    await unchecked.ask(await unchecked.prepare(image), "q");
+    await unchecked.close();
+    expect(log).toEqual(["reason"]);
+  });
+});

@@ -12,6 +12,7 @@ import { GearSegError, UsageError } from "../util/errors.js";
 import { dropNearDuplicates } from "./duplicates.js";
 import type { StageCache } from "./stage-cache.js";
 import type {
+  BackendLifecycle,
   Captioner,
   Describer,
   QueryMode,
@@ -50,6 +51,24 @@ export interface GearSegOptions extends AgentEvents {
   /** Prepares images elsewhere (a pool of worker threads built by the stack): `prepareLazily` hands every
    * image to it. Its agents must be configured as this one (the stack builds both from the same specs). */
   preparer?: ImagePreparer | null;
+  /**
+   * Make a backend's cheap check (its server answers and takes the key) before the first call of its stage that
+   * really runs, once per agent: a stage served from the cache needs no server. When a stage of `prepare` has to
+   * run, the servers of the later stages that will run (the reasoner's too) are checked with it, so a dead LLM
+   * is found before hundreds of regions are described. Default false.
+   */
+  checkServers?: boolean;
+}
+
+/** What GearSeg.fingerprint digests. */
+export interface AgentConfiguration {
+  segmenter: string;
+  describer: string | null;
+  captioner: string | null;
+  reasoner: string | null;
+  maxRegions: number;
+  duplicateOverlap: number;
+  maxMasks: number;
 }
 
 /**
@@ -135,6 +154,9 @@ export class GearSeg {
   readonly cache: StageCache | null;
   readonly preparer: ImagePreparer | null;
   private readonly onStage: AgentEvents["onStage"];
+  private readonly checkServers: boolean;
+  /** Each backend's check, made once: a failed one is forgotten, so the next use checks again. */
+  private readonly serverChecks = new Map<BackendLifecycle, Promise<void>>();
 
   constructor(options: GearSegOptions) {
     this.segmenter = options.segmenter;
@@ -148,6 +170,7 @@ export class GearSeg {
     this.cache = options.cache ?? null;
     this.preparer = options.preparer ?? null;
     this.onStage = options.onStage;
+    this.checkServers = options.checkServers ?? false;
   }
 
   /** Images this agent prepares at once: its preparer's workers, or 1. Batch callers keep this many in flight. */
@@ -155,24 +178,24 @@ export class GearSeg {
     return this.preparer?.size ?? 1;
   }
 
-  /**
-   * Identifies everything in this agent that shapes an answer: every stage's fingerprint and the agent's own
-   * parameters. Work stored with one fingerprint is valid for any agent with the same one.
-   */
+  /** Everything in this agent that shapes an answer: every stage's fingerprint (its spec when it has none)
+   * and the agent's own parameters. */
+  get configuration(): AgentConfiguration {
+    const key = (b: { spec: string; fingerprint?: string } | null) => (b ? (b.fingerprint ?? b.spec) : null);
+    return {
+      segmenter: this.segmenter.fingerprint ?? this.segmenter.spec,
+      describer: key(this.describer),
+      captioner: key(this.captioner),
+      reasoner: key(this.reasoner),
+      maxRegions: this.maxRegions,
+      duplicateOverlap: this.duplicateOverlap,
+      maxMasks: this.maxMasks,
+    };
+  }
+
+  /** A digest of `configuration`: work stored with one fingerprint is valid for any agent with the same one. */
   get fingerprint(): string {
-    return createHash("sha256")
-      .update(
-        JSON.stringify({
-          segmenter: this.segmenter.fingerprint ?? this.segmenter.spec,
-          describer: this.describer ? (this.describer.fingerprint ?? this.describer.spec) : null,
-          captioner: this.captioner ? (this.captioner.fingerprint ?? this.captioner.spec) : null,
-          reasoner: this.reasoner ? ((this.reasoner as { fingerprint?: string }).fingerprint ?? this.reasoner.spec) : null,
-          maxRegions: this.maxRegions,
-          duplicateOverlap: this.duplicateOverlap,
-          maxMasks: this.maxMasks,
-        }),
-      )
-      .digest("hex");
+    return createHash("sha256").update(JSON.stringify(this.configuration)).digest("hex");
   }
 
   /** Decode (when given a path), segment, number and describe an image. Uses the cache when there is one. */
@@ -186,7 +209,12 @@ export class GearSeg {
    * its bytes) and holds every stage, nothing is decoded until `loadImage()` is called.
    */
   async prepareLazily(input: string | RgbImage, signal?: AbortSignal): Promise<PreparedImage> {
-    if (this.preparer) return this.preparer.prepare(input, { signal, onStage: this.onStage });
+    if (this.preparer) {
+      // The workers' stages have no servers to check (see the stack); the reasoner's check runs meanwhile, so a
+      // dead LLM is still found before the images of a batch are described.
+      const [prepared] = await Promise.all([this.preparer.prepare(input, { signal, onStage: this.onStage }), this.ensureServers([this.reasoner], signal)]);
+      return prepared;
+    }
     const timings: PrepareTimings = { readMs: 0, decodeMs: 0, segmentMs: 0, dedupMs: 0, describeMs: 0, captionMs: 0 };
     let t = performance.now();
     const image = await this.openImage(input, timings);
@@ -199,6 +227,8 @@ export class GearSeg {
     if (proposals) {
       checkRegions(proposals, width, height, this.segmenter.spec);
     } else {
+      // New proposals mean new regions: every later stage will run too (their entries are keyed on the regions).
+      await this.ensureServers([this.segmenter, this.describer, this.captioner, this.reasoner], signal);
       const pixels = await loadImage();
       t = performance.now();
       proposals = await this.segmenter.segment(pixels, this.context("segment", signal));
@@ -221,6 +251,12 @@ export class GearSeg {
       const describerKey = describer.fingerprint ?? describer.spec;
       const cached = this.cache ? await this.cache.getDescriptions(regionsKey, describerKey) : undefined;
       descriptionsCache = !this.cache ? "off" : cached && cached.length === regions.length ? "hit" : "miss";
+      const captioner = this.captioner;
+      const captionerKey = captioner ? (captioner.fingerprint ?? captioner.spec) : "";
+      const cachedScene = captioner && this.cache ? await this.cache.getCaption(regionsKey, captionerKey) : undefined;
+      const describes = descriptionsCache !== "hit";
+      const captions = captioner !== null && cachedScene === undefined;
+      if (describes || captions) await this.ensureServers([describes && describer, captions && captioner, this.reasoner], signal);
       if (cached && descriptionsCache === "hit") {
         descriptions = cached;
       } else {
@@ -235,10 +271,7 @@ export class GearSeg {
         if (this.cache) await this.cache.putDescriptions(regionsKey, describerKey, descriptions);
       }
 
-      const captioner = this.captioner;
       if (captioner) {
-        const captionerKey = captioner.fingerprint ?? captioner.spec;
-        const cachedScene = this.cache ? await this.cache.getCaption(regionsKey, captionerKey) : undefined;
         captionCache = !this.cache ? "off" : cachedScene !== undefined ? "hit" : "miss";
         if (cachedScene !== undefined) {
           scene = cachedScene;
@@ -282,6 +315,7 @@ export class GearSeg {
       bbox: r.bbox,
       area: r.area,
     }));
+    await this.ensureServers([this.reasoner], options.signal);
     const t = performance.now();
     this.onStage?.("reason", 0, 1);
     const answer: ReasonAnswer = await this.reasoner.reason(
@@ -343,6 +377,25 @@ export class GearSeg {
   /** `await using` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** With checkServers: each backend's check, once (see GearSegOptions.checkServers). */
+  private async ensureServers(backends: readonly (BackendLifecycle | null | false)[], signal?: AbortSignal): Promise<void> {
+    if (!this.checkServers) return;
+    await Promise.all(
+      backends.map((backend) => {
+        if (!backend || !backend.check) return undefined;
+        let check = this.serverChecks.get(backend);
+        if (!check) {
+          // Shared by concurrent preparations, so not tied to one caller's signal (a check is bounded by itself).
+          check = backend.check();
+          this.serverChecks.set(backend, check);
+          check.catch(() => this.serverChecks.delete(backend));
+        }
+        return check;
+      }),
+    );
+    signal?.throwIfAborted();
   }
 
   private context(stage: AgentStage, signal?: AbortSignal): StageContext {

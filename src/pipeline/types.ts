@@ -129,6 +129,9 @@ export interface ReasonAnswer {
 
 export interface Reasoner extends BackendLifecycle {
   readonly spec: string;
+  /** As for Segmenter: identifies everything that shapes its answers (model, server, prompt, sampling and
+   * selection options); run and batch fingerprints use it. Defaults to `spec`. */
+  readonly fingerprint?: string;
   reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer>;
 }
 

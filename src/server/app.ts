@@ -234,7 +234,7 @@ export function createApp(o: AppOptions): Hono {
     return reply(c, S.PromptReply, { region: regionToJson(region, "") }, 201);
   });
 
-  o.datasets?.mount(app, { jsonLimit });
+  o.datasets?.mount(app, { jsonLimit, workspace });
 
   app.get("/", (c) => o.staticFiles.serve(c, "index.html", o.token !== undefined));
   app.get("/assets/:file", (c) => o.staticFiles.serve(c, c.req.param("file")));

@@ -1,5 +1,6 @@
 /** Request and response bodies of the dataset review API (see ./schemas.ts for the conventions). */
 import * as z from "zod";
+import { REASONING_TYPES } from "../datasets/gear-seg.js";
 import { CocoRle } from "./schemas.js";
 
 const Split = z.enum(["train", "val", "test"]);
@@ -8,7 +9,7 @@ export const ReviewStatusSchema = z.enum(["unreviewed", "accepted", "rejected"])
 export const ReviewCounts = z.object({ unreviewed: z.number().int(), accepted: z.number().int(), rejected: z.number().int() });
 
 export const DatasetSummary = z.object({
-  name: z.string().meta({ description: "the folder under --data, with / separators" }),
+  name: z.string().meta({ description: "the dataset's folder, relative to the server's data folder, with / separators" }),
   kind: z.enum(["reasoning", "instances"]),
   reviewable: z.boolean().meta({ description: "reasoning datasets can be reviewed here" }),
   created: z.string(),
@@ -71,6 +72,20 @@ export const ReviewRequest = z
 
 export const ReviewReply = z.object({ item: Item, review: ReviewCounts });
 
+export const SaveAnswerRequest = z.strictObject({
+  image_id: z.string().regex(/^[0-9a-f]{64}$/).meta({ description: "the uploaded image (POST /api/images)" }),
+  answer_id: z.string().max(20).meta({ description: "one of its answers, asked or corrected" }),
+  reasoning_type: z.enum(REASONING_TYPES).meta({ description: "the item's reasoning category" }),
+  create: z.boolean().optional().meta({ description: "start the dataset (a new folder in the data folder) when there is none of this name" }),
+});
+
+export const SaveAnswerReply = z.object({
+  dataset: z.string(),
+  created: z.boolean().meta({ description: "true when this save started the dataset" }),
+  item: Item,
+  review: ReviewCounts,
+});
+
 export const ImageRegions = z.object({
   image_id: z.string(),
   width: z.number().int(),
@@ -82,3 +97,5 @@ export type DatasetSummaryJson = z.infer<typeof DatasetSummary>;
 export type ItemJson = z.infer<typeof Item>;
 export type ItemPageJson = z.infer<typeof ItemPage>;
 export type ReviewCountsJson = z.infer<typeof ReviewCounts>;
+export type SaveAnswerRequestJson = z.input<typeof SaveAnswerRequest>;
+export type SaveAnswerReplyJson = z.infer<typeof SaveAnswerReply>;

@@ -27,6 +27,8 @@ import * as D from "./dataset-schemas.js";
 import { HttpError } from "./http-error.js";
 import type { WorkQueue } from "./queue.js";
 import { isWithin } from "./security.js";
+import { saveAnswerItem } from "./dataset-save.js";
+import type { Workspace } from "./workspace.js";
 
 interface IndexEntry {
   id: string;
@@ -43,7 +45,8 @@ interface DatasetIndex {
   manifest: Manifest;
   entries: IndexEntry[];
   byId: Map<string, IndexEntry>;
-  images: Map<string, { rel: string; root: number; width: number; height: number; regions: number }>;
+  /** Per image: where it is, its size, how many regions its record noted and the segmenter that made them. */
+  images: Map<string, { rel: string; root: number; width: number; height: number; regions: number; segmenter: string }>;
   recordsStamp: number;
 }
 
@@ -104,7 +107,7 @@ export class DatasetRoutes {
     return found;
   }
 
-  mount(app: Hono, { jsonLimit }: { jsonLimit: MiddlewareHandler }): void {
+  mount(app: Hono, { jsonLimit, workspace }: { jsonLimit: MiddlewareHandler; workspace: Workspace }): void {
     app.get("/api/datasets", async (c) => {
       const out = [];
       for (const name of (await this.scan()).keys()) {
@@ -150,6 +153,40 @@ export class DatasetRoutes {
       );
       entry.status = reviewStatusOf(item);
       return reply(c, D.ReviewReply, { item: this.itemJson(ix, item), review: counts(ix) });
+    });
+
+    app.post("/api/datasets/:dataset/items", jsonLimit, async (c) => {
+      const body = await readJson(c, D.SaveAnswerRequest);
+      const name = c.req.param("dataset");
+      const entry = workspace.require(body.image_id);
+      const prepared = workspace.requireReady(entry);
+      const answer = workspace.answer(entry, body.answer_id);
+      const dir = await this.datasetFolder(name, body.create === true);
+      const bytes = await readFile(entry.file);
+      const header = await imageHeader(bytes);
+      const r = answer.result;
+      const agent = workspace.agent;
+      const { item, created } = await saveAnswerItem(
+        dir,
+        {
+          image: { bytes, name: entry.name, format: header?.format ?? "", width: entry.width, height: entry.height },
+          regions: prepared.regions.length,
+          query: r.query,
+          maskIds: r.maskIds,
+          explanation: r.explanation,
+          mask: r.mask,
+          reasoningType: body.reasoning_type,
+          segmenter: agent.segmenter.spec,
+          describer: agent.describer?.spec ?? null,
+          chosenBy: answer.corrected ? "manual" : r.reasoner,
+          model: answer.corrected ? null : (r.model ?? null),
+        },
+        { create: body.create },
+      );
+      // The records folder changed: the index is rebuilt now rather than trusting its timestamp.
+      this.indexes.delete(name);
+      const ix = await this.index(name);
+      return reply(c, D.SaveAnswerReply, { dataset: ix.name, created, item: this.itemJson(ix, item), review: counts(ix) }, 201);
     });
 
     app.get("/api/datasets/:dataset/images/:image/regions", async (c) => {
@@ -208,6 +245,26 @@ export class DatasetRoutes {
     };
   }
 
+  /**
+   * The folder of dataset `name`: one the scan found, or with `create`, a new folder directly inside the data
+   * folder (a plain name; not a folder that exists without being a dataset).
+   */
+  private async datasetFolder(name: string, create: boolean): Promise<string> {
+    const dir = (await this.scan()).get(name);
+    if (dir) {
+      if (!isWithin(this.root, await realpath(dir))) throw new HttpError(403, `dataset "${name}" leads outside the data folder (symbolic link)`);
+      return dir;
+    }
+    if (name.split("/").includes("..") || name.startsWith("/")) throw new HttpError(403, `dataset "${name}" is outside the data folder`);
+    if (!create) throw new HttpError(404, `no dataset "${name}" under the data folder (set "create" to start one)`);
+    if (!/^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u.test(name)) {
+      throw new HttpError(400, `a new dataset's name is one folder name of letters, digits, ".", "_" and "-" (at most 64), not "${name}"`);
+    }
+    const target = join(this.root, name);
+    if (await stat(target).then(() => true, () => false)) throw new HttpError(409, `"${name}" in the data folder is not a dataset: choose another name`);
+    return target;
+  }
+
   /** The dataset's index, rebuilt when its records folder changed (a generate run adding images). */
   private async index(name: string): Promise<DatasetIndex> {
     const dir = (await this.scan()).get(name);
@@ -237,7 +294,7 @@ export class DatasetRoutes {
       // A damaged record is moved aside (the engine redoes its image); the index goes on without it.
       for await (const r of eachRecord(dir, { onDamaged: () => {} })) {
         if (r.kind !== "reasoning") continue;
-        images.set(r.image_id, { rel: r.image, root: r.root ?? 0, width: r.width, height: r.height, regions: r.regions });
+        images.set(r.image_id, { rel: r.image, root: r.root ?? 0, width: r.width, height: r.height, regions: r.regions, segmenter: r.segmenter ?? manifest.generation.segmenter });
         for (const item of r.items as ReviewedItem[]) {
           entries.push({ id: item.id, imageId: r.image_id, split: item.split, type: item.reasoning_type, confidence: item.confidence, status: reviewStatusOf(item) });
         }
@@ -285,8 +342,9 @@ export class DatasetRoutes {
   }
 
   /**
-   * The image's regions as the dataset was generated: the manifest's segmenter run again (per-image specs such
-   * as masks:<dir>/{stem} filled in), checked against the number of regions the record noted.
+   * The image's regions as the dataset was generated: the segmenter that made them run again (the manifest's,
+   * per-image specs such as masks:<dir>/{stem} filled in, or the record's own for an answer saved from the web
+   * app), checked against the number of regions the record noted.
    */
   private regionsOf(ix: DatasetIndex, imageId: string, record: ReasoningRecord | undefined, signal: AbortSignal): Promise<Region[]> {
     const key = `${ix.dir}\0${imageId}`;
@@ -296,14 +354,14 @@ export class DatasetRoutes {
     } else {
       p = this.o.queue.submit(async (s) => {
         const image = ix.images.get(imageId)!;
-        const preparer = await this.preparer(ix);
+        const preparer = await this.preparer(image.segmenter);
         const abs = await this.imagePath(ix, imageId);
         const prepared = await preparer.prepare({ id: imageId, rel: image.rel, abs, root: image.root }, s);
         const expected = record?.regions ?? image.regions;
         if (prepared.regions.length !== expected) {
           throw new HttpError(
             409,
-            `the segmenter ${ix.manifest.generation.segmenter} now gives ${prepared.regions.length} regions for image "${imageId}", the dataset was generated with ${expected}: region ids cannot be changed safely`,
+            `the segmenter ${image.segmenter} now gives ${prepared.regions.length} regions for image "${imageId}", the dataset was generated with ${expected}: region ids cannot be changed safely`,
           );
         }
         return prepared.regions;
@@ -315,12 +373,13 @@ export class DatasetRoutes {
     return p;
   }
 
-  private preparer(ix: DatasetIndex): Promise<EnginePreparer> {
-    let p = this.preparers.get(ix.dir);
+  /** One preparer per segmenter spec: the manifest's, or a record's own (answers saved from the web app). */
+  private preparer(segmenter: string): Promise<EnginePreparer> {
+    let p = this.preparers.get(segmenter);
     if (!p) {
-      p = createPreparer({ segmenter: ix.manifest.generation.segmenter, describer: "none", reasoner: "none" }, { cache: null });
-      p.catch(() => this.preparers.delete(ix.dir));
-      this.preparers.set(ix.dir, p);
+      p = createPreparer({ segmenter, describer: "none", reasoner: "none" }, { cache: null });
+      p.catch(() => this.preparers.delete(segmenter));
+      this.preparers.set(segmenter, p);
     }
     return p;
   }

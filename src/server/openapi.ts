@@ -14,7 +14,7 @@ const error = (description: string) => ({ description, content: json("ErrorBody"
 
 const idParam = { name: "id", in: "path", required: true, schema: ref("ImageId") };
 const answerParam = { name: "answer", in: "path", required: true, schema: { type: "string" } };
-const datasetParam = { name: "dataset", in: "path", required: true, schema: { type: "string" }, description: "folder under --data" };
+const datasetParam = { name: "dataset", in: "path", required: true, schema: { type: "string" }, description: "the dataset's folder, relative to the server's data folder" };
 const itemParam = { name: "item", in: "path", required: true, schema: { type: "string" }, description: "item id, `<image-id>#<k>`, URL-encoded" };
 
 const common = {
@@ -113,12 +113,12 @@ function paths(withDatasets: boolean): Json {
     },
   };
   if (withDatasets) {
-    p["/api/datasets"] = { get: op("the datasets under --data", { "200": { description: "ok", content: json("DatasetList") } }) };
-    p["/api/datasets/{dataset}"] = { get: op("one dataset: manifest summary and review counts", { "200": { description: "ok", content: json("DatasetSummary") }, "403": error("outside --data"), "404": notFound }, { parameters: [datasetParam] }) };
+    p["/api/datasets"] = { get: op("the datasets in the server's data folder", { "200": { description: "ok", content: json("DatasetList") } }) };
+    p["/api/datasets/{dataset}"] = { get: op("one dataset: manifest summary and review counts", { "200": { description: "ok", content: json("DatasetSummary") }, "403": error("outside the data folder"), "404": notFound }, { parameters: [datasetParam] }) };
     p["/api/datasets/{dataset}/items"] = {
       get: op(
         "a page of items, filtered",
-        { "200": { description: "ok", content: json("ItemPage") }, "400": error("bad filter"), "403": error("outside --data"), "404": notFound },
+        { "200": { description: "ok", content: json("ItemPage") }, "400": error("bad filter"), "403": error("outside the data folder"), "404": notFound },
         {
           parameters: [
             datasetParam,
@@ -131,15 +131,26 @@ function paths(withDatasets: boolean): Json {
         },
       ),
     };
+    (p["/api/datasets/{dataset}/items"] as Json).post = op(
+      "save an answer given here (asked or corrected) as a new item: the image is copied into the dataset's images folder, the item (the query as its question, the chosen region ids, their union, accepted) written atomically into the image's record and appended to the review log; with create, the dataset is started",
+      {
+        "201": { description: "the item as saved, and the dataset's review counts", content: json("SaveAnswerReply") },
+        "400": error("bad JSON or fields, an answer without regions or with regions added by prompts, or a bad name for a new dataset"),
+        "403": error("outside the data folder"),
+        "404": error("no such image, answer or dataset (without create)"),
+        "409": error("the image is not ready, the dataset is being written by another process, is not a reasoning dataset, or holds this image made with another segmenter"),
+      },
+      { parameters: [datasetParam], requestBody: { required: true, content: json("SaveAnswerRequest") } },
+    );
     p["/api/datasets/{dataset}/items/{item}/review"] = {
       post: op(
         "accept or reject an item and/or change its mask ids (the union is recomputed from the image's regions); written atomically into the dataset and appended to its review log",
-        { "200": { description: "the item as reviewed, and the new counts", content: json("ReviewReply") }, "400": error("bad JSON, fields or region ids"), "403": error("outside --data"), "404": notFound, "409": error("the image's regions cannot be recomputed as generated") },
+        { "200": { description: "the item as reviewed, and the new counts", content: json("ReviewReply") }, "400": error("bad JSON, fields or region ids"), "403": error("outside the data folder"), "404": notFound, "409": error("the image's regions cannot be recomputed as generated") },
         { parameters: [datasetParam, itemParam], requestBody: { required: true, content: json("ReviewRequest") } },
       ),
     };
     p["/api/datasets/{dataset}/images/{image}"] = {
-      get: op("an item's image", { "200": { description: "the image file" }, "403": error("outside --data or the dataset's images folder"), "404": notFound }, { parameters: [datasetParam, { name: "image", in: "path", required: true, schema: { type: "string" }, description: "image id" }] }),
+      get: op("an item's image", { "200": { description: "the image file" }, "403": error("outside the data folder or the dataset's images folder"), "404": notFound }, { parameters: [datasetParam, { name: "image", in: "path", required: true, schema: { type: "string" }, description: "image id" }] }),
     };
   }
   return p;
@@ -173,6 +184,8 @@ export function buildOpenApi(version: string, withDatasets: boolean): Json {
       ItemPage: D.ItemPage,
       ReviewRequest: D.ReviewRequest,
       ReviewReply: D.ReviewReply,
+      SaveAnswerRequest: D.SaveAnswerRequest,
+      SaveAnswerReply: D.SaveAnswerReply,
     }),
   };
   for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });

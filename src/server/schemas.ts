@@ -43,7 +43,7 @@ export const Health = z.object({
   version: z.string(),
   backends: z.object({ segmenter: z.string(), describer: z.string().nullable(), reasoner: z.string().nullable() }),
   prompts: z.boolean().meta({ description: "true when the segmenter takes point/box prompts (SAM 2)" }),
-  datasets: z.boolean().meta({ description: "true when the server was started with --data" }),
+  datasets: z.boolean().meta({ description: "true when the server has a data folder of datasets to review" }),
   images: z.number().int(),
   queues: z.object({ prepare: QueueStats, ask: QueueStats }),
 });

@@ -19,7 +19,7 @@ export function isLoopback(host: string): boolean {
 export function checkBinding(host: string, token: string | undefined): void {
   if (!isLoopback(host) && !token) {
     throw new UsageError(
-      `refusing to listen on ${host} without a token: anyone on the network could use the server; set GEAR_SEG_TOKEN (or name another variable with --token-env)`,
+      `refusing to listen on ${host} without a token: anyone on the network could use the server; give it one (option token)`,
     );
   }
   if (token !== undefined && token.length < 16) throw new UsageError("the server token must be at least 16 characters long");

@@ -268,7 +268,7 @@ export class Workspace {
     this.requireReady(entry);
     const segmenter = this.o.agent.segmenter;
     if (!isPromptable(segmenter)) {
-      throw new HttpError(400, `the segmenter ${segmenter.spec} cannot take point or box prompts (SAM 2 can: serve with --segmenter sam2:…)`);
+      throw new HttpError(400, `the segmenter ${segmenter.spec} cannot take point or box prompts (a sam2 segmenter can)`);
     }
     const image = await this.pixels(entry);
     const region = await this.o.askQueue.submit((s) => segmenter.segmentPrompt(image, prompt, { signal: s }), signal);

@@ -32,7 +32,8 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   stageTimeoutMs?: number;
   /** false: neither read nor write the stage cache. */
   cache?: boolean;
-  /** Check that every model server answers before returning (default true). */
+  /** Check that a model server answers before its stage first runs, unless the cache holds that stage's work
+   * (default true; see GearSegOptions.checkServers). */
   checkServers?: boolean;
   /** Told (one line naming the cache file) when the cache replaced a damaged file or removed a corrupt entry. */
   onCacheNotice?: (message: string) => void;

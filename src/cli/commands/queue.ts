@@ -33,6 +33,7 @@ export function registerWorker(program: Command): void {
         backends: {
           prepare: preparer.prepare,
           llm,
+          detector: preparer.detector ?? undefined,
           segmenter: preparer.segmenter,
           describer: preparer.describer,
           agent: async () => {

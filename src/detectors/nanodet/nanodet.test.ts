@@ -14,6 +14,7 @@ import { UsageError } from "../../util/errors.js";
 import { decodeNanodet } from "./decode.js";
 import { loadNanodetGraph, type NanodetGraph } from "./graph-model.js";
 import { COCO_LABELS, createNanodetDetector, NANODET_MODEL_ID } from "./index.js";
+import { conformance } from "../../../test/helpers/conformance.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const photo = (name: string) => join(repoRoot, "../shared/data/photos", name);
@@ -170,4 +171,12 @@ describe("nanodet options", () => {
   it("refuses an image whose pixel buffer does not match its size", async () => {
     await expect(detector.detect({ width: 10, height: 10, data: new Uint8Array(5), source: "bad.png" })).rejects.toThrow(/bad.png: expected 300 RGB bytes, got 5/);
   });
+});
+
+// Built through the registry like every backend; a photo with cars, so that there are detections to check.
+conformance("nanodet", {
+  kind: "detector",
+  spec: "nanodet",
+  variant: { scoreThreshold: 0.5 },
+  input: async () => ({ image: await loadImage(photo("cars.jpg")), regions: [] }),
 });

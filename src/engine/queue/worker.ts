@@ -10,6 +10,7 @@ import { hostname, tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { Worker, type Job } from "bullmq";
 import type { GearSeg } from "../../pipeline/agent.js";
+import type { Detector } from "../../pipeline/types.js";
 import { resultToJson } from "../../pipeline/result.js";
 import { describeError } from "../../util/errors.js";
 import { failureOf, stage, StageFailure } from "../failures.js";
@@ -21,9 +22,11 @@ import { connectRedis, type QueueAddress } from "./connection.js";
 import { DATASET_QUEUE, EVAL_QUEUE, type DatasetJobData, type DatasetJobResult, type EvalJobData, type EvalJobResult, type ImageRef } from "./jobs.js";
 
 export interface WorkerBackends {
-  /** Dataset jobs: the preparer and the LLM. Without an LLM the worker takes no dataset jobs. */
+  /** Dataset jobs: the preparer and the LLM (and the detector, for labelling by detector). Without an LLM the
+   * worker takes no dataset jobs. */
   prepare: Preparer;
   llm?: JsonChat;
+  detector?: Detector;
   segmenter: string;
   describer: string | null;
   /** Evaluation jobs: the full agent (with its reasoner) and the fingerprint of its configuration. */
@@ -108,7 +111,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       const entry: ImageEntry = { id: identity.image_id, rel: image.rel, abs: path, root: identity.root };
       const controller = new AbortController();
       const prepared = await stage("prepare", () => options.backends.prepare(entry, controller.signal));
-      const record = await runTask(task, prepared, options.backends.llm!, identity, backends, controller.signal);
+      const record = await runTask(task, prepared, options.backends.llm ?? null, identity, backends, controller.signal, options.backends.detector);
       return { record, backends, worker: name };
     });
   };
@@ -149,6 +152,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     w.on("error", (err) => event(`worker: ${err.message}`));
     workers.push(w);
   };
+  // Dataset jobs need the LLM (generate, label); labelling by detector also runs on such a worker, with its
+  // detector. A worker without an LLM would fail generate jobs, so it takes none.
   if (options.backends.llm) listen(DATASET_QUEUE, processDataset as (job: Job) => Promise<unknown>);
   if (options.backends.agent) listen(EVAL_QUEUE, processEval as (job: Job) => Promise<unknown>);
   return {

@@ -35,6 +35,8 @@ export const createEmbeddingReasoner: BackendFactory<Reasoner, Options> = async 
 const MAX_REMEMBERED = 4096;
 
 export class EmbeddingReasoner implements Reasoner {
+  /** The model, its servers and the selection rule (batchSize changes no answer). */
+  readonly fingerprint: string;
   readonly client: OpenAiClient;
   readonly model: string;
   private readonly relativeThreshold: number;
@@ -51,6 +53,13 @@ export class EmbeddingReasoner implements Reasoner {
     this.relativeThreshold = options.relativeThreshold ?? 0.9;
     this.minSimilarity = options.minSimilarity ?? 0;
     this.batchSize = options.batchSize ?? 64;
+    this.fingerprint = [
+      "embedding",
+      `model=${this.model}`,
+      `urls=${[...this.client.urls].sort().join(",")}`,
+      `relative_threshold=${this.relativeThreshold}`,
+      `min_similarity=${this.minSimilarity}`,
+    ].join("|");
   }
 
   check(signal?: AbortSignal): Promise<void> {

@@ -15,7 +15,7 @@ import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest, StageContex
 import { GearSegError } from "../../util/errors.js";
 import { AnswerParseError, parseAnswer } from "./parse.js";
 import type { OpenAiReasonerOptions as Options } from "./options.js";
-import { ANSWER_SCHEMA, buildReasonPrompt, SYSTEM_PROMPT } from "./prompt.js";
+import { ANSWER_SCHEMA, buildReasonPrompt, promptFingerprint, SYSTEM_PROMPT } from "./prompt.js";
 
 
 export interface OpenAiReasonerSettings {
@@ -39,6 +39,8 @@ export const createOpenAiReasoner: BackendFactory<Reasoner, Options> = async (ar
 };
 
 export class OpenAiReasoner implements Reasoner {
+  /** The model, its servers, the prompt's text and the sampling options: what shapes an answer. */
+  readonly fingerprint: string;
   readonly client: OpenAiClient;
   readonly model: string;
   private readonly temperature: number;
@@ -61,6 +63,16 @@ export class OpenAiReasoner implements Reasoner {
     this.maxTokens = options.maxTokens;
     this.answerRetries = options.answerRetries ?? 2;
     this.geometry = options.geometry ?? false;
+    // Replicas serve the same model, so the URL list is sorted (as the describers do).
+    this.fingerprint = [
+      "openai",
+      `model=${this.model}`,
+      `urls=${[...this.client.urls].sort().join(",")}`,
+      `prompt=${promptFingerprint({ geometry: this.geometry })}`,
+      `response_format=${options.responseFormat ?? "auto"}`,
+      `temperature=${this.temperature}`,
+      `max_tokens=${this.maxTokens ?? "default"}`,
+    ].join("|");
   }
 
   check(signal?: AbortSignal): Promise<void> {

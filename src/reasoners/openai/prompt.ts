@@ -5,6 +5,7 @@
  * answer in strict JSON `{"mask_ids": [...], "explanation": "..."}`. The referring-mode prompt asks for every
  * region that matches an explicit description, one mask per instance.
  */
+import { createHash } from "node:crypto";
 import type { ReasonRequest } from "../../pipeline/types.js";
 
 export const SYSTEM_PROMPT = "You are an expert visual reasoning assistant. You answer only with strict JSON.";
@@ -63,3 +64,32 @@ export const ANSWER_SCHEMA = {
     additionalProperties: false,
   },
 } as const;
+
+/** A request that exercises every line of the prompt templates, for promptFingerprint. */
+const PROBE: ReasonRequest = {
+  query: "q",
+  mode: "reasoning",
+  scene: "s",
+  regions: [{ id: 0, description: "d", bbox: [0, 0, 1, 1], area: 1 }],
+  imageWidth: 1,
+  imageHeight: 1,
+  maxMasks: 1,
+};
+
+/**
+ * A digest of everything the model is told besides the request itself: the system prompt, both modes' prompt
+ * templates (built on a fixed request) and the answer schema. Any change to their text changes it, so run
+ * fingerprints never mix answers to two different prompts, and nobody has to remember to bump a version.
+ */
+export function promptFingerprint(options: PromptOptions = {}): string {
+  return createHash("sha256")
+    .update(SYSTEM_PROMPT)
+    .update("\0")
+    .update(buildReasonPrompt(PROBE, options))
+    .update("\0")
+    .update(buildReasonPrompt({ ...PROBE, mode: "referring" }, options))
+    .update("\0")
+    .update(JSON.stringify(ANSWER_SCHEMA))
+    .digest("hex")
+    .slice(0, 16);
+}

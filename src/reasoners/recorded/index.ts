@@ -3,6 +3,7 @@
  * numbers, `explanation`, `text`), so that a recorded run replays exactly. It does not reason: it says so in a
  * warning when the file was written for another query.
  */
+import { createHash } from "node:crypto";
 import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest, StageContext } from "../../pipeline/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import { isRecord, readJsonFile } from "../../util/json.js";
@@ -21,7 +22,8 @@ export const createRecordedReasoner: BackendFactory<Reasoner, Record<string, nev
   });
   const explanation = typeof json.explanation === "string" ? json.explanation : "";
   const texts = Array.isArray(json.text) ? json.text.filter((t): t is string => typeof t === "string") : [];
-  return new RecordedReasoner(path, ids, explanation, texts, spec);
+  const digest = createHash("sha256").update(JSON.stringify(json)).digest("hex");
+  return new RecordedReasoner(path, ids, explanation, texts, spec, `${spec}#${digest}`);
 };
 
 export class RecordedReasoner implements Reasoner {
@@ -31,6 +33,8 @@ export class RecordedReasoner implements Reasoner {
     private readonly explanation: string,
     private readonly texts: readonly string[],
     readonly spec: string,
+    /** Keys on the file's contents: another answer in the same file is another configuration. */
+    readonly fingerprint: string = spec,
   ) {}
 
   async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {

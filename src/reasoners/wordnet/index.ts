@@ -457,8 +457,12 @@ function describeMatch(term: QueryTerm, m: TermMatch): string {
   return `${head} → ${target}${rel ? ` (${rel})` : ""}`;
 }
 
+/** Bump when the scoring changes what the reasoner chooses: run fingerprints (eval run, batches) key on it. */
+const REASONER_VERSION = 1;
+
 export class WordnetReasoner implements Reasoner {
   readonly spec: string;
+  readonly fingerprint: string;
   private readonly options: WordnetReasonerOptions;
   private readonly lex: Lexicon;
   private readonly tagger: PosTagger;
@@ -468,6 +472,8 @@ export class WordnetReasoner implements Reasoner {
     this.lex = lex;
     this.tagger = new PosTagger(lex.wn);
     this.options = options;
+    const { ratio, maxMasks, minScore, contextPenalty, supportScore, dict } = options;
+    this.fingerprint = `${spec}#v${REASONER_VERSION};${JSON.stringify({ ratio, maxMasks, minScore, contextPenalty, supportScore, dict: dict ?? null })}`;
   }
 
   async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {

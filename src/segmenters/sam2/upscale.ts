@@ -51,8 +51,7 @@ export interface AxisTaps extends BilinearTaps {
 }
 
 export function axisTaps(inSize: number, outSize: number): AxisTaps {
-  const taps = bilinearTaps(inSize, outSize);
-  const { i0, i1 } = taps;
+  const { i0, i1, l1, l0 } = bilinearTaps(inSize, outSize);
   const firstOut = new Int32Array(inSize).fill(outSize);
   const lastOut = new Int32Array(inSize).fill(-1);
   for (let r = 0, d = 0; r < inSize; r++) {
@@ -75,7 +74,7 @@ export function axisTaps(inSize: number, outSize: number): AxisTaps {
     while (d >= 0 && i0[d]! > r) d--;
     runEnd[r] = d + 1;
   }
-  return { ...taps, inSize, outSize, firstOut, lastOut, runStart, runEnd };
+  return { inSize, outSize, i0, i1, l1, l0, firstOut, lastOut, runStart, runEnd };
 }
 
 export interface KernelFrame {

@@ -110,4 +110,11 @@ export async function readEvents<T>(path: string, onEvent: (data: T) => void, si
 
 // The API's shapes: the server's own zod schemas (types only: nothing of zod reaches the bundle).
 export type { AnswerJson as Answer, HealthJson as Health, ImageStatusJson as ImageStatus, RegionJsonType as RegionJson, RegionsJson as Regions } from "../schemas.js";
-export type { DatasetSummaryJson as DatasetSummary, ItemJson as Item, ItemPageJson as ItemPage, ReviewCountsJson as ReviewCounts } from "../dataset-schemas.js";
+export type {
+  DatasetSummaryJson as DatasetSummary,
+  ItemJson as Item,
+  ItemPageJson as ItemPage,
+  ReviewCountsJson as ReviewCounts,
+  SaveAnswerReplyJson as SaveAnswerReply,
+  SaveAnswerRequestJson as SaveAnswerRequest,
+} from "../dataset-schemas.js";

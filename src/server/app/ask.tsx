@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, apiBlob, download, readEvents, type Answer, type Health, type ImageStatus, type RegionJson, type Regions } from "./api.js";
 import { buildGeometry, type Geometry } from "./geometry.js";
 import { ImageView, type Marks, type Tool } from "./image-view.js";
+import { SaveToDataset } from "./save-to-dataset.js";
 
 /** Regions are drawn at about the resolution they are shown at (device pixels), at most this many. */
 const DISPLAY_MAX = 1600;
@@ -355,6 +356,8 @@ export function AskView({ health, onError }: { health: Health; onError: (message
             </p>
           </section>
         )}
+
+        {answer && status && health.datasets && <SaveToDataset imageId={status.id} answer={answer} unsaved={changed} onError={onError} />}
 
         {regions && (
           <section class="region-info" aria-live="polite">

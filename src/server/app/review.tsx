@@ -202,7 +202,7 @@ export function ReviewView({ onError }: { onError: (message: string | null) => v
     setIndex(0);
   };
 
-  if (datasets.length === 0) return <p class="muted empty">No datasets under the server's --data folder.</p>;
+  if (datasets.length === 0) return <p class="muted empty">No datasets in the server's data folder.</p>;
 
   return (
     <div class="review">
