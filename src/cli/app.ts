@@ -2,6 +2,7 @@
  * What every command shares: output streams, the error → exit-code convention (2 usage, 1 failure, one line
  * on stderr), progress, and the backend flags.
  */
+import { availableParallelism } from "node:os";
 import { Command, Option } from "commander";
 import type { Stack, StackSpecs } from "../stack/stack.js";
 import type { AgentStage } from "../pipeline/agent.js";
@@ -86,6 +87,8 @@ export interface StackFlags {
   cache?: boolean;
   /** sam2: the mask generator's preset. */
   amgPreset?: string;
+  /** Preparation worker threads (commands that prepare many images). */
+  workers?: string;
 }
 
 /** Flags that choose and tune the three stages. */
@@ -105,6 +108,14 @@ export function addStackOptions(cmd: Command, { reasoner = true } = {}): Command
     .option("--max-masks <n>", "at most this many masks per answer (default 6)")
     .option("--config <file>", "config file (default: gear-seg.config.json or .yaml in the working folder)")
     .option("--no-cache", "neither read nor write the regions/descriptions cache ($GEAR_SEG_HOME, default ~/.cache/gear-seg)");
+}
+
+/** `--workers` for the commands that prepare many images (batch runs, the server). */
+export function addWorkersOption(cmd: Command): Command {
+  return cmd.option(
+    "--workers <n>",
+    "worker threads that prepare images (decode, segment, describe) with the offline default's backends; 0: in the main thread (default: one per core, or the config's workers)",
+  );
 }
 
 export function integerFlag(value: string | undefined, flag: string, { min = 1 } = {}): number | undefined {
@@ -132,6 +143,10 @@ export async function stackFromFlags(
   io: Io,
   extra: Partial<StackSpecs> = {},
   onStage: (stage: AgentStage, done: number, total: number) => void = (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
+  /** `many`: the command prepares many images (a batch run, the server): it takes --workers, else the config's
+   * workers, else one per core. Otherwise images are prepared in process (one image gains nothing from a
+   * worker and would pay for its start). */
+  { many = false }: { many?: boolean } = {},
 ): Promise<Stack> {
   // Loaded here, not at start-up: commands without backends (eval coco, cache, models) never pay for them.
   const { createConfiguredStack } = await import("../stack/configured.js");
@@ -147,6 +162,8 @@ export async function stackFromFlags(
     stageTimeoutMs: secondsFlag(flags.stageTimeout, "--stage-timeout"),
     cache: flags.cache,
     amgPreset: flags.amgPreset,
+    workers: many ? integerFlag(flags.workers, "--workers", { min: 0 }) : 0,
+    defaultWorkers: many ? availableParallelism() : 0,
     onCacheNotice: (message) => io.quiet || io.err(message),
     onStage,
     notice: (message) => {

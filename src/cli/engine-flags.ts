@@ -16,7 +16,7 @@ import { formatSplitFractions } from "../engine/splits.js";
 import { detectorClasses } from "../engine/detector-label.js";
 import type { Detector } from "../pipeline/types.js";
 import { UsageError } from "../util/errors.js";
-import { addStackOptions, integerFlag, stackFromFlags, type Io, type StackFlags } from "./app.js";
+import { addStackOptions, addWorkersOption, integerFlag, stackFromFlags, type Io, type StackFlags } from "./app.js";
 import { Progress } from "./progress.js";
 
 export interface EngineRunFlags extends StackFlags {
@@ -47,7 +47,7 @@ export function addEngineRunOptions(cmd: Command): Command {
     .option("--max-attempts <n>", "park an image after this many failed runs (engine status lists them)", "3")
     .option("--retry-failed", "bring parked images back before the run")
     .option("--queue <redis-url>", "do the work on `gear-seg worker` processes behind this Redis (redis://host:port[/db]); this process collects");
-  return addStackOptions(cmd, { reasoner: false });
+  return addWorkersOption(addStackOptions(cmd, { reasoner: false }));
 }
 
 export function llmFromFlags(flags: EngineRunFlags): JsonChat {
@@ -70,10 +70,11 @@ export async function preparerFromFlags(
     return { prepare: p.prepare, segmenter: flags.segmenter, describer: flags.describer === "none" ? null : flags.describer, detector: null, close: p.close };
   }
   const quietIo: Io = { ...io, progress: new Progress(process.stderr, false) };
-  const stack = await stackFromFlags(flags, quietIo, { reasoner: "none" });
+  const stack = await stackFromFlags(flags, quietIo, { reasoner: "none" }, undefined, { many: true });
   const { agent } = stack;
   return {
-    prepare: (entry, signal) => agent.prepare(entry.abs, signal),
+    // Lazily: the pixels are decoded here only if a task asks for them (labelling by detector).
+    prepare: (entry, signal) => agent.prepareLazily(entry.abs, signal),
     segmenter: agent.segmenter.spec,
     describer: agent.describer?.spec ?? null,
     detector: stack.detector,

@@ -15,7 +15,7 @@
  *     "dam": {"spec": "dam:http://gpu1:8000,http://gpu2:8000", "concurrency": 2}
  *   },
  *   "cache": {"enabled": true, "path": "/data/gear-seg/cache.sqlite", "maxBytes": 4000000000},
- *   "timeoutMs": 60000, "maxRegions": 200, "maxMasks": 6
+ *   "timeoutMs": 60000, "maxRegions": 200, "maxMasks": 6, "workers": 2
  * }
  * ```
  *
@@ -63,6 +63,8 @@ export interface GearSegConfig {
   timeoutMs?: number;
   /** Deadline of one stage call (segment, describe, caption, reason) of the agent. */
   stageTimeoutMs?: number;
+  /** Worker threads that prepare images in batch runs and the server (0: in the main thread). */
+  workers?: number;
 }
 
 const SPEC_HINT = 'a spec string such as "dam:http://localhost:8000", or an object with "spec"';
@@ -93,6 +95,7 @@ export const configSchema = z.strictObject({
   maxPixels: integer(1).optional(),
   timeoutMs: integer(1).optional(),
   stageTimeoutMs: integer(1).optional(),
+  workers: integer(0, 256).optional(),
 });
 
 export type ConfigFile = z.input<typeof configSchema>;
@@ -147,6 +150,7 @@ export function validateConfig(value: unknown, path: string): GearSegConfig {
     maxPixels: file.maxPixels,
     timeoutMs: file.timeoutMs,
     stageTimeoutMs: file.stageTimeoutMs,
+    workers: file.workers,
   };
 
   const entry = (raw: string | { spec: string; [k: string]: unknown }, key: string): BackendEntry => {

@@ -5,7 +5,6 @@
  */
 import type { InstanceLabel, InstancesRecord } from "../datasets/gear-seg.js";
 import { objectInstances } from "../detections/instances.js";
-import { loadImage } from "../image/decode.js";
 import type { RgbImage } from "../image/types.js";
 import { toBbox, toCocoRle } from "../masks/index.js";
 import type { PreparedImage } from "../pipeline/agent.js";
@@ -36,8 +35,8 @@ export function detectorClasses(detector: Detector | null | undefined, wanted: r
 export async function runDetectorLabel(task: DetectorLabelTask, prepared: PreparedImage, detector: Detector | undefined, identity: ImageIdentity): Promise<InstancesRecord> {
   if (!detector) throw new GearSegError("labelling without an LLM needs the stack's detector, and this executor has none");
   const wanted = detectorClasses(detector, task.classes ?? [normalizeClass(task.keyword)]);
-  // The agent hands its decoded image along; a preparation from elsewhere is decoded again.
-  const image: RgbImage = (prepared as { image?: RgbImage }).image ?? (await loadImage(prepared.source));
+  // The agent's own pixels when it decoded them (the detector then knows the image); else decoded here.
+  const image: RgbImage = (prepared as { image?: RgbImage }).image ?? (await prepared.loadImage());
   const detections = await stage("detect", () => detector.detect(image));
   const found = objectInstances(prepared.regions, detections, prepared.width, prepared.height, new Set(wanted.keys()));
   const instances: InstanceLabel[] = found.map((f) => ({

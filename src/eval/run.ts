@@ -33,6 +33,7 @@ import { writeSegmentationOutputs } from "../pipeline/outputs.js";
 import type { ResultJson } from "../pipeline/result.js";
 import type { QueryMode } from "../pipeline/types.js";
 import type { RgbImage } from "../image/types.js";
+import { inOrderAhead } from "../util/concurrency.js";
 import { describeError } from "../util/errors.js";
 import { writeJsonAtomic } from "../util/fs.js";
 import { reasonQueries, type ReasonQuery } from "./reason-eval.js";
@@ -289,14 +290,20 @@ export async function runReasonSeg(options: RunOptions): Promise<RunSummary> {
   };
 
   if (agent) {
-    for (const group of pending.values()) {
+    // As many images prepared ahead as the agent prepares at once (its workers), answered in order.
+    const groups = [...pending.values()];
+    const preparations = inOrderAhead(groups.length, agent.parallelism, (i) =>
+      agent.prepareLazily(groups[i]![0]!.sample.imagePath, options.signal).then(
+        (prepared) => ({ prepared, error: undefined }),
+        (error: unknown) => ({ prepared: undefined, error }),
+      ),
+    );
+    for (const group of groups) {
       if (options.signal?.aborted) break;
-      let prepared;
-      try {
-        prepared = await agent.prepare(group[0]!.sample.imagePath, options.signal);
-      } catch (err) {
+      const { prepared, error } = (await preparations.next()).value!;
+      if (!prepared) {
         if (options.signal?.aborted) break;
-        for (const q of group) await fail(q, err);
+        for (const q of group) await fail(q, error);
         continue;
       }
       for (const q of group) {

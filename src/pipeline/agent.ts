@@ -48,6 +48,9 @@ export interface GearSegOptions extends AgentEvents {
   /** Pixel limit for images loaded from paths. */
   maxPixels?: number;
   cache?: StageCache | null;
+  /** Prepares images elsewhere (a pool of worker threads built by the stack): `prepareLazily` hands every
+   * image to it. Its agents must be configured as this one (the stack builds both from the same specs). */
+  preparer?: ImagePreparer | null;
   /**
    * Make a backend's cheap check (its server answers and takes the key) before the first call of its stage that
    * really runs, once per agent: a stage served from the cache needs no server. When a stage of `prepare` has to
@@ -66,6 +69,17 @@ export interface AgentConfiguration {
   maxRegions: number;
   duplicateOverlap: number;
   maxMasks: number;
+}
+
+/**
+ * Who prepares images for an agent when not the agent itself: the stack's pool of preparation workers, each
+ * running an agent of the same configuration. The result must equal this agent's own `prepareLazily`.
+ */
+export interface ImagePreparer {
+  /** Images it prepares at once (its workers). */
+  readonly size: number;
+  prepare(input: string | RgbImage, options: { signal?: AbortSignal; onStage?: AgentEvents["onStage"] }): Promise<PreparedImage>;
+  close(): Promise<void>;
 }
 
 export interface PrepareTimings {
@@ -138,6 +152,7 @@ export class GearSeg {
   readonly maxMasks: number;
   readonly maxPixels: number | undefined;
   readonly cache: StageCache | null;
+  readonly preparer: ImagePreparer | null;
   private readonly onStage: AgentEvents["onStage"];
   private readonly checkServers: boolean;
   /** Each backend's check, made once: a failed one is forgotten, so the next use checks again. */
@@ -153,8 +168,14 @@ export class GearSeg {
     this.maxMasks = positiveInteger(options.maxMasks ?? 6, "maxMasks");
     this.maxPixels = options.maxPixels;
     this.cache = options.cache ?? null;
+    this.preparer = options.preparer ?? null;
     this.onStage = options.onStage;
     this.checkServers = options.checkServers ?? false;
+  }
+
+  /** Images this agent prepares at once: its preparer's workers, or 1. Batch callers keep this many in flight. */
+  get parallelism(): number {
+    return this.preparer?.size ?? 1;
   }
 
   /** Everything in this agent that shapes an answer: every stage's fingerprint (its spec when it has none)
@@ -188,6 +209,12 @@ export class GearSeg {
    * its bytes) and holds every stage, nothing is decoded until `loadImage()` is called.
    */
   async prepareLazily(input: string | RgbImage, signal?: AbortSignal): Promise<PreparedImage> {
+    if (this.preparer) {
+      // The workers' stages have no servers to check (see the stack); the reasoner's check runs meanwhile, so a
+      // dead LLM is still found before the images of a batch are described.
+      const [prepared] = await Promise.all([this.preparer.prepare(input, { signal, onStage: this.onStage }), this.ensureServers([this.reasoner], signal)]);
+      return prepared;
+    }
     const timings: PrepareTimings = { readMs: 0, decodeMs: 0, segmentMs: 0, dedupMs: 0, describeMs: 0, captionMs: 0 };
     let t = performance.now();
     const image = await this.openImage(input, timings);
@@ -342,6 +369,8 @@ export class GearSeg {
   }
 
   async close(): Promise<void> {
+    // The preparer first: its workers use the cache until they stop.
+    await this.preparer?.close();
     await Promise.all([this.segmenter.close?.(), this.describer?.close?.(), this.captioner?.close?.(), this.reasoner?.close?.(), this.cache?.close?.()]);
   }
 

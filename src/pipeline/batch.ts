@@ -8,13 +8,15 @@
  *   answered, `failed` otherwise (with the reasons). A rerun skips an image whose status is `done` for the
  *   same configuration and the same file (size and modification time); everything else is done again.
  * - One failure (an unreadable image, a server error on one query) is recorded and the run goes on.
- * The next image is prepared while the current one is answered and written, so decoding and segmenting
- * overlap with the reasoner's calls and the PNG encoding.
+ * The next images are prepared while the current one is answered and written (as many as the agent prepares
+ * at once: its preparation workers, or one), so decoding and segmenting overlap with the reasoner's calls and
+ * the PNG encoding, on every core.
  */
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { inOrderAhead } from "../util/concurrency.js";
 import { GearSegError, describeError } from "../util/errors.js";
 import { isFreeDir, makeDir, writeJsonAtomic } from "../util/fs.js";
 import type { ImageFile } from "../util/image-files.js";
@@ -160,18 +162,18 @@ export async function runSegmentBatch(options: SegmentBatchOptions): Promise<Seg
   }
   const resumed = statuses.length;
 
-  // One image prepared ahead; a failure is a value here, so that nothing rejects unobserved.
+  // As many images prepared ahead as the agent prepares at once (its workers; one in process), answered and
+  // written in order; a failure is a value here, so that nothing rejects unobserved.
   const prepare = (i: number) =>
     agent.prepareLazily(todo[i]!.image.path, signal).then(
       (prepared): { prepared: PreparedImage; error?: undefined } => ({ prepared }),
       (error: unknown): { prepared?: undefined; error: unknown } => ({ error }),
     );
-  let next = todo.length > 0 ? prepare(0) : undefined;
+  const preparations = inOrderAhead(todo.length, agent.parallelism, prepare);
   for (let i = 0; i < todo.length; i++) {
     const { image, size, mtime } = todo[i]!;
-    const current = await next!;
+    const current = (await preparations.next()).value!;
     signal?.throwIfAborted();
-    next = i + 1 < todo.length ? prepare(i + 1) : undefined;
     const status: SegmentImageStatus = { status: "done", id: image.id, image: image.path, size, mtime, fingerprint: manifest.fingerprint, queries: [], finished: "" };
     if (!current.prepared) {
       status.status = "failed";

@@ -37,7 +37,7 @@ export interface ServerOptions {
   maxUploadBytes?: number;
   /** Largest image in pixels (default: the agent's limit, or 50 megapixels). */
   maxPixels?: number;
-  /** Preparation: default 1 at a time, 16 waiting. */
+  /** Preparation: default as many at a time as the agent prepares at once (`agent.parallelism`), 16 waiting. */
   prepareQueue?: Partial<QueueLimits>;
   /** Queries and prompts: default 4 at a time, 256 waiting. */
   askQueue?: Partial<QueueLimits>;
@@ -62,7 +62,8 @@ export interface RunningServer {
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const host = o.host ?? "127.0.0.1";
   checkBinding(host, o.token);
-  const prepare = new WorkQueue("preparation", { concurrency: 1, maxQueued: 16, ...o.prepareQueue });
+  // As many preparations at once as the agent has preparation workers (one in process).
+  const prepare = new WorkQueue("preparation", { concurrency: o.agent.parallelism, maxQueued: 16, ...o.prepareQueue });
   const ask = new WorkQueue("ask", { concurrency: 4, maxQueued: 256, ...o.askQueue });
   const workDir = await mkdtemp(join(tmpdir(), "gear-seg-serve-"));
   const datasets = o.dataDir ? await DatasetRoutes.create(o.dataDir, { queue: prepare }) : undefined;

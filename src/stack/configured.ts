@@ -41,6 +41,10 @@ export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> 
   notice?: (message: string) => void;
   /** Bytes of a download (model weights on first use) received so far, and its size when known. */
   onDownload?: (what: string, received: number, total: number | undefined) => void;
+  /** Worker threads that prepare images (see `StackOptions.workers`), over the config's `workers`. */
+  workers?: number;
+  /** Workers when neither `workers` nor the config says (default 0: in process). */
+  defaultWorkers?: number;
 }
 
 /** Every backend of the file, checked against its schema (nothing is built). */
@@ -121,6 +125,7 @@ export async function createConfiguredStack(options: ConfiguredStackOptions = {}
         cache,
         checkServers: options.checkServers ?? true,
         stageTimeoutMs: options.stageTimeoutMs ?? config?.stageTimeoutMs,
+        workers: options.workers ?? config?.workers ?? options.defaultWorkers ?? 0,
       },
     );
   } catch (err) {

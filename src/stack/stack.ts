@@ -16,8 +16,9 @@
 import { GearSeg, type GearSegOptions } from "../pipeline/agent.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
 import type { BackendKind, Captioner, Describer, Detector, Reasoner, Segmenter, StageContext } from "../pipeline/types.js";
-import { GearSegError } from "../util/errors.js";
+import { GearSegError, UsageError } from "../util/errors.js";
 import { parseSpec } from "../pipeline/spec.js";
+import { PreparationPool } from "./preparation-pool.js";
 import { BACKENDS, createBackend, type BackendOptions, type BackendSource } from "./registry.js";
 
 export const OFFLINE_DEFAULT = { segmenter: "classic", describer: "attributes", reasoner: "wordnet", detector: "nanodet" } as const;
@@ -45,6 +46,21 @@ export const OFFLINE_DEFAULT_NOTICE = offlineDefaultNotice(["segmenter", "descri
 
 /** The backends that use a detector when the stack has one: they get the default detector unless told otherwise. */
 const DETECTOR_USERS: ReadonlySet<string> = new Set(["classic", "attributes"]);
+
+/**
+ * Backends whose work is JavaScript on the calling thread: a stack of them prepares images in worker threads
+ * when asked to (`workers`). Backends outside this set stay in process: SAM 2 runs ONNX Runtime on its own
+ * threads with one copy of the model, and the HTTP backends' concurrency limits are per process.
+ */
+const CPU_BACKENDS: ReadonlySet<string> = new Set(["classic", "attributes", "nanodet"]);
+/** Light backends that may run in a worker beside them (they read files). */
+const WORKER_SAFE: ReadonlySet<string> = new Set([...CPU_BACKENDS, "masks", "recorded"]);
+
+/** Whether preparation with these stage specs ("none" for a stage that is off) is worth worker threads. */
+export function runsInWorkers(specs: readonly string[]): boolean {
+  const names = specs.filter((s) => s !== "none").map((s) => parseSpec(s, "backend").name);
+  return names.every((n) => WORKER_SAFE.has(n)) && names.some((n) => CPU_BACKENDS.has(n));
+}
 
 /** Whether a stack of these specs gets the default detector when none is chosen. */
 export function wantsDefaultDetector(specs: readonly (string | undefined)[]): boolean {
@@ -79,6 +95,13 @@ export interface StackOptions extends Omit<GearSegOptions, "segmenter" | "descri
   notice?: (message: string) => void;
   /** Bytes of a download (model weights on first use) received so far, and its size when known. */
   onDownload?: (what: string, received: number, total: number | undefined) => void;
+  /**
+   * Worker threads that prepare images (decode, segment, describe, caption) while this thread answers and
+   * writes; batch callers and servers keep `agent.parallelism` images in flight. Used when every preparation
+   * backend runs on the CPU in JavaScript (classic, attributes, nanodet; masks and recorded beside them);
+   * other stacks prepare in process. Default 0: in process.
+   */
+  workers?: number;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -109,7 +132,8 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
   const segmenterSpec = pick("segmenter");
   const describerSpec = pick("describer");
   const reasonerSpec = pick("reasoner");
-  const { backendOptions = {}, sources = {}, checkServers = false, stageTimeoutMs, notice, onDownload, ...agentOptions } = options;
+  const { backendOptions = {}, sources = {}, checkServers = false, stageTimeoutMs, notice, onDownload, workers = 0, ...agentOptions } = options;
+  if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`workers must be a whole number ≥ 0, got ${workers}`);
   const captionerSpec = specs.captioner ?? companionCaptioner(describerSpec);
   let detectorSpec = specs.detector;
   if (detectorSpec === undefined && wantsDefaultDetector([segmenterSpec, describerSpec, captionerSpec])) {
@@ -138,8 +162,35 @@ export async function createStack(specs: StackSpecs = {}, options: StackOptions 
       reasonerSpec === "none" ? null : keep(await createBackend("reasoner", reasonerSpec, backendOptions.reasoner, extras("reasoner")));
     const limit = <T extends object>(backend: T, kind: BackendKind, method: string): T =>
       stageTimeoutMs === undefined ? backend : withDeadline(backend, method, `${kind} ${(backend as { spec?: string }).spec ?? ""}`, stageTimeoutMs);
+    const preparer =
+      workers > 0 && runsInWorkers([segmenterSpec, describerSpec, describer ? captionerSpec : "none", detectorSpec ?? "none"])
+        ? keep(
+            new PreparationPool({
+              workers,
+              cache: agentOptions.cache ?? null,
+              notice,
+              stack: {
+                specs: { segmenter: segmenterSpec, describer: describerSpec, captioner: specs.captioner, detector: specs.detector },
+                backendOptions,
+                sources,
+                maxPixels: agentOptions.maxPixels,
+                maxRegions: agentOptions.maxRegions,
+                maxMasks: agentOptions.maxMasks,
+                duplicateOverlap: agentOptions.duplicateOverlap,
+                stageTimeoutMs,
+                cache: Boolean(agentOptions.cache),
+                fingerprints: {
+                  segmenter: segmenter.fingerprint ?? segmenter.spec,
+                  describer: describer ? (describer.fingerprint ?? describer.spec) : null,
+                  captioner: captioner ? (captioner.fingerprint ?? captioner.spec) : null,
+                },
+              },
+            }),
+          )
+        : null;
     const agent = new GearSeg({
       ...agentOptions,
+      preparer,
       checkServers,
       segmenter: limit(segmenter, "segmenter", "segment"),
       describer: describer && limit(describer, "describer", "describe"),

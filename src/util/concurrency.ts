@@ -17,3 +17,22 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
 }
+
+/**
+ * The results of `start(0)` … `start(count - 1)`, in order, with up to `ahead` items started beyond the one
+ * being taken: the work on the next items overlaps the caller's work on the current one. `start` should not
+ * reject (return failures as values), so that nothing rejects unobserved when the caller stops early.
+ */
+export async function* inOrderAhead<T>(count: number, ahead: number, start: (index: number) => Promise<T>): AsyncGenerator<T> {
+  const started: (Promise<T> | undefined)[] = [];
+  const startUpTo = (n: number) => {
+    while (started.length < Math.min(n, count)) started.push(start(started.length));
+  };
+  startUpTo(Math.max(1, ahead));
+  for (let i = 0; i < count; i++) {
+    const value = await started[i]!;
+    started[i] = undefined;
+    startUpTo(i + 1 + Math.max(1, ahead));
+    yield value;
+  }
+}

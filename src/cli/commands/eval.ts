@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { IouType } from "../../eval/cocoeval.js";
 import { UsageError } from "../../util/errors.js";
-import { action, addStackOptions, inCliTerms, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { action, addStackOptions, addWorkersOption, inCliTerms, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 
 const f4 = (v: number) => v.toFixed(4);
 const required = (v: string | undefined, flag: string): string => {
@@ -137,7 +137,7 @@ export function registerEval(program: Command): void {
     .option("--limit <n>", "only the first n samples")
     .option("--mode <mode>", "reasoning or referring", "reasoning")
     .option("--queue <redis-url>", "do the work on `gear-seg worker` processes behind this Redis (their backends decide the configuration); this process writes every file");
-  addStackOptions(runCmd).action(
+  addWorkersOption(addStackOptions(runCmd)).action(
     action(async (kind: string, flags: StackFlags & { data?: string; out?: string; allQueries?: boolean; limit?: string; mode: string; queue?: string }, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
       if (kind !== "reasonseg") throw new UsageError(`unknown dataset kind "${kind}" (known: reasonseg)`);
@@ -155,7 +155,7 @@ export function registerEval(program: Command): void {
       await ensureWritableDir(out);
       // The stages' own progress would replace the samples bar line by line: only the samples are shown.
       const quietIo: Io = { ...io, progress: new Progress(process.stderr, false) };
-      const stack = flags.queue ? undefined : await stackFromFlags(flags, quietIo);
+      const stack = flags.queue ? undefined : await stackFromFlags(flags, quietIo, {}, undefined, { many: true });
       const interrupt = interruptSignal(io);
       let summary;
       try {

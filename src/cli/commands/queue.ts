@@ -4,7 +4,7 @@ import { drainQueues, queueStatus, retryFailedJobs } from "../../engine/queue/st
 import { startWorker } from "../../engine/queue/worker.js";
 import { runConfigurationFingerprint } from "../../eval/run.js";
 
-import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { action, addStackOptions, addWorkersOption, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 import { Progress } from "../progress.js";
 import { llmFromFlags, preparerFromFlags, type EngineRunFlags } from "../engine-flags.js";
 
@@ -18,7 +18,7 @@ export function registerWorker(program: Command): void {
     .option("--concurrency <n>", "jobs in flight per queue", "2")
     .option("--stall-timeout <ms>", "a job whose worker is silent this long goes to another worker", "30000")
     .option("--name <name>", "this worker's name in queue status (default host:pid)");
-  addStackOptions(cmd).action(
+  addWorkersOption(addStackOptions(cmd)).action(
     action(async (flags: EngineRunFlags & { stallTimeout: string; name?: string }, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
       const address = parseQueueUrl(flags.queue!);
@@ -37,7 +37,7 @@ export function registerWorker(program: Command): void {
           segmenter: preparer.segmenter,
           describer: preparer.describer,
           agent: async () => {
-            const { agent } = await stackFromFlags(flags as StackFlags, quietIo);
+            const { agent } = await stackFromFlags(flags as StackFlags, quietIo, {}, undefined, { many: true });
             return { agent, fingerprint: runConfigurationFingerprint(agent).fingerprint };
           },
         },

@@ -9,7 +9,7 @@ import type { QueryMode } from "../../pipeline/types.js";
 import { UsageError } from "../../util/errors.js";
 import { checkWritableDir, claimFreshDir, makeDir } from "../../util/fs.js";
 import { listImageFiles, namesImages, namesManyImages } from "../../util/image-files.js";
-import { action, addStackOptions, inCliTerms, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
+import { action, addStackOptions, addWorkersOption, inCliTerms, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
 import { outFlag, refuseToReplace } from "../output-dir.js";
 import { formatSeconds } from "../progress.js";
 
@@ -41,7 +41,7 @@ export function registerSegment(program: Command): void {
     .option("--reference", "also write the GEAR-Seg reference's answer.json and descriptions.json")
     .option("--image-format <format>", "png or jpg: encoding of overlay and candidates (mask.png stays PNG)", "png")
     .option("--no-region-masks", "leave every region's RLE out of result.json (most of its size)");
-  addStackOptions(cmd).action(
+  addWorkersOption(addStackOptions(cmd)).action(
     action(async (inputs: string[], flags: SegmentFlags, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
       const { images, queries } = await splitArguments(inputs, flags.query ?? []);
@@ -143,7 +143,7 @@ async function segmentMany(
   const name = single?.isDirectory() ? basename(resolve(inputs[0]!)) || "images" : "images";
   const base = resolve(out ?? join("out", name));
   await checkWritableDir(base);
-  const { agent } = await stackFromFlags(flags, io);
+  const { agent } = await stackFromFlags(flags, io, {}, undefined, { many: true });
   let summary: SegmentBatchSummary;
   try {
     const manifest = segmentRunManifest(agent, queries, mode, outputs);

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { createRequire } from "node:module";
 import { checkBinding } from "../../server/security.js";
 import { UsageError } from "../../util/errors.js";
-import { action, addStackOptions, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type StackFlags } from "../app.js";
+import { action, addStackOptions, addWorkersOption, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type StackFlags } from "../app.js";
 
 interface ServeFlags extends StackFlags {
   host: string;
@@ -26,7 +26,7 @@ export function registerServe(program: Command): void {
     .option("--cors <origin>", "allow this origin to call the API (repeat for several; default none)", (v: string, prev: string[]) => [...prev, v], [])
     .option("--max-upload-mb <n>", "largest upload in megabytes (default 50)")
     .option("--queue <n>", "images that may wait for preparation; more are refused with 429 (default 16)");
-  addStackOptions(cmd).action(
+  addWorkersOption(addStackOptions(cmd)).action(
     action(async (flags: ServeFlags, command: Command) => {
       const io = makeIo(command.optsWithGlobals<GlobalFlags>());
       const port = integerFlag(flags.port, "--port", { min: 0 })!;
@@ -41,7 +41,7 @@ export function registerServe(program: Command): void {
 
       const { StageEvents, startServer } = await import("../../server/index.js");
       const events = new StageEvents();
-      const stack = await stackFromFlags(flags, io, {}, events.onStage);
+      const stack = await stackFromFlags(flags, io, {}, events.onStage, { many: true });
       const { agent } = stack;
       let server;
       try {

