@@ -3,14 +3,18 @@
 // per-(category, area, maxDet) concatenation and sort in accumulate). Both run in this process on the same
 // parsed files, stage by stage (load / evaluate / accumulate / summarize), and must give identical precision and
 // recall arrays. For scale: pycocotools takes seconds on cases of this size.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { annotationRle, loadCocoGroundTruth, loadCocoResults, parseCocoGroundTruth, parseCocoResults } from "../dist/datasets/coco.js";
 import { cocoAccumulate, cocoEvaluate, cocoSummarize, resolveCocoParams } from "../dist/eval/cocoeval.js";
 import { availableParallelism, loadavg } from "node:os";
 import { bboxIou, encode, iou as rleIou, toCocoRle } from "../dist/masks/index.js";
+import { describeReference, pythonEnv, pythonExecutable, refScript, startPycocotools } from "./pycocotools.js";
+
+const cliPath = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
 
 function rng(seed) {
   let s = seed >>> 0;
@@ -29,8 +33,8 @@ function ellipse(w, h, cx, cy, rx, ry) {
   return { width: w, height: h, data };
 }
 
-function generate(nImages, W, H) {
-  const r = rng(42);
+export function generate(nImages, W, H, seed = 42) {
+  const r = rng(seed);
   const images = [];
   const annotations = [];
   const results = [];
@@ -416,6 +420,69 @@ function sameNumbers(a, b, what) {
   if (a.stats.some((v, i) => Math.abs(v - b.stats[i]) > 1e-12)) throw new Error(`coco-eval bench (${what}): stats differ from the baseline`);
 }
 
+/**
+ * The whole process, as a user runs it: `gear-seg eval coco --gt --pred --json` against a Python process that
+ * imports pycocotools, loads both files (COCO, loadRes), evaluates, accumulates and summarizes. Alternating
+ * pairs, wall time of each process from spawn to exit; the 12 stats must be equal bit for bit.
+ */
+export async function endToEnd(log, { images = 400, width = 640, height = 480, seed = 2025, pairs = 7 } = {}) {
+  const { gt, dt } = generate(images, width, height, seed);
+  const dir = mkdtempSync(join(tmpdir(), "coco-e2e-bench-"));
+  const gtFile = join(dir, "gt.json");
+  const dtFile = join(dir, "dt.json");
+  writeFileSync(gtFile, JSON.stringify(gt));
+  writeFileSync(dtFile, JSON.stringify(dt));
+  const probe = await startPycocotools();
+  probe?.close();
+  const ours = [];
+  const ref = [];
+  const oursCpu = [];
+  const refCpu = [];
+  // CPU time of each child (user + system, all its threads) from /usr/bin/time, when the machine has it
+  const timed = existsSync("/usr/bin/time");
+  const spawnTimed = (cmd, args, opts) => {
+    if (!timed) return { stdout: execFileSync(cmd, args, { ...opts, encoding: "utf8" }), cpu: NaN };
+    const r = spawnSync("/usr/bin/time", ["-f", "%U %S", cmd, ...args], { ...opts, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${cmd} exited ${r.status}: ${r.stderr.trim().split("\n").slice(-2, -1)[0] ?? ""}`);
+    const [u, sy] = r.stderr.trim().split("\n").pop().split(" ").map(Number);
+    return { stdout: r.stdout, cpu: (u + sy) * 1000 };
+  };
+  let same = probe ? "yes" : "–";
+  let ourStats;
+  const load0 = loadavg()[0];
+  try {
+    for (let i = 0; i < pairs; i++) {
+      let t = performance.now();
+      const out = spawnTimed(process.execPath, [cliPath, "eval", "coco", "--gt", gtFile, "--pred", dtFile, "--json"], {});
+      ours.push(performance.now() - t);
+      oursCpu.push(out.cpu);
+      ourStats = JSON.parse(out.stdout).stats;
+      if (!probe) continue;
+      t = performance.now();
+      const py = spawnTimed(pythonExecutable(), [refScript, "cocoeval", gtFile, dtFile, "segm"], { env: pythonEnv() });
+      ref.push(performance.now() - t);
+      refCpu.push(py.cpu);
+      const refStats = JSON.parse(py.stdout);
+      if (refStats.length !== ourStats.length || refStats.some((v, k) => !Object.is(v, ourStats[k]))) same = "**no**";
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const fmtS = (xs) => `${(median(xs) / 1000).toFixed(2)} s (best ${(best(xs) / 1000).toFixed(2)})`;
+  log(`### \`eval coco\` end to end: generated held-out case, ${images} images ${width}×${height} (seed ${seed})`);
+  log("");
+  log(`${gt.annotations.length} ground-truth masks, ${dt.length} detections, segm. Each run is a whole process (start-up, imports, JSON parsing, loadRes, evaluate, accumulate, summarize), ${pairs} pairs alternating; wall time from spawn to exit, median (best). ${describeReference(probe)}${probe ? "" : ` (${startPycocotools.whyNot})`}; it imports matplotlib through pycocotools.coco, as every pycocotools user does. Load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (2 cores, shared).`);
+  log("");
+  const cpuS = (xs) => (timed ? `${(median(xs) / 1000).toFixed(2)} s` : "–");
+  log("| process | wall time | gear-seg / pycocotools (wall) | CPU time (user + system) | gear-seg / pycocotools (CPU) | 12 stats bit-identical |");
+  log("|---|---:|---:|---:|---:|---|");
+  log(`| pycocotools (python3: COCO, loadRes, COCOeval) | ${probe ? fmtS(ref) : "not available"} | | ${probe ? cpuS(refCpu) : "–"} | | |`);
+  log(`| \`gear-seg eval coco --json\` | ${fmtS(ours)} | ${probe ? (median(ours) / median(ref)).toFixed(2) + "×" : "–"} | ${cpuS(oursCpu)} | ${probe && timed ? (median(oursCpu) / median(refCpu)).toFixed(2) + "×" : "–"} | ${same} |`);
+  log("");
+  log(`AP = ${ourStats[0].toFixed(4)}, AP50 = ${ourStats[1].toFixed(4)}, AR100 = ${ourStats[8].toFixed(4)}.`);
+  log("");
+}
+
 export default async function (log) {
   const W = 320, H = 240, N = 500, REPS = 11;
   const { gt: gtJson, dt: dtJson } = generate(N, W, H);
@@ -491,4 +558,6 @@ export default async function (log) {
   log(`| bookkeeping alone: evaluate + accumulate + summarize with iouType bbox (no RLE work) | ${ms(bb.base.total)} | ${ms(bb.ours.total)} | ${x(bb.base.total, bb.ours.total)} |`);
   log("");
   log(`AP = ${segmStats[0].toFixed(4)}, AP50 = ${segmStats[1].toFixed(4)}, AR100 = ${segmStats[8].toFixed(4)}; node ${process.version}; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores at the end.`);
+  log("");
+  await endToEnd(log);
 }

@@ -41,6 +41,45 @@ describe("gear-seg eval coco", () => {
     j.stats.forEach((v: number, i: number) => expect(Math.abs(v - expected[i]!)).toBeLessThan(1e-9));
     expect(j.per_category.map((c: { name: string }) => c.name)).toEqual(["class_1", "class_2"]);
   });
+  it("warns on stderr about boxes of negative size and categories the ground truth lacks; the numbers stay pycocotools'", async () => {
+    // Expected stats computed by pycocotools (C core built from cocodataset/cocoapi, numpy 1.24) on these files.
+    const gt = JSON.parse(readFileSync(join(coco, "small/gt.json"), "utf8")) as { annotations: { id: number; image_id: number; bbox: number[]; iscrowd: number }[] };
+    const boxes: object[] = gt.annotations
+      .filter((a) => !a.iscrowd)
+      .map((a) => ({ image_id: a.image_id, category_id: 1, bbox: [a.bbox[0]! + 1, a.bbox[1]! + 1, a.bbox[2], a.bbox[3]], score: Math.round((0.9 - a.id * 0.01) * 100) / 100 }));
+    boxes.push({ image_id: 1, category_id: 1, bbox: [120, 27, -113, 34], score: 0.95 }, { image_id: 2, category_id: 1, bbox: [168, 113, 134, -38], score: 0.5 });
+    boxes.push({ image_id: 3, category_id: 7, bbox: [142, 32, 58, 59], score: 0.99 }, { image_id: 3, category_id: 7, bbox: [0, 0, 25, 114], score: 0.98 });
+    const bboxFile = join(tmp, "dt-negative-boxes.json");
+    writeFileSync(bboxFile, JSON.stringify(boxes));
+    const r = await run(["eval", "coco", "--gt", join(coco, "small/gt.json"), "--pred", bboxFile, "--iou-type", "bbox", "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).stats).toEqual([
+      0.35413282504721055, 0.8202290817317028, 0.32970297029702966, 0.17472654408297975, 0.9, -1, 0.09999999999999999, 0.4470588235294118,
+      0.4470588235294118, 0.2583333333333333, 0.9, -1,
+    ]);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^warning: 2 results in ".*dt-negative-boxes\.json" have a box with a negative width or height \(at \[17\], \[18\]\)/);
+    expect(lines[1]).toMatch(/^warning: 2 results in ".*dt-negative-boxes\.json" have category ids the ground truth does not have \(7\)/);
+
+    // segm results: a given bbox is kept as is (loadRes), so its sign is checked too
+    const dt = JSON.parse(readFileSync(join(coco, "small/dt.json"), "utf8")) as object[];
+    dt.push({ ...dt[0]!, category_id: 7, score: 0.97 }, { ...dt[1]!, bbox: [50, 10, -20, 5], score: 0.31 });
+    const segmFile = join(tmp, "dt-segm-warnings.json");
+    writeFileSync(segmFile, JSON.stringify(dt));
+    const s = await run(["eval", "coco", "--gt", join(coco, "small/gt.json"), "--pred", segmFile, "--json"]);
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout).stats).toEqual([
+      0.34476897689768976, 0.49814356435643564, 0.4488448844884488, 0.37626119754832626, 0.47850070721357846, -1, 0.08235294117647059,
+      0.488235294117647, 0.488235294117647, 0.4416666666666667, 0.6, -1,
+    ]);
+    expect(s.stderr).toMatch(/^warning: 1 result in .* has a box with a negative width or height \(at \[21\]\)/m);
+    expect(s.stderr).toMatch(/^warning: 1 result in .* has a category id the ground truth does not have \(7\)/m);
+    // a clean file: no warnings
+    const clean = await run(["eval", "coco", "--gt", join(coco, "small/gt.json"), "--pred", join(coco, "small/dt.json"), "--json"]);
+    expect(clean.stderr).toBe("");
+  });
+
   it("a bad results file fails with one line naming the file and the entry (exit 1, nothing on stdout)", async () => {
     const bad = join(tmp, "bad-dt.json");
     writeFileSync(bad, JSON.stringify([{ image_id: 1, category_id: 1, score: 0.5, segmentation: { size: [70, 361], counts: "xx" } }, { image_id: 1, category_id: 1, score: "high", segmentation: { size: [70, 361], counts: "" } }]));

@@ -1,4 +1,5 @@
 // The DAM describer against a server that speaks dam_server.py's protocol and checks what a real one needs.
+import { availableParallelism } from "node:os";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createBackend } from "../src/stack/registry.js";
 import { createStack } from "../src/stack/stack.js";
@@ -63,6 +64,34 @@ describe("dam describer", () => {
     expect(texts[0]).toContain(`rgb(${sum.map((s) => Math.round(s / r0.area)).join(", ")})`);
   });
 
+  it("encodes on one worker per core (the built pool), byte for byte what the main thread would, and the masks arrive intact", async () => {
+    // The pool runs the compiled worker (dist/describers/dam/png-worker.js; test/global-setup.ts keeps dist/ fresh):
+    // from TypeScript sources it has no worker script and encodes on the main thread.
+    const pool = (await import(new URL("../dist/describers/dam/png-pool.js", import.meta.url).href)) as typeof import("../src/describers/dam/png-pool.js");
+    const { regionRequestBody } = await import("../src/describers/dam/png-pool.js");
+    const { prepareRegionPng } = await import("../src/describers/dam/region-png.js");
+    const { image, regions } = await sample(4);
+    const encoder = await pool.RegionBodyEncoder.open(image, 1);
+    try {
+      expect(encoder.threads, "one encoder per core").toBe(availableParallelism());
+      const base = prepareRegionPng(image.data, image.width, image.height, 1);
+      const bodies = await Promise.all(regions.map((r) => encoder.body(r.rle, "[\"", "\"]")));
+      bodies.forEach((b, i) => expect(Buffer.from(b).equals(Buffer.from(regionRequestBody(base, image.data, regions[i]!.rle, "[\"", "\"]"))), `region ${i}`).toBe(true));
+    } finally {
+      encoder.close();
+    }
+    const { server, received, url } = await dam();
+    const registry = (await import(new URL("../dist/stack/registry.js", import.meta.url).href)) as typeof import("../src/stack/registry.js");
+    const describer = await registry.createBackend("describer", `dam:${url}`, { concurrency: 2, ...fast });
+    const texts = await describer.describe(image, regions);
+    expect(server.count("/chat/completions")).toBe(4);
+    for (const [i, region] of regions.entries()) {
+      const expected = decode(region.rle).data;
+      expect(texts[i]).toContain(`A region of ${region.area} pixels`);
+      expect(received.some((r) => r.area === region.area && Buffer.from(r.mask).equals(Buffer.from(expected)))).toBe(true);
+    }
+  });
+
   it("never sends an empty mask", async () => {
     const { server, url } = await dam();
     const { image, regions } = await sample(2);
@@ -92,8 +121,9 @@ describe("dam describer", () => {
   });
 
   it("spreads requests over replicas, each serving one at a time", async () => {
-    const a = await dam({ concurrency: 1, delayMs: 30 });
-    const b = await dam({ concurrency: 1, delayMs: 30 });
+    // Each request takes much longer than encoding a region, so both replicas are always asked.
+    const a = await dam({ concurrency: 1, delayMs: 150 });
+    const b = await dam({ concurrency: 1, delayMs: 150 });
     const { image, regions } = await sample(8);
     const describer = await createBackend("describer", `dam:${a.url},${b.url}`, { ...fast, concurrency: 1 });
     await describer.describe(image, regions);

@@ -3,8 +3,7 @@
  * on stderr), progress, and the backend flags.
  */
 import { Command, Option } from "commander";
-import { offlineDefaultNotice, type Stack, type StackSpecs } from "../stack/stack.js";
-import { createConfiguredStack } from "../stack/configured.js";
+import type { Stack, StackSpecs } from "../stack/stack.js";
 import type { AgentStage } from "../pipeline/agent.js";
 import { integer, number, parseWith } from "../config/schema.js";
 import { redactText } from "../net/redact.js";
@@ -134,6 +133,9 @@ export async function stackFromFlags(
   extra: Partial<StackSpecs> = {},
   onStage: (stage: AgentStage, done: number, total: number) => void = (stage, done, total) => io.progress.update(STAGE_LABELS[stage], done, total),
 ): Promise<Stack> {
+  // Loaded here, not at start-up: commands without backends (eval coco, cache, models) never pay for them.
+  const { createConfiguredStack } = await import("../stack/configured.js");
+  const { offlineDefaultNotice } = await import("../stack/stack.js");
   const chosen = { ...flags, ...extra };
   const stack = await createConfiguredStack({
     configPath: flags.config,

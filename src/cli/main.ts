@@ -2,18 +2,34 @@
 // The gear-seg command line: parses, calls the library, prints. Each command lives in ./commands.
 import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
-import { registerDescribe } from "./commands/describe.js";
-import { registerSegment } from "./commands/segment.js";
-import { registerModels } from "./commands/models.js";
-import { registerCache } from "./commands/cache.js";
-import { registerDoctor } from "./commands/doctor.js";
-import { registerEngine } from "./commands/engine.js";
-import { registerExport } from "./commands/export.js";
-import { registerLabel } from "./commands/engine.js";
-import { registerDistill } from "./commands/distill.js";
-import { registerEval } from "./commands/eval.js";
-import { registerQueue, registerWorker } from "./commands/queue.js";
-import { registerServe } from "./commands/serve.js";
+
+type Register = (program: Command) => void;
+
+/**
+ * Every top-level command and the module that defines it. A run loads only the module of the command it names
+ * (start-up is most of a short command's time: `eval coco` never loads sharp or the backends); help, a missing
+ * or an unknown command loads them all, so commander can list them and suggest the right one.
+ */
+const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
+  [["segment"], async () => (await import("./commands/segment.js")).registerSegment],
+  [["models"], async () => (await import("./commands/models.js")).registerModels],
+  [["describe"], async () => (await import("./commands/describe.js")).registerDescribe],
+  [["cache"], async () => (await import("./commands/cache.js")).registerCache],
+  [["doctor"], async () => (await import("./commands/doctor.js")).registerDoctor],
+  [["engine"], async () => (await import("./commands/engine.js")).registerEngine],
+  [["export", "import"], async () => (await import("./commands/export.js")).registerExport],
+  [["label"], async () => (await import("./commands/engine.js")).registerLabel],
+  [["distill"], async () => (await import("./commands/distill.js")).registerDistill],
+  [["eval"], async () => (await import("./commands/eval.js")).registerEval],
+  [["worker"], async () => (await import("./commands/queue.js")).registerWorker],
+  [["queue"], async () => (await import("./commands/queue.js")).registerQueue],
+  [["serve"], async () => (await import("./commands/serve.js")).registerServe],
+];
+
+/** The command named on the command line: the first word that is not an option (the global ones take no value). */
+function commandName(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith("-"));
+}
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -30,19 +46,12 @@ const program = new Command("gear-seg")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride();
 
-registerSegment(program);
-registerModels(program);
-registerDescribe(program);
-registerCache(program);
-registerDoctor(program);
-registerEngine(program);
-registerExport(program);
-registerLabel(program);
-registerDistill(program);
-registerEval(program);
-registerWorker(program);
-registerQueue(program);
-registerServe(program);
+const named = commandName(process.argv);
+const wanted = COMMANDS.filter(([names]) => named !== undefined && names.includes(named));
+// `--version` alone needs no command at all; help, a missing or an unknown command needs them all.
+const versionOnly = named === undefined && process.argv.slice(2).some((a) => a === "-V" || a === "--version");
+const registers = versionOnly ? [] : await Promise.all((wanted.length > 0 ? wanted : COMMANDS).map(([, load]) => load()));
+for (const register of registers) register(program);
 
 try {
   await program.parseAsync(process.argv);

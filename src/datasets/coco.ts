@@ -40,6 +40,8 @@ export interface CocoAnnotation {
   segmentation?: unknown;
   /** Detections only. */
   score?: number;
+  /** The parsed mask, kept when loading already had to parse it (loadRes's area and box), so evaluation does not parse it again. */
+  rle?: Rle;
   /** Where the annotation came from, for messages: `file at path`. */
   where: string;
 }
@@ -53,6 +55,11 @@ export interface CocoIndex {
   annotations: CocoAnnotation[];
   /** imgToAnns, in file order. */
   byImage: Map<number, CocoAnnotation[]>;
+  /**
+   * Results only: what is legal for pycocotools but probably a mistake (boxes of negative size, categories the
+   * ground truth does not have). Scored exactly as pycocotools scores them; a caller shows these to the user.
+   */
+  warnings?: string[];
 }
 
 function parseBbox(v: unknown, file: string, path: string): BBox {
@@ -147,6 +154,7 @@ export async function loadCocoGroundTruth(file: string): Promise<CocoIndex> {
 
 /** annToRLE: polygons → frPyObjects + merge at the image's size; uncompressed RLE → runs; RLE as is. */
 export function annotationRle(ann: CocoAnnotation, index: CocoIndex): Rle {
+  if (ann.rle) return ann.rle;
   const seg = ann.segmentation;
   if (seg === undefined) throw new GearSegError(`annotation ${ann.where} has no segmentation`);
   try {
@@ -201,12 +209,55 @@ export function parseCocoResults(gt: CocoIndex, json: unknown, file: string): Co
       checkSegmentation(o.segmentation, file, `${path}.segmentation`);
       ann.segmentation = o.segmentation;
       const rle = annotationRle(ann, index);
+      ann.rle = rle;
       ann.area = rleArea(rle);
       ann.bbox = isObject(o) && o.bbox !== undefined ? parseBbox(o.bbox, file, `${path}.bbox`) : toBbox(rle);
     }
     return ann;
   });
-  return buildIndex(file, [...gt.images.values()], index.categories, anns);
+  const out = buildIndex(file, [...gt.images.values()], index.categories, anns);
+  out.warnings = resultWarnings(gt, list, anns, file);
+  return out;
+}
+
+/** Up to five places, then how many more. */
+function places(paths: string[]): string {
+  const shown = paths.slice(0, 5).join(", ");
+  return paths.length > 5 ? `${shown} and ${paths.length - 5} more` : shown;
+}
+
+/**
+ * Results pycocotools scores without a word although they are almost certainly wrong: a box with a negative
+ * width or height (its area is negative or its IoU meaningless), and a category the ground truth does not have
+ * (never evaluated: the categories come from the ground truth).
+ */
+function resultWarnings(gt: CocoIndex, list: unknown[], anns: CocoAnnotation[], file: string): string[] {
+  const warnings: string[] = [];
+  const negative: string[] = [];
+  anns.forEach((a, i) => {
+    const given = (list[i] as { bbox?: unknown }).bbox !== undefined;
+    if (given && (a.bbox[2] < 0 || a.bbox[3] < 0)) negative.push(`[${i}]`);
+  });
+  if (negative.length > 0) {
+    const one = negative.length === 1;
+    warnings.push(
+      `${negative.length} result${one ? "" : "s"} in "${file}" ${one ? "has" : "have"} a box with a negative width or height ` +
+        `(at ${places(negative)}); scored as pycocotools scores ${one ? "it" : "them"}`,
+    );
+  }
+  const known = new Set(gt.categories.map((c) => c.id));
+  const unknown = new Map<number, number>();
+  for (const a of anns) if (!known.has(a.category_id)) unknown.set(a.category_id, (unknown.get(a.category_id) ?? 0) + 1);
+  if (unknown.size > 0) {
+    const n = [...unknown.values()].reduce((x, y) => x + y, 0);
+    const ids = [...unknown.keys()].sort((x, y) => x - y);
+    const one = n === 1;
+    warnings.push(
+      `${n} result${one ? "" : "s"} in "${file}" ${one ? "has a category id" : "have category ids"} the ground truth does not have ` +
+        `(${places(ids.map(String))}); evaluation by category leaves ${one ? "it" : "them"} out`,
+    );
+  }
+  return warnings;
 }
 
 export async function loadCocoResults(gt: CocoIndex, file: string): Promise<CocoIndex> {

@@ -33,16 +33,78 @@ export function rleToString(rle: Rle): string {
   return Buffer.from(s.buffer, s.byteOffset, p).toString("latin1");
 }
 
+let countBuf = new Int32Array(1 << 12);
+let byteBuf = new Uint8Array(1 << 16);
+const asciiEncoder = new TextEncoder();
+
 /**
  * Parse a compressed counts string, as rleFrString, and check it: every character in '0'..'o', no value
  * cut off at the end, no negative or oversized count, counts summing to height * width.
  * `what` names the thing in error messages.
+ *
+ * Speed: the string is copied to bytes natively (TextEncoder.encodeInto; a string that is not all ASCII is
+ * invalid anyway and goes to the checking parser, which names the character); most counts of real masks are
+ * one character (a difference within ±15 of the count two places earlier), so that case is a straight path.
+ * Counts go to a reused buffer and are copied out once at their exact length.
  */
 export function rleFromString(counts: string, height: number, width: number, what = "RLE string"): Rle {
   if (typeof counts !== "string") throw new GearSegError(`${what}: counts must be a string`);
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {
     throw new GearSegError(`${what}: size must be two non-negative integers, got ${height}x${width}`);
   }
+  const n = height * width;
+  const len = counts.length;
+  // Above 2^31 pixels counts leave int32: the general parser handles them.
+  if (n > 0x7fffffff) return parseRleStringChecked(counts, height, width, what);
+  if (byteBuf.length < len) byteBuf = new Uint8Array(Math.max(len, byteBuf.length * 2));
+  if (countBuf.length < len) countBuf = new Int32Array(Math.max(len, countBuf.length * 2));
+  const bytes = byteBuf;
+  const { read, written } = asciiEncoder.encodeInto(counts, bytes);
+  if (read !== len || written !== len) return parseRleStringChecked(counts, height, width, what);
+  const out = countBuf;
+  let m = 0;
+  let p = 0;
+  let sum = 0;
+  while (p < len) {
+    let c = bytes[p++]! - 48;
+    let x: number;
+    if (c >>> 0 < 32) {
+      x = (c << 27) >> 27; // one 5-bit group, two's complement
+    } else {
+      // several groups, little-endian, up to six here (int32); a seventh, a bad character or a count cut off
+      // at the end go to the checking parser
+      if (c >>> 0 > 63) return parseRleStringChecked(counts, height, width, what);
+      x = c & 0x1f;
+      let shift = 5;
+      for (;;) {
+        if (p >= len || shift > 25) return parseRleStringChecked(counts, height, width, what);
+        c = bytes[p++]! - 48;
+        if (c >>> 0 > 63) return parseRleStringChecked(counts, height, width, what);
+        x |= (c & 0x1f) << shift;
+        shift += 5;
+        if (!(c & 0x20)) {
+          if (c & 0x10) x |= -1 << shift;
+          break;
+        }
+      }
+    }
+    x = absoluteCount(x, out, m, n, what);
+    out[m++] = x;
+    sum += x;
+  }
+  if (sum !== n) throw new GearSegError(`${what}: counts sum to ${sum} but size ${height}x${width} has ${n} pixels`);
+  return { height, width, counts: new Uint32Array(out.buffer, 0, m).slice() };
+}
+
+/** Count m from its stored value (from the fourth on, a difference with the count two places earlier), checked. */
+function absoluteCount(x: number, out: Int32Array | Uint32Array, m: number, n: number, what: string): number {
+  if (m > 2) x += out[m - 2]!;
+  if (x < 0 || x > n) throw new GearSegError(`${what}: count ${m} is ${x}, outside 0..${n}`);
+  return x;
+}
+
+/** The character-by-character parser: slower, and its errors say which character or count is wrong. */
+function parseRleStringChecked(counts: string, height: number, width: number, what: string): Rle {
   const n = height * width;
   const out = new Uint32Array(counts.length);
   let m = 0;
@@ -69,8 +131,7 @@ export function rleFromString(counts: string, height: number, width: number, wha
         break;
       }
     }
-    if (m > 2) x += out[m - 2]!;
-    if (x < 0 || x > n) throw new GearSegError(`${what}: count ${m} is ${x}, outside 0..${n}`);
+    x = absoluteCount(x, out, m, n, what);
     out[m++] = x;
     sum += x;
   }

@@ -217,6 +217,19 @@ describe("compressed strings", () => {
     expect(() => rleFromString("O", 5, 7)).toThrow(/outside/); // -1
     expect(() => rleFromString("ooooooooo0", 5, 7)).toThrow(/too long/);
     expect(rleFromString("", 0, 0).counts.length).toBe(0);
+    expect(() => rleFromString("0S1\u00e9", 5, 7)).toThrow(/character "\u00e9" at 3/); // not ASCII
+  });
+
+  test("counts of one to seven 5-bit groups round-trip, on an image just below 2^31 pixels", () => {
+    const h = 46341;
+    const w = 46340; // 2,147,441,940 pixels
+    const counts = [0, 7, 15, 16, 300, 1 << 20, (1 << 29) - 3, 1 << 29, 1_000_000_000, 17, 3];
+    const sum = counts.reduce((a, b) => a + b, 0);
+    counts.push(h * w - sum);
+    const r: Rle = { height: h, width: w, counts: Uint32Array.from(counts) };
+    const s = rleToString(r);
+    expect(s.length).toBeGreaterThan(counts.length); // several multi-group counts
+    expect(Array.from(rleFromString(s, h, w).counts)).toEqual(counts);
   });
 
   test("fromCocoRle: compressed, uncompressed and invalid", () => {
@@ -290,6 +303,46 @@ describe("merge / iou / bbox quirks", () => {
     const other = mk(2, 2, [[0, 0]]);
     expect(Array.from(merge([other, odd]).counts)).toEqual([0, 2, 0, 1, 1]);
     expect(area(merge([other, odd]))).toBe(3);
+  });
+
+  test("union of many masks equals the per-pixel OR: touching runs, full and empty masks, first run empty", () => {
+    const rand = seededRandom(23);
+    for (let trial = 0; trial < 60; trial++) {
+      const h = 1 + Math.floor(rand() * 24);
+      const w = 1 + Math.floor(rand() * 24);
+      const k = 2 + Math.floor(rand() * (trial % 3 === 0 ? 60 : 8));
+      const masks: BinaryMask[] = [];
+      for (let i = 0; i < k; i++) {
+        const d = new Uint8Array(h * w);
+        const kind = Math.floor(rand() * 6);
+        if (kind === 0) d.fill(1); // full
+        else if (kind === 1) { /* empty */ }
+        else if (kind === 2) {
+          // one column-major stretch, often ending exactly where another begins
+          const n = h * w;
+          const a = Math.floor(rand() * n);
+          const b = Math.min(n, a + 1 + Math.floor(rand() * n * 0.3));
+          for (let p = a; p < b; p++) d[(p % h) * w + Math.floor(p / h)] = 1;
+        } else if (kind === 3) d[0] = 1; // first run empty
+        else Object.assign(d, randomMask(rand, h, w, rand() < 0.5 ? 0 : 1).data);
+        masks.push({ height: h, width: w, data: d });
+      }
+      const or = new Uint8Array(h * w);
+      for (const m of masks) for (let i = 0; i < or.length; i++) or[i]! |= m.data[i] ? 1 : 0;
+      const want = encode({ height: h, width: w, data: or });
+      const rles = masks.map(encode);
+      expect(Array.from(merge(rles).counts)).toEqual(Array.from(want.counts));
+      // pycocotools folds left to right; any order must give the same counts
+      expect(Array.from(merge([...rles].reverse()).counts)).toEqual(Array.from(want.counts));
+    }
+  });
+
+  test("adjacent runs from different masks coalesce into one run", () => {
+    const a: Rle = { height: 4, width: 2, counts: Uint32Array.of(1, 2, 5) }; // positions 1..2
+    const b: Rle = { height: 4, width: 2, counts: Uint32Array.of(3, 3, 2) }; // positions 3..5
+    const c: Rle = { height: 4, width: 2, counts: Uint32Array.of(6, 2) }; // positions 6..7, to the end
+    expect(Array.from(merge([a, b, c]).counts)).toEqual([1, 7]);
+    expect(Array.from(merge([c, a]).counts)).toEqual([1, 2, 3, 2]);
   });
 
   test("iou: different sizes give -1 when the boxes overlap, 0 when they do not", () => {

@@ -50,11 +50,22 @@ function checkRle(rle: Rle, what: string): void {
   }
 }
 
-/** True when only the first run may be empty (what rleEncode and rleMerge produce). */
-function isCanonical(counts: Uint32Array): boolean {
-  for (let i = 1; i < counts.length; i++) if (counts[i] === 0) return false;
-  return true;
+/** checkRle, and in the same pass: true when only the first run may be empty (what rleEncode and rleMerge produce). */
+function checkRleCanonical(rle: Rle, what: string): boolean {
+  const c = rle.counts;
+  let sum = c.length > 0 ? c[0]! : 0;
+  let empty = 0;
+  for (let i = 1; i < c.length; i++) {
+    const v = c[i]!;
+    sum += v;
+    empty |= v === 0 ? 1 : 0;
+  }
+  if (sum !== rle.height * rle.width) {
+    throw new GearSegError(`${what}: RLE counts sum to ${sum} but its size ${rle.height}x${rle.width} has ${rle.height * rle.width} pixels`);
+  }
+  return empty === 0;
 }
+
 
 // ---------------------------------------------------------------------------------------------------------
 // Small helpers
@@ -347,42 +358,264 @@ function mergePair(A: Uint32Array, B: Uint32Array, intersect: boolean): Uint32Ar
 }
 
 /**
+ * Union or intersection of two canonical run lists (only the first run may be empty), by walking the
+ * positions where either input toggles between background and foreground and emitting a run wherever the
+ * combined value changes. The result is canonical: emitted positions strictly increase and no toggle lies at
+ * h*w. Returns a fresh array of the exact length.
+ */
+function mergeCanonicalPair(A: Uint32Array, B: Uint32Array, total: number, intersect: boolean): Uint32Array {
+  scratchCounts = grow(scratchCounts, A.length + B.length + 1);
+  const out = scratchCounts;
+  const na = A.length - 1; // toggles of A: at the end of each run but the last
+  const nb = B.length - 1;
+  let i = 0;
+  let j = 0;
+  let pa = na > 0 ? A[0]! : Infinity;
+  let pb = nb > 0 ? B[0]! : Infinity;
+  let va = 0;
+  let vb = 0;
+  let v = 0;
+  let last = 0;
+  let m = 0;
+  for (;;) {
+    const p = pa < pb ? pa : pb;
+    if (p === Infinity) break;
+    if (pa === p) {
+      va ^= 1;
+      pa = ++i < na ? pa + A[i]! : Infinity;
+    }
+    if (pb === p) {
+      vb ^= 1;
+      pb = ++j < nb ? pb + B[j]! : Infinity;
+    }
+    const nv = intersect ? va & vb : va | vb;
+    if (nv !== v) {
+      out[m++] = p - last;
+      last = p;
+      v = nv;
+    }
+  }
+  out[m++] = total - last;
+  return out.slice(0, m);
+}
+
+/**
  * Union (or intersection) of RLEs of one size, as rleMerge.
  *
  * rleMerge folds left to right. For canonical inputs (no empty run after the first, which is what encode,
- * merge and polygon rasterising produce) its output is the unique canonical encoding of the union or
- * intersection, so we fold in a balanced tree instead: O(total runs · log n) rather than O(n · result
- * runs). Inputs with empty inner runs are folded left to right exactly as the reference does.
+ * merge, string parsing of pycocotools output and polygon rasterising produce) its output is the unique
+ * canonical encoding of the union or intersection, so any order of pairwise merges gives the same counts. We
+ * keep a stack of partial results and merge the top two while the lower one is not longer than the upper
+ * (as a merge sort's run stack): when results stay short, as a union of overlapping masks does, this is the
+ * left fold (each input read once, plus the short accumulator); when they grow, it is a balanced tree
+ * (O(total runs · log n)), never the left fold's O(n · result runs). Inputs with empty inner runs are folded
+ * left to right exactly as the reference does.
  * Differences from pycocotools: no masks, or masks of different sizes, throw a GearSegError (pycocotools
  * returns a 0x0 RLE).
  */
 export function merge(rles: readonly Rle[], intersect = false): Rle {
   if (rles.length === 0) throw new GearSegError("merge: no masks to merge");
   const { height: h, width: w } = rles[0]!;
-  let canonical = true;
+  let room = 0;
   for (let i = 0; i < rles.length; i++) {
     const r = rles[i]!;
     if (r.height !== h || r.width !== w) {
       throw new GearSegError(`merge: mask ${i} is ${r.height}x${r.width} but mask 0 is ${h}x${w}`);
     }
-    checkRle(r, `merge: mask ${i}`);
-    if (canonical && !isCanonical(r.counts)) canonical = false;
+    room += r.counts.length + 1;
   }
-  if (rles.length === 1) return { height: h, width: w, counts: rles[0]!.counts.slice() };
-  let level: Uint32Array[] = rles.map((r) => r.counts);
+  if (rles.length === 1) {
+    checkRle(rles[0]!, "merge: mask 0");
+    return { height: h, width: w, counts: rles[0]!.counts.slice() };
+  }
+  const total = h * w;
+  const from = new Int32Array(rles.length + 1);
+  const canonical = toIntervalLists(rles, total, room, from);
   if (!canonical) {
-    let acc = level[0]!;
-    for (let i = 1; i < level.length; i++) acc = mergePair(acc, level[i]!, intersect);
+    let acc = rles[0]!.counts;
+    for (let i = 1; i < rles.length; i++) acc = mergePair(acc, rles[i]!.counts, intersect);
     return { height: h, width: w, counts: acc };
   }
-  while (level.length > 1) {
-    const next: Uint32Array[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(mergePair(level[i]!, level[i + 1]!, intersect));
-    if (level.length & 1) next.push(level[level.length - 1]!);
-    level = next;
+  if (intersect) {
+    // Intersections only shrink: a left fold reads each input once plus a short accumulator.
+    let acc = rles[0]!.counts;
+    for (let i = 1; i < rles.length; i++) acc = mergeCanonicalPair(acc, rles[i]!.counts, total, true);
+    return { height: h, width: w, counts: acc };
   }
-  const counts = level[0]!;
-  return { height: h, width: w, counts: counts === rles[0]!.counts ? counts.slice() : counts };
+  return { height: h, width: w, counts: unionCanonical(rles.length, from, total) };
+}
+
+// Interval lists: the foreground runs of a canonical RLE as absolute positions [start0, end0, start1, end1, …]
+// (sorted, disjoint, never touching: canonical runs leave at least one background pixel between them).
+let accList: Uint32Array = new Uint32Array(1 << 12);
+let outList: Uint32Array = new Uint32Array(1 << 12);
+let inLists: Uint32Array = new Uint32Array(1 << 12);
+
+/**
+ * In one pass per input: checks that its counts sum to h*w (as checkRle), notes whether it is canonical, and
+ * writes its interval list into `inLists` from `from[i]` (from[n] = the end). Returns true when every input is
+ * canonical.
+ */
+function toIntervalLists(rles: readonly Rle[], total: number, room: number, from: Int32Array): boolean {
+  if (inLists.length < room) inLists = new Uint32Array(Math.max(room, inLists.length * 2));
+  const t = inLists;
+  let k = 0;
+  let empty = 0;
+  for (let i = 0; i < rles.length; i++) {
+    const c = rles[i]!.counts;
+    from[i] = k;
+    const last = c.length - 1;
+    let p = 0;
+    if (last > 0) {
+      p = c[0]!;
+      t[k++] = p;
+      for (let j = 1; j < last; j++) {
+        const v = c[j]!;
+        empty |= v === 0 ? 1 : 0;
+        p += v;
+        t[k++] = p;
+      }
+      empty |= c[last] === 0 ? 1 : 0;
+    }
+    if (last >= 0) p += c[last]!;
+    if (p !== total) {
+      throw new GearSegError(`merge: mask ${i}: RLE counts sum to ${p} but its size ${rles[i]!.height}x${rles[i]!.width} has ${total} pixels`);
+    }
+    if ((k - from[i]!) & 1) t[k++] = total; // the last run is foreground: it ends at the end of the image
+  }
+  from[rles.length] = k;
+  return empty === 0;
+}
+
+/**
+ * Smallest r in [from, count] with t[2r + side] > v: side 0 reads the intervals' starts, side 1 their ends
+ * (positions are integers, so "end ≥ v" is "end > v − 1"). Gallops from `from`, then bisects: the answer is
+ * usually a step or two away.
+ */
+function firstAbove(t: Uint32Array, side: number, from: number, count: number, v: number): number {
+  if (from >= count || t[2 * from + side]! > v) return from;
+  let lo = from;
+  let step = 1;
+  let hi = from + 1;
+  while (hi < count && t[2 * hi + side]! <= v) {
+    lo = hi;
+    step *= 2;
+    hi = lo + step;
+  }
+  if (hi > count) hi = count;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (t[2 * mid + side]! <= v) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/** dst[at…] = src[from…to): a loop for short stretches (a subarray view costs an allocation), memcpy for long. */
+function copyRange(src: Uint32Array, from: number, to: number, dst: Uint32Array, at: number): void {
+  if (to - from < 64) {
+    for (let q = from; q < to; q++) dst[at++] = src[q]!;
+  } else {
+    dst.set(src.subarray(from, to), at);
+  }
+}
+
+/**
+ * Union of two interval lists into `out` (room for na + nb intervals); returns the interval count. Stretches of
+ * one list that end before the other's next interval are copied in bulk (found by galloping), so the cost
+ * follows the number of places where the two lists meet, not their lengths; intervals that overlap or touch
+ * are coalesced.
+ */
+function unionLists(a: Uint32Array, na: number, b: Uint32Array, nb: number, out: Uint32Array): number {
+  let i = 0;
+  let j = 0;
+  let m = 0;
+  while (i < na && j < nb) {
+    if (b[2 * j]! < a[2 * i]!) {
+      const t = a; a = b; b = t;
+      const ti = i; i = j; j = ti;
+      const tn = na; na = nb; nb = tn;
+    }
+    // a's intervals that end before b's next one starts go out unchanged
+    const k = firstAbove(a, 1, i, na, b[2 * j]! - 1);
+    if (k > i) {
+      copyRange(a, 2 * i, 2 * k, out, 2 * m);
+      m += k - i;
+      i = k;
+    }
+    if (i >= na || a[2 * i]! > b[2 * j]!) continue;
+    // a[i] starts at or before b[j] and reaches it: absorb every interval of either list that starts within
+    let s = a[2 * i]!;
+    let e = a[2 * i + 1]!;
+    i++;
+    for (;;) {
+      const jj = firstAbove(b, 0, j, nb, e);
+      const ii = firstAbove(a, 0, i, na, e);
+      if (jj === j && ii === i) break;
+      if (jj > j) {
+        const end = b[2 * jj - 1]!;
+        if (end > e) e = end;
+        j = jj;
+      }
+      if (ii > i) {
+        const end = a[2 * ii - 1]!;
+        if (end > e) e = end;
+        i = ii;
+      }
+    }
+    if (s > e) s = e; // unreachable (s <= e always); keeps the types simple for the optimiser
+    out[2 * m] = s;
+    out[2 * m + 1] = e;
+    m++;
+  }
+  if (i < na) {
+    copyRange(a, 2 * i, 2 * na, out, 2 * m);
+    m += na - i;
+  } else if (j < nb) {
+    copyRange(b, 2 * j, 2 * nb, out, 2 * m);
+    m += nb - j;
+  }
+  return m;
+}
+
+/**
+ * Union of canonical RLEs. The inputs are folded in the order of their first foreground pixel, each into an
+ * interval list of the union so far (unionLists): the part of the union before the new mask starts is copied in
+ * bulk, and where the two meet only the meeting points cost. The result is the canonical encoding of the union,
+ * the same counts rleMerge's fold produces.
+ */
+function unionCanonical(n: number, from: Int32Array, total: number): Uint32Array {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const firstFg = (i: number) => (from[i + 1]! > from[i]! ? inLists[from[i]!]! : total);
+  order.sort((x, y) => firstFg(x) - firstFg(y) || x - y);
+  let na = 0;
+  for (const idx of order) {
+    const nb = (from[idx + 1]! - from[idx]!) >>> 1;
+    if (nb === 0) continue;
+    const need = 2 * (na + nb);
+    if (outList.length < need) outList = new Uint32Array(Math.max(need, outList.length * 2));
+    if (accList.length < need) {
+      const bigger = new Uint32Array(Math.max(need, accList.length * 2));
+      bigger.set(accList.subarray(0, 2 * na));
+      accList = bigger;
+    }
+    na = unionLists(accList, na, inLists.subarray(from[idx]!, from[idx + 1]!), nb, outList);
+    const t = accList;
+    accList = outList;
+    outList = t;
+  }
+  // interval list → counts (first run background, possibly empty)
+  const a = accList;
+  const counts = new Uint32Array(2 * na + (na > 0 && a[2 * na - 1] === total ? 0 : 1));
+  let last = 0;
+  let m = 0;
+  for (let r = 0; r < na; r++) {
+    counts[m++] = a[2 * r]! - last;
+    counts[m++] = a[2 * r + 1]! - a[2 * r]!;
+    last = a[2 * r + 1]!;
+  }
+  if (m < counts.length) counts[m] = total - last;
+  return counts;
 }
 
 // ---------------------------------------------------------------------------------------------------------

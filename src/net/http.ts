@@ -125,7 +125,8 @@ export class HttpClient {
     return this.request<T>("GET", path, undefined, signal);
   }
 
-  async request<T>(method: string, path: string, body: string | undefined, signal?: AbortSignal): Promise<HttpResponse<T>> {
+  /** `body` is JSON text, or its UTF-8 bytes (a describer that builds large bodies off the main thread). */
+  async request<T>(method: string, path: string, body: string | Uint8Array | undefined, signal?: AbortSignal): Promise<HttpResponse<T>> {
     const started = performance.now();
     const deadline = started + this.deadlineMs;
     let last: AttemptFailure | undefined;
@@ -164,7 +165,7 @@ export class HttpClient {
   private async attempt(
     method: string,
     url: string,
-    body: string | undefined,
+    body: string | Uint8Array | undefined,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<{ status: number; json: unknown } | AttemptFailure> {

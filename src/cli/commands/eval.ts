@@ -1,19 +1,9 @@
+// Each action imports what it uses when it runs: `eval coco` needs neither images nor backends.
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { annotationRle, loadCocoGroundTruth, loadCocoResults } from "../../datasets/coco.js";
-import { evaluateCoco, formatCocoSummary, STAT_NAMES, type IouType } from "../../eval/cocoeval.js";
-import { evaluateErrorsFolder } from "../../eval/errors-eval.js";
-import { gradeInstances, gradingImagesFromCoco } from "../../eval/grading.js";
-import { evaluateReasonFolder } from "../../eval/reason-eval.js";
-import { writeReasonReport } from "../../eval/report.js";
-import { runReasonSeg } from "../../eval/run.js";
+import type { IouType } from "../../eval/cocoeval.js";
 import { UsageError } from "../../util/errors.js";
-import { parseQueueUrl } from "../../engine/queue/connection.js";
 import { action, addStackOptions, inCliTerms, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
-import { Progress } from "../progress.js";
-import { interruptSignal } from "../engine-flags.js";
-import { ensureWritableDir } from "../output-dir.js";
-import { parseMode } from "./segment.js";
 
 const f4 = (v: number) => v.toFixed(4);
 const required = (v: string | undefined, flag: string): string => {
@@ -36,6 +26,7 @@ export function registerEval(program: Command): void {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
         const data = required(flags.data, "--data");
         const pred = required(flags.pred, "--pred");
+        const { evaluateReasonFolder } = await import("../../eval/reason-eval.js");
         const r = await evaluateReasonFolder(data, pred, { allQueries: flags.allQueries, onProgress: (d, t) => io.progress.update("score", d, t) });
         io.progress.clear();
         if (r.missing.length > 0) io.err(`warning: ${r.missing.length} sample(s) have no prediction and score as empty masks: ${r.missing.slice(0, 5).join(", ")}${r.missing.length > 5 ? ", …" : ""}`);
@@ -58,8 +49,11 @@ export function registerEval(program: Command): void {
       action(async (flags: { gt?: string; pred?: string; iouType: string; json?: boolean }, command: Command) => {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
         if (flags.iouType !== "segm" && flags.iouType !== "bbox") throw new UsageError(`--iou-type must be "segm" or "bbox", got "${flags.iouType}"`);
+        const { loadCocoGroundTruth, loadCocoResults } = await import("../../datasets/coco.js");
+        const { evaluateCoco, formatCocoSummary, STAT_NAMES } = await import("../../eval/cocoeval.js");
         const gt = await loadCocoGroundTruth(required(flags.gt, "--gt"));
         const dt = await loadCocoResults(gt, required(flags.pred, "--pred"));
+        for (const w of dt.warnings ?? []) io.err(`warning: ${w}`);
         const r = evaluateCoco(gt, dt, { iouType: flags.iouType as IouType });
         if (flags.json) {
           const per_category = r.perCategory.map((c) => ({ id: c.id, name: c.name, AP: c.ap, AP50: c.ap50, AP75: c.ap75, AR100: c.ar100 }));
@@ -86,6 +80,8 @@ export function registerEval(program: Command): void {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
         const t = Number(flags.iou);
         if (!(t > 0 && t <= 1)) throw new UsageError(`--iou must be a number in (0, 1], got "${flags.iou}"`);
+        const { annotationRle, loadCocoGroundTruth, loadCocoResults } = await import("../../datasets/coco.js");
+        const { gradeInstances, gradingImagesFromCoco } = await import("../../eval/grading.js");
         const gt = await loadCocoGroundTruth(required(flags.gt, "--gt"));
         const dt = await loadCocoResults(gt, required(flags.pred, "--pred"));
         const r = gradeInstances(gradingImagesFromCoco(gt, dt, annotationRle), t);
@@ -111,6 +107,7 @@ export function registerEval(program: Command): void {
     .action(
       action(async (flags: { data?: string; pred?: string; proposals?: string; allQueries?: boolean; json?: boolean }, command: Command) => {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
+        const { evaluateErrorsFolder } = await import("../../eval/errors-eval.js");
         const r = await evaluateErrorsFolder(required(flags.data, "--data"), required(flags.pred, "--pred"), {
           proposalsDir: flags.proposals,
           allQueries: flags.allQueries,
@@ -147,6 +144,13 @@ export function registerEval(program: Command): void {
       const data = required(flags.data, "--data");
       const out = resolve(required(flags.out, "--out"));
       const limit = integerFlag(flags.limit, "--limit");
+      const { parseMode } = await import("./segment.js");
+      const { ensureWritableDir } = await import("../output-dir.js");
+      const { runReasonSeg } = await import("../../eval/run.js");
+      const { writeReasonReport } = await import("../../eval/report.js");
+      const { parseQueueUrl } = await import("../../engine/queue/connection.js");
+      const { interruptSignal } = await import("../engine-flags.js");
+      const { Progress } = await import("../progress.js");
       const mode = parseMode(flags.mode);
       await ensureWritableDir(out);
       // The stages' own progress would replace the samples bar line by line: only the samples are shown.

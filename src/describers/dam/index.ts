@@ -12,8 +12,6 @@
  * The whole-scene caption is not something DAM does: the stack's captioner writes it (the reference used
  * Llama 3.2 Vision, i.e. `openai-vision:<model>@<url>`).
  */
-import sharp from "sharp";
-import { rgbToRgbaBase, setAlphaFromRle } from "../../image/focal.js";
 import type { RgbImage } from "../../image/types.js";
 import { area as rleArea } from "../../masks/index.js";
 import { readChatReply } from "../../net/chat.js";
@@ -24,6 +22,7 @@ import type { BackendFactory, Describer, Region, StageContext } from "../../pipe
 import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import type { DamOptions as DamOptionsInput } from "./options.js";
+import { RegionBodyEncoder } from "./png-pool.js";
 
 export const DAM_MODEL = "describe_anything_model";
 /** DAM's own prompt for a detailed region description (its README, examples and server client). */
@@ -93,33 +92,16 @@ export class DamDescriber implements Describer {
   }
 
   async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
-    const base = rgbToRgbaBase(image.data, image.width, image.height);
+    for (const region of regions) {
+      if (region.rle.width !== image.width || region.rle.height !== image.height) {
+        throw new GearSegError(`describer ${this.spec}: region ${region.id} is not the image's size`);
+      }
+    }
     let done = 0;
     ctx?.onProgress?.(0, regions.length);
-    // The pool limits requests in flight; twice as many regions are worked on so that the next PNGs are
-    // encoded while the server is busy with the current ones.
-    const inFlight = this.client.pool.concurrency * this.client.urls.length;
-    return mapLimit(regions, inFlight * 2, async (region) => {
-      ctx?.signal?.throwIfAborted();
-      let text = "";
-      // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
-      if (rleArea(region.rle) > 0) text = await this.describeOne(base, image, region, ctx?.signal);
-      ctx?.onProgress?.(++done, regions.length);
-      return text;
-    });
-  }
-
-  private async describeOne(base: Uint8Array, image: RgbImage, region: Region, signal?: AbortSignal): Promise<string> {
-    if (region.rle.width !== image.width || region.rle.height !== image.height) {
-      throw new GearSegError(`describer ${this.spec}: region ${region.id} is not the image's size`);
-    }
-    const rgba = base.slice();
-    setAlphaFromRle(rgba, region.rle);
-    const png = await sharp(rgba, { raw: { width: image.width, height: image.height, channels: 4 } })
-      .png({ compressionLevel: this.pngCompression })
-      .toBuffer();
-    // The body is assembled around the base64 text rather than JSON.stringify-ed: base64 needs no escaping,
-    // and scanning megabytes of it for characters to escape costs as much as the PNG encode on a busy machine.
+    // The body of every request is the same JSON around the region's PNG; the PNGs are encoded on the worker
+    // pool (every core), and twice as many regions as requests in flight are worked on, so that the next
+    // bodies are ready while the server is busy with the current ones.
     const head = JSON.stringify({
       model: this.model,
       messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "@@" } }, { type: "text", text: this.prompt }] }],
@@ -129,7 +111,26 @@ export class DamDescriber implements Describer {
       stream: false,
     });
     const at = head.indexOf('"@@"');
-    const body = `${head.slice(0, at)}"data:image/png;base64,${png.toString("base64")}"${head.slice(at + 4)}`;
+    const before = `${head.slice(0, at)}"data:image/png;base64,`;
+    const after = `"${head.slice(at + 4)}`;
+    const encoder = await RegionBodyEncoder.open(image, this.pngCompression);
+    try {
+      const inFlight = this.client.pool.concurrency * this.client.urls.length;
+      return await mapLimit(regions, inFlight * 2, async (region) => {
+        ctx?.signal?.throwIfAborted();
+        let text = "";
+        // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
+        if (rleArea(region.rle) > 0) text = await this.describeOne(await encoder.body(region.rle, before, after), region, ctx?.signal);
+        ctx?.onProgress?.(++done, regions.length);
+        return text;
+      });
+    } finally {
+      encoder.close();
+    }
+  }
+
+  /** One request; the body is the JSON text with the PNG in it, as bytes (the prompt is ASCII or escaped). */
+  private async describeOne(body: Uint8Array, region: Region, signal?: AbortSignal): Promise<string> {
     // An empty description is a failed generation: ask once more before giving up.
     for (let attempt = 0; attempt < 2; attempt++) {
       const res = await this.client.request("POST", "/chat/completions", body, signal);

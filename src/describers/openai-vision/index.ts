@@ -16,6 +16,7 @@ import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError } from "../../util/errors.js";
 import { focalCropBox } from "../../image/focal.js";
 import { tightBbox } from "../../masks/bbox.js";
+import type { BBox } from "../../masks/types.js";
 import type { OpenAiVisionOptions } from "./options.js";
 import { REGION_PROMPT, SCENE_PROMPT, VISION_PROMPT_VERSION } from "./prompts.js";
 
@@ -75,12 +76,14 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
   async describe(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string[]> {
     let done = 0;
     ctx?.onProgress?.(0, regions.length);
+    // The full view is the image at most maxSide wide, resized once; each region is outlined on a copy of it.
+    const view = await this.fullView(image);
     return mapLimit(regions, this.client.inFlight, async (region) => {
       ctx?.signal?.throwIfAborted();
       const box = tightBbox(region.rle);
       let text = "";
       if (box) {
-        const { full, crop } = await this.regionImages(image, region, box);
+        const { full, crop } = await this.regionImages(image, view, region, box);
         text = await this.ask([full, crop], REGION_PROMPT, `region ${region.id}`, ctx?.signal);
       }
       ctx?.onProgress?.(++done, regions.length);
@@ -96,21 +99,33 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
     return text;
   }
 
-  /** The full image and the focal crop, both with the region outlined, as JPEG data URLs. */
-  private async regionImages(image: RgbImage, region: Region, box: [number, number, number, number]) {
-    const marked = outlineRegion(image, region);
+  /** The image as sent in full: at most maxSide on its long side (the same resize sharp did per region before). */
+  private async fullView(image: RgbImage): Promise<RgbImage> {
+    const { width, height } = image;
+    if (Math.max(width, height) <= this.maxSide) return image;
+    const { data, info } = await sharp(image.data, { raw: { width, height, channels: 3 } })
+      .resize({ width: this.maxSide, height: this.maxSide, fit: "inside" })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  }
+
+  /**
+   * The full view and the focal crop, both with the region outlined, as JPEG data URLs. Only what is sent is
+   * touched: the outline is drawn on a copy of the resized full view, and on a copy of the crop's own pixels
+   * at full resolution (then resized like the view when larger than maxSide).
+   */
+  private async regionImages(image: RgbImage, view: RgbImage, region: Region, box: [number, number, number, number]) {
+    const mask = decode(region.rle).data;
+    const full = await this.jpeg(outlineInView(image, view, mask, box), view.width, view.height);
     const [left, top, width, height] = focalCropBox(box, image.width, image.height);
-    const full = await this.jpeg(marked, image.width, image.height);
-    const crop = await this.jpeg(marked, image.width, image.height, { left, top, width, height });
+    const crop = await this.jpeg(outlineInCrop(image, mask, box, left, top, width, height), width, height);
     return { full, crop };
   }
 
-  private async jpeg(rgb: Uint8Array, width: number, height: number, extract?: { left: number; top: number; width: number; height: number }) {
+  private async jpeg(rgb: Uint8Array, width: number, height: number) {
     let pipeline = sharp(rgb, { raw: { width, height, channels: 3 } });
-    if (extract) pipeline = pipeline.extract(extract);
-    const w = extract?.width ?? width;
-    const h = extract?.height ?? height;
-    if (Math.max(w, h) > this.maxSide) pipeline = pipeline.resize({ width: this.maxSide, height: this.maxSide, fit: "inside" });
+    if (Math.max(width, height) > this.maxSide) pipeline = pipeline.resize({ width: this.maxSide, height: this.maxSide, fit: "inside" });
     const buf = await pipeline.jpeg({ quality: 90 }).toBuffer();
     return `data:image/jpeg;base64,${buf.toString("base64")}`;
   }
@@ -126,30 +141,73 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
   }
 }
 
-/**
- * A copy of the image with the region's boundary drawn in red, a few pixels thick (thicker on larger images,
- * so the line survives resizing).
- */
-export function outlineRegion(image: RgbImage, region: Region): Uint8Array {
-  const { width: w, height: h } = image;
-  const mask = decode(region.rle).data;
-  const out = image.data.slice();
-  const t = Math.max(1, Math.round(Math.max(w, h) / 400));
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = y * w + x;
-      if (!mask[i]) continue;
-      const edge = x === 0 || y === 0 || x === w - 1 || y === h - 1 || !mask[i - 1] || !mask[i + 1] || !mask[i - w] || !mask[i + w];
-      if (!edge) continue;
-      for (let yy = Math.max(0, y - t); yy <= Math.min(h - 1, y + t); yy++) {
-        for (let xx = Math.max(0, x - t); xx <= Math.min(w - 1, x + t); xx++) {
-          const k = (yy * w + xx) * 3;
-          out[k] = OUTLINE[0];
-          out[k + 1] = OUTLINE[1];
-          out[k + 2] = OUTLINE[2];
-        }
-      }
+/** Outline thickness for an image of this size: a few pixels, more on larger images so the line survives resizing. */
+function outlineThickness(width: number, height: number): number {
+  return Math.max(1, Math.round(Math.max(width, height) / 400));
+}
+
+/** Paints the square of half-side t around (x, y), clipped, in the outline colour. */
+function dot(out: Uint8Array, w: number, h: number, x: number, y: number, t: number): void {
+  for (let yy = Math.max(0, y - t); yy <= Math.min(h - 1, y + t); yy++) {
+    for (let xx = Math.max(0, x - t); xx <= Math.min(w - 1, x + t); xx++) {
+      const k = (yy * w + xx) * 3;
+      out[k] = OUTLINE[0];
+      out[k + 1] = OUTLINE[1];
+      out[k + 2] = OUTLINE[2];
     }
   }
+}
+
+/** True when mask pixel (x, y) is inside and on the boundary (the image edge or a 4-neighbour outside). */
+function onBoundary(mask: Uint8Array, w: number, h: number, x: number, y: number): boolean {
+  const i = y * w + x;
+  return mask[i] !== 0 && (x === 0 || y === 0 || x === w - 1 || y === h - 1 || !mask[i - 1] || !mask[i + 1] || !mask[i - w] || !mask[i + w]);
+}
+
+/**
+ * The focal crop [left, top, width, height] of the image at full resolution with the region's boundary drawn
+ * in red, as the whole image would have it (the thickness follows the whole image's size).
+ */
+export function outlineInCrop(image: RgbImage, mask: Uint8Array, box: BBox, left: number, top: number, width: number, height: number): Uint8Array {
+  const { width: W, height: H, data } = image;
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) out.set(data.subarray(((top + y) * W + left) * 3, ((top + y) * W + left + width) * 3), y * width * 3);
+  const t = outlineThickness(W, H);
+  // boundary pixels lie in the mask's box; those within t of the crop can paint into it
+  const [bx, by, bw, bh] = box;
+  for (let Y = Math.max(by, top - t); Y < Math.min(by + bh, top + height + t); Y++) {
+    for (let X = Math.max(bx, left - t); X < Math.min(bx + bw, left + width + t); X++) {
+      if (onBoundary(mask, W, H, X, Y)) dot(out, width, height, X - left, Y - top, t);
+    }
+  }
+  return out;
+}
+
+/**
+ * A copy of the full view (the image resized to `view`'s size, or the image itself) with the region's boundary
+ * drawn in red: the mask is sampled at the view's pixel centres (nearest), its boundary thickened as the
+ * full-resolution outline would appear after resizing.
+ */
+export function outlineInView(image: RgbImage, view: RgbImage, mask: Uint8Array, box: BBox): Uint8Array {
+  const { width: W, height: H } = image;
+  const { width: w, height: h } = view;
+  const out = view.data.slice();
+  // the view pixels whose centres fall in the mask's box (one more each side for the boundary test)
+  const x0 = Math.max(0, Math.floor((box[0] * w) / W) - 1);
+  const x1 = Math.min(w, Math.ceil(((box[0] + box[2]) * w) / W) + 1);
+  const y0 = Math.max(0, Math.floor((box[1] * h) / H) - 1);
+  const y1 = Math.min(h, Math.ceil(((box[1] + box[3]) * h) / H) + 1);
+  let small = mask;
+  if (w !== W || h !== H) {
+    small = new Uint8Array(w * h);
+    const colOf = new Int32Array(w);
+    for (let x = x0; x < x1; x++) colOf[x] = Math.min(W - 1, Math.floor(((x + 0.5) * W) / w));
+    for (let y = y0; y < y1; y++) {
+      const row = Math.min(H - 1, Math.floor(((y + 0.5) * H) / h)) * W;
+      for (let x = x0; x < x1; x++) small[y * w + x] = mask[row + colOf[x]!]!;
+    }
+  }
+  const t = Math.max(1, Math.round((outlineThickness(W, H) * w) / W));
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (onBoundary(small, w, h, x, y)) dot(out, w, h, x, y, t);
   return out;
 }

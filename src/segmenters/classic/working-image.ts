@@ -11,6 +11,8 @@ export interface WorkingImage {
   height: number;
   /** Planar CIELAB (D65), `3 * width * height` floats: L plane, a plane, b plane. */
   lab: Float32Array;
+  /** Planar linear RGB (the area averages the CIELAB planes are computed from), same layout. */
+  linear: Float32Array;
   /** Full-resolution column → working column (length = full width). */
   colMap: Int32Array;
   /** Full-resolution row → working row (length = full height). */
@@ -27,7 +29,7 @@ function axisMap(full: number, small: number): Int32Array {
   return map;
 }
 
-const SRGB_TO_LINEAR = (() => {
+export const SRGB_TO_LINEAR = (() => {
   const lut = new Float32Array(256);
   for (let i = 0; i < 256; i++) {
     const c = i / 255;
@@ -38,6 +40,20 @@ const SRGB_TO_LINEAR = (() => {
 
 function labF(t: number): number {
   return t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116;
+}
+
+/** Linear sRGB (D65) → CIELAB, written to out[at], out[at + stride], out[at + 2 * stride]. */
+export function linearRgbToLab(r: number, g: number, b: number, out: Float32Array, at: number, stride: number): void {
+  // sRGB (D65) → XYZ, normalised by the D65 white point.
+  const x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
+  const y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;
+  const z = (0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883;
+  const fx = labF(x);
+  const fy = labF(y);
+  const fz = labF(z);
+  out[at] = 116 * fy - 16;
+  out[at + stride] = 500 * (fx - fy);
+  out[at + 2 * stride] = 200 * (fy - fz);
 }
 
 /**
@@ -73,18 +89,36 @@ export function makeWorkingImage(image: RgbImage, maxSide: number): WorkingImage
     const r = sum[q]! / c;
     const g = sum[q + n]! / c;
     const b = sum[q + 2 * n]! / c;
-    // sRGB (D65) → XYZ, normalised by the D65 white point.
-    const x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
-    const y = 0.2126729 * r + 0.7151522 * g + 0.072175 * b;
-    const z = (0.0193339 * r + 0.119192 * g + 0.9503041 * b) / 1.08883;
-    const fx = labF(x);
-    const fy = labF(y);
-    const fz = labF(z);
-    lab[q] = 116 * fy - 16;
-    lab[q + n] = 500 * (fx - fy);
-    lab[q + 2 * n] = 200 * (fy - fz);
+    linearRgbToLab(r, g, b, lab, q, n);
+    sum[q] = r;
+    sum[q + n] = g;
+    sum[q + 2 * n] = b;
   }
-  return { width: w, height: h, lab, colMap, rowMap, fullWidth: W, fullHeight: H };
+  return { width: w, height: h, lab, linear: sum, colMap, rowMap, fullWidth: W, fullHeight: H };
+}
+
+/**
+ * One line of the separable convolution: `count` samples of `src` from `at`, `step` apart, into `dst` from `to`
+ * (same step), with borders clamped. Interior samples skip the clamping; the sums are formed in the same order
+ * either way (centre, then pairs outward), so the result does not depend on where a sample lies.
+ */
+function convolveRow(src: Float32Array, at: number, step: number, count: number, mask: Float32Array, dst: Float32Array, to: number, dstStep: number): void {
+  const len = mask.length;
+  const last = count - 1;
+  const m0 = mask[0]!;
+  for (let i = 0; i < count; i++) {
+    let acc = m0 * src[at + i * step]!;
+    if (i >= len - 1 && i <= last - (len - 1)) {
+      for (let k = 1; k < len; k++) acc += mask[k]! * (src[at + (i - k) * step]! + src[at + (i + k) * step]!);
+    } else {
+      for (let k = 1; k < len; k++) {
+        const l = i - k < 0 ? 0 : i - k;
+        const r = i + k > last ? last : i + k;
+        acc += mask[k]! * (src[at + l * step]! + src[at + r * step]!);
+      }
+    }
+    dst[to + i * dstStep] = acc;
+  }
 }
 
 /**
@@ -108,31 +142,8 @@ export function smoothPlanes(planes: Float32Array, width: number, height: number
   const out = new Float32Array(planes.length);
   for (let c = 0; c < planeCount; c++) {
     const off = c * n;
-    // horizontal pass → tmp
-    for (let y = 0; y < height; y++) {
-      const row = off + y * width;
-      for (let x = 0; x < width; x++) {
-        let acc = mask[0]! * planes[row + x]!;
-        for (let i = 1; i < len; i++) {
-          const l = x - i < 0 ? 0 : x - i;
-          const r = x + i >= width ? width - 1 : x + i;
-          acc += mask[i]! * (planes[row + l]! + planes[row + r]!);
-        }
-        tmp[y * width + x] = acc;
-      }
-    }
-    // vertical pass → out
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        let acc = mask[0]! * tmp[y * width + x]!;
-        for (let i = 1; i < len; i++) {
-          const u = y - i < 0 ? 0 : y - i;
-          const d = y + i >= height ? height - 1 : y + i;
-          acc += mask[i]! * (tmp[u * width + x]! + tmp[d * width + x]!);
-        }
-        out[off + y * width + x] = acc;
-      }
-    }
+    for (let y = 0; y < height; y++) convolveRow(planes, off + y * width, 1, width, mask, tmp, y * width, 1);
+    for (let x = 0; x < width; x++) convolveRow(tmp, x, width, height, mask, out, off + x, width);
   }
   return out;
 }

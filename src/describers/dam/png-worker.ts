@@ -1,0 +1,50 @@
+/**
+ * Worker thread of the region PNG pool (png-pool.ts): compresses a share of an image's shared blocks, and
+ * encodes regions into complete request bodies (the JSON text around the PNG's base64), so that the main
+ * thread only sends them.
+ */
+import { parentPort } from "node:worker_threads";
+import { prepareBlocks, type RegionPngBase } from "./region-png.js";
+import { regionRequestBody, type WorkerReply, type WorkerRequest } from "./png-pool.js";
+
+interface ImageState {
+  rgb: Uint8Array;
+  base?: RegionPngBase;
+}
+
+const images = new Map<number, ImageState>();
+
+parentPort!.on("message", (msg: WorkerRequest) => {
+  try {
+    switch (msg.type) {
+      case "blocks": {
+        const rgb = new Uint8Array(msg.rgb);
+        images.set(msg.key, { rgb });
+        const { chunks, starts, adler } = prepareBlocks(rgb, msg.width, msg.height, msg.level, msg.from, msg.to, msg.blockRows);
+        const reply: WorkerReply = { type: "blocks", id: msg.id, chunks, starts, adler };
+        parentPort!.postMessage(reply, [chunks.buffer, starts.buffer, adler.buffer]);
+        return;
+      }
+      case "base": {
+        const state = images.get(msg.key) ?? { rgb: new Uint8Array(msg.rgb) };
+        state.base = msg.base;
+        images.set(msg.key, state);
+        return;
+      }
+      case "encode": {
+        const state = images.get(msg.key);
+        if (!state?.base) throw new Error(`image ${msg.key} was not prepared`);
+        const body = regionRequestBody(state.base, state.rgb, { height: msg.height, width: msg.width, counts: msg.counts }, msg.head, msg.tail);
+        const reply: WorkerReply = { type: "body", id: msg.id, body };
+        parentPort!.postMessage(reply, [body.buffer as ArrayBuffer]);
+        return;
+      }
+      case "release":
+        images.delete(msg.key);
+        return;
+    }
+  } catch (err) {
+    const reply: WorkerReply = { type: "error", id: "id" in msg ? msg.id : -1, message: err instanceof Error ? err.message : String(err) };
+    parentPort!.postMessage(reply);
+  }
+});

@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import zlib from "node:zlib";
+import sharp from "sharp";
+import { encode } from "../../masks/index.js";
+import { adler32, adler32Combine, encodeRegionPng, prepareRegionPng, BLOCK_ROWS } from "./region-png.js";
+import { regionRequestBody } from "./png-pool.js";
+
+/** A PNG read by hand, checking everything a strict decoder checks: signature, every chunk's CRC, the zlib stream. */
+function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array; idatChunks: number } {
+  const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  expect([...buf.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
+  let at = 8;
+  let width = 0, height = 0, idatChunks = 0;
+  const idat: Buffer[] = [];
+  let ended = false;
+  while (at < buf.length) {
+    const len = buf.readUInt32BE(at);
+    const type = buf.toString("latin1", at + 4, at + 8);
+    const data = buf.subarray(at + 8, at + 8 + len);
+    expect(buf.readUInt32BE(at + 8 + len), `CRC of ${type}`).toBe(zlib.crc32(data, zlib.crc32(buf.subarray(at + 4, at + 8))));
+    if (type === "IHDR") {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      expect([...data.subarray(8)]).toEqual([8, 6, 0, 0, 0]);
+    } else if (type === "IDAT") {
+      idat.push(data);
+      idatChunks++;
+    } else if (type === "IEND") ended = true;
+    at += 12 + len;
+  }
+  expect(ended).toBe(true);
+  // inflateSync checks the zlib header and the Adler-32 of the whole stream
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = 1 + 4 * width;
+  expect(raw.length).toBe(height * stride);
+  const rgba = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * stride]!;
+    expect(f, "filter Sub").toBe(1);
+    for (let i = 0; i < 4 * width; i++) {
+      const left = i >= 4 ? rgba[y * 4 * width + i - 4]! : 0;
+      rgba[y * 4 * width + i] = (raw[y * stride + 1 + i]! + left) & 255;
+    }
+  }
+  return { width, height, rgba, idatChunks };
+}
+
+function photo(width: number, height: number): Uint8Array {
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = 3 * (y * width + x);
+      rgb[p] = (x * 7 + y * 3) & 255;
+      rgb[p + 1] = (x * y) & 255;
+      rgb[p + 2] = (200 - x + ((x ^ y) & 15)) & 255;
+    }
+  }
+  return rgb;
+}
+
+describe("region PNG (shared row blocks, the region's blocks recompressed)", () => {
+  // 53 rows: the last block is partial; 37 columns
+  const W = 37, H = 53;
+  const rgb = photo(W, H);
+  const base = prepareRegionPng(rgb, W, H, 1);
+  const cases: [string, (x: number, y: number) => boolean][] = [
+    ["one pixel in the first row", (x, y) => x === 5 && y === 0],
+    ["a disc across block boundaries", (x, y) => (x - 18) ** 2 + (y - 25) ** 2 <= 100],
+    ["the last (partial) block only", (x, y) => y >= 50 && x > 30],
+    ["everything", () => true],
+    ["two separate parts", (x, y) => (y < 3 && x < 4) || (y > 40 && y < 44)],
+  ];
+  for (const [name, inside] of cases) {
+    it(`${name}: every chunk's CRC, the Adler-32 and the pixels are right`, async () => {
+      const mask = new Uint8Array(W * H);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = inside(x, y) ? 1 : 0;
+      const png = encodeRegionPng(base, rgb, encode({ height: H, width: W, data: mask }));
+      const got = readPng(png);
+      expect([got.width, got.height]).toEqual([W, H]);
+      expect(got.idatChunks).toBe(Math.ceil(H / BLOCK_ROWS) + 2); // zlib header, one per block, the end
+      const want = new Uint8Array(W * H * 4);
+      for (let i = 0; i < W * H; i++) {
+        want.set(rgb.subarray(3 * i, 3 * i + 3), 4 * i);
+        want[4 * i + 3] = mask[i] ? 255 : 0;
+      }
+      expect(Buffer.from(got.rgba).equals(Buffer.from(want))).toBe(true);
+      // and a real decoder agrees (libspng through sharp)
+      const { data, info } = await sharp(Buffer.from(png)).raw().toBuffer({ resolveWithObject: true });
+      expect(info.channels).toBe(4);
+      expect(Buffer.from(data).equals(Buffer.from(want))).toBe(true);
+    });
+  }
+
+  it("the request body is the JSON around the PNG's base64, UTF-8 (a prompt need not be ASCII)", () => {
+    const mask = new Uint8Array(W * H).fill(1);
+    const rle = encode({ height: H, width: W, data: mask });
+    const head = '{"prompt":"Décris la région","url":"data:image/png;base64,';
+    const tail = '"}';
+    const body = Buffer.from(regionRequestBody(base, rgb, rle, head, tail)).toString("utf8");
+    const parsed = JSON.parse(body) as { prompt: string; url: string };
+    expect(parsed.prompt).toBe("Décris la région");
+    expect(Buffer.from(parsed.url.slice(parsed.url.indexOf(",") + 1), "base64").equals(Buffer.from(encodeRegionPng(base, rgb, rle)))).toBe(true);
+  });
+});
+
+describe("Adler-32", () => {
+  it("equals zlib's (the trailer of a zlib stream), in pieces combined as adler32_combine does", () => {
+    const data = new Uint8Array(20_000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 7)) & 255;
+    const z = zlib.deflateSync(data);
+    const want = z.readUInt32BE(z.length - 4);
+    expect(adler32(data)).toBe(want);
+    for (const cut of [0, 1, 5552, 6000, 19_999]) {
+      expect(adler32Combine(adler32(data.subarray(0, cut)), adler32(data.subarray(cut)), data.length - cut)).toBe(want);
+    }
+  });
+});
