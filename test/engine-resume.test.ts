@@ -9,7 +9,8 @@ import { startOpenAiServer, type OpenAiServer } from "./helpers/openai-server.js
 import { cliPath, runCli, samples, tempDir } from "./helpers/cli.js";
 
 const recorded = join(samples.root, "outputs/reasonseg_task/ReasonSeg_val");
-const stems = ["4220420_7397afecdb_o", "3417356_b6f97b6b6e_o", "692198_ac99d18ac5_o"];
+// The two small samples (640 × 480 and 400 × 299): crash safety is under test, not the work on big pictures.
+const stems = ["4220420_7397afecdb_o", "692198_ac99d18ac5_o"];
 let root: string;
 let server: OpenAiServer;
 const names: string[] = [];
@@ -32,7 +33,7 @@ beforeAll(async () => {
   await mkdir(join(root, "images"));
   await mkdir(join(root, "masks"));
   await mkdir(join(root, "desc"));
-  for (let k = 0; k < 4; k++) {
+  for (let k = 0; k < 6; k++) {
     for (const stem of stems) {
       const name = `${stem}_copy${k}`;
       names.push(name);

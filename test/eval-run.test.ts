@@ -13,7 +13,8 @@ import { createStack } from "../src/stack/stack.js";
 import { samples, tempDir } from "./helpers/cli.js";
 import { startRedis, type RunningRedis } from "./helpers/services.js";
 
-const name = "4537339_3d8e488294_o";
+// The smallest sample (3 regions, 400 × 299): what is under test is resuming, not the pipeline's work.
+const name = "692198_ac99d18ac5_o";
 const outputs = join(samples.root, "outputs/reasonseg_task/ReasonSeg_val");
 const specs = { segmenter: `masks:${join(outputs, "sam/masks", name)}`, describer: `recorded:${join(outputs, "dam/descriptions", `${name}.json`)}`, reasoner: `recorded:${join(outputs, "answers/json", `${name}.json`)}` };
 let data: string;

