@@ -1,3 +1,6 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { FaultServer } from "../../test/helpers/fault-server.js";
 import { HttpClient, parseModelAtUrls, parseRetryAfter } from "./http.js";
@@ -86,6 +89,57 @@ describe("HttpClient", () => {
     expect(b.maxActive).toBeLessThanOrEqual(2);
     expect(a.count()).toBe(6);
     expect(b.count()).toBe(6);
+  });
+  it("keeps the connection open between requests (one TCP connection for a series)", async () => {
+    const s = new FaultServer({ "POST /port": (_body, req) => ({ json: { port: req.socket.remotePort } }) });
+    await s.start();
+    servers.push(s);
+    const client = new HttpClient("t", [s.url], fast);
+    const ports = [];
+    for (let i = 0; i < 4; i++) ports.push(((await client.postJson("/port", { i })).json as { port: number }).port);
+    expect(new Set(ports).size).toBe(1);
+  });
+  it("tells when a body has been handed over, before the answer comes", async () => {
+    const s = await server({ delayMs: 50 });
+    const client = new HttpClient("t", [s.url], fast);
+    const events: string[] = [];
+    const body = new TextEncoder().encode(JSON.stringify({ big: "x".repeat(1 << 20) }));
+    const res = await client.request<{ got: { big: string } }>("POST", "/echo", body, undefined, { onSent: () => events.push("sent") }).then((r) => {
+      events.push("answer");
+      return r;
+    });
+    expect(events).toEqual(["sent", "answer"]);
+    expect(res.json.got.big.length).toBe(1 << 20);
+  });
+  it("reads a compressed reply, and refuses a reply over the cap even when it was compressed small", async () => {
+    const big = JSON.stringify({ text: "y".repeat(200_000) });
+    const raw = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" }).end(gzipSync(big)));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+      const res = await new HttpClient("t", [url], fast).getJson<{ text: string }>("/");
+      expect(res.json.text.length).toBe(200_000);
+      await expect(new HttpClient("t", [url], { ...fast, maxReplyBytes: 100_000 }).getJson("/")).rejects.toThrow(/failed: the reply is larger than 100000 bytes \(option maxReplyBytes\)$/);
+    } finally {
+      raw.closeAllConnections();
+      await new Promise((resolve) => raw.close(resolve));
+    }
+  });
+  it("does not retry a request that cannot be built (a header value with a line break), and says why", async () => {
+    const s = await server();
+    const client = new HttpClient("t", [s.url], { ...fast, headers: { "x-note": "a\nb" } });
+    await expect(client.postJson("/echo", {})).rejects.toThrow(/^t: POST http:\/\/127\.0\.0\.1:\d+\/echo failed: .*"x-note"/);
+    expect(s.count()).toBe(0);
+  });
+  it("says a refused connection is refused", async () => {
+    const s = await server();
+    const url = s.url;
+    await s.stop();
+    servers.splice(servers.indexOf(s), 1);
+    await expect(new HttpClient("t", [url], { ...fast, retries: 0 }).postJson("/echo", {})).rejects.toThrow(/failed after 1 attempt: connection failed \(ECONNREFUSED\)$/);
   });
   it("cancels with the caller's signal", async () => {
     const s = await server();
