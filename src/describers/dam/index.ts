@@ -100,8 +100,7 @@ export class DamDescriber implements Describer {
     let done = 0;
     ctx?.onProgress?.(0, regions.length);
     // The body of every request is the same JSON around the region's PNG; the PNGs are encoded on the worker
-    // pool (every core), and twice as many regions as requests in flight are worked on, so that the next
-    // bodies are ready while the server is busy with the current ones.
+    // pool (every core).
     const head = JSON.stringify({
       model: this.model,
       messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "@@" } }, { type: "text", text: this.prompt }] }],
@@ -114,13 +113,33 @@ export class DamDescriber implements Describer {
     const before = `${head.slice(0, at)}"data:image/png;base64,`;
     const after = `"${head.slice(at + 4)}`;
     const encoder = await RegionBodyEncoder.open(image, this.pngCompression);
+    // Bodies are encoded ahead: at first twice as many as requests in flight, then one more each time a body has
+    // been handed to the server, so that the next `inFlight` bodies are ready or in the works while the server
+    // is busy, and no encoding competes for the cores with a body being sent (on a loaded machine that delayed
+    // every request by tens of milliseconds).
+    const inFlight = this.client.pool.concurrency * this.client.urls.length;
+    const bodies: (Promise<Uint8Array> | undefined)[] = [];
+    const prepareUpTo = (n: number) => {
+      while (bodies.length < Math.min(n, regions.length)) {
+        const region = regions[bodies.length]!;
+        // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
+        const body = rleArea(region.rle) > 0 ? encoder.body(region.rle, before, after) : undefined;
+        body?.catch(() => {}); // observed by its request; one that is never sent (an earlier failure) is dropped
+        bodies.push(body);
+      }
+    };
+    prepareUpTo(2 * inFlight);
     try {
-      const inFlight = this.client.pool.concurrency * this.client.urls.length;
-      return await mapLimit(regions, inFlight * 2, async (region) => {
+      return await mapLimit(regions, inFlight, async (region, i) => {
         ctx?.signal?.throwIfAborted();
         let text = "";
-        // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
-        if (rleArea(region.rle) > 0) text = await this.describeOne(await encoder.body(region.rle, before, after), region, ctx?.signal);
+        prepareUpTo(i + 1);
+        const body = bodies[i];
+        if (body) {
+          const onSent = () => prepareUpTo(i + 1 + inFlight);
+          text = await this.describeOne(await body, region, ctx?.signal, onSent);
+        } else prepareUpTo(i + 1 + inFlight);
+        bodies[i] = undefined; // the bytes are sent: let them go
         ctx?.onProgress?.(++done, regions.length);
         return text;
       });
@@ -130,10 +149,10 @@ export class DamDescriber implements Describer {
   }
 
   /** One request; the body is the JSON text with the PNG in it, as bytes (the prompt is ASCII or escaped). */
-  private async describeOne(body: Uint8Array, region: Region, signal?: AbortSignal): Promise<string> {
+  private async describeOne(body: Uint8Array, region: Region, signal: AbortSignal | undefined, onSent: () => void): Promise<string> {
     // An empty description is a failed generation: ask once more before giving up.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const res = await this.client.request("POST", "/chat/completions", body, signal);
+      const res = await this.client.request("POST", "/chat/completions", body, signal, { onSent });
       const reply = readChatReply(res.json, `describer ${this.spec} (${res.url})`);
       const text = reply.content.trim();
       if (text.length > this.maxAnswerChars) {
