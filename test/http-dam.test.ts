@@ -1,10 +1,12 @@
 // The DAM describer against a server that speaks dam_server.py's protocol and checks what a real one needs.
 import { availableParallelism } from "node:os";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createBackend } from "../src/stack/registry.js";
 import { createStack } from "../src/stack/stack.js";
 import { loadImage } from "../src/image/index.js";
 import { decode } from "../src/masks/index.js";
+import { RegionBodyEncoder } from "../src/describers/dam/png-pool.js";
+import { HttpClient } from "../src/net/http.js";
 
 import type { Region } from "../src/pipeline/types.js";
 import { startDamServer } from "./helpers/dam-server.js";
@@ -14,6 +16,8 @@ import type { FaultServer } from "./helpers/fault-server.js";
 import { conformance, squaresScene } from "./helpers/conformance.js";
 
 const name = samples.names[0]!;
+const encodedOriginal = RegionBodyEncoder.prototype.body;
+const requestOriginal = HttpClient.prototype.request;
 const stops: FaultServer[] = [];
 afterEach(async () => {
   await Promise.all(stops.splice(0).map((s) => s.stop()));
@@ -90,6 +94,36 @@ describe("dam describer", () => {
       expect(texts[i]).toContain(`A region of ${region.area} pixels`);
       expect(received.some((r) => r.area === region.area && Buffer.from(r.mask).equals(Buffer.from(expected)))).toBe(true);
     }
+  });
+
+  it("encodes the next bodies while requests are in flight, and starts none while a body is being sent", async () => {
+    // Per request in flight one body is ready ahead; the one after it starts encoding once a body has been
+    // handed over (onSent), never between an answer and the next body's sending.
+    const { server, url } = await dam({ concurrency: 1 });
+    const { image, regions } = await sample(6);
+    const events: string[] = [];
+    let encodes = 0;
+    let sends = 0;
+    const encoded = vi.spyOn(RegionBodyEncoder.prototype, "body").mockImplementation(function (this: RegionBodyEncoder, ...args) {
+      events.push(`encode ${encodes++}`);
+      return encodedOriginal.apply(this, args);
+    });
+    const request = vi.spyOn(HttpClient.prototype, "request").mockImplementation(function (this: HttpClient, method, path, body, signal, hooks) {
+      const onSent = () => {
+        events.push(`sent ${sends++}`);
+        hooks?.onSent?.();
+      };
+      return requestOriginal.call(this, method, path, body, signal, { onSent });
+    });
+    try {
+      const describer = await createBackend("describer", `dam:${url}`, { ...fast, concurrency: 1 });
+      await describer.describe(image, regions);
+    } finally {
+      encoded.mockRestore();
+      request.mockRestore();
+    }
+    expect(server.count()).toBe(6);
+    expect(events).toEqual(["encode 0", "encode 1", "sent 0", "sent 1", "encode 2", "sent 2", "encode 3", "sent 3", "encode 4", "sent 4", "encode 5", "sent 5"]);
   });
 
   it("never sends an empty mask", async () => {
