@@ -34,12 +34,19 @@ function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8A
   const stride = 1 + 4 * width;
   expect(raw.length).toBe(height * stride);
   const rgba = new Uint8Array(width * height * 4);
+  const row = 4 * width;
   for (let y = 0; y < height; y++) {
     const f = raw[y * stride]!;
-    expect(f, "filter Sub").toBe(1);
-    for (let i = 0; i < 4 * width; i++) {
-      const left = i >= 4 ? rgba[y * 4 * width + i - 4]! : 0;
-      rgba[y * 4 * width + i] = (raw[y * stride + 1 + i]! + left) & 255;
+    expect(f, "filter Paeth").toBe(4);
+    for (let i = 0; i < row; i++) {
+      // the PNG specification's Paeth predictor, as written there
+      const a = i >= 4 ? rgba[y * row + i - 4]! : 0;
+      const b = y > 0 ? rgba[(y - 1) * row + i]! : 0;
+      const c = i >= 4 && y > 0 ? rgba[(y - 1) * row + i - 4]! : 0;
+      const p = a + b - c;
+      const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      rgba[y * row + i] = (raw[y * stride + 1 + i]! + pred) & 255;
     }
   }
   return { width, height, rgba, idatChunks };
@@ -69,6 +76,9 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
     ["the last (partial) block only", (x, y) => y >= 50 && x > 30],
     ["everything", () => true],
     ["two separate parts", (x, y) => (y < 3 && x < 4) || (y > 40 && y < 44)],
+    // the row under the region (the first of the next block) reads the region's last row
+    ["rows 10 to 31, ending where a block ends", (x, y) => y >= 10 && y < 32 && x > 2 && x < 20],
+    ["the last row only", (x, y) => y === H - 1 && x % 3 === 0],
   ];
   for (const [name, inside] of cases) {
     it(`${name}: every chunk's CRC, the Adler-32 and the pixels are right`, async () => {

@@ -11,15 +11,24 @@
  * from the blocks' own, as zlib's adler32_combine does). PNG layout and chunk CRCs: the PNG specification
  * (ISO/IEC 15948), zlib stream: RFC 1950, deflate blocks: RFC 1951.
  *
- * Settings, chosen by measurement on an 1800×1200 photo (BENCHMARKS.md): filter Sub on every row (a row depends
- * on itself only, so the rows below a region stay shareable; Up saves 2 % more but the row under the region
- * would change too), zlib level 1 (level 3 is 7 % smaller for 1.8× the time). Blocks of 16 rows.
+ * Settings, chosen by measurement on an 1800×1200 photo (BENCHMARKS.md "Describers over HTTP"): filter Paeth on
+ * every row (5 % smaller than Sub at level 1, as small as choosing the best filter per row; the row under a
+ * region reads the region's last row, so its block is the region's too), the shared blocks at zlib level 4 at
+ * least (once per image: 14 % smaller than level 1 for 1.7× the time), a region's own blocks at the option's
+ * level (default 1). Blocks of 16 rows.
  */
 import zlib from "node:zlib";
 import { forEachColumnSpan } from "../../masks/runs.js";
 import type { Rle } from "../../masks/types.js";
 
 export const BLOCK_ROWS = 16;
+/** Least zlib level of the blocks every region shares: compressed once per image, so a better level is cheap. */
+export const SHARED_MIN_LEVEL = 4;
+
+/** The zlib level of the shared blocks for regions encoded at `level`. */
+export function sharedLevel(level: number): number {
+  return Math.max(level, SHARED_MIN_LEVEL);
+}
 
 /** What every region's PNG of one image shares; plain typed arrays, so it can sit in shared memory. */
 export interface RegionPngBase {
@@ -110,25 +119,55 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
 
 /**
  * Rows [y0, y1) of the RGBA image (RGB from `rgb`, alpha from `alpha`, one byte per pixel of those rows or
- * null for 0), each with filter Sub: a filter-type byte 1, then every byte minus the one four to its left.
+ * null for 0; the row above y0 counts as alpha 0), each with filter Paeth: a filter-type byte 4, then every byte
+ * minus the Paeth predictor of its left, upper and upper-left neighbours (PNG specification, 9.4).
  */
 function filteredRows(rgb: Uint8Array, width: number, y0: number, y1: number, alpha: Uint8Array | null): Uint8Array {
   const stride = 1 + 4 * width;
+  const rowRgb = 3 * width;
   const out = new Uint8Array((y1 - y0) * stride);
   for (let y = y0; y < y1; y++) {
     let o = (y - y0) * stride;
-    out[o++] = 1;
-    let p = y * width * 3;
+    out[o++] = 4;
+    const p0 = y * rowRgb;
     const ar = (y - y0) * width;
-    let r0 = 0, g0 = 0, b0 = 0, a0 = 0;
-    for (let x = 0; x < width; x++, p += 3) {
-      const r = rgb[p]!, g = rgb[p + 1]!, b = rgb[p + 2]!;
-      const a = alpha === null ? 0 : alpha[ar + x]!;
-      out[o++] = r - r0;
-      out[o++] = g - g0;
-      out[o++] = b - b0;
-      out[o++] = a - a0;
-      r0 = r; g0 = g; b0 = b; a0 = a;
+    if (y === 0) {
+      // no row above: Paeth is Sub
+      let r0 = 0, g0 = 0, b0 = 0, a0 = 0;
+      for (let x = 0, p = p0; x < width; x++, p += 3) {
+        const r = rgb[p]!, g = rgb[p + 1]!, b = rgb[p + 2]!;
+        const a = alpha === null ? 0 : alpha[ar + x]!;
+        out[o++] = r - r0;
+        out[o++] = g - g0;
+        out[o++] = b - b0;
+        out[o++] = a - a0;
+        r0 = r; g0 = g; b0 = b; a0 = a;
+      }
+      continue;
+    }
+    const q0 = p0 - rowRgb; // the row above
+    const au = alpha === null || y === y0 ? -1 : ar - width; // its alpha, or none (0)
+    for (let c = 0; c < 4; c++) {
+      let left = 0;
+      let upLeft = 0;
+      for (let x = 0; x < width; x++) {
+        let v: number, up: number;
+        if (c < 3) {
+          v = rgb[p0 + 3 * x + c]!;
+          up = rgb[q0 + 3 * x + c]!;
+        } else {
+          v = alpha === null ? 0 : alpha[ar + x]!;
+          up = au < 0 ? 0 : alpha![au + x]!;
+        }
+        const pa = up > upLeft ? up - upLeft : upLeft - up; // |p - a| with p = a + b - c
+        const pb = left > upLeft ? left - upLeft : upLeft - left; // |p - b|
+        const s = left + up - 2 * upLeft;
+        const pc = s < 0 ? -s : s; // |p - c|
+        const pred = pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft;
+        out[o + 4 * x + c] = v - pred;
+        left = v;
+        upLeft = up;
+      }
     }
   }
   return out;
@@ -139,7 +178,10 @@ function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
   return zlib.deflateRawSync(filtered, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
 }
 
-/** Blocks [from, to) with alpha 0 everywhere: IDAT chunks, their offsets and Adler-32s (a share of prepareRegionPng). */
+/**
+ * Blocks [from, to) with alpha 0 everywhere: IDAT chunks, their offsets and Adler-32s (a share of
+ * prepareRegionPng), compressed at `sharedLevel(level)`.
+ */
 export function prepareBlocks(rgb: Uint8Array, width: number, height: number, level: number, from: number, to: number, blockRows = BLOCK_ROWS) {
   const parts: Uint8Array[] = [];
   const adler = new Float64Array(to - from);
@@ -148,7 +190,7 @@ export function prepareBlocks(rgb: Uint8Array, width: number, height: number, le
     const y0 = b * blockRows;
     const filtered = filteredRows(rgb, width, y0, Math.min(height, y0 + blockRows), null);
     adler[b - from] = adler32(filtered);
-    const z = compressBlock(filtered, level);
+    const z = compressBlock(filtered, sharedLevel(level));
     const c = new Uint8Array(12 + z.length);
     writeIdat(c, 0, z);
     parts.push(c);
@@ -192,8 +234,10 @@ export function encodeRegionPng(base: RegionPngBase, rgb: Uint8Array, rle: Rle):
   const { width, height, blockRows, level } = base;
   const blocks = base.adler.length;
   const [ry0, ry1] = rowRange(rle);
+  // Blocks [b0, b1) are the region's: those its rows touch, and the one holding the row below it, whose
+  // Paeth filter reads the region's last row.
   const b0 = ry1 > ry0 ? Math.floor(ry0 / blockRows) : 0;
-  const b1 = ry1 > ry0 ? Math.floor((ry1 - 1) / blockRows) + 1 : 0; // blocks [b0, b1) are the region's
+  const b1 = ry1 > ry0 ? Math.min(blocks, Math.floor(ry1 / blockRows) + 1) : 0;
   const y0 = b0 * blockRows;
   const y1 = Math.min(height, b1 * blockRows);
   // the region's blocks, recompressed with its alpha
@@ -201,12 +245,14 @@ export function encodeRegionPng(base: RegionPngBase, rgb: Uint8Array, rle: Rle):
   forEachColumnSpan(rle, (x, top, len) => {
     for (let p = (top - y0) * width + x, end = p + len * width; p < end; p += width) alpha[p] = 255;
   });
+  const filtered = filteredRows(rgb, width, y0, y1, alpha);
+  const stride = 1 + 4 * width;
   const own: Uint8Array[] = [];
   const ownAdler: number[] = [];
   for (let b = b0; b < b1; b++) {
-    const filtered = filteredRows(rgb, width, b * blockRows, Math.min(height, (b + 1) * blockRows), alpha.subarray((b * blockRows - y0) * width));
-    ownAdler.push(adler32(filtered));
-    own.push(compressBlock(filtered, level));
+    const rows = filtered.subarray((b * blockRows - y0) * stride, (Math.min(height, (b + 1) * blockRows) - y0) * stride);
+    ownAdler.push(adler32(rows));
+    own.push(compressBlock(rows, level));
   }
   let size = SIGNATURE.length + 25 + 12 + ZLIB_HEADER.length + 12 + FINAL_BLOCK.length + 4 + IEND.length;
   size += base.chunkStart[b0]! + (base.chunkStart[blocks]! - base.chunkStart[b1]!);
@@ -224,7 +270,6 @@ export function encodeRegionPng(base: RegionPngBase, rgb: Uint8Array, rle: Rle):
   out.set(base.chunks.subarray(base.chunkStart[b1]!, base.chunkStart[blocks]!), at);
   at += base.chunkStart[blocks]! - base.chunkStart[b1]!;
   // Adler-32 of the whole stream, block by block
-  const stride = 1 + 4 * width;
   let adler = 1;
   for (let b = 0; b < blocks; b++) {
     const rows = Math.min(height, (b + 1) * blockRows) - b * blockRows;
