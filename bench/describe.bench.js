@@ -2,11 +2,11 @@
 // takes 0.5 s per request (a DAM-3B call on a GPU takes about that) and serves N requests at a time (N
 // replicas, or one server with N workers). Baselines: the reference's way, one mask at a time (30 s), and, run
 // alternately with gear-seg in this same run, the previous client (a full RGBA copy per region encoded by sharp
-// at zlib level 1, on the main thread's sharp calls), kept below. The server parses every body and reads each
-// PNG's header (RGBA), in its own thread, so the client's and the server's work both count.
-import { createRequire } from "node:module";
+// at zlib level 1, on the main thread's sharp calls), kept below. The server (bench/dam-stand-in.js) is a
+// process of its own, as a real one is; its 0.5 s per request start when it has the whole body, and its own
+// work on the body (parse, base64, PNG header) is inside them and reported apart.
 import sharp from "sharp";
-import { Worker } from "node:worker_threads";
+import { fork } from "node:child_process";
 import { loadavg } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,60 +20,31 @@ const here = dirname(fileURLToPath(import.meta.url));
 const REGIONS = 60;
 const SERVICE_MS = 500;
 
-// The server runs in its own thread, as a real server runs in its own process: its JSON parsing and PNG
-// checks do not steal the client's event loop.
-const SERVER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { createServer } = require("node:http");
-const sharp = require(workerData.sharpPath);
-const { slots, serviceMs } = workerData;
-let active = 0, peak = 0;
-const queue = [];
-const acquire = () => (active < slots ? (active++, Promise.resolve()) : new Promise((r) => queue.push(r)));
-const release = () => (queue.length ? queue.shift()() : active--);
-let bytes = 0, requests = 0;
-const server = createServer(async (req, res) => {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  const raw = Buffer.concat(chunks);
-  bytes += raw.length;
-  requests++;
-  const body = JSON.parse(raw.toString("utf8"));
-  await acquire();
-  peak = Math.max(peak, active);
-  try {
-    const url = body.messages[0].content.find((p) => p.type === "image_url").image_url.url;
-    const png = Buffer.from(url.slice(url.indexOf(",") + 1), "base64");
-    const meta = await sharp(png).metadata();
-    if (meta.channels !== 4) throw new Error("Image mode is RGB, but it should be RGBA");
-    await new Promise((r) => setTimeout(r, serviceMs));
-    const out = JSON.stringify({ id: "x", object: "chat.completion", created: Date.now() / 1000, model: body.model, choices: [{ message: { role: "assistant", content: "A described region." } }] });
-    res.writeHead(200, { "content-type": "application/json" }).end(out);
-  } catch (err) {
-    res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: err.message }));
-  } finally {
-    release();
-  }
-});
-server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
-parentPort.on("message", (m) => { if (m === "peak") { parentPort.postMessage({ peak, bytes, requests }); peak = 0; bytes = 0; requests = 0; } });
-`;
-
 async function startDam(slots) {
-  const sharpPath = createRequire(import.meta.url).resolve("sharp");
-  const worker = new Worker(SERVER_SOURCE, { eval: true, workerData: { slots, serviceMs: SERVICE_MS, sharpPath } });
-  const next = () => new Promise((resolve) => worker.once("message", resolve));
+  const child = fork(join(here, "dam-stand-in.js"), [JSON.stringify({ slots, serviceMs: SERVICE_MS })], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const next = () => new Promise((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) => reject(new Error(`the DAM stand-in exited with code ${code}`)));
+  });
   const { port } = await next();
   return {
     url: `http://127.0.0.1:${port}`,
-    /** Peak requests served at once, bytes and requests received since the last call. */
+    /** Peak requests served at once, bytes, the per-request log and the stand-in's CPU time. */
     stats: async () => {
-      worker.postMessage("peak");
+      child.send("stats");
       return next();
     },
-    stop: () => worker.terminate(),
+    stop: () => new Promise((resolve) => {
+      child.once("exit", resolve);
+      child.disconnect();
+    }),
   };
 }
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1] : NaN;
+};
 
 /** 60 regions: a 10 × 6 grid of ellipses over the image. */
 function gridRegions(width, height) {
@@ -141,7 +112,19 @@ export default async function (log) {
       const cpu = process.cpuUsage(cpu0);
       if (texts.length !== REGIONS || texts.some((d) => d !== "A described region.")) throw new Error("wrong descriptions");
       const stats = await dam.stats();
-      return { wall, cpuPerRegion: (cpu.user + cpu.system) / 1000 / REGIONS, bytes: stats.bytes / stats.requests, peak: stats.peak, load: loadavg()[0] };
+      // At N = 1 the server is idle between a reply and the next whole body: the client's share of each request.
+      const log = [...stats.log].sort((a, b) => a.received - b.received);
+      const idle = n === 1 ? median(log.slice(1).map((e, i) => e.received - log[i].replied)) : NaN;
+      return {
+        wall,
+        cpuPerRegion: (cpu.user + cpu.system) / 1000 / REGIONS,
+        serverCpuPerRegion: stats.cpuMs / REGIONS,
+        parseMs: median(stats.log.map((e) => e.parseMs)),
+        idle,
+        bytes: stats.bytes / stats.requests,
+        peak: stats.peak,
+        load: loadavg()[0],
+      };
     } finally {
       await dam.stop();
     }
@@ -156,18 +139,22 @@ export default async function (log) {
   log("## Describers over HTTP");
   log("");
   log(`60 regions of a ${image.width}×${image.height} photo (\`truck.jpg\`, a 10 × 6 grid of ellipses) through the \`dam\` describer against a`);
-  log(`local server speaking \`dam_server.py\`'s protocol that parses each body, reads the PNG header (RGBA), takes ${SERVICE_MS} ms per`);
-  log("request and serves N at a time (its own thread); the describer runs with `concurrency: N`. gear-seg: region PNGs on the worker pool");
-  log("(one thread per core; shared row blocks compressed once per image, a region recompresses the 16-row blocks it spans; filter Sub,");
-  log("zlib level 1), bodies built in the workers, twice N regions in preparation. Previous client (same run, alternating): a full");
-  log(`RGBA copy per region, sharp PNG at zlib level 1. Reference: one mask at a time, ${REGIONS} × ${SERVICE_MS / 1000} s = ${reference} s.`);
-  log("CPU per region is this process's (client and server threads) over the run, divided by 60.");
+  log(`stand-in speaking \`dam_server.py\`'s protocol in a process of its own (\`bench/dam-stand-in.js\`) that serves N requests at a time and`);
+  log(`takes ${SERVICE_MS} ms per request from the moment it has the whole body; its own work on the body (JSON parse, base64 decode, PNG header:`);
+  log("RGBA) runs inside those 500 ms and is reported apart. The describer runs with `concurrency: N`. gear-seg: HTTP over node:http with");
+  log("kept-alive connections; region PNGs on the worker pool (one thread per core; filter Paeth; the alpha-0 row blocks compressed once per");
+  log("image at zlib level 4, a region recompresses at level 1 the 16-row blocks it spans and the one below), bodies built in the workers, the");
+  log("next N bodies ready ahead, a new one started when a body has been sent. Previous client (same run, alternating): a full RGBA copy per");
+  log(`region, sharp PNG at zlib level 1. Reference: one mask at a time, ${REGIONS} × ${SERVICE_MS / 1000} s = ${reference} s. Server idle per request (N = 1):`);
+  log("median time between the stand-in's reply and the whole next body, the client's share of each request. CPU per region: the client's");
+  log("process over the run, divided by 60; the stand-in's is apart.");
   log("");
-  log("| N in flight | gear-seg wall | previous client wall | ideal 60 × 0.5 s / N | gear-seg over ideal | speed-up vs reference (30 s) | CPU per region: gear-seg / previous | bytes per request: gear-seg / previous | peak served at once | load average |");
-  log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  log("| N in flight | gear-seg wall | previous client wall | ideal 60 × 0.5 s / N | gear-seg over ideal | server idle per request: gear-seg / previous | client CPU per region: gear-seg / previous | stand-in CPU per region (its parse, median) | bytes per request: gear-seg / previous | peak served at once | load average |");
+  log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of rows) {
     const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
-    log(`| ${r.n} | ${r.ours.wall.toFixed(2)} s | ${r.base.wall.toFixed(2)} s | ${r.ideal.toFixed(2)} s | ${(((r.ours.wall - r.ideal) / r.ideal) * 100).toFixed(1)} % | ${(reference / r.ours.wall).toFixed(2)}× | ${r.ours.cpuPerRegion.toFixed(0)} / ${r.base.cpuPerRegion.toFixed(0)} ms | ${mb(r.ours.bytes)} / ${mb(r.base.bytes)} | ${r.ours.peak} | ${r.ours.load.toFixed(1)} |`);
+    const idle = Number.isNaN(r.ours.idle) ? "—" : `${r.ours.idle.toFixed(1)} / ${r.base.idle.toFixed(1)} ms`;
+    log(`| ${r.n} | ${r.ours.wall.toFixed(2)} s | ${r.base.wall.toFixed(2)} s | ${r.ideal.toFixed(2)} s | ${(((r.ours.wall - r.ideal) / r.ideal) * 100).toFixed(1)} % | ${idle} | ${r.ours.cpuPerRegion.toFixed(0)} / ${r.base.cpuPerRegion.toFixed(0)} ms | ${r.ours.serverCpuPerRegion.toFixed(0)} ms (${r.ours.parseMs.toFixed(0)} ms) | ${mb(r.ours.bytes)} / ${mb(r.base.bytes)} | ${r.ours.peak} | ${r.ours.load.toFixed(1)} |`);
   }
   log("");
 }

@@ -1,0 +1,60 @@
+// The DAM stand-in of describe.bench.js, in a process of its own as a real dam_server.py is (possibly on another
+// machine): it speaks that server's protocol (POST /chat/completions, the image a data URL of an RGBA PNG),
+// serves `slots` requests at a time and takes `serviceMs` per request, counted from the moment it has the whole
+// body: its own work on the body (JSON parse, base64 decode, PNG header check: RGBA) is part of that time, as a
+// model server's preprocessing is part of its time per request, and is reported on its own (`parseMs`). Started by
+// the benchmark with fork(); talks over the IPC channel.
+import { createServer } from "node:http";
+import sharp from "sharp";
+
+const { slots, serviceMs } = JSON.parse(process.argv[2]);
+let active = 0;
+let peak = 0;
+const queue = [];
+const acquire = () => (active < slots ? (active++, Promise.resolve()) : new Promise((r) => queue.push(r)));
+const release = () => (queue.length ? queue.shift()() : active--);
+/** Per request: when the whole body was in, when the reply was written, the server's own work on the body. */
+let log = [];
+let bytes = 0;
+const now = () => performance.now();
+const cpu0 = process.cpuUsage();
+
+const server = createServer(async (req, res) => {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const received = now();
+  await acquire();
+  const started = now(); // the service starts when a slot is free and the body is in
+  peak = Math.max(peak, active);
+  const entry = { received, started, parseMs: 0, replied: 0 };
+  try {
+    const raw = Buffer.concat(chunks);
+    bytes += raw.length;
+    const body = JSON.parse(raw.toString("utf8"));
+    const url = body.messages[0].content.find((p) => p.type === "image_url").image_url.url;
+    if (!url.startsWith("data:image/png;base64,")) throw new Error("Invalid image url");
+    const png = Buffer.from(url.slice(url.indexOf(",") + 1), "base64");
+    const meta = await sharp(png).metadata();
+    if (meta.channels !== 4) throw new Error(`Image mode is ${meta.channels === 3 ? "RGB" : meta.channels}, but it should be RGBA`);
+    entry.parseMs = now() - started;
+    await new Promise((r) => setTimeout(r, Math.max(0, started + serviceMs - now())));
+    const out = JSON.stringify({ id: "x", object: "chat.completion", created: Date.now() / 1000, model: body.model, choices: [{ message: { role: "assistant", content: "A described region." } }] });
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(out) }).end(out);
+  } catch (err) {
+    res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: err.message }));
+  } finally {
+    entry.replied = now();
+    log.push(entry);
+    release();
+  }
+});
+server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
+process.on("message", (m) => {
+  if (m !== "stats") return;
+  const cpu = process.cpuUsage(cpu0);
+  process.send({ peak, bytes, requests: log.length, log, cpuMs: (cpu.user + cpu.system) / 1000 });
+  peak = 0;
+  bytes = 0;
+  log = [];
+});
+process.on("disconnect", () => process.exit(0));
