@@ -1,7 +1,7 @@
 /**
  * Region PNGs off the main thread, on every core: one worker per core (shared by every DAM describer of the
- * process, started on first use) holds the image's RGB and the shared blocks in shared memory and turns each
- * region into its complete request body. The main thread only schedules and sends, so encoding the next
+ * process, started on first use) holds the image's filtered rows and the shared blocks in shared memory and
+ * turns each region into its complete request body. The main thread only schedules and sends, so encoding the next
  * regions overlaps the requests in flight. Without the compiled worker script (running from TypeScript
  * sources) or on one core, the same code runs on the main thread.
  */
@@ -15,8 +15,8 @@ import { GearSegError } from "../../util/errors.js";
 import { BLOCK_ROWS, blockCount, encodeRegionPng, prepareRegionPng, type RegionPngBase } from "./region-png.js";
 
 export type WorkerRequest =
-  | { type: "blocks"; id: number; key: number; rgb: SharedArrayBuffer; width: number; height: number; level: number; blockRows: number; from: number; to: number }
-  | { type: "base"; key: number; rgb: SharedArrayBuffer; base: RegionPngBase }
+  | { type: "blocks"; id: number; rgb: SharedArrayBuffer; filtered: SharedArrayBuffer; width: number; height: number; level: number; blockRows: number; from: number; to: number }
+  | { type: "base"; key: number; base: RegionPngBase }
   | { type: "encode"; id: number; key: number; width: number; height: number; counts: Uint32Array; head: string; tail: string }
   | { type: "release"; key: number };
 
@@ -26,8 +26,8 @@ export type WorkerReply =
   | { type: "error"; id: number; message: string };
 
 /** `head` + the PNG as base64 + `tail`, as UTF-8 bytes in a buffer of their own (transferable). */
-export function regionRequestBody(base: RegionPngBase, rgb: Uint8Array, rle: Rle, head: string, tail: string): Uint8Array {
-  const png = encodeRegionPng(base, rgb, rle);
+export function regionRequestBody(base: RegionPngBase, rle: Rle, head: string, tail: string): Uint8Array {
+  const png = encodeRegionPng(base, rle);
   const b64 = Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString("base64");
   const headBytes = Buffer.byteLength(head, "utf8");
   const tailBytes = Buffer.byteLength(tail, "utf8");
@@ -132,7 +132,6 @@ let nextKey = 0;
 /** Request bodies of the regions of one image; `close` frees what the workers hold for it. */
 export class RegionBodyEncoder {
   private constructor(
-    private readonly image: RgbImage,
     private readonly key: number,
     private readonly pool: PngWorkers | null,
     private readonly base: RegionPngBase | undefined,
@@ -142,17 +141,19 @@ export class RegionBodyEncoder {
   static async open(image: RgbImage, level: number): Promise<RegionBodyEncoder> {
     const pool = workers();
     const key = nextKey++;
-    if (!pool) return new RegionBodyEncoder(image, key, null, prepareRegionPng(image.data, image.width, image.height, level));
+    if (!pool) return new RegionBodyEncoder(key, null, prepareRegionPng(image.data, image.width, image.height, level));
     const { width, height } = image;
     const rgb = new SharedArrayBuffer(image.data.length);
     new Uint8Array(rgb).set(image.data);
+    // every row filtered once, by the workers in shares, into memory they all read
+    const filtered = new SharedArrayBuffer(height * (1 + 4 * width));
     const blocks = blockCount(height);
     const shares = Math.min(pool.size, blocks);
     const parts = await Promise.all(
       Array.from({ length: shares }, (_, i) => {
         const from = Math.floor((i * blocks) / shares);
         const to = Math.floor(((i + 1) * blocks) / shares);
-        return pool.call({ type: "blocks", id: pool.id(), key, rgb, width, height, level, blockRows: BLOCK_ROWS, from, to }, [], i);
+        return pool.call({ type: "blocks", id: pool.id(), rgb, filtered, width, height, level, blockRows: BLOCK_ROWS, from, to }, [], i);
       }),
     );
     // one shared table: every worker reads the same chunks
@@ -173,9 +174,9 @@ export class RegionBodyEncoder {
       at += p.chunks.length;
     }
     chunkStart[blocks] = at;
-    const base: RegionPngBase = { width, height, level, blockRows: BLOCK_ROWS, chunks, chunkStart, adler };
-    pool.broadcast({ type: "base", key, rgb, base });
-    return new RegionBodyEncoder(image, key, pool, undefined);
+    const base: RegionPngBase = { width, height, level, blockRows: BLOCK_ROWS, chunks, chunkStart, adler, filtered: new Uint8Array(filtered) };
+    pool.broadcast({ type: "base", key, base });
+    return new RegionBodyEncoder(key, pool, undefined);
   }
 
   /** Threads that encode: the worker pool's, or 1 (the main thread). */
@@ -185,7 +186,7 @@ export class RegionBodyEncoder {
 
   /** The request body: `head`, the region's RGBA PNG as base64, `tail`. */
   async body(rle: Rle, head: string, tail: string): Promise<Uint8Array> {
-    if (!this.pool) return regionRequestBody(this.base!, this.image.data, rle, head, tail);
+    if (!this.pool) return regionRequestBody(this.base!, rle, head, tail);
     const counts = rle.counts.slice();
     const reply = await this.pool.call(
       { type: "encode", id: this.pool.id(), key: this.key, width: rle.width, height: rle.height, counts, head, tail },

@@ -7,34 +7,26 @@ import { parentPort } from "node:worker_threads";
 import { prepareBlocks, type RegionPngBase } from "./region-png.js";
 import { regionRequestBody, type WorkerReply, type WorkerRequest } from "./png-pool.js";
 
-interface ImageState {
-  rgb: Uint8Array;
-  base?: RegionPngBase;
-}
-
-const images = new Map<number, ImageState>();
+/** The shared part of each image's PNGs, by key. */
+const images = new Map<number, RegionPngBase>();
 
 parentPort!.on("message", (msg: WorkerRequest) => {
   try {
     switch (msg.type) {
       case "blocks": {
-        const rgb = new Uint8Array(msg.rgb);
-        images.set(msg.key, { rgb });
-        const { chunks, starts, adler } = prepareBlocks(rgb, msg.width, msg.height, msg.level, msg.from, msg.to, msg.blockRows);
+        const filtered = new Uint8Array(msg.filtered);
+        const { chunks, starts, adler } = prepareBlocks(new Uint8Array(msg.rgb), msg.width, msg.height, msg.level, msg.from, msg.to, msg.blockRows, filtered);
         const reply: WorkerReply = { type: "blocks", id: msg.id, chunks, starts, adler };
         parentPort!.postMessage(reply, [chunks.buffer, starts.buffer, adler.buffer]);
         return;
       }
-      case "base": {
-        const state = images.get(msg.key) ?? { rgb: new Uint8Array(msg.rgb) };
-        state.base = msg.base;
-        images.set(msg.key, state);
+      case "base":
+        images.set(msg.key, msg.base);
         return;
-      }
       case "encode": {
-        const state = images.get(msg.key);
-        if (!state?.base) throw new Error(`image ${msg.key} was not prepared`);
-        const body = regionRequestBody(state.base, state.rgb, { height: msg.height, width: msg.width, counts: msg.counts }, msg.head, msg.tail);
+        const base = images.get(msg.key);
+        if (!base) throw new Error(`image ${msg.key} was not prepared`);
+        const body = regionRequestBody(base, { height: msg.height, width: msg.width, counts: msg.counts }, msg.head, msg.tail);
         const reply: WorkerReply = { type: "body", id: msg.id, body };
         parentPort!.postMessage(reply, [body.buffer as ArrayBuffer]);
         return;

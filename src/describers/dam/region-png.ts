@@ -41,6 +41,11 @@ export interface RegionPngBase {
   chunkStart: Float64Array;
   /** Adler-32 of each block's uncompressed (filtered) bytes. */
   adler: Float64Array;
+  /**
+   * Every row filtered (Paeth) with alpha 0: height × (1 + 4 · width) bytes. Paeth works on each channel
+   * alone, so a region's rows are these with only their alpha bytes rewritten.
+   */
+  filtered: Uint8Array;
 }
 
 const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
@@ -118,59 +123,66 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
 }
 
 /**
- * Rows [y0, y1) of the RGBA image (RGB from `rgb`, alpha from `alpha`, one byte per pixel of those rows or
- * null for 0; the row above y0 counts as alpha 0), each with filter Paeth: a filter-type byte 4, then every byte
- * minus the Paeth predictor of its left, upper and upper-left neighbours (PNG specification, 9.4).
+ * Rows [y0, y1) of the RGBA image with alpha 0, filtered with Paeth (PNG specification, 9.4: every byte minus
+ * the Paeth predictor of its left, upper and upper-left neighbours in the same channel), into `out` (which
+ * starts at row y0): a filter-type byte 4, then R, G, B and 0 for each pixel. Row 0 has no row above (Paeth
+ * is then Sub).
  */
-function filteredRows(rgb: Uint8Array, width: number, y0: number, y1: number, alpha: Uint8Array | null): Uint8Array {
+function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): void {
   const stride = 1 + 4 * width;
   const rowRgb = 3 * width;
-  const out = new Uint8Array((y1 - y0) * stride);
   for (let y = y0; y < y1; y++) {
-    let o = (y - y0) * stride;
-    out[o++] = 4;
+    const o = (y - y0) * stride;
+    out[o] = 4;
     const p0 = y * rowRgb;
-    const ar = (y - y0) * width;
-    if (y === 0) {
-      // no row above: Paeth is Sub
-      let r0 = 0, g0 = 0, b0 = 0, a0 = 0;
-      for (let x = 0, p = p0; x < width; x++, p += 3) {
-        const r = rgb[p]!, g = rgb[p + 1]!, b = rgb[p + 2]!;
-        const a = alpha === null ? 0 : alpha[ar + x]!;
-        out[o++] = r - r0;
-        out[o++] = g - g0;
-        out[o++] = b - b0;
-        out[o++] = a - a0;
-        r0 = r; g0 = g; b0 = b; a0 = a;
-      }
-      continue;
-    }
-    const q0 = p0 - rowRgb; // the row above
-    const au = alpha === null || y === y0 ? -1 : ar - width; // its alpha, or none (0)
-    for (let c = 0; c < 4; c++) {
+    const q0 = y > 0 ? p0 - rowRgb : -1;
+    for (let c = 0; c < 3; c++) {
       let left = 0;
       let upLeft = 0;
-      for (let x = 0; x < width; x++) {
-        let v: number, up: number;
-        if (c < 3) {
-          v = rgb[p0 + 3 * x + c]!;
-          up = rgb[q0 + 3 * x + c]!;
-        } else {
-          v = alpha === null ? 0 : alpha[ar + x]!;
-          up = au < 0 ? 0 : alpha![au + x]!;
+      for (let x = 0, p = p0 + c, oo = o + 1 + c; x < width; x++, p += 3, oo += 4) {
+        const v = rgb[p]!;
+        if (q0 < 0) {
+          out[oo] = v - left;
+          left = v;
+          continue;
         }
+        const up = rgb[p - rowRgb]!;
         const pa = up > upLeft ? up - upLeft : upLeft - up; // |p - a| with p = a + b - c
         const pb = left > upLeft ? left - upLeft : upLeft - left; // |p - b|
-        const s = left + up - 2 * upLeft;
-        const pc = s < 0 ? -s : s; // |p - c|
-        const pred = pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft;
-        out[o + 4 * x + c] = v - pred;
+        const sum = left + up - 2 * upLeft;
+        const pc = sum < 0 ? -sum : sum; // |p - c|
+        out[oo] = v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft);
         left = v;
         upLeft = up;
       }
     }
   }
-  return out;
+}
+
+/**
+ * The alpha bytes of filtered rows [y0, y1) (`rows` starts at row y0), Paeth on `alpha` (one byte per pixel of
+ * those rows; the row above y0 counts as alpha 0). Only rows holding or just under some alpha change.
+ */
+function filterAlphaRows(alpha: Uint8Array, width: number, y0: number, y1: number, rows: Uint8Array): void {
+  const stride = 1 + 4 * width;
+  for (let y = y0; y < y1; y++) {
+    const ar = (y - y0) * width;
+    const au = y > y0 ? ar - width : -1;
+    let left = 0;
+    let upLeft = 0;
+    for (let x = 0, oo = (y - y0) * stride + 4; x < width; x++, oo += 4) {
+      const v = alpha[ar + x]!;
+      const up = au < 0 ? 0 : alpha[au + x]!;
+      if ((v | up | left | upLeft) === 0) continue; // all zero: the byte stays 0
+      const pa = up > upLeft ? up - upLeft : upLeft - up;
+      const pb = left > upLeft ? left - upLeft : upLeft - left;
+      const sum = left + up - 2 * upLeft;
+      const pc = sum < 0 ? -sum : sum;
+      rows[oo] = v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft);
+      left = v;
+      upLeft = up;
+    }
+  }
 }
 
 function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
@@ -182,15 +194,28 @@ function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
  * Blocks [from, to) with alpha 0 everywhere: IDAT chunks, their offsets and Adler-32s (a share of
  * prepareRegionPng), compressed at `sharedLevel(level)`.
  */
-export function prepareBlocks(rgb: Uint8Array, width: number, height: number, level: number, from: number, to: number, blockRows = BLOCK_ROWS) {
+export function prepareBlocks(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  level: number,
+  from: number,
+  to: number,
+  blockRows = BLOCK_ROWS,
+  /** The image's filtered rows (all of them; this fills blocks [from, to)). */
+  filtered: Uint8Array = new Uint8Array(height * (1 + 4 * width)),
+) {
+  const stride = 1 + 4 * width;
   const parts: Uint8Array[] = [];
   const adler = new Float64Array(to - from);
   let size = 0;
   for (let b = from; b < to; b++) {
     const y0 = b * blockRows;
-    const filtered = filteredRows(rgb, width, y0, Math.min(height, y0 + blockRows), null);
-    adler[b - from] = adler32(filtered);
-    const z = compressBlock(filtered, sharedLevel(level));
+    const y1 = Math.min(height, y0 + blockRows);
+    const rows = filtered.subarray(y0 * stride, y1 * stride);
+    filterRgbRows(rgb, width, y0, y1, rows);
+    adler[b - from] = adler32(rows);
+    const z = compressBlock(rows, sharedLevel(level));
     const c = new Uint8Array(12 + z.length);
     writeIdat(c, 0, z);
     parts.push(c);
@@ -214,8 +239,9 @@ export function blockCount(height: number, blockRows = BLOCK_ROWS): number {
 
 /** The shared part of every region's PNG of one image (all blocks at alpha 0). */
 export function prepareRegionPng(rgb: Uint8Array, width: number, height: number, level: number, blockRows = BLOCK_ROWS): RegionPngBase {
-  const { chunks, starts, adler } = prepareBlocks(rgb, width, height, level, 0, blockCount(height, blockRows), blockRows);
-  return { width, height, level, blockRows, chunks, chunkStart: starts, adler };
+  const filtered = new Uint8Array(height * (1 + 4 * width));
+  const { chunks, starts, adler } = prepareBlocks(rgb, width, height, level, 0, blockCount(height, blockRows), blockRows, filtered);
+  return { width, height, level, blockRows, chunks, chunkStart: starts, adler, filtered };
 }
 
 /** The region's rows [y0, y1) (empty when the mask is). */
@@ -230,7 +256,7 @@ function rowRange(rle: Rle): [number, number] {
 }
 
 /** The RGBA PNG of the image with the region's pixels at alpha 255 and all others at 0. */
-export function encodeRegionPng(base: RegionPngBase, rgb: Uint8Array, rle: Rle): Uint8Array {
+export function encodeRegionPng(base: RegionPngBase, rle: Rle): Uint8Array {
   const { width, height, blockRows, level } = base;
   const blocks = base.adler.length;
   const [ry0, ry1] = rowRange(rle);
@@ -245,8 +271,9 @@ export function encodeRegionPng(base: RegionPngBase, rgb: Uint8Array, rle: Rle):
   forEachColumnSpan(rle, (x, top, len) => {
     for (let p = (top - y0) * width + x, end = p + len * width; p < end; p += width) alpha[p] = 255;
   });
-  const filtered = filteredRows(rgb, width, y0, y1, alpha);
   const stride = 1 + 4 * width;
+  const filtered = base.filtered.slice(y0 * stride, y1 * stride);
+  filterAlphaRows(alpha, width, y0, y1, filtered);
   const own: Uint8Array[] = [];
   const ownAdler: number[] = [];
   for (let b = b0; b < b1; b++) {
