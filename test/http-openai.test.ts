@@ -1,6 +1,8 @@
 // The openai reasoner, the openai-vision describer and the embedding reasoner against an OpenAI-style server
 // that answers the way real ones do (reasoning fields, <think>, fences, prose, string ids, cut-off JSON).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { OpenAiVisionDescriber } from "../src/describers/openai-vision/index.js";
+import { HttpClient } from "../src/net/http.js";
 import { createBackend } from "../src/stack/registry.js";
 import { area, encode, toBbox } from "../src/masks/index.js";
 import type { ReasonRequest, Region } from "../src/pipeline/types.js";
@@ -138,6 +140,47 @@ describe("openai-vision describer", () => {
     expect(await captioner.caption({ width: w, height: h, data }, [region])).toBe("A scene of 200 by 120 pixels.");
     const captionPrompt = (server.log[1]!.body as { messages: { content: { type: string; text?: string }[] }[] }).messages[0]!.content.at(-1)!.text!;
     expect(captionPrompt).toMatch(/one concise paragraph[\s\S]*relative to each other[\s\S]*do not speculate, and do not count/);
+  });
+
+  it("makes the next regions' images while requests are in flight, and none while a body is being sent", async () => {
+    const { server, url } = await llm();
+    const w = 200;
+    const h = 120;
+    const data = new Uint8Array(w * h * 3).fill(90);
+    const regions: Region[] = Array.from({ length: 5 }, (_, k) => {
+      const mask = new Uint8Array(w * h);
+      for (let y = 20; y < 40; y++) for (let x = 10 + 35 * k; x < 30 + 35 * k; x++) mask[y * w + x] = 1;
+      const rle = encode({ width: w, height: h, data: mask });
+      return { id: k, rle, bbox: toBbox(rle), area: area(rle) };
+    });
+    const events: string[] = [];
+    let made = 0;
+    let sent = 0;
+    type Images = { regionImages: (...args: unknown[]) => Promise<unknown> };
+    const proto = OpenAiVisionDescriber.prototype as unknown as Images;
+    const regionImages = proto.regionImages;
+    const spyImages = vi.spyOn(proto, "regionImages").mockImplementation(function (this: unknown, ...args: unknown[]) {
+      events.push(`images ${made++}`);
+      return regionImages.apply(this, args);
+    });
+    const request = HttpClient.prototype.request;
+    const spyRequest = vi.spyOn(HttpClient.prototype, "request").mockImplementation(function (this: HttpClient, method, path, body, signal, hooks) {
+      const onSent = () => {
+        events.push(`sent ${sent++}`);
+        hooks?.onSent?.();
+      };
+      return request.call(this, method, path, body, signal, { onSent });
+    });
+    try {
+      const describer = await createBackend("describer", `openai-vision:llava@${url}`, { ...fast, concurrency: 1 });
+      const texts = await describer.describe({ width: w, height: h, data }, regions);
+      expect(texts.every((t) => t.startsWith("An outlined region"))).toBe(true);
+    } finally {
+      spyImages.mockRestore();
+      spyRequest.mockRestore();
+    }
+    expect(server.count()).toBe(5);
+    expect(events).toEqual(["images 0", "images 1", "sent 0", "sent 1", "images 2", "sent 2", "images 3", "sent 3", "images 4", "sent 4"]);
   });
 });
 

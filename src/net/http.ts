@@ -137,8 +137,8 @@ export class HttpClient {
     );
   }
 
-  postJson<T = unknown>(path: string, body: unknown, signal?: AbortSignal): Promise<HttpResponse<T>> {
-    return this.request<T>("POST", path, JSON.stringify(body), signal);
+  postJson<T = unknown>(path: string, body: unknown, signal?: AbortSignal, hooks?: RequestHooks): Promise<HttpResponse<T>> {
+    return this.request<T>("POST", path, JSON.stringify(body), signal, hooks);
   }
 
   getJson<T = unknown>(path: string, signal?: AbortSignal): Promise<HttpResponse<T>> {

@@ -35,6 +35,8 @@ export interface ChatRequest {
   /** Ask for JSON: `{}` for any object, `{ schema }` for OpenAI's json_schema (`{name, schema, strict}`). */
   json?: { schema?: Record<string, unknown> };
   signal?: AbortSignal;
+  /** Called when the request's body has been handed over (see RequestHooks). */
+  onSent?: () => void;
 }
 
 export interface ChatAnswer extends ChatReply {
@@ -103,7 +105,7 @@ export class OpenAiClient {
       else if (format === "json_object") body.response_format = { type: "json_object" };
       let res;
       try {
-        res = await this.http.postJson("/chat/completions", body, request.signal);
+        res = await this.http.postJson("/chat/completions", body, request.signal, { onSent: request.onSent });
       } catch (err) {
         const rejected = err instanceof HttpError && (err.status === 400 || err.status === 422);
         const next = LADDER[LADDER.indexOf(format) + 1];

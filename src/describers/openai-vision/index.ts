@@ -78,14 +78,30 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
     ctx?.onProgress?.(0, regions.length);
     // The full view is the image at most maxSide wide, resized once; each region is outlined on a copy of it.
     const view = await this.fullView(image);
-    return mapLimit(regions, this.client.inFlight, async (region) => {
-      ctx?.signal?.throwIfAborted();
-      const box = tightBbox(region.rle);
-      let text = "";
-      if (box) {
-        const { full, crop } = await this.regionImages(image, view, region, box);
-        text = await this.ask([full, crop], REGION_PROMPT, `region ${region.id}`, ctx?.signal);
+    // A region's two JPEGs are made ahead, as the DAM describer's bodies are: at first twice as many as requests
+    // in flight, then one more each time a request has been handed over, so that the next ones are ready while
+    // the server is busy (one at a time, encoding between the requests was the gap between them).
+    const inFlight = this.client.inFlight;
+    const images: (Promise<string[]> | null)[] = [];
+    const prepareUpTo = (n: number) => {
+      while (images.length < Math.min(n, regions.length)) {
+        const region = regions[images.length]!;
+        const box = tightBbox(region.rle);
+        const pair = box ? this.regionImages(image, view, region, box).then(({ full, crop }) => [full, crop]) : null;
+        pair?.catch(() => {}); // observed by its request; one that is never sent (an earlier failure) is dropped
+        images.push(pair);
       }
+    };
+    prepareUpTo(2 * inFlight);
+    return mapLimit(regions, inFlight, async (region, i) => {
+      ctx?.signal?.throwIfAborted();
+      prepareUpTo(i + 1);
+      const pair = images[i] ?? null;
+      images[i] = null;
+      let text = "";
+      const onSent = () => prepareUpTo(i + 1 + inFlight);
+      if (pair) text = await this.ask(await pair, REGION_PROMPT, `region ${region.id}`, ctx?.signal, onSent);
+      else onSent();
       ctx?.onProgress?.(++done, regions.length);
       return text;
     });
@@ -130,11 +146,11 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
     return `data:image/jpeg;base64,${buf.toString("base64")}`;
   }
 
-  private async ask(images: string[], prompt: string, what: string, signal?: AbortSignal): Promise<string> {
+  private async ask(images: string[], prompt: string, what: string, signal?: AbortSignal, onSent?: () => void): Promise<string> {
     const content = [...images.map((url) => ({ type: "image_url" as const, image_url: { url } })), { type: "text" as const, text: prompt }];
     // An empty answer is a failed generation: ask once more before giving up.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const reply = await this.client.chat({ messages: [{ role: "user", content }], maxTokens: this.maxTokens, temperature: this.temperature, signal });
+      const reply = await this.client.chat({ messages: [{ role: "user", content }], maxTokens: this.maxTokens, temperature: this.temperature, signal, onSent });
       if (reply.text) return reply.text;
     }
     throw new GearSegError(`describer ${this.spec}: model ${this.model} returned no text for ${what} twice`);
