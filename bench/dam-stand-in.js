@@ -1,5 +1,6 @@
-// The DAM stand-in of describe.bench.js, in a process of its own as a real dam_server.py is (possibly on another
-// machine): it speaks that server's protocol (POST /chat/completions, the image a data URL of an RGBA PNG),
+// The model server stand-in of describe.bench.js, in a process of its own as a real dam_server.py is (possibly on
+// another machine): it speaks that server's protocol (POST /chat/completions, the image a data URL of an RGBA PNG;
+// for openai-vision, JPEG data URLs),
 // serves `slots` requests at a time and takes `serviceMs` per request, counted from the moment it has the whole
 // body: its own work on the body (JSON parse, base64 decode, PNG header check: RGBA) is part of that time, as a
 // model server's preprocessing is part of its time per request, and is reported on its own (`parseMs`). Started by
@@ -31,11 +32,15 @@ const server = createServer(async (req, res) => {
     const raw = Buffer.concat(chunks);
     bytes += raw.length;
     const body = JSON.parse(raw.toString("utf8"));
-    const url = body.messages[0].content.find((p) => p.type === "image_url").image_url.url;
-    if (!url.startsWith("data:image/png;base64,")) throw new Error("Invalid image url");
-    const png = Buffer.from(url.slice(url.indexOf(",") + 1), "base64");
-    const meta = await sharp(png).metadata();
-    if (meta.channels !== 4) throw new Error(`Image mode is ${meta.channels === 3 ? "RGB" : meta.channels}, but it should be RGBA`);
+    // DAM: one PNG that must be RGBA; a vision model (openai-vision): JPEGs.
+    for (const part of body.messages[0].content.filter((p) => p.type === "image_url")) {
+      const url = part.image_url.url;
+      const m = /^data:image\/(png|jpeg);base64,/.exec(url);
+      if (!m) throw new Error("Invalid image url");
+      const meta = await sharp(Buffer.from(url.slice(m[0].length), "base64")).metadata();
+      if (m[1] === "png" && meta.channels !== 4) throw new Error(`Image mode is ${meta.channels === 3 ? "RGB" : meta.channels}, but it should be RGBA`);
+      if (meta.format !== m[1]) throw new Error(`not a ${m[1]}`);
+    }
     entry.parseMs = now() - started;
     await new Promise((r) => setTimeout(r, Math.max(0, started + serviceMs - now())));
     const out = JSON.stringify({ id: "x", object: "chat.completion", created: Date.now() / 1000, model: body.model, choices: [{ message: { role: "assistant", content: "A described region." } }] });

@@ -107,7 +107,16 @@ export default async function (log) {
       if (which === "gear-seg") {
         const describer = await createBackend("describer", `dam:${dam.url}`, { concurrency: n });
         texts = await describer.describe(image, regions);
-      } else texts = await previousClient(dam.url, n, image, regions);
+      } else if (which === "previous") texts = await previousClient(dam.url, n, image, regions);
+      else {
+        // openai-vision: the full view at full size (maxSide 2048: no resize per call, so both ways send the same bytes)
+        const describer = await createBackend("describer", `openai-vision:llava@${dam.url}`, { concurrency: n, maxSide: 2048 });
+        texts =
+          which === "vision"
+            ? await describer.describe(image, regions)
+            : // one call per region: its images are made in its request's turn, as the previous client did
+              (await mapLimit(regions, n, (r) => describer.describe(image, [r]))).flat();
+      }
       const wall = (performance.now() - t) / 1000;
       const cpu = process.cpuUsage(cpu0);
       if (texts.length !== REGIONS || texts.some((d) => d !== "A described region.")) throw new Error("wrong descriptions");
@@ -135,6 +144,12 @@ export default async function (log) {
     const base = await runOnce(n, "previous");
     rows.push({ n, ours, base, ideal: (REGIONS * SERVICE_MS) / 1000 / n });
   }
+  const visionRows = [];
+  for (const n of [1, 4, 8]) {
+    const ours = await runOnce(n, "vision");
+    const base = await runOnce(n, "vision-per-call");
+    visionRows.push({ n, ours, base, ideal: (REGIONS * SERVICE_MS) / 1000 / n });
+  }
   const reference = (REGIONS * SERVICE_MS) / 1000;
   log("## Describers over HTTP");
   log("");
@@ -155,6 +170,18 @@ export default async function (log) {
     const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
     const idle = Number.isNaN(r.ours.idle) ? "—" : `${r.ours.idle.toFixed(1)} / ${r.base.idle.toFixed(1)} ms`;
     log(`| ${r.n} | ${r.ours.wall.toFixed(2)} s | ${r.base.wall.toFixed(2)} s | ${r.ideal.toFixed(2)} s | ${(((r.ours.wall - r.ideal) / r.ideal) * 100).toFixed(1)} % | ${idle} | ${r.ours.cpuPerRegion.toFixed(0)} / ${r.base.cpuPerRegion.toFixed(0)} ms | ${r.ours.serverCpuPerRegion.toFixed(0)} ms (${r.ours.parseMs.toFixed(0)} ms) | ${mb(r.ours.bytes)} / ${mb(r.base.bytes)} | ${r.ours.peak} | ${r.ours.load.toFixed(1)} |`);
+  }
+  log("");
+  log("`openai-vision` against the same stand-in (two JPEGs per request: the full view with the region outlined, at full size here, and");
+  log("DAM's focal crop): gear-seg makes the next N regions' images while requests are in flight (a new one when a request has been sent);");
+  log("the baseline calls `describe` once per region, N at a time, so each region's images are made in its request's turn, as the previous");
+  log("client did. Same bytes both ways.");
+  log("");
+  log("| N in flight | gear-seg wall | one call per region | ideal | gear-seg over ideal | server idle per request: gear-seg / per call | client CPU per region: gear-seg / per call | bytes per request | load average |");
+  log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const r of visionRows) {
+    const idle = Number.isNaN(r.ours.idle) ? "—" : `${r.ours.idle.toFixed(1)} / ${r.base.idle.toFixed(1)} ms`;
+    log(`| ${r.n} | ${r.ours.wall.toFixed(2)} s | ${r.base.wall.toFixed(2)} s | ${r.ideal.toFixed(2)} s | ${(((r.ours.wall - r.ideal) / r.ideal) * 100).toFixed(1)} % | ${idle} | ${r.ours.cpuPerRegion.toFixed(0)} / ${r.base.cpuPerRegion.toFixed(0)} ms | ${(r.ours.bytes / 1e6).toFixed(2)} MB | ${r.ours.load.toFixed(1)} |`);
   }
   log("");
 }
