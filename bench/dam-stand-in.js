@@ -57,7 +57,7 @@ server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }
 process.on("message", (m) => {
   if (m !== "stats") return;
   const cpu = process.cpuUsage(cpu0);
-  process.send({ peak, bytes, requests: log.length, log, cpuMs: (cpu.user + cpu.system) / 1000 });
+  process.send({ peak, bytes, requests: log.length, log, cpuMs: (cpu.user + cpu.system) / 1000, origin: performance.timeOrigin });
   peak = 0;
   bytes = 0;
   log = [];
