@@ -38,7 +38,7 @@ export interface DamSettings {
   temperature?: number;
   topP?: number;
   http?: HttpClientOptions;
-  /** zlib level of the PNG sent (0–9, default 1): higher sends fewer bytes for more CPU per region. */
+  /** zlib level of a region's own rows in the PNG sent (0–9, default 1; the shared rows: at least 4). */
   pngCompression?: number;
   /** Longest description accepted (default the chat client's, 20 000 characters). */
   maxAnswerChars?: number;

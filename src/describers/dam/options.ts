@@ -11,7 +11,10 @@ export const damOptions = chatOptions.extend({
   maxTokens: integer(1).optional(),
   temperature: number(0, 2).optional(),
   topP: number(0, 1).optional(),
-  /** zlib level of the PNG sent (default 1): higher sends fewer bytes for more CPU per region. */
+  /**
+   * zlib level of each region's own rows in the PNG sent (default 1; the rows every region shares are compressed
+   * once per image at level 4 or this one if higher): higher sends fewer bytes for more CPU per region.
+   */
   pngCompression: integer(0, 9).optional(),
 });
 
