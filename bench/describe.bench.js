@@ -123,13 +123,19 @@ export default async function (log) {
       const stats = await dam.stats();
       // At N = 1 the server is idle between a reply and the next whole body: the client's share of each request.
       const log = [...stats.log].sort((a, b) => a.received - b.received);
-      const idle = n === 1 ? median(log.slice(1).map((e, i) => e.received - log[i].replied)) : NaN;
+      const gaps = log.slice(1).map((e, i) => e.received - log[i].replied);
+      const idle = n === 1 ? median(gaps) : NaN;
+      const idleTotal = n === 1 ? gaps.reduce((a, b) => a + b, 0) / 1000 : NaN;
+      // from the describe call (describer creation included) to the first whole body at the server
+      const firstBody = (stats.origin + log[0].received - (performance.timeOrigin + t)) / 1000;
       return {
         wall,
         cpuPerRegion: (cpu.user + cpu.system) / 1000 / REGIONS,
         serverCpuPerRegion: stats.cpuMs / REGIONS,
         parseMs: median(stats.log.map((e) => e.parseMs)),
         idle,
+        idleTotal,
+        firstBody,
         bytes: stats.bytes / stats.requests,
         peak: stats.peak,
         load: loadavg()[0],
@@ -161,15 +167,18 @@ export default async function (log) {
   log("image at zlib level 4, a region recompresses at level 1 the 16-row blocks it spans and the one below), bodies built in the workers, the");
   log("next N bodies ready ahead, a new one started when a body has been sent. Previous client (same run, alternating): a full RGBA copy per");
   log(`region, sharp PNG at zlib level 1. Reference: one mask at a time, ${REGIONS} × ${SERVICE_MS / 1000} s = ${reference} s. Server idle per request (N = 1):`);
-  log("median time between the stand-in's reply and the whole next body, the client's share of each request. CPU per region: the client's");
-  log("process over the run, divided by 60; the stand-in's is apart.");
+  log("time between the stand-in's reply and the whole next body, the client's share of each request (median, and the sum over the run).");
+  log("First body: from creating the describer to the first whole body at the stand-in (module loading, worker start, the image's shared");
+  log("blocks, the first region). CPU per region: the client's process over the run, divided by 60; the stand-in's is apart.");
   log("");
-  log("| N in flight | gear-seg wall | previous client wall | ideal 60 × 0.5 s / N | gear-seg over ideal | server idle per request: gear-seg / previous | client CPU per region: gear-seg / previous | stand-in CPU per region (its parse, median) | bytes per request: gear-seg / previous | peak served at once | load average |");
-  log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  log("| N in flight | gear-seg wall | previous client wall | ideal 60 × 0.5 s / N | gear-seg over ideal | first body: gear-seg / previous | server idle per request (sum): gear-seg / previous | client CPU per region: gear-seg / previous | stand-in CPU per region (its parse, median) | bytes per request: gear-seg / previous | peak served at once | load average |");
+  log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  const idleText = (a, b) => (Number.isNaN(a.idle) ? "—" : `${a.idle.toFixed(1)} ms (${a.idleTotal.toFixed(2)} s) / ${b.idle.toFixed(1)} ms (${b.idleTotal.toFixed(2)} s)`);
+  const firstText = (a, b) => `${a.firstBody.toFixed(2)} / ${b.firstBody.toFixed(2)} s`;
   for (const r of rows) {
     const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
-    const idle = Number.isNaN(r.ours.idle) ? "—" : `${r.ours.idle.toFixed(1)} / ${r.base.idle.toFixed(1)} ms`;
-    log(`| ${r.n} | ${r.ours.wall.toFixed(2)} s | ${r.base.wall.toFixed(2)} s | ${r.ideal.toFixed(2)} s | ${(((r.ours.wall - r.ideal) / r.ideal) * 100).toFixed(1)} % | ${idle} | ${r.ours.cpuPerRegion.toFixed(0)} / ${r.base.cpuPerRegion.toFixed(0)} ms | ${r.ours.serverCpuPerRegion.toFixed(0)} ms (${r.ours.parseMs.toFixed(0)} ms) | ${mb(r.ours.bytes)} / ${mb(r.base.bytes)} | ${r.ours.peak} | ${r.ours.load.toFixed(1)} |`);
+    const idle = idleText(r.ours, r.base);
+    log(`| ${r.n} | ${r.ours.wall.toFixed(2)} s | ${r.base.wall.toFixed(2)} s | ${r.ideal.toFixed(2)} s | ${(((r.ours.wall - r.ideal) / r.ideal) * 100).toFixed(1)} % | ${firstText(r.ours, r.base)} | ${idle} | ${r.ours.cpuPerRegion.toFixed(0)} / ${r.base.cpuPerRegion.toFixed(0)} ms | ${r.ours.serverCpuPerRegion.toFixed(0)} ms (${r.ours.parseMs.toFixed(0)} ms) | ${mb(r.ours.bytes)} / ${mb(r.base.bytes)} | ${r.ours.peak} | ${r.ours.load.toFixed(1)} |`);
   }
   log("");
   log("`openai-vision` against the same stand-in (two JPEGs per request: the full view with the region outlined, at full size here, and");
@@ -177,10 +186,10 @@ export default async function (log) {
   log("the baseline calls `describe` once per region, N at a time, so each region's images are made in its request's turn, as the previous");
   log("client did. Same bytes both ways.");
   log("");
-  log("| N in flight | gear-seg wall | one call per region | ideal | gear-seg over ideal | server idle per request: gear-seg / per call | client CPU per region: gear-seg / per call | bytes per request | load average |");
+  log("| N in flight | gear-seg wall | one call per region | ideal | gear-seg over ideal | server idle per request (sum): gear-seg / per call | client CPU per region: gear-seg / per call | bytes per request | load average |");
   log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of visionRows) {
-    const idle = Number.isNaN(r.ours.idle) ? "—" : `${r.ours.idle.toFixed(1)} / ${r.base.idle.toFixed(1)} ms`;
+    const idle = idleText(r.ours, r.base);
     log(`| ${r.n} | ${r.ours.wall.toFixed(2)} s | ${r.base.wall.toFixed(2)} s | ${r.ideal.toFixed(2)} s | ${(((r.ours.wall - r.ideal) / r.ideal) * 100).toFixed(1)} % | ${idle} | ${r.ours.cpuPerRegion.toFixed(0)} / ${r.base.cpuPerRegion.toFixed(0)} ms | ${(r.ours.bytes / 1e6).toFixed(2)} MB | ${r.ours.load.toFixed(1)} |`);
   }
   log("");
