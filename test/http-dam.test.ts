@@ -72,7 +72,7 @@ describe("dam describer", () => {
     // The pool runs the compiled worker (dist/describers/dam/png-worker.js; test/global-setup.ts keeps dist/ fresh):
     // from TypeScript sources it has no worker script and encodes on the main thread.
     const pool = (await import(new URL("../dist/describers/dam/png-pool.js", import.meta.url).href)) as typeof import("../src/describers/dam/png-pool.js");
-    const { regionRequestBody } = await import("../src/describers/dam/png-pool.js");
+    const { regionRequestBody } = await import("../src/describers/dam/region-body.js");
     const { prepareRegionPng } = await import("../src/describers/dam/region-png.js");
     const { image, regions } = await sample(4);
     const encoder = await pool.RegionBodyEncoder.open(image, 1);

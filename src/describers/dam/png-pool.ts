@@ -12,11 +12,12 @@ import { Worker } from "node:worker_threads";
 import type { RgbImage } from "../../image/types.js";
 import type { Rle } from "../../masks/types.js";
 import { GearSegError } from "../../util/errors.js";
-import { BLOCK_ROWS, blockCount, encodeRegionPng, prepareRegionPng, type RegionPngBase } from "./region-png.js";
+import { BLOCK_ROWS, blockCount, prepareRegionPng, type RegionPngBase } from "./region-png.js";
+import { regionRequestBody, sharedBase64 } from "./region-body.js";
 
 export type WorkerRequest =
   | { type: "blocks"; id: number; rgb: SharedArrayBuffer; filtered: SharedArrayBuffer; width: number; height: number; level: number; blockRows: number; from: number; to: number }
-  | { type: "base"; key: number; base: RegionPngBase }
+  | { type: "base"; key: number; base: RegionPngBase; base64: Uint8Array[] }
   | { type: "encode"; id: number; key: number; width: number; height: number; counts: Uint32Array; head: string; tail: string }
   | { type: "release"; key: number };
 
@@ -24,19 +25,6 @@ export type WorkerReply =
   | { type: "blocks"; id: number; chunks: Uint8Array; starts: Float64Array; adler: Float64Array }
   | { type: "body"; id: number; body: Uint8Array }
   | { type: "error"; id: number; message: string };
-
-/** `head` + the PNG as base64 + `tail`, as UTF-8 bytes in a buffer of their own (transferable). */
-export function regionRequestBody(base: RegionPngBase, rle: Rle, head: string, tail: string): Uint8Array {
-  const png = encodeRegionPng(base, rle);
-  const b64 = Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString("base64");
-  const headBytes = Buffer.byteLength(head, "utf8");
-  const tailBytes = Buffer.byteLength(tail, "utf8");
-  const body = Buffer.from(new ArrayBuffer(headBytes + b64.length + tailBytes));
-  body.write(head, 0, "utf8");
-  body.write(b64, headBytes, "latin1");
-  body.write(tail, headBytes + b64.length, "utf8");
-  return new Uint8Array(body.buffer, 0, body.length);
-}
 
 interface Pending {
   resolve: (reply: WorkerReply) => void;
@@ -135,13 +123,17 @@ export class RegionBodyEncoder {
     private readonly key: number,
     private readonly pool: PngWorkers | null,
     private readonly base: RegionPngBase | undefined,
+    private readonly base64: Uint8Array[] | undefined,
   ) {}
 
   /** Prepares the image's shared blocks (split over the workers) for PNGs at zlib `level`. */
   static async open(image: RgbImage, level: number): Promise<RegionBodyEncoder> {
     const pool = workers();
     const key = nextKey++;
-    if (!pool) return new RegionBodyEncoder(key, null, prepareRegionPng(image.data, image.width, image.height, level));
+    if (!pool) {
+      const base = prepareRegionPng(image.data, image.width, image.height, level);
+      return new RegionBodyEncoder(key, null, base, sharedBase64(base.chunks));
+    }
     const { width, height } = image;
     const rgb = new SharedArrayBuffer(image.data.length);
     new Uint8Array(rgb).set(image.data);
@@ -175,8 +167,9 @@ export class RegionBodyEncoder {
     }
     chunkStart[blocks] = at;
     const base: RegionPngBase = { width, height, level, blockRows: BLOCK_ROWS, chunks, chunkStart, adler, filtered: new Uint8Array(filtered) };
-    pool.broadcast({ type: "base", key, base });
-    return new RegionBodyEncoder(key, pool, undefined);
+    const base64 = sharedBase64(chunks, (n) => new Uint8Array(new SharedArrayBuffer(n)));
+    pool.broadcast({ type: "base", key, base, base64 });
+    return new RegionBodyEncoder(key, pool, undefined, undefined);
   }
 
   /** Threads that encode: the worker pool's, or 1 (the main thread). */
@@ -186,7 +179,7 @@ export class RegionBodyEncoder {
 
   /** The request body: `head`, the region's RGBA PNG as base64, `tail`. */
   async body(rle: Rle, head: string, tail: string): Promise<Uint8Array> {
-    if (!this.pool) return regionRequestBody(this.base!, rle, head, tail);
+    if (!this.pool) return regionRequestBody(this.base!, rle, head, tail, this.base64);
     const counts = rle.counts.slice();
     const reply = await this.pool.call(
       { type: "encode", id: this.pool.id(), key: this.key, width: rle.width, height: rle.height, counts, head, tail },

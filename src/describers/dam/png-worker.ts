@@ -5,10 +5,11 @@
  */
 import { parentPort } from "node:worker_threads";
 import { prepareBlocks, type RegionPngBase } from "./region-png.js";
-import { regionRequestBody, type WorkerReply, type WorkerRequest } from "./png-pool.js";
+import type { WorkerReply, WorkerRequest } from "./png-pool.js";
+import { regionRequestBody } from "./region-body.js";
 
-/** The shared part of each image's PNGs, by key. */
-const images = new Map<number, RegionPngBase>();
+/** The shared part of each image's PNGs and its base64, by key. */
+const images = new Map<number, { base: RegionPngBase; base64: Uint8Array[] }>();
 
 parentPort!.on("message", (msg: WorkerRequest) => {
   try {
@@ -21,12 +22,12 @@ parentPort!.on("message", (msg: WorkerRequest) => {
         return;
       }
       case "base":
-        images.set(msg.key, msg.base);
+        images.set(msg.key, { base: msg.base, base64: msg.base64 });
         return;
       case "encode": {
-        const base = images.get(msg.key);
-        if (!base) throw new Error(`image ${msg.key} was not prepared`);
-        const body = regionRequestBody(base, { height: msg.height, width: msg.width, counts: msg.counts }, msg.head, msg.tail);
+        const image = images.get(msg.key);
+        if (!image) throw new Error(`image ${msg.key} was not prepared`);
+        const body = regionRequestBody(image.base, { height: msg.height, width: msg.width, counts: msg.counts }, msg.head, msg.tail, image.base64);
         const reply: WorkerReply = { type: "body", id: msg.id, body };
         parentPort!.postMessage(reply, [body.buffer as ArrayBuffer]);
         return;

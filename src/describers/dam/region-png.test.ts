@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
 import sharp from "sharp";
 import { encode } from "../../masks/index.js";
-import { adler32, adler32Combine, encodeRegionPng, prepareRegionPng, BLOCK_ROWS } from "./region-png.js";
-import { regionRequestBody } from "./png-pool.js";
+import { adler32, adler32Combine, encodeRegionPng, prepareRegionPng, regionPngParts, BLOCK_ROWS } from "./region-png.js";
+import { regionRequestBody, sharedBase64 } from "./region-body.js";
 
 /** A PNG read by hand, checking everything a strict decoder checks: signature, every chunk's CRC, the zlib stream. */
 function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array; idatChunks: number } {
@@ -100,6 +100,24 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
       expect(Buffer.from(data).equals(Buffer.from(want))).toBe(true);
     });
   }
+
+  it("the request body with the shared chunks' base64 made once is byte for byte the JSON around the PNG's base64", () => {
+    const base64 = sharedBase64(base.chunks);
+    const head = '{"url":"data:image/png;base64,';
+    // the shared chunks after the region start at every phase of the base64 groups of three across the cases
+    const phases = new Set<number>();
+    for (const [name, inside] of cases) {
+      const mask = new Uint8Array(W * H);
+      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = inside(x, y) ? 1 : 0;
+      const rle = encode({ height: H, width: W, data: mask });
+      const parts = regionPngParts(base, rle);
+      phases.add((parts.head.length + parts.sharedBefore + parts.region.length) % 3);
+      const want = Buffer.from(`${head}${Buffer.from(encodeRegionPng(base, rle)).toString("base64")}"}`);
+      expect(Buffer.from(regionRequestBody(base, rle, head, '"}', base64)).equals(want), name).toBe(true);
+      expect(Buffer.from(regionRequestBody(base, rle, head, '"}')).equals(want), `${name}, no shared base64`).toBe(true);
+    }
+    expect([...phases].sort()).toEqual([0, 1, 2]);
+  });
 
   it("the request body is the JSON around the PNG's base64, UTF-8 (a prompt need not be ASCII)", () => {
     const mask = new Uint8Array(W * H).fill(1);

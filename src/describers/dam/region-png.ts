@@ -255,8 +255,8 @@ function rowRange(rle: Rle): [number, number] {
   return y0 < y1 ? [y0, y1] : [0, 0];
 }
 
-/** The RGBA PNG of the image with the region's pixels at alpha 255 and all others at 0. */
-export function encodeRegionPng(base: RegionPngBase, rle: Rle): Uint8Array {
+/** The pieces of the RGBA PNG of the image with the region's pixels at alpha 255 and all others at 0. */
+export function regionPngParts(base: RegionPngBase, rle: Rle): RegionPngParts {
   const { width, height, blockRows, level } = base;
   const blocks = base.adler.length;
   const [ry0, ry1] = rowRange(rle);
@@ -281,21 +281,9 @@ export function encodeRegionPng(base: RegionPngBase, rle: Rle): Uint8Array {
     ownAdler.push(adler32(rows));
     own.push(compressBlock(rows, level));
   }
-  let size = SIGNATURE.length + 25 + 12 + ZLIB_HEADER.length + 12 + FINAL_BLOCK.length + 4 + IEND.length;
-  size += base.chunkStart[b0]! + (base.chunkStart[blocks]! - base.chunkStart[b1]!);
-  for (const z of own) size += 12 + z.length;
-  const out = new Uint8Array(size);
+  const regionChunks = new Uint8Array(own.reduce((n, z) => n + 12 + z.length, 0));
   let at = 0;
-  out.set(SIGNATURE, at);
-  at += SIGNATURE.length;
-  out.set(ihdr(width, height), at);
-  at += 25;
-  at = writeIdat(out, at, ZLIB_HEADER);
-  out.set(base.chunks.subarray(0, base.chunkStart[b0]!), at);
-  at += base.chunkStart[b0]!;
-  for (const z of own) at = writeIdat(out, at, z);
-  out.set(base.chunks.subarray(base.chunkStart[b1]!, base.chunkStart[blocks]!), at);
-  at += base.chunkStart[blocks]! - base.chunkStart[b1]!;
+  for (const z of own) at = writeIdat(regionChunks, at, z);
   // Adler-32 of the whole stream, block by block
   let adler = 1;
   for (let b = 0; b < blocks; b++) {
@@ -303,12 +291,45 @@ export function encodeRegionPng(base: RegionPngBase, rle: Rle): Uint8Array {
     const a = b >= b0 && b < b1 ? ownAdler[b - b0]! : base.adler[b]!;
     adler = adler32Combine(adler, a, rows * stride);
   }
-  const tail = new Uint8Array(FINAL_BLOCK.length + 4);
-  tail.set(FINAL_BLOCK, 0);
-  new DataView(tail.buffer).setUint32(FINAL_BLOCK.length, adler);
-  at = writeIdat(out, at, tail);
-  out.set(IEND, at);
-  at += IEND.length;
-  if (at !== size) throw new Error(`region PNG: wrote ${at} bytes, expected ${size}`);
+  const last = new Uint8Array(FINAL_BLOCK.length + 4);
+  last.set(FINAL_BLOCK, 0);
+  new DataView(last.buffer).setUint32(FINAL_BLOCK.length, adler);
+  const end = new Uint8Array(12 + last.length + IEND.length);
+  end.set(IEND, writeIdat(end, 0, last));
+  return { head: pngHead(width, height), sharedBefore: base.chunkStart[b0]!, region: regionChunks, sharedAfter: base.chunkStart[b1]!, end };
+}
+
+/**
+ * The region's PNG in pieces: `head`, the shared chunks [0, sharedBefore), `region`, the shared chunks
+ * [sharedAfter, end of base.chunks), `end` (so that a caller can base64 the shared pieces once per image).
+ */
+export interface RegionPngParts {
+  head: Uint8Array;
+  sharedBefore: number;
+  region: Uint8Array;
+  sharedAfter: number;
+  end: Uint8Array;
+}
+
+/** Signature, IHDR and the IDAT chunk with the zlib header: the same for every region of an image. */
+function pngHead(width: number, height: number): Uint8Array {
+  const out = new Uint8Array(SIGNATURE.length + 25 + 12 + ZLIB_HEADER.length);
+  out.set(SIGNATURE, 0);
+  out.set(ihdr(width, height), SIGNATURE.length);
+  writeIdat(out, SIGNATURE.length + 25, ZLIB_HEADER);
+  return out;
+}
+
+/** The RGBA PNG of the image with the region's pixels at alpha 255 and all others at 0. */
+export function encodeRegionPng(base: RegionPngBase, rle: Rle): Uint8Array {
+  const p = regionPngParts(base, rle);
+  const shared = base.chunks;
+  const size = p.head.length + p.sharedBefore + p.region.length + (shared.length - p.sharedAfter) + p.end.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const piece of [p.head, shared.subarray(0, p.sharedBefore), p.region, shared.subarray(p.sharedAfter), p.end]) {
+    out.set(piece, at);
+    at += piece.length;
+  }
   return out;
 }
