@@ -1,9 +1,9 @@
 /**
  * Region PNGs off the main thread, on every core: one worker per core (shared by every DAM describer of the
  * process, started on first use) holds the image's filtered rows, the shared blocks and their base64 in shared
- * memory and turns each region into its complete request body. The main thread only schedules and sends, so encoding the next
- * regions overlaps the requests in flight. Without the compiled worker script (running from TypeScript
- * sources) or on one core, the same code runs on the main thread.
+ * memory and turns each region into its complete request body. The main thread only schedules and sends, so
+ * encoding the next regions overlaps the requests in flight. Without the compiled worker script (running from
+ * TypeScript sources) or on one core, the same code runs on the main thread.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
