@@ -31,6 +31,12 @@ export async function writeDurable(path: string, data: string | Uint8Array): Pro
   }
 }
 
+/** Removes a file and makes the removal itself durable (the folder is fsynced). */
+export async function removeDurable(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await syncFolder(dirname(path));
+}
+
 export const writeJsonDurable = (path: string, value: unknown) => writeDurable(path, JSON.stringify(value) + "\n");
 
 const FLUSH_BYTES = 1 << 20;
