@@ -123,6 +123,7 @@ async function writeSummaryFiles(dir: string, manifestIn: Manifest, totals: Reco
   };
   if (failedOrParked) files["failures/"] = "one JSON file per image that failed, with the stage, the error and the attempts (parked after the limit)";
   let bars: { label: string; value: number }[];
+  let writeCoco = false;
   if (manifest.kind === "reasoning") {
     files[ITEMS_FILE] = "every kept item, one JSON record per line: questions, explanation, answer labels, region ids, union mask (COCO RLE), split, generation metadata";
     bars = REASONING_TYPES.map((t) => ({ label: t, value: stats.reasoning_types[t].count }));
@@ -136,7 +137,7 @@ async function writeSummaryFiles(dir: string, manifestIn: Manifest, totals: Reco
         coco = true; // new categories
       }
     }
-    if (coco) await writeCocoFiles(await openDatasetSource(dir), [{ path: join(dir, "annotations.json") }]);
+    writeCoco = coco;
     files["annotations.json"] = "COCO instances (RLE segmentations), every split; the split of each image is in images[].split";
     bars = Object.entries(stats.classes ?? {})
       .sort((a, b) => b[1] - a[1])
@@ -167,6 +168,8 @@ async function writeSummaryFiles(dir: string, manifestIn: Manifest, totals: Reco
   await writeJsonDurable(join(dir, "stats.json"), stats);
   await writeDurable(join(dir, "DATASET.md"), renderDatasetMarkdown(updated, stats, CHART_FILE));
   await writeJsonDurable(join(dir, "manifest.json"), updated);
+  // After the manifest: the COCO file's info names this summary's models and time.
+  if (writeCoco) await writeCocoFiles(await openDatasetSource(dir), [{ path: join(dir, "annotations.json") }]);
   return stats;
 }
 
