@@ -158,6 +158,21 @@ describe("summaries kept up to date as records change", () => {
     }, 30_000);
   }
 
+  it("records written at once (a run finishes several images together) are each counted", async () => {
+    const r = rng(3);
+    const dir = await newDataset("reasoning");
+    const first = await SummaryUpdater.open(dir);
+    await first.put(randomRecord("reasoning", "img-0", r));
+    await first.commit();
+    const u = await SummaryUpdater.open(dir);
+    expect(u.fullPassReason).toBeUndefined();
+    const records = Array.from({ length: 8 }, (_, k) => randomRecord("reasoning", `img-${k % 6}`, r));
+    await Promise.all(records.map((rec) => u.put(rec)));
+    const stats = await u.commit();
+    expect(stats.images.finished).toBe(6);
+    expect(await summaryOf(dir)).toEqual(await rebuiltSummaryOf(dir));
+  });
+
   it("a current summary reads only the records that changed; `rebuild` reads them all", async () => {
     const r = rng(5);
     const dir = await newDataset("reasoning");

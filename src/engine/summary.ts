@@ -219,9 +219,21 @@ export class SummaryUpdater {
     return this.manifest.kind;
   }
 
+  /** Changes run one at a time (a run finishes several images at once): each reads, writes and counts alone. */
+  private serial<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(change);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+  private tail: Promise<unknown> = Promise.resolve();
+
   /** Writes a record durably (a new image, or a new version of an image's record) and counts it. */
-  async put(record: ImageRecord): Promise<void> {
-    if (record.kind !== this.kind) throw new GearSegError(`a ${record.kind} record cannot go into a ${this.kind} dataset`);
+  put(record: ImageRecord): Promise<void> {
+    if (record.kind !== this.kind) return Promise.reject(new GearSegError(`a ${record.kind} record cannot go into a ${this.kind} dataset`));
+    return this.serial(() => this.putNow(record));
+  }
+
+  private async putNow(record: ImageRecord): Promise<void> {
     await this.beginChange();
     const path = recordPath(this.dir, record.image_id);
     await this.takeOut(record.image_id);
@@ -238,11 +250,13 @@ export class SummaryUpdater {
   }
 
   /** Removes an image's record (durably) and what it counted. */
-  async remove(imageId: string): Promise<void> {
-    await this.beginChange();
-    await this.takeOut(imageId);
-    await removeDurable(recordPath(this.dir, imageId));
-    this.changes++;
+  remove(imageId: string): Promise<void> {
+    return this.serial(async () => {
+      await this.beginChange();
+      await this.takeOut(imageId);
+      await removeDurable(recordPath(this.dir, imageId));
+      this.changes++;
+    });
   }
 
   /** Takes the current record of an image out of the totals (and its items out of items.jsonl at commit). */
@@ -281,6 +295,7 @@ export class SummaryUpdater {
 
   /** Writes the summary files (see the class comment) and returns the statistics. */
   async commit(options: Omit<SummaryOptions, "rebuild"> = {}): Promise<DatasetStats> {
+    await this.tail;
     try {
       if (this.acc && (await isStaleMarked(this.dir))) this.distrust("records were changed outside this run");
       if (!this.acc) return await rebuildSummary(this.dir, options);
@@ -303,6 +318,7 @@ export class SummaryUpdater {
   /** Ends the session without a summary (the run failed): the saved totals stay removed when anything changed,
    * so the next summary reads every record. */
   async abandon(): Promise<void> {
+    await this.tail;
     await this.closeSide();
   }
 
