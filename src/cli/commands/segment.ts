@@ -121,7 +121,8 @@ function printOutcome(o: QueryOutcome, many: boolean, outputs: OutputOptions, io
   }
   const r = o.result as SegmentationResult;
   const ids = r.maskIds.length ? `mask${r.maskIds.length > 1 ? "s" : ""} ${r.maskIds.join(", ")}` : "no region";
-  io.out(`${o.query}\n  → ${ids}: ${r.explanation}`);
+  // The explanation on its own line: it often names the masks itself ("Mask 7: …").
+  io.out(`${o.query}\n  → ${ids}${r.explanation ? `\n    ${r.explanation}` : ""}`);
   for (const w of r.warnings) io.out(`  ! ${w}`);
   const f = outputs.imageFormat ?? "png";
   io.out(`  wrote ${o.dir}/{result.json,mask.png,overlay.${f}${many ? "" : `,candidates.${f}`}}`);
