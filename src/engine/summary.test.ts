@@ -173,6 +173,25 @@ describe("summaries kept up to date as records change", () => {
     expect(await summaryOf(dir)).toEqual(await rebuiltSummaryOf(dir));
   });
 
+  it("a summary of another process during a session (engine stats during a run) makes the session's a full pass", async () => {
+    const r = rng(4);
+    const dir = await newDataset("reasoning");
+    const first = await SummaryUpdater.open(dir);
+    for (let k = 0; k < 3; k++) await first.put(randomRecord("reasoning", `img-${k}`, r));
+    await first.commit();
+    const run = await SummaryUpdater.open(dir);
+    await run.put(randomRecord("reasoning", "img-3", r));
+    await summarizeDataset(dir); // the other process: a full pass (the run removed the saved totals), img-3 included
+    await run.put(randomRecord("reasoning", "img-4", r));
+    const stats = await run.commit();
+    expect(run.fullPassReason).toBe("items.jsonl was rewritten during this session");
+    expect(stats.images.finished).toBe(5);
+    expect(await summaryOf(dir)).toEqual(await rebuiltSummaryOf(dir));
+    // Every item once.
+    const ids = (await readFile(join(dir, "items.jsonl"), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l).id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it("a current summary reads only the records that changed; `rebuild` reads them all", async () => {
     const r = rng(5);
     const dir = await newDataset("reasoning");

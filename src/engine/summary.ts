@@ -207,12 +207,14 @@ export class SummaryUpdater {
     private itemsBytes: number | undefined,
     /** Why the summary will be rebuilt, when it will. */
     public fullPassReason: string | undefined,
+    /** items.jsonl as the session found it (inode and size): another summary meanwhile replaces it. */
+    private readonly itemsFile: string | undefined,
   ) {}
 
   static async open(dir: string): Promise<SummaryUpdater> {
     const manifest = await readManifest(dir);
     const { state, reason } = await readCurrentState(dir, manifest.kind);
-    return new SummaryUpdater(dir, manifest, state && StatsAccumulator.fromTotals(state.totals), state?.items_bytes, reason);
+    return new SummaryUpdater(dir, manifest, state && StatsAccumulator.fromTotals(state.totals), state?.items_bytes, reason, await fileIdentity(join(dir, ITEMS_FILE)));
   }
 
   get kind(): DatasetKind {
@@ -298,6 +300,9 @@ export class SummaryUpdater {
     await this.tail;
     try {
       if (this.acc && (await isStaleMarked(this.dir))) this.distrust("records were changed outside this run");
+      // A summary of another process (`engine stats` during a run) rewrote items.jsonl from the records, some of
+      // them this session's: appending to it would list those twice.
+      if (this.acc && this.kind === "reasoning" && (await fileIdentity(join(this.dir, ITEMS_FILE))) !== this.itemsFile) this.distrust("items.jsonl was rewritten during this session");
       if (!this.acc) return await rebuildSummary(this.dir, options);
       if (this.side) await this.appendItems();
       const totals = this.acc.totals();
@@ -372,6 +377,12 @@ export class SummaryUpdater {
     }
     this.itemsBytes = w.bytes;
   }
+}
+
+/** A file's inode and size ("" when it does not exist). */
+async function fileIdentity(path: string): Promise<string> {
+  const s = await stat(path, { bigint: true }).catch(() => null);
+  return s ? `${s.ino}:${s.size}` : "";
 }
 
 /** The lines of a text file, streamed, without their newlines. */
