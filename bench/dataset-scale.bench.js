@@ -110,13 +110,16 @@ function run(args) {
 // was kept up to date (one full pass over the records); `update` is a run that adds the given records: each
 // written and counted (put), then the summary files brought up to date from the saved totals (commit).
 const SUMMARY_STEP = `
-const [dir, mode, recordsFile] = process.argv.slice(1);
+const [dir, mode, recordsFile, beforeDist] = process.argv.slice(1);
 const { readFile } = await import("node:fs/promises");
-const { summarizeDataset, SummaryUpdater } = await import(${JSON.stringify(join(here, "../dist/engine/summary.js"))});
+const { join } = await import("node:path");
+const { pathToFileURL } = await import("node:url");
+const dist = mode === "rebuild" && beforeDist ? beforeDist : ${JSON.stringify(join(here, "../dist"))};
+const { summarizeDataset, SummaryUpdater } = await import(pathToFileURL(join(dist, "engine/summary.js")).href);
 const clock = () => ({ wall: performance.now(), cpu: process.cpuUsage() });
 const since = (c) => { const u = process.cpuUsage(c.cpu); return { s: (performance.now() - c.wall) / 1000, cpu: (u.user + u.system) / 1e6 }; };
 const out = {};
-if (mode === "rebuild") {
+if (mode === "rebuild" || mode === "prime") {
   const c = clock();
   await summarizeDataset(dir, { rebuild: true });
   out.summary = since(c);
@@ -137,7 +140,7 @@ console.log(JSON.stringify(out));
 
 function summaryStep(dir, mode, recordsFile) {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ["--input-type=module", "-e", SUMMARY_STEP, dir, mode, recordsFile ?? ""], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ["--input-type=module", "-e", SUMMARY_STEP, dir, mode, recordsFile ?? "", process.env.GEAR_SEG_BENCH_BEFORE_DIST ?? ""], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`summary step (${mode}) failed: ${stderr.split("\n").filter(Boolean).slice(-1)[0]}`));
       else resolve(JSON.parse(stdout.trim().split("\n").pop()));
     });
@@ -157,6 +160,8 @@ async function summaryBeforeAfter(dir, items, masks, added, reps, log) {
   for (let rep = 0; rep < reps; rep++) {
     loads.push(loadavg()[0]);
     rebuild.push(await summaryStep(dir, "rebuild"));
+    // An earlier build saves no totals: this build's full pass does (not timed).
+    if (process.env.GEAR_SEG_BENCH_BEFORE_DIST) await summaryStep(dir, "prime");
     const recordsFile = join(dir, "..", `new-records-${items}-${rep}.json`);
     const fresh = Array.from({ length: added }, (_, j) => makeRecord(images + rep * added + j, masks));
     writeFileSync(recordsFile, JSON.stringify(fresh));
@@ -182,6 +187,8 @@ export default async function bench(log) {
   const polygonSizes = [Math.round(polygonLarge / 10), polygonLarge];
   const summaryReps = Number(process.env.GEAR_SEG_BENCH_SUMMARY_REPS ?? 3);
   const summaryRuns = [];
+  // Only the summary step (the commands' table is left out).
+  const summaryOnly = process.env.GEAR_SEG_BENCH_SUMMARY_ONLY === "1";
   const root = mkdtempSync(join(tmpdir(), "gear-seg-scale-bench-"));
   const jpeg = join(root, "tiny.jpg");
   const px = new Uint8Array(64 * 48 * 3).fill(128);
@@ -198,14 +205,14 @@ export default async function bench(log) {
     ["export labelme", (d, o) => ["export", d, "--format", "labelme", "--out", o], polygonSizes],
   ];
   const results = {};
-  const allSizes = [...new Set([...fastSizes, ...polygonSizes])].sort((a, b) => a - b);
+  const allSizes = [...new Set([...fastSizes, ...(summaryOnly ? [] : polygonSizes)])].sort((a, b) => a - b);
   for (const items of allSizes) {
     const dir = join(root, `ds-${items}`);
     const t0 = performance.now();
     await buildDataset(dir, items / 2, masks, jpeg);
     log(`<!-- built ${items} items in ${((performance.now() - t0) / 1000).toFixed(0)} s -->`);
     for (const [name, args, at] of commands) {
-      if (!at.includes(items)) continue;
+      if (!at.includes(items) || summaryOnly) continue;
       const out = join(root, `out-${items}-${name.replace(/\W+/g, "-")}`);
       const load = loadavg()[0].toFixed(1);
       const r = await run(args(dir, out));
@@ -221,14 +228,14 @@ export default async function bench(log) {
   log(`Synthetic reasoning datasets of N items (N/2 images × 2 items; 640×480 masks with holes, five questions each); every command is the built CLI in its own process; peak RSS from the process's own rusage. Baseline: the same command on a smaller N in the same run (time per item should stay flat). ${availableParallelism()} cores; 1-minute load average when each command started.\n`);
   log(`| command | small N | s | µs / item | peak RSS MB | large N | s | µs / item | peak RSS MB | load |`);
   log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
-  for (const [name, , [small, big]] of commands) {
+  for (const [name, , [small, big]] of summaryOnly ? [] : commands) {
     if (!results[name]?.[small] || !results[name]?.[big]) continue;
     const a = results[name][small], b = results[name][big];
     const per = (r, n) => ((r.seconds * 1e6) / n).toFixed(0);
     log(`| ${name}${a.ok && b.ok ? "" : " (FAILED)"} | ${small} | ${a.seconds.toFixed(1)} | ${per(a, small)} | ${a.rssMb.toFixed(0)} | ${big} | ${b.seconds.toFixed(1)} | ${per(b, big)} | ${b.rssMb.toFixed(0)} | ${a.load} / ${b.load} |`);
   }
   log(`\n### The summary step of a generate run that adds 5 images\n`);
-  log(`Each its own process (dist/engine/summary.js); medians of ${summaryReps} alternating runs (before, after, before, ...), each after-run adding 5 new images (10 items). Before: what every run did until now, one full pass over the records (items.jsonl, stats.json, DATASET.md, chart, manifest). After: the records counted as they are written (put: 5 record writes) and the summary files written from the saved totals (commit).\n`);
+  log(`Each its own process (dist/engine/summary.js); medians of ${summaryReps} alternating runs (before, after, before, ...), each after-run adding 5 new images (10 items). Before: what every run did until now, one full pass over the records (items.jsonl, stats.json, DATASET.md, chart, manifest)${process.env.GEAR_SEG_BENCH_BEFORE_DIST ? `, by the build in ${process.env.GEAR_SEG_BENCH_BEFORE_DIST}` : " (this build's full pass, summarizeDataset with rebuild)"}. After: the records counted as they are written (put: 5 record writes) and the summary files written from the saved totals (commit).\n`);
   log(`| dataset items | before: full pass s | CPU s | peak RSS MB | after: put ×5 s | commit s | CPU s | peak RSS MB | speed-up (commit) | load |`);
   log(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
   for (const r of summaryRuns) {
