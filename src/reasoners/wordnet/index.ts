@@ -460,12 +460,18 @@ function describeMatch(term: QueryTerm, m: TermMatch): string {
 /** Bump when the scoring changes what the reasoner chooses: run fingerprints (eval run, batches) key on it. */
 const REASONER_VERSION = 1;
 
+/** Region bags a reasoner keeps (several images' worth of descriptions). */
+const MAX_REMEMBERED_BAGS = 4096;
+
 export class WordnetReasoner implements Reasoner {
   readonly spec: string;
   readonly fingerprint: string;
   private readonly options: WordnetReasonerOptions;
   private readonly lex: Lexicon;
   private readonly tagger: PosTagger;
+  /** Each description's bag, by its text: a bag depends on nothing else, descriptions repeat within an image
+   * (the attributes describer's words are few), and every query on an image reads the same descriptions. */
+  private readonly bags = new Map<string, RegionBag>();
 
   constructor(spec: string, lex: Lexicon, options: WordnetReasonerOptions) {
     this.spec = spec;
@@ -474,6 +480,17 @@ export class WordnetReasoner implements Reasoner {
     this.options = options;
     const { ratio, maxMasks, minScore, contextPenalty, supportScore, dict } = options;
     this.fingerprint = `${spec}#v${REASONER_VERSION};${JSON.stringify({ ratio, maxMasks, minScore, contextPenalty, supportScore, dict: dict ?? null })}`;
+  }
+
+  private async bagOf(description: string): Promise<RegionBag> {
+    let bag = this.bags.get(description);
+    if (!bag) {
+      bag = await describeBag(this.lex, this.tagger, description);
+      // Bounded: a long batch of images starts over now and then (a bag is a few kilobytes).
+      if (this.bags.size >= MAX_REMEMBERED_BAGS) this.bags.clear();
+      this.bags.set(description, bag);
+    }
+    return bag;
   }
 
   async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {
@@ -490,7 +507,7 @@ export class WordnetReasoner implements Reasoner {
     const bags: RegionBag[] = [];
     for (let i = 0; i < regions.length; i++) {
       if (ctx?.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
-      bags.push(await describeBag(this.lex, this.tagger, regions[i]!.description));
+      bags.push(await this.bagOf(regions[i]!.description));
       ctx?.onProgress?.(i + 1, regions.length);
     }
     let matches: (TermMatch | undefined)[][] = [];
