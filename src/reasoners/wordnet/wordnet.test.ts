@@ -12,6 +12,7 @@ import { Lexicon } from "./expand.js";
 
 import { openWordNet } from "./wordnet-db.js";
 import { conformance, squaresScene } from "../../../test/helpers/conformance.js";
+import { glossFrequencyByLines } from "../../../test/oracles/gloss-frequency.js";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
 const samples = resolve(repoRoot, "../shared/data/gear-seg-samples");
@@ -38,6 +39,13 @@ describe("WordNet reader and morphy", () => {
     expect(wn.morphy("running", "v")).toContain("run");
     expect(wn.morphy("glass", "n")).toEqual(["glass"]);
     expect(wn.morphy("xyzzies", "n")).toEqual([]);
+  });
+
+  it("counts the definitions a word starts a word of as a line-by-line reading does", async () => {
+    const wn = await openWordNet();
+    const words = ["metal", "form", "means", "road", "transportation", "street light", "co-op"];
+    const want = glossFrequencyByLines(await readFile(join(wn.dictDir, "data.noun")), words);
+    for (const [k, word] of words.entries()) expect(await wn.glossFrequency(word, "n"), word).toEqual(want[k]);
   });
 
   it("expands terms by relation", async () => {
