@@ -531,7 +531,9 @@ async function load(dictDir: string): Promise<WordNet> {
       const path = join(dictDir, `index.${FILE_SUFFIX[pos]}`);
       let text: string;
       try {
-        text = await readFile(path, "utf8");
+        // Decoded whole: reading with an encoding decodes chunk by chunk into a rope that is flattened
+        // (copied) on the first search.
+        text = (await readFile(path)).toString("utf8");
       } catch (err) {
         throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }
