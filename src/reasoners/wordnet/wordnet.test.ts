@@ -48,6 +48,19 @@ describe("WordNet reader and morphy", () => {
     for (const [k, word] of words.entries()) expect(await wn.glossFrequency(word, "n"), word).toEqual(want[k]);
   });
 
+  it("finds the compounds that end in a word as a line-by-line reading of the index does", async () => {
+    const wn = await openWordNet();
+    const lemmas = (await readFile(join(wn.dictDir, "index.noun"), "utf8"))
+      .split("\n")
+      .filter((line) => line.length > 0 && !line.startsWith(" "))
+      .map((line) => line.slice(0, line.indexOf(" ")));
+    for (const head of ["ship", "car", "tree", "light", "a", "sailing_ship", "zzzz"]) {
+      const want = lemmas.filter((l) => l.lastIndexOf("_") > 0 && l.slice(l.lastIndexOf("_") + 1) === head);
+      expect(wn.nounCompounds(head), head).toEqual(want);
+    }
+    expect(wn.nounCompounds("ship")).toContain("sailing_ship");
+  });
+
   it("expands terms by relation", async () => {
     const lex = new Lexicon(await openWordNet());
     const ship = await lex.expandQuery("ship", ["n"]);
