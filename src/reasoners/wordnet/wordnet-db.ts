@@ -343,8 +343,11 @@ function indexOfOffset(offsets: Int32Array, offset: number): number {
 
 const SPACE = 32;
 const NEWLINE = 10;
-/** End of the token last read by nounSubtrees' tokenizer (a module variable: no tuple per token). */
-let tokenEnd = 0;
+/** Where the token that starts at `at` ends: the next space, or `end`. */
+function tokenEndAt(buf: Buffer, at: number, end: number): number {
+  while (at < end && buf[at] !== SPACE) at++;
+  return at;
+}
 
 /** The number written in bytes [at, end) in base 10 or 16. */
 function readNumber(buf: Buffer, at: number, end: number, base: number): number {
@@ -369,31 +372,27 @@ function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
     if (end < 0) end = buf.length;
     if (buf[start] !== SPACE) {
       const index = offsets.length;
-      // token k of the line starts at `at`; skip(k) moves past k tokens
+      // `at` is where the next token starts, `e` where the last one read ended (a space, or the line's end)
       let at = start;
-      const next = (): number => {
-        const s0 = at;
-        while (at < end && buf[at] !== SPACE) at++;
-        tokenEnd = at;
-        at++;
-        return s0;
-      };
-      let t = next();
-      offsets.push(readNumber(buf, t, tokenEnd, 10));
-      next(); // lex_filenum
-      next(); // ss_type
-      t = next();
-      const words = readNumber(buf, t, tokenEnd, 16);
-      for (let k = 0; k < 2 * words; k++) next();
-      t = next();
-      const pointers = readNumber(buf, t, tokenEnd, 10);
+      let e = tokenEndAt(buf, at, end);
+      offsets.push(readNumber(buf, at, e, 10));
+      at = tokenEndAt(buf, e + 1, end) + 1; // past lex_filenum
+      at = tokenEndAt(buf, at, end) + 1; // past ss_type
+      e = tokenEndAt(buf, at, end);
+      const words = readNumber(buf, at, e, 16);
+      at = e + 1;
+      for (let k = 0; k < 2 * words; k++) at = tokenEndAt(buf, at, end) + 1;
+      e = tokenEndAt(buf, at, end);
+      const pointers = readNumber(buf, at, e, 10);
+      at = e + 1;
       for (let k = 0; k < pointers; k++) {
-        const s0 = next();
-        const symbolLength = tokenEnd - s0;
-        const q0 = next();
-        const q1 = tokenEnd;
-        const pos0 = next();
-        next(); // source/target
+        const s0 = at;
+        e = tokenEndAt(buf, at, end);
+        const symbolLength = e - s0;
+        const q0 = e + 1;
+        const q1 = tokenEndAt(buf, q0, end);
+        const pos0 = q1 + 1;
+        at = tokenEndAt(buf, tokenEndAt(buf, pos0, end) + 1, end) + 1; // past pos and source/target
         const hypernym = buf[s0] === 64 && (symbolLength === 1 || (symbolLength === 2 && buf[s0 + 1] === 105)); // "@" or "@i"
         if (hypernym && buf[pos0] === 110) childOf.push(index, readNumber(buf, q0, q1, 10));
       }
