@@ -39,7 +39,7 @@ const SECOND_QUERIES = ["the white car on the right", "the road", "a tree on the
  * One pinned process: a fresh stage cache, the default stack (classic + NanoDet, attributes, WordNet), the first
  * query, then each second query; wall and CPU time (this process, all threads) of every `segment` call, in ms.
  */
-export function secondQueryRound(input, home, first) {
+function secondQueryRound(input, home, first) {
   const script = `
     import { createConfiguredStack } from ${JSON.stringify(join(here, "..", "dist", "index.js"))};
     const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
