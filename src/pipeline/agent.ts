@@ -160,6 +160,8 @@ export class GearSeg {
   private readonly stages: StageCache | null;
   /** `arrange` of proposals this agent has seen (the cache hands out the same array again), with the key of
    * the numbered regions: a second query on an image repeats neither the duplicate rule nor the hashing. */
+  /** Keys of files whose header this agent checked against a cache entry (a few: the last images asked about). */
+  private readonly headersChecked = new Set<string>();
   private readonly arranged = new WeakMap<readonly Region[], Arranged & { imageKey: string; regionsKey?: string }>();
   /** Each backend's check, made once: a failed one is forgotten, so the next use checks again. */
   private readonly serverChecks = new Map<BackendLifecycle, Promise<void>>();
@@ -394,6 +396,11 @@ export class GearSeg {
     return this.close();
   }
 
+  private rememberHeaderChecked(fileKey: string): void {
+    if (this.headersChecked.size >= HEADERS_KEPT) this.headersChecked.delete(this.headersChecked.values().next().value!);
+    this.headersChecked.add(fileKey);
+  }
+
   /** With checkServers: each backend's check, once (see GearSegOptions.checkServers). */
   private async ensureServers(backends: readonly (BackendLifecycle | null | false)[], signal?: AbortSignal): Promise<void> {
     if (!this.checkServers) return;
@@ -458,16 +465,27 @@ export class GearSeg {
     const fileKey = createHash("sha256").update(DECODER_ID).update("\n").update(bytes).digest("hex");
     const known = this.stages ? await this.stages.getImage(fileKey) : undefined;
     if (known) {
+      // These bytes passed this agent's refusals before (its pixel limit does not change).
+      if (this.headersChecked.has(fileKey)) return { source: input, ...known, loadImage };
       // The same refusals as a decode (not an image, over the pixel limit), from the header alone.
       const header = await checkImageHeader(bytes, input, options);
-      if (header.width * header.height === known.width * known.height) return { source: input, ...known, loadImage };
+      if (header.width * header.height === known.width * known.height) {
+        this.rememberHeaderChecked(fileKey);
+        return { source: input, ...known, loadImage };
+      }
     }
     const image = await loadImage();
     const imageKey = hashImage(image);
-    if (this.stages) await this.stages.putImage(fileKey, { imageKey, width: image.width, height: image.height });
+    if (this.stages) {
+      await this.stages.putImage(fileKey, { imageKey, width: image.width, height: image.height });
+      this.rememberHeaderChecked(fileKey); // decoded within the limit: the header would pass
+    }
     return { source: image.source ?? input, imageKey, width: image.width, height: image.height, loadImage };
   }
 }
+
+/** Files whose header check an agent remembers. */
+const HEADERS_KEPT = 16;
 
 /** The regions numbered, and what the duplicate rule and the cap removed. */
 interface Arranged {

@@ -245,6 +245,8 @@ interface RegionBag {
   evidence: AttributeEvidence;
   /** Things the description says are on the region ("with a dog on it"), lemma → 1, or 0.75 when hedged. */
   carries: Map<string, number>;
+  /** Words from the subject that say what the region is (not from definitions, not parts), once needed. */
+  identity?: string[];
 }
 type BagEntry = Link & { from: string; fromPos: Pos; subject: boolean };
 
@@ -341,10 +343,13 @@ async function describeBag(lex: Lexicon, tagger: PosTagger, description: string)
  * WordNet compound ending in it: a sailboat is a kind of "sailing ship", so it is the ship).
  */
 function contextOf(bag: RegionBag, contextLemmas: Set<string>): string[] {
+  // Every word below must be one of the query's context lemmas.
+  if (contextLemmas.size === 0) return [];
   const out = new Set<string>();
   for (const n of bag.names) if (contextLemmas.has(n)) out.add(n);
-  for (const [word, e] of bag.words) {
-    if (!e.subject || e.gloss || e.w < 0.5 || /part of/.test(e.why)) continue;
+  // The words that can say what the region is (the same for every query on it: kept with the bag).
+  bag.identity ??= [...bag.words].filter(([, e]) => e.subject && !e.gloss && e.w >= 0.5 && !/part of/.test(e.why)).map(([word]) => word);
+  for (const word of bag.identity) {
     const last = word.slice(word.lastIndexOf("_") + 1);
     if (contextLemmas.has(word)) out.add(word);
     else if (word.includes("_") && contextLemmas.has(last)) out.add(`${last} (${word.replace(/_/g, " ")})`);
