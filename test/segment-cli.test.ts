@@ -2,6 +2,7 @@
 // reference, one failure and one usage error (one line, exit code, nothing written), and describe. The same
 // behaviour on every sample and every kind of bad input is tested through the library (segment-library.test.ts,
 // src/image/decode.test.ts, src/pipeline/agent.test.ts).
+import { existsSync } from "node:fs";
 import { readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -168,5 +169,20 @@ describe("describe", () => {
     expect(json.regions.map((r: any) => r.id)).toEqual([0, 1, 2]);
     expect(json.regions.map((r: any) => r.description)).toEqual([0, 1, 2].map((i) => descriptions[String(i)].des));
     expect(json.scene).toBe(descriptions.whole.des);
+  });
+
+  it("--out writes regions.json and the candidates picture in the format asked for", async () => {
+    const name = samples.names[3]!;
+    const out = join(await tempDir(), "described");
+    const args = ["describe", samples.image(name), "--quiet", "--segmenter", `masks:${samples.masks(name)}`, "--describer", `recorded:${samples.descriptions(name)}`];
+    const refused = await runCli([...args, "--out", out, "--image-format", "gif"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe('gear-seg: --image-format must be "png" or "jpg", got "gif"');
+    expect(existsSync(out)).toBe(false);
+    const run = await runCli([...args, "--out", out, "--image-format", "jpeg"]);
+    expect(run.code).toBe(0);
+    expect((await readdir(out)).sort()).toEqual(["candidates.jpg", "regions.json"]);
+    expect([...(await readFile(join(out, "candidates.jpg"))).subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    expect((await readJson(join(out, "regions.json"))).regions).toHaveLength(3);
   });
 });

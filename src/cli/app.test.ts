@@ -9,6 +9,7 @@ describe("inCliTerms", () => {
       'cannot read image "a.png": 40×30 = 1200 pixels exceeds the limit of 1000 pixels (raise it with --max-pixels)',
     );
     expect(inCliTerms("no sample could be analysed: no proposals (none in result.json, none in a proposals folder: option proposalsDir)")).toMatch(/folder: --proposals\)$/);
+    expect(inCliTerms("labelling needs an LLM (option llm) or a detector for the classes it knows")).toBe("labelling needs an LLM (--llm) or a detector for the classes it knows");
     for (const text of ["the reply is larger than 1048576 bytes (option maxReplyBytes)", 'option "timeoutMs" must be a number', "no option here"]) expect(inCliTerms(text)).toBe(text);
   });
 

@@ -45,6 +45,7 @@ export function makeIo(flags: GlobalFlags): Io {
  * config file and keep their names. */
 const FLAG_FOR_OPTION: Readonly<Record<string, string>> = {
   maxPixels: "--max-pixels",
+  llm: "--llm",
   proposalsDir: "--proposals",
   token: "GEAR_SEG_TOKEN, or a variable named with --token-env",
 };

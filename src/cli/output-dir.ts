@@ -2,6 +2,7 @@
 import { constants, existsSync } from "node:fs";
 import { access } from "node:fs/promises";
 import { join } from "node:path";
+import type { PictureFormat } from "../image/index.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { fsErrorReason, makeDir } from "../util/fs.js";
 
@@ -10,6 +11,13 @@ export function outFlag(value: string | undefined, flag = "--out"): string | und
   if (value === undefined) return undefined;
   if (!value.trim()) throw new UsageError(`${flag} is empty: give a folder (an unset shell variable?)`);
   return value;
+}
+
+/** `--image-format`: png, or jpg (also spelt jpeg). */
+export function pictureFormatFlag(value: string | undefined): PictureFormat {
+  const format = value === undefined ? "png" : value === "jpeg" ? "jpg" : value;
+  if (format !== "png" && format !== "jpg") throw new UsageError(`--image-format must be "png" or "jpg", got "${value}"`);
+  return format;
 }
 
 /** Refuses to write over results already in `dir` unless `--overwrite` was given. */

@@ -191,3 +191,21 @@ export function fromText(schema: z.ZodType, value: unknown): unknown {
   if (type === "array" && Array.isArray(value) && s.def.element) return value.map((v) => fromText(s.def.element!, v));
   return value;
 }
+
+/** A spec argument's `key=value` pairs, comma-separated (`classic:sigma=0.8,minSize=50`), as text. */
+export function specPairs(arg: string, label: string): [key: string, value: string][] {
+  const text = arg.trim();
+  if (text === "") return [];
+  return text.split(",").map((part) => {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new UsageError(`${label}: "${part.trim()}" is not key=value`);
+    return [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+  });
+}
+
+/** Defaults overridden by each layer in turn; a layer's undefined values leave the value below. */
+export function layered<T extends object>(defaults: T, ...layers: Partial<T>[]): T {
+  const out = { ...defaults };
+  for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -20,12 +20,12 @@ type ImageIdentity = Pick<InstancesRecord, "image_id" | "image" | "root" | "imag
 
 /** The detector's class names for the wanted classes (compared as normalised names); every one must be known. */
 export function detectorClasses(detector: Detector | null | undefined, wanted: readonly string[]): Map<string, string> {
-  if (!detector) throw new UsageError("labelling needs an LLM (--llm) or a detector for the classes it knows");
+  if (!detector) throw new UsageError("labelling needs an LLM (option llm) or a detector for the classes it knows");
   const known = new Map(detector.labels.map((l) => [normalizeClass(l), l]));
   const unknown = wanted.filter((c) => !known.has(c));
   if (unknown.length) {
     throw new UsageError(
-      `without an LLM (--llm) only the detector's classes can be labelled; ${detector.spec} does not know ${unknown.map((c) => `"${c}"`).join(", ")} (it knows ${detector.labels.length} COCO classes, e.g. person, car, dog)`,
+      `without an LLM (option llm) only the detector's classes can be labelled; ${detector.spec} does not know ${unknown.map((c) => `"${c}"`).join(", ")} (it knows ${detector.labels.length} COCO classes, e.g. person, car, dog)`,
     );
   }
   return new Map(wanted.map((c) => [known.get(c)!, c]));

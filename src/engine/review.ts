@@ -1,7 +1,7 @@
 /**
  * Reviewing a reasoning dataset by hand: accept or reject an item, or change which of the image's regions it
  * targets (its union mask, area and box are recomputed from those regions). Each change is written into the
- * image's record atomically — so exports and stats, which read records, see the reviewed state — and appended
+ * image's record durably (temporary file, fsync, rename) — so exports and stats, which read records, see the reviewed state — and appended
  * to `review.jsonl`, an append-only log of who changed what when (one JSON object per line).
  *
  * What a record gains (the only change to the format): an item may carry
@@ -9,12 +9,11 @@
  * where `region_ids_before` keeps the generated ids once a reviewer changed them. An item without `review`
  * is unreviewed. Readers that do not know the field keep working.
  */
-import { appendFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { area as rleArea, merge, toBbox, toCocoRle } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
-import { writeJsonAtomic } from "../util/fs.js";
+import { appendDurable, writeJsonDurable } from "../util/durable.js";
 import { isRecord, readJsonFile } from "../util/json.js";
 import { recordPath, type ReasoningItem, type ReasoningRecord } from "../datasets/gear-seg.js";
 
@@ -128,7 +127,7 @@ export async function reviewItem(
       item.review = { ...item.review, status: change.status, at };
     }
 
-    await writeJsonAtomic(path, record);
+    await writeJsonDurable(path, record);
     const entry: ReviewLogEntry = {
       at,
       item: itemId,
@@ -142,10 +141,10 @@ export async function reviewItem(
   });
 }
 
-/** Appends one entry to the dataset's review log. One short line per append (O_APPEND): concurrent writers never
- * interleave within a line. */
+/** Appends one entry to the dataset's review log, on disk before this returns (a review the user saw saved
+ * survives a power cut). One short line per append (O_APPEND): concurrent writers never interleave within a line. */
 export async function appendReviewLog(datasetDir: string, entry: object): Promise<void> {
-  await appendFile(join(datasetDir, REVIEW_LOG), JSON.stringify(entry) + "\n");
+  await appendDurable(join(datasetDir, REVIEW_LOG), JSON.stringify(entry) + "\n");
 }
 
 function sameIds(a: readonly number[], b: readonly number[]): boolean {

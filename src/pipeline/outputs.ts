@@ -86,10 +86,13 @@ export function plannedOutputFiles(queries: readonly string[], options: OutputOp
   return [`candidates.${format}`, ...queries.flatMap((q, i) => perQuery.map((f) => join(queryFolderName(i, q), f)))];
 }
 
-/** `describe` output: regions.json (and candidates.png). */
-export async function writePreparedOutputs(dir: string, prepared: PreparedImage, image: RgbImage): Promise<string[]> {
-  const candidates = await renderCandidates(image, prepared.regions);
-  await writeJsonAtomic(join(dir, "regions.json"), preparedToJson(prepared));
-  await writeFileAtomic(join(dir, "candidates.png"), candidates);
-  return [join(dir, "regions.json"), join(dir, "candidates.png")];
+/** `describe` output: regions.json and candidates.png (or .jpg). */
+export async function writePreparedOutputs(dir: string, prepared: PreparedImage, image: RgbImage, options: Pick<OutputOptions, "imageFormat"> = {}): Promise<string[]> {
+  const format = options.imageFormat ?? "png";
+  const candidates = await renderCandidates(image, prepared.regions, { format });
+  const files = [join(dir, `candidates.${format}`), join(dir, "regions.json")];
+  await writeFileAtomic(files[0]!, candidates);
+  // regions.json last: its presence says the folder is complete.
+  await writeJsonAtomic(files[1]!, preparedToJson(prepared));
+  return files;
 }

@@ -31,6 +31,22 @@ export async function writeDurable(path: string, data: string | Uint8Array): Pro
   }
 }
 
+/** Appends `text` to a log file and fsyncs it before returning (the folder too when the append created the file).
+ * One write per call with O_APPEND: concurrent appenders never interleave within it. */
+export async function appendDurable(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const fh = await open(path, "a");
+  let created = false;
+  try {
+    created = (await fh.stat()).size === 0;
+    await fh.write(text);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  if (created) await syncFolder(dirname(path));
+}
+
 export const writeJsonDurable = (path: string, value: unknown) => writeDurable(path, JSON.stringify(value) + "\n");
 
 const FLUSH_BYTES = 1 << 20;

@@ -10,7 +10,7 @@ import { UsageError } from "../../util/errors.js";
 import { checkWritableDir, claimFreshDir, makeDir } from "../../util/fs.js";
 import { listImageFiles, namesImages, namesManyImages } from "../../util/image-files.js";
 import { action, addStackOptions, addWorkersOption, inCliTerms, makeIo, stackFromFlags, type GlobalFlags, type Io, type StackFlags } from "../app.js";
-import { outFlag, refuseToReplace } from "../output-dir.js";
+import { outFlag, refuseToReplace, pictureFormatFlag } from "../output-dir.js";
 import { formatSeconds } from "../progress.js";
 
 interface SegmentFlags extends StackFlags {
@@ -121,7 +121,8 @@ function printOutcome(o: QueryOutcome, many: boolean, outputs: OutputOptions, io
   }
   const r = o.result as SegmentationResult;
   const ids = r.maskIds.length ? `mask${r.maskIds.length > 1 ? "s" : ""} ${r.maskIds.join(", ")}` : "no region";
-  io.out(`${o.query}\n  → ${ids}: ${r.explanation}`);
+  // The explanation on its own line: it often names the masks itself ("Mask 7: …").
+  io.out(`${o.query}\n  → ${ids}${r.explanation ? `\n    ${r.explanation}` : ""}`);
   for (const w of r.warnings) io.out(`  ! ${w}`);
   const f = outputs.imageFormat ?? "png";
   io.out(`  wrote ${o.dir}/{result.json,mask.png,overlay.${f}${many ? "" : `,candidates.${f}`}}`);
@@ -191,9 +192,7 @@ function collect(value: string, previous: string[]): string[] {
 
 /** What the flags ask of the written files (checked before anything is written). */
 function outputOptions(flags: SegmentFlags): OutputOptions {
-  const format = flags.imageFormat === "jpeg" ? "jpg" : flags.imageFormat;
-  if (format !== "png" && format !== "jpg") throw new UsageError(`--image-format must be "png" or "jpg", got "${flags.imageFormat}"`);
-  return { reference: flags.reference, imageFormat: format, regionMasks: flags.regionMasks };
+  return { reference: flags.reference, imageFormat: pictureFormatFlag(flags.imageFormat), regionMasks: flags.regionMasks };
 }
 
 export function parseMode(mode: string): QueryMode {

@@ -3,8 +3,7 @@
  * (`nanodet:scoreThreshold=0.4,nmsIou=0.5`, numbers as text); the spec argument wins over the object.
  */
 import { z } from "zod";
-import { integer, number, parseWith } from "../../config/schema.js";
-import { UsageError } from "../../util/errors.js";
+import { integer, layered, number, parseWith, specPairs } from "../../config/schema.js";
 
 export interface NanodetOptions {
   /** Detections scoring at or below this are dropped (upstream evaluates at 0.05 and draws at 0.35). */
@@ -35,16 +34,6 @@ export type NanodetOptionsInput = z.input<typeof nanodetOptions>;
 /** Defaults, then the options object, then the spec argument's `key=value` pairs; unknown keys are errors. */
 export function parseNanodetOptions(arg: string, options: NanodetOptionsInput, label: string): NanodetOptions {
   const fromObject = parseWith(nanodetOptions, options, label);
-  const pairs: Record<string, unknown> = {};
-  const text = arg.trim();
-  if (text !== "") {
-    for (const part of text.split(",")) {
-      const eq = part.indexOf("=");
-      if (eq <= 0) throw new UsageError(`${label}: "${part.trim()}" is not key=value`);
-      pairs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-    }
-  }
-  const fromArg = parseWith(nanodetOptions, pairs, label, { fromText: true });
-  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  return { ...defaultNanodetOptions, ...defined(fromObject), ...defined(fromArg) };
+  const fromArg = parseWith(nanodetOptions, Object.fromEntries(specPairs(arg, label)), label, { fromText: true });
+  return layered<NanodetOptions>(defaultNanodetOptions, fromObject, fromArg);
 }

@@ -3,8 +3,7 @@
  * the options object of the config file or the library caller. The spec argument wins over the object.
  */
 import { z } from "zod";
-import { integer, list, number, parseWith } from "../../config/schema.js";
-import { UsageError } from "../../util/errors.js";
+import { integer, layered, list, number, parseWith, specPairs } from "../../config/schema.js";
 
 export interface ClassicOptions {
   /** Felzenszwalb–Huttenlocher `k` values, in CIELAB ΔE units at the working size; one segmentation each. */
@@ -59,19 +58,11 @@ const ALIASES: Record<string, keyof ClassicOptions> = { k: "scales" };
 export function parseClassicOptions(arg: string, options: ClassicOptionsInput, label: string): ClassicOptions {
   const fromObject = parseWith(classicOptions, options, label);
   const pairs: Record<string, unknown> = {};
-  const text = arg.trim();
-  if (text !== "") {
-    for (const part of text.split(",")) {
-      const eq = part.indexOf("=");
-      if (eq <= 0) throw new UsageError(`${label}: "${part.trim()}" is not key=value`);
-      const key = part.slice(0, eq).trim();
-      const value = part.slice(eq + 1).trim();
-      const name = ALIASES[key] ?? key;
-      pairs[name] = name === "scales" ? value.split(/[/|;\s]+/).filter((v) => v !== "") : value;
-    }
+  for (const [key, value] of specPairs(arg, label)) {
+    const name = ALIASES[key] ?? key;
+    pairs[name] = name === "scales" ? value.split(/[/|;\s]+/).filter((v) => v !== "") : value;
   }
   const fromArg = parseWith(classicOptions, pairs, label, { fromText: true });
-  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  const out: ClassicOptions = { ...defaultClassicOptions, ...defined(fromObject), ...defined(fromArg) };
+  const out = layered<ClassicOptions>(defaultClassicOptions, fromObject, fromArg);
   return { ...out, scales: [...out.scales] };
 }
