@@ -241,7 +241,12 @@ export class WordNet {
    * typed arrays: this runs on every first query of a process.
    */
   nounSubtreeSizes(): Promise<{ size: SubtreeSizes; total: number }> {
-    this.subtree ??= this.dataFile("n").then(nounSubtrees);
+    this.subtree ??= this.dataFile("n").then((buf) => {
+      const { size, total, synsets } = nounSubtrees(buf);
+      // The same lines glossFrequency counts (those that do not start with a space): one scan less.
+      this.synsetTotal.n ??= synsets;
+      return { size, total };
+    });
     return this.subtree;
   }
 
@@ -364,7 +369,7 @@ function readNumber(buf: Buffer, at: number, end: number, base: number): number 
  * (symbol offset pos source/target)* | gloss` (wndb(5WN)); hypernym pointers (`@`, `@i`) to nouns give each
  * synset's parents, and the sizes are summed children first.
  */
-function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
+function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number; synsets: number } {
   const offsets: number[] = [];
   const childOf: number[] = []; // pairs: child index, parent offset
   for (let start = 0; start < buf.length; ) {
@@ -456,7 +461,7 @@ function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
     }
     total += size[root]!;
   }
-  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n) };
+  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n), synsets: n };
 }
 
 /** Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss */
