@@ -133,4 +133,8 @@ export default async function (log) {
   log(`| a second query on the same photo | ${ms(second.later, "wall")} | ${ms(second.later, "cpu")} |`);
   log(`| the slowest second query | ${Math.max(...second.later.map((c) => c.wall)).toFixed(1)} ms | ${Math.max(...second.later.map((c) => c.cpu)).toFixed(1)} ms |`);
   log("");
+  // Calls are stored round by round, the queries in order within each.
+  const perQuery = SECOND_QUERIES.map((q, k) => `"${q}" ${median(second.later.filter((_, i) => i % SECOND_QUERIES.length === k).map((c) => c.cpu)).toFixed(1)} ms`);
+  log(`CPU medians by query: ${perQuery.join(", ")}.`);
+  log("");
 }
