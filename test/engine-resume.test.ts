@@ -126,6 +126,12 @@ describe("engine generate survives crashes", () => {
     expect(got).toEqual(expected);
     const manifest = JSON.parse(await readFile(join(crashed, "manifest.json"), "utf8"));
     expect(manifest.counts).toMatchObject({ images: names.length, items: names.length, failed: 0, pending: 0 });
+    // `engine stats` answers from the saved totals; `--rebuild` reads every record: the same numbers.
+    const saved = await runCli(["engine", "stats", crashed]);
+    const rebuilt = await runCli(["engine", "stats", crashed, "--rebuild"]);
+    expect([saved.code, rebuilt.code, rebuilt.stderr]).toEqual([0, 0, ""]);
+    expect(JSON.parse(saved.stdout)).toEqual(JSON.parse(rebuilt.stdout));
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ images: { finished: names.length }, base_pairs: names.length });
   });
 
   it("Ctrl-C stops the run with a consistent dataset and exit code 130", async () => {

@@ -16,6 +16,7 @@ import { fitPrompt, estimateTokens, architectMessages } from "../src/engine/prom
 import { assignSplit } from "../src/engine/splits.js";
 import { datasetStatus } from "../src/engine/status.js";
 import { summarizeDataset } from "../src/engine/summary.js";
+import { readCurrentState } from "../src/engine/summary-state.js";
 import { exportDataset } from "../src/export/index.js";
 import { encodePng } from "../src/image/index.js";
 import { encode, fromCocoRle, rleEquals } from "../src/masks/index.js";
@@ -115,8 +116,13 @@ describe("ids, paths and folders", () => {
     const second = await folderOf({ "x.png": 10 }); // same relative name, other folder
     const out = await tempDir();
     await generateDataset({ imagesDir: first, outDir: out, prepare, llm: llm(), segmenterSpec: "classic", describerSpec: "attributes" });
+    // The second run starts from the saved totals (it reads only its own record) and ends with the numbers of a
+    // full pass.
+    expect((await readCurrentState(out, "reasoning")).reason).toBeUndefined();
     const r = await generateDataset({ imagesDir: second, outDir: out, prepare, llm: llm(), segmenterSpec: "classic", describerSpec: "attributes" });
     expect(r).toMatchObject({ finished: 1, skipped: 0 });
+    expect(r.stats.images.finished).toBe(3);
+    expect(await summarizeDataset(out, { rebuild: true })).toEqual(r.stats);
     const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8"));
     expect(manifest.images_roots).toEqual([first, second]);
     const recs = await records(out);

@@ -10,6 +10,9 @@
  *   items.jsonl               (reasoning) every kept item, one JSON record per line
  *   annotations.json          (instances) COCO instances
  *   stats.json, DATASET.md, categories.png
+ *   summary-state.json        the record totals the summary files are updated from (src/engine/summary-state.ts)
+ *   summary.stale             left by a writer that changed records outside an engine run (the next summary
+ *                             reads every record)
  *
  * Version 2 (this one) gives images short unique ids that keep their names readable, records the image root
  * of every record (a dataset may gather several image folders) and the image's content hash (splits are keyed

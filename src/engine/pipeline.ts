@@ -2,12 +2,14 @@
  * The one batch pipeline of `engine generate` and `label`: list the images, open (or resume) the dataset,
  * skip finished and parked images, hash each image (its split and its queue job id come from its content),
  * hand the work to an executor — this process (local.ts) or workers behind a queue (queue/collector.ts) —
- * write each finished record durably, count each failure (parked after the attempt limit), and rewrite the
- * summary files at the end. One writer: only this process writes the dataset, whoever did the work.
+ * write each finished record durably and count it in the dataset's summary, count each failure (parked after
+ * the attempt limit), and bring the summary files up to date at the end (in time proportional to this run's
+ * records: summary.ts). One writer: only this process writes the dataset, whoever did the work.
  *
  * Crash safety: a record is written once its image is finished, so a rerun skips it; an abort (Ctrl-C)
  * cancels the calls in flight (their images stay pending, nothing half-written reaches the folder), and the
- * summary is rewritten from what is finished.
+ * summary is brought up to date with what is finished. A run killed before that leaves no saved totals: the
+ * next summary reads every record.
  */
 import type { DamagedRecord, GenerationInfo, ImageRecord, Manifest, Split, SplitFractions } from "../datasets/gear-seg.js";
 import { DEFAULT_SPLITS, readManifest } from "../datasets/gear-seg.js";
@@ -15,8 +17,8 @@ import { UsageError } from "../util/errors.js";
 import { hashFile, listImages, type ImageEntry } from "./images.js";
 import { ProgressTracker, type BatchProgress } from "./progress.js";
 import { assignSplit } from "./splits.js";
-import { clearFailure, DEFAULT_MAX_ATTEMPTS, lockDataset, openDataset, pendingImages, recordFailure, unparkFailures, writeRecord } from "./store.js";
-import { summarizeDataset } from "./summary.js";
+import { clearFailure, DEFAULT_MAX_ATTEMPTS, lockDataset, openDataset, pendingImages, recordFailure, unparkFailures } from "./store.js";
+import { SummaryUpdater } from "./summary.js";
 import type { DatasetStats } from "./stats.js";
 import { taskPromptVersion, type DatasetTask, type ImageIdentity } from "./tasks.js";
 
@@ -116,6 +118,7 @@ export async function runDatasetPipeline(options: DatasetRunOptions): Promise<Da
       if (n) notice(`${n} parked image(s) brought back`);
     }
     const work = await pendingImages(outDir, images);
+    const summaryUpdater = await SummaryUpdater.open(outDir);
     const tracker = new ProgressTracker(images.length, work.done, work.parked.length);
     options.onProgress?.(tracker.snapshot());
     const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -134,7 +137,7 @@ export async function runDatasetPipeline(options: DatasetRunOptions): Promise<Da
     };
     const handlers: JobHandlers = {
       finished: async (job, record) => {
-        await writeRecord(outDir, record);
+        await summaryUpdater.put(record);
         await clearFailure(outDir, job.entry.id);
         const progress = tracker.record(job.entry.rel, "finished");
     options.onProgress?.(progress);
@@ -144,13 +147,16 @@ export async function runDatasetPipeline(options: DatasetRunOptions): Promise<Da
     const jobs = hashedJobs(work.todo, seed, fractions, (e, err) => fail(e, "read", (err as Error).message?.split("\n")[0] ?? String(err)), signal);
     try {
       await executor.run(task, jobs, handlers, signal);
+    } catch (err) {
+      await summaryUpdater.abandon();
+      throw err;
     } finally {
       outer?.removeEventListener("abort", onAbort);
     }
     const s = tracker.state;
     const pending = images.length - s.skipped - s.finished;
     // Not tried yet: images of the work list this run did not reach (an interrupt).
-    const stats = await summarizeDataset(outDir, { pending: work.todo.length - s.finished - s.failed, onDamaged });
+    const stats = await summaryUpdater.commit({ pending: work.todo.length - s.finished - s.failed, onDamaged });
     const summary: DatasetRunSummary = {
       outDir,
       total: images.length,

@@ -1,8 +1,9 @@
 /**
  * Reviewing a reasoning dataset by hand: accept or reject an item, or change which of the image's regions it
  * targets (its union mask, area and box are recomputed from those regions). Each change is written into the
- * image's record durably (temporary file, fsync, rename) — so exports and stats, which read records, see the reviewed state — and appended
- * to `review.jsonl`, an append-only log of who changed what when (one JSON object per line).
+ * image's record durably (temporary file, fsync, rename) — so exports and stats, which read records, see the
+ * reviewed state; the summary is marked stale, so the next one reads every record — and appended to
+ * `review.jsonl`, an append-only log of who changed what when (one JSON object per line).
  *
  * What a record gains (the only change to the format): an item may carry
  *   "review": { "status": "accepted" | "rejected", "at": ISO time, "region_ids_before"?: number[] }
@@ -16,6 +17,7 @@ import { GearSegError, UsageError } from "../util/errors.js";
 import { appendDurable, writeJsonDurable } from "../util/durable.js";
 import { isRecord, readJsonFile } from "../util/json.js";
 import { recordPath, type ReasoningItem, type ReasoningRecord } from "../datasets/gear-seg.js";
+import { markSummaryStale } from "./summary-state.js";
 
 export type ReviewStatus = "accepted" | "rejected";
 
@@ -128,6 +130,7 @@ export async function reviewItem(
     }
 
     await writeJsonDurable(path, record);
+    await markSummaryStale(datasetDir);
     const entry: ReviewLogEntry = {
       at,
       item: itemId,

@@ -39,20 +39,72 @@ function entity(label: string): string {
   return l.length > 3 && l.endsWith("s") && !l.endsWith("ss") ? l.slice(0, -1) : l;
 }
 
+/** What the records add up to (everything but the failures), as the summary state file keeps it: plain JSON. */
+export interface RecordTotals {
+  kind: DatasetStats["kind"];
+  records: number;
+  with_items: number;
+  base_pairs: number;
+  qa_pairs: number;
+  words: number;
+  parts_dropped: number;
+  unlabelled: number;
+  reasoning_types: Record<ReasoningType, number>;
+  splits: Record<Split, { images: number; items: number }>;
+  filters: FilterCounts;
+  review: { accepted: number; rejected: number };
+  tokens: { prompt: number; completion: number; total: number };
+  /** Records per model name (a model leaves the list when its last record goes). */
+  models: Record<string, number>;
+  classes: Record<string, number>;
+  /** Normalised target entity → kept items (or instances) naming it. */
+  targets: Record<string, number>;
+}
+
+function emptyTotals(kind: DatasetStats["kind"]): RecordTotals {
+  return {
+    kind,
+    records: 0,
+    with_items: 0,
+    base_pairs: 0,
+    qa_pairs: 0,
+    words: 0,
+    parts_dropped: 0,
+    unlabelled: 0,
+    reasoning_types: Object.fromEntries(REASONING_TYPES.map((t) => [t, 0])) as Record<ReasoningType, number>,
+    splits: Object.fromEntries(SPLITS.map((s) => [s, { images: 0, items: 0 }])) as RecordTotals["splits"],
+    filters: emptyFilterCounts(),
+    review: { accepted: 0, rejected: 0 },
+    tokens: { prompt: 0, completion: 0, total: 0 },
+    models: {},
+    classes: {},
+    targets: {},
+  };
+}
+
+/** Adds `sign` to a count, dropping the key at zero (a full pass never holds zero counts). */
+function bump(counts: Map<string, number>, key: string, sign: number): void {
+  const n = (counts.get(key) ?? 0) + sign;
+  if (n === 0) counts.delete(key);
+  else counts.set(key, n);
+}
+
 /**
  * Statistics folded one record at a time (memory grows with the distinct targets, not with the records), so
- * a dataset of any size is summarised in one streaming pass.
+ * a dataset of any size is summarised in one streaming pass. A record can also be taken out again
+ * (`removeRecord`: exactly what adding it added), and the record totals saved and restored, so that a summary
+ * is kept up to date as records are added, replaced and removed (summary-state.ts).
  */
 export class StatsAccumulator {
   private kind: DatasetStats["kind"] | undefined;
-  private readonly types = Object.fromEntries(REASONING_TYPES.map((t) => [t, { count: 0, share: 0 }])) as DatasetStats["reasoning_types"];
+  private readonly types = new Map<string, number>();
   private readonly splits = Object.fromEntries(SPLITS.map((s) => [s, { images: 0, items: 0 }])) as DatasetStats["splits"];
   private readonly filters = emptyFilterCounts();
   private readonly targets = new Map<string, number>();
-  private readonly models = new Set<string>();
+  private readonly models = new Map<string, number>();
   private readonly tokens = { prompt: 0, completion: 0, total: 0 };
-  private readonly classes: Record<string, number> = {};
-  private readonly failuresByStage: Record<string, number> = {};
+  private readonly classes = new Map<string, number>();
+  private readonly failuresByStage = new Map<string, number>();
   private readonly review = { accepted: 0, rejected: 0 };
   private records = 0;
   private failed = 0;
@@ -68,42 +120,95 @@ export class StatsAccumulator {
     this.kind = kind;
   }
 
+  /** An accumulator holding saved record totals (and no failures). */
+  static fromTotals(t: RecordTotals): StatsAccumulator {
+    const acc = new StatsAccumulator(t.kind);
+    acc.records = t.records;
+    acc.withItems = t.with_items;
+    acc.basePairs = t.base_pairs;
+    acc.qaPairs = t.qa_pairs;
+    acc.words = t.words;
+    acc.partsDropped = t.parts_dropped;
+    acc.unlabelled = t.unlabelled;
+    for (const [k, n] of Object.entries(t.reasoning_types)) if (n) acc.types.set(k, n);
+    for (const s of SPLITS) acc.splits[s] = { ...t.splits[s] };
+    addFilterCounts(acc.filters, t.filters);
+    Object.assign(acc.review, t.review);
+    Object.assign(acc.tokens, t.tokens);
+    for (const [k, n] of Object.entries(t.models)) acc.models.set(k, n);
+    for (const [k, n] of Object.entries(t.classes)) acc.classes.set(k, n);
+    for (const [k, n] of Object.entries(t.targets)) acc.targets.set(k, n);
+    return acc;
+  }
+
+  /** The record totals, to save and restore (failures are not part of them). */
+  totals(): RecordTotals {
+    const t = emptyTotals(this.kind ?? "reasoning");
+    t.records = this.records;
+    t.with_items = this.withItems;
+    t.base_pairs = this.basePairs;
+    t.qa_pairs = this.qaPairs;
+    t.words = this.words;
+    t.parts_dropped = this.partsDropped;
+    t.unlabelled = this.unlabelled;
+    for (const r of REASONING_TYPES) t.reasoning_types[r] = this.types.get(r) ?? 0;
+    t.splits = structuredClone(this.splits);
+    addFilterCounts(t.filters, this.filters);
+    t.review = { ...this.review };
+    t.tokens = { ...this.tokens };
+    t.models = Object.fromEntries([...this.models].sort((a, b) => a[0].localeCompare(b[0])));
+    t.classes = Object.fromEntries([...this.classes].sort((a, b) => a[0].localeCompare(b[0])));
+    t.targets = Object.fromEntries([...this.targets].sort((a, b) => a[0].localeCompare(b[0])));
+    return t;
+  }
+
   addRecord(r: ImageRecord): void {
+    this.apply(r, 1);
+  }
+
+  /** Takes out exactly what `addRecord(r)` put in. */
+  removeRecord(r: ImageRecord): void {
+    this.apply(r, -1);
+  }
+
+  private apply(r: ImageRecord, sign: 1 | -1): void {
     this.kind ??= r.kind;
-    this.records++;
-    this.splits[r.split].images++;
-    if (r.model) this.models.add(r.model);
-    this.tokens.prompt += r.usage?.promptTokens ?? 0;
-    this.tokens.completion += r.usage?.completionTokens ?? 0;
-    this.tokens.total += r.usage?.totalTokens ?? 0;
+    this.records += sign;
+    this.splits[r.split].images += sign;
+    if (r.model) bump(this.models, r.model, sign);
+    this.tokens.prompt += sign * (r.usage?.promptTokens ?? 0);
+    this.tokens.completion += sign * (r.usage?.completionTokens ?? 0);
+    this.tokens.total += sign * (r.usage?.totalTokens ?? 0);
     const all = r.kind === "reasoning" ? r.items : r.instances;
-    for (const i of all) if (i.review) this.review[i.review.status]++;
+    for (const i of all) if (i.review) this.review[i.review.status] += sign;
     if (r.kind === "reasoning") {
-      addFilterCounts(this.filters, r.filters);
+      const f = r.filters;
+      this.filters.proposed += sign * f.proposed;
+      this.filters.duplicate_questions += sign * f.duplicate_questions;
+      for (const name of FILTERS) this.filters.dropped[name] += sign * (f.dropped[name] ?? 0);
       const items = keptItems(r);
-      if (items.length) this.withItems++;
+      if (items.length) this.withItems += sign;
       for (const item of items) {
-        this.basePairs++;
-        this.splits[r.split].items++;
-        this.types[item.reasoning_type].count++;
-        this.qaPairs += item.questions.length;
-        for (const q of item.questions) this.words += q.split(/\s+/).filter(Boolean).length;
+        this.basePairs += sign;
+        this.splits[r.split].items += sign;
+        bump(this.types, item.reasoning_type, sign);
+        this.qaPairs += sign * item.questions.length;
+        for (const q of item.questions) this.words += sign * q.split(/\s+/).filter(Boolean).length;
         for (const label of item.answer_labels) {
           const e = entity(label);
-          if (e) this.targets.set(e, (this.targets.get(e) ?? 0) + 1);
+          if (e) bump(this.targets, e, sign);
         }
       }
     } else {
       const instances = keptItems(r);
-      if (instances.length) this.withItems++;
-      this.partsDropped += r.parts_dropped;
-      this.unlabelled += r.unlabelled;
+      if (instances.length) this.withItems += sign;
+      this.partsDropped += sign * r.parts_dropped;
+      this.unlabelled += sign * r.unlabelled;
       for (const inst of instances) {
-        this.basePairs++;
-        this.splits[r.split].items++;
-        this.classes[inst.category] = (this.classes[inst.category] ?? 0) + 1;
-        const e = entity(inst.category);
-        this.targets.set(e, (this.targets.get(e) ?? 0) + 1);
+        this.basePairs += sign;
+        this.splits[r.split].items += sign;
+        bump(this.classes, inst.category, sign);
+        bump(this.targets, entity(inst.category), sign);
       }
     }
   }
@@ -111,14 +216,19 @@ export class StatsAccumulator {
   addFailure(f: FailureRecord): void {
     this.failed++;
     if (f.parked) this.parked++;
-    this.failuresByStage[f.stage] = (this.failuresByStage[f.stage] ?? 0) + 1;
+    bump(this.failuresByStage, f.stage, 1);
   }
 
+  /** The statistics. Maps are listed in an order that does not depend on the order records came in (classes by
+   * count then name, failure stages by name), so an updated summary and a full pass print alike. */
   finish(pending: number): DatasetStats {
     const kind = this.kind ?? "reasoning";
     const n = this.records;
-    const types = structuredClone(this.types);
-    for (const t of REASONING_TYPES) types[t].share = this.basePairs ? round(types[t].count / this.basePairs, 4) : 0;
+    const types = Object.fromEntries(REASONING_TYPES.map((t) => {
+      const count = this.types.get(t) ?? 0;
+      return [t, { count, share: this.basePairs ? round(count / this.basePairs, 4) : 0 }];
+    })) as DatasetStats["reasoning_types"];
+    const byCount = (a: [string, number], b: [string, number]) => b[1] - a[1] || a[0].localeCompare(b[0]);
     const stats: DatasetStats = {
       kind,
       images: { finished: n, failed: this.failed, parked: this.parked, pending, with_items: this.withItems },
@@ -129,16 +239,16 @@ export class StatsAccumulator {
       mean_query_words: this.qaPairs ? round(this.words / this.qaPairs, 2) : 0,
       reasoning_types: types,
       distinct_targets: this.targets.size,
-      top_targets: [...this.targets.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 20),
+      top_targets: [...this.targets.entries()].sort(byCount).slice(0, 20),
       filters: structuredClone(this.filters),
       splits: structuredClone(this.splits),
       review: { ...this.review },
-      failures_by_stage: { ...this.failuresByStage },
-      models: [...this.models].sort(),
+      failures_by_stage: Object.fromEntries([...this.failuresByStage].sort((a, b) => a[0].localeCompare(b[0]))),
+      models: [...this.models.keys()].sort(),
       tokens: { ...this.tokens },
     };
     if (kind === "instances") {
-      stats.classes = { ...this.classes };
+      stats.classes = Object.fromEntries([...this.classes].sort(byCount));
       stats.parts_dropped = this.partsDropped;
       stats.unlabelled_regions = this.unlabelled;
     }

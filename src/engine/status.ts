@@ -40,7 +40,7 @@ export async function importIntoDataset(format: string, from: string, datasetDir
   const lock = await lockDataset(datasetDir);
   try {
     const summary = await importLabelMe(from, datasetDir);
-    await summarizeDataset(datasetDir);
+    await summarizeDataset(datasetDir, { rebuild: true });
     return summary;
   } finally {
     await lock.release();

@@ -6,7 +6,8 @@
  *   reuses the file and its record), and that folder joins the manifest's image roots;
  * - the image's record gains the item: the query as its question, the chosen regions' ids, their union as the
  *   mask, confidence 10 and the review mark `accepted` (a person chose it), its split from the dataset's own rule;
- * - the change is appended to the dataset's review log (`review.jsonl`), like a review.
+ * - the change is appended to the dataset's review log (`review.jsonl`), like a review, and the dataset's summary
+ *   is marked stale (its next summary reads every record).
  *
  * Region ids name the regions of the server's segmenter, which need not be the one the dataset was generated
  * with: the record says which (`segmenter`), and a later review that changes the ids recomputes those regions.
@@ -31,6 +32,7 @@ import { emptyFilterCounts } from "../engine/filters.js";
 import { appendReviewLog, serialised, type ReviewedItem } from "../engine/review.js";
 import { assignSplit } from "../engine/splits.js";
 import { lockDataset, openDataset } from "../engine/store.js";
+import { markSummaryStale } from "../engine/summary-state.js";
 import { area, toBbox, toCocoRle } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { writeDurable, writeJsonDurable } from "../util/durable.js";
@@ -148,6 +150,7 @@ export async function saveAnswerItem(dir: string, answer: SavedAnswer, options: 
       };
       record.items.push(item);
       await writeJsonDurable(path, record);
+      await markSummaryStale(dir);
       await appendReviewLog(dir, { at, item: item.id, image_id: imageId, added: "web app", status: "accepted", region_ids: item.region_ids, query: answer.query });
       return { item, created: !exists };
     } finally {

@@ -31,6 +31,12 @@ export async function writeDurable(path: string, data: string | Uint8Array): Pro
   }
 }
 
+/** Removes a file and makes the removal itself durable (the folder is fsynced). */
+export async function removeDurable(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await syncFolder(dirname(path));
+}
+
 /** Appends `text` to a log file and fsyncs it before returning (the folder too when the append created the file).
  * One write per call with O_APPEND: concurrent appenders never interleave within it. */
 export async function appendDurable(path: string, text: string): Promise<void> {

@@ -82,12 +82,13 @@ export function registerEngine(program: Command): void {
 
   engine
     .command("stats")
-    .description("rewrite stats.json, DATASET.md and the summary files of a dataset folder from its records")
+    .description("bring stats.json, DATASET.md and the summary files of a dataset folder up to date with its records")
     .argument("<dataset-dir>")
+    .option("--rebuild", "read every record again instead of the saved totals (after records were edited by hand)")
     .action(
-      action(async (dir: string, _flags: unknown, command: Command) => {
+      action(async (dir: string, flags: { rebuild?: boolean }, command: Command) => {
         const io = makeIo(command.optsWithGlobals<GlobalFlags>());
-        const stats = await summarizeDataset(resolve(dir), { onDamaged: (d) => io.err(`damaged record ${d.file} (${d.reason}) moved to ${d.movedTo}; rerun the engine to redo its image`) });
+        const stats = await summarizeDataset(resolve(dir), { rebuild: flags.rebuild === true, onDamaged: (d) => io.err(`damaged record ${d.file} (${d.reason}) moved to ${d.movedTo}; rerun the engine to redo its image`) });
         io.out(JSON.stringify(stats, null, 2));
       }),
     );
