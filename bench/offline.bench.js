@@ -3,6 +3,9 @@
 // one core (taskset, when the machine has it). Rows, alternating in this run: the default stack, the same without
 // the detector (`--detector none`), and the floor every command pays (`node` starting and exiting; `gear-seg
 // --version`). Wall and CPU time (user + system, all threads) of each process; medians.
+// Then a second query on a described image, through the library as a program that asks several questions uses it:
+// the agent's `segment` on the same photo with another query (every stage from the stage cache), against the first
+// query on it (nothing cached) in the same process, pinned the same way.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -29,6 +32,37 @@ function run(args, env) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
+/** The queries after the first: words the first did not have, and the car again (its WordNet senses read). */
+const SECOND_QUERIES = ["the white car on the right", "the road", "a tree on the left", "the blue car", "the dark window"];
+
+/**
+ * One pinned process: a fresh stage cache, the default stack (classic + NanoDet, attributes, WordNet), the first
+ * query, then each second query; wall and CPU time (this process, all threads) of every `segment` call, in ms.
+ */
+function secondQueryRound(input, home, first) {
+  const script = `
+    import { createConfiguredStack } from ${JSON.stringify(join(here, "..", "dist", "index.js"))};
+    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    const stack = await createConfiguredStack({ notice: () => {} });
+    const out = [];
+    for (const query of ${JSON.stringify([first, ...SECOND_QUERIES])}) {
+      const t = performance.now(), c = cpu();
+      const r = await stack.agent.segment(${JSON.stringify(input)}, query);
+      out.push({ wall: performance.now() - t, cpu: cpu() - c, cache: r.prepared.cache.regions, decodeMs: r.prepared.timings.decodeMs });
+    }
+    await stack.close();
+    console.log(JSON.stringify(out));`;
+  const args = ["--input-type=module", "-e", script];
+  const [cmd, ...rest] = pin.length ? [...pin, process.execPath, ...args] : [process.execPath, ...args];
+  const r = spawnSync(cmd, rest, { env: { ...process.env, GEAR_SEG_HOME: home }, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`offline bench: second-query process exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
+  const calls = JSON.parse(r.stdout.trim().split("\n").pop());
+  if (calls[0].cache !== "miss" || calls.slice(1).some((c) => c.cache !== "hit" || c.decodeMs !== 0)) {
+    throw new Error(`offline bench: the second queries did not come from the cache without a decode: ${JSON.stringify(calls)}`);
+  }
+  return calls;
+}
+
 export default async function (log) {
   const dir = mkdtempSync(join(tmpdir(), "offline-bench-"));
   const input = join(dir, "cars-1500.jpg");
@@ -42,6 +76,7 @@ export default async function (log) {
     ["`node -e 0` (Node itself)", () => ["-e", "0"]],
   ];
   const results = cases.map(() => ({ wall: [], cpu: [] }));
+  const second = { first: [], later: [] };
   const load0 = loadavg()[0];
   try {
     // one untimed round so that the file cache holds the model, WordNet and the modules
@@ -60,6 +95,11 @@ export default async function (log) {
         }
       });
     }
+    for (let rep = 0; rep < REPS; rep++) {
+      const calls = secondQueryRound(input, join(dir, `second-${rep}`), query);
+      second.first.push(calls[0]);
+      second.later.push(...calls.slice(1));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -77,5 +117,24 @@ export default async function (log) {
     const r = results[k];
     log(`| ${name} | ${(median(r.wall) / 1000).toFixed(2)} s | ${r.cpu.length ? (median(r.cpu) / 1000).toFixed(2) + " s" : "–"} |`);
   });
+  log("");
+  const ms = (xs, k) => `${median(xs.map((x) => x[k])).toFixed(1)} ms`;
+  log("### A second query on a described image");
+  log("");
+  log(`The library's \`agent.segment(PHOTO, QUERY)\` (the stack \`createConfiguredStack\` builds: the offline default, the stage`);
+  log(`cache in a fresh GEAR_SEG_HOME) in one process ${pin.length ? "pinned to the same core" : "(not pinned)"}: the first query on the photo (nothing cached: decode,`);
+  log(`segment, detect, describe, caption, reason) and then ${SECOND_QUERIES.length} other queries on it (${SECOND_QUERIES.map((q) => `"${q}"`).join(", ")}), each`);
+  log(`served from the cache without decoding the photo. ${REPS} processes; medians of ${REPS} first queries and of ${REPS * SECOND_QUERIES.length} second ones; CPU is the process's`);
+  log("(user + system, all threads) during the call.");
+  log("");
+  log("| call | wall | CPU |");
+  log("|---|---:|---:|");
+  log(`| first query (baseline: nothing cached) | ${ms(second.first, "wall")} | ${ms(second.first, "cpu")} |`);
+  log(`| a second query on the same photo | ${ms(second.later, "wall")} | ${ms(second.later, "cpu")} |`);
+  log(`| the slowest second query | ${Math.max(...second.later.map((c) => c.wall)).toFixed(1)} ms | ${Math.max(...second.later.map((c) => c.cpu)).toFixed(1)} ms |`);
+  log("");
+  // Calls are stored round by round, the queries in order within each.
+  const perQuery = SECOND_QUERIES.map((q, k) => `"${q}" ${median(second.later.filter((_, i) => i % SECOND_QUERIES.length === k).map((c) => c.cpu)).toFixed(1)} ms`);
+  log(`CPU medians by query: ${perQuery.join(", ")}.`);
   log("");
 }

@@ -4,7 +4,7 @@
  * reason, before any pixel is decoded when the header already says the input is unusable.
  */
 import { readFile, stat } from "node:fs/promises";
-import sharp from "sharp";
+import sharp from "./sharp.js";
 import type { BinaryMask } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import type { RgbImage } from "./types.js";

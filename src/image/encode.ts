@@ -1,5 +1,5 @@
 /** Image output and simple geometry on decoded images: PNG/JPEG encoding, mask PNGs, resize and crop. */
-import sharp from "sharp";
+import sharp from "./sharp.js";
 import type { BinaryMask } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import type { RgbImage } from "./types.js";

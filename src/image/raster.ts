@@ -184,12 +184,11 @@ export function interiorAnchors(
   const out: [number, number][] = [toPoint(bestP)];
   if (count <= 1) return out;
   // Alternatives: interior cells by decreasing distance, each at least a few cells from those taken.
-  const cells: number[] = [];
-  for (let p = 0; p < dist.length; p++) if (p !== bestP && dist[p]! >= Math.max(1, best * minDistance)) cells.push(p);
-  cells.sort((a, b) => dist[b]! - dist[a]! || a - b);
+  const cells = byDistanceThenIndex(dist, bestP, Math.max(1, best * minDistance));
   const taken = [bestP];
   const spacing = Math.max(1, Math.min(gw, gh) / 8);
-  for (const p of cells) {
+  for (let c = 0; c < cells.length; c++) {
+    const p = cells[c]!;
     if (out.length >= count) break;
     const i = p % gw;
     const j = (p - i) / gw;
@@ -198,6 +197,27 @@ export function interiorAnchors(
     out.push(toPoint(p));
   }
   return out;
+}
+
+/** Grid cells (at most 2^14 of them) get at most 96 × 96 in `interiorAnchors`. */
+const CELL_BITS = 14;
+
+/**
+ * The cells other than `skip` whose distance is at least `min`, by decreasing distance, ties by increasing
+ * index. One numeric sort of keys (the distance's float32 bits, which order as the positive values do,
+ * inverted, above the index): no comparator call per comparison.
+ */
+function byDistanceThenIndex(dist: Float32Array, skip: number, min: number): Float64Array {
+  const bits = new Uint32Array(dist.buffer, dist.byteOffset, dist.length);
+  let n = 0;
+  for (let p = 0; p < dist.length; p++) if (p !== skip && dist[p]! >= min) n++;
+  const keys = new Float64Array(n);
+  n = 0;
+  for (let p = 0; p < dist.length; p++) if (p !== skip && dist[p]! >= min) keys[n++] = (0x80000000 - bits[p]!) * (1 << CELL_BITS) + p;
+  keys.sort();
+  const cellMask = (1 << CELL_BITS) - 1;
+  for (let k = 0; k < n; k++) keys[k] = keys[k]! % (cellMask + 1);
+  return keys;
 }
 
 /** In-place two-pass chamfer distance transform (weights 1 and √2); zero cells are outside. */

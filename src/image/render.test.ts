@@ -13,7 +13,8 @@ import { captionScale } from "./caption.js";
 import { measureText } from "./font.js";
 import { expectNoOverlaps } from "../../test/helpers/pictures.js";
 import { regionColour } from "./palette.js";
-import { farthestInteriorPoint, labelBorders, maskLabelPoint, maskOutline } from "./raster.js";
+import { farthestInteriorPoint, interiorAnchors, labelBorders, maskLabelPoint, maskOutline } from "./raster.js";
+import { interiorAnchorsPlain } from "../../test/oracles/interior-anchors.js";
 import {
   renderCandidates,
   renderCandidatesRgb,
@@ -329,3 +330,27 @@ function regionsOfGrid(W: number, H: number): CandidateRegion[] {
   out.push(region(id, maskFrom(W, H, (x, y) => Math.abs(Math.hypot(x - W / 2, y - H / 2) - r) < r / 5)));
   return out;
 }
+
+describe("interiorAnchors", () => {
+  it("gives the plain implementation's anchors, in its order (ties by cell index), on shapes with many equal distances", () => {
+    const W = 240, H = 180;
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0), seed / 4294967296);
+    for (let k = 0; k < 12; k++) {
+      const labels = new Uint16Array(W * H);
+      // a rectangle, a ring, an ellipse with a hole: plateaus of equal distance
+      const x0 = Math.floor(rnd() * 60), y0 = Math.floor(rnd() * 40), w = 40 + Math.floor(rnd() * 170), h = 30 + Math.floor(rnd() * 130);
+      for (let y = y0; y < Math.min(H, y0 + h); y++) {
+        for (let x = x0; x < Math.min(W, x0 + w); x++) {
+          const u = (x - x0 - w / 2) / (w / 2), v = (y - y0 - h / 2) / (h / 2);
+          const r = u * u + v * v;
+          const inside = k % 3 === 0 ? true : k % 3 === 1 ? r <= 1 && r > 0.2 : r <= 1 && !(Math.abs(u) < 0.2 && Math.abs(v) < 0.5);
+          if (inside) labels[y * W + x] = 5;
+        }
+      }
+      const bbox: [number, number, number, number] = [x0, y0, w, h];
+      for (const count of [1, 8, 40]) expect(interiorAnchors(labels, W, H, 5, bbox, count)).toEqual(interiorAnchorsPlain(labels, W, H, 5, bbox, count));
+    }
+  });
+});
+

@@ -7,7 +7,8 @@
  * the number labels are placed without overlaps (labels.ts).
  */
 import { tightBbox } from "../masks/bbox.js";
-import { area, decode, fromBbox, merge } from "../masks/index.js";
+import { containsPixel, runEnds } from "../masks/cover.js";
+import { area, decode } from "../masks/index.js";
 import { forEachColumnSpan, paintColumnMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
@@ -215,8 +216,8 @@ export async function renderCandidates(image: RgbImage, regions: readonly Candid
   return encodePicture(renderCandidatesRgb(image, regions, options), options.format);
 }
 
-/** The pixel of a mask nearest the middle of its bbox among a 9 × 9 lattice over the bbox (membership by
- * intersecting one-pixel masks, so no mask is decoded); undefined when no lattice point is inside. */
+/** The pixel of a mask nearest the middle of its bbox among a 9 × 9 lattice over the bbox (membership by a
+ * binary search in the runs, so no mask is decoded); undefined when no lattice point is inside. */
 function pixelNearMiddle(rle: Rle, bbox: BBox): [number, number] | undefined {
   const points: [number, number][] = [];
   for (let j = 0; j < 9; j++) {
@@ -225,7 +226,8 @@ function pixelNearMiddle(rle: Rle, bbox: BBox): [number, number] | undefined {
   const cx = bbox[0] + bbox[2] / 2;
   const cy = bbox[1] + bbox[3] / 2;
   points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
-  return points.find(([x, y]) => area(merge([rle, fromBbox([x, y, 1, 1], rle.height, rle.width)], true)) > 0);
+  const ends = runEnds(rle.counts);
+  return points.find(([x, y]) => containsPixel(ends, rle.width, rle.height, x, y));
 }
 
 /** Outside the union: half greyed, then darkened to `dim`; inside, the photo is left as it is. */

@@ -55,3 +55,41 @@ export function coversAtLeast(inner: Uint32Array, outerEnds: Float64Array, need:
   }
   return shared >= need;
 }
+
+/**
+ * The foreground pixels `inner` (its runs) shares with the region of run ends `outerEnds`: equal to
+ * `area(merge([inner, outer], true))`, without building the intersection. The walk starts at inner's first
+ * foreground run (binary search) and ends with inner's last.
+ */
+export function sharedPixels(inner: Uint32Array, outerEnds: Float64Array): number {
+  let shared = 0;
+  let pos = 0;
+  let j = -1;
+  for (let k = 0; k < inner.length; k++) {
+    const run = inner[k]!;
+    if (k % 2 === 1 && run > 0) {
+      const s = pos, e = pos + run;
+      if (j < 0) j = runAt(outerEnds, s);
+      else while (j < outerEnds.length && outerEnds[j]! <= s) j++;
+      while (j < outerEnds.length) {
+        const os = j === 0 ? 0 : outerEnds[j - 1]!;
+        const oe = outerEnds[j]!;
+        if (j % 2 === 1) shared += Math.min(e, oe) - Math.max(s, os);
+        if (oe >= e) break;
+        j++;
+      }
+    }
+    pos += run;
+  }
+  return shared;
+}
+
+/**
+ * Whether pixel (x, y) of a `width` × `height` mask with run ends `ends` is foreground (false outside the
+ * mask): a binary search, where `area(merge([rle, fromBbox([x, y, 1, 1], …)], true)) > 0` builds two masks.
+ */
+export function containsPixel(ends: Float64Array, width: number, height: number, x: number, y: number): boolean {
+  if (!(x >= 0 && y >= 0 && x < width && y < height)) return false;
+  const k = runAt(ends, x * height + y);
+  return k < ends.length && k % 2 === 1;
+}

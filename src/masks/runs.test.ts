@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { decode, encode } from "./rle.js";
+import { area, decode, encode, merge } from "./rle.js";
+import { containsPixel, runEnds, sharedPixels } from "./cover.js";
 import { maskBbox, tightBbox } from "./bbox.js";
 import { forEachColumnSpan, paintColumnMajor, pointInside } from "./runs.js";
 import type { BinaryMask } from "./types.js";
@@ -85,6 +86,33 @@ describe("run walks", () => {
       const p = pointInside(encode(m));
       if (!plainBox(m)) expect(p).toBeUndefined();
       else expect(m.data[p![1] * m.width + p![0]]).toBe(1);
+    }
+  });
+
+  test("sharedPixels is the area of the intersection, for every pair of masks of one size", () => {
+    const all = masks();
+    let pairs = 0;
+    for (const a of all) {
+      for (const b of all) {
+        if (a.width !== b.width || a.height !== b.height) continue;
+        const ra = encode(a), rb = encode(b);
+        expect(sharedPixels(ra.counts, runEnds(rb.counts))).toBe(area(merge([ra, rb], true)));
+        pairs++;
+      }
+    }
+    expect(pairs).toBeGreaterThan(500);
+  });
+
+  test("containsPixel says whether a pixel is foreground, and false outside the mask", () => {
+    for (const m of masks()) {
+      const rle = encode(m);
+      const ends = runEnds(rle.counts);
+      for (let y = -1; y <= m.height; y++) {
+        for (let x = -1; x <= m.width; x++) {
+          const inside = x >= 0 && y >= 0 && x < m.width && y < m.height && m.data[y * m.width + x] === 1;
+          expect(containsPixel(ends, m.width, m.height, x, y)).toBe(inside);
+        }
+      }
     }
   });
 });

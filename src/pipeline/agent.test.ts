@@ -8,6 +8,7 @@ import { GearSeg } from "./agent.js";
 import { dropNearDuplicates } from "./duplicates.js";
 import type { Captioner, Describer, ReasonRequest, Reasoner, Region, Segmenter } from "./types.js";
 import { SqliteStageCache } from "../cache/sqlite-cache.js";
+import type { StageCache } from "./stage-cache.js";
 import { encodePng } from "../image/index.js";
 
 const W = 40;
@@ -272,6 +273,47 @@ describe("the stage cache never serves another configuration's work (SQLite)", (
     expect(third.p.imageKey).not.toBe(first.p.imageKey);
     expect(third.p.timings.decodeMs).toBeGreaterThan(0);
     expect(segmenter.calls).toBe(2);
+  });
+
+  it("a second query on a file the agent prepared: not decoded, its stages read from memory, not the store", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "img.png");
+    await writeFile(file, await encodePng({ width: W, height: H, data: new Uint8Array(W * H * 3).fill(60) }));
+    const store = new SqliteStageCache(join(dir, "c.sqlite"));
+    const reads: string[] = [];
+    const counting: StageCache = {
+      getImage: (k) => (reads.push("image"), store.getImage(k)),
+      putImage: (k, v) => store.putImage(k, v),
+      getRegions: (k, s) => (reads.push("regions"), store.getRegions(k, s)),
+      putRegions: (k, s, r) => store.putRegions(k, s, r),
+      getDescriptions: (k, d) => (reads.push("descriptions"), store.getDescriptions(k, d)),
+      putDescriptions: (k, d, v) => store.putDescriptions(k, d, v),
+      getCaption: (k, c) => (reads.push("caption"), store.getCaption(k, c)),
+      putCaption: (k, c, v) => store.putCaption(k, c, v),
+    };
+    const segmenter = new ListSegmenter(proposals());
+    const reasoner = new FixedReasoner([1]);
+    const agent = new GearSeg({ segmenter, describer: new IdDescriber(), captioner: new SceneCaptioner(), reasoner, cache: counting });
+    const first = await agent.segment(file, "first");
+    first.prepared.regions.reverse(); // a caller's change to its list must not reach the next query
+    reads.length = 0;
+    const second = await agent.segment(file, "second");
+    expect(reads).toEqual([]);
+    expect(second.prepared.timings.decodeMs).toBe(0);
+    expect(second.prepared.cache).toEqual({ regions: "hit", descriptions: "hit", caption: "hit" });
+    expect(second.prepared.regions.map((r) => r.id)).toEqual([0, 1, 2, 3]);
+    expect(second.prepared.descriptions).toEqual(first.prepared.descriptions);
+    expect(reasoner.last!.scene).toBe("a test scene");
+    expect(second.mask).toEqual(second.prepared.regions[1]!.rle);
+    expect(segmenter.calls).toBe(1);
+    await agent.close();
+    // Another agent on the same store reads it (the memory is the agent's own).
+    const other = new GearSeg({ segmenter, describer: new IdDescriber(), captioner: new SceneCaptioner(), reasoner, cache: counting });
+    reads.length = 0;
+    await other.segment(file, "third");
+    expect(reads).toEqual(["image", "regions", "descriptions", "caption"]);
+    await other.close();
+    await store.close();
   });
 
   it("the pixel limit holds for a file the cache knows", async () => {

@@ -10,6 +10,7 @@ import { emptyRle, merge } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { dropNearDuplicates } from "./duplicates.js";
+import { RecentStages } from "./recent-stages.js";
 import type { StageCache } from "./stage-cache.js";
 import type {
   BackendLifecycle,
@@ -155,6 +156,13 @@ export class GearSeg {
   readonly preparer: ImagePreparer | null;
   private readonly onStage: AgentEvents["onStage"];
   private readonly checkServers: boolean;
+  /** The cache, with the last images' entries in memory (a second query on an image reads no store). */
+  private readonly stages: StageCache | null;
+  /** `arrange` of proposals this agent has seen (the cache hands out the same array again), with the key of
+   * the numbered regions: a second query on an image repeats neither the duplicate rule nor the hashing. */
+  /** Keys of files whose header this agent checked against a cache entry (a few: the last images asked about). */
+  private readonly headersChecked = new Set<string>();
+  private readonly arranged = new WeakMap<readonly Region[], Arranged & { imageKey: string; regionsKey?: string }>();
   /** Each backend's check, made once: a failed one is forgotten, so the next use checks again. */
   private readonly serverChecks = new Map<BackendLifecycle, Promise<void>>();
 
@@ -168,6 +176,7 @@ export class GearSeg {
     this.maxMasks = positiveInteger(options.maxMasks ?? 6, "maxMasks");
     this.maxPixels = options.maxPixels;
     this.cache = options.cache ?? null;
+    this.stages = this.cache && new RecentStages(this.cache);
     this.preparer = options.preparer ?? null;
     this.onStage = options.onStage;
     this.checkServers = options.checkServers ?? false;
@@ -222,7 +231,7 @@ export class GearSeg {
     const { imageKey, width, height, loadImage } = image;
 
     const segmenterKey = this.segmenter.fingerprint ?? this.segmenter.spec;
-    let proposals = this.cache ? await this.cache.getRegions(imageKey, segmenterKey) : undefined;
+    let proposals = this.stages ? await this.stages.getRegions(imageKey, segmenterKey) : undefined;
     const regionsCache: CacheUse = !this.cache ? "off" : proposals ? "hit" : "miss";
     if (proposals) {
       checkRegions(proposals, width, height, this.segmenter.spec);
@@ -235,10 +244,17 @@ export class GearSeg {
       timings.segmentMs = performance.now() - t;
       checkRegions(proposals, width, height, this.segmenter.spec);
       // The segmenter's own output: the duplicate rule and the cap run on every use (they depend on options).
-      if (this.cache) await this.cache.putRegions(imageKey, segmenterKey, proposals);
+      if (this.stages) await this.stages.putRegions(imageKey, segmenterKey, proposals);
     }
     t = performance.now();
-    const { regions, duplicatesDropped, capDropped } = this.arrange(proposals);
+    let arranged = this.arranged.get(proposals);
+    if (arranged?.imageKey !== imageKey) {
+      arranged = { ...this.arrange(proposals), imageKey };
+      this.arranged.set(proposals, arranged);
+    }
+    // A copy: the caller may change its list without changing another query's.
+    const regions = [...arranged.regions];
+    const { duplicatesDropped, capDropped } = arranged;
     timings.dedupMs = performance.now() - t;
 
     let descriptions = regions.map(() => "");
@@ -247,13 +263,13 @@ export class GearSeg {
     let captionCache: CacheUse = "off";
     if (this.describer) {
       const describer = this.describer;
-      const regionsKey = hashRegions(imageKey, regions);
+      const regionsKey = (arranged.regionsKey ??= hashRegions(imageKey, regions));
       const describerKey = describer.fingerprint ?? describer.spec;
-      const cached = this.cache ? await this.cache.getDescriptions(regionsKey, describerKey) : undefined;
+      const cached = this.stages ? await this.stages.getDescriptions(regionsKey, describerKey) : undefined;
       descriptionsCache = !this.cache ? "off" : cached && cached.length === regions.length ? "hit" : "miss";
       const captioner = this.captioner;
       const captionerKey = captioner ? (captioner.fingerprint ?? captioner.spec) : "";
-      const cachedScene = captioner && this.cache ? await this.cache.getCaption(regionsKey, captionerKey) : undefined;
+      const cachedScene = captioner && this.stages ? await this.stages.getCaption(regionsKey, captionerKey) : undefined;
       const describes = descriptionsCache !== "hit";
       const captions = captioner !== null && cachedScene === undefined;
       if (describes || captions) await this.ensureServers([describes && describer, captions && captioner, this.reasoner], signal);
@@ -268,7 +284,7 @@ export class GearSeg {
           throw new GearSegError(`describer ${describer.spec} returned ${descriptions.length} descriptions for ${regions.length} regions`);
         }
         // Stored before the caption runs: a failed caption must not cost the finished descriptions.
-        if (this.cache) await this.cache.putDescriptions(regionsKey, describerKey, descriptions);
+        if (this.stages) await this.stages.putDescriptions(regionsKey, describerKey, descriptions);
       }
 
       if (captioner) {
@@ -280,7 +296,7 @@ export class GearSeg {
           t = performance.now();
           scene = await captioner.caption(pixels, regions, this.context("caption", signal));
           timings.captionMs = performance.now() - t;
-          if (this.cache) await this.cache.putCaption(regionsKey, captionerKey, scene);
+          if (this.stages) await this.stages.putCaption(regionsKey, captionerKey, scene);
         }
       }
     }
@@ -364,7 +380,8 @@ export class GearSeg {
   /** prepare + ask, for one query. */
   async segment(input: string | RgbImage, query: string, options: AskOptions = {}): Promise<SegmentationResult> {
     if (!query.trim()) throw new UsageError("the query is empty");
-    const prepared = await this.prepare(input, options.signal);
+    // Lazily: answering needs no pixels, so an image whose stages are all cached is not decoded.
+    const prepared = await this.prepareLazily(input, options.signal);
     return this.ask(prepared, query, options);
   }
 
@@ -377,6 +394,11 @@ export class GearSeg {
   /** `await using` closes it. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  private rememberHeaderChecked(fileKey: string): void {
+    if (this.headersChecked.size >= HEADERS_KEPT) this.headersChecked.delete(this.headersChecked.values().next().value!);
+    this.headersChecked.add(fileKey);
   }
 
   /** With checkServers: each backend's check, once (see GearSegOptions.checkServers). */
@@ -405,8 +427,8 @@ export class GearSeg {
 
   /** GEAR-Seg's numbering: drop near-duplicates, sort by area (largest first), cap, number from 0. Recorded
    * regions keep their ids and order. */
-  private arrange(proposals: Region[]): { regions: Region[]; duplicatesDropped: number; capDropped: number } {
-    if (this.segmenter.recorded) return { regions: proposals, duplicatesDropped: 0, capDropped: 0 };
+  private arrange(proposals: readonly Region[]): Arranged {
+    if (this.segmenter.recorded) return { regions: [...proposals], duplicatesDropped: 0, capDropped: 0 };
     const unique = dropNearDuplicates(proposals, this.duplicateOverlap);
     // Largest first; ties keep the segmenter's order (Array.prototype.sort is stable).
     const sorted = [...unique].sort((a, b) => b.area - a.area);
@@ -441,17 +463,35 @@ export class GearSeg {
         return image;
       })());
     const fileKey = createHash("sha256").update(DECODER_ID).update("\n").update(bytes).digest("hex");
-    const known = this.cache ? await this.cache.getImage(fileKey) : undefined;
+    const known = this.stages ? await this.stages.getImage(fileKey) : undefined;
     if (known) {
+      // These bytes passed this agent's refusals before (its pixel limit does not change).
+      if (this.headersChecked.has(fileKey)) return { source: input, ...known, loadImage };
       // The same refusals as a decode (not an image, over the pixel limit), from the header alone.
       const header = await checkImageHeader(bytes, input, options);
-      if (header.width * header.height === known.width * known.height) return { source: input, ...known, loadImage };
+      if (header.width * header.height === known.width * known.height) {
+        this.rememberHeaderChecked(fileKey);
+        return { source: input, ...known, loadImage };
+      }
     }
     const image = await loadImage();
     const imageKey = hashImage(image);
-    if (this.cache) await this.cache.putImage(fileKey, { imageKey, width: image.width, height: image.height });
+    if (this.stages) {
+      await this.stages.putImage(fileKey, { imageKey, width: image.width, height: image.height });
+      this.rememberHeaderChecked(fileKey); // decoded within the limit: the header would pass
+    }
     return { source: image.source ?? input, imageKey, width: image.width, height: image.height, loadImage };
   }
+}
+
+/** Files whose header check an agent remembers. */
+const HEADERS_KEPT = 16;
+
+/** The regions numbered, and what the duplicate rule and the cap removed. */
+interface Arranged {
+  readonly regions: readonly Region[];
+  readonly duplicatesDropped: number;
+  readonly capDropped: number;
 }
 
 function positiveInteger(value: number, name: string): number {

@@ -1,4 +1,4 @@
-import { area, merge } from "../masks/index.js";
+import { runEnds, sharedPixels } from "../masks/cover.js";
 import type { Region } from "./types.js";
 
 /**
@@ -13,15 +13,16 @@ export function dropNearDuplicates(regions: readonly Region[], overlap: number):
   const order = regions
     .map((r, i) => ({ r, i, s: r.stabilityScore ?? r.predictedIou ?? 0 }))
     .sort((a, b) => b.s - a.s || a.i - b.i);
-  const kept: { r: Region; i: number }[] = [];
+  const kept: { r: Region; i: number; ends?: Float64Array }[] = [];
   for (const cand of order) {
     const a = cand.r;
     let duplicate = false;
-    for (const { r: b } of kept) {
+    for (const k of kept) {
+      const b = k.r;
       const lo = Math.min(a.area, b.area);
       const hi = Math.max(a.area, b.area);
       if (lo <= overlap * hi || !boxesOverlap(a, b)) continue;
-      const inter = area(merge([a.rle, b.rle], true));
+      const inter = sharedPixels(a.rle.counts, (k.ends ??= runEnds(b.rle.counts)));
       if (inter > overlap * a.area && inter > overlap * b.area) {
         duplicate = true;
         break;

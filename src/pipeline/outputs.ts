@@ -30,12 +30,19 @@ export async function writeSegmentationOutputs(
   const byId = new Map(result.prepared.regions.map((r) => [r.id, r]));
   const chosen = result.maskIds.map((id) => byId.get(id)!);
   const format = options.imageFormat ?? "png";
+  // Each picture is painted on this thread and encoded on libuv's: the next one is painted while the last
+  // one encodes (the same bytes as one after the other).
+  const [mask, overlay, candidates] = await Promise.all([
+    renderMaskPng(result.mask),
+    renderOverlay(image, chosen, { ...answerCaption(result), union: result.mask, format }),
+    options.candidates !== false ? renderCandidates(image, result.prepared.regions, { format }) : undefined,
+  ]);
   const files: [string, string | Uint8Array][] = [
     ["result.json", JSON.stringify(resultFileJson(result, options), null, 2) + "\n"],
-    ["mask.png", await renderMaskPng(result.mask)],
-    [`overlay.${format}`, await renderOverlay(image, chosen, { ...answerCaption(result), union: result.mask, format })],
+    ["mask.png", mask],
+    [`overlay.${format}`, overlay],
   ];
-  if (options.candidates !== false) files.push([`candidates.${format}`, await renderCandidates(image, result.prepared.regions, { format })]);
+  if (candidates) files.push([`candidates.${format}`, candidates]);
   if (options.reference) {
     files.push(["answer.json", JSON.stringify(toReferenceAnswer(result, basename(result.prepared.source)), null, 2) + "\n"]);
     files.push(["descriptions.json", JSON.stringify(toReferenceDescriptions(result.prepared), null, 2) + "\n"]);

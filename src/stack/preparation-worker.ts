@@ -102,13 +102,15 @@ async function prepare(id: number, input: string | RgbImage): Promise<void> {
   }
 }
 
-/** The prepared image as plain data; every mask's counts in a buffer of its own, transferred. */
+/**
+ * The prepared image as plain data; every mask's counts copied into a buffer of its own, transferred. Copied,
+ * never the agent's own: it keeps the last images' regions for the next preparation (a transfer would empty them).
+ */
 function portable(prepared: PreparedImage): { data: PreparedData; transfer: ArrayBuffer[] } {
   const { loadImage: _pixels, ...rest } = prepared;
   const transfer: ArrayBuffer[] = [];
   const regions: Region[] = prepared.regions.map((r) => {
-    const c = r.rle.counts;
-    const own = c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && !transfer.includes(c.buffer as ArrayBuffer) ? c : c.slice();
+    const own = r.rle.counts.slice();
     transfer.push(own.buffer as ArrayBuffer);
     return { ...r, rle: { ...r.rle, counts: own } };
   });

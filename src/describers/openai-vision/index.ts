@@ -5,7 +5,7 @@
  * description. As a captioner (`caption()`) it describes the whole scene. Base URLs include the version path
  * (`…/v1`).
  */
-import sharp from "sharp";
+import sharp from "../../image/sharp.js";
 import type { RgbImage } from "../../image/types.js";
 import { decode } from "../../masks/index.js";
 import { parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";

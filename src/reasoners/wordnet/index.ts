@@ -245,6 +245,8 @@ interface RegionBag {
   evidence: AttributeEvidence;
   /** Things the description says are on the region ("with a dog on it"), lemma → 1, or 0.75 when hedged. */
   carries: Map<string, number>;
+  /** Words from the subject that say what the region is (not from definitions, not parts), once needed. */
+  identity?: string[];
 }
 type BagEntry = Link & { from: string; fromPos: Pos; subject: boolean };
 
@@ -341,10 +343,13 @@ async function describeBag(lex: Lexicon, tagger: PosTagger, description: string)
  * WordNet compound ending in it: a sailboat is a kind of "sailing ship", so it is the ship).
  */
 function contextOf(bag: RegionBag, contextLemmas: Set<string>): string[] {
+  // Every word below must be one of the query's context lemmas.
+  if (contextLemmas.size === 0) return [];
   const out = new Set<string>();
   for (const n of bag.names) if (contextLemmas.has(n)) out.add(n);
-  for (const [word, e] of bag.words) {
-    if (!e.subject || e.gloss || e.w < 0.5 || /part of/.test(e.why)) continue;
+  // The words that can say what the region is (the same for every query on it: kept with the bag).
+  bag.identity ??= [...bag.words].filter(([, e]) => e.subject && !e.gloss && e.w >= 0.5 && !/part of/.test(e.why)).map(([word]) => word);
+  for (const word of bag.identity) {
     const last = word.slice(word.lastIndexOf("_") + 1);
     if (contextLemmas.has(word)) out.add(word);
     else if (word.includes("_") && contextLemmas.has(last)) out.add(`${last} (${word.replace(/_/g, " ")})`);
@@ -460,12 +465,18 @@ function describeMatch(term: QueryTerm, m: TermMatch): string {
 /** Bump when the scoring changes what the reasoner chooses: run fingerprints (eval run, batches) key on it. */
 const REASONER_VERSION = 1;
 
+/** Region bags a reasoner keeps (several images' worth of descriptions). */
+const MAX_REMEMBERED_BAGS = 4096;
+
 export class WordnetReasoner implements Reasoner {
   readonly spec: string;
   readonly fingerprint: string;
   private readonly options: WordnetReasonerOptions;
   private readonly lex: Lexicon;
   private readonly tagger: PosTagger;
+  /** Each description's bag, by its text: a bag depends on nothing else, descriptions repeat within an image
+   * (the attributes describer's words are few), and every query on an image reads the same descriptions. */
+  private readonly bags = new Map<string, RegionBag>();
 
   constructor(spec: string, lex: Lexicon, options: WordnetReasonerOptions) {
     this.spec = spec;
@@ -474,6 +485,17 @@ export class WordnetReasoner implements Reasoner {
     this.options = options;
     const { ratio, maxMasks, minScore, contextPenalty, supportScore, dict } = options;
     this.fingerprint = `${spec}#v${REASONER_VERSION};${JSON.stringify({ ratio, maxMasks, minScore, contextPenalty, supportScore, dict: dict ?? null })}`;
+  }
+
+  private async bagOf(description: string): Promise<RegionBag> {
+    let bag = this.bags.get(description);
+    if (!bag) {
+      bag = await describeBag(this.lex, this.tagger, description);
+      // Bounded: a long batch of images starts over now and then (a bag is a few kilobytes).
+      if (this.bags.size >= MAX_REMEMBERED_BAGS) this.bags.clear();
+      this.bags.set(description, bag);
+    }
+    return bag;
   }
 
   async reason(request: ReasonRequest, ctx?: StageContext): Promise<ReasonAnswer> {
@@ -490,7 +512,7 @@ export class WordnetReasoner implements Reasoner {
     const bags: RegionBag[] = [];
     for (let i = 0; i < regions.length; i++) {
       if (ctx?.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
-      bags.push(await describeBag(this.lex, this.tagger, regions[i]!.description));
+      bags.push(await this.bagOf(regions[i]!.description));
       ctx?.onProgress?.(i + 1, regions.length);
     }
     let matches: (TermMatch | undefined)[][] = [];

@@ -97,27 +97,20 @@ export class IndexFile {
   }
 
   /**
-   * Lemmas of more than one word by their last word ("sailing_ship" under "ship"), in file order: one pass
-   * over the text that slices out only the compounds' lemmas.
+   * Lemmas of more than one word whose last word is `head` ("sailing_ship" for "ship"), in file order: a
+   * search of the text for "_head " whose space ends a lemma (the first of its line). A query asks for a few
+   * heads; a map of every compound by its last word took a tenth of a second to build.
    */
-  compoundsByLastWord(): Map<string, string[]> {
+  compoundsEndingIn(head: string): string[] {
+    const out: string[] = [];
+    // A last word has neither "_" nor a space (nor a line break) in it.
+    if (/[_ \n]/.test(head)) return out;
     const text = this.text;
-    const out = new Map<string, string[]>();
-    for (let start = this.first; start < text.length; ) {
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      const space = text.indexOf(" ", start);
-      if (space > start && space < end) {
-        const us = text.lastIndexOf("_", space - 1);
-        if (us > start) {
-          const last = text.slice(us + 1, space);
-          const lemma = text.slice(start, space);
-          const list = out.get(last);
-          if (list) list.push(lemma);
-          else out.set(last, [lemma]);
-        }
-      }
-      start = end + 1;
+    const needle = "_" + head + " ";
+    for (let at = text.indexOf(needle, this.first); at >= 0; at = text.indexOf(needle, at + 1)) {
+      const start = text.lastIndexOf("\n", at) + 1;
+      const space = at + needle.length - 1;
+      if (at > start && text.indexOf(" ", start) === space) out.push(text.slice(start, space));
     }
     return out;
   }
@@ -185,12 +178,17 @@ export class WordNet {
     return this.index.n.lemmas();
   }
 
-  private compounds?: Map<string, string[]>;
+  private readonly compounds = new Map<string, readonly string[]>();
 
-  /** Noun entries of several words by their last word ("sailing_ship" under "ship"), built on first use. */
+  /** Noun entries of several words whose last word is `head` ("sailing_ship" for "ship"), found once per head. */
   nounCompounds(head: string): readonly string[] {
-    this.compounds ??= this.index.n.compoundsByLastWord();
-    return this.compounds.get(head) ?? NO_LEMMAS;
+    let list = this.compounds.get(head);
+    if (!list) {
+      const found = this.index.n.compoundsEndingIn(head);
+      list = found.length ? found : NO_LEMMAS;
+      this.compounds.set(head, list);
+    }
+    return list;
   }
 
   /** Synset offsets of `lemma` in `pos`, most frequent sense first (as the index orders them). */
@@ -243,7 +241,12 @@ export class WordNet {
    * typed arrays: this runs on every first query of a process.
    */
   nounSubtreeSizes(): Promise<{ size: SubtreeSizes; total: number }> {
-    this.subtree ??= this.dataFile("n").then(nounSubtrees);
+    this.subtree ??= this.dataFile("n").then((buf) => {
+      const { size, total, synsets } = nounSubtrees(buf);
+      // The same lines glossFrequency counts (those that do not start with a space): one scan less.
+      this.synsetTotal.n ??= synsets;
+      return { size, total };
+    });
     return this.subtree;
   }
 
@@ -271,10 +274,14 @@ export class WordNet {
    */
   async glossFrequency(word: string, pos: Pos): Promise<{ df: number; total: number }> {
     const buf = await this.dataFile(pos);
-    const needle = Buffer.from(" " + word.toLowerCase(), "latin1");
+    // The word is searched without the space before it, which is checked after: Buffer.indexOf looks for a
+    // short needle's first byte with memchr, and a space comes every few bytes (ten times slower).
+    const needle = Buffer.from(word.toLowerCase(), "latin1");
     let df = 0;
     let lastLine = -1;
-    for (let at = buf.indexOf(needle); at >= 0; at = buf.indexOf(needle, at + needle.length)) {
+    for (let w = buf.indexOf(needle); w >= 0; w = buf.indexOf(needle, w + (buf[w - 1] === 32 ? Math.max(1, needle.length) : 1))) {
+      if (buf[w - 1] !== 32) continue;
+      const at = w - 1; // where " word" starts
       const start = buf.lastIndexOf(10, at) + 1;
       if (start === lastLine) continue;
       const bar = buf.indexOf(" | ", start);
@@ -341,8 +348,11 @@ function indexOfOffset(offsets: Int32Array, offset: number): number {
 
 const SPACE = 32;
 const NEWLINE = 10;
-/** End of the token last read by nounSubtrees' tokenizer (a module variable: no tuple per token). */
-let tokenEnd = 0;
+/** Where the token that starts at `at` ends: the next space, or `end`. */
+function tokenEndAt(buf: Buffer, at: number, end: number): number {
+  while (at < end && buf[at] !== SPACE) at++;
+  return at;
+}
 
 /** The number written in bytes [at, end) in base 10 or 16. */
 function readNumber(buf: Buffer, at: number, end: number, base: number): number {
@@ -359,7 +369,7 @@ function readNumber(buf: Buffer, at: number, end: number, base: number): number 
  * (symbol offset pos source/target)* | gloss` (wndb(5WN)); hypernym pointers (`@`, `@i`) to nouns give each
  * synset's parents, and the sizes are summed children first.
  */
-function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
+function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number; synsets: number } {
   const offsets: number[] = [];
   const childOf: number[] = []; // pairs: child index, parent offset
   for (let start = 0; start < buf.length; ) {
@@ -367,31 +377,27 @@ function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
     if (end < 0) end = buf.length;
     if (buf[start] !== SPACE) {
       const index = offsets.length;
-      // token k of the line starts at `at`; skip(k) moves past k tokens
+      // `at` is where the next token starts, `e` where the last one read ended (a space, or the line's end)
       let at = start;
-      const next = (): number => {
-        const s0 = at;
-        while (at < end && buf[at] !== SPACE) at++;
-        tokenEnd = at;
-        at++;
-        return s0;
-      };
-      let t = next();
-      offsets.push(readNumber(buf, t, tokenEnd, 10));
-      next(); // lex_filenum
-      next(); // ss_type
-      t = next();
-      const words = readNumber(buf, t, tokenEnd, 16);
-      for (let k = 0; k < 2 * words; k++) next();
-      t = next();
-      const pointers = readNumber(buf, t, tokenEnd, 10);
+      let e = tokenEndAt(buf, at, end);
+      offsets.push(readNumber(buf, at, e, 10));
+      at = tokenEndAt(buf, e + 1, end) + 1; // past lex_filenum
+      at = tokenEndAt(buf, at, end) + 1; // past ss_type
+      e = tokenEndAt(buf, at, end);
+      const words = readNumber(buf, at, e, 16);
+      at = e + 1;
+      for (let k = 0; k < 2 * words; k++) at = tokenEndAt(buf, at, end) + 1;
+      e = tokenEndAt(buf, at, end);
+      const pointers = readNumber(buf, at, e, 10);
+      at = e + 1;
       for (let k = 0; k < pointers; k++) {
-        const s0 = next();
-        const symbolLength = tokenEnd - s0;
-        const q0 = next();
-        const q1 = tokenEnd;
-        const pos0 = next();
-        next(); // source/target
+        const s0 = at;
+        e = tokenEndAt(buf, at, end);
+        const symbolLength = e - s0;
+        const q0 = e + 1;
+        const q1 = tokenEndAt(buf, q0, end);
+        const pos0 = q1 + 1;
+        at = tokenEndAt(buf, tokenEndAt(buf, pos0, end) + 1, end) + 1; // past pos and source/target
         const hypernym = buf[s0] === 64 && (symbolLength === 1 || (symbolLength === 2 && buf[s0 + 1] === 105)); // "@" or "@i"
         if (hypernym && buf[pos0] === 110) childOf.push(index, readNumber(buf, q0, q1, 10));
       }
@@ -455,7 +461,7 @@ function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
     }
     total += size[root]!;
   }
-  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n) };
+  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n), synsets: n };
 }
 
 /** Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss */
@@ -527,7 +533,9 @@ async function load(dictDir: string): Promise<WordNet> {
       const path = join(dictDir, `index.${FILE_SUFFIX[pos]}`);
       let text: string;
       try {
-        text = await readFile(path, "utf8");
+        // Decoded whole: reading with an encoding decodes chunk by chunk into a rope that is flattened
+        // (copied) on the first search.
+        text = (await readFile(path)).toString("utf8");
       } catch (err) {
         throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }

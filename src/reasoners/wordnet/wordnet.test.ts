@@ -12,6 +12,7 @@ import { Lexicon } from "./expand.js";
 
 import { openWordNet } from "./wordnet-db.js";
 import { conformance, squaresScene } from "../../../test/helpers/conformance.js";
+import { glossFrequencyByLines } from "../../../test/oracles/gloss-frequency.js";
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), "../../../..");
 const samples = resolve(repoRoot, "../shared/data/gear-seg-samples");
@@ -38,6 +39,27 @@ describe("WordNet reader and morphy", () => {
     expect(wn.morphy("running", "v")).toContain("run");
     expect(wn.morphy("glass", "n")).toEqual(["glass"]);
     expect(wn.morphy("xyzzies", "n")).toEqual([]);
+  });
+
+  it("counts the definitions a word starts a word of as a line-by-line reading does", async () => {
+    const wn = await openWordNet();
+    await wn.nounSubtreeSizes(); // its scan counts the synsets too (glossFrequency's total)
+    const words = ["metal", "form", "means", "road", "transportation", "street light", "co-op"];
+    const want = glossFrequencyByLines(await readFile(join(wn.dictDir, "data.noun")), words);
+    for (const [k, word] of words.entries()) expect(await wn.glossFrequency(word, "n"), word).toEqual(want[k]);
+  });
+
+  it("finds the compounds that end in a word as a line-by-line reading of the index does", async () => {
+    const wn = await openWordNet();
+    const lemmas = (await readFile(join(wn.dictDir, "index.noun"), "utf8"))
+      .split("\n")
+      .filter((line) => line.length > 0 && !line.startsWith(" "))
+      .map((line) => line.slice(0, line.indexOf(" ")));
+    for (const head of ["ship", "car", "tree", "light", "a", "sailing_ship", "zzzz"]) {
+      const want = lemmas.filter((l) => l.lastIndexOf("_") > 0 && l.slice(l.lastIndexOf("_") + 1) === head);
+      expect(wn.nounCompounds(head), head).toEqual(want);
+    }
+    expect(wn.nounCompounds("ship")).toContain("sailing_ship");
   });
 
   it("expands terms by relation", async () => {
