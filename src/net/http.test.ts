@@ -21,9 +21,10 @@ const fast = { backoffMs: 1, maxDelayMs: 50, timeoutMs: 2000 };
 
 describe("HttpClient", () => {
   it("retries timeouts, 429, 5xx, resets and malformed bodies, then succeeds", async () => {
+    // The hang is cut by the attempt timeout; it is long enough that an ordinary attempt on a loaded machine never hits it.
     const s = await server();
     s.faults.push({ kind: "hang" }, { kind: "status", status: 429, retryAfter: "0" }, { kind: "status", status: 503 }, { kind: "reset" }, { kind: "malformed" });
-    const client = new HttpClient("test", [s.url], { ...fast, timeoutMs: 300, retries: 5, deadlineMs: 10_000 });
+    const client = new HttpClient("test", [s.url], { ...fast, timeoutMs: 1500, retries: 5, deadlineMs: 10_000 });
     const res = await client.postJson("/echo", { a: 1 });
     expect(res.json).toEqual({ got: { a: 1 } });
     expect(res.attempts).toBe(6);
