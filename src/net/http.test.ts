@@ -129,6 +129,25 @@ describe("HttpClient", () => {
       await new Promise((resolve) => raw.close(resolve));
     }
   });
+  it("does not follow a redirect: says where the server points, once, with its credentials hidden", async () => {
+    let requests = 0;
+    const raw = createServer((req, res) => {
+      requests++;
+      req.resume();
+      req.on("end", () => res.writeHead(301, { location: "https://me:sk-moved-secret@gpu2.example/v1/chat" }).end());
+    });
+    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+      const err = await new HttpClient("t", [url], fast).postJson("/echo", {}).catch((e: Error) => e);
+      expect(String(err)).toMatch(/failed: HTTP 301: the server redirects to https:\/\/\*\*\*@gpu2\.example\/v1\/chat \(give that URL instead\)$/);
+      expect(String(err)).not.toContain("sk-moved-secret");
+      expect(requests).toBe(1);
+    } finally {
+      raw.closeAllConnections();
+      await new Promise((resolve) => raw.close(resolve));
+    }
+  });
   it("does not retry a request that cannot be built (a header value with a line break), and says why", async () => {
     const s = await server();
     const client = new HttpClient("t", [s.url], { ...fast, headers: { "x-note": "a\nb" } });

@@ -222,6 +222,9 @@ export class HttpClient {
         return { reason: `HTTP ${status} with a body that is not JSON: ${snippet(text)}`, retryable: true, status };
       }
     }
+    // Redirects are not followed (a body and credentials are never re-sent to another place): say where to point.
+    const location = status >= 300 && status < 400 ? headerValue(reply.headers.location) : undefined;
+    if (location) return { reason: `HTTP ${status}: the server redirects to ${redactText(location)} (give that URL instead)`, retryable: false, status };
     const reason = `HTTP ${status}${serverMessage(text)}`;
     if (status === 401 || status === 403) return { reason: `${reason} (the server refused the credentials)`, retryable: false, status };
     if (status === 429 || status === 408 || status >= 500) {
