@@ -29,6 +29,21 @@ function runAt(ends: Float64Array, p: number): number {
  * Equal to `area(merge([inner, outer], true)) >= need`.
  */
 export function coversAtLeast(inner: Uint32Array, outerEnds: Float64Array, need: number, innerArea: number): boolean {
+  return sharedPixelsUntil(inner, outerEnds, need, innerArea) >= need;
+}
+
+/**
+ * The foreground pixels `inner` (its runs) shares with the region of run ends `outerEnds`: equal to
+ * `area(merge([inner, outer], true))`, without building the intersection. The walk starts at inner's first
+ * foreground run (binary search) and ends with inner's last.
+ */
+export function sharedPixels(inner: Uint32Array, outerEnds: Float64Array): number {
+  return sharedPixelsUntil(inner, outerEnds, Infinity, Infinity);
+}
+
+/** The shared pixels, except that the walk stops as soon as the count reaches `need` (then ≥ need) or can no
+ * longer reach it with the `innerArea` pixels of inner not yet walked (then < need). */
+function sharedPixelsUntil(inner: Uint32Array, outerEnds: Float64Array, need: number, innerArea: number): number {
   let shared = 0;
   let left = innerArea; // inner foreground pixels not yet walked
   let pos = 0;
@@ -47,37 +62,9 @@ export function coversAtLeast(inner: Uint32Array, outerEnds: Float64Array, need:
         if (oe >= e) break;
         j++;
       }
-      if (shared >= need) return true;
+      if (shared >= need) return shared;
       left -= run;
-      if (shared + left < need) return false;
-    }
-    pos += run;
-  }
-  return shared >= need;
-}
-
-/**
- * The foreground pixels `inner` (its runs) shares with the region of run ends `outerEnds`: equal to
- * `area(merge([inner, outer], true))`, without building the intersection. The walk starts at inner's first
- * foreground run (binary search) and ends with inner's last.
- */
-export function sharedPixels(inner: Uint32Array, outerEnds: Float64Array): number {
-  let shared = 0;
-  let pos = 0;
-  let j = -1;
-  for (let k = 0; k < inner.length; k++) {
-    const run = inner[k]!;
-    if (k % 2 === 1 && run > 0) {
-      const s = pos, e = pos + run;
-      if (j < 0) j = runAt(outerEnds, s);
-      else while (j < outerEnds.length && outerEnds[j]! <= s) j++;
-      while (j < outerEnds.length) {
-        const os = j === 0 ? 0 : outerEnds[j - 1]!;
-        const oe = outerEnds[j]!;
-        if (j % 2 === 1) shared += Math.min(e, oe) - Math.max(s, os);
-        if (oe >= e) break;
-        j++;
-      }
+      if (shared + left < need) return shared;
     }
     pos += run;
   }
