@@ -19,11 +19,11 @@
  * on it), and lets a reviewer reject items. Version 1 folders are read as they are: one root, ids from paths.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, rename } from "node:fs/promises";
 import { extname, isAbsolute, join, resolve } from "node:path";
 import type { BBox, CocoRle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
+import { textLines } from "../util/fs.js";
 import { isRecord, readJsonFile } from "../util/json.js";
 
 export const DATASET_FORMAT = "gear-seg-dataset";
@@ -354,16 +354,8 @@ export async function* eachFailure(dir: string): AsyncGenerator<FailureRecord> {
 
 /** The lines of a JSON-lines file, streamed. */
 export async function* jsonLines(path: string): AsyncGenerator<unknown> {
-  const stream = createReadStream(path, { encoding: "utf8" });
-  let rest = "";
-  for await (const chunk of stream) {
-    rest += chunk as string;
-    let nl: number;
-    while ((nl = rest.indexOf("\n")) >= 0) {
-      const line = rest.slice(0, nl).trim();
-      rest = rest.slice(nl + 1);
-      if (line) yield JSON.parse(line) as unknown;
-    }
+  for await (const text of textLines(path)) {
+    const line = text.trim();
+    if (line) yield JSON.parse(line) as unknown;
   }
-  if (rest.trim()) yield JSON.parse(rest) as unknown;
 }

@@ -5,7 +5,8 @@
  * aside, version 1 folders migrated to version 2 ids without moving any image to another split.
  */
 import { hostname } from "node:os";
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
+import { pathExists } from "../util/fs.js";
 import { join, resolve } from "node:path";
 import {
   DATASET_FORMAT,
@@ -130,7 +131,7 @@ export async function openDataset(dir: string, o: OpenDatasetOptions): Promise<O
   const now = new Date().toISOString();
   const imagesRoot = resolve(o.imagesRoot);
   await removeStaleTemporaries(dir);
-  const exists = await stat(path).then(() => true, () => false);
+  const exists = await pathExists(path);
   if (!exists) {
     const manifest: Manifest = {
       format: DATASET_FORMAT,

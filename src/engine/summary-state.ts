@@ -18,6 +18,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { DatasetKind } from "../datasets/gear-seg.js";
 import { removeDurable, writeDurable, writeJsonDurable } from "../util/durable.js";
+import { pathExists } from "../util/fs.js";
 import { isRecord } from "../util/json.js";
 import type { RecordTotals } from "./stats.js";
 
@@ -46,7 +47,7 @@ export async function recordsStamp(dir: string): Promise<RecordsStamp> {
 
 const sameStamp = (a: RecordsStamp, b: RecordsStamp) => (a === null || b === null ? a === b : a.mtime_ns === b.mtime_ns && a.ino === b.ino);
 
-export const isStaleMarked = (dir: string) => stat(join(dir, SUMMARY_STALE_FILE)).then(() => true, () => false);
+export const isStaleMarked = (dir: string) => pathExists(join(dir, SUMMARY_STALE_FILE));
 
 /** Said by a writer that changed records outside an engine run: the next summary is a full pass. */
 export async function markSummaryStale(dir: string): Promise<void> {

@@ -31,6 +31,7 @@ import { openDatasetSource } from "../export/model.js";
 import { writeCocoFiles } from "../export/coco.js";
 import { DurableWriter, removeDurable, writeDurable, writeJsonDurable } from "../util/durable.js";
 import { GearSegError } from "../util/errors.js";
+import { pathExists, textLines } from "../util/fs.js";
 import { isRecord } from "../util/json.js";
 import { renderBarChartPng } from "./chart.js";
 import { renderDatasetMarkdown, StatsAccumulator, type DatasetStats, type RecordTotals } from "./stats.js";
@@ -111,7 +112,7 @@ async function writeSummaryFiles(dir: string, manifestIn: Manifest, totals: Reco
   const acc = StatsAccumulator.fromTotals(totals);
   let failedOrParked = 0;
   for await (const f of eachFailure(dir)) {
-    if (await stat(recordPath(dir, f.image_id)).then(() => true, () => false)) continue;
+    if (await pathExists(recordPath(dir, f.image_id))) continue;
     acc.addFailure(f);
     failedOrParked++;
   }
@@ -128,7 +129,7 @@ async function writeSummaryFiles(dir: string, manifestIn: Manifest, totals: Reco
     files[ITEMS_FILE] = "every kept item, one JSON record per line: questions, explanation, answer labels, region ids, union mask (COCO RLE), split, generation metadata";
     bars = REASONING_TYPES.map((t) => ({ label: t, value: stats.reasoning_types[t].count }));
   } else {
-    let coco = o.coco || !(await stat(join(dir, "annotations.json")).then(() => true, () => false));
+    let coco = o.coco || !(await pathExists(join(dir, "annotations.json")));
     if (manifest.labels) {
       const classes = extendClasses(manifest.labels.classes, stats.classes ?? {});
       if (classes.length !== manifest.labels.classes.length) {
@@ -354,7 +355,7 @@ export class SummaryUpdater {
     // Some lines must go: the earlier file without the replaced records' items, then the live blocks.
     const w = await DurableWriter.open(itemsPath);
     try {
-      const existing = await stat(itemsPath).then(() => true, () => false);
+      const existing = await pathExists(itemsPath);
       if (existing) {
         for await (const line of textLines(itemsPath)) {
           if (!line.trim()) continue;
@@ -383,18 +384,4 @@ export class SummaryUpdater {
 async function fileIdentity(path: string): Promise<string> {
   const s = await stat(path, { bigint: true }).catch(() => null);
   return s ? `${s.ino}:${s.size}` : "";
-}
-
-/** The lines of a text file, streamed, without their newlines. */
-async function* textLines(path: string): AsyncGenerator<string> {
-  let rest = "";
-  for await (const chunk of createReadStream(path, { encoding: "utf8" })) {
-    rest += chunk as string;
-    let nl: number;
-    while ((nl = rest.indexOf("\n")) >= 0) {
-      yield rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-    }
-  }
-  if (rest) yield rest;
 }

@@ -16,6 +16,7 @@
  */
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
+import { pathExists } from "../util/fs.js";
 import { join } from "node:path";
 import {
   DATASET_VERSION,
@@ -75,7 +76,7 @@ export async function saveAnswerItem(dir: string, answer: SavedAnswer, options: 
   if (added.length) throw new HttpError(400, `the answer uses regions added by prompts (${added.join(", ")}): a dataset item names the image's own regions`);
   const ext = EXTENSIONS[answer.image.format];
   if (!ext) throw new HttpError(400, `images of format ${answer.image.format} cannot be saved into a dataset`);
-  const exists = await stat(join(dir, "manifest.json")).then(() => true, () => false);
+  const exists = await pathExists(join(dir, "manifest.json"));
   if (!exists && !options.create) throw new HttpError(404, `no dataset in "${dir}" (ask to create it)`);
 
   return serialised(dir, async () => {

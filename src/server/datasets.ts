@@ -11,6 +11,7 @@
  * dataset and rebuilt when the records folder changes; a page reads only its items' records.
  */
 import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { pathExists } from "../util/fs.js";
 import { extname, join, relative, sep } from "node:path";
 import type { Hono, MiddlewareHandler } from "hono";
 import { eachRecord, readManifest, recordPath, type Manifest, type ReasoningRecord } from "../datasets/gear-seg.js";
@@ -261,7 +262,7 @@ export class DatasetRoutes {
       throw new HttpError(400, `a new dataset's name is one folder name of letters, digits, ".", "_" and "-" (at most 64), not "${name}"`);
     }
     const target = join(this.root, name);
-    if (await stat(target).then(() => true, () => false)) throw new HttpError(409, `"${name}" in the data folder is not a dataset: choose another name`);
+    if (await pathExists(target)) throw new HttpError(409, `"${name}" in the data folder is not a dataset: choose another name`);
     return target;
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, statSync, type Stats } from "node:fs";
+import { createReadStream, mkdirSync, statSync, type Stats } from "node:fs";
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, basename, resolve } from "node:path";
 import { GearSegError } from "./errors.js";
@@ -159,4 +159,21 @@ export async function claimFreshDir(base: string): Promise<string> {
     }
   }
   throw new GearSegError(`no free folder name next to "${base}"`);
+}
+
+/** Whether something exists at `path` (false also when it cannot be looked at). */
+export const pathExists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+
+/** The lines of a UTF-8 text file, streamed, without their newlines (a last line without one included). */
+export async function* textLines(path: string): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of createReadStream(path, { encoding: "utf8" })) {
+    rest += chunk as string;
+    let nl: number;
+    while ((nl = rest.indexOf("\n")) >= 0) {
+      yield rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+    }
+  }
+  if (rest) yield rest;
 }
