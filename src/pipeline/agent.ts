@@ -10,7 +10,7 @@ import { emptyRle, merge } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { dropNearDuplicates } from "./duplicates.js";
-import { RecentStages } from "./recent-stages.js";
+import { Recent, RecentStages } from "./recent-stages.js";
 import type { StageCache } from "./stage-cache.js";
 import type {
   BackendLifecycle,
@@ -158,10 +158,10 @@ export class GearSeg {
   private readonly checkServers: boolean;
   /** The cache, with the last images' entries in memory (a second query on an image reads no store). */
   private readonly stages: StageCache | null;
+  /** Keys of files whose header this agent checked against a cache entry (a few: the last images asked about). */
+  private readonly headersChecked = new Recent<true>(HEADERS_KEPT);
   /** `arrange` of proposals this agent has seen (the cache hands out the same array again), with the key of
    * the numbered regions: a second query on an image repeats neither the duplicate rule nor the hashing. */
-  /** Keys of files whose header this agent checked against a cache entry (a few: the last images asked about). */
-  private readonly headersChecked = new Set<string>();
   private readonly arranged = new WeakMap<readonly Region[], Arranged & { imageKey: string; regionsKey?: string }>();
   /** Each backend's check, made once: a failed one is forgotten, so the next use checks again. */
   private readonly serverChecks = new Map<BackendLifecycle, Promise<void>>();
@@ -396,11 +396,6 @@ export class GearSeg {
     return this.close();
   }
 
-  private rememberHeaderChecked(fileKey: string): void {
-    if (this.headersChecked.size >= HEADERS_KEPT) this.headersChecked.delete(this.headersChecked.values().next().value!);
-    this.headersChecked.add(fileKey);
-  }
-
   /** With checkServers: each backend's check, once (see GearSegOptions.checkServers). */
   private async ensureServers(backends: readonly (BackendLifecycle | null | false)[], signal?: AbortSignal): Promise<void> {
     if (!this.checkServers) return;
@@ -466,11 +461,11 @@ export class GearSeg {
     const known = this.stages ? await this.stages.getImage(fileKey) : undefined;
     if (known) {
       // These bytes passed this agent's refusals before (its pixel limit does not change).
-      if (this.headersChecked.has(fileKey)) return { source: input, ...known, loadImage };
+      if (this.headersChecked.get(fileKey)) return { source: input, ...known, loadImage };
       // The same refusals as a decode (not an image, over the pixel limit), from the header alone.
       const header = await checkImageHeader(bytes, input, options);
       if (header.width * header.height === known.width * known.height) {
-        this.rememberHeaderChecked(fileKey);
+        this.headersChecked.set(fileKey, true);
         return { source: input, ...known, loadImage };
       }
     }
@@ -478,7 +473,7 @@ export class GearSeg {
     const imageKey = hashImage(image);
     if (this.stages) {
       await this.stages.putImage(fileKey, { imageKey, width: image.width, height: image.height });
-      this.rememberHeaderChecked(fileKey); // decoded within the limit: the header would pass
+      this.headersChecked.set(fileKey, true); // decoded within the limit: the header would pass
     }
     return { source: image.source ?? input, imageKey, width: image.width, height: image.height, loadImage };
   }

@@ -10,8 +10,11 @@ import type { Region } from "./types.js";
 /** Entries of each kind kept (about one image's worth each: the regions of a big image are megabytes). */
 const KEPT = 2;
 
-class Recent<V> {
+/** The `capacity` most recently used entries. */
+export class Recent<V> {
   private readonly entries = new Map<string, V>();
+
+  constructor(private readonly capacity = KEPT) {}
 
   get(key: string): V | undefined {
     const value = this.entries.get(key);
@@ -26,7 +29,7 @@ class Recent<V> {
   set(key: string, value: V): void {
     this.entries.delete(key);
     this.entries.set(key, value);
-    if (this.entries.size > KEPT) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
 }
 
