@@ -36,3 +36,42 @@ export async function* inOrderAhead<T>(count: number, ahead: number, start: (ind
     yield value;
   }
 }
+
+/**
+ * Work made ahead for `count` items that are sent `inFlight` at a time (a request body per region, say): at first
+ * for twice as many items as are in flight, then for one more each time an item has been handed over (`sent`),
+ * so that the next items are ready or in the works while the receiver is busy, and no making competes for the
+ * cores with a send. `make` returns null for an item with nothing to send.
+ */
+export class MadeAhead<P> {
+  private readonly made: (Promise<P> | null | undefined)[] = [];
+
+  constructor(
+    private readonly count: number,
+    private readonly inFlight: number,
+    private readonly make: (index: number) => Promise<P> | null,
+  ) {
+    this.upTo(2 * inFlight);
+  }
+
+  /** Item `index`'s work (made now if it was not yet); the list lets it go. */
+  take(index: number): Promise<P> | null {
+    this.upTo(index + 1);
+    const work = this.made[index] ?? null;
+    this.made[index] = undefined;
+    return work;
+  }
+
+  /** Item `index` has been handed over: start one more. */
+  sent(index: number): void {
+    this.upTo(index + 1 + this.inFlight);
+  }
+
+  private upTo(n: number): void {
+    while (this.made.length < Math.min(n, this.count)) {
+      const work = this.make(this.made.length);
+      work?.catch(() => {}); // observed by its taker; work never taken (after an earlier failure) is dropped
+      this.made.push(work);
+    }
+  }
+}

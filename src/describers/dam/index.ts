@@ -19,7 +19,7 @@ import { DEFAULT_MAX_ANSWER_CHARS } from "../../net/openai.js";
 import { HttpClient, parseUrls, type HttpClientOptions } from "../../net/http.js";
 import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, Describer, Region, StageContext } from "../../pipeline/types.js";
-import { mapLimit } from "../../util/concurrency.js";
+import { MadeAhead, mapLimit } from "../../util/concurrency.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import type { DamOptions as DamOptionsInput } from "./options.js";
 import { RegionBodyEncoder } from "./png-pool.js";
@@ -113,33 +113,18 @@ export class DamDescriber implements Describer {
     const before = `${head.slice(0, at)}"data:image/png;base64,`;
     const after = `"${head.slice(at + 4)}`;
     const encoder = await RegionBodyEncoder.open(image, this.pngCompression);
-    // Bodies are encoded ahead: at first twice as many as requests in flight, then one more each time a body has
-    // been handed to the server, so that the next `inFlight` bodies are ready or in the works while the server
-    // is busy, and no encoding competes for the cores with a body being sent (on a loaded machine that delayed
-    // every request by tens of milliseconds).
+    // Bodies are encoded ahead of their requests (MadeAhead): ready while the server is busy, and no encoding
+    // competes for the cores with a body being sent (on a loaded machine that delayed every request by tens of ms).
     const inFlight = this.client.pool.concurrency * this.client.urls.length;
-    const bodies: (Promise<Uint8Array> | undefined)[] = [];
-    const prepareUpTo = (n: number) => {
-      while (bodies.length < Math.min(n, regions.length)) {
-        const region = regions[bodies.length]!;
-        // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
-        const body = rleArea(region.rle) > 0 ? encoder.body(region.rle, before, after) : undefined;
-        body?.catch(() => {}); // observed by its request; one that is never sent (an earlier failure) is dropped
-        bodies.push(body);
-      }
-    };
-    prepareUpTo(2 * inFlight);
+    // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
+    const bodies = new MadeAhead(regions.length, inFlight, (i) => (rleArea(regions[i]!.rle) > 0 ? encoder.body(regions[i]!.rle, before, after) : null));
     try {
       return await mapLimit(regions, inFlight, async (region, i) => {
         ctx?.signal?.throwIfAborted();
         let text = "";
-        prepareUpTo(i + 1);
-        const body = bodies[i];
-        if (body) {
-          const onSent = () => prepareUpTo(i + 1 + inFlight);
-          text = await this.describeOne(await body, region, ctx?.signal, onSent);
-        } else prepareUpTo(i + 1 + inFlight);
-        bodies[i] = undefined; // the bytes are sent: let them go
+        const body = bodies.take(i);
+        if (body) text = await this.describeOne(await body, region, ctx?.signal, () => bodies.sent(i));
+        else bodies.sent(i);
         ctx?.onProgress?.(++done, regions.length);
         return text;
       });

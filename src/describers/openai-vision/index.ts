@@ -12,7 +12,7 @@ import { parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
 import { OpenAiClient } from "../../net/openai.js";
 import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, Captioner, Describer, Region, StageContext } from "../../pipeline/types.js";
-import { mapLimit } from "../../util/concurrency.js";
+import { MadeAhead, mapLimit } from "../../util/concurrency.js";
 import { GearSegError } from "../../util/errors.js";
 import { focalCropBox } from "../../image/focal.js";
 import { tightBbox } from "../../masks/bbox.js";
@@ -78,28 +78,19 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
     ctx?.onProgress?.(0, regions.length);
     // The full view is the image at most maxSide wide, resized once; each region is outlined on a copy of it.
     const view = await this.fullView(image);
-    // A region's two JPEGs are made ahead, as the DAM describer's bodies are: at first twice as many as requests
-    // in flight, then one more each time a request has been handed over, so that the next ones are ready while
-    // the server is busy (one at a time, encoding between the requests was the gap between them).
+    // A region's two JPEGs are made ahead of its request (MadeAhead), as the DAM describer's bodies are: made in
+    // its request's turn, the encoding was the gap between one request and the next.
     const inFlight = this.client.inFlight;
-    const images: (Promise<string[]> | null)[] = [];
-    const prepareUpTo = (n: number) => {
-      while (images.length < Math.min(n, regions.length)) {
-        const region = regions[images.length]!;
-        const box = tightBbox(region.rle);
-        const pair = box ? this.regionImages(image, view, region, box).then(({ full, crop }) => [full, crop]) : null;
-        pair?.catch(() => {}); // observed by its request; one that is never sent (an earlier failure) is dropped
-        images.push(pair);
-      }
-    };
-    prepareUpTo(2 * inFlight);
+    const images = new MadeAhead(regions.length, inFlight, (i) => {
+      const region = regions[i]!;
+      const box = tightBbox(region.rle);
+      return box ? this.regionImages(image, view, region, box).then(({ full, crop }) => [full, crop]) : null;
+    });
     return mapLimit(regions, inFlight, async (region, i) => {
       ctx?.signal?.throwIfAborted();
-      prepareUpTo(i + 1);
-      const pair = images[i] ?? null;
-      images[i] = null;
+      const pair = images.take(i);
       let text = "";
-      const onSent = () => prepareUpTo(i + 1 + inFlight);
+      const onSent = () => images.sent(i);
       if (pair) text = await this.ask(await pair, REGION_PROMPT, `region ${region.id}`, ctx?.signal, onSent);
       else onSent();
       ctx?.onProgress?.(++done, regions.length);
