@@ -190,6 +190,21 @@ describe("fused upscale kernel equals full upscaling", () => {
         const two = new Float32Array(2 * lh * lw).fill(-50);
         two.set(low, lh * lw);
         expect(kernel.run(two, lh * lw, frame, t, off)).toEqual(s);
+        // With a stability threshold the kernel may stop early (null), but only for masks that fail it: at the
+        // score itself and one float32 step below, the same counts; one step above, those or null; well above, null.
+        const stability = Math.fround(s.intersections / s.unions);
+        if (Number.isFinite(stability) && stability > 0) {
+          const below = Math.fround(stability * (1 - 2 ** -23));
+          const above = Math.fround(stability * (1 + 2 ** -23));
+          for (const min of [stability, below, stability / 2]) {
+            expect(kernel.run(low, 0, frame, t, off, min), `min ${min}, score ${stability}`).toEqual(s);
+          }
+          if (stability < 1) {
+            const justAbove = kernel.run(low, 0, frame, t, off, above);
+            if (justAbove !== null) expect(justAbove).toEqual(s);
+            expect(kernel.run(low, 0, frame, t, off, Math.fround((1 + stability) / 2)), `score ${stability}`).toBeNull();
+          }
+        }
       }
     }
   });

@@ -81,7 +81,8 @@ export class BatchPostprocessor {
       if (p.minMaskRegionArea > 0) {
         this.labeler.fill(lowRes, offset, lowH, lowW, p.maskThreshold, p.minMaskRegionArea, p.minMaskRegionArea);
       }
-      const s = this.kernel.run(lowRes, offset, frame, p.maskThreshold, p.stabilityScoreOffset);
+      const s = this.kernel.run(lowRes, offset, frame, p.maskThreshold, p.stabilityScoreOffset, p.stabilityScoreThresh > 0 ? stabThresh : 0);
+      if (!s) continue; // cannot reach the stability threshold
       const stability = stabilityFromCounts(s.intersections, s.unions);
       if (p.stabilityScoreThresh > 0 && !(stability >= stabThresh)) continue;
       if (isBoxNearCropEdge(s.box, f.crop, origBox)) continue;
