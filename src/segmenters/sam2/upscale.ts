@@ -409,8 +409,17 @@ export class UpscaleKernel {
               colLast = yB - 1;
               continue;
             }
-            for (let y = yA; y < yB; y++) {
+            // Taps on either side of zero (finite): within a cell l1 rises and l0 falls with y, so both
+            // rounded products, their rounded sum and its float32 rounding move the same way, and the values
+            // are monotone down the segment. Rising, once one exceeds every threshold so do the rest;
+            // falling, once one is at most the lowest so are the rest. Pixel by pixel only up to there.
+            const finite = A * 0 === 0 && B * 0 === 0;
+            const rising = finite && A <= 0 && B >= 0;
+            const falling = finite && !rising && A >= 0 && B <= 0;
+            let y = yA;
+            for (; y < yB; y++) {
               const v = f32(tl0[y]! * A + tl1[y]! * B);
+              if (rising ? v > highest : falling && !(v > lowest)) break;
               if (v > thrLo) union++;
               if (v > thrHi) inter++;
               const mm = v > threshold;
@@ -422,6 +431,23 @@ export class UpscaleKernel {
                 area++;
                 if (colFirst < 0) colFirst = y;
                 colLast = y;
+              }
+            }
+            if (y < yB) {
+              if (rising) {
+                const len = yB - y;
+                union += len;
+                inter += len;
+                area += len;
+                if (!on) {
+                  this.pushTransition(colBase + y);
+                  on = true;
+                }
+                if (colFirst < 0) colFirst = y;
+                colLast = yB - 1;
+              } else if (on) {
+                this.pushTransition(colBase + y);
+                on = false;
               }
             }
           }
