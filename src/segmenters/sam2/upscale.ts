@@ -13,7 +13,9 @@
  * above all, counted as runs), and within the remaining cells, output columns whose two vertical taps do. The
  * taps are `resizeBilinear`'s own (`bilinearTaps` in src/masks/resize.ts) and the arithmetic per pixel is the
  * same, in the same order and with the same float32 roundings, so the counts and masks equal those of upscaling
- * everything.
+ * everything. Where the two taps of a segment lie on either side of zero the values are monotone down it, so
+ * the pixels past the last threshold are counted without computing them; and a mask whose stability score can
+ * no longer reach the caller's threshold is given up as soon as that is certain.
  */
 import { bilinearTaps, type BilinearTaps } from "../../masks/resize.js";
 import type { Rle } from "../../masks/types.js";
@@ -41,7 +43,7 @@ function boundBits(x: number): number {
  * The coding pass of `UpscaleKernel.run` over one map: each value's 2-bit threshold code (see there) from the
  * order keys of its float32 bits, halved (`kLo`, `kHi` are the halved keys of the two bounds). Writes the
  * column and row extents of the values with bit 0 set to `extent` ([x0, x1, y0, y1]; x1 = −1 when none) and
- * returns the largest magnitude's bits. (A function of its own: V8 compiles the small loop better.)
+ * returns the largest magnitude's bits.
  */
 function codeLogits(bits: Int32Array, offset: number, lowH: number, lowW: number, kLo: number, kHi: number, codes: Uint8Array, extent: Int32Array): number {
   let rx0 = lowW;
