@@ -7,6 +7,7 @@
  * Pre- and post-processing follow upstream NanoDet (./preprocess.ts, ./decode.ts), not the Human library's.
  */
 import { availableParallelism } from "node:os";
+import { isMainThread } from "node:worker_threads";
 import type { RgbImage } from "../../image/types.js";
 import { join } from "node:path";
 import { ensureNpmModel } from "../../models/npm-pull.js";
@@ -56,7 +57,8 @@ class NanodetDetector implements Detector {
     const { runtime, threads } = this.options;
     this.graph ??= loadNanodetGraph(this.modelJson, COCO_LABELS.length, {
       runtime,
-      threads: threads || Math.max(1, availableParallelism() - 1),
+      // In a preparation worker the pool already has a thread per core: one each.
+      threads: threads || (isMainThread ? Math.max(1, availableParallelism() - 1) : 1),
       onnxCachePath: this.onnxCachePath,
     });
     this.graph.catch(() => (this.graph = undefined));

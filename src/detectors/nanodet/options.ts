@@ -16,7 +16,8 @@ export interface NanodetOptions {
   /** "onnx" (ONNX Runtime, the default: faster, and off the JavaScript thread) or "tfjs" (TensorFlow.js's
    * WebAssembly backend: runs wherever Node does). */
   runtime: NanodetRuntime;
-  /** ONNX Runtime's threads; 0 = all cores but one (the segmenter works on the JavaScript thread meanwhile). */
+  /** ONNX Runtime's threads; 0 = all cores but one (the segmenter works on the JavaScript thread meanwhile),
+   * one in a preparation worker (the pool has a worker per core). */
   threads: number;
 }
 
