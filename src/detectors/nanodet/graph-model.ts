@@ -7,7 +7,7 @@
  * Both are checked against each other in the tests. The model is read once and kept for every image.
  */
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import type { GraphModel } from "@tensorflow/tfjs-converter";
@@ -115,54 +115,76 @@ async function tfjsExecutor(json: ModelJson, weights: Buffer, name: string, inpu
 type Ort = typeof import("onnxruntime-node");
 let ortModule: Ort | undefined;
 
-/**
- * The converted model, from the cache file when it is there whole (its size and sha256 recorded beside it),
- * else converted now and, best effort, cached for the next process (the conversion touches every weight).
- */
-async function convertedModel(json: ModelJson, readWeights: () => Promise<Buffer>, name: string, ends: Parameters<typeof tfjsGraphToOnnx>[2], cachePath: string | undefined): Promise<string | Uint8Array> {
-  if (cachePath) {
-    const record = await readFile(`${cachePath}.json`, "utf8")
-      .then((text) => JSON.parse(text) as { bytes?: unknown; sha256?: unknown } | null)
-      .catch(() => undefined);
-    const info = await stat(cachePath).catch(() => undefined);
-    if (record && info && info.size === record?.bytes && typeof record.sha256 === "string" && (await fileHasSha256(cachePath, info.size, info.mtimeMs, record.sha256))) {
-      return cachePath;
-    }
-  }
-  const onnx = tfjsGraphToOnnx(json, await readWeights(), ends, name);
-  if (cachePath) {
-    // A cache: a folder that cannot be written only means converting again next time.
-    await makeDir(dirname(cachePath))
-      .then(() => writeFileAtomic(cachePath, onnx))
-      .then(() => writeFileAtomic(`${cachePath}.json`, JSON.stringify({ bytes: onnx.length, sha256: createHash("sha256").update(onnx).digest("hex") }) + "\n"))
-      .catch(() => undefined);
-  }
-  return onnx;
-}
-
-async function onnxExecutor(
-  model: string | Uint8Array,
-  name: string,
-  input: { name: string; shape: number[] },
-  outputs: readonly { name: string; shape: number[] }[],
-  threads: number | undefined,
-): Promise<Executor> {
+function loadOrt(): Ort {
   // onnxruntime-node is CommonJS: require() skips the ES-module loader's scan of it.
   ortModule ??= createRequire(import.meta.url)("onnxruntime-node") as Ort;
-  const ort = ortModule;
+  return ortModule;
+}
+
+/** The cache file is whole: its size and sha256 are those recorded beside it when it was written. */
+async function cachedWhole(path: string): Promise<boolean> {
+  const record = await readFile(`${path}.json`, "utf8")
+    .then((text) => JSON.parse(text) as { bytes?: unknown; sha256?: unknown } | null)
+    .catch(() => undefined);
+  const info = await stat(path).catch(() => undefined);
+  return !!record && !!info && info.size === record.bytes && typeof record.sha256 === "string" && (await fileHasSha256(path, info.size, info.mtimeMs, record.sha256));
+}
+
+/**
+ * An ONNX Runtime session of the model. The graph is converted and optimised (fusions, constant folding; not
+ * the CPU-specific layouts of level "all", so the file stays valid on any machine) on the first load, and ONNX
+ * Runtime's optimised graph is kept for the next processes, which load it without optimising again (about a
+ * quarter of the session's creation). The file's name carries ONNX Runtime's version, which wrote it.
+ */
+async function onnxSession(
+  convert: () => Promise<Uint8Array>,
+  name: string,
+  cacheBase: string | undefined,
+  threads: number | undefined,
+): Promise<InferenceSession> {
+  const ort = loadOrt();
   const options: InferenceSession.SessionOptions = {
-    graphOptimizationLevel: "all",
     executionMode: "sequential",
     // Threads that spin while waiting for work would take the core the segmenter runs on meanwhile.
     extra: { session: { intra_op: { allow_spinning: "0" } } },
     ...(threads ? { intraOpNumThreads: threads } : {}),
   };
+  const cachePath = cacheBase && `${cacheBase}.ort-${ort.env.versions.common ?? "unknown"}.onnx`;
+  if (cachePath && (await cachedWhole(cachePath))) {
+    try {
+      return await ort.InferenceSession.create(cachePath, { ...options, graphOptimizationLevel: "disabled" });
+    } catch {
+      // Made again below, as if it were not there.
+    }
+  }
+  const onnx = await convert();
+  const create = (extra: InferenceSession.SessionOptions) => ort.InferenceSession.create(onnx, { ...options, graphOptimizationLevel: "extended", ...extra });
+  const fail = (err: unknown): never => {
+    throw new GearSegError(`cannot load detector model "${name}" into ONNX Runtime: ${(err as Error).message}`, { cause: err });
+  };
+  if (!cachePath) return create({}).catch(fail);
+  // A cache: a folder that cannot be written only means converting again next time.
+  const tmp = join(dirname(cachePath), `.${basename(cachePath)}.${process.pid}.${Date.now()}.tmp`);
   let session: InferenceSession;
   try {
-    session = typeof model === "string" ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
-  } catch (err) {
-    throw new GearSegError(`cannot load detector model "${name}" into ONNX Runtime: ${(err as Error).message}`, { cause: err });
+    await makeDir(dirname(cachePath));
+    session = await create({ optimizedModelFilePath: tmp });
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    return create({}).catch(fail);
   }
+  try {
+    const written = await readFile(tmp);
+    await writeFileAtomic(`${cachePath}.json`, JSON.stringify({ bytes: written.length, sha256: createHash("sha256").update(written).digest("hex") }) + "\n");
+    await rename(tmp, cachePath);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
+  return session;
+}
+
+function onnxExecutor(session: InferenceSession, input: { name: string; shape: number[] }, outputs: readonly { name: string }[]): Executor {
+  const ort = loadOrt();
   return {
     async run(data) {
       const feeds = { [input.name]: new ort.Tensor("float32", data, input.shape) };
@@ -177,9 +199,10 @@ export interface NanodetGraphOptions {
   runtime?: NanodetRuntime;
   /** ONNX Runtime's intra-op threads (default: its choice, one per core). */
   threads?: number;
-  /** Where the ONNX conversion of this very model is kept between processes (runtime "onnx"); the caller
-   * names it by the weights' sha256, so a changed model is never paired with an old conversion. */
-  onnxCachePath?: string;
+  /** Where the ONNX conversion of this very model is kept between processes (runtime "onnx"): a path without
+   * extension, which the caller names by the weights' sha256 (a changed model is never paired with an old
+   * conversion). */
+  onnxCacheBase?: string;
 }
 
 /**
@@ -231,14 +254,8 @@ export async function loadNanodetGraph(modelJsonPath: string, classes: number, o
   if (options.runtime === "tfjs") executor = await tfjsExecutor(json, await readWeights(), name, inputSize, names);
   else {
     const ends = { inputs: [input], outputs: names.map((n) => outputs.find((o) => o.name === n)!) };
-    const model = await convertedModel(json, readWeights, name, ends, options.onnxCachePath);
-    try {
-      executor = await onnxExecutor(model, name, input, ends.outputs, options.threads);
-    } catch (err) {
-      // A cached conversion ONNX Runtime refuses (written by another version of it?) is made again.
-      if (typeof model !== "string") throw err;
-      executor = await onnxExecutor(tfjsGraphToOnnx(json, await readWeights(), ends, name), name, input, ends.outputs, options.threads);
-    }
+    const session = await onnxSession(async () => tfjsGraphToOnnx(json, await readWeights(), ends, name), name, options.onnxCacheBase, options.threads);
+    executor = onnxExecutor(session, input, ends.outputs);
   }
   return {
     inputSize,

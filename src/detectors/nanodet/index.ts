@@ -50,7 +50,7 @@ class NanodetDetector implements Detector {
     readonly fingerprint: string,
     private readonly modelJson: string,
     readonly options: Readonly<NanodetOptions>,
-    private readonly onnxCachePath: string,
+    private readonly onnxCacheBase: string,
   ) {}
 
   private loadGraph(): Promise<NanodetGraph> {
@@ -59,7 +59,7 @@ class NanodetDetector implements Detector {
       runtime,
       // In a preparation worker the pool already has a thread per core: one each.
       threads: threads || (isMainThread ? Math.max(1, availableParallelism() - 1) : 1),
-      onnxCachePath: this.onnxCachePath,
+      onnxCacheBase: this.onnxCacheBase,
     });
     this.graph.catch(() => (this.graph = undefined));
     return this.graph;
@@ -121,6 +121,6 @@ export const createNanodetDetector: BackendFactory<Detector, NanodetOptionsInput
   const weights = located.model.files.find((f) => f.name === "nanodet.bin")!;
   const fingerprint = `${NANODET_MODEL_ID}@${weights.sha256.slice(0, 16)}/${opts.runtime}:score>${opts.scoreThreshold},iou>${opts.nmsIou},max=${opts.maxDetections}`;
   // The ONNX conversion is kept where pulls write (a read-only model store stays untouched), named by the weights.
-  const onnxCachePath = join(modelDir(NANODET_MODEL_ID), `nanodet.${weights.sha256.slice(0, 16)}.onnx-v${TFJS_TO_ONNX_VERSION}.onnx`);
-  return new NanodetDetector(context.spec, fingerprint, located.files["nanodet.json"]!, opts, onnxCachePath);
+  const onnxCacheBase = join(modelDir(NANODET_MODEL_ID), `nanodet.${weights.sha256.slice(0, 16)}.converted-v${TFJS_TO_ONNX_VERSION}`);
+  return new NanodetDetector(context.spec, fingerprint, located.files["nanodet.json"]!, opts, onnxCacheBase);
 };

@@ -186,6 +186,11 @@ describe("nanodet runtimes", () => {
       const sha = async () => createHash("sha256").update(await readFile(path)).digest("hex");
       expect(record.sha256).toBe(await sha());
       expect((await stat(path)).size).toBe(record.bytes);
+      // The next load reads it (ONNX Runtime's optimised graph, not optimised again): the same detections, the
+      // file untouched.
+      const written = (await stat(path)).mtimeMs;
+      expect(await detectOnce()).toEqual(first);
+      expect((await stat(path)).mtimeMs).toBe(written);
       // The same size, a few bytes changed in the weights: found by the sha256, converted again.
       const bytes = await readFile(path);
       bytes.fill(0x7f, bytes.length >> 1, (bytes.length >> 1) + 64);
