@@ -95,7 +95,9 @@ export class ParallelBatchPostprocessor implements BatchProcessor {
     const n = passing.length;
     if (this.workers.length === 0 || n < 2) return this.main.process(batch, points, frame, params);
     const plane = lowH * lowW;
-    const newArea = this.ensureArea(n, plane);
+    // Room for every mask of the batch (pages are only touched when written), so that later batches with more
+    // passing masks do not need fresh buffers.
+    const newArea = this.ensureArea(iou.length, plane);
     const { planes, claims, control } = this;
     claims.fill(0, 0, n);
     Atomics.store(control, COPIED, 0);
