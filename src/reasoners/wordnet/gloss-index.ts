@@ -3,14 +3,18 @@
  * start a word" (`WordNet.glossFrequency`) reads a few hundred positions instead of scanning the 15 MB of
  * data.noun once per word (10–30 ms each).
  *
- * The index holds every byte position inside a gloss (from the line's first " | " on) that follows a space,
- * grouped by a hash of the three bytes found there (a counting sort: within a group, positions keep file order).
- * A word of at least three bytes can only start at a position of its own group; each is compared byte by byte
- * with the data file, so a hash collision costs a comparison, never a wrong count. Shorter words, and words
- * that start with a space or hold a line break or a "|", are not indexed: the caller scans for those.
+ * The index holds a record for every byte position inside a gloss (from the line's first " | " on) that follows
+ * a space: the position, its line's number and the eight bytes found there; records are grouped by a hash of
+ * their first three bytes (a counting sort: within a group, records keep file order). A word of at least three
+ * bytes can only start at a record of its own group, and is compared with the record's bytes (then, past eight
+ * bytes, with the data file), so a hash collision costs a comparison, never a wrong count; lines are told apart
+ * by number. A lookup thus reads the data file only for the long words' few candidates: its pages, read into
+ * fresh memory, are dear to touch on a loaded machine (tens of milliseconds for the whole of data.noun).
+ * Shorter words, and words that start with a space or hold a line break or a "|", are not indexed: the caller
+ * scans for those.
  *
  * Built in one pass over the file (a tenth of a second), so it is kept on disk (`tables.ts`): a process reads
- * the group starts (16 kB) and then, per word, its group's positions (a few kilobytes).
+ * the group starts (16 kB) and then, per word, its group's records (a few kilobytes).
  */
 
 import type { TableBody } from "./tables.js";
@@ -25,8 +29,11 @@ const BAR = 124; // "|"
  */
 const GROUP_BITS = 12;
 const GROUPS = 1 << GROUP_BITS;
-/** Header words of the serialised form, before the group starts and positions (Int32, native byte order). */
+/** Header words of the serialised form, before the group starts and records (Int32, native byte order). */
 const HEADER_WORDS = 4;
+/** A record: position, line number, then the eight bytes at the position (two Int32 words' room). */
+const RECORD_WORDS = 4;
+const RECORD_TEXT = 8;
 
 /** The group of a word starting with bytes `a b c`. */
 function groupOf(a: number, b: number, c: number): number {
@@ -42,8 +49,8 @@ export class GlossIndex {
   private readonly starts: Int32Array;
 
   /**
-   * `head`: the header and group starts, already checked; the positions follow them in `words` (a table
-   * built in this process) or in a table file's body, read one group at a time.
+   * `head`: the header and group starts, already checked; the records follow them in `words` (a table built
+   * in this process) or in a table file's body, read one group at a time.
    */
   private constructor(
     head: Int32Array,
@@ -58,17 +65,21 @@ export class GlossIndex {
   /** Index `data`, a WordNet data file (wndb(5WN): one synset per line, the gloss after the first " | "). */
   static build(data: Uint8Array): GlossIndex {
     const n = data.length;
-    // Positions in file order first, then a counting sort by group. One pass over the bytes: a Buffer.indexOf
-    // per line or per space costs more in calls than it saves. (data.noun has a word start every 14 bytes.)
+    // Positions (and their lines) in file order first, then a counting sort by group. One pass over the bytes:
+    // a Buffer.indexOf per line or per space costs more in calls than it saves. (data.noun has a word start
+    // every 14 bytes.)
     let found = new Int32Array(Math.max(1024, Math.ceil(n / 12)));
+    let lines = new Int32Array(found.length);
     let m = 0;
     const count = new Int32Array(GROUPS + 1);
     let synsets = n > 0 && data[0] !== SPACE ? 1 : 0;
+    let line = 0;
     let inGloss = false;
     for (let s = 0; s < n; s++) {
       const c = data[s]!;
       if (c === NEWLINE) {
         inGloss = false;
+        line++;
         if (s + 1 < n && data[s + 1] !== SPACE) synsets++;
         continue;
       }
@@ -86,23 +97,32 @@ export class GlossIndex {
       const b = data[p + 1]!;
       const d = data[p + 2]!;
       if (a === NEWLINE || b === NEWLINE || d === NEWLINE) continue;
-      if (m === found.length) found = grown(found);
-      found[m++] = p;
+      if (m === found.length) {
+        found = grown(found);
+        lines = grown(lines);
+      }
+      found[m] = p;
+      lines[m++] = line;
       count[groupOf(a, b, d) + 1]!++;
     }
     for (let k = 0; k < GROUPS; k++) count[k + 1]! += count[k]!;
     // Laid out as it is stored, so that saving it copies nothing.
-    const words = new Int32Array(HEADER_WORDS + GROUPS + 1 + m);
+    const recordsAt = HEADER_WORDS + GROUPS + 1;
+    const words = new Int32Array(recordsAt + RECORD_WORDS * m);
     words[0] = GROUP_BITS;
     words[1] = n;
     words[2] = synsets;
     words[3] = m;
     words.set(count, HEADER_WORDS);
-    const positions = words.subarray(HEADER_WORDS + GROUPS + 1);
+    const bytes = new Uint8Array(words.buffer);
     const fill = count.subarray(0, GROUPS);
     for (let j = 0; j < m; j++) {
       const p = found[j]!;
-      positions[fill[groupOf(data[p]!, data[p + 1]!, data[p + 2]!)]!++] = p;
+      const r = recordsAt + RECORD_WORDS * fill[groupOf(data[p]!, data[p + 1]!, data[p + 2]!)]!++;
+      words[r] = p;
+      words[r + 1] = lines[j]!;
+      const end = Math.min(n, p + RECORD_TEXT);
+      for (let t = p, o = 4 * (r + 2); t < end; t++, o++) bytes[o] = data[t]!; // past the file's end: zeros
     }
     return new GlossIndex(words, words);
   }
@@ -119,34 +139,46 @@ export class GlossIndex {
     if (data.length !== this.dataBytes) throw new Error(`gloss index: built for ${this.dataBytes} bytes, given ${data.length}`);
     const k = groupOf(word[0]!, word[1]!, word[2]!);
     const first = this.starts[k]!;
-    const last = this.starts[k + 1]!;
-    const at = HEADER_WORDS + GROUPS + 1 + first;
-    let positions: Int32Array;
-    if (this.words) positions = this.words.subarray(at, at + last - first);
+    const count = this.starts[k + 1]! - first;
+    const at = HEADER_WORDS + GROUPS + 1 + RECORD_WORDS * first;
+    let records: Int32Array;
+    if (this.words) records = this.words.subarray(at, at + RECORD_WORDS * count);
     else {
-      const bytes = await this.body!.read(4 * at, 4 * (last - first));
-      positions = new Int32Array(bytes.buffer, bytes.byteOffset, last - first);
+      const bytes = await this.body!.read(4 * at, 4 * RECORD_WORDS * count);
+      records = new Int32Array(bytes.buffer, bytes.byteOffset, RECORD_WORDS * count);
     }
+    const text = new Uint8Array(records.buffer, records.byteOffset, records.byteLength);
     const n = data.length;
+    const inRecord = Math.min(length, RECORD_TEXT);
     let df = 0;
-    let lineEnd = -1;
+    let counted = -1; // the last line counted
     let previous = 0;
-    for (let i = 0; i < positions.length; i++) {
-      const p = positions[i]!;
-      // A group's positions ascend, inside the file: anything else is a damaged file.
-      if (p <= previous || p >= n) return undefined;
+    let previousLine = 0;
+    for (let i = 0; i < count; i++) {
+      const r = RECORD_WORDS * i;
+      const p = records[r]!;
+      const line = records[r + 1]!;
+      // A group's records ascend by position and line, inside the file: anything else is a damaged file.
+      if (p <= previous || p >= n || line < previousLine) return undefined;
       previous = p;
-      if (p < lineEnd || p + length > n) continue; // the line already counts, or the word would not fit
+      previousLine = line;
+      if (line === counted || p + length > n) continue; // the line already counts, or the word would not fit
+      const o = 4 * (r + 2);
       let j = 0;
+      while (j < inRecord && text[o + j] === word[j]) j++;
+      if (j < inRecord) continue;
       while (j < length && data[p + j] === word[j]) j++;
       if (j < length) continue;
       df++;
-      lineEnd = indexOfByte(data, NEWLINE, p + length);
+      counted = line;
     }
     return df;
   }
 
-  /** The serialised form (Int32, native byte order): group bits, data size, synsets, positions; group starts; positions. */
+  /**
+   * The serialised form (Int32, native byte order): group bits, data size, synsets, records; group starts;
+   * records (position, line, eight bytes).
+   */
   toBytes(): Uint8Array {
     const words = this.words!;
     return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
@@ -156,15 +188,15 @@ export class GlossIndex {
   static readonly HEAD_BYTES = 4 * (HEADER_WORDS + GROUPS + 1);
 
   /**
-   * The index whose head `toBytes` wrote (its positions in `body`, read one group at a time), for a data file
+   * The index whose head `toBytes` wrote (its records in `body`, read one group at a time), for a data file
    * of `dataBytes` bytes; undefined when the head is not one of this layout for such a file, or its group
-   * starts do not add up to the body's positions.
+   * starts do not add up to the body's records.
    */
   static fromHead(head: Uint8Array, body: TableBody, dataBytes: number): GlossIndex | undefined {
     if (head.length !== GlossIndex.HEAD_BYTES || head.byteOffset % 4 !== 0) return undefined;
     const words = new Int32Array(head.buffer, head.byteOffset, head.length / 4);
     const m = words[3]!;
-    if (words[0] !== GROUP_BITS || words[1] !== dataBytes || words[2]! < 0 || body.length !== head.length + 4 * m) return undefined;
+    if (words[0] !== GROUP_BITS || words[1] !== dataBytes || words[2]! < 0 || body.length !== head.length + 4 * RECORD_WORDS * m) return undefined;
     const starts = words.subarray(HEADER_WORDS);
     if (starts[0] !== 0 || starts[GROUPS] !== m) return undefined;
     for (let k = 0; k < GROUPS; k++) if (starts[k + 1]! < starts[k]!) return undefined;
@@ -178,7 +210,3 @@ function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   return more;
 }
 
-function indexOfByte(data: Uint8Array, byte: number, from: number): number {
-  const at = data.indexOf(byte, from);
-  return at < 0 ? data.length : at;
-}
