@@ -40,6 +40,17 @@ function groupOf(a: number, b: number, c: number): number {
   return Math.imul((a << 16) | (b << 8) | c, 0x9e3779b1) >>> (32 - GROUP_BITS);
 }
 
+/** The data file a lookup compares long words with: its size, and bytes read at a position. */
+export interface DataBytes {
+  readonly length: number;
+  bytesAt(position: number, length: number): Uint8Array;
+}
+
+/** A data file held in memory, as `DataBytes`. */
+export function inMemory(data: Uint8Array): DataBytes {
+  return { length: data.length, bytesAt: (position, length) => data.subarray(position, position + length) };
+}
+
 export class GlossIndex {
   /** Size of the data file indexed: a different file is never read through this index. */
   readonly dataBytes: number;
@@ -128,11 +139,12 @@ export class GlossIndex {
   }
 
   /**
-   * In how many lines of `data` (the file this index was built from) a gloss word starts with `word`'s bytes
+   * In how many lines of `data` (the file this index was built from; read only past a word's eighth byte, for
+   * the candidates whose first eight match) a gloss word starts with `word`'s bytes
    * (latin1, as given: the caller lower-cases), or undefined when the word is not indexable (under three
    * bytes, a leading space, a line break, a "|") or the group read from the table file is damaged.
    */
-  async frequency(data: Uint8Array, word: Uint8Array): Promise<number | undefined> {
+  async frequency(data: DataBytes, word: Uint8Array): Promise<number | undefined> {
     const length = word.length;
     // A "|" could let a scan's match straddle the bar that starts the gloss: left to the scan, as is the rest.
     if (length < 3 || word[0] === SPACE || word.includes(NEWLINE) || word.includes(BAR)) return undefined;
@@ -167,8 +179,11 @@ export class GlossIndex {
       let j = 0;
       while (j < inRecord && text[o + j] === word[j]) j++;
       if (j < inRecord) continue;
-      while (j < length && data[p + j] === word[j]) j++;
-      if (j < length) continue;
+      if (length > RECORD_TEXT) {
+        const rest = data.bytesAt(p + RECORD_TEXT, length - RECORD_TEXT);
+        while (j < length && rest[j - RECORD_TEXT] === word[j]) j++;
+        if (j < length) continue;
+      }
       df++;
       counted = line;
     }

@@ -9,7 +9,7 @@
  * cached. What takes a pass over data.noun to compute (the noun subtree sizes, the index of definition words)
  * is kept on disk (`tables.ts`). One instance per dict folder per process (`openWordNet` caches it).
  */
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -158,7 +158,6 @@ export class WordNet {
   readonly timing: WordNetTiming;
   private readonly index: Record<Pos, IndexFile>;
   private readonly exceptions: Exceptions;
-  private readonly data: Partial<Record<Pos, Buffer>> = {};
   private readonly synsets = new Map<string, Synset>();
   private readonly tables: TableStore;
 
@@ -228,11 +227,7 @@ export class WordNet {
     const key = pos + offset;
     const cached = this.synsets.get(key);
     if (cached) return cached;
-    const buf = await this.dataFile(pos);
-    if (offset < 0 || offset >= buf.length) throw new GearSegError(`WordNet data.${FILE_SUFFIX[pos]}: offset ${offset} is out of range`);
-    let end = buf.indexOf(10, offset);
-    if (end < 0) end = buf.length;
-    const line = buf.toString("utf8", offset, end);
+    const line = this.file(pos).lineAt(offset);
     const parsed = parseDataLine(line, pos);
     if (parsed.offset !== offset) {
       throw new GearSegError(`WordNet data.${FILE_SUFFIX[pos]}: no synset at byte offset ${offset}`);
@@ -279,39 +274,134 @@ export class WordNet {
    * for a word it does not hold (under three letters, odd characters), one Buffer scan of the data file.
    */
   async glossFrequency(word: string, pos: Pos): Promise<{ df: number; total: number }> {
-    const buf = await this.dataFile(pos);
     const needle = Buffer.from(word.toLowerCase(), "latin1");
     const index = await this.glossIndex(pos);
-    const df = await index.frequency(buf, needle);
+    const df = await index.frequency(this.file(pos), needle);
     if (df !== undefined) return { df, total: index.synsets };
-    return { df: glossFrequencyByScan(buf, needle), total: index.synsets };
+    return { df: glossFrequencyByScan(await this.dataFile(pos), needle), total: index.synsets };
   }
 
   private readonly glossIndexes: Partial<Record<Pos, Promise<GlossIndex>>> = {};
 
   private glossIndex(pos: Pos): Promise<GlossIndex> {
-    return (this.glossIndexes[pos] ??= this.dataFile(pos).then((buf) => {
-      const kind: TableKind<GlossIndex> = { ...GLOSS_TABLE, name: `gloss-${FILE_SUFFIX[pos]}`, decode: (head, body) => GlossIndex.fromHead(head, body, buf.length) };
-      return this.tables.get(kind, this.dataPath(pos), () => GlossIndex.build(buf));
-    }));
+    return (this.glossIndexes[pos] ??= (async () => {
+      const size = this.file(pos).length;
+      const kind: TableKind<GlossIndex> = { ...GLOSS_TABLE, name: `gloss-${FILE_SUFFIX[pos]}`, decode: (head, body) => GlossIndex.fromHead(head, body, size) };
+      return this.tables.get(kind, this.dataPath(pos), async () => GlossIndex.build(await this.dataFile(pos)));
+    })());
   }
 
   private dataPath(pos: Pos): string {
     return join(this.dictDir, `data.${FILE_SUFFIX[pos]}`);
   }
 
-  private async dataFile(pos: Pos): Promise<Buffer> {
-    let buf = this.data[pos];
-    if (!buf) {
-      const path = this.dataPath(pos);
+  private readonly files: Partial<Record<Pos, DataFile>> = {};
+
+  /** A data file, read a line at a time (or from its whole contents, once something needed them all). */
+  private file(pos: Pos): DataFile {
+    return (this.files[pos] ??= new DataFile(this.dataPath(pos), `WordNet data.${FILE_SUFFIX[pos]}`));
+  }
+
+  /** The whole data file: for scans, and to compute the tables that are not on disk yet. */
+  private dataFile(pos: Pos): Promise<Buffer> {
+    return this.file(pos).whole();
+  }
+}
+
+/**
+ * A WordNet data file. A synset is read at its byte offset with one read of a few kilobytes, until something
+ * needs the whole file (a scan of the glosses, a table computed): then it is read whole, once, and lines are
+ * sliced from it. A process with its tables on disk reads a few hundred synsets and no more, and data.noun's
+ * 15 MB in fresh memory cost more to read and to touch (tens of milliseconds on a loaded machine) than the
+ * reads of its lines.
+ */
+class DataFile {
+  private fd?: number;
+  private size?: number;
+  private contents?: Buffer;
+  private loading?: Promise<Buffer>;
+  /** Reused by every line read (a read of a line longer than it reads on into a larger one). */
+  private scratch = Buffer.allocUnsafe(4096);
+
+  constructor(
+    private readonly path: string,
+    /** Names the file in messages. */
+    private readonly label: string,
+  ) {}
+
+  private open(): number {
+    if (this.fd === undefined) {
       try {
-        buf = await readFile(path);
+        this.fd = openSync(this.path, "r");
+        this.size = fstatSync(this.fd).size;
       } catch (err) {
-        throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
+        throw new GearSegError(`WordNet ${this.path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }
-      this.data[pos] = buf;
     }
-    return buf;
+    return this.fd;
+  }
+
+  /** Its size in bytes. */
+  get length(): number {
+    if (this.contents) return this.contents.length;
+    this.open();
+    return this.size!;
+  }
+
+  /** The text of the line that starts at byte `offset` (without its line break). */
+  lineAt(offset: number): string {
+    const whole = this.contents;
+    if (offset < 0 || offset >= this.length) throw new GearSegError(`${this.label}: offset ${offset} is out of range`);
+    if (whole) {
+      let end = whole.indexOf(10, offset);
+      if (end < 0) end = whole.length;
+      return whole.toString("utf8", offset, end);
+    }
+    let have = 0;
+    for (;;) {
+      const want = Math.min(this.scratch.length - have, this.size! - offset - have);
+      const got = want > 0 ? readSync(this.open(), this.scratch, have, want, offset + have) : 0;
+      const end = this.scratch.indexOf(10, have);
+      have += got;
+      if ((end >= 0 && end < have) || got === 0 || offset + have >= this.size!) {
+        return this.scratch.toString("utf8", 0, end >= 0 && end < have ? end : have);
+      }
+      const larger = Buffer.allocUnsafe(this.scratch.length * 2);
+      this.scratch.copy(larger, 0, 0, have);
+      this.scratch = larger;
+    }
+  }
+
+  /** `length` bytes at byte `position` (fewer at the file's end). */
+  bytesAt(position: number, length: number): Uint8Array {
+    const whole = this.contents;
+    if (whole) return whole.subarray(position, Math.min(whole.length, position + length));
+    const out = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.length - position)));
+    let done = 0;
+    while (done < out.length) {
+      const got = readSync(this.open(), out, done, out.length - done, position + done);
+      if (got === 0) break;
+      done += got;
+    }
+    return out.subarray(0, done);
+  }
+
+  /** The whole file, read once. */
+  whole(): Promise<Buffer> {
+    if (this.contents) return Promise.resolve(this.contents);
+    this.loading ??= readFile(this.path).then(
+      (buf) => {
+        this.contents = buf;
+        if (this.fd !== undefined) closeSync(this.fd);
+        this.fd = undefined;
+        return buf;
+      },
+      (err: unknown) => {
+        this.loading = undefined;
+        throw new GearSegError(`WordNet ${this.path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
+      },
+    );
+    return this.loading;
   }
 }
 
