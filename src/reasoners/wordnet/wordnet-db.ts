@@ -456,7 +456,7 @@ const SUBTREE_TABLE: TableKind<{ size: SubtreeSizes; total: number }> = {
  * The index of definition words' tables (`tables.ts`), one per data file (`decode` needs its size): the group
  * starts are read on opening, each word's group of positions when it is asked for.
  */
-const GLOSS_TABLE = { version: 2, headLength: () => GlossIndex.HEAD_BYTES, encode: (index: GlossIndex) => index.toBytes() };
+const GLOSS_TABLE = { version: 3, headLength: () => GlossIndex.HEAD_BYTES, encode: (index: GlossIndex) => index.toBytes() };
 
 /**
  * In how many lines of a data file a gloss word starts with `needle`: a Buffer scan, for the words the index
