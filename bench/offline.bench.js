@@ -56,7 +56,7 @@ function secondQueryRound(input, home, first, dist = join(here, "..", "dist")) {
   const args = ["--input-type=module", "-e", script];
   const [cmd, ...rest] = pin.length ? [...pin, process.execPath, ...args] : [process.execPath, ...args];
   const r = spawnSync(cmd, rest, { env: { ...process.env, GEAR_SEG_HOME: home }, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`offline bench: second-query process exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
+  if (r.status !== 0) throw new Error(`offline bench: second-query process (${dist}) exited ${r.status}: ${r.stderr.trim().split("\n").slice(-8).join(" / ")}`);
   const calls = JSON.parse(r.stdout.trim().split("\n").pop());
   if (calls[0].cache !== "miss" || calls.slice(1).some((c) => c.cache !== "hit" || c.decodeMs !== 0)) {
     throw new Error(`offline bench: the second queries did not come from the cache without a decode: ${JSON.stringify(calls)}`);
