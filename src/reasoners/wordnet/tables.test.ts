@@ -50,6 +50,38 @@ describe("WordNet tables on disk", () => {
     expect(Buffer.from(await store.get(reversed(), source, async () => Uint8Array.from([1, 2, 3]))).toString("hex")).toBe("010203");
   });
 
+  it("computes a table that only pays across processes only where it can be kept", async () => {
+    const dir = await tempDir();
+    const source = join(dir, "source.txt");
+    await writeFile(source, "xyz");
+    const blocker = join(dir, "a-file");
+    await writeFile(blocker, "");
+    let computed = 0;
+    const compute = async () => {
+      computed++;
+      return Uint8Array.from([1, 2, 3]);
+    };
+    const readOnly = new TableStore(join(blocker, "tables"));
+    expect(await readOnly.writable()).toBe(false);
+    expect(await readOnly.getIfKept(reversed(), source, compute)).toBeUndefined();
+    expect(await new TableStore(undefined).getIfKept(reversed(), source, compute)).toBeUndefined();
+    expect(computed).toBe(0);
+    const kept = new TableStore(join(dir, "tables"));
+    expect(Buffer.from((await kept.getIfKept(reversed(), source, compute))!).toString("hex")).toBe("010203");
+    expect(Buffer.from((await new TableStore(join(dir, "tables")).getIfKept(reversed(), source, compute))!).toString("hex")).toBe("010203");
+    expect(computed).toBe(1);
+  });
+
+  it("counts definition words the same with the index kept on disk and by scanning where it cannot be", async () => {
+    const tables = await tempDir();
+    const indexed = await readWordNet(undefined, tables);
+    const scanning = await readWordNet(undefined, null);
+    for (const word of ["metal", "car", "window", "road", "of", "wheeled", "x"]) {
+      expect(await scanning.glossFrequency(word, "n"), word).toEqual(await indexed.glossFrequency(word, "n"));
+    }
+    expect((await readdir(tables)).some((f) => f.startsWith("gloss-noun-"))).toBe(true);
+  });
+
   it("reads the noun subtree sizes back equal to the ones a scan of data.noun computes", async () => {
     const tables = await tempDir();
     const scanned = await (await readWordNet(undefined, null)).nounSubtreeSizes();

@@ -15,10 +15,11 @@
  * in memory only.
  */
 import { createHash } from "node:crypto";
-import { open, readdir, rm, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, open, readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
-import { writeFileAtomic } from "../../util/fs.js";
+import { makeDir, writeFileAtomic } from "../../util/fs.js";
 
 const MAGIC = 0x54574753; // the bytes "SGWT": gear-seg WordNet table
 const HEADER_BYTES = 20;
@@ -53,6 +54,35 @@ export class TableStore {
     const where = hash(source);
     const what = hash(JSON.stringify([kind.version, s.size, s.mtimeMs]));
     return join(this.dir, `${kind.name}-${where}-${what}.bin`);
+  }
+
+  private canWrite: Promise<boolean> | undefined;
+
+  /** Whether tables can be saved: the folder exists or can be made, and this process may write in it. */
+  writable(): Promise<boolean> {
+    return (this.canWrite ??= (async () => {
+      if (!this.dir) return false;
+      try {
+        await makeDir(this.dir);
+        await access(this.dir, constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    })());
+  }
+
+  /**
+   * `kind`'s table of `source` when it can be kept: read from its file, else computed and saved; undefined when
+   * there is no valid file and none can be written (a table that pays only across processes is not worth
+   * computing in each one).
+   */
+  async getIfKept<T>(kind: TableKind<T>, source: string, compute: () => T | Promise<T>): Promise<T | undefined> {
+    const file = await this.fileFor(kind, source).catch(() => undefined);
+    const table = file ? await readTable(file, kind) : undefined;
+    if (table) return table;
+    if (!(await this.writable())) return undefined;
+    return this.get(kind, source, compute);
   }
 
   /**

@@ -276,18 +276,22 @@ export class WordNet {
   async glossFrequency(word: string, pos: Pos): Promise<{ df: number; total: number }> {
     const needle = Buffer.from(word.toLowerCase(), "latin1");
     const index = await this.glossIndex(pos);
-    const df = await index.frequency(this.file(pos), needle);
-    if (df !== undefined) return { df, total: index.synsets };
-    return { df: glossFrequencyByScan(await this.dataFile(pos), needle), total: index.synsets };
+    const df = await index?.frequency(this.file(pos), needle);
+    if (index && df !== undefined) return { df, total: index.synsets };
+    const data = await this.dataFile(pos);
+    return { df: glossFrequencyByScan(data, needle), total: index?.synsets ?? (this.synsetCounts[pos] ??= countSynsetLines(data)) };
   }
 
-  private readonly glossIndexes: Partial<Record<Pos, Promise<GlossIndex>>> = {};
+  private readonly glossIndexes: Partial<Record<Pos, Promise<GlossIndex | undefined>>> = {};
+  private readonly synsetCounts: Partial<Record<Pos, number>> = {};
 
-  private glossIndex(pos: Pos): Promise<GlossIndex> {
+  /** The index of definition words, or undefined where it cannot be kept on disk (a read-only home): building
+   * it costs more than the scans one process makes. */
+  private glossIndex(pos: Pos): Promise<GlossIndex | undefined> {
     return (this.glossIndexes[pos] ??= (async () => {
       const size = this.file(pos).length;
       const kind: TableKind<GlossIndex> = { ...GLOSS_TABLE, name: `gloss-${FILE_SUFFIX[pos]}`, decode: (head, body) => GlossIndex.fromHead(head, body, size) };
-      return this.tables.get(kind, this.dataPath(pos), async () => GlossIndex.build(await this.dataFile(pos)));
+      return this.tables.getIfKept(kind, this.dataPath(pos), async () => GlossIndex.build(await this.dataFile(pos)));
     })());
   }
 
@@ -457,6 +461,14 @@ const SUBTREE_TABLE: TableKind<{ size: SubtreeSizes; total: number }> = {
  * starts are read on opening, each word's group of positions when it is asked for.
  */
 const GLOSS_TABLE = { version: 3, headLength: () => GlossIndex.HEAD_BYTES, encode: (index: GlossIndex) => index.toBytes() };
+
+/** Synsets in a data file: its lines that do not start with a space (the licence header's do), as the index
+ * of definition words counts them. */
+function countSynsetLines(buf: Buffer): number {
+  let synsets = buf.length > 0 && buf[0] !== 32 ? 1 : 0;
+  for (let at = buf.indexOf(10); at >= 0 && at + 1 < buf.length; at = buf.indexOf(10, at + 1)) if (buf[at + 1] !== 32) synsets++;
+  return synsets;
+}
 
 /**
  * In how many lines of a data file a gloss word starts with `needle`: a Buffer scan, for the words the index
