@@ -80,7 +80,7 @@ describe("dam describer", () => {
       expect(encoder.threads, "one encoder per core").toBe(availableParallelism());
       const base = prepareRegionPng(image.data, image.width, image.height, 1);
       const bodies = await Promise.all(regions.map((r) => encoder.body(r.rle, "[\"", "\"]")));
-      bodies.forEach((b, i) => expect(Buffer.from(b).equals(Buffer.from(regionRequestBody(base, regions[i]!.rle, "[\"", "\"]"))), `region ${i}`).toBe(true));
+      bodies.forEach((b, i) => expect(Buffer.concat(b).equals(Buffer.from(regionRequestBody(base, regions[i]!.rle, "[\"", "\"]"))), `region ${i}`).toBe(true));
     } finally {
       encoder.close();
     }

@@ -112,6 +112,23 @@ describe("HttpClient", () => {
     expect(events).toEqual(["sent", "answer"]);
     expect(res.json.got.big.length).toBe(1 << 20);
   });
+  it("sends a body given in pieces as one body (its length declared), again on a retry, and tells when the last piece is handed over", async () => {
+    const s = await server();
+    s.faults.push({ kind: "reset" });
+    const client = new HttpClient("t", [s.url], fast);
+    const text = JSON.stringify({ big: "é".repeat(300_000), n: 7 });
+    const bytes = new TextEncoder().encode(text);
+    // cut anywhere, even inside a character, with an empty piece among them
+    const pieces = [bytes.subarray(0, 1), bytes.subarray(1, 1), bytes.subarray(1, 400_001), bytes.subarray(400_001)];
+    const events: string[] = [];
+    const res = await client.request<{ got: unknown }>("POST", "/echo", pieces, undefined, { onSent: () => events.push("sent") });
+    events.push("answer");
+    expect(res.attempts).toBe(2);
+    expect(res.json.got).toEqual(JSON.parse(text));
+    expect(s.log.at(-1)!.headers["content-length"]).toBe(String(bytes.length));
+    expect(events.at(-2)).toBe("sent");
+    expect(events.at(-1)).toBe("answer");
+  });
   it("reads a compressed reply, and refuses a reply over the cap even when it was compressed small", async () => {
     const big = JSON.stringify({ text: "y".repeat(200_000) });
     const raw = createServer((req, res) => {

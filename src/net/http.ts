@@ -69,6 +69,9 @@ interface AttemptFailure {
 
 export const DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024;
 
+/** A request body: text, bytes, or bytes in pieces (sent in order, as one body). */
+export type RequestBody = string | Uint8Array | readonly Uint8Array[];
+
 /** What a caller may hear about one request besides its answer. */
 export interface RequestHooks {
   /**
@@ -145,8 +148,11 @@ export class HttpClient {
     return this.request<T>("GET", path, undefined, signal);
   }
 
-  /** `body` is JSON text, or its UTF-8 bytes (a describer that builds large bodies off the main thread). */
-  async request<T>(method: string, path: string, body: string | Uint8Array | undefined, signal?: AbortSignal, hooks?: RequestHooks): Promise<HttpResponse<T>> {
+  /**
+   * `body` is JSON text, or its UTF-8 bytes, or those bytes in pieces sent one after the other (a describer
+   * whose bodies share most of their bytes sends views of them instead of a copy per request).
+   */
+  async request<T>(method: string, path: string, body: RequestBody | undefined, signal?: AbortSignal, hooks?: RequestHooks): Promise<HttpResponse<T>> {
     const started = performance.now();
     const deadline = started + this.deadlineMs;
     let last: AttemptFailure | undefined;
@@ -185,17 +191,18 @@ export class HttpClient {
   private async attempt(
     method: string,
     url: string,
-    body: string | Uint8Array | undefined,
+    body: RequestBody | undefined,
     timeoutMs: number,
     signal?: AbortSignal,
     hooks?: RequestHooks,
   ): Promise<{ status: number; json: unknown } | AttemptFailure> {
     const base = this.pool.urls.find((u) => url.startsWith(u));
     const authorization = base !== undefined ? this.basicAuth.get(base) : undefined;
-    const payload = body === undefined ? undefined : typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const payload = body === undefined ? undefined : typeof body === "string" ? [Buffer.from(body, "utf8")] : "buffer" in body ? [asBuffer(body)] : body.map(asBuffer);
     const headers: Record<string, string> = {
       accept: "application/json",
-      ...(payload !== undefined && { "content-type": "application/json", "content-length": String(payload.length) }),
+      ...(payload !== undefined && { "content-type": "application/json", "content-length": String(payload.reduce((n, p) => n + p.length, 0)) }),
       ...(authorization !== undefined && { authorization }),
       ...this.headers,
     };
@@ -251,7 +258,7 @@ class Unsendable extends Error {}
 function exchange(
   target: URL,
   options: { method: string; headers: Record<string, string>; agent: http.Agent },
-  payload: Buffer | undefined,
+  payload: readonly Buffer[] | undefined,
   timeoutMs: number,
   limit: number,
   signal: AbortSignal | undefined,
@@ -301,8 +308,10 @@ function exchange(
       return settle(new Unsendable(err instanceof Error ? err.message : String(err), { cause: err }));
     }
     req.on("error", (err) => settle(err));
-    if (payload !== undefined) req.end(payload, () => onSent?.());
-    else req.end();
+    if (payload === undefined) return void req.end();
+    // The pieces are written together (one writev once the connection is there); sent when the last one is.
+    for (let i = 0; i < payload.length - 1; i++) req.write(payload[i]);
+    req.end(payload[payload.length - 1] ?? Buffer.alloc(0), () => onSent?.());
   });
 }
 

@@ -133,8 +133,8 @@ export class DamDescriber implements Describer {
     }
   }
 
-  /** One request; the body is the JSON text with the PNG in it, as bytes (the prompt is ASCII or escaped). */
-  private async describeOne(body: Uint8Array, region: Region, signal: AbortSignal | undefined, onSent: () => void): Promise<string> {
+  /** One request; the body is the JSON text with the PNG in it, as UTF-8 bytes in pieces (RegionBodyEncoder.body). */
+  private async describeOne(body: readonly Uint8Array[], region: Region, signal: AbortSignal | undefined, onSent: () => void): Promise<string> {
     // An empty description is a failed generation: ask once more before giving up.
     for (let attempt = 0; attempt < 2; attempt++) {
       const res = await this.client.request("POST", "/chat/completions", body, signal, { onSent });
