@@ -155,7 +155,7 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
  * Rows [y0, y1) of the RGBA image with alpha 0, filtered with Paeth (PNG specification, 9.4: every byte minus
  * the Paeth predictor of its left, upper and upper-left neighbours in the same channel), into `out` (which
  * starts at row y0): a filter-type byte 4, then R, G, B and 0 for each pixel. Row 0 has no row above (Paeth
- * is then Sub).
+ * is then Sub); a row's first pixel has no left neighbours (the predictor is the byte above).
  */
 function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): void {
   const stride = 1 + 4 * width;
@@ -164,25 +164,31 @@ function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, o
     const o = (y - y0) * stride;
     out[o] = 4;
     const p0 = y * rowRgb;
-    const q0 = y > 0 ? p0 - rowRgb : -1;
-    for (let c = 0; c < 3; c++) {
-      let left = 0;
-      let upLeft = 0;
-      for (let x = 0, p = p0 + c, oo = o + 1 + c; x < width; x++, p += 3, oo += 4) {
-        const v = rgb[p]!;
-        if (q0 < 0) {
-          out[oo] = v - left;
-          left = v;
-          continue;
-        }
-        const up = rgb[p - rowRgb]!;
-        const pa = up > upLeft ? up - upLeft : upLeft - up; // |p - a| with p = a + b - c
-        const pb = left > upLeft ? left - upLeft : upLeft - left; // |p - b|
-        const sum = left + up - 2 * upLeft;
-        const pc = sum < 0 ? -sum : sum; // |p - c|
-        out[oo] = v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft);
-        left = v;
-        upLeft = up;
+    const up = y > 0 ? rowRgb : 0;
+    for (let c = 0; c < 3; c++) out[o + 1 + c] = rgb[p0 + c]! - (y > 0 ? rgb[p0 + c - up]! : 0);
+    if (y === 0) {
+      for (let p = p0 + 3, oo = o + 5, end = p0 + rowRgb; p < end; p += 3, oo += 4) {
+        out[oo] = rgb[p]! - rgb[p - 3]!;
+        out[oo + 1] = rgb[p + 1]! - rgb[p - 2]!;
+        out[oo + 2] = rgb[p + 2]! - rgb[p - 1]!;
+      }
+      continue;
+    }
+    for (let p = p0 + 3, oo = o + 5, end = p0 + rowRgb; p < end; p += 3, oo += 4) {
+      for (let c = 0; c < 3; c++) {
+        const a = rgb[p + c - 3]!; // left
+        const b = rgb[p + c - up]!; // up
+        const d = rgb[p + c - 3 - up]!; // upper left
+        // |p - a|, |p - b|, |p - c| with p = a + b - c, without branches (photos make the choice unpredictable)
+        let pa = b - d;
+        pa = (pa ^ (pa >> 31)) - (pa >> 31);
+        let pb = a - d;
+        pb = (pb ^ (pb >> 31)) - (pb >> 31);
+        let pc = a + b - 2 * d;
+        pc = (pc ^ (pc >> 31)) - (pc >> 31);
+        const notA = ((pb - pa) | (pc - pa)) >> 31; // all ones unless pa <= pb and pa <= pc
+        const isC = (pc - pb) >> 31; // all ones when pc < pb
+        out[oo + c] = rgb[p + c]! - ((a & ~notA) | (notA & ((b & ~isC) | (d & isC))));
       }
     }
   }
