@@ -22,7 +22,7 @@ import type { BackendFactory, Describer, Region, StageContext } from "../../pipe
 import { MadeAhead, mapLimit } from "../../util/concurrency.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import type { DamOptions as DamOptionsInput } from "./options.js";
-import { RegionBodyEncoder } from "./png-pool.js";
+import { RegionBodyEncoder, startPngWorkers } from "./png-pool.js";
 
 export const DAM_MODEL = "describe_anything_model";
 /** DAM's own prompt for a detailed region description (its README, examples and server client). */
@@ -48,6 +48,7 @@ export const createDamDescriber: BackendFactory<Describer, DamOptionsInput> = as
   if (!arg.trim()) throw new UsageError(`${label}: give the server's base URL, as dam:http://host:port`);
   const { urls, client } = httpClientOptions(options, label, parseUrls(arg, label));
   const { model, prompt, maxTokens, temperature, topP, pngCompression, maxAnswerChars } = options;
+  startPngWorkers();
   return new DamDescriber(spec, { urls, model, prompt, maxTokens, temperature, topP, pngCompression, maxAnswerChars, http: client });
 };
 
@@ -117,13 +118,14 @@ export class DamDescriber implements Describer {
     // competes for the cores with a body being sent (on a loaded machine that delayed every request by tens of ms).
     const inFlight = this.client.pool.concurrency * this.client.urls.length;
     // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
-    const bodies = new MadeAhead(regions.length, inFlight, (i) => (rleArea(regions[i]!.rle) > 0 ? encoder.body(regions[i]!.rle, before, after) : null));
+    const bodies = new MadeAhead(regions.length, inFlight, (i) => (rleArea(regions[i]!.rle) > 0 ? encoder.encode(regions[i]!.rle) : null));
     try {
       return await mapLimit(regions, inFlight, async (region, i) => {
         ctx?.signal?.throwIfAborted();
         let text = "";
-        const body = bodies.take(i);
-        if (body) text = await this.describeOne(await body, region, ctx?.signal, () => bodies.sent(i));
+        const own = bodies.take(i);
+        // put together now, with the best shared text there is (RegionBodyEncoder)
+        if (own) text = await this.describeOne(encoder.body(await own, before, after), region, ctx?.signal, () => bodies.sent(i));
         else bodies.sent(i);
         ctx?.onProgress?.(++done, regions.length);
         return text;

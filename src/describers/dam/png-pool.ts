@@ -14,18 +14,33 @@ import { Worker } from "node:worker_threads";
 import type { RgbImage } from "../../image/types.js";
 import type { Rle } from "../../masks/types.js";
 import { GearSegError } from "../../util/errors.js";
-import { BLOCK_ROWS, blockCount, prepareRegionPng, type RegionRows } from "./region-png.js";
-import { bodyPieces, bodyPrefix, regionText, sharedText, type RegionText, type SharedText } from "./region-body.js";
+import { BLOCK_ROWS, blockCount, prepareRegionPng, sharedLevel, type RegionRows } from "./region-png.js";
+import { bodyPieces, bodyPrefix, joinShares, regionText, sharedText, textShare, type RegionText, type SharedText, type TextShare } from "./region-body.js";
 
 export type WorkerRequest =
-  | { type: "blocks"; id: number; rgb: SharedArrayBuffer; filtered: SharedArrayBuffer; width: number; height: number; level: number; blockRows: number; from: number; to: number }
+  | {
+      /** Take shares of the shared text (counters[0]: the next share; counters[1]: workers that have begun). */
+      type: "blocks";
+      id: number;
+      key: number;
+      /** The image (its rows are filtered first), or none: the rows are filtered already. */
+      rgb?: SharedArrayBuffer;
+      filtered: SharedArrayBuffer;
+      width: number;
+      height: number;
+      blockRows: number;
+      level: number;
+      shares: number;
+      counters: Int32Array;
+      /** Let regions' work in between (a share at a time), and stop when the image is released. */
+      background: boolean;
+    }
   | { type: "base"; key: number; rows: RegionRows }
   | { type: "encode"; id: number; key: number; width: number; height: number; counts: Uint32Array }
   | { type: "release"; key: number };
 
 export type WorkerReply =
-  /** A share of the shared blocks: their chunks' base64, where each chunk starts (bytes), their Adler-32s. */
-  | { type: "blocks"; id: number; text: Uint8Array; starts: Float64Array; adler: Float64Array }
+  | { type: "blocks"; id: number; done: TextShare[] }
   | ({ type: "region"; id: number } & RegionText)
   | { type: "error"; id: number; message: string };
 
@@ -118,64 +133,91 @@ function workers(): PngWorkers | null {
   return shared;
 }
 
+/**
+ * Starts the worker pool now (a describer does when it is made), so that its threads have started by the
+ * time it encodes a first image: they take tens of milliseconds, which the first request would wait for.
+ */
+export function startPngWorkers(): void {
+  workers();
+}
+
 let nextKey = 0;
 
-/** Request bodies of the regions of one image; `close` frees what the workers hold for it. */
+/**
+ * Request bodies of the regions of one image; `close` frees what the workers hold for it.
+ *
+ * The shared text is made first at the regions' own zlib level (fast: the first requests wait for it), then
+ * again at `sharedLevel` behind the first regions (smaller: every later body uses it; `upgraded`). A body is
+ * put together when it is sent (`body`), so it takes the best text there is by then.
+ */
 export class RegionBodyEncoder {
   private prefix: { head: string; bytes: Uint8Array } | undefined;
+  private closed = false;
+  /** Settles when the shared text at `sharedLevel` is in use (or could not be made, or was not needed). */
+  readonly upgraded: Promise<void>;
 
   private constructor(
     private readonly key: number,
     private readonly pool: PngWorkers | null,
     private readonly width: number,
     private readonly height: number,
-    private readonly shared: SharedText,
+    private shared: SharedText,
     /** The rows, on the main thread when there is no pool. */
     private readonly rows: RegionRows | undefined,
-  ) {}
+    private readonly level: number,
+    filtered: SharedArrayBuffer | undefined,
+  ) {
+    this.upgraded = pool && filtered && sharedLevel(level) !== level ? this.upgrade(pool, filtered) : Promise.resolve();
+  }
 
-  /** Prepares the image's shared blocks and their text (split over the workers) for PNGs at zlib `level`. */
+  /** Prepares the image's shared blocks and their text (in shares, over the workers) for PNGs at zlib `level`. */
   static async open(image: RgbImage, level: number): Promise<RegionBodyEncoder> {
     const pool = workers();
     const key = nextKey++;
     const { width, height } = image;
     if (!pool) {
       const base = prepareRegionPng(image.data, width, height, level);
-      return new RegionBodyEncoder(key, null, width, height, sharedText(base), base);
+      return new RegionBodyEncoder(key, null, width, height, sharedText(base), base, level, undefined);
     }
     const rgb = new SharedArrayBuffer(image.data.length);
     new Uint8Array(rgb).set(image.data);
     // every row filtered once, by the workers in shares, into memory they all read
     const filtered = new SharedArrayBuffer(height * (1 + 4 * width));
     const blocks = blockCount(height);
-    const shares = Math.min(pool.size, blocks);
-    const parts = await Promise.all(
-      Array.from({ length: shares }, (_, i) => {
-        const from = Math.floor((i * blocks) / shares);
-        const to = Math.floor(((i + 1) * blocks) / shares);
-        return pool.call({ type: "blocks", id: pool.id(), rgb, filtered, width, height, level, blockRows: BLOCK_ROWS, from, to }, [], i);
-      }),
-    );
-    // the shared text in one buffer (the main thread's: it is what is sent), where each block's text starts
-    const texts: Uint8Array[] = [];
-    const start = new Float64Array(blocks + 1);
-    const adler = new Float64Array(new SharedArrayBuffer(8 * blocks));
-    let at = 0;
-    let b = 0;
-    for (const p of parts) {
-      if (p.type !== "blocks") continue;
-      texts.push(p.text);
-      for (let k = 0; k < p.adler.length; k++, b++) {
-        start[b] = at + (4 * p.starts[k]!) / 3;
-        adler[b] = p.adler[k]!;
-      }
-      at += p.text.length;
+    const shares = Math.min(blocks, 8 * (pool.size + 1));
+    const counters = new Int32Array(new SharedArrayBuffer(8));
+    const request = { type: "blocks", key, rgb, filtered, width, height, blockRows: BLOCK_ROWS, level, shares, counters, background: false } as const;
+    const replies = Array.from({ length: pool.size }, (_, i) => pool.call({ ...request, id: pool.id() }, [], i));
+    // While workers are starting (a new pool's take tens of milliseconds), this thread takes shares too.
+    const mine: TextShare[] = [];
+    const own = { width, height, blockRows: BLOCK_ROWS, filtered: new Uint8Array(filtered), rgb: image.data };
+    while (Atomics.load(counters, 1) < pool.size) {
+      const i = Atomics.add(counters, 0, 1);
+      if (i >= shares) break;
+      mine.push(textShare(i, shares, own, level));
     }
-    start[blocks] = at;
-    const text = Buffer.concat(texts, at);
+    const done = (await Promise.all(replies)).flatMap((r) => (r.type === "blocks" ? r.done : []));
+    const { text, start, adler } = joinShares([...mine, ...done], blocks);
     const rows: RegionRows = { width, height, level, blockRows: BLOCK_ROWS, adler, filtered: new Uint8Array(filtered) };
     pool.broadcast({ type: "base", key, rows });
-    return new RegionBodyEncoder(key, pool, width, height, { text, start }, undefined);
+    return new RegionBodyEncoder(key, pool, width, height, { text, start }, undefined, level, filtered);
+  }
+
+  /** The shared text again at sharedLevel, by the workers between regions; used from then on. */
+  private async upgrade(pool: PngWorkers, filtered: SharedArrayBuffer): Promise<void> {
+    const { width, height } = this;
+    const blocks = blockCount(height);
+    const shares = Math.min(blocks, 8 * pool.size);
+    const counters = new Int32Array(new SharedArrayBuffer(8));
+    const level = sharedLevel(this.level);
+    const request = { type: "blocks", key: this.key, filtered, width, height, blockRows: BLOCK_ROWS, level, shares, counters, background: true } as const;
+    try {
+      const replies = await Promise.all(Array.from({ length: pool.size }, (_, i) => pool.call({ ...request, id: pool.id() }, [], i)));
+      const done = replies.flatMap((r) => (r.type === "blocks" ? r.done : []));
+      if (!this.closed && done.length === shares) this.shared = joinShares(done, blocks);
+    } catch {
+      // the text at the regions' level stays in use (a worker that failed fails the regions' work too)
+    }
   }
 
   /** Threads that encode: the worker pool's, or 1 (the main thread). */
@@ -183,21 +225,26 @@ export class RegionBodyEncoder {
     return this.pool?.size ?? 1;
   }
 
-  /**
-   * The request body, in pieces to be sent one after the other: `head`, the region's RGBA PNG as base64,
-   * `tail`. The shared pieces are views of this encoder's text.
-   */
-  async body(rle: Rle, head: string, tail: string): Promise<Uint8Array[]> {
-    if (this.prefix?.head !== head) this.prefix = { head, bytes: bodyPrefix(head, this.width, this.height) };
-    const prefix = this.prefix.bytes;
-    if (!this.pool) return bodyPieces(prefix, this.shared, regionText(this.rows!, rle), Buffer.from(tail, "utf8"));
+  /** The region's own pieces of its body, made on a worker (or on this thread without a pool). */
+  async encode(rle: Rle): Promise<RegionText> {
+    if (!this.pool) return regionText(this.rows!, rle);
     const counts = rle.counts.slice();
     const reply = await this.pool.call({ type: "encode", id: this.pool.id(), key: this.key, width: rle.width, height: rle.height, counts }, [counts.buffer]);
     if (reply.type !== "region") throw new GearSegError("region PNG worker: unexpected reply");
-    return bodyPieces(prefix, this.shared, reply, Buffer.from(tail, "utf8"));
+    return reply;
+  }
+
+  /**
+   * The request body, in pieces to be sent one after the other: `head`, the region's RGBA PNG as base64,
+   * `tail`. The shared pieces are views of the best shared text there is now.
+   */
+  body(own: RegionText, head: string, tail: string): Uint8Array[] {
+    if (this.prefix?.head !== head) this.prefix = { head, bytes: bodyPrefix(head, this.width, this.height) };
+    return bodyPieces(this.prefix.bytes, this.shared, own, Buffer.from(tail, "utf8"));
   }
 
   close(): void {
+    this.closed = true;
     this.pool?.broadcast({ type: "release", key: this.key });
   }
 }

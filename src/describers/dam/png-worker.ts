@@ -4,24 +4,42 @@
  * end, as text), so that the main thread only sends.
  */
 import { parentPort } from "node:worker_threads";
-import { compressBlocks, filterBlocks, sharedLevel, type RegionRows } from "./region-png.js";
+import type { RegionRows } from "./region-png.js";
 import type { WorkerReply, WorkerRequest } from "./png-pool.js";
-import { base64Ascii, regionText } from "./region-body.js";
+import { regionText, textShare, type TextShare } from "./region-body.js";
 
 /** What each image's regions need, by key. */
 const images = new Map<number, RegionRows>();
+
+/** Takes shares of the shared text until there are none left; in the background, one share at a time. */
+async function takeShares(msg: Extract<WorkerRequest, { type: "blocks" }>): Promise<TextShare[]> {
+  const image = { width: msg.width, height: msg.height, blockRows: msg.blockRows, filtered: new Uint8Array(msg.filtered), rgb: msg.rgb && new Uint8Array(msg.rgb) };
+  const done: TextShare[] = [];
+  Atomics.add(msg.counters, 1, 1);
+  for (;;) {
+    // regions' work queued meanwhile goes first; an image released meanwhile needs no more
+    if (msg.background && (await new Promise((resolve) => setImmediate(resolve)), !images.has(msg.key))) break;
+    const i = Atomics.add(msg.counters, 0, 1);
+    if (i >= msg.shares) break;
+    done.push(textShare(i, msg.shares, image, msg.level));
+  }
+  return done;
+}
+
+function fail(id: number, err: unknown): void {
+  const reply: WorkerReply = { type: "error", id, message: err instanceof Error ? err.message : String(err) };
+  parentPort!.postMessage(reply);
+}
 
 parentPort!.on("message", (msg: WorkerRequest) => {
   try {
     switch (msg.type) {
       case "blocks": {
-        const filtered = new Uint8Array(msg.filtered);
-        const adler = filterBlocks(new Uint8Array(msg.rgb), msg.width, msg.height, msg.from, msg.to, msg.blockRows, filtered);
-        const { chunks, starts } = compressBlocks(filtered, msg.width, msg.height, sharedLevel(msg.level), msg.from, msg.to, msg.blockRows);
-        // every chunk is a multiple of 3 bytes long: the share's text is its chunks' texts end to end
-        const text = base64Ascii(chunks);
-        const reply: WorkerReply = { type: "blocks", id: msg.id, text, starts, adler };
-        parentPort!.postMessage(reply, [text.buffer as ArrayBuffer, starts.buffer as ArrayBuffer, adler.buffer as ArrayBuffer]);
+        takeShares(msg).then((done) => {
+          const reply: WorkerReply = { type: "blocks", id: msg.id, done };
+          const transfer = done.flatMap((d) => [d.text.buffer, d.starts.buffer, ...(d.adler ? [d.adler.buffer] : [])]) as ArrayBuffer[];
+          parentPort!.postMessage(reply, transfer);
+        }, (err: unknown) => fail(msg.id, err));
         return;
       }
       case "base":
@@ -40,7 +58,6 @@ parentPort!.on("message", (msg: WorkerRequest) => {
         return;
     }
   } catch (err) {
-    const reply: WorkerReply = { type: "error", id: "id" in msg ? msg.id : -1, message: err instanceof Error ? err.message : String(err) };
-    parentPort!.postMessage(reply);
+    fail("id" in msg ? msg.id : -1, err);
   }
 });

@@ -3,7 +3,7 @@ import zlib from "node:zlib";
 import sharp from "sharp";
 import { encode } from "../../masks/index.js";
 import { adler32, adler32Combine, compressBlocks, encodeRegionPng, pngHead, prepareRegionPng, regionPngParts, BLOCK_ROWS } from "./region-png.js";
-import { base64Ascii, bodyPieces, bodyPrefix, regionRequestBody, regionText, sharedText } from "./region-body.js";
+import { base64Ascii, bodyPieces, bodyPrefix, joinShares, regionRequestBody, regionText, sharedText, textShare } from "./region-body.js";
 
 /** A PNG read by hand, checking everything a strict decoder checks: signature, every chunk's CRC, the zlib stream. */
 function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array; idatChunks: number; chunkLengths: number[] } {
@@ -130,6 +130,36 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
       expect(viewed, name).toBe(shared.text.length - (shared.start[own.b1]! - shared.start[own.b0]!));
       expect(Buffer.from(regionRequestBody(base, rle, head, '"}')).equals(want), name).toBe(true);
     }
+  });
+
+  it("the shared text made in shares, in any order, is the text of the whole; the first (fast) and the later (smaller) text give bodies of the same pixels", async () => {
+    const blocks = Math.ceil(H / BLOCK_ROWS);
+    const filtered = new Uint8Array(base.filtered.length);
+    const image = { width: W, height: H, blockRows: BLOCK_ROWS, filtered, rgb };
+    // the first pass filters the rows (into memory all shares write) and compresses at the regions' level
+    const shares = [2, 0, 3, 1].map((i) => textShare(i, 4, image, 1));
+    const fast = joinShares(shares, blocks);
+    expect(Buffer.from(filtered).equals(Buffer.from(base.filtered))).toBe(true);
+    expect([...fast.adler]).toEqual([...base.adler]);
+    // the later pass only compresses, at the shared level: what prepareRegionPng makes
+    const better = joinShares([1, 0].map((i) => textShare(i, 2, { ...image, rgb: undefined }, 4)), blocks);
+    const whole = sharedText(base);
+    expect(Buffer.from(better.text).equals(Buffer.from(whole.text))).toBe(true);
+    expect([...better.start]).toEqual([...whole.start]);
+    const mask = new Uint8Array(W * H);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = (x - 10) ** 2 + (y - 30) ** 2 <= 40 ? 1 : 0;
+    const rle = encode({ height: H, width: W, data: mask });
+    const own = regionText({ ...base, filtered, adler: fast.adler }, rle);
+    const prefix = bodyPrefix("", W, H);
+    const decoded = await Promise.all(
+      [fast, better].map(async (text) => {
+        const png = Buffer.from(Buffer.concat(bodyPieces(prefix, text, own, new Uint8Array(0))).toString("latin1"), "base64");
+        readPng(png); // CRCs, Adler-32
+        return { size: png.length, rgba: (await sharp(png).raw().toBuffer()) as Buffer };
+      }),
+    );
+    expect(decoded[0]!.rgba.equals(decoded[1]!.rgba)).toBe(true);
+    expect(decoded[1]!.size).toBeLessThan(decoded[0]!.size);
   });
 
   it("pads every block's chunk to a multiple of 3 bytes whatever its deflate data's length, and the padding inflates to nothing", () => {
