@@ -124,7 +124,7 @@ export class DamDescriber implements Describer {
         ctx?.signal?.throwIfAborted();
         let text = "";
         const own = bodies.take(i);
-        // put together now, with the best shared text there is (RegionBodyEncoder)
+        // the region's own pieces were made ahead; the body is views of the shared text around them
         if (own) text = await this.describeOne(encoder.body(await own, before, after), region, ctx?.signal, () => bodies.sent(i));
         else bodies.sent(i);
         ctx?.onProgress?.(++done, regions.length);

@@ -22,9 +22,7 @@ export type WorkerRequest =
       /** Take shares of the shared text (counters[0]: the next share; counters[1]: workers that have begun). */
       type: "blocks";
       id: number;
-      key: number;
-      /** The image (its rows are filtered first), or none: the rows are filtered already. */
-      rgb?: SharedArrayBuffer;
+      rgb: SharedArrayBuffer;
       filtered: SharedArrayBuffer;
       width: number;
       height: number;
@@ -32,8 +30,6 @@ export type WorkerRequest =
       level: number;
       shares: number;
       counters: Int32Array;
-      /** Let regions' work in between (a share at a time), and stop when the image is released. */
-      background: boolean;
     }
   | { type: "base"; key: number; rows: RegionRows }
   | { type: "encode"; id: number; key: number; width: number; height: number; counts: Uint32Array }
@@ -144,31 +140,21 @@ export function startPngWorkers(): void {
 let nextKey = 0;
 
 /**
- * Request bodies of the regions of one image; `close` frees what the workers hold for it.
- *
- * The shared text is made first at the regions' own zlib level (fast: the first requests wait for it), then
- * again at `sharedLevel` behind the first regions (smaller: every later body uses it; `upgraded`). A body is
- * put together when it is sent (`body`), so it takes the best text there is by then.
+ * Request bodies of the regions of one image; `close` frees what the workers hold for it. A region's own
+ * pieces are made ahead (`encode`), its body is put together when it is sent (`body`).
  */
 export class RegionBodyEncoder {
   private prefix: { head: string; bytes: Uint8Array } | undefined;
-  private closed = false;
-  /** Settles when the shared text at `sharedLevel` is in use (or could not be made, or was not needed). */
-  readonly upgraded: Promise<void>;
 
   private constructor(
     private readonly key: number,
     private readonly pool: PngWorkers | null,
     private readonly width: number,
     private readonly height: number,
-    private shared: SharedText,
+    private readonly shared: SharedText,
     /** The rows, on the main thread when there is no pool. */
     private readonly rows: RegionRows | undefined,
-    private readonly level: number,
-    filtered: SharedArrayBuffer | undefined,
-  ) {
-    this.upgraded = pool && filtered && sharedLevel(level) !== level ? this.upgrade(pool, filtered) : Promise.resolve();
-  }
+  ) {}
 
   /** Prepares the image's shared blocks and their text (in shares, over the workers) for PNGs at zlib `level`. */
   static async open(image: RgbImage, level: number): Promise<RegionBodyEncoder> {
@@ -177,7 +163,7 @@ export class RegionBodyEncoder {
     const { width, height } = image;
     if (!pool) {
       const base = prepareRegionPng(image.data, width, height, level);
-      return new RegionBodyEncoder(key, null, width, height, sharedText(base), base, level, undefined);
+      return new RegionBodyEncoder(key, null, width, height, sharedText(base), base);
     }
     const rgb = new SharedArrayBuffer(image.data.length);
     new Uint8Array(rgb).set(image.data);
@@ -186,7 +172,8 @@ export class RegionBodyEncoder {
     const blocks = blockCount(height);
     const shares = Math.min(blocks, 8 * (pool.size + 1));
     const counters = new Int32Array(new SharedArrayBuffer(8));
-    const request = { type: "blocks", key, rgb, filtered, width, height, blockRows: BLOCK_ROWS, level, shares, counters, background: false } as const;
+    const shared = sharedLevel(level);
+    const request = { type: "blocks", rgb, filtered, width, height, blockRows: BLOCK_ROWS, level: shared, shares, counters } as const;
     const replies = Array.from({ length: pool.size }, (_, i) => pool.call({ ...request, id: pool.id() }, [], i));
     // While workers are starting (a new pool's take tens of milliseconds), this thread takes shares too.
     const mine: TextShare[] = [];
@@ -194,30 +181,13 @@ export class RegionBodyEncoder {
     while (Atomics.load(counters, 1) < pool.size) {
       const i = Atomics.add(counters, 0, 1);
       if (i >= shares) break;
-      mine.push(textShare(i, shares, own, level));
+      mine.push(textShare(i, shares, own, shared));
     }
     const done = (await Promise.all(replies)).flatMap((r) => (r.type === "blocks" ? r.done : []));
     const { text, start, adler } = joinShares([...mine, ...done], blocks);
     const rows: RegionRows = { width, height, level, blockRows: BLOCK_ROWS, adler, filtered: new Uint8Array(filtered) };
     pool.broadcast({ type: "base", key, rows });
-    return new RegionBodyEncoder(key, pool, width, height, { text, start }, undefined, level, filtered);
-  }
-
-  /** The shared text again at sharedLevel, by the workers between regions; used from then on. */
-  private async upgrade(pool: PngWorkers, filtered: SharedArrayBuffer): Promise<void> {
-    const { width, height } = this;
-    const blocks = blockCount(height);
-    const shares = Math.min(blocks, 8 * pool.size);
-    const counters = new Int32Array(new SharedArrayBuffer(8));
-    const level = sharedLevel(this.level);
-    const request = { type: "blocks", key: this.key, filtered, width, height, blockRows: BLOCK_ROWS, level, shares, counters, background: true } as const;
-    try {
-      const replies = await Promise.all(Array.from({ length: pool.size }, (_, i) => pool.call({ ...request, id: pool.id() }, [], i)));
-      const done = replies.flatMap((r) => (r.type === "blocks" ? r.done : []));
-      if (!this.closed && done.length === shares) this.shared = joinShares(done, blocks);
-    } catch {
-      // the text at the regions' level stays in use (a worker that failed fails the regions' work too)
-    }
+    return new RegionBodyEncoder(key, pool, width, height, { text, start }, undefined);
   }
 
   /** Threads that encode: the worker pool's, or 1 (the main thread). */
@@ -236,7 +206,7 @@ export class RegionBodyEncoder {
 
   /**
    * The request body, in pieces to be sent one after the other: `head`, the region's RGBA PNG as base64,
-   * `tail`. The shared pieces are views of the best shared text there is now.
+   * `tail`. The shared pieces are views of the image's shared text.
    */
   body(own: RegionText, head: string, tail: string): Uint8Array[] {
     if (this.prefix?.head !== head) this.prefix = { head, bytes: bodyPrefix(head, this.width, this.height) };
@@ -244,7 +214,6 @@ export class RegionBodyEncoder {
   }
 
   close(): void {
-    this.closed = true;
     this.pool?.broadcast({ type: "release", key: this.key });
   }
 }

@@ -11,35 +11,22 @@ import { regionText, textShare, type TextShare } from "./region-body.js";
 /** What each image's regions need, by key. */
 const images = new Map<number, RegionRows>();
 
-/** Takes shares of the shared text until there are none left; in the background, one share at a time. */
-async function takeShares(msg: Extract<WorkerRequest, { type: "blocks" }>): Promise<TextShare[]> {
-  const image = { width: msg.width, height: msg.height, blockRows: msg.blockRows, filtered: new Uint8Array(msg.filtered), rgb: msg.rgb && new Uint8Array(msg.rgb) };
+/** Takes shares of the shared text (filtering their rows first) until there are none left. */
+function takeShares(msg: Extract<WorkerRequest, { type: "blocks" }>): TextShare[] {
+  const image = { width: msg.width, height: msg.height, blockRows: msg.blockRows, filtered: new Uint8Array(msg.filtered), rgb: new Uint8Array(msg.rgb) };
   const done: TextShare[] = [];
-  Atomics.add(msg.counters, 1, 1);
-  for (;;) {
-    // regions' work queued meanwhile goes first; an image released meanwhile needs no more
-    if (msg.background && (await new Promise((resolve) => setImmediate(resolve)), !images.has(msg.key))) break;
-    const i = Atomics.add(msg.counters, 0, 1);
-    if (i >= msg.shares) break;
-    done.push(textShare(i, msg.shares, image, msg.level));
-  }
+  Atomics.add(msg.counters, 1, 1); // begun: the main thread stops taking shares
+  for (let i = Atomics.add(msg.counters, 0, 1); i < msg.shares; i = Atomics.add(msg.counters, 0, 1)) done.push(textShare(i, msg.shares, image, msg.level));
   return done;
-}
-
-function fail(id: number, err: unknown): void {
-  const reply: WorkerReply = { type: "error", id, message: err instanceof Error ? err.message : String(err) };
-  parentPort!.postMessage(reply);
 }
 
 parentPort!.on("message", (msg: WorkerRequest) => {
   try {
     switch (msg.type) {
       case "blocks": {
-        takeShares(msg).then((done) => {
-          const reply: WorkerReply = { type: "blocks", id: msg.id, done };
-          const transfer = done.flatMap((d) => [d.text.buffer, d.starts.buffer, ...(d.adler ? [d.adler.buffer] : [])]) as ArrayBuffer[];
-          parentPort!.postMessage(reply, transfer);
-        }, (err: unknown) => fail(msg.id, err));
+        const done = takeShares(msg);
+        const reply: WorkerReply = { type: "blocks", id: msg.id, done };
+        parentPort!.postMessage(reply, done.flatMap((d) => [d.text.buffer, d.starts.buffer, ...(d.adler ? [d.adler.buffer] : [])]) as ArrayBuffer[]);
         return;
       }
       case "base":
@@ -58,6 +45,7 @@ parentPort!.on("message", (msg: WorkerRequest) => {
         return;
     }
   } catch (err) {
-    fail("id" in msg ? msg.id : -1, err);
+    const reply: WorkerReply = { type: "error", id: "id" in msg ? msg.id : -1, message: err instanceof Error ? err.message : String(err) };
+    parentPort!.postMessage(reply);
   }
 });

@@ -132,16 +132,16 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
     }
   });
 
-  it("the shared text made in shares, in any order, is the text of the whole; the first (fast) and the later (smaller) text give bodies of the same pixels", async () => {
+  it("the shared text made in shares, in any order, is the text of the whole; at any zlib level, a body decodes to the same pixels", async () => {
     const blocks = Math.ceil(H / BLOCK_ROWS);
     const filtered = new Uint8Array(base.filtered.length);
     const image = { width: W, height: H, blockRows: BLOCK_ROWS, filtered, rgb };
-    // the first pass filters the rows (into memory all shares write) and compresses at the regions' level
+    // shares that filter the rows (into memory all shares write) and compress at level 1
     const shares = [2, 0, 3, 1].map((i) => textShare(i, 4, image, 1));
     const fast = joinShares(shares, blocks);
     expect(Buffer.from(filtered).equals(Buffer.from(base.filtered))).toBe(true);
     expect([...fast.adler]).toEqual([...base.adler]);
-    // the later pass only compresses, at the shared level: what prepareRegionPng makes
+    // shares of rows already filtered, at the shared level: what prepareRegionPng makes
     const better = joinShares([1, 0].map((i) => textShare(i, 2, { ...image, rgb: undefined }, 4)), blocks);
     const whole = sharedText(base);
     expect(Buffer.from(better.text).equals(Buffer.from(whole.text))).toBe(true);
