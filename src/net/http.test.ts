@@ -1,5 +1,5 @@
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { FaultServer } from "../../test/helpers/fault-server.js";
@@ -177,6 +177,19 @@ describe("HttpClient", () => {
     await s.stop();
     servers.splice(servers.indexOf(s), 1);
     await expect(new HttpClient("t", [url], { ...fast, retries: 0 }).postJson("/echo", {})).rejects.toThrow(/failed after 1 attempt: connection failed \(ECONNREFUSED\)$/);
+  });
+  it("speaks TLS to an https URL (node:https, loaded on first use)", async () => {
+    // a TCP server that reads what the client sends first, then hangs up: a TLS handshake record starts with 0x16
+    const first: number[] = [];
+    const tcp = createNetServer((socket) => socket.once("data", (d: Buffer) => (first.push(d[0]!), socket.destroy())));
+    await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `https://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
+      await expect(new HttpClient("t", [url], { ...fast, retries: 0 }).postJson("/echo", {})).rejects.toThrow(/failed after 1 attempt: connection failed/);
+      expect(first).toEqual([0x16]);
+    } finally {
+      await new Promise((resolve) => tcp.close(resolve));
+    }
   });
   it("cancels with the caller's signal", async () => {
     const s = await server();

@@ -11,7 +11,7 @@
  * this client prints or returns never hold them (see ./redact.ts).
  */
 import http from "node:http";
-import https from "node:https";
+import type https from "node:https";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { GearSegError, UsageError } from "../util/errors.js";
@@ -96,7 +96,7 @@ export class HttpClient {
    * Connections kept open between requests. An idle one is closed after 4 s (or the server's Keep-Alive hint
    * minus 1 s), before the usual servers' 5 s (uvicorn, Node) close it under a request; undici's rule.
    */
-  private readonly agents = { http: new http.Agent({ keepAlive: true, timeout: 4000 }), https: new https.Agent({ keepAlive: true, timeout: 4000 }) };
+  private readonly agents: { http: http.Agent; https?: https.Agent } = { http: new http.Agent({ keepAlive: true, timeout: 4000 }) };
 
   constructor(
     /** Names the backend in messages, e.g. `describer dam:http://…`. */
@@ -209,8 +209,10 @@ export class HttpClient {
     let reply: Reply;
     try {
       const target = new URL(url);
-      const agent = target.protocol === "https:" ? this.agents.https : this.agents.http;
-      reply = await exchange(target, { method, headers, agent }, payload, timeoutMs, this.maxReplyBytes, signal, hooks?.onSent);
+      // node:https (TLS, crypto) is loaded on the first https request: a client of a local server never pays for it
+      const tls = target.protocol === "https:" ? await loadHttps() : undefined;
+      const agent = tls ? (this.agents.https ??= new tls.Agent({ keepAlive: true, timeout: 4000 })) : this.agents.http;
+      reply = await exchange(target, tls ?? http, { method, headers, agent }, payload, timeoutMs, this.maxReplyBytes, signal, hooks?.onSent);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (err instanceof ReplyTooLarge) {
@@ -247,6 +249,11 @@ interface Reply {
   text: string;
 }
 
+let httpsModule: Promise<typeof https> | undefined;
+function loadHttps(): Promise<typeof https> {
+  return (httpsModule ??= import("node:https").then((m) => m.default));
+}
+
 class ReplyTooLarge extends Error {}
 class AttemptTimeout extends Error {}
 class Unsendable extends Error {}
@@ -257,6 +264,7 @@ class Unsendable extends Error {}
  */
 function exchange(
   target: URL,
+  transport: Pick<typeof http, "request">,
   options: { method: string; headers: Record<string, string>; agent: http.Agent },
   payload: readonly Buffer[] | undefined,
   timeoutMs: number,
@@ -282,7 +290,7 @@ function exchange(
     signal?.addEventListener("abort", onAbort, { once: true });
     let req: http.ClientRequest | undefined;
     try {
-      req = (target.protocol === "https:" ? https : http).request(target, options, (res) => {
+      req = transport.request(target, options, (res) => {
         const declared = Number(res.headers["content-length"]);
         if (Number.isFinite(declared) && declared > limit) return settle(new ReplyTooLarge());
         const encoding = headerValue(res.headers["content-encoding"])?.trim().toLowerCase();
