@@ -196,10 +196,15 @@ function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, o
 
 /**
  * The alpha bytes of filtered rows [y0, y1) (`rows` starts at row y0), Paeth on `alpha` (one byte per pixel of
- * those rows; the row above y0 counts as alpha 0). Only rows holding or just under some alpha change.
+ * those rows; the row above y0 counts as alpha 0). Only rows holding or just under some alpha change. Returns
+ * what the bytes written add to the Adler-32 sums of `rows` (they were 0): Σ byte and Σ (rows.length − i)·byte
+ * at offset i, each mod 65521, so that the rows' Adler-32 comes from the shared blocks' without reading them.
  */
-function filterAlphaRows(alpha: Uint8Array, width: number, y0: number, y1: number, rows: Uint8Array): void {
+function filterAlphaRows(alpha: Uint8Array, width: number, y0: number, y1: number, rows: Uint8Array): [number, number] {
   const stride = 1 + 4 * width;
+  const n = rows.length;
+  let sumA = 0;
+  let sumB = 0;
   for (let y = y0; y < y1; y++) {
     const ar = (y - y0) * width;
     const au = y > y0 ? ar - width : -1;
@@ -213,11 +218,17 @@ function filterAlphaRows(alpha: Uint8Array, width: number, y0: number, y1: numbe
       const pb = left > upLeft ? left - upLeft : upLeft - left;
       const sum = left + up - 2 * upLeft;
       const pc = sum < 0 ? -sum : sum;
-      rows[oo] = v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft);
+      const byte = (v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft)) & 255;
+      rows[oo] = byte;
+      sumA += byte;
+      sumB += (n - oo) * byte; // at most 255 · n per pixel: exact in a double for a row
       left = v;
       upLeft = up;
     }
+    sumA %= ADLER_MOD;
+    sumB %= ADLER_MOD;
   }
+  return [sumA, sumB];
 }
 
 function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
@@ -328,7 +339,7 @@ export function regionPngParts(base: RegionRows, rle: Rle): RegionPngParts {
   });
   const stride = 1 + 4 * width;
   const filtered = base.filtered.slice(y0 * stride, y1 * stride);
-  filterAlphaRows(alpha, width, y0, y1, filtered);
+  const [addA, addB] = filterAlphaRows(alpha, width, y0, y1, filtered);
   let region = new Uint8Array(0);
   if (b1 > b0) {
     const z = compressBlock(filtered, level);
@@ -339,7 +350,14 @@ export function regionPngParts(base: RegionRows, rle: Rle): RegionPngParts {
   let adler = 1;
   const blockBytes = (b: number) => (Math.min(height, (b + 1) * blockRows) - b * blockRows) * stride;
   for (let b = 0; b < b0; b++) adler = adler32Combine(adler, base.adler[b]!, blockBytes(b));
-  if (b1 > b0) adler = adler32Combine(adler, adler32(filtered), filtered.length);
+  if (b1 > b0) {
+    // the region's rows are the shared blocks' with alpha bytes added where there were zeros (filterAlphaRows)
+    let rows = 1;
+    for (let b = b0; b < b1; b++) rows = adler32Combine(rows, base.adler[b]!, blockBytes(b));
+    const a = ((rows & 0xffff) + addA) % ADLER_MOD;
+    const bSum = ((rows >>> 16) + addB) % ADLER_MOD;
+    adler = adler32Combine(adler, ((bSum << 16) | a) >>> 0, filtered.length);
+  }
   for (let b = b1; b < blocks; b++) adler = adler32Combine(adler, base.adler[b]!, blockBytes(b));
   // the final deflate block and the Adler-32: 6 bytes, a multiple of 3 without padding (nothing may follow it)
   const last = new Uint8Array(FINAL_BLOCK.length + 4);
