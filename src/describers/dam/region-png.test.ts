@@ -162,6 +162,24 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
     expect(decoded[1]!.size).toBeLessThan(decoded[0]!.size);
   });
 
+  it("a region's Adler-32 (the shared blocks' plus its alpha bytes) is right on a larger image and a region over all of it", async () => {
+    const w = 640, h = 410;
+    const big = photo(w, h);
+    const prepared = prepareRegionPng(big, w, h, 1);
+    for (const inside of [() => true, (x: number, y: number) => (x - 300) ** 2 + (y - 200) ** 2 <= 150 ** 2]) {
+      const mask = new Uint8Array(w * h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mask[y * w + x] = inside(x, y) ? 1 : 0;
+      const png = Buffer.from(encodeRegionPng(prepared, encode({ height: h, width: w, data: mask })));
+      const got = readPng(png); // inflateSync checks the stream's Adler-32
+      const want = new Uint8Array(w * h * 4);
+      for (let i = 0; i < w * h; i++) {
+        want.set(big.subarray(3 * i, 3 * i + 3), 4 * i);
+        want[4 * i + 3] = mask[i] ? 255 : 0;
+      }
+      expect(Buffer.from(got.rgba).equals(Buffer.from(want))).toBe(true);
+    }
+  });
+
   it("pads every block's chunk to a multiple of 3 bytes whatever its deflate data's length, and the padding inflates to nothing", () => {
     // deflate data of each length mod 3: padded with 0, 1 or 2 empty stored blocks
     const filtered = new Uint8Array(BLOCK_ROWS * (1 + 4 * W) * 12);
