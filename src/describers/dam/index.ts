@@ -22,7 +22,7 @@ import type { BackendFactory, Describer, Region, StageContext } from "../../pipe
 import { MadeAhead, mapLimit } from "../../util/concurrency.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import type { DamOptions as DamOptionsInput } from "./options.js";
-import { RegionBodyEncoder, startPngWorkers } from "./png-pool.js";
+import { RegionBodyEncoder } from "./png-pool.js";
 
 export const DAM_MODEL = "describe_anything_model";
 /** DAM's own prompt for a detailed region description (its README, examples and server client). */
@@ -48,7 +48,6 @@ export const createDamDescriber: BackendFactory<Describer, DamOptionsInput> = as
   if (!arg.trim()) throw new UsageError(`${label}: give the server's base URL, as dam:http://host:port`);
   const { urls, client } = httpClientOptions(options, label, parseUrls(arg, label));
   const { model, prompt, maxTokens, temperature, topP, pngCompression, maxAnswerChars } = options;
-  startPngWorkers();
   return new DamDescriber(spec, { urls, model, prompt, maxTokens, temperature, topP, pngCompression, maxAnswerChars, http: client });
 };
 

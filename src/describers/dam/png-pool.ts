@@ -129,14 +129,6 @@ function workers(): PngWorkers | null {
   return shared;
 }
 
-/**
- * Starts the worker pool now (a describer does when it is made), so that its threads have started by the
- * time it encodes a first image: they take tens of milliseconds, which the first request would wait for.
- */
-export function startPngWorkers(): void {
-  workers();
-}
-
 let nextKey = 0;
 
 /**
