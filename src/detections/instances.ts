@@ -5,7 +5,7 @@
  * object region itself. A detection whose best region matches it poorly gives no instance: labels come from
  * masks that are the object, not from boxes.
  */
-import { area, merge } from "../masks/index.js";
+import { runEnds, sharedPixels } from "../masks/cover.js";
 import type { Detection, Region } from "../pipeline/types.js";
 import { objectMasks } from "./object-masks.js";
 import { distinctObjects } from "./relations.js";
@@ -39,10 +39,11 @@ export function objectInstances(
   wanted.forEach((detection, k) => {
     const mask = masks[k]!;
     if (!mask.rle) return;
+    const maskEnds = runEnds(mask.rle.counts);
     let best: ObjectInstance | undefined;
     for (const region of regions) {
       if (used.has(region.id) || region.area <= 0) continue;
-      const shared = area(merge([region.rle, mask.rle], true));
+      const shared = sharedPixels(region.rle.counts, maskEnds);
       if (shared === 0) continue;
       const iou = shared / (region.area + mask.area - shared);
       if (!best || iou > best.iou) best = { region, detection, iou };

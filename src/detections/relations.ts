@@ -8,7 +8,7 @@
  *
  * A shared leaf for describers (src/describers/attributes names regions with it).
  */
-import { area, merge } from "../masks/index.js";
+import { runEnds, sharedPixels } from "../masks/cover.js";
 import { pixelRect } from "../masks/bbox.js";
 import { areasInRects } from "../masks/runs.js";
 import type { BBox } from "../masks/types.js";
@@ -100,6 +100,8 @@ export function relateObjects(
   const objects = distinctObjects(detections, rules.sameObjectIou);
   if (objects.length === 0) return regions.map(() => []);
   const masks = objectMasks(regions, objects, width, height);
+  // Shared pixels are counted on the runs (no intersection mask built per region and object).
+  const maskEnds = masks.map((m) => (m.rle ? runEnds(m.rle.counts) : undefined));
   const rects: PixelRect[] = [];
   const bands = objects.map((d) => lowerBand(d.bbox, width, height));
   for (let k = 0; k < objects.length; k++) rects.push(pixelRect(objects[k]!.bbox, width, height), bands[k]!.inner, bands[k]!.outer);
@@ -111,7 +113,7 @@ export function relateObjects(
     const shared = objects.map((d, k) => {
       const mask = masks[k]!;
       if (!mask.rle) return counted[3 * k]!;
-      return boxesOverlap(region.bbox, d.bbox) ? area(merge([region.rle, mask.rle], true)) : 0;
+      return boxesOverlap(region.bbox, d.bbox) ? sharedPixels(region.rle.counts, maskEnds[k]!) : 0;
     });
     const match = objects.map((_, k) => {
       const other = masks[k]!.rle ? masks[k]!.area : Math.max(1, rectArea(rects[3 * k]!));

@@ -1,6 +1,6 @@
 /**
- * Preparation on every core. The offline default's stages (the classic segmenter, NanoDet on TF.js wasm, the
- * attributes describer) are JavaScript on the thread that calls them: in one process they take turns on one
+ * Preparation on every core. The offline default's stages (the classic segmenter, the attributes describer)
+ * are JavaScript on the thread that calls them: in one process they take turns on one
  * core, and a server's event loop stalls while they run. A pool of worker threads, each with a stack built from
  * the same specs and options as the main one, prepares whole images (decode, segment, describe, caption): the
  * agent's own `prepareLazily` runs in the worker, so the result is the in-process result.

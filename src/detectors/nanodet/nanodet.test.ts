@@ -2,6 +2,9 @@
 // photos and the ReasonSeg samples. The boxes below were drawn by hand around the objects a person sees; the
 // detector must find them with the right class. The same model fed the Human library's preprocessing (RGB / 255
 // stretched to the square) must fail these checks: that is what makes them a test of the preprocessing.
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -142,6 +145,72 @@ describe("nanodet on real photos", () => {
   });
 });
 
+describe("nanodet runtimes", () => {
+  it("ONNX Runtime (the default) and TensorFlow.js find the same objects", async () => {
+    const wasm = await createNanodetDetector("runtime=tfjs", {}, context("nanodet:runtime=tfjs"));
+    try {
+      expect(wasm.fingerprint).not.toBe(detector.fingerprint);
+      for (const path of [...Object.keys(truth), GONDOLA]) {
+        const [a, b] = [await detector.detect(images.get(path)!), await wasm.detect(images.get(path)!)];
+        expect(a.length, path).toBeGreaterThan(0);
+        expect(a.map((d) => d.label)).toEqual(b.map((d) => d.label));
+        a.forEach((d, k) => {
+          expect(Math.abs(d.score - b[k]!.score)).toBeLessThan(1e-4);
+          d.bbox.forEach((v, i) => expect(Math.abs(v - b[k]!.bbox[i]!)).toBeLessThan(0.05));
+        });
+      }
+    } finally {
+      await wasm.close?.();
+    }
+  });
+
+  it("keeps the ONNX conversion for the next process and makes a damaged one again", async () => {
+    const home = await mkdtemp(join(tmpdir(), "nanodet-home-"));
+    const saved = process.env.GEAR_SEG_HOME;
+    process.env.GEAR_SEG_HOME = home;
+    const image = images.get(photo("cars.jpg"))!;
+    const detectOnce = async () => {
+      const d = await createNanodetDetector("", {}, context("nanodet"));
+      try {
+        return await d.detect(image);
+      } finally {
+        await d.close?.();
+      }
+    };
+    try {
+      const first = await detectOnce();
+      const dir = join(home, "models", NANODET_MODEL_ID);
+      const [onnxName] = (await readdir(dir)).filter((f) => f.endsWith(".onnx"));
+      const path = join(dir, onnxName!);
+      const record = JSON.parse(await readFile(`${path}.json`, "utf8")) as { bytes: number; sha256: string };
+      const sha = async () => createHash("sha256").update(await readFile(path)).digest("hex");
+      expect(record.sha256).toBe(await sha());
+      expect((await stat(path)).size).toBe(record.bytes);
+      // The next load reads it (ONNX Runtime's optimised graph, not optimised again): the same detections, the
+      // file untouched.
+      const written = (await stat(path)).mtimeMs;
+      expect(await detectOnce()).toEqual(first);
+      expect((await stat(path)).mtimeMs).toBe(written);
+      // The same size, a few bytes changed in the weights: found by the sha256, converted again.
+      const bytes = await readFile(path);
+      bytes.fill(0x7f, bytes.length >> 1, (bytes.length >> 1) + 64);
+      await writeFile(path, bytes);
+      expect(await detectOnce()).toEqual(first);
+      expect(await sha()).toBe(record.sha256);
+      // A record that is not JSON: the same.
+      await writeFile(`${path}.json`, "{");
+      expect(await detectOnce()).toEqual(first);
+      expect(JSON.parse(await readFile(`${path}.json`, "utf8"))).toEqual(record);
+      // And the detections are the default detector's (which converted in the shared test home).
+      expect(first).toEqual(await detector.detect({ ...image }));
+    } finally {
+      if (saved === undefined) delete process.env.GEAR_SEG_HOME;
+      else process.env.GEAR_SEG_HOME = saved;
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("nanodet options", () => {
   it("takes thresholds from the spec argument over the options object, and rejects bad values in one line", async () => {
     const strict = await createNanodetDetector("scoreThreshold=0.6", { scoreThreshold: 0.1, maxDetections: 2 }, context("nanodet:scoreThreshold=0.6"));
@@ -158,7 +227,8 @@ describe("nanodet options", () => {
       ["scoreThreshold=1.5", /^detector nanodet:scoreThreshold=1\.5: option "scoreThreshold" must be a number in \[0, 0\.99\], got 1\.5$/],
       ["nmsIou=0", /option "nmsIou" must be a number in \[0\.01, 1\], got 0$/],
       ["maxDetections=2.5", /option "maxDetections" must be an integer in \[1, 1000\], got 2\.5$/],
-      ["minScore=0.2", /unknown option "minScore" \(known: scoreThreshold, nmsIou, maxDetections\)$/],
+      ["minScore=0.2", /unknown option "minScore" \(known: scoreThreshold, nmsIou, maxDetections, runtime, threads\)$/],
+      ["runtime=gpu", /option "runtime" must be one of "onnx", "tfjs"/],
       ["0.2", /"0\.2" is not key=value$/],
     ] as const) {
       const err = await createNanodetDetector(arg, {}, context(`nanodet:${arg}`)).catch((e: unknown) => e);

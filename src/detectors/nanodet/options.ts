@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { integer, layered, number, parseWith, specPairs } from "../../config/schema.js";
+import type { NanodetRuntime } from "./graph-model.js";
 
 export interface NanodetOptions {
   /** Detections scoring at or below this are dropped (upstream evaluates at 0.05 and draws at 0.35). */
@@ -12,6 +13,12 @@ export interface NanodetOptions {
   nmsIou: number;
   /** At most this many detections per image, best first. */
   maxDetections: number;
+  /** "onnx" (ONNX Runtime, the default: faster, and off the JavaScript thread) or "tfjs" (TensorFlow.js's
+   * WebAssembly backend: runs wherever Node does). */
+  runtime: NanodetRuntime;
+  /** ONNX Runtime's threads; 0 = all cores but one (the segmenter works on the JavaScript thread meanwhile),
+   * one in a preparation worker (the pool has a worker per core). */
+  threads: number;
 }
 
 /** Upstream's NMS settings (iou 0.6, at most 100; RangiLyu/nanodet nanodet/model/head/gfl_head.py,
@@ -21,12 +28,16 @@ export const defaultNanodetOptions: Readonly<NanodetOptions> = Object.freeze({
   scoreThreshold: 0.3,
   nmsIou: 0.6,
   maxDetections: 100,
+  runtime: "onnx",
+  threads: 0,
 });
 
 export const nanodetOptions = z.strictObject({
   scoreThreshold: number(0, 0.99).optional(),
   nmsIou: number(0.01, 1).optional(),
   maxDetections: integer(1, 1000).optional(),
+  runtime: z.enum(["onnx", "tfjs"]).optional(),
+  threads: integer(0, 256).optional(),
 });
 
 export type NanodetOptionsInput = z.input<typeof nanodetOptions>;

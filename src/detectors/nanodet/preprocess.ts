@@ -56,10 +56,11 @@ export function nanodetInput(image: RgbImage, size: number, out: Float32Array): 
   const xs = axisTaps(size, width, lb, toImageX);
   const ys = axisTaps(size, height, lb, toImageY);
   const plane = size * size;
-  const tap = new Float64Array(3);
+  const norm = normalisedValues();
+  const stride = width * 3;
   for (let v = 0; v < size; v++) {
-    const y0 = ys.lo[v]!;
-    const y1 = ys.hi[v]!;
+    const r0 = ys.lo[v]! >= 0 ? ys.lo[v]! * stride : -1;
+    const r1 = ys.hi[v]! >= 0 ? ys.hi[v]! * stride : -1;
     const wy = ys.w[v]!;
     const row = v * size;
     for (let u = 0; u < size; u++) {
@@ -70,28 +71,34 @@ export function nanodetInput(image: RgbImage, size: number, out: Float32Array): 
       const w01 = wx * (1 - wy);
       const w10 = (1 - wx) * wy;
       const w11 = wx * wy;
-      tap.fill(0);
-      if (y0 >= 0) {
-        if (x0 >= 0) addTap(tap, data, (y0 * width + x0) * 3, w00);
-        if (x1 >= 0) addTap(tap, data, (y0 * width + x1) * 3, w01);
-      }
-      if (y1 >= 0) {
-        if (x0 >= 0) addTap(tap, data, (y1 * width + x0) * 3, w10);
-        if (x1 >= 0) addTap(tap, data, (y1 * width + x1) * 3, w11);
-      }
+      // A tap outside the image reads 0 (the constant border); the sum keeps the order of the taps, so that each
+      // value rounds as cv2.warpPerspective's reference computation here always has.
+      const a = r0 >= 0 && x0 >= 0 ? r0 + x0 * 3 : -1;
+      const b = r0 >= 0 && x1 >= 0 ? r0 + x1 * 3 : -1;
+      const c = r1 >= 0 && x0 >= 0 ? r1 + x0 * 3 : -1;
+      const d = r1 >= 0 && x1 >= 0 ? r1 + x1 * 3 : -1;
       const at = row + u;
-      // tap holds R, G, B; plane c of the input is BGR channel c.
-      for (let c = 0; c < 3; c++) {
-        const value = Math.min(255, Math.round(tap[2 - c]!));
-        out[c * plane + at] = (value - MEAN_BGR[c]!) / STD_BGR[c]!;
+      // Input plane k is BGR channel k, i.e. image channel 2 − k; norm holds plane k's values at k·256.
+      for (let k = 0; k < 3; k++) {
+        const ch = 2 - k;
+        let sum = a >= 0 ? data[a + ch]! * w00 : 0;
+        if (b >= 0) sum += data[b + ch]! * w01;
+        if (c >= 0) sum += data[c + ch]! * w10;
+        if (d >= 0) sum += data[d + ch]! * w11;
+        out[k * plane + at] = norm[k * 256 + Math.min(255, Math.round(sum))]!;
       }
     }
   }
   return lb;
 }
 
-function addTap(tap: Float64Array, data: Uint8Array, at: number, weight: number): void {
-  tap[0] += data[at]! * weight;
-  tap[1] += data[at + 1]! * weight;
-  tap[2] += data[at + 2]! * weight;
+let normalised: Float64Array | undefined;
+
+/** (value − mean) / std of each 8-bit value, per input plane (B, G, R): 3 × 256 entries. */
+function normalisedValues(): Float64Array {
+  if (!normalised) {
+    normalised = new Float64Array(3 * 256);
+    for (let k = 0; k < 3; k++) for (let value = 0; value < 256; value++) normalised[k * 256 + value] = (value - MEAN_BGR[k]!) / STD_BGR[k]!;
+  }
+  return normalised;
 }
