@@ -2,10 +2,6 @@
 // The gear-seg command line: parses, calls the library, prints. Each command lives in ./commands.
 import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
-import { tuneCompilerForCores } from "./one-core.js";
-
-// Before any command's code runs (the command modules are loaded below, on demand).
-tuneCompilerForCores();
 
 type Register = (program: Command) => void;
 
