@@ -13,6 +13,16 @@ const reversed = (version = 1): TableKind<Uint8Array> => ({
   encode: (t) => t,
 });
 
+/** A source file, and a tables folder that cannot be made (a folder inside a file cannot exist). */
+async function sourceAndUnwritableFolder(): Promise<{ dir: string; source: string; unwritable: string }> {
+  const dir = await tempDir();
+  const source = join(dir, "source.txt");
+  await writeFile(source, "xyz");
+  const blocker = join(dir, "a-file");
+  await writeFile(blocker, "");
+  return { dir, source, unwritable: join(blocker, "tables") };
+}
+
 describe("WordNet tables on disk", () => {
   it("computes a table once, reads it back, and computes again when its file is damaged or of another layout", async () => {
     const dir = await tempDir();
@@ -41,27 +51,19 @@ describe("WordNet tables on disk", () => {
   });
 
   it("keeps a table in memory when its folder cannot be written", async () => {
-    const dir = await tempDir();
-    const source = join(dir, "source.txt");
-    await writeFile(source, "xyz");
-    const blocker = join(dir, "a-file");
-    await writeFile(blocker, "");
-    const store = new TableStore(join(blocker, "tables")); // a folder inside a file cannot exist
+    const { source, unwritable } = await sourceAndUnwritableFolder();
+    const store = new TableStore(unwritable);
     expect(Buffer.from(await store.get(reversed(), source, async () => Uint8Array.from([1, 2, 3]))).toString("hex")).toBe("010203");
   });
 
   it("computes a table that only pays across processes only where it can be kept", async () => {
-    const dir = await tempDir();
-    const source = join(dir, "source.txt");
-    await writeFile(source, "xyz");
-    const blocker = join(dir, "a-file");
-    await writeFile(blocker, "");
+    const { dir, source, unwritable } = await sourceAndUnwritableFolder();
     let computed = 0;
     const compute = async () => {
       computed++;
       return Uint8Array.from([1, 2, 3]);
     };
-    const readOnly = new TableStore(join(blocker, "tables"));
+    const readOnly = new TableStore(unwritable);
     expect(await readOnly.writable()).toBe(false);
     expect(await readOnly.getIfKept(reversed(), source, compute)).toBeUndefined();
     expect(await new TableStore(undefined).getIfKept(reversed(), source, compute)).toBeUndefined();
