@@ -164,8 +164,9 @@ export default async function (log) {
   log(`takes ${SERVICE_MS} ms per request from the moment it has the whole body; its own work on the body (JSON parse, base64 decode, PNG header:`);
   log("RGBA) runs inside those 500 ms and is reported apart. The describer runs with `concurrency: N`. gear-seg: HTTP over node:http with");
   log("kept-alive connections; region PNGs on the worker pool (one thread per core; filter Paeth; the alpha-0 row blocks compressed once per");
-  log("image at zlib level 4, a region recompresses at level 1 the 16-row blocks it spans and the one below), bodies built in the workers, the");
-  log("next N bodies ready ahead, a new one started when a body has been sent. Previous client (same run, alternating): a full RGBA copy per");
+  log("image at zlib level 4, a region recompresses at level 1 the rows of the 16-row blocks it spans and the one below; every chunk a multiple");
+  log("of 3 bytes, so the shared chunks' base64 is made once per image and a body is sent as views of it around the region's own text), the");
+  log("next N regions ready ahead, a new one started when a body has been sent. Previous client (same run, alternating): a full RGBA copy per");
   log(`region, sharp PNG at zlib level 1. Reference: one mask at a time, ${REGIONS} × ${SERVICE_MS / 1000} s = ${reference} s. Server idle per request (N = 1):`);
   log("time between the stand-in's reply and the whole next body, the client's share of each request (median, and the sum over the run).");
   log("First body: from creating the describer to the first whole body at the stand-in (module loading, worker start, the image's shared");

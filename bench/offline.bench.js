@@ -5,9 +5,10 @@
 // --version`). Wall and CPU time (user + system, all threads) of each process; medians.
 // Then a second query on a described image, through the library as a program that asks several questions uses it:
 // the agent's `segment` on the same photo with another query (every stage from the stage cache), against the first
-// query on it (nothing cached) in the same process, pinned the same way.
+// query on it (nothing cached) in the same process, pinned the same way. OFFLINE_BENCH_PART=second runs only this
+// part; OFFLINE_BENCH_BASELINE=<another checkout's dist folder> adds that code's rounds, alternating with ours.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,9 +40,9 @@ const SECOND_QUERIES = ["the white car on the right", "the road", "a tree on the
  * One pinned process: a fresh stage cache, the default stack (classic + NanoDet, attributes, WordNet), the first
  * query, then each second query; wall and CPU time (this process, all threads) of every `segment` call, in ms.
  */
-function secondQueryRound(input, home, first) {
+function secondQueryRound(input, home, first, dist = join(here, "..", "dist")) {
   const script = `
-    import { createConfiguredStack } from ${JSON.stringify(join(here, "..", "dist", "index.js"))};
+    import { createConfiguredStack } from ${JSON.stringify(join(dist, "index.js"))};
     const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
     const stack = await createConfiguredStack({ notice: () => {} });
     const out = [];
@@ -55,7 +56,7 @@ function secondQueryRound(input, home, first) {
   const args = ["--input-type=module", "-e", script];
   const [cmd, ...rest] = pin.length ? [...pin, process.execPath, ...args] : [process.execPath, ...args];
   const r = spawnSync(cmd, rest, { env: { ...process.env, GEAR_SEG_HOME: home }, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`offline bench: second-query process exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
+  if (r.status !== 0) throw new Error(`offline bench: second-query process (${dist}) exited ${r.status}: ${r.stderr.trim().split("\n").slice(-8).join(" / ")}`);
   const calls = JSON.parse(r.stdout.trim().split("\n").pop());
   if (calls[0].cache !== "miss" || calls.slice(1).some((c) => c.cache !== "hit" || c.decodeMs !== 0)) {
     throw new Error(`offline bench: the second queries did not come from the cache without a decode: ${JSON.stringify(calls)}`);
@@ -76,33 +77,63 @@ export default async function (log) {
     ["`node -e 0` (Node itself)", () => ["-e", "0"]],
   ];
   const results = cases.map(() => ({ wall: [], cpu: [] }));
-  const second = { first: [], later: [] };
+  const wholeProcess = process.env.OFFLINE_BENCH_PART !== "second";
+  // The second-query rounds: this code with the WordNet tables already on disk (a machine where gear-seg has run:
+  // $GEAR_SEG_HOME/wordnet, copied from an untimed run), this code in a home without them (the first run on a
+  // machine builds and saves them), and the baseline code when given. Each round has a fresh stage cache.
+  const tablesHome = join(dir, "tables-home");
+  const variants = [
+    { name: "this code, WordNet tables on disk", home: (rep) => withTables(join(dir, `second-${rep}`), tablesHome) },
+    { name: "this code, first run on the machine (tables built)", home: (rep) => join(dir, `cold-${rep}`) },
+  ];
+  const baseline = process.env.OFFLINE_BENCH_BASELINE;
+  if (baseline) variants.push({ name: `baseline (${baseline})`, home: (rep) => join(dir, `baseline-${rep}`), dist: baseline });
+  const second = variants.map(() => ({ first: [], later: [] }));
   const load0 = loadavg()[0];
+  let secondLoad0 = load0;
   try {
-    // one untimed round so that the file cache holds the model, WordNet and the modules
-    for (const [, args] of cases) run(args(-1), env);
-    for (let rep = 0; rep < REPS; rep++) {
-      cases.forEach(([, args], k) => results[k].wall.push(run(args(rep), env).wall));
+    if (wholeProcess) {
+      // one untimed round so that the file cache holds the model, WordNet and the modules
+      for (const [, args] of cases) run(args(-1), env);
+      for (let rep = 0; rep < REPS; rep++) {
+        cases.forEach(([, args], k) => results[k].wall.push(run(args(rep), env).wall));
+      }
+      // CPU per process: /usr/bin/time is the portable way to get a child's own CPU time
+      if (existsSync("/usr/bin/time")) {
+        cases.forEach(([, args], k) => {
+          for (let rep = 0; rep < REPS; rep++) {
+            const [cmd, ...rest] = pin.length ? [...pin, process.execPath, ...args(100 + rep)] : [process.execPath, ...args(100 + rep)];
+            const r = spawnSync("/usr/bin/time", ["-f", "%U %S", cmd, ...rest], { env, encoding: "utf8" });
+            const [u, s] = r.stderr.trim().split("\n").pop().split(" ").map(Number);
+            results[k].cpu.push((u + s) * 1000);
+          }
+        });
+      }
     }
-    // CPU per process: /usr/bin/time is the portable way to get a child's own CPU time
-    if (existsSync("/usr/bin/time")) {
-      cases.forEach(([, args], k) => {
-        for (let rep = 0; rep < REPS; rep++) {
-          const [cmd, ...rest] = pin.length ? [...pin, process.execPath, ...args(100 + rep)] : [process.execPath, ...args(100 + rep)];
-          const r = spawnSync("/usr/bin/time", ["-f", "%U %S", cmd, ...rest], { env, encoding: "utf8" });
-          const [u, s] = r.stderr.trim().split("\n").pop().split(" ").map(Number);
-          results[k].cpu.push((u + s) * 1000);
-        }
+    secondLoad0 = loadavg()[0];
+    secondQueryRound(input, tablesHome, query); // untimed: writes the WordNet tables
+    for (let rep = 0; rep < REPS; rep++) {
+      variants.forEach((v, k) => {
+        const calls = secondQueryRound(input, v.home(rep), query, v.dist);
+        second[k].first.push(calls[0]);
+        second[k].later.push(...calls.slice(1));
       });
-    }
-    for (let rep = 0; rep < REPS; rep++) {
-      const calls = secondQueryRound(input, join(dir, `second-${rep}`), query);
-      second.first.push(calls[0]);
-      second.later.push(...calls.slice(1));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  if (wholeProcess) logWholeProcess(log, query, results, cases, load0);
+  logSecondQuery(log, variants, second, secondLoad0);
+}
+
+/** A fresh home holding a copy of `from`'s WordNet tables. */
+function withTables(home, from) {
+  mkdirSync(home, { recursive: true });
+  if (existsSync(join(from, "wordnet"))) cpSync(join(from, "wordnet"), join(home, "wordnet"), { recursive: true });
+  return home;
+}
+
+function logWholeProcess(log, query, results, cases, load0) {
   log("## The offline default, whole process");
   log("");
   log(`\`gear-seg segment PHOTO "${query}"\` on cars.jpg resized to 1500×1000 (1.5 megapixels), the whole process from spawn to exit`);
@@ -118,23 +149,29 @@ export default async function (log) {
     log(`| ${name} | ${(median(r.wall) / 1000).toFixed(2)} s | ${r.cpu.length ? (median(r.cpu) / 1000).toFixed(2) + " s" : "–"} |`);
   });
   log("");
+}
+
+function logSecondQuery(log, variants, second, load0) {
   const ms = (xs, k) => `${median(xs.map((x) => x[k])).toFixed(1)} ms`;
   log("### A second query on a described image");
   log("");
   log(`The library's \`agent.segment(PHOTO, QUERY)\` (the stack \`createConfiguredStack\` builds: the offline default, the stage`);
   log(`cache in a fresh GEAR_SEG_HOME) in one process ${pin.length ? "pinned to the same core" : "(not pinned)"}: the first query on the photo (nothing cached: decode,`);
   log(`segment, detect, describe, caption, reason) and then ${SECOND_QUERIES.length} other queries on it (${SECOND_QUERIES.map((q) => `"${q}"`).join(", ")}), each`);
-  log(`served from the cache without decoding the photo. ${REPS} processes; medians of ${REPS} first queries and of ${REPS * SECOND_QUERIES.length} second ones; CPU is the process's`);
-  log("(user + system, all threads) during the call.");
+  log(`served from the cache without decoding the photo. ${REPS} processes per row, the rows alternating; medians of ${REPS} first queries and of`);
+  log(`${REPS * SECOND_QUERIES.length} second ones; CPU is the process's (user + system, all threads) during the call. Load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end.`);
   log("");
-  log("| call | wall | CPU |");
-  log("|---|---:|---:|");
-  log(`| first query (baseline: nothing cached) | ${ms(second.first, "wall")} | ${ms(second.first, "cpu")} |`);
-  log(`| a second query on the same photo | ${ms(second.later, "wall")} | ${ms(second.later, "cpu")} |`);
-  log(`| the slowest second query | ${Math.max(...second.later.map((c) => c.wall)).toFixed(1)} ms | ${Math.max(...second.later.map((c) => c.cpu)).toFixed(1)} ms |`);
+  log("| code | first query (nothing cached): wall | CPU | second query: wall | CPU | slowest second query: wall | CPU |");
+  log("|---|---:|---:|---:|---:|---:|---:|");
+  variants.forEach((v, k) => {
+    const { first, later } = second[k];
+    log(`| ${v.name} | ${ms(first, "wall")} | ${ms(first, "cpu")} | ${ms(later, "wall")} | ${ms(later, "cpu")} | ${Math.max(...later.map((c) => c.wall)).toFixed(1)} ms | ${Math.max(...later.map((c) => c.cpu)).toFixed(1)} ms |`);
+  });
   log("");
   // Calls are stored round by round, the queries in order within each.
-  const perQuery = SECOND_QUERIES.map((q, k) => `"${q}" ${median(second.later.filter((_, i) => i % SECOND_QUERIES.length === k).map((c) => c.cpu)).toFixed(1)} ms`);
-  log(`CPU medians by query: ${perQuery.join(", ")}.`);
+  variants.forEach((v, k) => {
+    const perQuery = SECOND_QUERIES.map((q, j) => `"${q}" ${median(second[k].later.filter((_, i) => i % SECOND_QUERIES.length === j).map((c) => c.cpu)).toFixed(1)} ms`);
+    log(`CPU medians by query, ${v.name}: ${perQuery.join(", ")}.`);
+  });
   log("");
 }

@@ -51,6 +51,7 @@ describe("gear-seg over HTTP backends", () => {
 
     const out2 = join(dir, "out2");
     const r2 = await runCli(["--quiet", "segment", samples.image(name), "what else?", "-o", out2, ...stack], { env });
+    expect(r2.stderr).toBe("");
     expect(r2.code).toBe(0);
     expect(dam.server.count("/chat/completions")).toBe(3);
     expect((await readJson(join(out2, "result.json"))).cache).toEqual({ regions: "hit", descriptions: "hit", caption: "off" });

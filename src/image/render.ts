@@ -9,7 +9,7 @@
 import { tightBbox } from "../masks/bbox.js";
 import { containsPixel, runEnds } from "../masks/cover.js";
 import { area, decode } from "../masks/index.js";
-import { forEachColumnSpan, paintColumnMajor, pointInside } from "../masks/runs.js";
+import { forEachColumnSpan, paintColumnMajor, paintRowMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { withCaptionBand } from "./caption.js";
@@ -101,13 +101,37 @@ export function candidatesLabelScale(width: number, height: number, count: numbe
 
 /**
  * Paints regions (in `order`, later ones on top) into a row-major label map: label k + 1 for rles[k],
- * 0 where no region is.
+ * 0 where no region is. When the regions cover little of the map, also the pixels left of each label
+ * (`labelCounts`), counted on their own pixels instead of over the whole map.
  */
-function labelMap(rles: readonly Rle[], order: readonly number[], width: number, height: number): Uint16Array {
+function labelMap(rles: readonly Rle[], order: readonly number[], width: number, height: number): { labels: Uint16Array; counts?: Float64Array } {
   if (rles.length > 65535) throw new GearSegError(`cannot draw ${rles.length} regions in one picture (at most 65535)`);
-  const col = new Uint16Array(width * height);
+  const n = width * height;
+  let painted = 0;
+  for (const k of order) painted += area(rles[k]!);
+  // Few pixels to paint (the overlay's chosen regions): straight into the row-major map, a write per pixel.
+  // Many (the candidates' nested regions cover the picture many times over): one fill per run into a
+  // column-major map, then one transpose.
+  if (painted <= n / 4) {
+    const labels = new Uint16Array(n);
+    for (const k of order) paintRowMajor(labels, rles[k]!, k + 1);
+    const counts = new Float64Array(rles.length + 1);
+    let shown = 0;
+    for (const k of order) {
+      const value = k + 1;
+      let c = 0;
+      forEachColumnSpan(rles[k]!, (x, y0, len) => {
+        for (let p = y0 * width + x, end = p + len * width; p < end; p += width) if (labels[p] === value) c++;
+      });
+      counts[value] = c;
+      shown += c;
+    }
+    counts[0] = n - shown;
+    return { labels, counts };
+  }
+  const col = new Uint16Array(n);
   for (const k of order) paintColumnMajor(col, rles[k]!, k + 1);
-  return transposeToRowMajor(col, width, height, new Uint16Array(width * height));
+  return { labels: transposeToRowMajor(col, width, height, new Uint16Array(n)) };
 }
 
 /** Per-label colour table: entry l * 3 .. l * 3 + 2 for label l (label 0 unused). */
@@ -181,7 +205,7 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
   regions.forEach((r) => checkRleSize(r.rle, width, height, `renderCandidates: region ${r.id}`));
   const alpha = checkFraction(options.alpha ?? DEFAULT_ALPHA, "tint alpha");
   const order = regions.map((_, k) => k).sort((a, b) => regions[b]!.area - regions[a]!.area || a - b);
-  const labels = labelMap(
+  const { labels } = labelMap(
     regions.map((r) => r.rle),
     order,
     width,
@@ -318,7 +342,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   const dim = checkFraction(options.dimOutside ?? 0.5, "dimOutside");
   const areas = chosen.map((r) => area(r.rle));
   const order = chosen.map((_, k) => k).sort((a, b) => areas[b]! - areas[a]! || a - b);
-  const labels = labelMap(
+  const { labels, counts } = labelMap(
     chosen.map((r) => r.rle),
     order,
     width,
@@ -353,7 +377,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
       return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: tightBbox(r.rle) ?? [0, 0, 0, 0], ...(point && { fallback: point }) };
     })
     .filter((q) => q.fallback !== undefined);
-  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: false, avoid: inside });
+  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: false, avoid: inside, ...(counts && { counts }) });
   drawLabels(img, width, height, placed, scale);
   const picture = { width, height, data: img, source: image.source };
   const caption = options.caption?.trim() ?? "";

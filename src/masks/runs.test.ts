@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { area, decode, encode, merge } from "./rle.js";
 import { containsPixel, runEnds, sharedPixels } from "./cover.js";
 import { maskBbox, tightBbox } from "./bbox.js";
-import { forEachColumnSpan, paintColumnMajor, pointInside } from "./runs.js";
+import { forEachColumnSpan, paintColumnMajor, paintRowMajor, pointInside } from "./runs.js";
 import type { BinaryMask } from "./types.js";
 
 function lcg(seed: number): () => number {
@@ -79,6 +79,32 @@ describe("run walks", () => {
       for (let y = 0; y < m.height; y++) for (let x = 0; x < m.width; x++) want[x * m.height + y] = rows[y * m.width + x] ? 300 : 9;
       expect(Buffer.from(col.buffer).equals(Buffer.from(want.buffer))).toBe(true);
     }
+  });
+
+  test("paintRowMajor paints decode's pixels in place, leaving the others as they were", () => {
+    for (const m of masks()) {
+      const rle = encode(m);
+      const rows = new Uint16Array(m.data.length).fill(9);
+      paintRowMajor(rows, rle, 300);
+      const decoded = decode(rle).data;
+      const want = new Uint16Array(m.data.length);
+      for (let p = 0; p < want.length; p++) want[p] = decoded[p] ? 300 : 9;
+      expect(Buffer.from(rows.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    }
+  });
+
+  test("painted in turn, paintRowMajor gives the transpose of paintColumnMajor's label map", () => {
+    const all = masks().filter((m) => m.width === 31);
+    const col = new Uint16Array(31 * 17);
+    const rows = new Uint16Array(31 * 17);
+    all.forEach((m, k) => {
+      paintColumnMajor(col, encode(m), k + 1);
+      paintRowMajor(rows, encode(m), k + 1);
+    });
+    const want = new Uint16Array(rows.length);
+    for (let y = 0; y < 17; y++) for (let x = 0; x < 31; x++) want[y * 31 + x] = col[x * 17 + y]!;
+    expect(Buffer.from(rows.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    expect(new Set(rows).size).toBeGreaterThan(3); // several masks show, on top of each other
   });
 
   test("pointInside is a foreground pixel, undefined for an empty mask", () => {

@@ -21,6 +21,31 @@ export function paintColumnMajor(map: Uint8Array | Uint16Array | Uint32Array, rl
 }
 
 /**
+ * Sets `value` on every foreground pixel of `rle` in a row-major map (index = y * width + x), column span by
+ * column span: a write per pixel (strided), no full-size column-major map to fill and transpose, so it pays
+ * for masks that cover a small part of the map. The same map as `paintColumnMajor` then a transpose.
+ */
+export function paintRowMajor(map: Uint8Array | Uint16Array | Uint32Array, rle: Rle, value: number): void {
+  const { width: w, height: h, counts } = rle;
+  let pos = 0;
+  for (let j = 1; j < counts.length; j += 2) {
+    pos += counts[j - 1]!;
+    let left = counts[j]!;
+    if (left === 0) continue;
+    let x = Math.floor(pos / h);
+    let y = pos - x * h;
+    pos += left;
+    while (left > 0 && x < w) {
+      const n = Math.min(left, h - y);
+      for (let p = y * w + x, end = p + n * w; p < end; p += w) map[p] = value;
+      left -= n;
+      x++;
+      y = 0;
+    }
+  }
+}
+
+/**
  * Calls `span(x, y0, len)` for every piece of a foreground run within one column (rows y0 .. y0 + len - 1 of
  * column x), in run order: row-major pixel work then strides down a column without dividing per pixel.
  */

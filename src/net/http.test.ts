@@ -1,5 +1,5 @@
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { FaultServer } from "../../test/helpers/fault-server.js";
@@ -112,6 +112,23 @@ describe("HttpClient", () => {
     expect(events).toEqual(["sent", "answer"]);
     expect(res.json.got.big.length).toBe(1 << 20);
   });
+  it("sends a body given in pieces as one body (its length declared), again on a retry, and tells when the last piece is handed over", async () => {
+    const s = await server();
+    s.faults.push({ kind: "reset" });
+    const client = new HttpClient("t", [s.url], fast);
+    const text = JSON.stringify({ big: "é".repeat(300_000), n: 7 });
+    const bytes = new TextEncoder().encode(text);
+    // cut anywhere, even inside a character, with an empty piece among them
+    const pieces = [bytes.subarray(0, 1), bytes.subarray(1, 1), bytes.subarray(1, 400_001), bytes.subarray(400_001)];
+    const events: string[] = [];
+    const res = await client.request<{ got: unknown }>("POST", "/echo", pieces, undefined, { onSent: () => events.push("sent") });
+    events.push("answer");
+    expect(res.attempts).toBe(2);
+    expect(res.json.got).toEqual(JSON.parse(text));
+    expect(s.log.at(-1)!.headers["content-length"]).toBe(String(bytes.length));
+    expect(events.at(-2)).toBe("sent");
+    expect(events.at(-1)).toBe("answer");
+  });
   it("reads a compressed reply, and refuses a reply over the cap even when it was compressed small", async () => {
     const big = JSON.stringify({ text: "y".repeat(200_000) });
     const raw = createServer((req, res) => {
@@ -160,6 +177,19 @@ describe("HttpClient", () => {
     await s.stop();
     servers.splice(servers.indexOf(s), 1);
     await expect(new HttpClient("t", [url], { ...fast, retries: 0 }).postJson("/echo", {})).rejects.toThrow(/failed after 1 attempt: connection failed \(ECONNREFUSED\)$/);
+  });
+  it("speaks TLS to an https URL (node:https, loaded on first use)", async () => {
+    // a TCP server that reads what the client sends first, then hangs up: a TLS handshake record starts with 0x16
+    const first: number[] = [];
+    const tcp = createNetServer((socket) => socket.once("data", (d: Buffer) => (first.push(d[0]!), socket.destroy())));
+    await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `https://127.0.0.1:${(tcp.address() as AddressInfo).port}`;
+      await expect(new HttpClient("t", [url], { ...fast, retries: 0 }).postJson("/echo", {})).rejects.toThrow(/failed after 1 attempt: connection failed/);
+      expect(first).toEqual([0x16]);
+    } finally {
+      await new Promise((resolve) => tcp.close(resolve));
+    }
   });
   it("cancels with the caller's signal", async () => {
     const s = await server();

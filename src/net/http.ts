@@ -11,7 +11,7 @@
  * this client prints or returns never hold them (see ./redact.ts).
  */
 import http from "node:http";
-import https from "node:https";
+import type https from "node:https";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { GearSegError, UsageError } from "../util/errors.js";
@@ -69,6 +69,9 @@ interface AttemptFailure {
 
 export const DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024;
 
+/** A request body: text, bytes, or bytes in pieces (sent in order, as one body). */
+export type RequestBody = string | Uint8Array | readonly Uint8Array[];
+
 /** What a caller may hear about one request besides its answer. */
 export interface RequestHooks {
   /**
@@ -93,7 +96,7 @@ export class HttpClient {
    * Connections kept open between requests. An idle one is closed after 4 s (or the server's Keep-Alive hint
    * minus 1 s), before the usual servers' 5 s (uvicorn, Node) close it under a request; undici's rule.
    */
-  private readonly agents = { http: new http.Agent({ keepAlive: true, timeout: 4000 }), https: new https.Agent({ keepAlive: true, timeout: 4000 }) };
+  private readonly agents: { http: http.Agent; https?: https.Agent } = { http: new http.Agent({ keepAlive: true, timeout: 4000 }) };
 
   constructor(
     /** Names the backend in messages, e.g. `describer dam:http://…`. */
@@ -145,8 +148,11 @@ export class HttpClient {
     return this.request<T>("GET", path, undefined, signal);
   }
 
-  /** `body` is JSON text, or its UTF-8 bytes (a describer that builds large bodies off the main thread). */
-  async request<T>(method: string, path: string, body: string | Uint8Array | undefined, signal?: AbortSignal, hooks?: RequestHooks): Promise<HttpResponse<T>> {
+  /**
+   * `body` is JSON text, or its UTF-8 bytes, or those bytes in pieces sent one after the other (a describer
+   * whose bodies share most of their bytes sends views of them instead of a copy per request).
+   */
+  async request<T>(method: string, path: string, body: RequestBody | undefined, signal?: AbortSignal, hooks?: RequestHooks): Promise<HttpResponse<T>> {
     const started = performance.now();
     const deadline = started + this.deadlineMs;
     let last: AttemptFailure | undefined;
@@ -185,25 +191,28 @@ export class HttpClient {
   private async attempt(
     method: string,
     url: string,
-    body: string | Uint8Array | undefined,
+    body: RequestBody | undefined,
     timeoutMs: number,
     signal?: AbortSignal,
     hooks?: RequestHooks,
   ): Promise<{ status: number; json: unknown } | AttemptFailure> {
     const base = this.pool.urls.find((u) => url.startsWith(u));
     const authorization = base !== undefined ? this.basicAuth.get(base) : undefined;
-    const payload = body === undefined ? undefined : typeof body === "string" ? Buffer.from(body, "utf8") : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+    const payload = body === undefined ? undefined : typeof body === "string" ? [Buffer.from(body, "utf8")] : "buffer" in body ? [asBuffer(body)] : body.map(asBuffer);
     const headers: Record<string, string> = {
       accept: "application/json",
-      ...(payload !== undefined && { "content-type": "application/json", "content-length": String(payload.length) }),
+      ...(payload !== undefined && { "content-type": "application/json", "content-length": String(payload.reduce((n, p) => n + p.length, 0)) }),
       ...(authorization !== undefined && { authorization }),
       ...this.headers,
     };
     let reply: Reply;
     try {
       const target = new URL(url);
-      const agent = target.protocol === "https:" ? this.agents.https : this.agents.http;
-      reply = await exchange(target, { method, headers, agent }, payload, timeoutMs, this.maxReplyBytes, signal, hooks?.onSent);
+      // node:https (TLS, crypto) is loaded on the first https request: a client of a local server never pays for it
+      const tls = target.protocol === "https:" ? await loadHttps() : undefined;
+      const agent = tls ? (this.agents.https ??= new tls.Agent({ keepAlive: true, timeout: 4000 })) : this.agents.http;
+      reply = await exchange(target, tls ?? http, { method, headers, agent }, payload, timeoutMs, this.maxReplyBytes, signal, hooks?.onSent);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (err instanceof ReplyTooLarge) {
@@ -240,6 +249,11 @@ interface Reply {
   text: string;
 }
 
+let httpsModule: Promise<typeof https> | undefined;
+function loadHttps(): Promise<typeof https> {
+  return (httpsModule ??= import("node:https").then((m) => m.default));
+}
+
 class ReplyTooLarge extends Error {}
 class AttemptTimeout extends Error {}
 class Unsendable extends Error {}
@@ -250,8 +264,9 @@ class Unsendable extends Error {}
  */
 function exchange(
   target: URL,
+  transport: Pick<typeof http, "request">,
   options: { method: string; headers: Record<string, string>; agent: http.Agent },
-  payload: Buffer | undefined,
+  payload: readonly Buffer[] | undefined,
   timeoutMs: number,
   limit: number,
   signal: AbortSignal | undefined,
@@ -275,7 +290,7 @@ function exchange(
     signal?.addEventListener("abort", onAbort, { once: true });
     let req: http.ClientRequest | undefined;
     try {
-      req = (target.protocol === "https:" ? https : http).request(target, options, (res) => {
+      req = transport.request(target, options, (res) => {
         const declared = Number(res.headers["content-length"]);
         if (Number.isFinite(declared) && declared > limit) return settle(new ReplyTooLarge());
         const encoding = headerValue(res.headers["content-encoding"])?.trim().toLowerCase();
@@ -301,8 +316,10 @@ function exchange(
       return settle(new Unsendable(err instanceof Error ? err.message : String(err), { cause: err }));
     }
     req.on("error", (err) => settle(err));
-    if (payload !== undefined) req.end(payload, () => onSent?.());
-    else req.end();
+    if (payload === undefined) return void req.end();
+    // The pieces are written together (one writev once the connection is there); sent when the last one is.
+    for (let i = 0; i < payload.length - 1; i++) req.write(payload[i]);
+    req.end(payload[payload.length - 1] ?? Buffer.alloc(0), () => onSent?.());
   });
 }
 

@@ -117,13 +117,14 @@ export class DamDescriber implements Describer {
     // competes for the cores with a body being sent (on a loaded machine that delayed every request by tens of ms).
     const inFlight = this.client.pool.concurrency * this.client.urls.length;
     // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
-    const bodies = new MadeAhead(regions.length, inFlight, (i) => (rleArea(regions[i]!.rle) > 0 ? encoder.body(regions[i]!.rle, before, after) : null));
+    const bodies = new MadeAhead(regions.length, inFlight, (i) => (rleArea(regions[i]!.rle) > 0 ? encoder.encode(regions[i]!.rle) : null));
     try {
       return await mapLimit(regions, inFlight, async (region, i) => {
         ctx?.signal?.throwIfAborted();
         let text = "";
-        const body = bodies.take(i);
-        if (body) text = await this.describeOne(await body, region, ctx?.signal, () => bodies.sent(i));
+        const own = bodies.take(i);
+        // the region's own pieces were made ahead; the body is views of the shared text around them
+        if (own) text = await this.describeOne(encoder.body(await own, before, after), region, ctx?.signal, () => bodies.sent(i));
         else bodies.sent(i);
         ctx?.onProgress?.(++done, regions.length);
         return text;
@@ -133,8 +134,8 @@ export class DamDescriber implements Describer {
     }
   }
 
-  /** One request; the body is the JSON text with the PNG in it, as bytes (the prompt is ASCII or escaped). */
-  private async describeOne(body: Uint8Array, region: Region, signal: AbortSignal | undefined, onSent: () => void): Promise<string> {
+  /** One request; the body is the JSON text with the PNG in it, as UTF-8 bytes in pieces (RegionBodyEncoder.body). */
+  private async describeOne(body: readonly Uint8Array[], region: Region, signal: AbortSignal | undefined, onSent: () => void): Promise<string> {
     // An empty description is a failed generation: ask once more before giving up.
     for (let attempt = 0; attempt < 2; attempt++) {
       const res = await this.client.request("POST", "/chat/completions", body, signal, { onSent });

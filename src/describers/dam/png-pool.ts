@@ -1,9 +1,11 @@
 /**
  * Region PNGs off the main thread, on every core: one worker per core (shared by every DAM describer of the
- * process, started on first use) holds the image's filtered rows, the shared blocks and their base64 in shared
- * memory and turns each region into its complete request body. The main thread only schedules and sends, so
- * encoding the next regions overlaps the requests in flight. Without the compiled worker script (running from
- * TypeScript sources) or on one core, the same code runs on the main thread.
+ * process, started on first use). The workers filter the image's rows into shared memory and compress and
+ * base64 the shared blocks, each its share; then each region's own pieces (its rows recompressed, the PNG's
+ * end) are made by one of them, as text. The main thread keeps the shared text and sends a body as views of
+ * it around a region's pieces (region-body.ts), so that encoding the next regions overlaps the requests in
+ * flight and nothing of the 2–3 MB per body is copied or moved between threads. Without the compiled worker
+ * script (running from TypeScript sources) or on one core, the same code runs on the main thread.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -12,18 +14,30 @@ import { Worker } from "node:worker_threads";
 import type { RgbImage } from "../../image/types.js";
 import type { Rle } from "../../masks/types.js";
 import { GearSegError } from "../../util/errors.js";
-import { BLOCK_ROWS, blockCount, prepareRegionPng, type RegionPngBase } from "./region-png.js";
-import { regionRequestBody, sharedBase64 } from "./region-body.js";
+import { BLOCK_ROWS, blockCount, prepareRegionPng, sharedLevel, type RegionRows } from "./region-png.js";
+import { bodyPieces, bodyPrefix, joinShares, regionText, sharedText, textShare, type RegionText, type SharedText, type TextShare } from "./region-body.js";
 
 export type WorkerRequest =
-  | { type: "blocks"; id: number; rgb: SharedArrayBuffer; filtered: SharedArrayBuffer; width: number; height: number; level: number; blockRows: number; from: number; to: number }
-  | { type: "base"; key: number; base: RegionPngBase; base64: Uint8Array[] }
-  | { type: "encode"; id: number; key: number; width: number; height: number; counts: Uint32Array; head: string; tail: string }
+  | {
+      /** Take shares of the shared text (counters[0]: the next share; counters[1]: workers that have begun). */
+      type: "blocks";
+      id: number;
+      rgb: SharedArrayBuffer;
+      filtered: SharedArrayBuffer;
+      width: number;
+      height: number;
+      blockRows: number;
+      level: number;
+      shares: number;
+      counters: Int32Array;
+    }
+  | { type: "base"; key: number; rows: RegionRows }
+  | { type: "encode"; id: number; key: number; width: number; height: number; counts: Uint32Array }
   | { type: "release"; key: number };
 
 export type WorkerReply =
-  | { type: "blocks"; id: number; chunks: Uint8Array; starts: Float64Array; adler: Float64Array }
-  | { type: "body"; id: number; body: Uint8Array }
+  | { type: "blocks"; id: number; done: TextShare[] }
+  | ({ type: "region"; id: number } & RegionText)
   | { type: "error"; id: number; message: string };
 
 interface Pending {
@@ -117,59 +131,55 @@ function workers(): PngWorkers | null {
 
 let nextKey = 0;
 
-/** Request bodies of the regions of one image; `close` frees what the workers hold for it. */
+/**
+ * Request bodies of the regions of one image; `close` frees what the workers hold for it. A region's own
+ * pieces are made ahead (`encode`), its body is put together when it is sent (`body`).
+ */
 export class RegionBodyEncoder {
+  private prefix: { head: string; bytes: Uint8Array } | undefined;
+
   private constructor(
     private readonly key: number,
     private readonly pool: PngWorkers | null,
-    private readonly base: RegionPngBase | undefined,
-    private readonly base64: Uint8Array[] | undefined,
+    private readonly width: number,
+    private readonly height: number,
+    private readonly shared: SharedText,
+    /** The rows, on the main thread when there is no pool. */
+    private readonly rows: RegionRows | undefined,
   ) {}
 
-  /** Prepares the image's shared blocks (split over the workers) for PNGs at zlib `level`. */
+  /** Prepares the image's shared blocks and their text (in shares, over the workers) for PNGs at zlib `level`. */
   static async open(image: RgbImage, level: number): Promise<RegionBodyEncoder> {
     const pool = workers();
     const key = nextKey++;
-    if (!pool) {
-      const base = prepareRegionPng(image.data, image.width, image.height, level);
-      return new RegionBodyEncoder(key, null, base, sharedBase64(base.chunks));
-    }
     const { width, height } = image;
+    if (!pool) {
+      const base = prepareRegionPng(image.data, width, height, level);
+      return new RegionBodyEncoder(key, null, width, height, sharedText(base), base);
+    }
     const rgb = new SharedArrayBuffer(image.data.length);
     new Uint8Array(rgb).set(image.data);
     // every row filtered once, by the workers in shares, into memory they all read
     const filtered = new SharedArrayBuffer(height * (1 + 4 * width));
     const blocks = blockCount(height);
-    const shares = Math.min(pool.size, blocks);
-    const parts = await Promise.all(
-      Array.from({ length: shares }, (_, i) => {
-        const from = Math.floor((i * blocks) / shares);
-        const to = Math.floor(((i + 1) * blocks) / shares);
-        return pool.call({ type: "blocks", id: pool.id(), rgb, filtered, width, height, level, blockRows: BLOCK_ROWS, from, to }, [], i);
-      }),
-    );
-    // one shared table: every worker reads the same chunks
-    let total = 0;
-    for (const p of parts) if (p.type === "blocks") total += p.chunks.length;
-    const chunks = new Uint8Array(new SharedArrayBuffer(total));
-    const chunkStart = new Float64Array(new SharedArrayBuffer(8 * (blocks + 1)));
-    const adler = new Float64Array(new SharedArrayBuffer(8 * blocks));
-    let at = 0;
-    let b = 0;
-    for (const p of parts) {
-      if (p.type !== "blocks") continue;
-      chunks.set(p.chunks, at);
-      for (let k = 0; k < p.adler.length; k++, b++) {
-        chunkStart[b] = at + p.starts[k]!;
-        adler[b] = p.adler[k]!;
-      }
-      at += p.chunks.length;
+    const shares = Math.min(blocks, 8 * (pool.size + 1));
+    const counters = new Int32Array(new SharedArrayBuffer(8));
+    const shared = sharedLevel(level);
+    const request = { type: "blocks", rgb, filtered, width, height, blockRows: BLOCK_ROWS, level: shared, shares, counters } as const;
+    const replies = Array.from({ length: pool.size }, (_, i) => pool.call({ ...request, id: pool.id() }, [], i));
+    // While workers are starting (a new pool's take tens of milliseconds), this thread takes shares too.
+    const mine: TextShare[] = [];
+    const own = { width, height, blockRows: BLOCK_ROWS, filtered: new Uint8Array(filtered), rgb: image.data };
+    while (Atomics.load(counters, 1) < pool.size) {
+      const i = Atomics.add(counters, 0, 1);
+      if (i >= shares) break;
+      mine.push(textShare(i, shares, own, shared));
     }
-    chunkStart[blocks] = at;
-    const base: RegionPngBase = { width, height, level, blockRows: BLOCK_ROWS, chunks, chunkStart, adler, filtered: new Uint8Array(filtered) };
-    const base64 = sharedBase64(chunks, (n) => new Uint8Array(new SharedArrayBuffer(n)));
-    pool.broadcast({ type: "base", key, base, base64 });
-    return new RegionBodyEncoder(key, pool, undefined, undefined);
+    const done = (await Promise.all(replies)).flatMap((r) => (r.type === "blocks" ? r.done : []));
+    const { text, start, adler } = joinShares([...mine, ...done], blocks);
+    const rows: RegionRows = { width, height, level, blockRows: BLOCK_ROWS, adler, filtered: new Uint8Array(filtered) };
+    pool.broadcast({ type: "base", key, rows });
+    return new RegionBodyEncoder(key, pool, width, height, { text, start }, undefined);
   }
 
   /** Threads that encode: the worker pool's, or 1 (the main thread). */
@@ -177,16 +187,22 @@ export class RegionBodyEncoder {
     return this.pool?.size ?? 1;
   }
 
-  /** The request body: `head`, the region's RGBA PNG as base64, `tail`. */
-  async body(rle: Rle, head: string, tail: string): Promise<Uint8Array> {
-    if (!this.pool) return regionRequestBody(this.base!, rle, head, tail, this.base64);
+  /** The region's own pieces of its body, made on a worker (or on this thread without a pool). */
+  async encode(rle: Rle): Promise<RegionText> {
+    if (!this.pool) return regionText(this.rows!, rle);
     const counts = rle.counts.slice();
-    const reply = await this.pool.call(
-      { type: "encode", id: this.pool.id(), key: this.key, width: rle.width, height: rle.height, counts, head, tail },
-      [counts.buffer],
-    );
-    if (reply.type !== "body") throw new GearSegError("region PNG worker: unexpected reply");
-    return reply.body;
+    const reply = await this.pool.call({ type: "encode", id: this.pool.id(), key: this.key, width: rle.width, height: rle.height, counts }, [counts.buffer]);
+    if (reply.type !== "region") throw new GearSegError("region PNG worker: unexpected reply");
+    return reply;
+  }
+
+  /**
+   * The request body, in pieces to be sent one after the other: `head`, the region's RGBA PNG as base64,
+   * `tail`. The shared pieces are views of the image's shared text.
+   */
+  body(own: RegionText, head: string, tail: string): Uint8Array[] {
+    if (this.prefix?.head !== head) this.prefix = { head, bytes: bodyPrefix(head, this.width, this.height) };
+    return bodyPieces(this.prefix.bytes, this.shared, own, Buffer.from(tail, "utf8"));
   }
 
   close(): void {

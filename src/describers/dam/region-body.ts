@@ -1,112 +1,114 @@
 /**
- * A region's request body: the JSON text around its PNG as base64. Most of every region's PNG is the image's
- * shared chunks (region-png.ts), so their base64 is made once per image, from each of the offsets 0, 1 and 2
- * (`sharedBase64`): wherever the shared bytes fall in a region's PNG, the groups of three that start at the
- * same phase are copied from the matching text, and only the region's own chunks and the few bytes at the
- * seams are encoded per region. The bytes are exactly those of `head + base64(encodeRegionPng(...)) + tail`.
+ * A region's request body: the JSON text around its PNG as base64, as pieces sent one after the other. Every
+ * piece of a region's PNG is a multiple of 3 bytes long (region-png.ts), so the PNG's base64 is the
+ * concatenation of its pieces' own: the text of the chunks every region shares is made once per image
+ * (`sharedText`), and a region's body is two views of that text around the text of the region's own pieces
+ * (`regionText`, small). Nothing of the shared text is copied per region. The bytes, joined, are exactly
+ * those of `head + base64(encodeRegionPng(...)) + tail`.
  */
-import { regionPngParts, type RegionPngBase } from "./region-png.js";
+import { compressBlocks, filterBlocks, pngHead, regionPngParts, type RegionPngBase, type RegionRows } from "./region-png.js";
 import type { Rle } from "../../masks/types.js";
 
-const ALPHABET = Uint8Array.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", (c) => c.charCodeAt(0));
-const PAD = 61; // "="
-
-/** Base64 (ASCII) of `chunks` from offset k, for k = 0, 1, 2; `alloc` gives the memory (shared, for the workers). */
-export function sharedBase64(chunks: Uint8Array, alloc: (bytes: number) => Uint8Array = (n) => new Uint8Array(n)): Uint8Array[] {
-  return [0, 1, 2].map((k) => {
-    const bytes = Buffer.from(chunks.buffer, chunks.byteOffset + Math.min(k, chunks.length), Math.max(0, chunks.length - k));
-    const text = bytes.toString("base64");
-    const out = alloc(text.length);
-    Buffer.from(out.buffer, out.byteOffset, out.length).write(text, "latin1");
-    return out;
-  });
+/** Base64 of `bytes` as ASCII bytes, in a buffer of their own (transferable). */
+export function base64Ascii(bytes: Uint8Array): Uint8Array {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+  const out = new Uint8Array(text.length);
+  Buffer.from(out.buffer).write(text, "latin1");
+  return out;
 }
 
-/** Writes base64 into `out` from `at`, three bytes at a time, taking the shared chunks' text from `shared`. */
-class Base64Writer {
-  private readonly pending = new Uint8Array(3);
-  private n = 0;
+/** The base64 of an image's shared chunks, and where each block's text starts (`start[blocks]` is the end). */
+export interface SharedText {
+  text: Uint8Array;
+  start: Float64Array;
+}
 
-  constructor(
-    private readonly out: Buffer,
-    public at: number,
-    private readonly chunks: Uint8Array,
-    private readonly shared: readonly Uint8Array[] | undefined,
-  ) {}
+/** The shared chunks' text from the shared chunks (every chunk a multiple of 3 bytes: 4 characters per 3 bytes). */
+export function sharedText(base: RegionPngBase): SharedText {
+  return { text: base64Ascii(base.chunks), start: base.chunkStart.map((at) => (4 * at) / 3) };
+}
 
-  private push(byte: number): void {
-    this.pending[this.n++] = byte;
-    if (this.n === 3) {
-      const [a, b, c] = this.pending as unknown as [number, number, number];
-      const o = this.out;
-      o[this.at++] = ALPHABET[a >> 2]!;
-      o[this.at++] = ALPHABET[((a & 3) << 4) | (b >> 4)]!;
-      o[this.at++] = ALPHABET[((b & 15) << 2) | (c >> 6)]!;
-      o[this.at++] = ALPHABET[c & 63]!;
-      this.n = 0;
-    }
-  }
+/** Blocks [from, to) of share `index` when `blocks` blocks are cut into `shares` shares. */
+export function shareBlocks(index: number, shares: number, blocks: number): [number, number] {
+  return [Math.floor((index * blocks) / shares), Math.floor(((index + 1) * blocks) / shares)];
+}
 
-  bytes(src: Uint8Array): void {
-    let i = 0;
-    while (this.n > 0 && i < src.length) this.push(src[i++]!);
-    const full = i + 3 * Math.floor((src.length - i) / 3);
-    if (full > i) {
-      // whole groups of three: no padding in the middle of the text
-      this.at += this.out.write(Buffer.from(src.buffer, src.byteOffset + i, full - i).toString("base64"), this.at, "latin1");
-    }
-    for (i = full; i < src.length; i++) this.push(src[i]!);
-  }
-
-  /** The shared chunks' bytes [from, to). */
-  sharedRange(from: number, to: number): void {
-    if (!this.shared) return this.bytes(this.chunks.subarray(from, to));
-    let i = from;
-    while (this.n > 0 && i < to) this.push(this.chunks[i++]!);
-    const k = i % 3;
-    const groups = Math.floor((to - i) / 3);
-    if (groups > 0) {
-      const c = (4 * (i - k)) / 3;
-      this.out.set(this.shared[k]!.subarray(c, c + 4 * groups), this.at);
-      this.at += 4 * groups;
-      i += 3 * groups;
-    }
-    for (; i < to; i++) this.push(this.chunks[i]!);
-  }
-
-  /** The last one or two bytes, padded. */
-  finish(): void {
-    if (this.n === 0) return;
-    const [a, b] = [this.pending[0]!, this.n > 1 ? this.pending[1]! : 0];
-    const o = this.out;
-    o[this.at++] = ALPHABET[a >> 2]!;
-    o[this.at++] = ALPHABET[((a & 3) << 4) | (b >> 4)]!;
-    o[this.at++] = this.n > 1 ? ALPHABET[(b & 15) << 2]! : PAD;
-    o[this.at++] = PAD;
-    this.n = 0;
-  }
+/** A share of the shared text: its blocks' text, where each block's text starts in it, their Adler-32s when filtered here. */
+export interface TextShare {
+  index: number;
+  text: Uint8Array;
+  /** Text offsets of the share's blocks, and its end. */
+  starts: Float64Array;
+  adler?: Float64Array;
 }
 
 /**
- * `head` + the region's PNG as base64 + `tail`, as UTF-8 bytes in a buffer of their own (transferable).
- * `base64` is `sharedBase64(base.chunks)`; without it the shared chunks are encoded here too.
+ * Share `index` of the shared text at zlib `level`: its blocks filtered first into `filtered` when `rgb` is
+ * given (otherwise the rows are already there), compressed into padded chunks, base64.
  */
-export function regionRequestBody(base: RegionPngBase, rle: Rle, head: string, tail: string, base64?: readonly Uint8Array[]): Uint8Array {
-  const parts = regionPngParts(base, rle);
-  const shared = base.chunks;
-  const pngLength = parts.head.length + parts.sharedBefore + parts.region.length + (shared.length - parts.sharedAfter) + parts.end.length;
-  const headBytes = Buffer.byteLength(head, "utf8");
-  const size = headBytes + 4 * Math.ceil(pngLength / 3) + Buffer.byteLength(tail, "utf8");
-  const body = Buffer.from(new ArrayBuffer(size));
-  body.write(head, 0, "utf8");
-  const w = new Base64Writer(body, headBytes, shared, base64);
-  w.bytes(parts.head);
-  w.sharedRange(0, parts.sharedBefore);
-  w.bytes(parts.region);
-  w.sharedRange(parts.sharedAfter, shared.length);
-  w.bytes(parts.end);
-  w.finish();
-  const end = w.at + body.write(tail, w.at, "utf8");
-  if (end !== size) throw new Error(`region request body: wrote ${end} bytes, expected ${size}`);
-  return new Uint8Array(body.buffer, 0, size);
+export function textShare(
+  index: number,
+  shares: number,
+  image: { width: number; height: number; blockRows: number; filtered: Uint8Array; rgb?: Uint8Array },
+  level: number,
+): TextShare {
+  const { width, height, blockRows, filtered, rgb } = image;
+  const [from, to] = shareBlocks(index, shares, Math.ceil(height / blockRows));
+  const adler = rgb ? filterBlocks(rgb, width, height, from, to, blockRows, filtered) : undefined;
+  const { chunks, starts } = compressBlocks(filtered, width, height, level, from, to, blockRows);
+  // every chunk is a multiple of 3 bytes long: the share's text is its chunks' texts end to end
+  return { index, text: base64Ascii(chunks), starts: starts.map((at) => (4 * at) / 3), adler };
+}
+
+/** The shared text from all its shares (in any order), and the blocks' Adler-32s when the shares carry them. */
+export function joinShares(parts: readonly TextShare[], blocks: number): SharedText & { adler: Float64Array } {
+  const sorted = [...parts].sort((a, b) => a.index - b.index);
+  const start = new Float64Array(blocks + 1);
+  const adler = new Float64Array(blocks);
+  let at = 0;
+  let b = 0;
+  for (const p of sorted) {
+    for (let k = 0; k < p.starts.length - 1; k++, b++) {
+      start[b] = at + p.starts[k]!;
+      if (p.adler) adler[b] = p.adler[k]!;
+    }
+    at += p.text.length;
+  }
+  if (b !== blocks) throw new Error(`shared text: ${b} blocks in the shares, expected ${blocks}`);
+  start[blocks] = at;
+  return { text: Buffer.concat(sorted.map((p) => p.text), at), start, adler };
+}
+
+/** The text of a region's own pieces: its blocks [b0, b1) and the end of the PNG. */
+export interface RegionText {
+  b0: number;
+  b1: number;
+  region: Uint8Array;
+  end: Uint8Array;
+}
+
+export function regionText(base: RegionRows, rle: Rle): RegionText {
+  const { b0, b1, region, end } = regionPngParts(base, rle);
+  return { b0, b1, region: base64Ascii(region), end: base64Ascii(end) };
+}
+
+/** What comes before the shared chunks in every body of one image: `head` (UTF-8) and the PNG head's base64. */
+export function bodyPrefix(head: string, width: number, height: number): Uint8Array {
+  return Buffer.concat([Buffer.from(head, "utf8"), base64Ascii(pngHead(width, height))]);
+}
+
+/**
+ * The pieces of a region's body, in order: `prefix` (bodyPrefix), the shared text of blocks [0, b0), the
+ * region's text, the shared text of blocks [b1, end), the end's text, `suffix` (the JSON after the URL, UTF-8).
+ */
+export function bodyPieces(prefix: Uint8Array, shared: SharedText, own: RegionText, suffix: Uint8Array): Uint8Array[] {
+  const { text, start } = shared;
+  const pieces = [prefix, text.subarray(0, start[own.b0]), own.region, text.subarray(start[own.b1]), own.end, suffix];
+  return pieces.filter((p) => p.length > 0);
+}
+
+/** A region's whole body in one buffer (`head + base64(PNG) + tail`), made on this thread. */
+export function regionRequestBody(base: RegionPngBase, rle: Rle, head: string, tail: string, shared = sharedText(base)): Uint8Array {
+  const pieces = bodyPieces(bodyPrefix(head, base.width, base.height), shared, regionText(base, rle), Buffer.from(tail, "utf8"));
+  return Buffer.concat(pieces);
 }

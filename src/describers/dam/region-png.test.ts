@@ -2,21 +2,23 @@ import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
 import sharp from "sharp";
 import { encode } from "../../masks/index.js";
-import { adler32, adler32Combine, encodeRegionPng, prepareRegionPng, regionPngParts, BLOCK_ROWS } from "./region-png.js";
-import { regionRequestBody, sharedBase64 } from "./region-body.js";
+import { adler32, adler32Combine, compressBlocks, encodeRegionPng, pngHead, prepareRegionPng, regionPngParts, BLOCK_ROWS } from "./region-png.js";
+import { base64Ascii, bodyPieces, bodyPrefix, joinShares, regionRequestBody, regionText, sharedText, textShare } from "./region-body.js";
 
 /** A PNG read by hand, checking everything a strict decoder checks: signature, every chunk's CRC, the zlib stream. */
-function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array; idatChunks: number } {
+function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array; idatChunks: number; chunkLengths: number[] } {
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   expect([...buf.subarray(0, 8)]).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
   let at = 8;
   let width = 0, height = 0, idatChunks = 0;
   const idat: Buffer[] = [];
+  const chunkLengths: number[] = [];
   let ended = false;
   while (at < buf.length) {
     const len = buf.readUInt32BE(at);
     const type = buf.toString("latin1", at + 4, at + 8);
     const data = buf.subarray(at + 8, at + 8 + len);
+    chunkLengths.push(12 + len);
     expect(buf.readUInt32BE(at + 8 + len), `CRC of ${type}`).toBe(zlib.crc32(data, zlib.crc32(buf.subarray(at + 4, at + 8))));
     if (type === "IHDR") {
       width = data.readUInt32BE(0);
@@ -49,7 +51,7 @@ function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8A
       rgba[y * row + i] = (raw[y * stride + 1 + i]! + pred) & 255;
     }
   }
-  return { width, height, rgba, idatChunks };
+  return { width, height, rgba, idatChunks, chunkLengths };
 }
 
 function photo(width: number, height: number): Uint8Array {
@@ -84,10 +86,19 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
     it(`${name}: every chunk's CRC, the Adler-32 and the pixels are right`, async () => {
       const mask = new Uint8Array(W * H);
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = inside(x, y) ? 1 : 0;
-      const png = encodeRegionPng(base, encode({ height: H, width: W, data: mask }));
+      const rle = encode({ height: H, width: W, data: mask });
+      const png = encodeRegionPng(base, rle);
       const got = readPng(png);
       expect([got.width, got.height]).toEqual([W, H]);
-      expect(got.idatChunks).toBe(Math.ceil(H / BLOCK_ROWS) + 2); // zlib header, one per block, the end
+      // zlib header, one per shared block, one for the region's blocks, the end
+      const { b0, b1 } = regionPngParts(base, rle);
+      expect(b1).toBeGreaterThan(b0);
+      expect(got.idatChunks).toBe(1 + Math.ceil(H / BLOCK_ROWS) - (b1 - b0) + 1 + 1);
+      // the signature with IHDR, and every chunk after it, a multiple of 3 bytes (so each has a base64 of its own)
+      expect(8 + got.chunkLengths[0]! + got.chunkLengths[1]!).toBe(pngHead(W, H).length);
+      expect(pngHead(W, H).length % 3).toBe(0);
+      for (const length of got.chunkLengths.slice(1, -2)) expect(length % 3).toBe(0);
+      expect((got.chunkLengths.at(-2)! + got.chunkLengths.at(-1)!) % 3).toBe(0); // the last IDAT and IEND
       const want = new Uint8Array(W * H * 4);
       for (let i = 0; i < W * H; i++) {
         want.set(rgb.subarray(3 * i, 3 * i + 3), 4 * i);
@@ -101,22 +112,109 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
     });
   }
 
-  it("the request body with the shared chunks' base64 made once is byte for byte the JSON around the PNG's base64", () => {
-    const base64 = sharedBase64(base.chunks);
+  it("the request body, shared text made once and the region's own pieces, is byte for byte the JSON around the PNG's base64", () => {
+    const shared = sharedText(base);
     const head = '{"url":"data:image/png;base64,';
-    // the shared chunks after the region start at every phase of the base64 groups of three across the cases
-    const phases = new Set<number>();
-    for (const [name, inside] of cases) {
+    const prefix = bodyPrefix(head, W, H);
+    const suffix = Buffer.from('"}');
+    for (const [name, inside] of [...cases, ["nothing", () => false] as const]) {
       const mask = new Uint8Array(W * H);
       for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = inside(x, y) ? 1 : 0;
       const rle = encode({ height: H, width: W, data: mask });
-      const parts = regionPngParts(base, rle);
-      phases.add((parts.head.length + parts.sharedBefore + parts.region.length) % 3);
       const want = Buffer.from(`${head}${Buffer.from(encodeRegionPng(base, rle)).toString("base64")}"}`);
-      expect(Buffer.from(regionRequestBody(base, rle, head, '"}', base64)).equals(want), name).toBe(true);
-      expect(Buffer.from(regionRequestBody(base, rle, head, '"}')).equals(want), `${name}, no shared base64`).toBe(true);
+      const own = regionText(base, rle);
+      const pieces = bodyPieces(prefix, shared, own, suffix);
+      expect(Buffer.concat(pieces).equals(want), name).toBe(true);
+      // the shared pieces are views of the one text (all of it but the region's blocks), not copies
+      const viewed = pieces.filter((p) => p.buffer === shared.text.buffer).reduce((n, p) => n + p.length, 0);
+      expect(viewed, name).toBe(shared.text.length - (shared.start[own.b1]! - shared.start[own.b0]!));
+      expect(Buffer.from(regionRequestBody(base, rle, head, '"}')).equals(want), name).toBe(true);
     }
-    expect([...phases].sort()).toEqual([0, 1, 2]);
+  });
+
+  it("the shared text made in shares, in any order, is the text of the whole; at any zlib level, a body decodes to the same pixels", async () => {
+    const blocks = Math.ceil(H / BLOCK_ROWS);
+    const filtered = new Uint8Array(base.filtered.length);
+    const image = { width: W, height: H, blockRows: BLOCK_ROWS, filtered, rgb };
+    // shares that filter the rows (into memory all shares write) and compress at level 1
+    const shares = [2, 0, 3, 1].map((i) => textShare(i, 4, image, 1));
+    const fast = joinShares(shares, blocks);
+    expect(Buffer.from(filtered).equals(Buffer.from(base.filtered))).toBe(true);
+    expect([...fast.adler]).toEqual([...base.adler]);
+    // shares of rows already filtered, at the shared level: what prepareRegionPng makes
+    const better = joinShares([1, 0].map((i) => textShare(i, 2, { ...image, rgb: undefined }, 4)), blocks);
+    const whole = sharedText(base);
+    expect(Buffer.from(better.text).equals(Buffer.from(whole.text))).toBe(true);
+    expect([...better.start]).toEqual([...whole.start]);
+    const mask = new Uint8Array(W * H);
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = (x - 10) ** 2 + (y - 30) ** 2 <= 40 ? 1 : 0;
+    const rle = encode({ height: H, width: W, data: mask });
+    const own = regionText({ ...base, filtered, adler: fast.adler }, rle);
+    const prefix = bodyPrefix("", W, H);
+    const decoded = await Promise.all(
+      [fast, better].map(async (text) => {
+        const png = Buffer.from(Buffer.concat(bodyPieces(prefix, text, own, new Uint8Array(0))).toString("latin1"), "base64");
+        readPng(png); // CRCs, Adler-32
+        return { size: png.length, rgba: (await sharp(png).raw().toBuffer()) as Buffer };
+      }),
+    );
+    expect(decoded[0]!.rgba.equals(decoded[1]!.rgba)).toBe(true);
+    expect(decoded[1]!.size).toBeLessThan(decoded[0]!.size);
+  });
+
+  it("a region's Adler-32 (the shared blocks' plus its alpha bytes) is right on a larger image and a region over all of it", async () => {
+    const w = 640, h = 410;
+    const big = photo(w, h);
+    const prepared = prepareRegionPng(big, w, h, 1);
+    for (const inside of [() => true, (x: number, y: number) => (x - 300) ** 2 + (y - 200) ** 2 <= 150 ** 2]) {
+      const mask = new Uint8Array(w * h);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mask[y * w + x] = inside(x, y) ? 1 : 0;
+      const png = Buffer.from(encodeRegionPng(prepared, encode({ height: h, width: w, data: mask })));
+      const got = readPng(png); // inflateSync checks the stream's Adler-32
+      const want = new Uint8Array(w * h * 4);
+      for (let i = 0; i < w * h; i++) {
+        want.set(big.subarray(3 * i, 3 * i + 3), 4 * i);
+        want[4 * i + 3] = mask[i] ? 255 : 0;
+      }
+      expect(Buffer.from(got.rgba).equals(Buffer.from(want))).toBe(true);
+    }
+  });
+
+  it("pads every block's chunk to a multiple of 3 bytes whatever its deflate data's length, and the padding inflates to nothing", () => {
+    // deflate data of each length mod 3: padded with 0, 1 or 2 empty stored blocks
+    const filtered = new Uint8Array(BLOCK_ROWS * (1 + 4 * W) * 12);
+    const seen = new Set<number>();
+    for (let seed = 0; seen.size < 3 && seed < 200; seed++) {
+      for (let i = 0; i < filtered.length; i++) filtered[i] = (i * (seed + 3) + ((i * i) >> (seed % 7))) & 255;
+      const { chunks, starts } = compressBlocks(filtered, W, 12 * BLOCK_ROWS, 1, 0, 12, BLOCK_ROWS);
+      for (let b = 0; b < 12; b++) {
+        const chunk = Buffer.from(chunks.subarray(starts[b]!, starts[b + 1]!));
+        expect(chunk.length % 3).toBe(0);
+        const len = chunk.readUInt32BE(0);
+        const data = chunk.subarray(8, 8 + len);
+        expect(chunk.readUInt32BE(8 + len)).toBe(zlib.crc32(data, zlib.crc32(Buffer.from("IDAT"))));
+        const stride = 1 + 4 * W;
+        const rows = Buffer.from(filtered.subarray(b * BLOCK_ROWS * stride, (b + 1) * BLOCK_ROWS * stride));
+        // the block's deflate data as zlib makes it, then (its length mod 3) empty stored blocks
+        const z = zlib.deflateRawSync(rows, { level: 1, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        const pads = z.length % 3;
+        expect(data.equals(Buffer.concat([z, ...Array.from({ length: pads }, () => Buffer.of(0, 0, 0, 0xff, 0xff))]))).toBe(true);
+        expect(zlib.inflateRawSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).equals(rows)).toBe(true);
+        seen.add(pads);
+      }
+    }
+    expect([...seen].sort()).toEqual([0, 1, 2]);
+  });
+
+  it("a piece's base64 is the slice of the whole PNG's base64 at the same place (4 characters per 3 bytes)", () => {
+    const mask = new Uint8Array(W * H);
+    mask[20 * W + 7] = 1;
+    const rle = encode({ height: H, width: W, data: mask });
+    const png = encodeRegionPng(base, rle);
+    const whole = Buffer.from(png).toString("base64");
+    const head = pngHead(W, H);
+    expect(Buffer.from(base64Ascii(head)).toString("latin1")).toBe(whole.slice(0, (4 * head.length) / 3));
+    expect(whole.endsWith("=")).toBe(false);
   });
 
   it("the request body is the JSON around the PNG's base64, UTF-8 (a prompt need not be ASCII)", () => {

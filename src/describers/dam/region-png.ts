@@ -30,15 +30,12 @@ export function sharedLevel(level: number): number {
   return Math.max(level, SHARED_MIN_LEVEL);
 }
 
-/** What every region's PNG of one image shares; plain typed arrays, so it can sit in shared memory. */
-export interface RegionPngBase {
+/** What a region's own part of its PNG needs; plain typed arrays, so it can sit in shared memory. */
+export interface RegionRows {
   width: number;
   height: number;
   level: number;
   blockRows: number;
-  /** The alpha-0 blocks as complete IDAT chunks, concatenated; chunk b is bytes [chunkStart[b], chunkStart[b + 1]). */
-  chunks: Uint8Array;
-  chunkStart: Float64Array;
   /** Adler-32 of each block's uncompressed (filtered) bytes. */
   adler: Float64Array;
   /**
@@ -46,6 +43,13 @@ export interface RegionPngBase {
    * alone, so a region's rows are these with only their alpha bytes rewritten.
    */
   filtered: Uint8Array;
+}
+
+/** What every region's PNG of one image shares: the rows, and the alpha-0 blocks as IDAT chunks. */
+export interface RegionPngBase extends RegionRows {
+  /** The alpha-0 blocks as complete IDAT chunks, concatenated; chunk b is bytes [chunkStart[b], chunkStart[b + 1]). */
+  chunks: Uint8Array;
+  chunkStart: Float64Array;
 }
 
 const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
@@ -62,14 +66,39 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** An IDAT chunk around `data`, written into `out` at `at`; returns the end. */
+/**
+ * An empty stored deflate block from a byte boundary (RFC 1951, 3.2.4: not final, type 00, LEN 0, NLEN 0xffff),
+ * as zlib's sync flush itself writes: five bytes that inflate to nothing.
+ */
+const EMPTY_STORED = Uint8Array.of(0, 0, 0, 0xff, 0xff);
+
+/**
+ * Every IDAT chunk written here is a multiple of 3 bytes long (and so is the PNG's head and its end): then the
+ * base64 of a PNG is the base64 of its chunks, each encoded on its own, and the text of the chunks every region
+ * shares is made once per image (region-body.ts). A chunk around n bytes of deflate data gets n mod 3 empty
+ * stored blocks after them (5 ≡ 2 mod 3: one makes n ≡ 1 whole, two make n ≡ 2 whole; 12 bytes of length, type
+ * and CRC change nothing).
+ */
+function padBlocks(dataLength: number): number {
+  return dataLength % 3;
+}
+
+/** Bytes of the IDAT chunk around `dataLength` bytes of deflate data, padding included. */
+export function idatSize(dataLength: number): number {
+  return 12 + dataLength + EMPTY_STORED.length * padBlocks(dataLength);
+}
+
+/** An IDAT chunk around `data` (ending byte-aligned and not final), padded, written into `out` at `at`; returns the end. */
 function writeIdat(out: Uint8Array, at: number, data: Uint8Array): number {
+  const pads = padBlocks(data.length);
+  const length = data.length + EMPTY_STORED.length * pads;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setUint32(at, data.length);
+  view.setUint32(at, length);
   out.set(IDAT, at + 4);
   out.set(data, at + 8);
-  view.setUint32(at + 8 + data.length, zlib.crc32(data, crcIdat) >>> 0);
-  return at + 12 + data.length;
+  for (let k = 0; k < pads; k++) out.set(EMPTY_STORED, at + 8 + data.length + k * EMPTY_STORED.length);
+  view.setUint32(at + 8 + length, zlib.crc32(out.subarray(at + 8, at + 8 + length), crcIdat) >>> 0);
+  return at + 12 + length;
 }
 
 function ihdr(width: number, height: number): Uint8Array {
@@ -126,7 +155,7 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
  * Rows [y0, y1) of the RGBA image with alpha 0, filtered with Paeth (PNG specification, 9.4: every byte minus
  * the Paeth predictor of its left, upper and upper-left neighbours in the same channel), into `out` (which
  * starts at row y0): a filter-type byte 4, then R, G, B and 0 for each pixel. Row 0 has no row above (Paeth
- * is then Sub).
+ * is then Sub); a row's first pixel has no left neighbours (the predictor is the byte above).
  */
 function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): void {
   const stride = 1 + 4 * width;
@@ -135,25 +164,31 @@ function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, o
     const o = (y - y0) * stride;
     out[o] = 4;
     const p0 = y * rowRgb;
-    const q0 = y > 0 ? p0 - rowRgb : -1;
-    for (let c = 0; c < 3; c++) {
-      let left = 0;
-      let upLeft = 0;
-      for (let x = 0, p = p0 + c, oo = o + 1 + c; x < width; x++, p += 3, oo += 4) {
-        const v = rgb[p]!;
-        if (q0 < 0) {
-          out[oo] = v - left;
-          left = v;
-          continue;
-        }
-        const up = rgb[p - rowRgb]!;
-        const pa = up > upLeft ? up - upLeft : upLeft - up; // |p - a| with p = a + b - c
-        const pb = left > upLeft ? left - upLeft : upLeft - left; // |p - b|
-        const sum = left + up - 2 * upLeft;
-        const pc = sum < 0 ? -sum : sum; // |p - c|
-        out[oo] = v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft);
-        left = v;
-        upLeft = up;
+    const up = y > 0 ? rowRgb : 0;
+    for (let c = 0; c < 3; c++) out[o + 1 + c] = rgb[p0 + c]! - (y > 0 ? rgb[p0 + c - up]! : 0);
+    if (y === 0) {
+      for (let p = p0 + 3, oo = o + 5, end = p0 + rowRgb; p < end; p += 3, oo += 4) {
+        out[oo] = rgb[p]! - rgb[p - 3]!;
+        out[oo + 1] = rgb[p + 1]! - rgb[p - 2]!;
+        out[oo + 2] = rgb[p + 2]! - rgb[p - 1]!;
+      }
+      continue;
+    }
+    for (let p = p0 + 3, oo = o + 5, end = p0 + rowRgb; p < end; p += 3, oo += 4) {
+      for (let c = 0; c < 3; c++) {
+        const a = rgb[p + c - 3]!; // left
+        const b = rgb[p + c - up]!; // up
+        const d = rgb[p + c - 3 - up]!; // upper left
+        // |p - a|, |p - b|, |p - c| with p = a + b - c, without branches (photos make the choice unpredictable)
+        let pa = b - d;
+        pa = (pa ^ (pa >> 31)) - (pa >> 31);
+        let pb = a - d;
+        pb = (pb ^ (pb >> 31)) - (pb >> 31);
+        let pc = a + b - 2 * d;
+        pc = (pc ^ (pc >> 31)) - (pc >> 31);
+        const notA = ((pb - pa) | (pc - pa)) >> 31; // all ones unless pa <= pb and pa <= pc
+        const isC = (pc - pb) >> 31; // all ones when pc < pb
+        out[oo + c] = rgb[p + c]! - ((a & ~notA) | (notA & ((b & ~isC) | (d & isC))));
       }
     }
   }
@@ -161,10 +196,15 @@ function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, o
 
 /**
  * The alpha bytes of filtered rows [y0, y1) (`rows` starts at row y0), Paeth on `alpha` (one byte per pixel of
- * those rows; the row above y0 counts as alpha 0). Only rows holding or just under some alpha change.
+ * those rows; the row above y0 counts as alpha 0). Only rows holding or just under some alpha change. Returns
+ * what the bytes written add to the Adler-32 sums of `rows` (they were 0): Σ byte and Σ (rows.length − i)·byte
+ * at offset i, each mod 65521, so that the rows' Adler-32 comes from the shared blocks' without reading them.
  */
-function filterAlphaRows(alpha: Uint8Array, width: number, y0: number, y1: number, rows: Uint8Array): void {
+function filterAlphaRows(alpha: Uint8Array, width: number, y0: number, y1: number, rows: Uint8Array): [number, number] {
   const stride = 1 + 4 * width;
+  const n = rows.length;
+  let sumA = 0;
+  let sumB = 0;
   for (let y = y0; y < y1; y++) {
     const ar = (y - y0) * width;
     const au = y > y0 ? ar - width : -1;
@@ -178,11 +218,17 @@ function filterAlphaRows(alpha: Uint8Array, width: number, y0: number, y1: numbe
       const pb = left > upLeft ? left - upLeft : upLeft - left;
       const sum = left + up - 2 * upLeft;
       const pc = sum < 0 ? -sum : sum;
-      rows[oo] = v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft);
+      const byte = (v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft)) & 255;
+      rows[oo] = byte;
+      sumA += byte;
+      sumB += (n - oo) * byte; // at most 255 · n per pixel: exact in a double for a row
       left = v;
       upLeft = up;
     }
+    sumA %= ADLER_MOD;
+    sumB %= ADLER_MOD;
   }
+  return [sumA, sumB];
 }
 
 function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
@@ -191,9 +237,49 @@ function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
 }
 
 /**
- * Blocks [from, to) with alpha 0 everywhere: IDAT chunks, their offsets and Adler-32s (a share of
- * prepareRegionPng), compressed at `sharedLevel(level)`.
+ * Blocks [from, to) of the image with alpha 0 everywhere: their rows filtered into `filtered` (which holds all
+ * rows of the image), and the Adler-32 of each block's filtered bytes.
  */
+export function filterBlocks(rgb: Uint8Array, width: number, height: number, from: number, to: number, blockRows: number, filtered: Uint8Array): Float64Array {
+  const stride = 1 + 4 * width;
+  const adler = new Float64Array(to - from);
+  for (let b = from; b < to; b++) {
+    const y0 = b * blockRows;
+    const y1 = Math.min(height, y0 + blockRows);
+    const rows = filtered.subarray(y0 * stride, y1 * stride);
+    filterRgbRows(rgb, width, y0, y1, rows);
+    adler[b - from] = adler32(rows);
+  }
+  return adler;
+}
+
+/**
+ * Blocks [from, to) of filtered rows (alpha 0), each deflated on its own at zlib `level` into a padded IDAT
+ * chunk: the chunks concatenated, and where each starts (`starts[to - from]` is the end).
+ */
+export function compressBlocks(filtered: Uint8Array, width: number, height: number, level: number, from: number, to: number, blockRows: number) {
+  const stride = 1 + 4 * width;
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (let b = from; b < to; b++) {
+    const y0 = b * blockRows;
+    const y1 = Math.min(height, y0 + blockRows);
+    const z = compressBlock(filtered.subarray(y0 * stride, y1 * stride), level);
+    parts.push(z);
+    size += idatSize(z.length);
+  }
+  const chunks = new Uint8Array(size);
+  const starts = new Float64Array(to - from + 1);
+  let at = 0;
+  parts.forEach((z, i) => {
+    starts[i] = at;
+    at = writeIdat(chunks, at, z);
+  });
+  starts[to - from] = at;
+  return { chunks, starts };
+}
+
+/** Blocks [from, to) with alpha 0: filtered (into `filtered`) and compressed at `sharedLevel(level)` (a share of prepareRegionPng). */
 export function prepareBlocks(
   rgb: Uint8Array,
   width: number,
@@ -205,32 +291,8 @@ export function prepareBlocks(
   /** The image's filtered rows (all of them; this fills blocks [from, to)). */
   filtered: Uint8Array = new Uint8Array(height * (1 + 4 * width)),
 ) {
-  const stride = 1 + 4 * width;
-  const parts: Uint8Array[] = [];
-  const adler = new Float64Array(to - from);
-  let size = 0;
-  for (let b = from; b < to; b++) {
-    const y0 = b * blockRows;
-    const y1 = Math.min(height, y0 + blockRows);
-    const rows = filtered.subarray(y0 * stride, y1 * stride);
-    filterRgbRows(rgb, width, y0, y1, rows);
-    adler[b - from] = adler32(rows);
-    const z = compressBlock(rows, sharedLevel(level));
-    const c = new Uint8Array(12 + z.length);
-    writeIdat(c, 0, z);
-    parts.push(c);
-    size += c.length;
-  }
-  const chunks = new Uint8Array(size);
-  const starts = new Float64Array(to - from + 1);
-  let at = 0;
-  parts.forEach((c, i) => {
-    starts[i] = at;
-    chunks.set(c, at);
-    at += c.length;
-  });
-  starts[to - from] = at;
-  return { chunks, starts, adler };
+  const adler = filterBlocks(rgb, width, height, from, to, blockRows, filtered);
+  return { ...compressBlocks(filtered, width, height, sharedLevel(level), from, to, blockRows), adler };
 }
 
 export function blockCount(height: number, blockRows = BLOCK_ROWS): number {
@@ -255,8 +317,12 @@ function rowRange(rle: Rle): [number, number] {
   return y0 < y1 ? [y0, y1] : [0, 0];
 }
 
-/** The pieces of the RGBA PNG of the image with the region's pixels at alpha 255 and all others at 0. */
-export function regionPngParts(base: RegionPngBase, rle: Rle): RegionPngParts {
+/**
+ * The region's own pieces of the RGBA PNG of the image with the region's pixels at alpha 255 and all others
+ * at 0: the PNG is `pngHead`, the shared chunks of blocks [0, b0), `region`, the shared chunks of blocks
+ * [b1, end), `end`. Every piece is a multiple of 3 bytes long.
+ */
+export function regionPngParts(base: RegionRows, rle: Rle): RegionPngParts {
   const { width, height, blockRows, level } = base;
   const blocks = base.adler.length;
   const [ry0, ry1] = rowRange(rle);
@@ -266,54 +332,59 @@ export function regionPngParts(base: RegionPngBase, rle: Rle): RegionPngParts {
   const b1 = ry1 > ry0 ? Math.min(blocks, Math.floor(ry1 / blockRows) + 1) : 0;
   const y0 = b0 * blockRows;
   const y1 = Math.min(height, b1 * blockRows);
-  // the region's blocks, recompressed with its alpha
+  // the region's rows with its alpha, recompressed as one piece
   const alpha = new Uint8Array((y1 - y0) * width);
   forEachColumnSpan(rle, (x, top, len) => {
     for (let p = (top - y0) * width + x, end = p + len * width; p < end; p += width) alpha[p] = 255;
   });
   const stride = 1 + 4 * width;
   const filtered = base.filtered.slice(y0 * stride, y1 * stride);
-  filterAlphaRows(alpha, width, y0, y1, filtered);
-  const own: Uint8Array[] = [];
-  const ownAdler: number[] = [];
-  for (let b = b0; b < b1; b++) {
-    const rows = filtered.subarray((b * blockRows - y0) * stride, (Math.min(height, (b + 1) * blockRows) - y0) * stride);
-    ownAdler.push(adler32(rows));
-    own.push(compressBlock(rows, level));
+  const [addA, addB] = filterAlphaRows(alpha, width, y0, y1, filtered);
+  let region = new Uint8Array(0);
+  if (b1 > b0) {
+    const z = compressBlock(filtered, level);
+    region = new Uint8Array(idatSize(z.length));
+    writeIdat(region, 0, z);
   }
-  const regionChunks = new Uint8Array(own.reduce((n, z) => n + 12 + z.length, 0));
-  let at = 0;
-  for (const z of own) at = writeIdat(regionChunks, at, z);
-  // Adler-32 of the whole stream, block by block
+  // Adler-32 of the whole stream: the shared blocks before, the region's rows, the shared blocks after
   let adler = 1;
-  for (let b = 0; b < blocks; b++) {
-    const rows = Math.min(height, (b + 1) * blockRows) - b * blockRows;
-    const a = b >= b0 && b < b1 ? ownAdler[b - b0]! : base.adler[b]!;
-    adler = adler32Combine(adler, a, rows * stride);
+  const blockBytes = (b: number) => (Math.min(height, (b + 1) * blockRows) - b * blockRows) * stride;
+  for (let b = 0; b < b0; b++) adler = adler32Combine(adler, base.adler[b]!, blockBytes(b));
+  if (b1 > b0) {
+    // the region's rows are the shared blocks' with alpha bytes added where there were zeros (filterAlphaRows)
+    let rows = 1;
+    for (let b = b0; b < b1; b++) rows = adler32Combine(rows, base.adler[b]!, blockBytes(b));
+    const a = ((rows & 0xffff) + addA) % ADLER_MOD;
+    const bSum = ((rows >>> 16) + addB) % ADLER_MOD;
+    adler = adler32Combine(adler, ((bSum << 16) | a) >>> 0, filtered.length);
   }
+  for (let b = b1; b < blocks; b++) adler = adler32Combine(adler, base.adler[b]!, blockBytes(b));
+  // the final deflate block and the Adler-32: 6 bytes, a multiple of 3 without padding (nothing may follow it)
   const last = new Uint8Array(FINAL_BLOCK.length + 4);
   last.set(FINAL_BLOCK, 0);
   new DataView(last.buffer).setUint32(FINAL_BLOCK.length, adler);
-  const end = new Uint8Array(12 + last.length + IEND.length);
+  const end = new Uint8Array(idatSize(last.length) + IEND.length);
   end.set(IEND, writeIdat(end, 0, last));
-  return { head: pngHead(width, height), sharedBefore: base.chunkStart[b0]!, region: regionChunks, sharedAfter: base.chunkStart[b1]!, end };
+  return { b0, b1, region, end };
 }
 
-/**
- * The region's PNG in pieces: `head`, the shared chunks [0, sharedBefore), `region`, the shared chunks
- * [sharedAfter, end of base.chunks), `end` (so that a caller can base64 the shared pieces once per image).
- */
+/** A region's own pieces of its PNG (regionPngParts). */
 export interface RegionPngParts {
-  head: Uint8Array;
-  sharedBefore: number;
+  /** The region's blocks are [b0, b1) (none when the mask is empty). */
+  b0: number;
+  b1: number;
+  /** The region's rows, one IDAT chunk (empty when the mask is). */
   region: Uint8Array;
-  sharedAfter: number;
+  /** The last IDAT chunk (final deflate block, Adler-32) and IEND. */
   end: Uint8Array;
 }
 
-/** Signature, IHDR and the IDAT chunk with the zlib header: the same for every region of an image. */
-function pngHead(width: number, height: number): Uint8Array {
-  const out = new Uint8Array(SIGNATURE.length + 25 + 12 + ZLIB_HEADER.length);
+/**
+ * Signature, IHDR and the IDAT chunk with the zlib header (padded): the same for every region of an image, 57
+ * bytes.
+ */
+export function pngHead(width: number, height: number): Uint8Array {
+  const out = new Uint8Array(SIGNATURE.length + 25 + idatSize(ZLIB_HEADER.length));
   out.set(SIGNATURE, 0);
   out.set(ihdr(width, height), SIGNATURE.length);
   writeIdat(out, SIGNATURE.length + 25, ZLIB_HEADER);
@@ -324,10 +395,10 @@ function pngHead(width: number, height: number): Uint8Array {
 export function encodeRegionPng(base: RegionPngBase, rle: Rle): Uint8Array {
   const p = regionPngParts(base, rle);
   const shared = base.chunks;
-  const size = p.head.length + p.sharedBefore + p.region.length + (shared.length - p.sharedAfter) + p.end.length;
-  const out = new Uint8Array(size);
+  const pieces = [pngHead(base.width, base.height), shared.subarray(0, base.chunkStart[p.b0]!), p.region, shared.subarray(base.chunkStart[p.b1]!), p.end];
+  const out = new Uint8Array(pieces.reduce((n, piece) => n + piece.length, 0));
   let at = 0;
-  for (const piece of [p.head, shared.subarray(0, p.sharedBefore), p.region, shared.subarray(p.sharedAfter), p.end]) {
+  for (const piece of pieces) {
     out.set(piece, at);
     at += piece.length;
   }

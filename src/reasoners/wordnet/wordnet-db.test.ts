@@ -1,0 +1,42 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { openWordNet, readWordNet } from "./wordnet-db.js";
+
+describe("WordNet index files", () => {
+  it("finds the compounds ending in a long word (searched by its first letters) as a line-by-line reading does", async () => {
+    const wn = await openWordNet();
+    const lemmas = (await readFile(join(wn.dictDir, "index.noun"), "utf8"))
+      .split("\n")
+      .filter((line) => line.length > 0 && !line.startsWith(" "))
+      .map((line) => line.slice(0, line.indexOf(" ")));
+    // Heads of five letters and more: the search looks for "_windo" and compares the rest.
+    for (const head of ["window", "windo", "transportation", "vessel", "container", "light", "lights", "wind"]) {
+      const want = lemmas.filter((l) => l.lastIndexOf("_") > 0 && l.slice(l.lastIndexOf("_") + 1) === head);
+      expect(wn.nounCompounds(head), head).toEqual(want);
+    }
+    expect(wn.nounCompounds("window")).toContain("bay_window");
+    expect(wn.nounCompounds("windo")).toEqual([]);
+  });
+});
+
+describe("WordNet data files", () => {
+  it("reads a synset at its offset as the whole file's line says, the longest line included", async () => {
+    const byLine = await readWordNet(undefined, null);
+    const whole = await readWordNet(undefined, null);
+    await whole.glossSearch("means of transportation", "n"); // a scan: data.noun is now read whole
+    const text = (await readFile(join(byLine.dictDir, "data.noun"))).toString("latin1");
+    const lines = text.split("\n").filter((l) => l.length > 0 && !l.startsWith(" "));
+    const longest = lines.reduce((a, b) => (b.length > a.length ? b : a));
+    expect(longest.length).toBeGreaterThan(4096); // longer than one read: the reader reads on
+    const sample = [longest, lines[0]!, lines[lines.length - 1]!, ...lines.filter((_, k) => k % 9973 === 0)];
+    for (const line of sample) {
+      const offset = Number(line.slice(0, line.indexOf(" ")));
+      const a = await byLine.synset(offset, "n");
+      expect(a, line.slice(0, 30)).toEqual(await whole.synset(offset, "n"));
+      expect(a.offset).toBe(offset);
+    }
+    await expect(byLine.synset(text.length + 10, "n")).rejects.toThrow(/data\.noun: offset .* is out of range/);
+    await expect(byLine.synset(text.indexOf(lines[1]!) + 1, "n")).rejects.toThrow(/no synset at byte offset/);
+  });
+});
