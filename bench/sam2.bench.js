@@ -5,7 +5,7 @@
 // outputs, batch by batch, and their candidates are compared for equality.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
@@ -114,7 +114,9 @@ export default async function (log) {
       // sequential (their times separate), then the pool as the segmenter runs it, post-processing each
       // batch while ONNX Runtime decodes the next (wall clock).
       const poolT = emptyTimings();
+      const taken0 = { ...pool.taken };
       const regions = await generateMasks(model, image, params, { postprocess: pool, timings: poolT, overlap: false });
+      const share = { main: pool.taken.main - taken0.main, workers: pool.taken.workers - taken0.workers };
       const singleT = emptyTimings();
       await generateMasks(model, image, params, { postprocess: new BatchPostprocessor(), timings: singleT, overlap: false });
       const overlapT = emptyTimings();
@@ -139,6 +141,7 @@ export default async function (log) {
         regions: regions.length,
         candidates: timings.candidates,
         equal: proc.equal && sameRegions,
+        share,
       });
     }
     await model.close();
@@ -164,10 +167,15 @@ export default async function (log) {
     }
     log("");
     log(
+      `IoU-passing masks post-processed by the main thread / the workers in the pool runs: ${rows.map((r) => `${r.name} ${r.share.main} / ${r.share.workers}`).join(", ")}. Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(", ")}.`,
+    );
+    log("");
+    log(
       "Goal (issue 7): post-processing ≤ 2.5 s for 800×534 and ≤ 4 s for 1800×1200 on 2 cores. The fused kernel filters by predicted IoU first; " +
         "codes every low-resolution logit against the thresholds in one branch-free pass (integer keys of the float32 bits, with a rounding margin), which gives the box of values above the lowest threshold and, per cell column, runs of cells below all, above all or mixed; " +
         "upscales only the mixed cells, and there only output columns whose two vertical taps straddle a threshold pixel by pixel; counts stability, binarises, boxes and run-length encodes in the same pass; " +
-        "and shares each batch's IoU-passing masks evenly between the main thread and a worker pool (one thread per core), packing and transferring only the workers' planes.",
+        "and shares each batch's IoU-passing masks between the main thread and a worker pool (one thread per core) as the work goes: the main thread takes them from the front in place, the workers from the back, from copies written a few masks ahead of them into a reused SharedArrayBuffer (issue 15). " +
+        "A mask stops as soon as its stability score can no longer reach the threshold (issue 15).",
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -16,7 +16,8 @@ import {
 import { generateMasks, type PromptModel } from "../src/segmenters/sam2/generator.js";
 import { RunLabeler } from "../src/segmenters/sam2/holes.js";
 import { resolveAmgParams, SAM2_DEFAULT } from "../src/segmenters/sam2/params.js";
-import { BatchPostprocessor, type DecodedBatch } from "../src/segmenters/sam2/postprocess.js";
+import { BatchPostprocessor, type Candidate, type DecodedBatch } from "../src/segmenters/sam2/postprocess.js";
+import { CLAIMED_BY_MAIN, CLAIMED_BY_WORKER, CLOSED, COPIED, TAKEN_FROM_BACK, takeFromBack } from "../src/segmenters/sam2/worker.js";
 import { ReferenceBatchPostprocessor } from "./oracles/sam2-reference.js";
 import { UpscaleKernel, kernelFrame } from "../src/segmenters/sam2/upscale.js";
 import { preprocessImage } from "../src/segmenters/sam2/preprocess.js";
@@ -190,6 +191,21 @@ describe("fused upscale kernel equals full upscaling", () => {
         const two = new Float32Array(2 * lh * lw).fill(-50);
         two.set(low, lh * lw);
         expect(kernel.run(two, lh * lw, frame, t, off)).toEqual(s);
+        // With a stability threshold the kernel may stop early (null), but only for masks that fail it: at the
+        // score itself and one float32 step below, the same counts; one step above, those or null; well above, null.
+        const stability = Math.fround(s.intersections / s.unions);
+        if (Number.isFinite(stability) && stability > 0) {
+          const below = Math.fround(stability * (1 - 2 ** -23));
+          const above = Math.fround(stability * (1 + 2 ** -23));
+          for (const min of [stability, below, stability / 2]) {
+            expect(kernel.run(low, 0, frame, t, off, min), `min ${min}, score ${stability}`).toEqual(s);
+          }
+          if (stability < 1) {
+            const justAbove = kernel.run(low, 0, frame, t, off, above);
+            if (justAbove !== null) expect(justAbove).toEqual(s);
+            expect(kernel.run(low, 0, frame, t, off, Math.fround((1 + stability) / 2)), `score ${stability}`).toBeNull();
+          }
+        }
       }
     }
   });
@@ -314,26 +330,78 @@ describe("worker pool", () => {
   // The pool runs the compiled worker (dist/segmenters/sam2/worker.js; test/global-setup.ts keeps dist/ fresh):
   // from TypeScript sources it has no worker script and would quietly run everything on one thread.
   const distPool = new URL("../dist/segmenters/sam2/pool.js", import.meta.url);
-  test("splitting a batch across threads gives the single-threaded candidates, in order", async () => {
+  /** `n` masks of 64 × 64 logits: discs of various sizes, steep or gentle edges, some failing the IoU filter. */
+  function discBatch(n: number, seed: number): DecodedBatch {
+    const lowRes = new Float32Array(n * 64 * 64);
+    const iou = Float32Array.from({ length: n }, (_, m) => ((m + seed) % 4 === 1 || m < 3 ? 0.5 : 0.9));
+    for (let m = 0; m < n; m++) {
+      const steep = (m + seed) % 3 === 0 ? 0.4 : 30;
+      for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) lowRes[m * 4096 + y * 64 + x] = (3 + ((m + seed) % 7) * 2 - Math.hypot(x - 10 - (m % 40), y - 30)) * steep;
+    }
+    return { lowRes, lowH: 64, lowW: 64, iou, masksPerPrompt: 3 };
+  }
+  const summary = (cs: Candidate[]) => cs.map((c) => [c.point, c.area, c.iou, c.stability, c.box, Array.from(c.rle.counts)]);
+
+  test("splitting batches across threads gives the single-threaded candidates, in order", async () => {
     const mod = (await import(distPool.href)) as typeof import("../src/segmenters/sam2/pool.js");
     const pool = new mod.ParallelBatchPostprocessor(3);
     try {
       expect(pool.threads, "the main thread and two workers").toBe(3);
-      const n = 30;
-      const lowRes = new Float32Array(n * 64 * 64);
-      // Some masks fail the IoU filter: the pool shares out only the others, with their prompts' points.
-      const iou = Float32Array.from({ length: n }, (_, m) => (m % 4 === 1 || m < 5 ? 0.5 : 0.9));
-      for (let m = 0; m < n; m++)
-        for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) lowRes[m * 4096 + y * 64 + x] = (3 + (m % 7) * 2 - Math.hypot(x - 10 - m, y - 30)) * 30;
-      const points = Float32Array.from({ length: 20 }, (_, i) => i);
-      const frame = { crop: [0, 0, 200, 150] as Xyxy, imageH: 150, imageW: 200 };
-      const batch = { lowRes, lowH: 64, lowW: 64, iou, masksPerPrompt: 3 };
-      const single = new BatchPostprocessor().process({ ...batch, lowRes: lowRes.slice() }, points, frame, SAM2_DEFAULT);
-      const multi = await pool.process(batch, points, frame, SAM2_DEFAULT);
-      expect(single.length).toBeGreaterThan(15);
-      expect(multi.map((c) => [c.point, c.area, Array.from(c.rle.counts)])).toEqual(single.map((c) => [c.point, c.area, Array.from(c.rle.counts)]));
+      const frame = { crop: [0, 0, 400, 300] as Xyxy, imageH: 300, imageW: 400 };
+      // Several batches through the same shared buffers (one that grows them, one with a single passing mask),
+      // with and without hole filling.
+      for (const [n, seed, params] of [[30, 0, SAM2_DEFAULT], [96, 1, SAM2_DEFAULT], [5, 1, SAM2_DEFAULT], [60, 3, resolveAmgParams("gear-seg")]] as const) {
+        const batch = discBatch(n, seed);
+        const points = Float32Array.from({ length: (2 * n) / 3 }, (_, i) => i * 1.5);
+        const single = new BatchPostprocessor().process({ ...batch, lowRes: batch.lowRes.slice() }, points, frame, params);
+        const multi = await pool.process(batch, points, frame, params);
+        expect(single.length).toBeGreaterThan(0);
+        expect(summary(multi), `batch of ${n}`).toEqual(summary(single));
+      }
     } finally {
       await pool.close();
     }
+  });
+
+  test("a worker takes masks from the back until it meets the main thread's or the copies stop", () => {
+    const n = 12;
+    const batch = discBatch(n, 0);
+    const plane = 64 * 64;
+    const frame = { crop: [0, 0, 400, 300] as Xyxy, imageH: 300, imageW: 400 };
+    const iou = batch.iou;
+    const points = Float32Array.from({ length: 2 * n }, (_, i) => i);
+    const single = new BatchPostprocessor();
+    const area = { planes: new SharedArrayBuffer(n * plane * 4), claims: new SharedArrayBuffer(n * 4), control: new SharedArrayBuffer(8) };
+    const planes = new Float32Array(area.planes);
+    const claims = new Int32Array(area.claims);
+    const control = new Int32Array(area.control);
+    // Slot k holds mask n − 1 − k; the main thread has taken the first `mainTook`; `copied` slots are ready.
+    const run = (mainTook: number, copied: number, closed: boolean) => {
+      claims.fill(0);
+      claims.fill(CLAIMED_BY_MAIN, 0, mainTook);
+      for (let k = 0; k < copied; k++) planes.set(batch.lowRes.subarray((n - 1 - k) * plane, (n - k) * plane), k * plane);
+      control[COPIED] = copied | (closed ? CLOSED : 0);
+      control[TAKEN_FROM_BACK] = 0;
+      return takeFromBack({ id: 1, area, count: n, lowH: 64, lowW: 64, iou, points, frame, params: SAM2_DEFAULT });
+    };
+    const expected = (positions: number[]) =>
+      positions.flatMap((j) => {
+        const c = single.processMask(batch.lowRes.slice(j * plane, (j + 1) * plane), 0, 64, 64, frame, SAM2_DEFAULT, iou[j]!, points[2 * j]!, points[2 * j + 1]!);
+        return c ? [{ j, c }] : [];
+      });
+    const check = (reply: ReturnType<typeof run>, positions: number[]) => {
+      const want = expected(positions);
+      expect(reply.positions).toEqual(want.map((w) => w.j));
+      expect(summary(reply.candidates!)).toEqual(summary(want.map((w) => w.c)));
+    };
+    // Everything copied, the main thread took 5: the worker does 11 down to 5 and stops at the main thread's.
+    check(run(5, n, false), [11, 10, 9, 8, 7, 6, 5]);
+    expect(claims[4]).toBe(CLAIMED_BY_MAIN);
+    expect(Array.from(claims.subarray(5)).every((c) => c === CLAIMED_BY_WORKER)).toBe(true);
+    // Copies stopped after 3 slots (the main thread has the rest): the worker does 11, 10, 9 and returns.
+    check(run(2, 3, true), [11, 10, 9]);
+    expect(claims[8]).toBe(0);
+    // Nothing taken by the main thread, all copied: the worker does the whole batch.
+    check(run(0, n, false), [11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
   });
 });

@@ -63,38 +63,43 @@ export class BatchPostprocessor {
   }
 
   /**
-   * `points` are the batch's prompt points in the crop frame, interleaved x, y (float32 values). When `batch`
-   * holds only part of a batch's masks (a worker's share), `maskOffset` is the index of its first mask.
+   * `points` are the batch's prompt points in the crop frame, interleaved x, y (float32 values). Masks are
+   * post-processed in place in `batch.lowRes` (hole filling writes to it).
    */
-  process(batch: DecodedBatch, points: ArrayLike<number>, f: BatchFrame, p: AmgParams, maskOffset = 0): Candidate[] {
+  process(batch: DecodedBatch, points: ArrayLike<number>, f: BatchFrame, p: AmgParams): Candidate[] {
     const { lowRes, lowH, lowW, iou, masksPerPrompt } = batch;
-    const frame = this.frameFor(lowH, lowW, f);
     const plane = lowH * lowW;
-    const iouThresh = f32(p.predIouThresh);
-    const stabThresh = f32(p.stabilityScoreThresh);
-    const origBox: Xyxy = [0, 0, f.imageW, f.imageH];
     const out: Candidate[] = [];
     const n = iou.length;
     for (let m = 0; m < n; m++) {
-      if (p.predIouThresh > 0 && !(iou[m]! > iouThresh)) continue;
-      const offset = m * plane;
-      if (p.minMaskRegionArea > 0) {
-        this.labeler.fill(lowRes, offset, lowH, lowW, p.maskThreshold, p.minMaskRegionArea, p.minMaskRegionArea);
-      }
-      const s = this.kernel.run(lowRes, offset, frame, p.maskThreshold, p.stabilityScoreOffset);
-      const stability = stabilityFromCounts(s.intersections, s.unions);
-      if (p.stabilityScoreThresh > 0 && !(stability >= stabThresh)) continue;
-      if (isBoxNearCropEdge(s.box, f.crop, origBox)) continue;
-      const prompt = Math.floor((m + maskOffset) / masksPerPrompt);
-      out.push({
-        rle: this.kernel.rle(f.imageH, f.imageW),
-        area: s.area,
-        box: s.box,
-        iou: iou[m]!,
-        stability,
-        point: [points[2 * prompt]!, points[2 * prompt + 1]!],
-      });
+      if (!passesIou(iou[m]!, p)) continue;
+      const prompt = Math.floor(m / masksPerPrompt);
+      const c = this.processMask(lowRes, m * plane, lowH, lowW, f, p, iou[m]!, points[2 * prompt]!, points[2 * prompt + 1]!);
+      if (c) out.push(c);
     }
     return out;
   }
+
+  /**
+   * One mask that passed the IoU filter: the logits `lowRes[offset .. offset + lowH·lowW)` (changed in place
+   * when holes are filled), its predicted IoU and its prompt point. Null when a later filter drops it.
+   */
+  processMask(lowRes: Float32Array, offset: number, lowH: number, lowW: number, f: BatchFrame, p: AmgParams, iou: number, x: number, y: number): Candidate | null {
+    const frame = this.frameFor(lowH, lowW, f);
+    const stabThresh = f32(p.stabilityScoreThresh);
+    if (p.minMaskRegionArea > 0) {
+      this.labeler.fill(lowRes, offset, lowH, lowW, p.maskThreshold, p.minMaskRegionArea, p.minMaskRegionArea);
+    }
+    const s = this.kernel.run(lowRes, offset, frame, p.maskThreshold, p.stabilityScoreOffset, p.stabilityScoreThresh > 0 ? stabThresh : 0);
+    if (!s) return null; // cannot reach the stability threshold
+    const stability = stabilityFromCounts(s.intersections, s.unions);
+    if (p.stabilityScoreThresh > 0 && !(stability >= stabThresh)) return null;
+    if (isBoxNearCropEdge(s.box, f.crop, [0, 0, f.imageW, f.imageH])) return null;
+    return { rle: this.kernel.rle(f.imageH, f.imageW), area: s.area, box: s.box, iou, stability, point: [x, y] };
+  }
+}
+
+/** The predicted-IoU filter: iou > thresh (as float32); none when thresh ≤ 0. */
+export function passesIou(iou: number, p: AmgParams): boolean {
+  return !(p.predIouThresh > 0) || iou > f32(p.predIouThresh);
 }

@@ -13,7 +13,9 @@
  * above all, counted as runs), and within the remaining cells, output columns whose two vertical taps do. The
  * taps are `resizeBilinear`'s own (`bilinearTaps` in src/masks/resize.ts) and the arithmetic per pixel is the
  * same, in the same order and with the same float32 roundings, so the counts and masks equal those of upscaling
- * everything.
+ * everything. Where the two taps of a segment lie on either side of zero the values are monotone down it, so
+ * the pixels past the last threshold are counted without computing them; and a mask whose stability score can
+ * no longer reach the caller's threshold is given up as soon as that is certain.
  */
 import { bilinearTaps, type BilinearTaps } from "../../masks/resize.js";
 import type { Rle } from "../../masks/types.js";
@@ -35,6 +37,51 @@ function orderKey(x: number): number {
 function boundBits(x: number): number {
   keyScratch[0] = x;
   return keyBits[0]!;
+}
+
+/**
+ * The coding pass of `UpscaleKernel.run` over one map: each value's 2-bit threshold code (see there) from the
+ * order keys of its float32 bits, halved (`kLo`, `kHi` are the halved keys of the two bounds). Writes the
+ * column and row extents of the values with bit 0 set to `extent` ([x0, x1, y0, y1]; x1 = −1 when none) and
+ * returns the largest magnitude's bits.
+ */
+function codeLogits(bits: Int32Array, offset: number, lowH: number, lowW: number, kLo: number, kHi: number, codes: Uint8Array, extent: Int32Array): number {
+  let rx0 = lowW;
+  let rx1 = -1;
+  let ry0 = lowH;
+  let ry1 = -1;
+  let absMax = 0;
+  for (let r = 0; r < lowH; r++) {
+    const base = offset + r * lowW;
+    const cb = r * lowW - base;
+    const end = base + lowW;
+    let any = 0;
+    for (let i = base; i < end; i++) {
+      const b = bits[i]!;
+      const key = (b ^ ((b >> 31) & 0x7fffffff)) >> 1;
+      const k = ((kLo - key) >>> 31) | (((key - kHi) >>> 31) << 1);
+      codes[cb + i] = k;
+      any |= k;
+      const ab = b & 0x7fffffff;
+      if (ab > absMax) absMax = ab;
+    }
+    if (any & 1) {
+      const rb = r * lowW;
+      let first = 0;
+      while (!(codes[rb + first]! & 1)) first++;
+      let last = lowW - 1;
+      while (!(codes[rb + last]! & 1)) last--;
+      if (r < ry0) ry0 = r;
+      ry1 = r;
+      if (first < rx0) rx0 = first;
+      if (last > rx1) rx1 = last;
+    }
+  }
+  extent[0] = rx0;
+  extent[1] = rx1;
+  extent[2] = ry0;
+  extent[3] = ry1;
+  return absMax;
 }
 
 /** Source taps of torch's bilinear resize (align_corners=False) for one axis (`bilinearTaps`, shared with
@@ -116,6 +163,7 @@ export class UpscaleKernel {
   private runs = new Int32Array(0);
   private colRunStart = new Int32Array(0);
   private colRunEnd = new Int32Array(0);
+  private colPossible = new Int32Array(0);
   /** Per low-resolution value: threshold code (see `run`). */
   private codes = new Uint8Array(0);
   /** The float32 bits of the last logits array seen. */
@@ -125,6 +173,7 @@ export class UpscaleKernel {
   private bound = 256;
   private transitions = new Uint32Array(1 << 12);
   private nTransitions = 0;
+  private readonly extent = new Int32Array(4);
 
   private pushTransition(p: number): void {
     // A run that would end where the next starts (a column ending at the image bottom, the next starting at
@@ -144,8 +193,13 @@ export class UpscaleKernel {
   /**
    * Upscales `low[offset .. offset + lowH·lowW)` and returns the stability counts, area and box of the
    * mask at `threshold`; call `rle()` afterwards for its RLE in the image frame.
+   *
+   * With `minStability`, the work stops (and null is returned) as soon as the stability score
+   * f32(intersections / unions) can no longer reach it; `rle()` is then not to be called.
    */
-  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number): MaskStats {
+  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number): MaskStats;
+  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number, minStability: number): MaskStats | null;
+  run(low: Float32Array, offset: number, frame: KernelFrame, threshold: number, stabilityOffset: number, minStability = 0): MaskStats | null {
     const { lowH, lowW, ty, tx, cropX0, cropY0, imageH } = frame;
     const thrHi = threshold + stabilityOffset;
     const thrLo = threshold - stabilityOffset;
@@ -183,33 +237,12 @@ export class UpscaleKernel {
       // bit 0 clear ⇒ v ≤ lo + 1 ulp < lowest − m/2; bit 1 clear ⇒ v > hi.
       const kLo = orderKey(lowest - m) >> 1;
       const kHi = (orderKey(highest + m) >> 1) + 1;
-      let absMax = 0;
-      for (let r = 0; r < lowH; r++) {
-        const base = offset + r * lowW;
-        const cb = r * lowW - base;
-        const end = base + lowW;
-        let any = 0;
-        for (let i = base; i < end; i++) {
-          const b = bits[i]!;
-          const key = (b ^ ((b >> 31) & 0x7fffffff)) >> 1;
-          const k = ((kLo - key) >>> 31) | (((key - kHi) >>> 31) << 1);
-          codes[cb + i] = k;
-          any |= k;
-          const ab = b & 0x7fffffff;
-          if (ab > absMax) absMax = ab;
-        }
-        if (any & 1) {
-          const rb = r * lowW;
-          let first = 0;
-          while (!(codes[rb + first]! & 1)) first++;
-          let last = lowW - 1;
-          while (!(codes[rb + last]! & 1)) last--;
-          if (r < ry0) ry0 = r;
-          ry1 = r;
-          if (first < rx0) rx0 = first;
-          if (last > rx1) rx1 = last;
-        }
-      }
+      const extent = this.extent;
+      const absMax = codeLogits(bits, offset, lowH, lowW, kLo, kHi, codes, extent);
+      rx0 = extent[0]!;
+      rx1 = extent[1]!;
+      ry0 = extent[2]!;
+      ry1 = extent[3]!;
       // The magnitudes' bits order as the magnitudes do (NaN above infinity).
       if (absMax <= boundBits(bound)) break;
       let maxAbs = 0;
@@ -228,10 +261,6 @@ export class UpscaleKernel {
         // Code again with a bound above this map's largest magnitude; later maps start there (if finite).
         bound = 2 ** Math.ceil(Math.log2(maxAbs) + 1e-9);
         if (bound < Infinity) this.bound = bound;
-        rx0 = lowW;
-        rx1 = -1;
-        ry0 = lowH;
-        ry1 = -1;
         continue;
       }
       // NaN compares false with every threshold: mark its cells mixed so they are computed per pixel.
@@ -253,8 +282,13 @@ export class UpscaleKernel {
     const nc = cc1 - cc0 + 1;
     const nr = cr1 - cr0 + 1;
     this.ensureCells(nr * nc, lowH);
-    // Runs of equal cell class down each cell column, straight from the corner codes.
+    // Runs of equal cell class down each cell column, straight from the corner codes; per cell column, the
+    // output pixels of one output column that lie in cells not below every threshold (only those can count
+    // towards either stability count), and their total over the box.
     const runs = this.runs;
+    const colPossible = this.colPossible;
+    const { runStart, runEnd } = ty;
+    let possibleLeft = 0;
     let nRuns = 0;
     for (let c = cc0; c <= cc1; c++) {
       const j = c - cc0;
@@ -263,6 +297,7 @@ export class UpscaleKernel {
       let top = codes[cr0 * lowW + c]! | codes[cr0 * lowW + c1]!;
       let k = -1;
       let rs = cr0;
+      let possible = 0;
       for (let r = cr0; r <= cr1; r++) {
         const rb = (r < lowH - 1 ? r + 1 : r) * lowW;
         const bottom = codes[rb + c]! | codes[rb + c1]!;
@@ -274,6 +309,7 @@ export class UpscaleKernel {
             runs[3 * nRuns + 1] = r - 1;
             runs[3 * nRuns + 2] = k;
             nRuns++;
+            if (k !== 0) possible += Math.max(0, Math.min(runEnd[r - 1]!, y1 + 1) - Math.max(runStart[rs]!, y0));
           }
           k = kk;
           rs = r;
@@ -283,12 +319,22 @@ export class UpscaleKernel {
       runs[3 * nRuns + 1] = cr1;
       runs[3 * nRuns + 2] = k;
       nRuns++;
+      if (k !== 0) possible += Math.max(0, Math.min(runEnd[cr1]!, y1 + 1) - Math.max(runStart[rs]!, y0));
       this.colRunEnd[j] = nRuns;
+      colPossible[j] = possible;
+      // Output columns of this cell column within [x0, x1].
+      possibleLeft += possible * Math.max(0, Math.min(tx.runEnd[c]!, x1 + 1) - Math.max(tx.runStart[c]!, x0));
     }
     const col = this.column;
     const segLo = lowest - m;
     const segHi = highest + m;
-    const { i1: ti1, l0: tl0, l1: tl1, runStart, runEnd } = ty;
+    const { i1: ti1, l0: tl0, l1: tl1 } = ty;
+    // Stability early-out: with I, U counted so far and P pixels left that could still count, the final score
+    // is at most (I + P) / (U + P) (each pixel above thrHi is also above thrLo, so I ≤ U and the remaining
+    // pixels raise the ratio most when all of them count for both). When that bound is below the threshold,
+    // by a relative margin far above the double rounding of the test and the float32 rounding of the score,
+    // the mask fails the threshold whatever the rest holds.
+    const cut = minStability > 0 ? minStability * (1 - 2 ** -20) : 0;
     let inter = 0;
     let union = 0;
     let area = 0;
@@ -365,8 +411,17 @@ export class UpscaleKernel {
               colLast = yB - 1;
               continue;
             }
-            for (let y = yA; y < yB; y++) {
+            // Taps on either side of zero (finite): within a cell l1 rises and l0 falls with y, so both
+            // rounded products, their rounded sum and its float32 rounding move the same way, and the values
+            // are monotone down the segment. Rising, once one exceeds every threshold so do the rest;
+            // falling, once one is at most the lowest so are the rest. Pixel by pixel only up to there.
+            const finite = A * 0 === 0 && B * 0 === 0;
+            const rising = finite && A <= 0 && B >= 0;
+            const falling = finite && !rising && A >= 0 && B <= 0;
+            let y = yA;
+            for (; y < yB; y++) {
               const v = f32(tl0[y]! * A + tl1[y]! * B);
+              if (rising ? v > highest : falling && !(v > lowest)) break;
               if (v > thrLo) union++;
               if (v > thrHi) inter++;
               const mm = v > threshold;
@@ -380,10 +435,29 @@ export class UpscaleKernel {
                 colLast = y;
               }
             }
+            if (y < yB) {
+              if (rising) {
+                const len = yB - y;
+                union += len;
+                inter += len;
+                area += len;
+                if (!on) {
+                  this.pushTransition(colBase + y);
+                  on = true;
+                }
+                if (colFirst < 0) colFirst = y;
+                colLast = yB - 1;
+              } else if (on) {
+                this.pushTransition(colBase + y);
+                on = false;
+              }
+            }
           }
         }
       }
       if (on) this.pushTransition(colBase + y1 + 1);
+      possibleLeft -= colPossible[j]!;
+      if (inter + possibleLeft < cut * (union + possibleLeft)) return null;
       if (colFirst >= 0) {
         if (x < bx0) bx0 = x;
         bx1 = x;
@@ -403,6 +477,7 @@ export class UpscaleKernel {
     if (this.colRunStart.length < n) {
       this.colRunStart = new Int32Array(n);
       this.colRunEnd = new Int32Array(n);
+      this.colPossible = new Int32Array(n);
     }
     if (this.column.length < lowH) this.column = new Float32Array(lowH);
   }
@@ -412,15 +487,16 @@ export class UpscaleKernel {
     const n = this.nTransitions;
     const t = this.transitions;
     const total = imageH * imageW;
-    const counts = new Uint32Array(n + 1);
+    // A mask whose last run reaches the end has a zero-length final background run: drop it, as COCO does.
+    const last = n > 0 ? t[n - 1]! : 0;
+    const counts = new Uint32Array(last === total && n > 0 ? n : n + 1);
     let prev = 0;
     for (let i = 0; i < n; i++) {
-      counts[i] = t[i]! - prev;
-      prev = t[i]!;
+      const p = t[i]!;
+      counts[i] = p - prev;
+      prev = p;
     }
-    counts[n] = total - prev;
-    // A mask whose last run reaches the end has a zero-length final background run: drop it, as COCO does.
-    const trimmed = n > 0 && counts[n] === 0 ? counts.subarray(0, n) : counts;
-    return { height: imageH, width: imageW, counts: trimmed.slice() };
+    if (counts.length > n) counts[n] = total - prev;
+    return { height: imageH, width: imageW, counts };
   }
 }
