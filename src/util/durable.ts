@@ -3,11 +3,9 @@
  * renamed over the target, and the folder fsynced so the rename itself is on disk. `DurableWriter` does the
  * same for files too large to hold in memory (a dataset's items.jsonl, a COCO export): it streams.
  */
-import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-
-const temporaryName = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+import { dirname } from "node:path";
+import { temporarySibling } from "./fs.js";
 
 async function syncFolder(dir: string): Promise<void> {
   const d = await open(dir, "r");
@@ -72,7 +70,7 @@ export class DurableWriter {
 
   static async open(path: string): Promise<DurableWriter> {
     await mkdir(dirname(path), { recursive: true });
-    const tmp = temporaryName(path);
+    const tmp = temporarySibling(path);
     return new DurableWriter(path, tmp, await open(tmp, "w"));
   }
 

@@ -4,13 +4,17 @@ import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from "nod
 import { dirname, join, basename, resolve } from "node:path";
 import { GearSegError } from "./errors.js";
 
+/** A hidden sibling of `path` for writing it before a rename: `.name.<pid>.<hex>.tmp` (the engine's store
+ * removes those whose writer died). */
+export const temporarySibling = (path: string): string => join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+
 /**
  * Write a file so that readers never see a partial one: write a temporary sibling, then rename over the
  * target (rename is atomic within a filesystem).
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await makeDir(dirname(path));
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  const tmp = temporarySibling(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);

@@ -14,7 +14,7 @@ import type { GraphModel } from "@tensorflow/tfjs-converter";
 import type { InferenceSession } from "onnxruntime-node";
 import { fileHasSha256 } from "../../models/store.js";
 import { GearSegError } from "../../util/errors.js";
-import { makeDir, writeFileAtomic } from "../../util/fs.js";
+import { makeDir, temporarySibling, writeFileAtomic } from "../../util/fs.js";
 import type { NanodetLevel } from "./decode.js";
 import { tfjsGraphToOnnx, type TfjsGraphJson } from "./tfjs-to-onnx.js";
 
@@ -164,7 +164,7 @@ async function onnxSession(
   };
   if (!cachePath) return create({}).catch(fail);
   // A cache: a folder that cannot be written only means converting again next time.
-  const tmp = join(dirname(cachePath), `.${basename(cachePath)}.${process.pid}.${Date.now()}.tmp`);
+  const tmp = temporarySibling(cachePath);
   let session: InferenceSession;
   try {
     await makeDir(dirname(cachePath));
