@@ -1,6 +1,6 @@
 // The converter against TensorFlow.js itself: a small graph in the onnx-tf export style of the published NanoDet
 // (NCHW tensors, transposes around NHWC convolutions and pooling, float16-quantised filters, integer side
-// computations for shapes), run by TF.js's WebAssembly backend and, converted, by ONNX Runtime: the outputs
+// computations for shapes, a cast folded, Mul/Sub/Relu), run by TF.js's WebAssembly backend and, converted, by ONNX Runtime: the outputs
 // must agree to float rounding. Then what the converter refuses, by name.
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
@@ -110,6 +110,13 @@ function testGraph(): { g: GraphBuilder; inputs: { name: string; shape: number[]
   const splits = g.constInt("splits", [2], [3, -1]);
   g.op("split", "SplitV", ["cat", splits, axis], { num_split: { i: "2" } });
   g.op("sig", "Sigmoid", ["split"]);
+  // Scaled by an integer constant cast to float (folded), shifted, rectified.
+  const two = g.constInt("two", [], [2]);
+  g.nodes.push({ name: "two_f", op: "Cast", input: [two], attr: { SrcT: { type: "DT_INT32" }, DstT: { type: "DT_FLOAT" } } });
+  const shift = g.constFloat("shift", [], [1.2]);
+  g.op("scaled", "Mul", ["sig", "two_f"]);
+  g.op("shifted", "Sub", ["scaled", shift]);
+  g.op("rectified", "Relu", ["shifted"]);
   // The reshape target computed as onnx-tf does: a SparseToDense of nothing, plus the constant shape.
   const where = g.constInt("where", [0, 1], []);
   const dense = g.constInt("dense_shape", [1], [3]);
@@ -118,7 +125,7 @@ function testGraph(): { g: GraphBuilder; inputs: { name: string; shape: number[]
   g.nodes.push({ name: "sparse", op: "SparseToDense", input: [where, dense, gathered, zero], attr: { T: { type: "DT_INT32" }, Tindices: { type: "DT_INT32" } } });
   const base = g.constInt("base_shape", [3], [1, 36, 3]);
   g.nodes.push({ name: "shape", op: "AddV2", input: [base, "sparse"], attr: { T: { type: "DT_INT32" } } });
-  g.op("scores_r", "Reshape", ["sig", "shape"]);
+  g.op("scores_r", "Reshape", ["rectified", "shape"]);
   const boxShape = g.constInt("box_shape", [3], [1, -1, 5]);
   g.op("boxes_r", "Reshape", ["split:1", boxShape]);
   g.op("scores", "Identity", ["scores_r"]);
