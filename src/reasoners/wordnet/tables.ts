@@ -81,8 +81,10 @@ export class TableStore {
     const file = await this.fileFor(kind, source).catch(() => undefined);
     const table = file ? await readTable(file, kind) : undefined;
     if (table) return table;
-    if (!(await this.writable())) return undefined;
-    return this.get(kind, source, compute);
+    if (!file || !(await this.writable())) return undefined;
+    const computed = await compute();
+    await save(file, kind, computed);
+    return computed;
   }
 
   /**
