@@ -8,7 +8,7 @@ import { createJsonChat } from "../src/engine/llm.js";
 import { createPreparer, type EnginePreparer } from "../src/engine/prepare.js";
 import { assignSplit, splitHash } from "../src/engine/splits.js";
 import { eachRecord, imageIdFor, type ImageRecord } from "../src/datasets/gear-seg.js";
-import { hashFile } from "../src/engine/images.js";
+import { sha256File } from "../src/util/fs.js";
 import { loadImage } from "../src/image/index.js";
 import { area, fromCocoRle, merge, rleEquals } from "../src/masks/index.js";
 import type { PreparedImage } from "../src/pipeline/agent.js";
@@ -149,7 +149,7 @@ describe("engine generate", () => {
     expect(rleEquals(fromCocoRle(manip.mask), union)).toBe(true);
     expect(manip.area).toBe(area(union));
     expect(manip.confidence).toBe(9);
-    expect(manip).toMatchObject({ width: pb.width, height: pb.height, image: `${B}.jpg`, image_id: id(B), split: assignSplit(await hashFile(join(imagesDir, `${B}.jpg`)), "7") });
+    expect(manip).toMatchObject({ width: pb.width, height: pb.height, image: `${B}.jpg`, image_id: id(B), split: assignSplit(await sha256File(join(imagesDir, `${B}.jpg`)), "7") });
     expect(manip.generation).toEqual({ segmenter: specs.segmenter, describer: specs.describer, llm: `openai:test-model@${server.url}`, model: "test-model-served", prompt_version: "gear-engine-v1" });
     const tomato = lines.find((l) => l.image_id === id(A));
     expect(tomato.questions).toHaveLength(5);

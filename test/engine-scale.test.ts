@@ -9,7 +9,8 @@ import { loadCocoGroundTruth } from "../src/datasets/coco.js";
 import { eachRecord, imageIdFor, recordPath, type ImageRecord, type ReasoningRecord } from "../src/datasets/gear-seg.js";
 import { loadYoloSegmentation } from "../src/datasets/yolo.js";
 import { generateDataset, labelImages } from "../src/engine/generate.js";
-import { hashFile, listImages } from "../src/engine/images.js";
+import { listImages } from "../src/engine/images.js";
+import { sha256File } from "../src/util/fs.js";
 import { createJsonChat } from "../src/engine/llm.js";
 import { filterReply } from "../src/engine/filters.js";
 import { fitPrompt, estimateTokens, architectMessages } from "../src/engine/prompt.js";
@@ -158,7 +159,7 @@ describe("records, splits and summaries", () => {
     const copy = recs.find((x) => x.image === "a-copy.png")!;
     expect(copy.image_sha256).toBe(a.image_sha256);
     expect(copy.split).toBe(a.split);
-    for (const r of recs) expect(r.split).toBe(assignSplit(await hashFile(join(images, r.image)), "5"));
+    for (const r of recs) expect(r.split).toBe(assignSplit(await sha256File(join(images, r.image)), "5"));
   });
 
   it("#9: a zero-length record is moved aside and its image redone; temporary files of dead writers are removed", async () => {

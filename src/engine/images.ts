@@ -1,6 +1,4 @@
 /** Finding the images of a folder (their ids: imageIdFor in the dataset format). */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { extname, join, relative, resolve, sep } from "node:path";
 import { imageIdFor } from "../datasets/gear-seg.js";
@@ -79,9 +77,3 @@ export async function listImages(rootDir: string, options: ListImagesOptions = {
   return entries;
 }
 
-/** sha256 of a file's bytes, streamed. */
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}

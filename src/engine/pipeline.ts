@@ -14,7 +14,8 @@
 import type { DamagedRecord, GenerationInfo, ImageRecord, Manifest, Split, SplitFractions } from "../datasets/gear-seg.js";
 import { DEFAULT_SPLITS, readManifest } from "../datasets/gear-seg.js";
 import { UsageError } from "../util/errors.js";
-import { hashFile, listImages, type ImageEntry } from "./images.js";
+import { listImages, type ImageEntry } from "./images.js";
+import { sha256File } from "../util/fs.js";
 import { ProgressTracker, type BatchProgress } from "./progress.js";
 import { assignSplit } from "./splits.js";
 import { clearFailure, DEFAULT_MAX_ATTEMPTS, lockDataset, openDataset, pendingImages, recordFailure, unparkFailures } from "./store.js";
@@ -85,7 +86,7 @@ async function* hashedJobs(todo: readonly ImageEntry[], seed: string, fractions:
     if (signal.aborted) return;
     let sha: string;
     try {
-      sha = await hashFile(entry.abs);
+      sha = await sha256File(entry.abs);
     } catch (err) {
       await onUnreadable(entry, err);
       continue;

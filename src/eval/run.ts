@@ -21,7 +21,6 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { loadReasonSeg } from "../datasets/reasonseg.js";
-import { hashFile } from "../engine/images.js";
 import { ProgressTracker, type BatchProgress } from "../engine/progress.js";
 import { collectThroughQueue, imageRef, type QueueItem } from "../engine/queue/collector.js";
 import type { QueueAddress } from "../engine/queue/connection.js";
@@ -35,7 +34,7 @@ import type { QueryMode } from "../pipeline/types.js";
 import type { RgbImage } from "../image/types.js";
 import { inOrderAhead } from "../util/concurrency.js";
 import { describeError } from "../util/errors.js";
-import { writeJsonAtomic } from "../util/fs.js";
+import { sha256File, writeJsonAtomic } from "../util/fs.js";
 import { reasonQueries, type ReasonQuery } from "./reason-eval.js";
 
 /** Everything that shapes an answer, as a person reads it. */
@@ -324,7 +323,7 @@ export async function runReasonSeg(options: RunOptions): Promise<RunSummary> {
         const path = group[0]!.sample.imagePath;
         let sha: string;
         try {
-          sha = await hashFile(path);
+          sha = await sha256File(path);
         } catch (err) {
           for (const q of group) await fail(q, err);
           continue;

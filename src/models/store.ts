@@ -4,12 +4,11 @@
  * downloaded. Later loads verify the files against it.
  */
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { open, readFile, rename, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { GearSegError, UsageError } from "../util/errors.js";
-import { writeJsonAtomic, makeDir } from "../util/fs.js";
+import { hashFileInto, makeDir, sha256File, writeJsonAtomic } from "../util/fs.js";
 import { DEFAULT_MODEL_BASE_URL, KNOWN_MODELS, fileUrl, findModel, type KnownModel } from "./registry.js";
 
 export const MANIFEST = "manifest.json";
@@ -65,11 +64,7 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   }
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
+export { sha256File };
 
 const verified = new Map<string, string>(); // path → "size:mtime:sha" checked in this process
 
@@ -151,7 +146,7 @@ async function downloadFile(
     const resumed = res.status === 206 && have > 0;
     let received = 0;
     if (resumed) {
-      for await (const chunk of createReadStream(part)) hash.update(chunk as Buffer);
+      await hashFileInto(hash, part);
       received = have;
     }
     const length = Number(res.headers.get("content-length") ?? NaN);

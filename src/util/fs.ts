@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes, type Hash } from "node:crypto";
 import { createReadStream, mkdirSync, statSync, type Stats } from "node:fs";
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { dirname, join, basename, resolve } from "node:path";
 import { GearSegError } from "./errors.js";
 
@@ -22,6 +22,34 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** Bytes read per call by `hashFileInto`. */
+const HASH_CHUNK = 1 << 18;
+
+/**
+ * Feeds the bytes of `path` to `hash` through one buffer reused for every read. A read stream hands over a
+ * fresh 64 KB buffer per chunk, and fresh memory is what costs here: hashing a 15 MB model took 110 ms of CPU
+ * streamed and 20 ms through one buffer (sha256; the hash itself runs at about 1 GB/s).
+ */
+export async function hashFileInto(hash: Hash, path: string): Promise<Hash> {
+  const fh = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafeSlow(HASH_CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buffer, 0, HASH_CHUNK, null);
+      if (bytesRead === 0) break;
+      hash.update(bytesRead === HASH_CHUNK ? buffer : buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+  return hash;
+}
+
+/** The sha256 of a file's bytes, in hex. */
+export async function sha256File(path: string): Promise<string> {
+  return (await hashFileInto(createHash("sha256"), path)).digest("hex");
 }
 
 /** JSON with a trailing newline, written atomically. */
