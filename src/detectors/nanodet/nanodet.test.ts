@@ -179,28 +179,43 @@ describe("nanodet runtimes", () => {
     };
     try {
       const first = await detectOnce();
-      const dir = join(home, "models", NANODET_MODEL_ID);
-      const [onnxName] = (await readdir(dir)).filter((f) => f.endsWith(".onnx"));
-      const path = join(dir, onnxName!);
-      const record = JSON.parse(await readFile(`${path}.json`, "utf8")) as { bytes: number; sha256: string };
-      const sha = async () => createHash("sha256").update(await readFile(path)).digest("hex");
-      expect(record.sha256).toBe(await sha());
-      expect((await stat(path)).size).toBe(record.bytes);
+      const models = join(home, "models", NANODET_MODEL_ID);
+      const kept = (await readdir(models)).filter((f) => /\.ort-[\d.]+$/.test(f));
+      expect(kept).toHaveLength(1);
+      const dir = join(models, kept[0]!);
+      // The graph and its weights apart (ONNX Runtime maps the weights), the record of both; nothing else.
+      expect((await readdir(dir)).sort()).toEqual(["graph.onnx", "graph.weights", "record.json"]);
+      const weights = join(dir, "graph.weights");
+      const record = JSON.parse(await readFile(join(dir, "record.json"), "utf8")) as Record<string, { bytes: number; sha256: string }>;
+      const sha = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
+      for (const file of ["graph.onnx", "graph.weights"]) {
+        expect(record[file]!.sha256).toBe(await sha(join(dir, file)));
+        expect((await stat(join(dir, file))).size).toBe(record[file]!.bytes);
+      }
+      expect(record["graph.weights"]!.bytes).toBeGreaterThan(10e6);
       // The next load reads it (ONNX Runtime's optimised graph, not optimised again): the same detections, the
-      // file untouched.
-      const written = (await stat(path)).mtimeMs;
+      // files untouched.
+      const written = (await stat(weights)).mtimeMs;
       expect(await detectOnce()).toEqual(first);
-      expect((await stat(path)).mtimeMs).toBe(written);
+      expect((await stat(weights)).mtimeMs).toBe(written);
       // The same size, a few bytes changed in the weights: found by the sha256, converted again.
-      const bytes = await readFile(path);
+      const bytes = await readFile(weights);
       bytes.fill(0x7f, bytes.length >> 1, (bytes.length >> 1) + 64);
-      await writeFile(path, bytes);
+      await writeFile(weights, bytes);
       expect(await detectOnce()).toEqual(first);
-      expect(await sha()).toBe(record.sha256);
-      // A record that is not JSON: the same.
-      await writeFile(`${path}.json`, "{");
+      expect(await sha(weights)).toBe(record["graph.weights"]!.sha256);
+      // A record that is not JSON: the same; the single-file form an earlier version kept is removed then.
+      await writeFile(join(dir, "record.json"), "{");
+      await writeFile(`${dir}.onnx`, "old");
+      await writeFile(`${dir}.onnx.json`, "{}");
       expect(await detectOnce()).toEqual(first);
-      expect(JSON.parse(await readFile(`${path}.json`, "utf8"))).toEqual(record);
+      expect(JSON.parse(await readFile(join(dir, "record.json"), "utf8"))).toEqual(record);
+      expect((await readdir(models)).filter((f) => f.startsWith(kept[0]!))).toEqual([kept[0]]);
+      // A graph file missing: the same; and no temporary folder is left beside the kept one.
+      await rm(join(dir, "graph.onnx"));
+      expect(await detectOnce()).toEqual(first);
+      expect(await sha(join(dir, "graph.onnx"))).toBe(record["graph.onnx"]!.sha256);
+      expect((await readdir(models)).filter((f) => f.startsWith("."))).toEqual([]);
       // And the detections are the default detector's (which converted in the shared test home).
       expect(first).toEqual(await detector.detect({ ...image }));
     } finally {
