@@ -1,6 +1,6 @@
-// The offline default as a user meets it: `gear-seg segment PHOTO QUERY` on a 1.5-megapixel photo, the whole
-// process (start-up, imports, decode, classic + NanoDet, attributes, caption, WordNet, pictures, result.json), on
-// one core (taskset, when the machine has it). Rows, alternating in this run: the default stack, the same without
+// The offline default as a user meets it: `gear-seg segment PHOTO QUERY` (the program, as the bin runs) on a
+// 1.5-megapixel photo, the whole process (start-up, imports, decode, classic + NanoDet, attributes, caption,
+// WordNet, pictures, result.json), on one core (taskset, when the machine has it). Rows, alternating in this run: the default stack, the same without
 // the detector (`--detector none`), and the floor every command pays (`node` starting and exiting; `gear-seg
 // --version`). Wall and CPU time (user + system, all threads) of each process; medians.
 // Then a second query on a described image, through the library as a program that asks several questions uses it:
@@ -21,10 +21,14 @@ const REPS = 5;
 
 const pin = existsSync("/usr/bin/taskset") ? ["/usr/bin/taskset", "-c", String(availableParallelism() - 1)] : [];
 
+/** The command line of one process: the CLI as the `gear-seg` program runs (its shell lines start Node: see
+ * src/cli/main.ts), anything else by Node; pinned when the machine has taskset. */
+const commandLine = (args) => [...pin, ...(args[0] === cli ? ["/bin/sh"] : [process.execPath]), ...args];
+
 /** One process; returns its wall time in ms. */
 function run(args, env) {
   const t = performance.now();
-  const [cmd, ...rest] = pin.length ? [...pin, process.execPath, ...args] : [process.execPath, ...args];
+  const [cmd, ...rest] = commandLine(args);
   const r = spawnSync(cmd, rest, { env, encoding: "utf8" });
   const wall = performance.now() - t;
   if (r.status !== 0) throw new Error(`offline bench: ${args.join(" ")} exited ${r.status}: ${r.stderr.trim().split("\n").pop()}`);
@@ -102,7 +106,7 @@ export default async function (log) {
       if (existsSync("/usr/bin/time")) {
         cases.forEach(([, args], k) => {
           for (let rep = 0; rep < REPS; rep++) {
-            const [cmd, ...rest] = pin.length ? [...pin, process.execPath, ...args(100 + rep)] : [process.execPath, ...args(100 + rep)];
+            const [cmd, ...rest] = commandLine(args(100 + rep));
             const r = spawnSync("/usr/bin/time", ["-f", "%U %S", cmd, ...rest], { env, encoding: "utf8" });
             const [u, s] = r.stderr.trim().split("\n").pop().split(" ").map(Number);
             results[k].cpu.push((u + s) * 1000);
@@ -136,7 +140,7 @@ function withTables(home, from) {
 function logWholeProcess(log, query, results, cases, load0) {
   log("## The offline default, whole process");
   log("");
-  log(`\`gear-seg segment PHOTO "${query}"\` on cars.jpg resized to 1500×1000 (1.5 megapixels), the whole process from spawn to exit`);
+  log(`\`gear-seg segment PHOTO "${query}"\` (the program, as the bin runs: \`sh dist/cli/main.js\`) on cars.jpg resized to 1500×1000 (1.5 megapixels), the whole process from spawn to exit`);
   log(`(start-up, decode, segment, detect, describe, caption, reason, overlay.png, candidates.png, mask.png, result.json), ${pin.length ? `pinned to one core (\`taskset -c ${availableParallelism() - 1}\`)` : "not pinned (no taskset)"},`);
   log(`--no-cache, ${REPS} alternating rounds after one untimed round (file cache warm); wall time medians, then CPU time (user + system, all threads,`);
   log(`from /usr/bin/time) medians of ${REPS} more runs each. Load average ${load0.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (2 cores, shared):`);

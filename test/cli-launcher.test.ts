@@ -1,0 +1,37 @@
+// The `gear-seg` bin run as a program: its first two lines are a shell script that runs Node on the same file
+// with glibc's malloc on huge pages (src/cli/main.ts). Checked with a `node` on PATH that reports what it got,
+// then with the real one.
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const cli = resolve(import.meta.dirname, "..", "dist", "cli", "main.js");
+
+describe("the gear-seg program", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gear-seg-launcher-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "node"), '#!/bin/sh\nprintf "%s\\n" "$GLIBC_TUNABLES" "$@"\n');
+  chmodSync(join(dir, "node"), 0o755);
+  const run = (env: NodeJS.ProcessEnv) =>
+    spawnSync("/bin/sh", [cli, "segment", "a photo.jpg", "--json"], { env: { ...env, PATH: `${dir}${delimiter}${process.env.PATH}` }, encoding: "utf8" });
+
+  it("runs node on itself with malloc on huge pages, arguments untouched, a user's tunables after ours", () => {
+    const { GLIBC_TUNABLES: _, ...env } = process.env;
+    const plain = run(env);
+    expect(plain.status).toBe(0);
+    expect(plain.stdout.split("\n")).toEqual(["glibc.malloc.hugetlb=1", cli, "segment", "a photo.jpg", "--json", ""]);
+    const own = run({ ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=0:glibc.malloc.arena_max=2" });
+    expect(own.stdout.split("\n")[0]).toBe("glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=0:glibc.malloc.arena_max=2");
+  });
+
+  it("is the command line both as a program and through node", () => {
+    for (const args of [["/bin/sh", cli], [process.execPath, cli]]) {
+      const r = spawnSync(args[0]!, [...args.slice(1), "--version"], { encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    }
+  });
+});
