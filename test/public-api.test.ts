@@ -1,6 +1,8 @@
 // The package's entry points as a user imports them (`gear-seg`, `gear-seg/masks`, …, resolved through
 // package.json "exports" from the built dist/): each loads, and the light ones load no native library.
 import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { repoRoot } from "./helpers/cli.js";
 
@@ -21,6 +23,14 @@ function importInNode(entries: string[]): Promise<{ names: Record<string, string
 }
 
 describe("entry points", () => {
+  it("the built modules import zod from its bundle (scripts/vendor-zod.mjs), never the package's 95 modules", () => {
+    const dist = join(repoRoot, "dist");
+    const files = (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith(".js") && !/^(vendor|app)\//.test(f));
+    const importing = files.filter((f) => readFileSync(join(dist, f), "utf8").includes("/vendor/zod.js\""));
+    expect(importing).toEqual(expect.arrayContaining(["config/schema.js"]));
+    expect(files.filter((f) => /from\s*"zod"|import\(\s*"zod/.test(readFileSync(join(dist, f), "utf8")))).toEqual([]);
+  });
+
   it('"gear-seg/masks" and "gear-seg/eval" load neither sharp nor ONNX Runtime (no native library at all)', async () => {
     const { names, native } = await importInNode(["gear-seg/masks", "gear-seg/eval"]);
     expect(native).toEqual([]);
