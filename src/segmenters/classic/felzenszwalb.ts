@@ -104,20 +104,17 @@ export function buildGridGraph(planes: Float32Array, width: number, height: numb
   const weight = new Float32Array(4 * n);
   if (planes.length === 3 * n) edgeWeights(planes, width, height, weight);
   else edgeWeightsGeneral(planes, width, height, weight);
-  const order = sortEdges(weight);
-  const sortedWeight = new Float32Array(order.length);
-  gatherWeights(weight, order, sortedWeight);
+  const { order, sortedWeight } = sortEdges(weight);
   return { width, height, weight, order, sortedWeight, delta: edgeDeltas(width) };
-}
-
-function gatherWeights(weight: Float32Array, order: Int32Array, out: Float32Array): void {
-  for (let i = 0; i < order.length; i++) out[i] = weight[order[i]!]!;
 }
 
 const LEVELS = 65536;
 
-/** Stable counting sort of the valid edge ids (weight >= 0) by weight quantised to 65536 levels over [0, max]. */
-function sortEdges(weight: Float32Array): Int32Array {
+/**
+ * Stable counting sort of the valid edge ids (weight >= 0) by weight quantised to 65536 levels over [0, max];
+ * their weights are placed in the same pass.
+ */
+function sortEdges(weight: Float32Array): { order: Int32Array; sortedWeight: Float32Array } {
   const total = weight.length;
   let max = 0;
   let m = 0;
@@ -133,8 +130,9 @@ function sortEdges(weight: Float32Array): Int32Array {
   countLevels(weight, scale, start);
   for (let q = 0; q < LEVELS; q++) start[q + 1]! += start[q]!;
   const order = new Int32Array(m);
-  placeEdges(weight, scale, start, order);
-  return order;
+  const sortedWeight = new Float32Array(m);
+  placeEdges(weight, scale, start, order, sortedWeight);
+  return { order, sortedWeight };
 }
 
 function countLevels(weight: Float32Array, scale: number, start: Int32Array): void {
@@ -144,10 +142,14 @@ function countLevels(weight: Float32Array, scale: number, start: Int32Array): vo
   }
 }
 
-function placeEdges(weight: Float32Array, scale: number, start: Int32Array, order: Int32Array): void {
+function placeEdges(weight: Float32Array, scale: number, start: Int32Array, order: Int32Array, sortedWeight: Float32Array): void {
   for (let i = 0; i < weight.length; i++) {
     const w = weight[i]!;
-    if (w >= 0) order[start[Math.floor(w * scale)]!++] = i;
+    if (w >= 0) {
+      const at = start[Math.floor(w * scale)]!++;
+      order[at] = i;
+      sortedWeight[at] = w;
+    }
   }
 }
 
@@ -174,39 +176,73 @@ function join(parent: Int32Array, rank: Uint8Array, size: Int32Array, x: number,
   return y;
 }
 
-/** segment-graph's main loop: merge along sorted edges while w <= Int(C) + k/|C| on both sides. */
-function mergeAlongEdges(g: GridGraph, k: number, parent: Int32Array, rank: Uint8Array, size: Int32Array, thresh: Float32Array): void {
+/**
+ * segment-graph's main loop: merge along sorted edges while w <= Int(C) + k/|C| on both sides. The edges it
+ * rejects (endpoints in different components, not merged) are marked in `rejected`, a bitmap over positions in
+ * the sorted order: they are the only ones the minimum-size pass can still join (an edge inside a component
+ * stays inside), a sixth of the edges at the smallest scale and fewer above.
+ */
+function mergeAlongEdges(g: GridGraph, k: number, parent: Int32Array, rank: Uint8Array, size: Int32Array, thresh: Float32Array, rejected: Int32Array): void {
   const { order, sortedWeight, delta } = g;
+  // find and join written out in the loop: a single run spends its first edges in the interpreter, where calls cost
   for (let i = 0; i < order.length; i++) {
     const e = order[i]!;
     const p = e >> 2;
-    const ra = find(parent, p);
-    const rb = find(parent, p + delta[e & 3]!);
+    let ra = p;
+    while (parent[ra] !== ra) {
+      const up = parent[parent[ra]!]!;
+      parent[ra] = up;
+      ra = up;
+    }
+    let rb = p + delta[e & 3]!;
+    while (parent[rb] !== rb) {
+      const up = parent[parent[rb]!]!;
+      parent[rb] = up;
+      rb = up;
+    }
     if (ra === rb) continue;
     const w = sortedWeight[i]!;
     if (w <= thresh[ra]! && w <= thresh[rb]!) {
-      const r = join(parent, rank, size, ra, rb);
+      let r: number;
+      if (rank[ra]! > rank[rb]!) {
+        parent[rb] = ra;
+        r = ra;
+        size[ra]! += size[rb]!;
+      } else {
+        parent[ra] = rb;
+        r = rb;
+        size[rb]! += size[ra]!;
+        if (rank[ra] === rank[rb]) rank[rb]!++;
+      }
       thresh[r] = w + k / size[r]!;
+    } else rejected[i >> 5]! |= 1 << (i & 31);
+  }
+}
+
+/**
+ * The reference's post-processing: join, along the same edge order, every component smaller than minSize. Only
+ * the edges the main loop rejected are visited (the others lie inside a component), in the same order.
+ */
+function joinSmall(g: GridGraph, minSize: number, parent: Int32Array, rank: Uint8Array, size: Int32Array, rejected: Int32Array): void {
+  const { order, delta } = g;
+  for (let word = 0; word < rejected.length; word++) {
+    let bits = rejected[word]!;
+    while (bits !== 0) {
+      const low = bits & -bits;
+      bits ^= low;
+      const e = order[(word << 5) + 31 - Math.clz32(low)]!;
+      const p = e >> 2;
+      const ra = find(parent, p);
+      const rb = find(parent, p + delta[e & 3]!);
+      if (ra !== rb && (size[ra]! < minSize || size[rb]! < minSize)) join(parent, rank, size, ra, rb);
     }
   }
 }
 
-/** The reference's post-processing: join, along the same edge order, every component smaller than minSize. */
-function joinSmall(g: GridGraph, minSize: number, parent: Int32Array, rank: Uint8Array, size: Int32Array): void {
-  const { order, delta } = g;
-  for (let i = 0; i < order.length; i++) {
-    const e = order[i]!;
-    const p = e >> 2;
-    const ra = find(parent, p);
-    const rb = find(parent, p + delta[e & 3]!);
-    if (ra !== rb && (size[ra]! < minSize || size[rb]! < minSize)) join(parent, rank, size, ra, rb);
-  }
-}
-
-/** Labels 0..count-1, numbered in raster order of each component's first pixel. */
-function labelComponents(parent: Int32Array, labels: Int32Array): number {
+/** Labels 0..count-1, numbered in raster order of each component's first pixel (`idOfRoot`: n entries, scratch). */
+function labelComponents(parent: Int32Array, idOfRoot: Int32Array, labels: Int32Array): number {
   const n = parent.length;
-  const idOfRoot = new Int32Array(n).fill(-1);
+  idOfRoot.fill(-1);
   let count = 0;
   for (let p = 0; p < n; p++) {
     const r = find(parent, p);
@@ -221,19 +257,47 @@ function labelComponents(parent: Int32Array, labels: Int32Array): number {
 }
 
 /**
- * One FH segmentation at scale k. Returns per-pixel labels 0..count-1, numbered in raster order of each
- * component's first pixel (deterministic).
+ * The disjoint-set forest and scratch of FH segmentation, allocated once for every scale of a graph (fresh
+ * memory costs a page fault per 4 KB page; the scales would otherwise take 4 MB each).
  */
+export class Felzenszwalb {
+  private readonly parent: Int32Array;
+  private readonly rank: Uint8Array;
+  private readonly size: Int32Array;
+  private readonly thresh: Float32Array;
+  private readonly rejected: Int32Array;
+
+  constructor(private readonly graph: GridGraph) {
+    const n = graph.width * graph.height;
+    this.parent = new Int32Array(n);
+    this.rank = new Uint8Array(n);
+    this.size = new Int32Array(n);
+    this.thresh = new Float32Array(n);
+    this.rejected = new Int32Array((graph.order.length >>> 5) + 1);
+  }
+
+  /**
+   * One FH segmentation at scale k. Returns per-pixel labels 0..count-1, numbered in raster order of each
+   * component's first pixel (deterministic).
+   */
+  segment(k: number, minSize: number): { labels: Int32Array; count: number } {
+    const { graph, parent, rank, size, thresh, rejected } = this;
+    const n = parent.length;
+    for (let i = 0; i < n; i++) parent[i] = i;
+    rank.fill(0);
+    size.fill(1);
+    thresh.fill(k);
+    rejected.fill(0);
+    mergeAlongEdges(graph, k, parent, rank, size, thresh, rejected);
+    if (minSize > 1) joinSmall(graph, minSize, parent, rank, size, rejected);
+    const labels = new Int32Array(n);
+    // `size` is free once the components are joined: it serves as labelComponents' scratch
+    const count = labelComponents(parent, size, labels);
+    return { labels, count };
+  }
+}
+
+/** One FH segmentation at scale k (see Felzenszwalb.segment; several scales of one graph should share one). */
 export function felzenszwalb(graph: GridGraph, k: number, minSize: number): { labels: Int32Array; count: number } {
-  const n = graph.width * graph.height;
-  const parent = new Int32Array(n);
-  const rank = new Uint8Array(n);
-  const size = new Int32Array(n).fill(1);
-  const thresh = new Float32Array(n).fill(k);
-  for (let i = 0; i < n; i++) parent[i] = i;
-  mergeAlongEdges(graph, k, parent, rank, size, thresh);
-  if (minSize > 1) joinSmall(graph, minSize, parent, rank, size);
-  const labels = new Int32Array(n);
-  const count = labelComponents(parent, labels);
-  return { labels, count };
+  return new Felzenszwalb(graph).segment(k, minSize);
 }

@@ -17,7 +17,7 @@ import { buildAtoms, ScaleAtoms } from "./atoms.js";
 import { MaskEncoder } from "./encode.js";
 import { atomColours, fullResolutionAtoms } from "./refine.js";
 import { pixelBins } from "./features.js";
-import { buildGridGraph, felzenszwalb } from "./felzenszwalb.js";
+import { buildGridGraph, Felzenszwalb } from "./felzenszwalb.js";
 import { buildHierarchy, segmentBase, type Hierarchy } from "./hierarchy.js";
 import { objectRegions } from "./object-regions.js";
 import { parseClassicOptions, type ClassicOptions, type ClassicOptionsInput } from "./options.js";
@@ -82,8 +82,9 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   const counts: number[] = [];
   const hierarchies: Hierarchy[] = [];
   const hierarchyScale: number[] = [];
+  const fh = new Felzenszwalb(graph);
   for (const k of opts.scales) {
-    const seg = felzenszwalb(graph, k, opts.minSize);
+    const seg = fh.segment(k, opts.minSize);
     labels.push(seg.labels);
     counts.push(seg.count);
     const base = segmentBase(graph, seg.labels, seg.count, bins);
