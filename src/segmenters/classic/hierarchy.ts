@@ -57,6 +57,12 @@ export interface SegmentBase {
   pairSum: Float64Array;
   pairCount8: Float64Array;
   pairCount4: Float64Array;
+  /**
+   * Per adjacent pair, the colour and texture histogram intersections of its two segments: the same for every
+   * strategy, computed once (NaN until the first strategy that needs them).
+   */
+  pairColour: Float64Array;
+  pairTexture: Float64Array;
 }
 
 /** Binary max-heap of (similarity, a, b) with a deterministic tie-break on the pair. */
@@ -271,6 +277,8 @@ function edgeStats(graph: GridGraph, labels: Int32Array, base: SegmentBase): voi
   base.pairSum = pairSum;
   base.pairCount8 = pairCount8;
   base.pairCount4 = pairCount4;
+  base.pairColour = new Float64Array(pairs).fill(NaN);
+  base.pairTexture = new Float64Array(pairs).fill(NaN);
 }
 
 /** The base segments of one FH segmentation, for any number of grouping strategies. */
@@ -294,6 +302,8 @@ export function segmentBase(graph: GridGraph, labels: Int32Array, count: number,
     pairSum: new Float64Array(0),
     pairCount8: new Float64Array(0),
     pairCount4: new Float64Array(0),
+    pairColour: new Float64Array(0),
+    pairTexture: new Float64Array(0),
   };
   for (let r = 0; r < count; r++) {
     base.box[4 * r] = width; base.box[4 * r + 1] = height; base.box[4 * r + 2] = -1; base.box[4 * r + 3] = -1;
@@ -344,13 +354,55 @@ function relink(g: RegionGraph, from: number, other: number, t: number, seen: In
   }
 }
 
+/**
+ * Histogram intersection of regions i and j over bins [from, to), each histogram normalised by its region's
+ * area (module level, not a closure over one hierarchy's arrays: one optimised function for every strategy).
+ */
+function histIntersection(hist: Float32Array, area: Int32Array, i: number, j: number, from: number, to: number): number {
+  const hi = i * HIST_DIMS, hj = j * HIST_DIMS;
+  const ai = 1 / area[i]!, aj = 1 / area[j]!;
+  let s = 0;
+  for (let d = from; d < to; d++) {
+    const u = hist[hi + d]! * ai, v = hist[hj + d]! * aj;
+    s += u < v ? u : v;
+  }
+  return s / 3; // three channels, each normalised to 1
+}
+
+/** The weighted similarity of regions i and j, from their colour and texture intersections. */
+function similarity(
+  area: Int32Array, box: Int32Array, n: number, weights: readonly [number, number, number, number],
+  i: number, j: number, colour: number, texture: number,
+): number {
+  const size = 1 - (area[i]! + area[j]!) / n;
+  const bw = Math.max(box[4 * i + 2]!, box[4 * j + 2]!) - Math.min(box[4 * i]!, box[4 * j]!) + 1;
+  const bh = Math.max(box[4 * i + 3]!, box[4 * j + 3]!) - Math.min(box[4 * i + 1]!, box[4 * j + 1]!) + 1;
+  const fill = 1 - (bw * bh - area[i]! - area[j]!) / n;
+  return weights[0] * colour + weights[1] * texture + weights[2] * size + weights[3] * fill;
+}
+
+/**
+ * The colour and texture intersections of every adjacent base pair, once per scale. A strategy that gives a
+ * similarity no weight skips it: its term is 0 · x = +0 either way (intersections are finite and >= 0).
+ */
+function pairIntersections(base: SegmentBase, needColour: boolean, needTexture: boolean): void {
+  const { hist, area, pairA, pairB, pairColour, pairTexture } = base;
+  if (needColour && base.pairs > 0 && Number.isNaN(pairColour[0]!)) {
+    for (let p = 0; p < base.pairs; p++) pairColour[p] = histIntersection(hist, area, pairA[p]!, pairB[p]!, 0, 3 * COLOUR_BINS);
+  }
+  if (needTexture && base.pairs > 0 && Number.isNaN(pairTexture[0]!)) {
+    for (let p = 0; p < base.pairs; p++) pairTexture[p] = histIntersection(hist, area, pairA[p]!, pairB[p]!, 3 * COLOUR_BINS, HIST_DIMS);
+  }
+}
+
 export function buildHierarchy(
   base: SegmentBase,
   checkAbort: () => void,
   /** Weights of the colour, texture, size and fill similarities (selective search's strategies). */
   weights: readonly [number, number, number, number] = [1, 1, 1, 1],
 ): Hierarchy {
-  const [wColour, wTexture, wSize, wFill] = weights;
+  const needColour = weights[0] !== 0;
+  const needTexture = weights[1] !== 0;
   const { width, height, count: baseCount } = base;
   const n = width * height;
   const total = Math.max(1, 2 * baseCount - 1);
@@ -371,28 +423,12 @@ export function buildHierarchy(
   const seen = new Int32Array(total);
   const stamp = new Int32Array(total).fill(-1);
 
-  const histIntersection = (i: number, j: number, from: number, to: number): number => {
-    const hi = i * HIST_DIMS, hj = j * HIST_DIMS;
-    const ai = 1 / area[i]!, aj = 1 / area[j]!;
-    let s = 0;
-    for (let d = from; d < to; d++) {
-      const u = hist[hi + d]! * ai, v = hist[hj + d]! * aj;
-      s += u < v ? u : v;
-    }
-    return s / 3; // three channels, each normalised to 1
-  };
-  const similarity = (i: number, j: number): number => {
-    const colour = histIntersection(i, j, 0, 3 * COLOUR_BINS);
-    const texture = histIntersection(i, j, 3 * COLOUR_BINS, HIST_DIMS);
-    const size = 1 - (area[i]! + area[j]!) / n;
-    const bw = Math.max(box[4 * i + 2]!, box[4 * j + 2]!) - Math.min(box[4 * i]!, box[4 * j]!) + 1;
-    const bh = Math.max(box[4 * i + 3]!, box[4 * j + 3]!) - Math.min(box[4 * i + 1]!, box[4 * j + 1]!) + 1;
-    const fill = 1 - (bw * bh - area[i]! - area[j]!) / n;
-    return wColour * colour + wTexture * texture + wSize * size + wFill * fill;
-  };
-
+  pairIntersections(base, needColour, needTexture);
   const heap = new PairHeap();
-  for (let p = 0; p < base.pairs; p++) heap.push(similarity(base.pairA[p]!, base.pairB[p]!), base.pairA[p]!, base.pairB[p]!);
+  for (let p = 0; p < base.pairs; p++) {
+    const a = base.pairA[p]!, b = base.pairB[p]!;
+    heap.push(similarity(area, box, n, weights, a, b, needColour ? base.pairColour[p]! : 0, needTexture ? base.pairTexture[p]! : 0), a, b);
+  }
   const alive = new Uint8Array(total);
   alive.fill(1, 0, baseCount);
   const top = { sim: 0, a: 0, b: 0 };
@@ -423,7 +459,9 @@ export function buildHierarchy(
     relink(graph, j, i, t, seen, stamp);
     for (let h = graph.head[t]!; h >= 0; h = graph.next[h]!) {
       const nb = graph.slotEnd[h ^ 1]!;
-      heap.push(similarity(t, nb), nb < t ? nb : t, nb < t ? t : nb);
+      const colour = needColour ? histIntersection(hist, area, t, nb, 0, 3 * COLOUR_BINS) : 0;
+      const texture = needTexture ? histIntersection(hist, area, t, nb, 3 * COLOUR_BINS, HIST_DIMS) : 0;
+      heap.push(similarity(area, box, n, weights, t, nb, colour, texture), nb < t ? nb : t, nb < t ? t : nb);
     }
   }
   return {
