@@ -15,6 +15,39 @@ export interface AtomMap {
   count: number;
   /** Working pixels per atom. */
   area: Int32Array;
+  /** Per scale, each atom's segment (base region) at that scale. */
+  segmentOf: Int32Array[];
+}
+
+/** Above this many (atom, segment) keys, a pass numbers the pairs with a Map instead of a dense table. */
+const DENSE_KEYS = 1 << 22;
+
+/**
+ * One refinement pass: per pixel, the id of the pair (label, other) in raster order of first occurrence. A dense
+ * table over the `k · count` possible keys replaces the Map where it is small (the usual case: a few hundred
+ * thousand keys); the ids are the same either way.
+ */
+function refinePass(label: Int32Array, other: Int32Array, k: number, keys: number, next: Int32Array): number {
+  const n = label.length;
+  let c = 0;
+  if (keys <= DENSE_KEYS) {
+    const ids = new Int32Array(keys).fill(-1);
+    for (let p = 0; p < n; p++) {
+      const key = label[p]! * k + other[p]!;
+      let id = ids[key]!;
+      if (id < 0) { id = c++; ids[key] = id; }
+      next[p] = id;
+    }
+    return c;
+  }
+  const ids = new Map<number, number>();
+  for (let p = 0; p < n; p++) {
+    const key = label[p]! * k + other[p]!;
+    let id = ids.get(key);
+    if (id === undefined) { id = c++; ids.set(key, id); }
+    next[p] = id;
+  }
+  return c;
 }
 
 export function buildAtoms(scaleLabels: readonly Int32Array[], scaleCounts: readonly number[]): AtomMap {
@@ -23,23 +56,22 @@ export function buildAtoms(scaleLabels: readonly Int32Array[], scaleCounts: read
   let label = Int32Array.from(first);
   let count = scaleCounts[0]!;
   for (let s = 1; s < scaleLabels.length; s++) {
-    const other = scaleLabels[s]!;
-    const k = scaleCounts[s]!;
-    const ids = new Map<number, number>();
     const next = new Int32Array(n);
-    let c = 0;
-    for (let p = 0; p < n; p++) {
-      const key = label[p]! * k + other[p]!;
-      let id = ids.get(key);
-      if (id === undefined) { id = c++; ids.set(key, id); }
-      next[p] = id;
-    }
+    count = refinePass(label, scaleLabels[s]!, scaleCounts[s]!, count * scaleCounts[s]!, next);
     label = next;
-    count = c;
   }
   const area = new Int32Array(count);
   for (let p = 0; p < n; p++) area[label[p]!]!++;
-  return { label, count, area };
+  // each atom's segment at every scale (any of its pixels tells; its first one is found first)
+  const segmentOf = scaleLabels.map(() => new Int32Array(count));
+  const found = new Uint8Array(count);
+  for (let p = 0; p < n; p++) {
+    const a = label[p]!;
+    if (found[a]) continue;
+    found[a] = 1;
+    for (let s = 0; s < scaleLabels.length; s++) segmentOf[s]![a] = scaleLabels[s]![p]!;
+  }
+  return { label, count, area, segmentOf };
 }
 
 /** One scale's view of the atoms: each hierarchy region → a range of `atomsByLeaf`. */
@@ -50,7 +82,8 @@ export class ScaleAtoms {
   readonly start: Int32Array;
   readonly end: Int32Array;
 
-  constructor(h: Hierarchy, atoms: AtomMap, scaleLabel: Int32Array) {
+  /** `baseOfAtom`: each atom's base segment in this hierarchy (AtomMap.segmentOf of its scale). */
+  constructor(h: Hierarchy, atoms: AtomMap, baseOfAtom: Int32Array) {
     const total = h.count;
     const leaves = new Int32Array(total);
     for (let r = 0; r < total; r++) {
@@ -68,10 +101,6 @@ export class ScaleAtoms {
         lo[h.right[r]!] = lo[r]! + leaves[h.left[r]!]!;
       }
     }
-    // base segment of each atom (any of its pixels tells)
-    const baseOfAtom = new Int32Array(atoms.count);
-    const n = atoms.label.length;
-    for (let p = 0; p < n; p++) baseOfAtom[atoms.label[p]!] = scaleLabel[p]!;
     // counting sort of atoms by their base segment's leaf position
     const leafStart = new Int32Array(h.baseCount + 1);
     for (let a = 0; a < atoms.count; a++) leafStart[lo[baseOfAtom[a]!]! + 1]!++;

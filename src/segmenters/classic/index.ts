@@ -96,7 +96,7 @@ export async function classicProposals(image: RgbImage, opts: ClassicOptions, ct
   }
 
   const atoms = buildAtoms(labels, counts);
-  const scaleAtoms = hierarchies.map((hier, i) => new ScaleAtoms(hier, atoms, labels[hierarchyScale[i]!]!));
+  const scaleAtoms = hierarchies.map((hier, i) => new ScaleAtoms(hier, atoms, atoms.segmentOf[hierarchyScale[i]!]!));
   const chosen = selectProposals(hierarchies, scaleAtoms, atoms, n, {
     minArea: Math.max(1, opts.minAreaFraction * n),
     maxRegions: opts.maxRegions,
