@@ -204,6 +204,41 @@ function refineRows(
   return current;
 }
 
+/**
+ * Each working column as a short list of items, shared by the full-resolution columns that map to it: a stretch
+ * of interior pixels (3×3 neighbourhood of one atom) of the same atom, as (first row, atom), or a boundary pixel,
+ * as (row, −1). Columns then visit their items instead of every working row.
+ */
+function columnItems(atomLabel: Int32Array, candStart: Int32Array, w: number, h: number): { colItem: Int32Array; itemY: Int32Array; itemAtom: Int32Array } {
+  const colItem = new Int32Array(w + 1);
+  let itemY = new Int32Array(Math.max(64, (w * h) >> 3));
+  let itemAtom = new Int32Array(itemY.length);
+  let k = 0;
+  for (let x = 0; x < w; x++) {
+    colItem[x] = k;
+    let last = -1; // the atom of the previous item when it is an interior stretch, else −1
+    for (let y = 0; y < h; y++) {
+      const q = y * w + x;
+      const boundary = candStart[q] !== candStart[q + 1];
+      const a = boundary ? -1 : atomLabel[q]!;
+      if (a >= 0 && a === last) continue;
+      if (k === itemY.length) {
+        const y2 = new Int32Array(k * 2);
+        y2.set(itemY);
+        itemY = y2;
+        const a2 = new Int32Array(k * 2);
+        a2.set(itemAtom);
+        itemAtom = a2;
+      }
+      itemY[k] = y;
+      itemAtom[k++] = a;
+      last = a;
+    }
+  }
+  colItem[w] = k;
+  return { colItem, itemY, itemAtom };
+}
+
 /** Runs of atoms down every full-resolution column, boundaries refined on the photo's own pixels. */
 export function fullResolutionAtoms(image: RgbImage, work: WorkingImage, atomLabel: Int32Array, colours: Float32Array): AtomRuns {
   const W = image.width;
@@ -211,6 +246,7 @@ export function fullResolutionAtoms(image: RgbImage, work: WorkingImage, atomLab
   const { width: w, height: h, colMap } = work;
   const firstY = firstIndex(work.rowMap, h);
   const { candStart, cands } = boundaryCandidates(atomLabel, w, h);
+  const { colItem, itemY, itemAtom } = columnItems(atomLabel, candStart, w, h);
   const cx = centres(W, w);
   const cy = centres(H, h);
   const supX = supportIndex(cx, w);
@@ -225,19 +261,18 @@ export function fullResolutionAtoms(image: RgbImage, work: WorkingImage, atomLab
     let tx = cx[X]! - sx;
     tx = tx < 0 ? 0 : tx > 1 ? 1 : tx;
     let current = -1;
-    for (let y = 0; y < h; y++) {
-      const q = y * w + x;
-      const c0 = candStart[q]!;
-      const c1 = candStart[q + 1]!;
-      if (c0 === c1) {
-        const a = atomLabel[q]!;
+    for (let i = colItem[x]!, end = colItem[x + 1]!; i < end; i++) {
+      const y = itemY[i]!;
+      const a = itemAtom[i]!;
+      if (a >= 0) {
         if (a !== current) {
           out.push(firstY[y]!, a);
           current = a;
         }
         continue;
       }
-      current = refineRows(out, current, src, W, X, firstY[y]!, firstY[y + 1]!, cands, c0, c1, colours, atomLabel, w, sx, tx, supY, cy, h);
+      const q = y * w + x;
+      current = refineRows(out, current, src, W, X, firstY[y]!, firstY[y + 1]!, cands, candStart[q]!, candStart[q + 1]!, colours, atomLabel, w, sx, tx, supY, cy, h);
     }
   }
   colStart[W] = out.n;
