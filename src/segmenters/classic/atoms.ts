@@ -148,13 +148,3 @@ export class ScaleAtoms {
     return out;
   }
 }
-
-/** Area of the intersection of two sorted atom-id lists. */
-export function sharedArea(x: Int32Array, y: Int32Array, area: Int32Array): number {
-  let i = 0, j = 0, s = 0;
-  while (i < x.length && j < y.length) {
-    const a = x[i]!, b = y[j]!;
-    if (a === b) { s += area[a]!; i++; j++; } else if (a < b) i++; else j++;
-  }
-  return s;
-}

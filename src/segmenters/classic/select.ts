@@ -13,7 +13,7 @@
  * and the cap is filled round-robin over the bands, so that the few large wholes are never crowded out by
  * the many small parts.
  */
-import { sharedArea, type AtomMap, type ScaleAtoms } from "./atoms.js";
+import type { AtomMap, ScaleAtoms } from "./atoms.js";
 import type { Hierarchy } from "./hierarchy.js";
 
 export interface Selected {
@@ -40,6 +40,23 @@ export function objectness(h: Hierarchy, r: number): number {
   return 0.65 * contrast + 0.35 * compact;
 }
 
+/** Marks the atoms of a region with `id` (in any order: the range of its scale's leaf ordering). */
+function stampAtoms(sa: ScaleAtoms, region: number, stamp: Int32Array, id: number): void {
+  const { atomsByLeaf } = sa;
+  for (let i = sa.start[region]!, end = sa.end[region]!; i < end; i++) stamp[atomsByLeaf[i]!] = id;
+}
+
+/** Area of the atoms of a region that carry the mark `id`: its intersection with the marked region. */
+function stampedArea(sa: ScaleAtoms, region: number, stamp: Int32Array, id: number, area: Int32Array): number {
+  const { atomsByLeaf } = sa;
+  let s = 0;
+  for (let i = sa.start[region]!, end = sa.end[region]!; i < end; i++) {
+    const a = atomsByLeaf[i]!;
+    if (stamp[a] === id) s += area[a]!;
+  }
+  return s;
+}
+
 export function selectProposals(
   hierarchies: readonly Hierarchy[],
   scaleAtoms: readonly ScaleAtoms[],
@@ -63,7 +80,10 @@ export function selectProposals(
   });
   const order = Array.from(candScore.keys()).sort((i, j) => candScore[j]! - candScore[i]! || i - j);
 
-  interface Group { scale: number; region: number; atoms: Int32Array; area: number; box: Int32Array; score: number; scales: number }
+  interface Group { scale: number; region: number; area: number; box: Int32Array; score: number; scales: number }
+  // A candidate's atoms are marked once it reaches an IoU test; a group's intersection with it is then a pass
+  // over the group's atom range (no sorted atom lists for the thousands of candidates, only for those picked).
+  const stamp = new Int32Array(atoms.count).fill(-1);
   const groups: Group[] = [];
   // groups bucketed by log-area: IoU > t needs an area ratio >= t, so only nearby buckets can match
   const bucketWidth = Math.log(1 / Math.max(1e-6, Math.min(0.999, params.duplicateIou)));
@@ -77,7 +97,7 @@ export function selectProposals(
     const area = h.area[r]!;
     const box = h.box.subarray(4 * r, 4 * r + 4);
     const bucket = Math.floor(Math.log(area) / bucketWidth);
-    let list: Int32Array | undefined;
+    let stamped = false;
     let dup: Group | undefined;
     for (let bk = bucket - 1; bk <= bucket + 1 && !dup; bk++) {
       for (const g of buckets.get(bk) ?? []) {
@@ -86,8 +106,11 @@ export function selectProposals(
         const ix = Math.min(box[2]!, g.box[2]!) - Math.max(box[0]!, g.box[0]!) + 1;
         const iy = Math.min(box[3]!, g.box[3]!) - Math.max(box[1]!, g.box[1]!) + 1;
         if (ix <= 0 || iy <= 0 || ix * iy <= t * big) continue;
-        list ??= scaleAtoms[s]!.atomsOf(r);
-        const inter = sharedArea(list, g.atoms, atoms.area);
+        if (!stamped) {
+          stampAtoms(scaleAtoms[s]!, r, stamp, oi);
+          stamped = true;
+        }
+        const inter = stampedArea(scaleAtoms[g.scale]!, g.region, stamp, oi, atoms.area);
         if (inter > t * (area + g.area - inter)) { dup = g; break; }
       }
     }
@@ -95,7 +118,7 @@ export function selectProposals(
       dup.scales |= 1 << s;
       continue;
     }
-    const g: Group = { scale: s, region: r, atoms: list ?? scaleAtoms[s]!.atomsOf(r), area, box, score: candScore[c]!, scales: 1 << s };
+    const g: Group = { scale: s, region: r, area, box, score: candScore[c]!, scales: 1 << s };
     groups.push(g);
     const arr = buckets.get(bucket);
     if (arr) arr.push(g); else buckets.set(bucket, [g]);
@@ -122,6 +145,6 @@ export function selectProposals(
     if (!any) break;
   }
   return picked.map(({ g, stability, score }) => ({
-    scale: g.scale, region: g.region, atoms: g.atoms, box: g.box, score, stability,
+    scale: g.scale, region: g.region, atoms: scaleAtoms[g.scale]!.atomsOf(g.region), box: g.box, score, stability,
   }));
 }
