@@ -18,6 +18,26 @@ const RANGES: [number, number][] = [[0, 100], [-90, 90], [-90, 90]];
 const STRENGTH = [1.0, 4.0, 12.0];
 
 /**
+ * The gradient's sector, floor(8 · angle / 2π) with the angle in [0, 2π). Away from the sector borders (the
+ * axes and diagonals) the signs of gx, gy and which of |gx|, |gy| is larger tell it without atan2; within a
+ * relative 1e-6 of a border, where rounding could matter, atan2 decides as it always did.
+ */
+function sectorOf(gx: number, gy: number, TWO_PI: number): number {
+  const ax = gx < 0 ? -gx : gx;
+  const ay = gy < 0 ? -gy : gy;
+  const gap = ax - ay;
+  if (ax > 0 && ay > 0 && (gap < 0 ? -gap : gap) > 1e-6 * (ax + ay)) {
+    const steep = ay > ax;
+    if (gy > 0) return gx > 0 ? (steep ? 1 : 0) : (steep ? 2 : 3);
+    return gx < 0 ? (steep ? 5 : 4) : (steep ? 6 : 7);
+  }
+  let angle = Math.atan2(gy, gx);
+  if (angle < 0) angle += TWO_PI;
+  const sector = Math.floor((angle / TWO_PI) * 8);
+  return sector >= 8 ? 7 : sector;
+}
+
+/**
  * For each pixel, its 6 histogram bin indices into the region feature vector (3 colour, 3 texture), as a
  * pixel-major Uint8Array (6 per pixel; every index < HIST_DIMS = 150 < 256).
  */
@@ -50,10 +70,16 @@ export function pixelBins(lab: Float32Array, width: number, height: number): Uin
           tb = 0;
         } else {
           const level = mag < STRENGTH[1]! ? 0 : mag < STRENGTH[2]! ? 1 : 2;
-          let angle = Math.atan2(gy, gx);
-          if (angle < 0) angle += TWO_PI;
-          let sector = Math.floor((angle / TWO_PI) * 8);
-          if (sector >= 8) sector = 7;
+          // the sector, floor(8 · angle / 2π): see sectorOf, whose usual case is written out here
+          const ax = gx < 0 ? -gx : gx;
+          const ay = gy < 0 ? -gy : gy;
+          const gap = ax - ay;
+          let sector: number;
+          if (ax > 0 && ay > 0 && (gap < 0 ? -gap : gap) > 1e-6 * (ax + ay)) {
+            const steep = ay > ax;
+            if (gy > 0) sector = gx > 0 ? (steep ? 1 : 0) : (steep ? 2 : 3);
+            else sector = gx < 0 ? (steep ? 5 : 4) : (steep ? 6 : 7);
+          } else sector = sectorOf(gx, gy, TWO_PI);
           tb = 1 + level * 8 + sector;
         }
         bins[6 * p + 3 + c] = textureBase + tb;
