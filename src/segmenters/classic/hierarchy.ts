@@ -202,24 +202,65 @@ function pixelStats(labels: Int32Array, width: number, height: number, bins: Uin
   }
 }
 
+/** The adjacent pairs of segments as they are collected, in growable typed arrays. */
+class PairTable {
+  a: Int32Array;
+  b: Int32Array;
+  sum: Float64Array;
+  count8: Float64Array;
+  count4: Float64Array;
+
+  constructor(capacity: number) {
+    this.a = new Int32Array(capacity);
+    this.b = new Int32Array(capacity);
+    this.sum = new Float64Array(capacity);
+    this.count8 = new Float64Array(capacity);
+    this.count4 = new Float64Array(capacity);
+  }
+
+  grow(): void {
+    const size = this.a.length * 2;
+    const a = new Int32Array(size); a.set(this.a); this.a = a;
+    const b = new Int32Array(size); b.set(this.b); this.b = b;
+    const sum = new Float64Array(size); sum.set(this.sum); this.sum = sum;
+    const count8 = new Float64Array(size); count8.set(this.count8); this.count8 = count8;
+    const count4 = new Float64Array(size); count4.set(this.count4); this.count4 = count4;
+  }
+}
+
 /**
  * Edge statistics: inside each segment, on its boundary, and per adjacent pair (an open-addressing table keyed
  * on a·count + b collects the pairs without a Map per edge). Edges are visited in construction order, so the
  * sums are the same numbers whatever the sort did.
  */
 function edgeStats(graph: GridGraph, labels: Int32Array, base: SegmentBase): void {
-  const { weight, delta, width } = graph;
-  const { count, innerSum, innerCount, boundarySum, boundaryCount, perimeter } = base;
+  const { count } = base;
   let cap = 1 << 10;
   while (cap < 16 * count) cap <<= 1;
-  const mask = cap - 1;
   const keys = new Int32Array(cap).fill(-1);
   const slotOf = new Int32Array(cap);
-  let pairA = new Int32Array(4 * count + 16);
-  let pairB = new Int32Array(pairA.length);
-  let pairSum = new Float64Array(pairA.length);
-  let pairCount8 = new Float64Array(pairA.length);
-  let pairCount4 = new Float64Array(pairA.length);
+  const table = new PairTable(4 * count + 16);
+  const pairs = collectEdgeStats(graph.weight, graph.delta, labels, base, keys, slotOf, cap - 1, table);
+  base.pairs = pairs;
+  base.pairA = table.a;
+  base.pairB = table.b;
+  base.pairSum = table.sum;
+  base.pairCount8 = table.count8;
+  base.pairCount4 = table.count4;
+  base.pairColour = new Float64Array(pairs).fill(NaN);
+  base.pairTexture = new Float64Array(pairs).fill(NaN);
+}
+
+/**
+ * edgeStats' pass over the edges, returning the number of pairs. Nothing follows its loop: the first call is
+ * optimised while in the loop, and code after it, without type feedback then, deoptimised every later call.
+ */
+function collectEdgeStats(
+  weight: Float32Array, delta: Int32Array, labels: Int32Array, base: SegmentBase,
+  keys: Int32Array, slotOf: Int32Array, mask: number, table: PairTable,
+): number {
+  const { count, innerSum, innerCount, boundarySum, boundaryCount, perimeter } = base;
+  let pairA = table.a, pairB = table.b, pairSum = table.sum, pairCount8 = table.count8, pairCount4 = table.count4;
   let pairs = 0;
   for (let e = 0; e < weight.length; e++) {
     const w = weight[e]!;
@@ -250,12 +291,8 @@ function edgeStats(graph: GridGraph, labels: Int32Array, base: SegmentBase): voi
     }
     if (slot < 0) {
       if (pairs === pairA.length) {
-        const grow = <T extends Int32Array | Float64Array>(arr: T): T => {
-          const next = new (arr.constructor as new (n: number) => T)(arr.length * 2);
-          next.set(arr);
-          return next;
-        };
-        pairA = grow(pairA); pairB = grow(pairB); pairSum = grow(pairSum); pairCount8 = grow(pairCount8); pairCount4 = grow(pairCount4);
+        table.grow();
+        pairA = table.a; pairB = table.b; pairSum = table.sum; pairCount8 = table.count8; pairCount4 = table.count4;
       }
       slot = pairs++;
       keys[h] = key;
@@ -270,15 +307,7 @@ function edgeStats(graph: GridGraph, labels: Int32Array, base: SegmentBase): voi
     boundaryCount[la]! += 1; boundaryCount[lb]! += 1;
     perimeter[la]! += axis; perimeter[lb]! += axis;
   }
-  void width;
-  base.pairs = pairs;
-  base.pairA = pairA;
-  base.pairB = pairB;
-  base.pairSum = pairSum;
-  base.pairCount8 = pairCount8;
-  base.pairCount4 = pairCount4;
-  base.pairColour = new Float64Array(pairs).fill(NaN);
-  base.pairTexture = new Float64Array(pairs).fill(NaN);
+  return pairs;
 }
 
 /** The base segments of one FH segmentation, for any number of grouping strategies. */
