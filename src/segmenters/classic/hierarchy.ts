@@ -384,6 +384,16 @@ function relink(g: RegionGraph, from: number, other: number, t: number, seen: In
 }
 
 /**
+ * Region t's histogram, the sum of i's and j's. A function of its own: called on every merge, it is optimised
+ * after a few calls, while buildHierarchy, large and called 8 times, runs long in the interpreter and allocated
+ * a heap number per bin there.
+ */
+function addHistograms(hist: Float32Array, t: number, i: number, j: number): void {
+  const ht = t * HIST_DIMS, hi = i * HIST_DIMS, hj = j * HIST_DIMS;
+  for (let d = 0; d < HIST_DIMS; d++) hist[ht + d] = hist[hi + d]! + hist[hj + d]!;
+}
+
+/**
  * Histogram intersection of regions i and j over bins [from, to), each histogram normalised by its region's
  * area (module level, not a closure over one hierarchy's arrays: one optimised function for every strategy).
  */
@@ -475,8 +485,7 @@ export function buildHierarchy(
     box[4 * t + 1] = Math.min(box[4 * i + 1]!, box[4 * j + 1]!);
     box[4 * t + 2] = Math.max(box[4 * i + 2]!, box[4 * j + 2]!);
     box[4 * t + 3] = Math.max(box[4 * i + 3]!, box[4 * j + 3]!);
-    const ht = t * HIST_DIMS, hi = i * HIST_DIMS, hj = j * HIST_DIMS;
-    for (let d = 0; d < HIST_DIMS; d++) hist[ht + d] = hist[hi + d]! + hist[hj + d]!;
+    addHistograms(hist, t, i, j);
     const shared = graph.slotBetween(i, j);
     boundarySum[t] = boundarySum[i]! + boundarySum[j]! - 2 * graph.sum[shared]!;
     boundaryCount[t] = boundaryCount[i]! + boundaryCount[j]! - 2 * graph.count8[shared]!;
