@@ -44,47 +44,53 @@ function sectorOf(gx: number, gy: number, TWO_PI: number): number {
 export function pixelBins(lab: Float32Array, width: number, height: number): Uint8Array {
   const n = width * height;
   const bins = new Uint8Array(6 * n);
-  const TWO_PI = 2 * Math.PI;
   for (let c = 0; c < 3; c++) {
-    const off = c * n;
-    const [lo, hi] = RANGES[c]!;
-    const colourScale = COLOUR_BINS / (hi - lo);
-    const colourBase = c * COLOUR_BINS;
-    const textureBase = 3 * COLOUR_BINS + c * TEXTURE_BINS;
-    for (let y = 0; y < height; y++) {
-      const up = y > 0 ? y - 1 : 0;
-      const down = y < height - 1 ? y + 1 : height - 1;
-      for (let x = 0; x < width; x++) {
-        const p = y * width + x;
-        const v = lab[off + p]!;
-        let cb = Math.floor((v - lo) * colourScale);
-        if (cb < 0) cb = 0; else if (cb >= COLOUR_BINS) cb = COLOUR_BINS - 1;
-        bins[6 * p + c] = colourBase + cb;
-        const left = x > 0 ? x - 1 : 0;
-        const right = x < width - 1 ? x + 1 : width - 1;
-        const gx = (lab[off + y * width + right]! - lab[off + y * width + left]!) * 0.5;
-        const gy = (lab[off + down * width + x]! - lab[off + up * width + x]!) * 0.5;
-        const mag = Math.sqrt(gx * gx + gy * gy);
-        let tb: number;
-        if (mag < STRENGTH[0]!) {
-          tb = 0;
-        } else {
-          const level = mag < STRENGTH[1]! ? 0 : mag < STRENGTH[2]! ? 1 : 2;
-          // the sector, floor(8 · angle / 2π): see sectorOf, whose usual case is written out here
-          const ax = gx < 0 ? -gx : gx;
-          const ay = gy < 0 ? -gy : gy;
-          const gap = ax - ay;
-          let sector: number;
-          if (ax > 0 && ay > 0 && (gap < 0 ? -gap : gap) > 1e-6 * (ax + ay)) {
-            const steep = ay > ax;
-            if (gy > 0) sector = gx > 0 ? (steep ? 1 : 0) : (steep ? 2 : 3);
-            else sector = gx < 0 ? (steep ? 5 : 4) : (steep ? 6 : 7);
-          } else sector = sectorOf(gx, gy, TWO_PI);
-          tb = 1 + level * 8 + sector;
-        }
-        bins[6 * p + 3 + c] = textureBase + tb;
-      }
-    }
+    for (let y = 0; y < height; y++) binRow(lab, width, height, c, y, bins);
   }
   return bins;
+}
+
+/**
+ * One row of one channel of pixelBins. A small function called per row is optimised after a few rows; the loop
+ * inside pixelBins ran far longer in the interpreter, a heap number per floating-point step.
+ */
+function binRow(lab: Float32Array, width: number, height: number, c: number, y: number, bins: Uint8Array): void {
+  const TWO_PI = 2 * Math.PI;
+  const off = c * width * height;
+  const lo = RANGES[c]![0], hi = RANGES[c]![1];
+  const colourScale = COLOUR_BINS / (hi - lo);
+  const colourBase = c * COLOUR_BINS;
+  const textureBase = 3 * COLOUR_BINS + c * TEXTURE_BINS;
+  const up = y > 0 ? y - 1 : 0;
+  const down = y < height - 1 ? y + 1 : height - 1;
+  for (let x = 0; x < width; x++) {
+    const p = y * width + x;
+    const v = lab[off + p]!;
+    let cb = Math.floor((v - lo) * colourScale);
+    if (cb < 0) cb = 0; else if (cb >= COLOUR_BINS) cb = COLOUR_BINS - 1;
+    bins[6 * p + c] = colourBase + cb;
+    const left = x > 0 ? x - 1 : 0;
+    const right = x < width - 1 ? x + 1 : width - 1;
+    const gx = (lab[off + y * width + right]! - lab[off + y * width + left]!) * 0.5;
+    const gy = (lab[off + down * width + x]! - lab[off + up * width + x]!) * 0.5;
+    const mag = Math.sqrt(gx * gx + gy * gy);
+    let tb: number;
+    if (mag < STRENGTH[0]!) {
+      tb = 0;
+    } else {
+      const level = mag < STRENGTH[1]! ? 0 : mag < STRENGTH[2]! ? 1 : 2;
+      // the sector, floor(8 · angle / 2π): see sectorOf, whose usual case is written out here
+      const ax = gx < 0 ? -gx : gx;
+      const ay = gy < 0 ? -gy : gy;
+      const gap = ax - ay;
+      let sector: number;
+      if (ax > 0 && ay > 0 && (gap < 0 ? -gap : gap) > 1e-6 * (ax + ay)) {
+        const steep = ay > ax;
+        if (gy > 0) sector = gx > 0 ? (steep ? 1 : 0) : (steep ? 2 : 3);
+        else sector = gx < 0 ? (steep ? 5 : 4) : (steep ? 6 : 7);
+      } else sector = sectorOf(gx, gy, TWO_PI);
+      tb = 1 + level * 8 + sector;
+    }
+    bins[6 * p + 3 + c] = textureBase + tb;
+  }
 }

@@ -38,7 +38,15 @@ function edgeWeights(planes: Float32Array, width: number, height: number, out: F
   const p0 = planes.subarray(0, n);
   const p1 = planes.subarray(n, 2 * n);
   const p2 = planes.subarray(2 * n, 3 * n);
-  for (let y = 0; y < height; y++) {
+  for (let y = 0; y < height; y++) edgeWeightsRow(p0, p1, p2, width, height, y, out);
+}
+
+/**
+ * One row of edgeWeights. A small function called per row is optimised after a few rows; the loop inside
+ * edgeWeights ran far longer in the interpreter, a heap number per floating-point step.
+ */
+function edgeWeightsRow(p0: Float32Array, p1: Float32Array, p2: Float32Array, width: number, height: number, y: number, out: Float32Array): void {
+  {
     const row = y * width;
     for (let x = 0; x < width; x++) {
       const p = row + x;

@@ -57,6 +57,20 @@ export function linearRgbToLab(r: number, g: number, b: number, out: Float32Arra
 }
 
 /**
+ * One full-resolution row added into the working sums. A small function called per row is optimised after a
+ * few rows; the loop inside makeWorkingImage ran far longer in the interpreter, a heap number per addition.
+ */
+function accumulateRow(src: Uint8Array, at: number, W: number, rowBase: number, colMap: Int32Array, n: number, sum: Float32Array, count: Float32Array): void {
+  for (let X = 0, p = at; X < W; X++, p += 3) {
+    const q = rowBase + colMap[X]!;
+    sum[q] += SRGB_TO_LINEAR[src[p]!]!;
+    sum[q + n] += SRGB_TO_LINEAR[src[p + 1]!]!;
+    sum[q + 2 * n] += SRGB_TO_LINEAR[src[p + 2]!]!;
+    count[q]! += 1;
+  }
+}
+
+/**
  * Average linear RGB over each working pixel's footprint (averaging in linear light keeps edges between
  * saturated colours from producing dark seams), then convert to CIELAB.
  */
@@ -72,17 +86,7 @@ export function makeWorkingImage(image: RgbImage, maxSide: number): WorkingImage
   const sum = new Float32Array(3 * n);
   const count = new Float32Array(n);
   const src = image.data;
-  for (let Y = 0; Y < H; Y++) {
-    const rowBase = rowMap[Y]! * w;
-    let p = Y * W * 3;
-    for (let X = 0; X < W; X++, p += 3) {
-      const q = rowBase + colMap[X]!;
-      sum[q] += SRGB_TO_LINEAR[src[p]!]!;
-      sum[q + n] += SRGB_TO_LINEAR[src[p + 1]!]!;
-      sum[q + 2 * n] += SRGB_TO_LINEAR[src[p + 2]!]!;
-      count[q]! += 1;
-    }
-  }
+  for (let Y = 0; Y < H; Y++) accumulateRow(src, Y * W * 3, W, rowMap[Y]! * w, colMap, n, sum, count);
   const lab = new Float32Array(3 * n);
   for (let q = 0; q < n; q++) {
     const c = count[q]!;
