@@ -2,14 +2,13 @@
  * The pictures gear-seg writes: the numbered candidates picture (what the reasoner's numbers refer to, as
  * in GEAR-Seg's numbered-mask visualisation), the result overlay with its caption, and the binary mask.
  *
- * All painting happens in one RGB buffer: masks are painted as column-major RLE runs into a label map
- * (one `fill` per run), which is transposed once; tint, borders and outlines are then single passes, and
- * the number labels are placed without overlaps (labels.ts).
+ * All painting happens in one RGB buffer: masks are painted into a row-major label map, each pixel once
+ * (src/masks `paintStackRowMajor`), which also counts each region's visible pixels; tint, borders and
+ * outlines are then single passes, and the number labels are placed without overlaps (labels.ts).
  */
 import { tightBbox } from "../masks/bbox.js";
-import { containsPixel, runEnds } from "../masks/cover.js";
 import { area, decode } from "../masks/index.js";
-import { forEachColumnSpan, paintColumnMajor, paintRowMajor, pointInside } from "../masks/runs.js";
+import { forEachColumnSpan, foregroundAt, paintStackRowMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
 import { withCaptionBand } from "./caption.js";
@@ -17,9 +16,9 @@ import { squaredDistanceWithin } from "./distance.js";
 import { blendPixel } from "./draw.js";
 import { encodeMaskPng, encodePicture, type PictureFormat } from "./encode.js";
 import type { Rgb } from "./font.js";
-import { drawLabels, labelBoxSize, labelCounts, placeLabels, type LabelRequest, type PlacedLabel } from "./labels.js";
+import { drawLabels, labelBoxSize, placeLabels, type LabelRequest, type PlacedLabel } from "./labels.js";
 import { regionColour } from "./palette.js";
-import { checkRleSize, transposeToRowMajor } from "./raster.js";
+import { checkRleSize } from "./raster.js";
 import type { RgbImage } from "./types.js";
 
 export interface CandidateRegion {
@@ -101,37 +100,21 @@ export function candidatesLabelScale(width: number, height: number, count: numbe
 
 /**
  * Paints regions (in `order`, later ones on top) into a row-major label map: label k + 1 for rles[k],
- * 0 where no region is. When the regions cover little of the map, also the pixels left of each label
- * (`labelCounts`), counted on their own pixels instead of over the whole map.
+ * 0 where no region is; with the pixels left of each label (`labelCounts`), counted as they are painted.
  */
-function labelMap(rles: readonly Rle[], order: readonly number[], width: number, height: number): { labels: Uint16Array; counts?: Float64Array } {
+function labelMap(rles: readonly Rle[], order: readonly number[], width: number, height: number): { labels: Uint16Array; counts: Float64Array } {
   if (rles.length > 65535) throw new GearSegError(`cannot draw ${rles.length} regions in one picture (at most 65535)`);
-  const n = width * height;
-  let painted = 0;
-  for (const k of order) painted += area(rles[k]!);
-  // Few pixels to paint (the overlay's chosen regions): straight into the row-major map, a write per pixel.
-  // Many (the candidates' nested regions cover the picture many times over): one fill per run into a
-  // column-major map, then one transpose.
-  if (painted <= n / 4) {
-    const labels = new Uint16Array(n);
-    for (const k of order) paintRowMajor(labels, rles[k]!, k + 1);
-    const counts = new Float64Array(rles.length + 1);
-    let shown = 0;
-    for (const k of order) {
-      const value = k + 1;
-      let c = 0;
-      forEachColumnSpan(rles[k]!, (x, y0, len) => {
-        for (let p = y0 * width + x, end = p + len * width; p < end; p += width) if (labels[p] === value) c++;
-      });
-      counts[value] = c;
-      shown += c;
-    }
-    counts[0] = n - shown;
-    return { labels, counts };
-  }
-  const col = new Uint16Array(n);
-  for (const k of order) paintColumnMajor(col, rles[k]!, k + 1);
-  return { labels: transposeToRowMajor(col, width, height, new Uint16Array(n)) };
+  const labels = new Uint16Array(width * height);
+  const counts = new Float64Array(rles.length + 1);
+  paintStackRowMajor(
+    labels,
+    order.map((k) => rles[k]!),
+    order.map((k) => k + 1),
+    width,
+    height,
+    counts,
+  );
+  return { labels, counts };
 }
 
 /** Per-label colour table: entry l * 3 .. l * 3 + 2 for label l (label 0 unused). */
@@ -205,7 +188,7 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
   regions.forEach((r) => checkRleSize(r.rle, width, height, `renderCandidates: region ${r.id}`));
   const alpha = checkFraction(options.alpha ?? DEFAULT_ALPHA, "tint alpha");
   const order = regions.map((_, k) => k).sort((a, b) => regions[b]!.area - regions[a]!.area || a - b);
-  const { labels } = labelMap(
+  const { labels, counts: visible } = labelMap(
     regions.map((r) => r.rle),
     order,
     width,
@@ -218,7 +201,6 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
   const scale = options.labelScale ?? candidatesLabelScale(width, height, regions.length);
   // A region mostly under smaller ones (a whole under its parts) is numbered near its middle, not at the
   // few pixels of it that show.
-  const visible = labelCounts(labels, regions.length);
   const under = (k: number) => visible[k + 1]! < UNDER_SHARE * regions[k]!.area;
   // Small regions choose first (they have the fewest good spots), regions under others last.
   const byArea = order.slice().reverse();
@@ -240,18 +222,35 @@ export async function renderCandidates(image: RgbImage, regions: readonly Candid
   return encodePicture(renderCandidatesRgb(image, regions, options), options.format);
 }
 
-/** The pixel of a mask nearest the middle of its bbox among a 9 × 9 lattice over the bbox (membership by a
- * binary search in the runs, so no mask is decoded); undefined when no lattice point is inside. */
+/** The pixel of a mask nearest the middle of its bbox among a 9 × 9 lattice over the bbox (ties: the first in
+ * rows of the lattice, top row first); undefined when no lattice point is inside. Membership is read in one
+ * walk over the runs (lattice in column order), so no mask is decoded and nothing is sorted. */
 function pixelNearMiddle(rle: Rle, bbox: BBox): [number, number] | undefined {
-  const points: [number, number][] = [];
-  for (let j = 0; j < 9; j++) {
-    for (let i = 0; i < 9; i++) points.push([Math.floor(bbox[0] + ((i + 0.5) * bbox[2]) / 9), Math.floor(bbox[1] + ((j + 0.5) * bbox[3]) / 9)]);
+  const xs = new Float64Array(81);
+  const ys = new Float64Array(81);
+  for (let i = 0; i < 9; i++) {
+    for (let j = 0; j < 9; j++) {
+      xs[i * 9 + j] = Math.floor(bbox[0] + ((i + 0.5) * bbox[2]) / 9);
+      ys[i * 9 + j] = Math.floor(bbox[1] + ((j + 0.5) * bbox[3]) / 9);
+    }
   }
+  const inside = foregroundAt(rle, xs, ys);
   const cx = bbox[0] + bbox[2] / 2;
   const cy = bbox[1] + bbox[3] / 2;
-  points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
-  const ends = runEnds(rle.counts);
-  return points.find(([x, y]) => containsPixel(ends, rle.width, rle.height, x, y));
+  let best = -1;
+  let bestD = Infinity;
+  let bestRank = Infinity;
+  for (let q = 0; q < 81; q++) {
+    if (!inside[q]) continue;
+    const d = Math.hypot(xs[q]! - cx, ys[q]! - cy);
+    const rank = (q % 9) * 9 + Math.floor(q / 9); // row-major rank in the lattice: the order ties are broken in
+    if (d < bestD || (d === bestD && rank < bestRank)) {
+      best = q;
+      bestD = d;
+      bestRank = rank;
+    }
+  }
+  return best < 0 ? undefined : [xs[best]!, ys[best]!];
 }
 
 /** Outside the union: half greyed, then darkened to `dim`; inside, the photo is left as it is. */
@@ -377,7 +376,7 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
       return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: tightBbox(r.rle) ?? [0, 0, 0, 0], ...(point && { fallback: point }) };
     })
     .filter((q) => q.fallback !== undefined);
-  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: false, avoid: inside, ...(counts && { counts }) });
+  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: false, avoid: inside, counts });
   drawLabels(img, width, height, placed, scale);
   const picture = { width, height, data: img, source: image.source };
   const caption = options.caption?.trim() ?? "";
