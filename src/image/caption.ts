@@ -59,25 +59,43 @@ export function fitCaption(text: string, tail: string, maxWidth: number, scale: 
   return kept;
 }
 
+/** How a caption band is laid out above a picture `width` wide and `height` tall: its text and height. */
+export interface CaptionBand {
+  readonly text: string;
+  readonly height: number;
+  readonly scale: number;
+  readonly margin: number;
+}
+
+/** The band `withCaptionBand` puts above a `width` × `height` picture for `caption` and `tail`. */
+export function captionBand(width: number, height: number, caption: string, tail = ""): CaptionBand {
+  const scale = captionScale(width);
+  const margin = 4 * scale;
+  const lines = fitCaption(caption, tail, Math.max(1, width - 2 * margin), scale, captionMaxLines(height, scale));
+  const text = lines.join("\n");
+  return { text, height: measureText(text, scale).height + 2 * margin, scale, margin };
+}
+
+/** Paints a band (from `captionBand`) into the top `band.height` rows of an RGB buffer `width` wide. */
+export function drawCaptionBand(data: Uint8Array, width: number, totalHeight: number, band: CaptionBand): void {
+  for (let p = 0; p < width * band.height; p++) {
+    data[p * 3] = BAND_BACKGROUND[0];
+    data[p * 3 + 1] = BAND_BACKGROUND[1];
+    data[p * 3 + 2] = BAND_BACKGROUND[2];
+  }
+  drawText(data, width, totalHeight, band.margin, band.margin, band.text, { scale: band.scale, color: BAND_TEXT });
+}
+
 /**
  * A copy of `image` with `caption` (and `tail`, e.g. "masks 3, 8", after an arrow) in a dark band above
  * it; the band is at most a few lines tall (see `fitCaption`).
  */
 export function withCaptionBand(image: RgbImage, caption: string, tail = ""): RgbImage {
   const { width, height } = image;
-  const scale = captionScale(width);
-  const margin = 4 * scale;
-  const lines = fitCaption(caption, tail, Math.max(1, width - 2 * margin), scale, captionMaxLines(height, scale));
-  const text = lines.join("\n");
-  const band = measureText(text, scale).height + 2 * margin;
-  const outH = height + band;
+  const band = captionBand(width, height, caption, tail);
+  const outH = height + band.height;
   const data = new Uint8Array(width * outH * 3);
-  for (let p = 0; p < width * band; p++) {
-    data[p * 3] = BAND_BACKGROUND[0];
-    data[p * 3 + 1] = BAND_BACKGROUND[1];
-    data[p * 3 + 2] = BAND_BACKGROUND[2];
-  }
-  data.set(image.data, width * band * 3);
-  drawText(data, width, outH, margin, margin, text, { scale, color: BAND_TEXT });
+  data.set(image.data, width * band.height * 3);
+  drawCaptionBand(data, width, outH, band);
   return { width, height: outH, data, source: image.source };
 }

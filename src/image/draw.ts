@@ -60,8 +60,27 @@ export function drawSegment(
   const dx = x1 - x0;
   const dy = y1 - y0;
   const len2 = dx * dx + dy * dy;
+  // Per row, only the pixels that can be within half + 0.5 of the segment are tried (those whose centre is
+  // within `near` of a point of it in both x and y, a little more than needed): a long diagonal line's box
+  // is mostly far from it.
+  const near = reach + 0.5;
   for (let py = by0; py <= by1; py++) {
-    for (let px = bx0; px <= bx1; px++) {
+    let xa: number;
+    let xb: number;
+    if (dy === 0) {
+      if (Math.abs(py - y0) >= near) continue;
+      xa = Math.min(x0, x1);
+      xb = Math.max(x0, x1);
+    } else {
+      const ta = Math.max(0, Math.min((py - near - y0) / dy, (py + near - y0) / dy));
+      const tb = Math.min(1, Math.max((py - near - y0) / dy, (py + near - y0) / dy));
+      if (ta > tb) continue;
+      xa = Math.min(x0 + ta * dx, x0 + tb * dx);
+      xb = Math.max(x0 + ta * dx, x0 + tb * dx);
+    }
+    const from = Math.max(bx0, Math.floor(xa - near));
+    const to = Math.min(bx1, Math.ceil(xb + near));
+    for (let px = from; px <= to; px++) {
       // Pixel centres sit at integer coordinates, as elsewhere in gear-seg's pictures.
       let t = len2 > 0 ? ((px - x0) * dx + (py - y0) * dy) / len2 : 0;
       t = t < 0 ? 0 : t > 1 ? 1 : t;

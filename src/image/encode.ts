@@ -48,8 +48,17 @@ export async function encodeMaskPng(mask: BinaryMask): Promise<Buffer> {
   }
   const grey = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i++) grey[i] = data[i] ? 255 : 0;
+  return encodeGreyPng({ width, height, data: grey });
+}
+
+/** `encodeMaskPng` of a mask that is 0/255 already (nothing to convert). */
+export async function encodeGreyPng(grey: BinaryMask): Promise<Buffer> {
+  const { width, height, data } = grey;
+  if (!(width > 0 && height > 0) || data.length !== width * height) {
+    throw new GearSegError(`encodeGreyPng: mask has ${data.length} bytes for ${width}×${height}`);
+  }
   // Without "b-w" sharp writes single-band raw input as RGB.
-  return raw(grey, width, height, 1).toColourspace("b-w").png({ compressionLevel: 6 }).toBuffer();
+  return raw(data, width, height, 1).toColourspace("b-w").png({ compressionLevel: 6 }).toBuffer();
 }
 
 /** A resized copy (Lanczos 3 when shrinking; for downscaled working copies). */

@@ -4,9 +4,10 @@
  */
 export type { RgbImage } from "./types.js";
 export { DEFAULT_MAX_PIXELS, decodeImage, loadImage, loadMaskPng, type DecodeOptions } from "./decode.js";
-export { cropImage, encodeJpeg, encodeMaskPng, encodePicture, encodePng, resizeImage, type PictureFormat } from "./encode.js";
+export { cropImage, encodeGreyPng, encodeJpeg, encodeMaskPng, encodePicture, encodePng, resizeImage, type PictureFormat } from "./encode.js";
 export { regionColour } from "./palette.js";
 export {
+  maskGrey,
   renderCandidates,
   renderMaskPng,
   renderOverlay,

@@ -203,7 +203,8 @@ export function placeLabels(
 
   const placed: PlacedLabel[] = [];
   const omitted: LabelRequest[] = [];
-  const pending: { request: LabelRequest; w: number; h: number }[] = [];
+  // `anchor`: the region's best interior point when the inside search found it already (null: it has none).
+  const pending: { request: LabelRequest; w: number; h: number; anchor?: readonly [number, number] | null }[] = [];
   for (const request of requests) {
     const { w, h } = labelBoxSize(request.text, scale);
     if (w + 2 > width || h + 2 > height) {
@@ -211,13 +212,23 @@ export function placeLabels(
       continue;
     }
     if (allowInside && !request.underOthers && visible[request.value]! >= 3 * w * h) {
-      // Inside: the first well-inside spot (best first) that no earlier label occupies.
+      // Inside: the first well-inside spot (best first) that no earlier label occupies. The best spot alone
+      // first (it is usually free); the other anchors, which cost a sort, only when it is not.
+      const fits = (b: LabelBox) => !boxHits(b, BOX_BIT | LEADER_BIT) && ownFraction(b, request.value) >= 0.9;
+      const first = interiorAnchors(labels, width, height, request.value, request.bbox, 1)[0];
       let box: LabelBox | undefined;
-      for (const [ax, ay] of interiorAnchors(labels, width, height, request.value, request.bbox, 8)) {
-        const b = boxAt(ax, ay, w, h);
-        if (!boxHits(b, BOX_BIT | LEADER_BIT) && ownFraction(b, request.value) >= 0.9) {
-          box = b;
-          break;
+      if (first) {
+        const b = boxAt(first[0], first[1], w, h);
+        if (fits(b)) box = b;
+        else {
+          const more = interiorAnchors(labels, width, height, request.value, request.bbox, 8);
+          for (let i = 1; i < more.length; i++) {
+            const c = boxAt(more[i]![0], more[i]![1], w, h);
+            if (fits(c)) {
+              box = c;
+              break;
+            }
+          }
         }
       }
       if (box) {
@@ -225,15 +236,19 @@ export function placeLabels(
         placed.push({ request, box });
         continue;
       }
+      pending.push({ request, w, h, anchor: first ?? null });
+      continue;
     }
     pending.push({ request, w, h });
   }
 
   // Beside: rings of growing radius around the region's anchor; the cheapest free spot wins.
   const diagonal = Math.hypot(width, height);
-  for (const { request, w, h } of pending) {
+  for (const { request, w, h, anchor: found } of pending) {
     const value = request.value;
-    const anchor = request.underOthers ? request.fallback : (interiorAnchors(labels, width, height, value, request.bbox, 1)[0] ?? request.fallback);
+    const anchor = request.underOthers
+      ? request.fallback
+      : ((found !== undefined ? found : interiorAnchors(labels, width, height, value, request.bbox, 1)[0]) ?? request.fallback);
     if (!anchor) {
       omitted.push(request);
       continue;

@@ -16,6 +16,7 @@ import { regionColour } from "./palette.js";
 import { farthestInteriorPoint, interiorAnchors, labelBorders, maskLabelPoint, maskOutline } from "./raster.js";
 import { interiorAnchorsPlain } from "../../test/oracles/interior-anchors.js";
 import {
+  maskGrey,
   renderCandidates,
   renderCandidatesRgb,
   renderMaskPng,
@@ -263,6 +264,20 @@ describe("renderOverlay and renderMaskPng", () => {
     const out = renderOverlayRgb(image, [a], { union });
     expect(px(out, 70, 5)).toEqual([200, 200, 200]); // in the union, outside the chosen region
     expect(px(out, 150, 5)).toEqual([100, 100, 100]);
+  });
+
+  it("takes the union decoded (maskGrey, as mask.png is written from) with the same picture as from its RLE", () => {
+    const image = greyImage(W, H, 200);
+    for (const m of [maskFrom(W, H, (x) => x < 80), maskFrom(W, H, (x, y) => x > 20 && y > 10 && x < 40)]) {
+      const union = encode(m);
+      const grey = maskGrey(union);
+      expect(Array.from(grey.data)).toEqual(Array.from(m.data, (v) => v * 255));
+      const fromRle = renderOverlayRgb(image, [a, b], { union, caption: "q", captionTail: "masks 1, 2" });
+      const fromGrey = renderOverlayRgb(image, [a, b], { union: grey, caption: "q", captionTail: "masks 1, 2" });
+      expect(Buffer.from(fromGrey.data).equals(Buffer.from(fromRle.data))).toBe(true);
+      expect(fromGrey.labels).toEqual(fromRle.labels);
+    }
+    expect(() => renderOverlayRgb(image, [a], { union: maskGrey(encode(maskFrom(W - 1, H, () => true))) })).toThrow(/union mask/);
   });
 
   it("writes a 0/255 mask PNG from an RLE or a binary mask", async () => {

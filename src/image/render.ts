@@ -2,24 +2,23 @@
  * The pictures gear-seg writes: the numbered candidates picture (what the reasoner's numbers refer to, as
  * in GEAR-Seg's numbered-mask visualisation), the result overlay with its caption, and the binary mask.
  *
- * All painting happens in one RGB buffer: masks are painted as column-major RLE runs into a label map
- * (one `fill` per run), which is transposed once; tint, borders and outlines are then single passes, and
- * the number labels are placed without overlaps (labels.ts).
+ * All painting happens in one RGB buffer: masks are painted into a row-major label map, each pixel once
+ * (src/masks `paintStackRowMajor`), which also counts each region's visible pixels; tint, borders and
+ * outlines are then single passes, and the number labels are placed without overlaps (labels.ts).
  */
 import { tightBbox } from "../masks/bbox.js";
-import { containsPixel, runEnds } from "../masks/cover.js";
 import { area, decode } from "../masks/index.js";
-import { forEachColumnSpan, paintColumnMajor, paintRowMajor, pointInside } from "../masks/runs.js";
+import { forEachColumnSpan, foregroundAt, paintRowMajor, paintStackRowMajor, pointInside } from "../masks/runs.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
 import { GearSegError } from "../util/errors.js";
-import { withCaptionBand } from "./caption.js";
+import { captionBand, drawCaptionBand } from "./caption.js";
 import { squaredDistanceWithin } from "./distance.js";
 import { blendPixel } from "./draw.js";
-import { encodeMaskPng, encodePicture, type PictureFormat } from "./encode.js";
+import { encodeGreyPng, encodeMaskPng, encodePicture, type PictureFormat } from "./encode.js";
 import type { Rgb } from "./font.js";
-import { drawLabels, labelBoxSize, labelCounts, placeLabels, type LabelRequest, type PlacedLabel } from "./labels.js";
+import { drawLabels, labelBoxSize, placeLabels, type LabelRequest, type PlacedLabel } from "./labels.js";
 import { regionColour } from "./palette.js";
-import { checkRleSize, transposeToRowMajor } from "./raster.js";
+import { checkRleSize } from "./raster.js";
 import type { RgbImage } from "./types.js";
 
 export interface CandidateRegion {
@@ -49,8 +48,9 @@ export interface RenderOverlayOptions {
   caption?: string;
   /** Shown whole after the caption and an arrow, however long the caption (e.g. `masks 3, 8`). */
   captionTail?: string;
-  /** The answer's union mask; pixels outside it are dimmed (default: the union of `chosen`). */
-  union?: Rle;
+  /** The answer's union mask; pixels outside it are dimmed (default: the union of `chosen`). Decoded already
+   * (non-zero inside, e.g. `maskGrey`'s, which mask.png is written from) it is not decoded again. */
+  union?: Rle | BinaryMask;
   /** Brightness kept outside the union, 0..1 (default 0.5; 1 = no dimming). Outside is also half greyed. */
   dimOutside?: number;
   /** Width of the outline drawn around each chosen region, outside it, in pixels (default from the image
@@ -101,37 +101,21 @@ export function candidatesLabelScale(width: number, height: number, count: numbe
 
 /**
  * Paints regions (in `order`, later ones on top) into a row-major label map: label k + 1 for rles[k],
- * 0 where no region is. When the regions cover little of the map, also the pixels left of each label
- * (`labelCounts`), counted on their own pixels instead of over the whole map.
+ * 0 where no region is; with the pixels left of each label (`labelCounts`), counted as they are painted.
  */
-function labelMap(rles: readonly Rle[], order: readonly number[], width: number, height: number): { labels: Uint16Array; counts?: Float64Array } {
+function labelMap(rles: readonly Rle[], order: readonly number[], width: number, height: number): { labels: Uint16Array; counts: Float64Array } {
   if (rles.length > 65535) throw new GearSegError(`cannot draw ${rles.length} regions in one picture (at most 65535)`);
-  const n = width * height;
-  let painted = 0;
-  for (const k of order) painted += area(rles[k]!);
-  // Few pixels to paint (the overlay's chosen regions): straight into the row-major map, a write per pixel.
-  // Many (the candidates' nested regions cover the picture many times over): one fill per run into a
-  // column-major map, then one transpose.
-  if (painted <= n / 4) {
-    const labels = new Uint16Array(n);
-    for (const k of order) paintRowMajor(labels, rles[k]!, k + 1);
-    const counts = new Float64Array(rles.length + 1);
-    let shown = 0;
-    for (const k of order) {
-      const value = k + 1;
-      let c = 0;
-      forEachColumnSpan(rles[k]!, (x, y0, len) => {
-        for (let p = y0 * width + x, end = p + len * width; p < end; p += width) if (labels[p] === value) c++;
-      });
-      counts[value] = c;
-      shown += c;
-    }
-    counts[0] = n - shown;
-    return { labels, counts };
-  }
-  const col = new Uint16Array(n);
-  for (const k of order) paintColumnMajor(col, rles[k]!, k + 1);
-  return { labels: transposeToRowMajor(col, width, height, new Uint16Array(n)) };
+  const labels = new Uint16Array(width * height);
+  const counts = new Float64Array(rles.length + 1);
+  paintStackRowMajor(
+    labels,
+    order.map((k) => rles[k]!),
+    Int32Array.from(order, (k) => k + 1),
+    width,
+    height,
+    counts,
+  );
+  return { labels, counts };
 }
 
 /** Per-label colour table: entry l * 3 .. l * 3 + 2 for label l (label 0 unused). */
@@ -205,7 +189,7 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
   regions.forEach((r) => checkRleSize(r.rle, width, height, `renderCandidates: region ${r.id}`));
   const alpha = checkFraction(options.alpha ?? DEFAULT_ALPHA, "tint alpha");
   const order = regions.map((_, k) => k).sort((a, b) => regions[b]!.area - regions[a]!.area || a - b);
-  const { labels } = labelMap(
+  const { labels, counts: visible } = labelMap(
     regions.map((r) => r.rle),
     order,
     width,
@@ -218,7 +202,6 @@ export function renderCandidatesRgb(image: RgbImage, regions: readonly Candidate
   const scale = options.labelScale ?? candidatesLabelScale(width, height, regions.length);
   // A region mostly under smaller ones (a whole under its parts) is numbered near its middle, not at the
   // few pixels of it that show.
-  const visible = labelCounts(labels, regions.length);
   const under = (k: number) => visible[k + 1]! < UNDER_SHARE * regions[k]!.area;
   // Small regions choose first (they have the fewest good spots), regions under others last.
   const byArea = order.slice().reverse();
@@ -240,29 +223,55 @@ export async function renderCandidates(image: RgbImage, regions: readonly Candid
   return encodePicture(renderCandidatesRgb(image, regions, options), options.format);
 }
 
-/** The pixel of a mask nearest the middle of its bbox among a 9 × 9 lattice over the bbox (membership by a
- * binary search in the runs, so no mask is decoded); undefined when no lattice point is inside. */
+/** The pixel of a mask nearest the middle of its bbox among a 9 × 9 lattice over the bbox (ties: the first in
+ * rows of the lattice, top row first); undefined when no lattice point is inside. Membership is read in one
+ * walk over the runs (lattice in column order), so no mask is decoded and nothing is sorted. */
 function pixelNearMiddle(rle: Rle, bbox: BBox): [number, number] | undefined {
-  const points: [number, number][] = [];
-  for (let j = 0; j < 9; j++) {
-    for (let i = 0; i < 9; i++) points.push([Math.floor(bbox[0] + ((i + 0.5) * bbox[2]) / 9), Math.floor(bbox[1] + ((j + 0.5) * bbox[3]) / 9)]);
+  const xs = new Int32Array(81);
+  const ys = new Int32Array(81);
+  for (let i = 0; i < 9; i++) {
+    for (let j = 0; j < 9; j++) {
+      xs[i * 9 + j] = Math.floor(bbox[0] + ((i + 0.5) * bbox[2]) / 9);
+      ys[i * 9 + j] = Math.floor(bbox[1] + ((j + 0.5) * bbox[3]) / 9);
+    }
   }
+  const inside = foregroundAt(rle, xs, ys);
   const cx = bbox[0] + bbox[2] / 2;
   const cy = bbox[1] + bbox[3] / 2;
-  points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
-  const ends = runEnds(rle.counts);
-  return points.find(([x, y]) => containsPixel(ends, rle.width, rle.height, x, y));
+  let best = -1;
+  let bestD = Infinity;
+  let bestRank = Infinity;
+  for (let q = 0; q < 81; q++) {
+    if (!inside[q]) continue;
+    const d = Math.hypot(xs[q]! - cx, ys[q]! - cy);
+    const rank = (q % 9) * 9 + Math.floor(q / 9); // row-major rank in the lattice: the order ties are broken in
+    if (d < bestD || (d === bestD && rank < bestRank)) {
+      best = q;
+      bestD = d;
+      bestRank = rank;
+    }
+  }
+  return best < 0 ? undefined : [xs[best]!, ys[best]!];
 }
 
-/** Outside the union: half greyed, then darkened to `dim`; inside, the photo is left as it is. */
-function dimOutside(img: Uint8Array, inside: Uint8Array, dim: number): void {
+/** The photo into `img`: inside the union as it is; outside half greyed, then darkened to `dim` (1: as is). */
+function copyDimmed(img: Uint8Array, src: Uint8Array, inside: Uint8Array, dim: number): void {
+  if (dim >= 1) {
+    img.set(src);
+    return;
+  }
   const keep = Math.round(dim * 256);
   for (let p = 0; p < inside.length; p++) {
-    if (inside[p]) continue;
     const o = p * 3;
-    const r = img[o]!;
-    const g = img[o + 1]!;
-    const b = img[o + 2]!;
+    const r = src[o]!;
+    const g = src[o + 1]!;
+    const b = src[o + 2]!;
+    if (inside[p]) {
+      img[o] = r;
+      img[o + 1] = g;
+      img[o + 2] = b;
+      continue;
+    }
     const y = (77 * r + 150 * g + 29 * b) >> 8;
     img[o] = (((r + y) >> 1) * keep) >> 8;
     img[o + 1] = (((g + y) >> 1) * keep) >> 8;
@@ -338,7 +347,11 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
   checkImage(image, "renderOverlay");
   const { width, height } = image;
   chosen.forEach((r) => checkRleSize(r.rle, width, height, `renderOverlay: region ${r.id}`));
-  if (options.union) checkRleSize(options.union, width, height, "renderOverlay: union");
+  const union = options.union;
+  if (union && "counts" in union) checkRleSize(union, width, height, "renderOverlay: union");
+  else if (union && (union.width !== width || union.height !== height || union.data.length !== width * height)) {
+    throw new GearSegError(`renderOverlay: union mask is ${union.width}×${union.height} but the image is ${width}×${height}`);
+  }
   const dim = checkFraction(options.dimOutside ?? 0.5, "dimOutside");
   const areas = chosen.map((r) => area(r.rle));
   const order = chosen.map((_, k) => k).sort((a, b) => areas[b]! - areas[a]! || a - b);
@@ -349,13 +362,20 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
     height,
   );
   let inside: Uint8Array;
-  if (options.union) inside = decode(options.union).data;
+  if (union) inside = "counts" in union ? decode(union).data : union.data;
   else {
     inside = new Uint8Array(width * height);
     for (let p = 0; p < inside.length; p++) inside[p] = labels[p] ? 1 : 0;
   }
-  const img = image.data.slice();
-  if (dim < 1 && (chosen.length > 0 || options.union)) dimOutside(img, inside, dim);
+  // The picture is painted in place: the caption band (if any) above, the photo below it, one buffer.
+  const caption = options.caption?.trim() ?? "";
+  const tail = options.captionTail?.trim() ?? "";
+  const band = caption || tail ? captionBand(width, height, caption, tail) : undefined;
+  const shift = band ? band.height : 0;
+  const outH = height + shift;
+  const data = new Uint8Array(width * outH * 3);
+  const img = shift ? data.subarray(width * shift * 3) : data;
+  copyDimmed(img, image.data, inside, dim < 1 && (chosen.length > 0 || union) ? dim : 1);
   const lineWidth = options.outlineWidth ?? Math.max(2, Math.round(Math.min(width, height) / 300));
   if (!(lineWidth > 0 && lineWidth <= 64)) throw new RangeError(`outline width must be in (0, 64] pixels (got ${lineWidth})`);
   const boxes: BBox[] = [];
@@ -377,21 +397,17 @@ export function renderOverlayRgb(image: RgbImage, chosen: readonly OverlayRegion
       return { value: k + 1, text: String(r.id), colour: regionColour(r.id), bbox: tightBbox(r.rle) ?? [0, 0, 0, 0], ...(point && { fallback: point }) };
     })
     .filter((q) => q.fallback !== undefined);
-  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: false, avoid: inside, ...(counts && { counts }) });
+  const { placed } = placeLabels(labels, width, height, requests, { scale, allowInside: false, avoid: inside, counts });
   drawLabels(img, width, height, placed, scale);
-  const picture = { width, height, data: img, source: image.source };
-  const caption = options.caption?.trim() ?? "";
-  const tail = options.captionTail?.trim() ?? "";
-  if (!(caption || tail)) return { ...picture, labels: placed };
-  // The band goes above: label boxes move down with the photo.
-  const banded = withCaptionBand(picture, caption, tail);
-  const shift = banded.height - height;
+  if (!band) return { width, height, data, source: image.source, labels: placed };
+  drawCaptionBand(data, width, outH, band);
+  // The band is above: label boxes move down with the photo.
   const moved = placed.map((l) => ({
     ...l,
     box: { ...l.box, y: l.box.y + shift },
     ...(l.leader && { leader: { ...l.leader, y0: l.leader.y0 + shift, y1: l.leader.y1 + shift } }),
   }));
-  return { ...banded, labels: moved };
+  return { width, height: outH, data, source: image.source, labels: moved };
 }
 
 /** The result picture, encoded (PNG unless `options.format` says jpg); see `renderOverlayRgb`. */
@@ -401,6 +417,21 @@ export async function renderOverlay(image: RgbImage, chosen: readonly OverlayReg
 
 /** A 0/255 grey PNG of a mask (RLE or row-major binary mask). */
 export async function renderMaskPng(mask: Rle | BinaryMask): Promise<Buffer> {
-  if ("counts" in mask) return encodeMaskPng({ width: mask.width, height: mask.height, data: decode(mask).data });
+  if ("counts" in mask) return encodeGreyPng(maskGrey(mask));
   return encodeMaskPng(mask);
+}
+
+/** A mask as row-major 0/255 grey pixels: what mask.png holds, and a decoded `union` for `renderOverlay`. */
+export function maskGrey(rle: Rle): BinaryMask {
+  const { width, height } = rle;
+  const n = width * height;
+  // A small mask: its pixels set straight (a write per pixel); a large one: decoded, then 1 → 255.
+  if (area(rle) <= n / 4) {
+    const data = new Uint8Array(n);
+    paintRowMajor(data, rle, 255);
+    return { width, height, data };
+  }
+  const data = decode(rle).data;
+  for (let p = 0; p < n; p++) if (data[p]) data[p] = 255;
+  return { width, height, data };
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { area, decode, encode, merge } from "./rle.js";
 import { containsPixel, runEnds, sharedPixels } from "./cover.js";
 import { maskBbox, tightBbox } from "./bbox.js";
-import { forEachColumnSpan, paintColumnMajor, paintRowMajor, pointInside } from "./runs.js";
+import { forEachColumnSpan, foregroundAt, paintColumnMajor, paintRowMajor, paintStackRowMajor, pointInside } from "./runs.js";
 import type { BinaryMask } from "./types.js";
 
 function lcg(seed: number): () => number {
@@ -105,6 +105,34 @@ describe("run walks", () => {
     for (let y = 0; y < 17; y++) for (let x = 0; x < 31; x++) want[y * 31 + x] = col[x * 17 + y]!;
     expect(Buffer.from(rows.buffer).equals(Buffer.from(want.buffer))).toBe(true);
     expect(new Set(rows).size).toBeGreaterThan(3); // several masks show, on top of each other
+  });
+
+  test("paintStackRowMajor gives the map of painting the masks in turn, and each value's pixel count", () => {
+    for (const [W, H] of [[31, 17], [7, 5], [13, 1], [1, 9]] as const) {
+      const all = masks().filter((m) => m.width === W && m.height === H);
+      // Stacks in several orders, with repeated masks, so that runs are hidden in every way.
+      for (const order of [all.map((_, k) => k), all.map((_, k) => all.length - 1 - k), [...all.keys(), ...all.keys()].filter((k) => k % 3 !== 1)]) {
+        const want = new Uint16Array(W * H);
+        order.forEach((k, i) => paintRowMajor(want, encode(all[k]!), i + 1));
+        const got = new Uint16Array(W * H);
+        const counts = new Float64Array(order.length + 1);
+        paintStackRowMajor(got, order.map((k) => encode(all[k]!)), order.map((_, i) => i + 1), W, H, counts);
+        expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+        const wantCounts = new Float64Array(order.length + 1);
+        for (const l of want) wantCounts[l]!++;
+        expect([...counts]).toEqual([...wantCounts]);
+      }
+    }
+  });
+
+  test("foregroundAt says whether each pixel (in column order) is foreground", () => {
+    for (const m of masks()) {
+      const xs: number[] = [];
+      const ys: number[] = [];
+      for (let x = 0; x < m.width; x++) for (let y = 0; y < m.height; y++) if ((x * 7 + y * 3) % 4 !== 1) xs.push(x), ys.push(y);
+      const got = foregroundAt(encode(m), xs, ys);
+      expect([...got]).toEqual(xs.map((x, i) => m.data[ys[i]! * m.width + x]));
+    }
   });
 
   test("pointInside is a foreground pixel, undefined for an empty mask", () => {

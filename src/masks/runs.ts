@@ -46,6 +46,96 @@ export function paintRowMajor(map: Uint8Array | Uint16Array | Uint32Array, rle: 
 }
 
 /**
+ * Paints a stack of masks (`rles[0]` at the bottom, later ones on top) into a zeroed row-major map
+ * (index = y * width + x), `values[i]` on the pixels where `rles[i]` is the topmost mask, and returns how
+ * many pixels each value got (`counts[values[i]]`; `counts[0]` = pixels no mask covers). The same map as
+ * painting every mask in turn, but each pixel is written once: the masks are walked together column by
+ * column, top one first, and a column's painted rows are skipped by a small union-find over the column
+ * (kept in cache), so nested masks that cover the picture many times over cost their visible pixels, and
+ * no column-major map is filled or transposed.
+ */
+export function paintStackRowMajor(
+  map: Uint8Array | Uint16Array | Uint32Array,
+  rles: readonly Rle[],
+  values: ArrayLike<number>,
+  width: number,
+  height: number,
+  counts: Float64Array,
+): void {
+  const k = rles.length;
+  const h = height;
+  // Per mask: the index of its next foreground run in `counts`, and where that run starts and ends (both
+  // column-major positions); masks whose runs are exhausted have start = Infinity.
+  const run = new Int32Array(k);
+  const start = new Float64Array(k);
+  const end = new Float64Array(k);
+  const nextRun = (i: number, j: number, pos: number) => {
+    const c = rles[i]!.counts;
+    for (; j < c.length; j += 2) {
+      pos += c[j - 1]!;
+      const len = c[j]!;
+      if (len > 0) {
+        run[i] = j;
+        start[i] = pos;
+        end[i] = pos + len;
+        return;
+      }
+    }
+    run[i] = c.length;
+    start[i] = Infinity;
+    end[i] = Infinity;
+  };
+  for (let i = 0; i < k; i++) nextRun(i, 1, 0);
+  // Column-local union-find: row y is painted in the current column when `stamp[y]` is the column's stamp,
+  // and then `up[y]` is a row below it that may be unpainted (no reset per column).
+  const up = new Int32Array(h + 1);
+  const stamp = new Int32Array(h + 1);
+  let painted = 0;
+  for (let x = 0; x < width; x++) {
+    const s = x + 1;
+    const colStart = x * h;
+    const colEnd = colStart + h;
+    for (let i = k - 1; i >= 0; i--) {
+      while (start[i]! < colEnd) {
+        const value = values[i]!;
+        const y0 = Math.max(start[i]!, colStart) - colStart;
+        const y1 = Math.min(end[i]!, colEnd) - colStart;
+        let c = 0;
+        // The first unpainted row at or after y0 (path halving).
+        let y = y0;
+        while (stamp[y] === s) {
+          const u = up[y]!;
+          y = stamp[u] === s ? (up[y] = up[u]!) : u;
+        }
+        while (y < y1) {
+          map[y * width + x] = value;
+          c++;
+          stamp[y] = s;
+          // Row y is painted: it now points at the row after it, and so on to the next unpainted row.
+          let z = y + 1;
+          while (stamp[z] === s) {
+            const u = up[z]!;
+            z = stamp[u] === s ? (up[z] = up[u]!) : u;
+          }
+          up[y] = z;
+          y = z;
+        }
+        // Rows y0 .. y (all painted now) point past the span.
+        if (y0 < y) {
+          stamp[y0] = s;
+          up[y0] = y;
+        }
+        counts[value]! += c;
+        painted += c;
+        if (end[i]! <= colEnd) nextRun(i, run[i]! + 2, end[i]!);
+        else break;
+      }
+    }
+  }
+  counts[0] = width * height - painted;
+}
+
+/**
  * Calls `span(x, y0, len)` for every piece of a foreground run within one column (rows y0 .. y0 + len - 1 of
  * column x), in run order: row-major pixel work then strides down a column without dividing per pixel.
  */
@@ -76,6 +166,23 @@ export function runsTotal(rle: Rle): number {
   let sum = 0;
   for (let j = 0; j < counts.length; j++) sum += counts[j]!;
   return sum;
+}
+
+/**
+ * Whether each of the pixels (xs[i], ys[i]) is foreground, in one walk over the runs that stops at the last
+ * pixel: the pixels must come in column-major order (x, then y, non-decreasing), and lie inside the mask.
+ */
+export function foregroundAt(rle: Rle, xs: ArrayLike<number>, ys: ArrayLike<number>): Uint8Array {
+  const { height: h, counts } = rle;
+  const out = new Uint8Array(xs.length);
+  let j = 0;
+  let end = counts.length > 0 ? counts[0]! : 0; // column-major position where run j ends
+  for (let i = 0; i < xs.length; i++) {
+    const p = xs[i]! * h + ys[i]!;
+    while (end <= p && j + 1 < counts.length) end += counts[++j]!;
+    out[i] = end > p && j & 1 ? 1 : 0;
+  }
+  return out;
 }
 
 /** A pixel [x, y] surely inside the mask: the middle of its longest run. Undefined for an empty mask. */

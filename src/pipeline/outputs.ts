@@ -4,7 +4,7 @@
  * written atomically, so a failed run leaves no half-written file.
  */
 import { basename, join } from "node:path";
-import { renderCandidates, renderMaskPng, renderOverlay, type PictureFormat } from "../image/index.js";
+import { encodeGreyPng, maskGrey, renderCandidates, renderOverlay, type PictureFormat } from "../image/index.js";
 import type { RgbImage } from "../image/types.js";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs.js";
 import type { PreparedImage, SegmentationResult } from "./agent.js";
@@ -31,10 +31,12 @@ export async function writeSegmentationOutputs(
   const chosen = result.maskIds.map((id) => byId.get(id)!);
   const format = options.imageFormat ?? "png";
   // Each picture is painted on this thread and encoded on libuv's: the next one is painted while the last
-  // one encodes (the same bytes as one after the other).
+  // one encodes (the same bytes as one after the other). The answer's mask is decoded once, for mask.png
+  // and for what the overlay dims.
+  const union = maskGrey(result.mask);
   const [mask, overlay, candidates] = await Promise.all([
-    renderMaskPng(result.mask),
-    renderOverlay(image, chosen, { ...answerCaption(result), union: result.mask, format }),
+    encodeGreyPng(union),
+    renderOverlay(image, chosen, { ...answerCaption(result), union, format }),
     options.candidates !== false ? renderCandidates(image, result.prepared.regions, { format }) : undefined,
   ]);
   const files: [string, string | Uint8Array][] = [
