@@ -91,15 +91,24 @@ export function measureAll(image: RgbImage, rles: readonly Rle[], bandPixels = B
   const spans = newSpanSums(n);
   for (let c0 = 0; c0 < W; c0 += cols) {
     const c1 = Math.min(W, c0 + cols);
-    band.events = band.starts = 0;
-    for (let r = 0; r < n; r++) regionSpans(W, band, spans, rles[r]!.counts, r, c0, c1);
+    bandEvents(W, band, spans, rles, c0, c1);
     labelColumns(band, atoms, c0, c1);
     readPixels(image, band, atoms, c0, c1);
-    // The atoms count each pixel's difference to the pixel above; a span's first pixel has none inside it.
-    const { startAt, startRegion, up } = band;
-    for (let e = 0; e < band.starts; e++) spans.grad[startRegion[e]!] -= up[startAt[e]!]!;
+    correctGradients(band, spans);
   }
   return finish(image, rles, atoms, spans);
+}
+
+/** Every region's spans in columns [c0, c1) (see regionSpans). */
+function bandEvents(W: number, band: Band, spans: SpanSums, rles: readonly Rle[], c0: number, c1: number): void {
+  band.events = band.starts = 0;
+  for (let r = 0; r < rles.length; r++) regionSpans(W, band, spans, rles[r]!.counts, r, c0, c1);
+}
+
+/** The atoms count each pixel's difference to the pixel above; a span's first pixel has none inside it. */
+function correctGradients(band: Band, spans: SpanSums): void {
+  const { startAt, startRegion, up } = band;
+  for (let e = 0; e < band.starts; e++) spans.grad[startRegion[e]!] -= up[startAt[e]!]!;
 }
 
 /** Atoms: the distinct sets of regions that the pixels lie in, with the sums of their pixels. */
@@ -390,24 +399,36 @@ function readPixels(image: RgbImage, band: Band, atoms: Atoms, c0: number, c1: n
   for (let y = 0; y < H; y++) {
     let p = (y * W + c0) * 3;
     let lum = luminance(data, p);
+    // Neighbouring pixels of a row mostly share their atom: its sums gather here until the atom changes.
+    let atom = labels[y]!, sumL = 0, sumC = 0, grad = 0;
     for (let xl = 0, i = y; xl < width; xl++, p += 3, i += H) {
       const a = labels[i]!;
+      if (a !== atom) {
+        const q = atom * SUMS;
+        sums[q] += sumL;
+        sums[q + 1] += sumC;
+        sums[q + 2] += grad;
+        atom = a;
+        sumL = sumC = grad = 0;
+      }
       const bin = pixelBin(data, p);
       colours[a * K + name[bin]!]!++;
       const vertical = y > 0 ? Math.abs(lum - lumAbove[xl]!) : 0;
       up[i] = vertical;
       lumAbove[xl] = lum;
-      let g = vertical;
+      grad += vertical;
       if (xl < lastCol) {
         const right = luminance(data, p + 3);
-        g += Math.abs(lum - right);
+        grad += Math.abs(lum - right);
         lum = right;
       }
-      const q = a * SUMS;
-      sums[q] += lightness[bin]!;
-      sums[q + 1] += chroma[bin]!;
-      sums[q + 2] += g;
+      sumL += lightness[bin]!;
+      sumC += chroma[bin]!;
     }
+    const q = atom * SUMS;
+    sums[q] += sumL;
+    sums[q + 1] += sumC;
+    sums[q + 2] += grad;
   }
 }
 
