@@ -3,7 +3,8 @@
  * DAM's dense captions — colour names with shares, lightness and saturation, size, position, shape,
  * texture, and the relations that matter for referring (largest, leftmost, inside region N). Deterministic;
  * all regions are measured in one pass over the image from their RLE runs (no mask decoding, see
- * measureRegions), and nesting is settled from intersection areas counted on the runs.
+ * measureAll), which also counts the pixels each pair of regions shares, from which nesting is settled; the
+ * caption reuses those measurements.
  */
 import type { BackendFactory, Captioner, Describer, Detection, Detector, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
