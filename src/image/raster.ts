@@ -149,10 +149,12 @@ export function interiorAnchors(
   const sy = (j: number) => Math.min(by1 - 1, by0 + j * step + half);
   const dist = new Float32Array(gw * gh);
   let any = false;
+  const xs = new Int32Array(gw);
+  for (let i = 0; i < gw; i++) xs[i] = sx(i);
   for (let j = 0; j < gh; j++) {
     const row = sy(j) * width;
     for (let i = 0; i < gw; i++) {
-      if (labels[row + sx(i)] === value) {
+      if (labels[row + xs[i]!] === value) {
         // Distance to the outside of the grid bounds it from above (the bbox edge is outside the region).
         dist[j * gw + i] = Math.min(i + 1, j + 1, gw - i, gh - j);
         any = true;
@@ -183,13 +185,15 @@ export function interiorAnchors(
   };
   const out: [number, number][] = [toPoint(bestP)];
   if (count <= 1) return out;
-  // Alternatives: interior cells by decreasing distance, each at least a few cells from those taken.
+  // Alternatives: interior cells by decreasing distance, each at least a few cells from those taken. Taken
+  // from a heap one by one: the few alternatives wanted come long before the end of a full sort.
   const cells = byDistanceThenIndex(dist, bestP, Math.max(1, best * minDistance));
   const taken = [bestP];
   const spacing = Math.max(1, Math.min(gw, gh) / 8);
-  for (let c = 0; c < cells.length; c++) {
-    const p = cells[c]!;
-    if (out.length >= count) break;
+  const cellMask = (1 << CELL_BITS) - 1;
+  for (let left = cells.length; left > 0 && out.length < count; ) {
+    const p = cells[0]! % (cellMask + 1);
+    left = popMin(cells, left);
     const i = p % gw;
     const j = (p - i) / gw;
     if (taken.some((q) => Math.abs((q % gw) - i) + Math.abs(Math.floor(q / gw) - j) < spacing)) continue;
@@ -203,9 +207,10 @@ export function interiorAnchors(
 const CELL_BITS = 14;
 
 /**
- * The cells other than `skip` whose distance is at least `min`, by decreasing distance, ties by increasing
- * index. One numeric sort of keys (the distance's float32 bits, which order as the positive values do,
- * inverted, above the index): no comparator call per comparison.
+ * The cells other than `skip` whose distance is at least `min`, as a binary min-heap of keys that order them
+ * by decreasing distance, ties by increasing index: the distance's float32 bits (which order as the positive
+ * values do), inverted, above the index (key % 2^CELL_BITS). Keys are distinct, so the heap hands them out in
+ * exactly the order of a sort.
  */
 function byDistanceThenIndex(dist: Float32Array, skip: number, min: number): Float64Array {
   const bits = new Uint32Array(dist.buffer, dist.byteOffset, dist.length);
@@ -214,10 +219,29 @@ function byDistanceThenIndex(dist: Float32Array, skip: number, min: number): Flo
   const keys = new Float64Array(n);
   n = 0;
   for (let p = 0; p < dist.length; p++) if (p !== skip && dist[p]! >= min) keys[n++] = (0x80000000 - bits[p]!) * (1 << CELL_BITS) + p;
-  keys.sort();
-  const cellMask = (1 << CELL_BITS) - 1;
-  for (let k = 0; k < n; k++) keys[k] = keys[k]! % (cellMask + 1);
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(keys, i, n);
   return keys;
+}
+
+/** Remove the least key (heap[0]) from a heap of `n` keys; returns the new size. */
+function popMin(heap: Float64Array, n: number): number {
+  n--;
+  heap[0] = heap[n]!;
+  siftDown(heap, 0, n);
+  return n;
+}
+
+function siftDown(heap: Float64Array, i: number, n: number): void {
+  const key = heap[i]!;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && heap[c + 1]! < heap[c]!) c++;
+    if (heap[c]! >= key) break;
+    heap[i] = heap[c]!;
+    i = c;
+  }
+  heap[i] = key;
 }
 
 /** In-place two-pass chamfer distance transform (weights 1 and √2); zero cells are outside. */

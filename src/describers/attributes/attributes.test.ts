@@ -96,6 +96,11 @@ describe("attributes describer", () => {
     expect(caption).toMatch(/grey \(\d+%\)/);
     expect(caption).toMatch(/4 regions/);
     expect(caption).toMatch(/red region at the middle left/);
+    // After `describe`, the caption reads its measurements instead of the pixels: the same text.
+    await (await createBackend("describer", "attributes", {})).describe(image, regions);
+    expect(await d.caption(image, regions)).toBe(caption);
+    // And with other regions (masks it has not measured) it measures again.
+    expect(await d.caption(image, regions.slice(1))).toBe(await d.caption({ ...image }, regions.slice(1)));
   });
 
   it("rejects unknown options and masks of another size", async () => {

@@ -3,14 +3,16 @@
  * DAM's dense captions — colour names with shares, lightness and saturation, size, position, shape,
  * texture, and the relations that matter for referring (largest, leftmost, inside region N). Deterministic;
  * all regions are measured in one pass over the image from their RLE runs (no mask decoding, see
- * measureRegions), and nesting is settled from intersection areas counted on the runs.
+ * measureAll), which also counts the pixels each pair of regions shares, from which nesting is settled; the
+ * caption reuses those measurements.
  */
 import type { BackendFactory, Captioner, Describer, Detection, Detector, Region, StageContext } from "../../pipeline/types.js";
 import type { RgbImage } from "../../image/types.js";
+import type { Rle } from "../../masks/types.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import type { AttributesOptions } from "./options.js";
 import { ACHROMATIC, COLOUR_NAMES } from "../../vocabulary/colour-names.js";
-import { measureImage, measureRegions, type RegionMeasures } from "./measure.js";
+import { measureAll, measureImage, type AllMeasures, type ImageMeasures, type RegionMeasures } from "./measure.js";
 import { coversAtLeast, runEnds } from "../../masks/cover.js";
 import { area } from "../../masks/rle.js";
 import { runsTotal } from "../../masks/runs.js";
@@ -143,13 +145,53 @@ function checkAborted(ctx?: StageContext): void {
   if (ctx?.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
 }
 
+/**
+ * The last measurements of each image (held as long as its pixels object lives): the caption of the regions
+ * just described reads its three regions' measures and the whole image's from there instead of reading the
+ * pixels again. Measures depend only on the pixels and the runs, and neither is changed in place.
+ */
+const measured = new WeakMap<RgbImage, { whole: ImageMeasures; byRle: WeakMap<Rle, RegionMeasures> }>();
+
+function remember(image: RgbImage, regions: readonly Region[], all: AllMeasures): void {
+  const byRle = new WeakMap<Rle, RegionMeasures>();
+  regions.forEach((r, i) => byRle.set(r.rle, all.regions[i]!));
+  measured.set(image, { whole: all.image, byRle });
+}
+
+/** The caption's words about lightness and chroma: its means are recounted in image order near them. */
+const CAPTION_LIGHTNESS = [30, 50, 70];
+const CAPTION_CHROMA = [12, 40];
+const nearAny = (v: number, thresholds: readonly number[]) => thresholds.some((t) => Math.abs(v - t) < 1e-3);
+
+/** Measures of the regions `top` and of the whole image for the caption: `describe`'s when it has just measured
+ * them, else from one pass now. */
+function captionMeasures(image: RgbImage, regions: readonly Region[], top: readonly number[], ctx?: StageContext): { measures: RegionMeasures[]; whole: ImageMeasures } {
+  const memo = measured.get(image);
+  const remembered = memo ? top.map((i) => memo.byRle.get(regions[i]!.rle)) : [];
+  let measures: RegionMeasures[];
+  let whole: ImageMeasures;
+  if (memo && remembered.every((m) => m !== undefined)) {
+    measures = remembered as RegionMeasures[];
+    whole = memo.whole;
+  } else {
+    checkAborted(ctx);
+    ({ regions: measures, image: whole } = measureAll(image, top.map((i) => regions[i]!.rle)));
+  }
+  // Its L* mean is exact, its chroma mean within rounding of the row-major sum: near a word's threshold the
+  // whole image is measured again in that order.
+  if (nearAny(whole.meanLightness, CAPTION_LIGHTNESS) || nearAny(whole.meanChroma, CAPTION_CHROMA)) whole = measureImage(image);
+  return { measures, whole };
+}
+
 /** Measure and name every region of `image`; relations are computed among `regions`. */
 export function regionAttributes(image: RgbImage, regions: readonly Region[], ctx?: StageContext): { measures: RegionMeasures[]; attributes: RegionAttributes[] } {
   const W = image.width;
   const H = image.height;
   checkAborted(ctx);
   checkRegions(image, regions);
-  const measures = measureRegions(image, regions.map((r) => r.rle));
+  const all = measureAll(image, regions.map((r) => r.rle));
+  const { regions: measures, shared } = all;
+  remember(image, regions, all);
   ctx?.onProgress?.(regions.length, regions.length);
   checkAborted(ctx);
   const attributes = regions.map((r, i) => ownAttributes(measures[i]!, r, W, H));
@@ -168,7 +210,8 @@ export function regionAttributes(image: RgbImage, regions: readonly Region[], ct
   }
   // Nesting: a region is inside the smallest other region that covers 90% of it (the first such by index
   // among equal areas). Candidates are tried smallest first, so the first that covers it is the answer;
-  // boxes prefilter, and coverage is counted on the runs with early exits (no merged mask is built).
+  // boxes prefilter, and coverage is read from the measuring pass's shared pixels (or, for very many
+  // regions, counted on the runs with early exits; no merged mask is built).
   const bySize = regions.map((_, j) => j).sort((p, q) => measures[p]!.area - measures[q]!.area || p - q);
   const sizes = Float64Array.from(bySize, (j) => measures[j]!.area);
   const ends: (Float64Array | undefined)[] = new Array(regions.length);
@@ -188,7 +231,7 @@ export function regionAttributes(image: RgbImage, regions: readonly Region[], ct
     for (let t = lo; t < bySize.length; t++) {
       const j = bySize[t]!;
       if (!bboxInside(a.bbox, regions[j]!.bbox, 2)) continue;
-      if (coversAtLeast(a.rle.counts, endsOf(j), 0.9 * aArea, aArea)) {
+      if (shared ? shared[i * regions.length + j]! >= 0.9 * aArea : coversAtLeast(a.rle.counts, endsOf(j), 0.9 * aArea, aArea)) {
         parent = j;
         break;
       }
@@ -305,7 +348,11 @@ export class AttributesDescriber implements Describer, Captioner {
   }
 
   async caption(image: RgbImage, regions: readonly Region[], ctx?: StageContext): Promise<string> {
-    const whole = measureImage(image);
+    // The three largest regions and the whole image, measured by `describe` just before, or in one pass now.
+    const areas = checkRegions(image, regions);
+    const order = regions.map((_, i) => i).sort((a, b) => areas[b]! - areas[a]! || a - b);
+    const top = order.slice(0, 3);
+    const { measures, whole } = captionMeasures(image, regions, top, ctx);
     const colours = dominantColours(whole.colourCounts, whole.area, this.options.maxColours, 0.05);
     const L = whole.meanLightness;
     const brightness = L < 30 ? "dark" : L < 50 ? "dim" : L > 70 ? "bright" : "moderately lit";
@@ -318,13 +365,7 @@ export class AttributesDescriber implements Describer, Captioner {
       parts.push(seen ? `Objects: ${seen}.` : `No object the detector knows (${this.detector.labels.length} classes).`);
     }
     if (regions.length) {
-      // Only the three largest regions are named, and none of the words used depends on the other regions,
-      // so only those three are measured.
-      checkAborted(ctx);
-      const areas = checkRegions(image, regions);
-      const order = regions.map((_, i) => i).sort((a, b) => areas[b]! - areas[a]! || a - b);
-      const top = order.slice(0, 3);
-      const measures = measureRegions(image, top.map((i) => regions[i]!.rle));
+      // Only the three largest regions are named, and none of the words used depends on the other regions.
       ctx?.onProgress?.(regions.length, regions.length);
       const big = top.map((i, t) => {
         const a = ownAttributes(measures[t]!, regions[i]!, image.width, image.height);

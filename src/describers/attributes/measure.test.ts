@@ -4,7 +4,7 @@ import type { Rle } from "../../masks/types.js";
 import type { RgbImage } from "../../image/types.js";
 import { binTables, nearestColour, srgbToLab } from "../../vocabulary/colour-names.js";
 import { measureRegion } from "../../../test/oracles/measure-region.js";
-import { measureRegions, sequentialMeans } from "./measure.js";
+import { measureAll, measureImage, measureRegions, sequentialMeans } from "./measure.js";
 import { coversAtLeast, runEnds } from "../../masks/cover.js";
 
 function lcg(seed: number): () => number {
@@ -43,11 +43,11 @@ describe("measureRegions", () => {
       const reference = rles.map((r) => measureRegion(image, r));
       // One band, bands of 3 columns, a band per column (runs cut at band edges must add up the same); bands
       // read into tables, walked pixel by pixel, or each as its coverage decides.
-      for (const [bandPixels, tableLoad] of [[1 << 19, 0], [3 * H, 0], [1, 0], [1 << 19, Infinity], [3 * H, Infinity], [2 * H, 1.5]] as const) {
-        const got = measureRegions(image, rles, bandPixels, tableLoad);
+      for (const bandPixels of [1 << 19, 3 * H, 1, 2 * H]) {
+        const got = measureRegions(image, rles, bandPixels);
         got.forEach((m, i) => {
           const ref = reference[i]!;
-          const what = `${W}x${H} band ${bandPixels} load ${tableLoad} region ${i}`;
+          const what = `${W}x${H} band ${bandPixels} region ${i}`;
           expect(m.area, what).toBe(ref.area);
           expect([...m.colourCounts], what).toEqual([...ref.colourCounts]);
           expect([m.cx, m.cy, m.varX, m.varY, m.covXY], what).toEqual([ref.cx, ref.cy, ref.varX, ref.varY, ref.covXY]);
@@ -55,6 +55,25 @@ describe("measureRegions", () => {
           expect(m.meanLightness, what).toBe(ref.meanLightness); // exact: sums of float32 L* ≥ 1
           expect(m.meanChroma, what).toBeCloseTo(ref.meanChroma, 9);
         });
+      }
+    }
+  });
+});
+
+describe("measureAll", () => {
+  it("counts the pixels every pair of regions shares, and measures the whole image", () => {
+    for (const [W, H, seed] of [[37, 29, 6], [5, 70, 7]] as const) {
+      const { image, rles } = fixture(W, H, seed);
+      for (const bandPixels of [1 << 19, 3 * H, 1]) {
+        const all = measureAll(image, rles, bandPixels);
+        const n = rles.length;
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) expect(all.shared![i * n + j], `${i} ${j}`).toBe(area(merge([rles[i]!, rles[j]!], true)));
+        }
+        const whole = measureImage(image);
+        expect([...all.image.colourCounts]).toEqual([...whole.colourCounts]);
+        expect([all.image.area, all.image.meanLightness]).toEqual([whole.area, whole.meanLightness]);
+        expect(all.image.meanChroma).toBeCloseTo(whole.meanChroma, 9);
       }
     }
   });
