@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
-import { BitWriter, canonicalCodes, huffmanLengths, literalCode } from "./huffman.js";
+import { BitWriter, canonicalCodes, HuffmanRows, huffmanLengths, literalCode } from "./huffman.js";
 
 /** Kraft's sum of a code's lengths: 1 for a complete code. */
 const kraft = (lengths: ArrayLike<number>) => Array.from(lengths).reduce((s, l) => s + (l ? 2 ** -l : 0), 0);
@@ -70,5 +70,28 @@ describe("BitWriter", () => {
         }
       }
     }
+  });
+});
+
+describe("HuffmanRows", () => {
+  it("encodes rows on demand, making room when the counts (a sample, or none) underestimate them; a group's rows inflate to their bytes", () => {
+    const stride = 301;
+    const height = 40;
+    const filtered = new Uint8Array(stride * height);
+    for (let i = 0; i < filtered.length; i++) filtered[i] = (i * 7919) % 251;
+    const rows = new HuffmanRows(filtered, stride, height, 16, new Float64Array(256 * 3));
+    for (const y of [39, 0, 17, 5, 38, 16, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]) rows.start(y);
+    // rows 0–15: one group, one code; the bits of each row from its start, its length the last mark
+    const code = rows.code(0);
+    const w = new BitWriter(4000);
+    w.copy(code.header, 0, code.headerBits);
+    for (let y = 0; y < 16; y++) w.copy(rows.bits, rows.start(y), rows.marks[y * rows.perRow + rows.perRow - 1]!);
+    w.put(code.codes[256]!, code.lengths[256]!);
+    w.put(0, 3);
+    w.alignByte();
+    w.put(0, 16);
+    w.put(0xffff, 16);
+    const out = zlib.inflateRawSync(w.bytes(), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    expect(Buffer.from(out).equals(Buffer.from(filtered.subarray(0, 16 * stride)))).toBe(true);
   });
 });

@@ -226,7 +226,7 @@ export function literalCode(counts: ArrayLike<number>): LiteralCode {
  * boundary of one buffer, with its bit offset every CHECKPOINT_BYTES bytes. Rows are encoded when first asked for.
  */
 export class HuffmanRows {
-  private readonly words: Uint32Array;
+  private words: Uint32Array;
   private top = 0;
   /** First word of each row, -1 until it is encoded. */
   private readonly rowWord: Int32Array;
@@ -241,24 +241,29 @@ export class HuffmanRows {
     readonly stride: number,
     readonly height: number,
     readonly groupRows: number,
-    /** The byte counts of each group's rows, 256 per group. */
+    /** Byte counts (or a sample's) of each group's rows, 256 per group. */
     counts: Float64Array,
   ) {
     let bits = 0;
+    let counted = 0;
     for (let g = 0; g * groupRows < height; g++) {
       const own = counts.subarray(256 * g, 256 * g + 256);
       const code = literalCode(own);
       this.codes.push(code);
-      for (let v = 0; v < 256; v++) bits += own[v]! * code.lengths[v]!;
+      for (let v = 0; v < 256; v++) {
+        bits += own[v]! * code.lengths[v]!;
+        counted += own[v]!;
+      }
     }
-    // every row starts on a word and ends with at most one partial word, plus one word to spare at the end
-    this.words = new Uint32Array(Math.ceil(bits / 32) + height + 2);
+    // the sample's bits per byte for all bytes, and a tenth more; encode() makes room if that is not enough
+    const estimate = counted > 0 ? ((bits / counted) * stride * height * 1.1) / 32 : 0;
+    this.words = new Uint32Array(Math.ceil(estimate) + height + 2);
     this.rowWord = new Int32Array(height).fill(-1);
     this.perRow = Math.ceil(stride / CHECKPOINT_BYTES) + 1;
     this.marks = new Uint32Array(height * this.perRow);
   }
 
-  /** The encoded bits (rows start at `start(y)`, in bits). */
+  /** The encoded bits (rows start at `start(y)`, in bits); encoding a row may move them (take them after). */
   get bits(): Uint32Array {
     return this.words;
   }
@@ -277,6 +282,13 @@ export class HuffmanRows {
 
   private encode(y: number): number {
     const { lengths, codes } = this.code(y);
+    // room for the row at 15 bits a byte, and a word to spare
+    const most = Math.ceil((this.stride * 15) / 32) + 2;
+    if (this.top + most > this.words.length) {
+      const more = new Uint32Array(Math.max(this.top + most, Math.ceil(this.words.length * 1.25)));
+      more.set(this.words.subarray(0, this.top));
+      this.words = more;
+    }
     const f = this.filtered;
     const out = this.words;
     const start = this.top;

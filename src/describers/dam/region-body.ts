@@ -11,29 +11,45 @@ import type { Rle } from "../../masks/types.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-/** The two characters of every 12 bits, as one 16-bit unit in memory order. */
-const PAIRS = new Uint16Array(4096);
+/** The two characters of every 12 bits, as the low 16 bits in memory order. */
+const PAIRS = new Uint32Array(4096);
 for (let v = 0; v < 4096; v++) {
   const hi = ALPHABET.charCodeAt(v >> 6);
   const lo = ALPHABET.charCodeAt(v & 63);
   PAIRS[v] = LITTLE_ENDIAN ? hi | (lo << 8) : (hi << 8) | lo;
 }
 
+/** The four characters of the 24 bits `t` as one 32-bit word in memory order. */
+function quad(t: number): number {
+  return LITTLE_ENDIAN ? PAIRS[t >>> 12]! | (PAIRS[t & 4095]! << 16) : (PAIRS[t >>> 12]! << 16) | PAIRS[t & 4095]!;
+}
+
 /**
  * Base64 of `bytes` as ASCII bytes, in a buffer of their own. Written here rather than by Buffer's toString:
  * that makes a string of the text (a region's is 0.7 MB) only to copy it out again, and the strings' garbage
- * cost more than the encoding.
+ * cost more than the encoding. Aligned input on a little-endian machine is read 12 bytes (three words) at a time.
  */
 export function base64Ascii(bytes: Uint8Array): Uint8Array {
   const n = bytes.length;
   const whole = n - (n % 3);
   const out = new Uint8Array(4 * Math.ceil(n / 3));
-  const pairs = new Uint16Array(out.buffer, 0, out.length >> 1);
-  for (let i = 0, j = 0; i < whole; i += 3, j += 2) {
-    const t = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    pairs[j] = PAIRS[t >>> 12]!;
-    pairs[j + 1] = PAIRS[t & 4095]!;
+  const quads = new Uint32Array(out.buffer, 0, out.length >> 2);
+  let i = 0;
+  let j = 0;
+  if (LITTLE_ENDIAN && (bytes.byteOffset & 3) === 0) {
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, Math.floor(n / 12) * 3);
+    for (let k = 0; k < words.length; k += 3, j += 4) {
+      const a = words[k]!;
+      const b = words[k + 1]!;
+      const c = words[k + 2]!;
+      quads[j] = quad(((a & 0xff) << 16) | (a & 0xff00) | ((a >>> 16) & 0xff));
+      quads[j + 1] = quad(((a >>> 24) << 16) | ((b & 0xff) << 8) | ((b >>> 8) & 0xff));
+      quads[j + 2] = quad((((b >>> 16) & 0xff) << 16) | ((b >>> 24) << 8) | (c & 0xff));
+      quads[j + 3] = quad((((c >>> 8) & 0xff) << 16) | (((c >>> 16) & 0xff) << 8) | (c >>> 24));
+    }
+    i = words.length * 4;
   }
+  for (; i < whole; i += 3, j++) quads[j] = quad((bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!);
   if (whole < n) out.set(Buffer.from(Buffer.from(bytes.subarray(whole)).toString("base64"), "latin1"), (4 * whole) / 3);
   return out;
 }

@@ -240,24 +240,46 @@ function filterBlock(rgb: Uint8Array, width: number, height: number, b: number, 
   const stride = 1 + 4 * width;
   const y0 = b * blockRows;
   const y1 = Math.min(height, y0 + blockRows);
-  const rows = filtered.subarray(y0 * stride, y1 * stride);
-  filterRgbRows(rgb, width, y0, y1, rows);
+  filterRgbRows(rgb, width, y0, y1, filtered.subarray(y0 * stride, y1 * stride));
   if (counts) {
-    const c = new Uint32Array(256);
+    // The code needs the bytes' statistics, not their exact counts: every COUNTED_ROWS-th row is counted (a
+    // quarter of the time). A row is its filter type (4), then R, G, B and 0 per pixel: the alpha and type
+    // bytes are counted by multiplication, and the three channels in counts of their own (increments of one
+    // count in a row wait on each other).
+    const r = new Uint32Array(256);
+    const g = new Uint32Array(256);
+    const bl = new Uint32Array(256);
     for (let y = y0; y < y1; y++) {
-      for (let i = y * stride, end = i + stride; i < end; i++) c[filtered[i]!]++;
-      if ((y + 1) % LITERAL_GROUP_ROWS === 0 || y + 1 === y1) {
-        const g = Math.floor(y / LITERAL_GROUP_ROWS);
-        for (let v = 0; v < 256; v++) counts[256 * g + v] += c[v]!;
-        c.fill(0);
+      if (y % COUNTED_ROWS !== 0) continue;
+      for (let i = y * stride + 1, end = i + 4 * width; i < end; i += 4) {
+        r[filtered[i]!]++;
+        g[filtered[i + 1]!]++;
+        bl[filtered[i + 2]!]++;
       }
     }
+    // every row counted was y0 (or the group's first) plus a multiple of COUNTED_ROWS; groups start at multiples of it
+    for (let y = y0; y < y1; y++) {
+      if ((y + 1) % LITERAL_GROUP_ROWS !== 0 && y + 1 !== y1) continue;
+      const at = 256 * Math.floor(y / LITERAL_GROUP_ROWS);
+      let rows = 0;
+      for (let k = Math.max(y0, y + 1 - LITERAL_GROUP_ROWS); k <= y; k++) if (k % COUNTED_ROWS === 0) rows++;
+      counts[at] += rows * width;
+      counts[at + 4] += rows;
+    }
+    // the channels' counts, into the groups of the rows they came from (the block's rows are in one group or more)
+    if (Math.floor(y0 / LITERAL_GROUP_ROWS) !== Math.floor((y1 - 1) / LITERAL_GROUP_ROWS)) {
+      throw new Error(`blocks of ${blockRows} rows span several groups of ${LITERAL_GROUP_ROWS}`);
+    }
+    const at = 256 * Math.floor(y0 / LITERAL_GROUP_ROWS);
+    for (let v = 0; v < 256; v++) counts[at + v] += r[v]! + g[v]! + bl[v]!;
   }
-  return adler32(rows);
+  return adler32(filtered.subarray(y0 * stride, y1 * stride));
 }
 
-/** Rows per literal code (huffman.ts): a divisor of BLOCK_ROWS, so that a region's rows are whole groups. */
+/** Rows per literal code (huffman.ts): a multiple of the blocks' rows, so that a block is in one group. */
 export const LITERAL_GROUP_ROWS = 16;
+/** One row in this many is counted for the literal codes (a divisor of LITERAL_GROUP_ROWS). */
+const COUNTED_ROWS = 4;
 
 /**
  * Blocks [from, to) of filtered rows (alpha 0), each deflated on its own at zlib `level` into a padded IDAT
@@ -435,7 +457,7 @@ let scratch: Uint32Array | undefined;
 
 function literalRows(base: RegionRows, y0: number, y1: number, a: AlphaBox): Uint8Array {
   const rows = base.literals!;
-  const { marks, perRow, bits, groupRows } = rows;
+  const { marks, perRow, groupRows } = rows;
   const stride = 1 + 4 * base.width;
   const f = base.filtered;
   const aw = a.ax1 - a.ax0;
@@ -452,6 +474,7 @@ function literalRows(base: RegionRows, y0: number, y1: number, a: AlphaBox): Uin
     total += marks[y * perRow + perRow - 1]! + (y % groupRows === 0 ? rows.code(y).headerBits + 15 : 0);
   }
   total += (a.cy1 - a.cy0) * (i1 - i0) * 15;
+  const bits = rows.bits; // after every row is encoded: encoding may have moved them
   const w = new BitWriter(Math.ceil(total / 32) + 2, scratch);
   scratch = w.out;
   let code = rows.code(y0);
