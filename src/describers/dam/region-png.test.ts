@@ -155,7 +155,15 @@ describe("region PNG (shared row blocks, the region's blocks rewritten)", () => 
     const w = 640, h = 410;
     const big = photo(w, h);
     const prepared = prepareRegionPng(big, w, h, 1);
-    for (const inside of [() => true, (x: number, y: number) => (x - 300) ** 2 + (y - 200) ** 2 <= 150 ** 2]) {
+    const boxes = [
+      () => true,
+      (x: number, y: number) => (x - 300) ** 2 + (y - 200) ** 2 <= 150 ** 2,
+      // boxes at the right and left edges, and one narrower than the bytes between two checkpoints
+      (x: number, y: number) => x > 600 && y > 20 && y < 90,
+      (x: number, y: number) => x < 5 && y > 300,
+      (x: number, y: number) => x === 333 && y > 100 && y < 104,
+    ];
+    for (const inside of boxes) {
       const mask = new Uint8Array(w * h);
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mask[y * w + x] = inside(x, y) ? 1 : 0;
       const png = Buffer.from(encodeRegionPng(prepared, encode({ height: h, width: w, data: mask })));
