@@ -233,8 +233,8 @@ export class HuffmanRows {
   /** Per row, the bit offset of every checkpoint and (last) of the row's end. */
   readonly marks: Uint32Array;
   readonly perRow: number;
-  /** The code of each group of rows. */
-  readonly codes: LiteralCode[] = [];
+  /** The code of each group of rows, made when a row of the group is first encoded. */
+  private readonly codes: (LiteralCode | undefined)[] = [];
 
   constructor(
     private readonly filtered: Uint8Array,
@@ -242,21 +242,18 @@ export class HuffmanRows {
     readonly height: number,
     readonly groupRows: number,
     /** Byte counts (or a sample's) of each group's rows, 256 per group. */
-    counts: Float64Array,
+    private readonly counts: Float64Array,
   ) {
-    let bits = 0;
-    let counted = 0;
-    for (let g = 0; g * groupRows < height; g++) {
-      const own = counts.subarray(256 * g, 256 * g + 256);
-      const code = literalCode(own);
-      this.codes.push(code);
-      for (let v = 0; v < 256; v++) {
-        bits += own[v]! * code.lengths[v]!;
-        counted += own[v]!;
-      }
-    }
-    // the sample's bits per byte for all bytes, and a tenth more; encode() makes room if that is not enough
-    const estimate = counted > 0 ? ((bits / counted) * stride * height * 1.1) / 32 : 0;
+    // Room for the rows at the entropy of all the counts together (a group's own code does better) and a tenth
+    // more; encode() makes room if that is not enough. The codes are made when needed: the first region's are
+    // then all that is made before its request (75 codes cost 70 ms of CPU before V8 compiles their making).
+    const all = new Float64Array(256);
+    for (let i = 0; i < counts.length; i++) all[i & 255] += counts[i]!;
+    let total = 0;
+    for (const c of all) total += c;
+    let entropy = 0;
+    for (const c of all) if (c > 0) entropy -= (c / total) * Math.log2(c / total);
+    const estimate = total > 0 ? ((entropy + 0.1) * stride * height * 1.1) / 32 : 0;
     this.words = new Uint32Array(Math.ceil(estimate) + height + 2);
     this.rowWord = new Int32Array(height).fill(-1);
     this.perRow = Math.ceil(stride / CHECKPOINT_BYTES) + 1;
@@ -270,7 +267,8 @@ export class HuffmanRows {
 
   /** The code of row y. */
   code(y: number): LiteralCode {
-    return this.codes[Math.floor(y / this.groupRows)]!;
+    const g = Math.floor(y / this.groupRows);
+    return (this.codes[g] ??= literalCode(this.counts.subarray(256 * g, 256 * g + 256)));
   }
 
   /** Row y's first bit in `bits`, encoding it first if needed. */
