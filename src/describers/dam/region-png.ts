@@ -339,7 +339,7 @@ export function prepareRegionPng(rgb: Uint8Array, width: number, height: number,
 }
 
 /**
- * prepareRegionPng with the blocks compressed on libuv's threads (zlib's asynchronous calls) while this thread
+ * prepareRegionPng with the blocks compressed on libuv's threads (zlib's asynchronous streams) while this thread
  * filters the next ones: the same bytes, the image's one-time work spread over the cores without starting
  * worker threads (each costs 100 ms of CPU or more to start).
  */
@@ -349,19 +349,26 @@ export async function prepareRegionPngAsync(rgb: Uint8Array, width: number, heig
   const counts = new Float64Array(256 * Math.ceil(height / LITERAL_GROUP_ROWS));
   const blocks = blockCount(height, blockRows);
   const adler = new Float64Array(blocks);
-  const shared = sharedLevel(level);
+  // A few zlib streams, block b on stream b mod k, each block ended by a full flush (byte-aligned, the
+  // dictionary forgotten): the same bytes as a stream of its own per block (the tests check), without making
+  // 75 streams (their objects cost more CPU than a third of the compression).
+  const streams = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () => zlib.createDeflateRaw({ level: sharedLevel(level) }));
+  const chains: Promise<unknown>[] = streams.map(() => Promise.resolve());
   const compressed: Promise<Buffer>[] = [];
-  for (let b = 0; b < blocks; b++) {
-    adler[b] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
-    const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
-    compressed.push(
-      new Promise((resolve, reject) =>
-        zlib.deflateRaw(rows, { level: shared, finishFlush: zlib.constants.Z_SYNC_FLUSH }, (err, z) => (err ? reject(err) : resolve(z))),
-      ),
-    );
+  let parts: Buffer[];
+  try {
+    for (let b = 0; b < blocks; b++) {
+      adler[b] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
+      const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
+      const s = b % streams.length;
+      const done = chains[s]!.then(() => deflateBlock(streams[s]!, rows));
+      chains[s] = done;
+      compressed.push(done);
+    }
+    parts = await Promise.all(compressed);
+  } finally {
+    for (const z of streams) z.close();
   }
-  const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
-  const parts = await Promise.all(compressed);
   const chunks = new Uint8Array(parts.reduce((n, z) => n + idatSize(z.length), 0));
   const chunkStart = new Float64Array(blocks + 1);
   let at = 0;
@@ -370,7 +377,31 @@ export async function prepareRegionPngAsync(rgb: Uint8Array, width: number, heig
     at = writeIdat(chunks, at, z);
   });
   chunkStart[blocks] = at;
+  const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
   return { width, height, level, blockRows, chunks, chunkStart, adler, filtered, literals };
+}
+
+/** zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). */
+const ASYNC_STREAMS = 4;
+
+/** `rows` through stream `z`, ended by a full flush: what the stream gives out for them. */
+function deflateBlock(z: zlib.DeflateRaw, rows: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const onData = (c: Buffer) => out.push(c);
+    const onError = (err: Error) => {
+      z.off("data", onData);
+      reject(err);
+    };
+    z.on("data", onData);
+    z.once("error", onError);
+    z.write(rows);
+    z.flush(zlib.constants.Z_FULL_FLUSH, () => {
+      z.off("data", onData);
+      z.off("error", onError);
+      resolve(Buffer.concat(out));
+    });
+  });
 }
 
 /** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
