@@ -17,6 +17,8 @@ const release = () => (queue.length ? queue.shift()() : active--);
 /** Per request: when the whole body was in, when the reply was written, the server's own work on the body. */
 let log = [];
 let bytes = 0;
+/** The first and the last PNG of a run, decoded when the stats are asked for (outside the timed run). */
+let kept = [];
 const now = () => performance.now();
 const cpu0 = process.cpuUsage();
 
@@ -40,6 +42,7 @@ const server = createServer(async (req, res) => {
       const meta = await sharp(Buffer.from(url.slice(m[0].length), "base64")).metadata();
       if (m[1] === "png" && meta.channels !== 4) throw new Error(`Image mode is ${meta.channels === 3 ? "RGB" : meta.channels}, but it should be RGBA`);
       if (meta.format !== m[1]) throw new Error(`not a ${m[1]}`);
+      if (m[1] === "png") kept[kept.length < 2 ? kept.length : 1] = url.slice(m[0].length);
     }
     entry.parseMs = now() - started;
     await new Promise((r) => setTimeout(r, Math.max(0, started + serviceMs - now())));
@@ -54,12 +57,28 @@ const server = createServer(async (req, res) => {
   }
 });
 server.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
-process.on("message", (m) => {
+/** What the benchmark checks of a PNG's pixels: the pixels at alpha 255, any other alpha than 0 and 255, the RGB sum. */
+async function pixels(base64) {
+  const { data, info } = await sharp(Buffer.from(base64, "base64")).raw().toBuffer({ resolveWithObject: true });
+  let inside = 0;
+  let otherAlpha = 0;
+  let rgb = 0;
+  for (let i = 0; i < data.length; i += info.channels) {
+    rgb += data[i] + data[i + 1] + data[i + 2];
+    if (data[i + 3] === 255) inside++;
+    else if (data[i + 3] !== 0) otherAlpha++;
+  }
+  return { inside, otherAlpha, rgb };
+}
+
+process.on("message", async (m) => {
   if (m !== "stats") return;
   const cpu = process.cpuUsage(cpu0);
-  process.send({ peak, bytes, requests: log.length, log, cpuMs: (cpu.user + cpu.system) / 1000, origin: performance.timeOrigin });
+  const checked = await Promise.all(kept.map(pixels));
+  process.send({ peak, bytes, requests: log.length, log, cpuMs: (cpu.user + cpu.system) / 1000, origin: performance.timeOrigin, checked });
   peak = 0;
   bytes = 0;
   log = [];
+  kept = [];
 });
 process.on("disconnect", () => process.exit(0));

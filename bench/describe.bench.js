@@ -19,6 +19,11 @@ import { mapLimit } from "../dist/util/concurrency.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const REGIONS = 60;
 const SERVICE_MS = 500;
+// While iterating: DESCRIBE_N=8 (or "4,8") runs only those N; DESCRIBE_VISION=0 skips openai-vision;
+// DESCRIBE_PREVIOUS=0 skips the previous client (its columns then show "—").
+const NS = (process.env.DESCRIBE_N ?? "1,4,8").split(",").map(Number);
+const VISION = process.env.DESCRIBE_VISION !== "0";
+const PREVIOUS = process.env.DESCRIBE_PREVIOUS !== "0";
 
 async function startDam(slots) {
   const child = fork(join(here, "dam-stand-in.js"), [JSON.stringify({ slots, serviceMs: SERVICE_MS })], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -97,6 +102,8 @@ export default async function (log) {
   const imagePath = join(here, "../../shared/data/photos/truck.jpg");
   const image = await loadImage(imagePath);
   const regions = gridRegions(image.width, image.height);
+  const areas = new Set(regions.map((r) => r.area));
+  const rgbSum = image.data.reduce((a, b) => a + b, 0);
   const rows = [];
   const runOnce = async (n, which) => {
     const dam = await startDam(n);
@@ -121,6 +128,10 @@ export default async function (log) {
       const cpu = process.cpuUsage(cpu0);
       if (texts.length !== REGIONS || texts.some((d) => d !== "A described region.")) throw new Error("wrong descriptions");
       const stats = await dam.stats();
+      // The first and the last PNG the stand-in got (DAM clients): the photo's RGB, a region's pixels at alpha 255, no other alpha.
+      for (const c of stats.checked) {
+        if (c.rgb !== rgbSum || c.otherAlpha !== 0 || !areas.has(c.inside)) throw new Error(`${which}: a PNG's pixels are wrong (${JSON.stringify(c)})`);
+      }
       // At N = 1 the server is idle between a reply and the next whole body: the client's share of each request.
       const log = [...stats.log].sort((a, b) => a.received - b.received);
       const gaps = log.slice(1).map((e, i) => e.received - log[i].replied);
@@ -144,14 +155,15 @@ export default async function (log) {
       await dam.stop();
     }
   };
-  for (const n of [1, 4, 8]) {
+  const skipped = { wall: NaN, cpuPerRegion: NaN, idle: NaN, idleTotal: NaN, firstBody: NaN, bytes: NaN };
+  for (const n of NS) {
     // alternate, so that the shared machine's load hits both alike
     const ours = await runOnce(n, "gear-seg");
-    const base = await runOnce(n, "previous");
+    const base = PREVIOUS ? await runOnce(n, "previous") : skipped;
     rows.push({ n, ours, base, ideal: (REGIONS * SERVICE_MS) / 1000 / n });
   }
   const visionRows = [];
-  for (const n of [1, 4, 8]) {
+  for (const n of VISION ? NS : []) {
     const ours = await runOnce(n, "vision");
     const base = await runOnce(n, "vision-per-call");
     visionRows.push({ n, ours, base, ideal: (REGIONS * SERVICE_MS) / 1000 / n });
@@ -163,10 +175,11 @@ export default async function (log) {
   log(`stand-in speaking \`dam_server.py\`'s protocol in a process of its own (\`bench/dam-stand-in.js\`) that serves N requests at a time and`);
   log(`takes ${SERVICE_MS} ms per request from the moment it has the whole body; its own work on the body (JSON parse, base64 decode, PNG header:`);
   log("RGBA) runs inside those 500 ms and is reported apart. The describer runs with `concurrency: N`. gear-seg: HTTP over node:http with");
-  log("kept-alive connections; region PNGs on the worker pool (one thread per core; filter Paeth; the alpha-0 row blocks compressed once per");
-  log("image at zlib level 4, a region recompresses at level 1 the rows of the 16-row blocks it spans and the one below; every chunk a multiple");
-  log("of 3 bytes, so the shared chunks' base64 is made once per image and a body is sent as views of it around the region's own text), the");
-  log("next N regions ready ahead, a new one started when a body has been sent. Previous client (same run, alternating): a full RGBA copy per");
+  log("kept-alive connections; region PNGs on the main thread (filter Paeth; the alpha-0 row blocks compressed once per image at zlib level 4");
+  log("on libuv's threads; a region rewrites the rows of the 16-row blocks it spans and the one below as literals under each 16 rows' own");
+  log("Huffman code, copying the bits of every row encoded once per image and encoding anew only the bytes around its alpha; every chunk a");
+  log("multiple of 3 bytes, so the shared chunks' base64 is made once per image and a body is sent as views of it around the region's own");
+  log("text); a region's body made when it is to be sent, the one N places later made when a body has been sent. Previous client (same run, alternating): a full RGBA copy per");
   log(`region, sharp PNG at zlib level 1. Reference: one mask at a time, ${REGIONS} × ${SERVICE_MS / 1000} s = ${reference} s. Server idle per request (N = 1):`);
   log("time between the stand-in's reply and the whole next body, the client's share of each request (median, and the sum over the run).");
   log("First body: from creating the describer to the first whole body at the stand-in (module loading, worker start, the image's shared");

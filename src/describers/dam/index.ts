@@ -19,10 +19,11 @@ import { DEFAULT_MAX_ANSWER_CHARS } from "../../net/openai.js";
 import { HttpClient, parseUrls, type HttpClientOptions } from "../../net/http.js";
 import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, Describer, Region, StageContext } from "../../pipeline/types.js";
-import { MadeAhead, mapLimit } from "../../util/concurrency.js";
+import { mapLimit } from "../../util/concurrency.js";
 import { GearSegError, UsageError } from "../../util/errors.js";
 import type { DamOptions as DamOptionsInput } from "./options.js";
-import { RegionBodyEncoder } from "./png-pool.js";
+import { RegionBodyEncoder } from "./body-encoder.js";
+import type { RegionText } from "./region-body.js";
 
 export const DAM_MODEL = "describe_anything_model";
 /** DAM's own prompt for a detailed region description (its README, examples and server client). */
@@ -38,7 +39,7 @@ export interface DamSettings {
   temperature?: number;
   topP?: number;
   http?: HttpClientOptions;
-  /** zlib level of a region's own rows in the PNG sent (0–9, default 1; the shared rows: at least 4). */
+  /** A region's own rows in the PNG sent: 1 (default) literals under the image's Huffman codes, else zlib's level (options.ts). */
   pngCompression?: number;
   /** Longest description accepted (default the chat client's, 20 000 characters). */
   maxAnswerChars?: number;
@@ -99,8 +100,7 @@ export class DamDescriber implements Describer {
     }
     let done = 0;
     ctx?.onProgress?.(0, regions.length);
-    // The body of every request is the same JSON around the region's PNG; the PNGs are encoded on the worker
-    // pool (every core).
+    // The body of every request is the same JSON around the region's PNG.
     const head = JSON.stringify({
       model: this.model,
       messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "@@" } }, { type: "text", text: this.prompt }] }],
@@ -113,25 +113,29 @@ export class DamDescriber implements Describer {
     const before = `${head.slice(0, at)}"data:image/png;base64,`;
     const after = `"${head.slice(at + 4)}`;
     const encoder = await RegionBodyEncoder.open(image, this.pngCompression);
-    // Bodies are encoded ahead of their requests (MadeAhead): ready while the server is busy, and no encoding
-    // competes for the cores with a body being sent (on a loaded machine that delayed every request by tens of ms).
     const inFlight = this.client.pool.concurrency * this.client.urls.length;
-    // Never send an empty mask: DAM's crop takes the box of the mask's pixels and fails without any.
-    const bodies = new MadeAhead(regions.length, inFlight, (i) => (rleArea(regions[i]!.rle) > 0 ? encoder.encode(regions[i]!.rle) : null));
-    try {
-      return await mapLimit(regions, inFlight, async (region, i) => {
-        ctx?.signal?.throwIfAborted();
-        let text = "";
-        const own = bodies.take(i);
-        // the region's own pieces were made ahead; the body is views of the shared text around them
-        if (own) text = await this.describeOne(encoder.body(await own, before, after), region, ctx?.signal, () => bodies.sent(i));
-        else bodies.sent(i);
-        ctx?.onProgress?.(++done, regions.length);
-        return text;
-      });
-    } finally {
-      encoder.close();
-    }
+    // A region's own pieces take about a millisecond on this thread: the first ones are made when they are to
+    // be sent, and each body sent has the one inFlight places after it made while the server works, so that
+    // it is ready when a request ends. Never an empty mask: DAM's crop takes the box of the mask's pixels and
+    // fails without any.
+    const made: (RegionText | null | undefined)[] = new Array(regions.length);
+    let madeUpTo = 0;
+    const makeUpTo = (n: number) => {
+      for (; madeUpTo < Math.min(n, regions.length); madeUpTo++) {
+        const rle = regions[madeUpTo]!.rle;
+        made[madeUpTo] = rleArea(rle) > 0 ? encoder.encode(rle) : null;
+      }
+    };
+    return mapLimit(regions, inFlight, async (region, i) => {
+      ctx?.signal?.throwIfAborted();
+      makeUpTo(i + 1);
+      const own = made[i];
+      made[i] = undefined;
+      let text = "";
+      if (own) text = await this.describeOne(encoder.body(own, before, after), region, ctx?.signal, () => makeUpTo(i + 1 + inFlight));
+      ctx?.onProgress?.(++done, regions.length);
+      return text;
+    });
   }
 
   /** One request; the body is the JSON text with the PNG in it, as UTF-8 bytes in pieces (RegionBodyEncoder.body). */

@@ -12,8 +12,10 @@ export const damOptions = chatOptions.extend({
   temperature: number(0, 2).optional(),
   topP: number(0, 1).optional(),
   /**
-   * zlib level of each region's own rows in the PNG sent (default 1; the rows every region shares are compressed
-   * once per image at level 4 or this one if higher): higher sends fewer bytes for more CPU per region.
+   * How each region's own rows in the PNG sent are compressed. 1 (default): as literals under the image's own
+   * Huffman codes, from bits encoded once per image (about 1 ms per region, no zlib run); 0 or 2–9: zlib at
+   * that level (2 and up: fewer bytes for about 10 ms or more of CPU per region). The rows every region shares
+   * are compressed once per image at zlib level 4, or this one if higher.
    */
   pngCompression: integer(0, 9).optional(),
 });

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
 import sharp from "sharp";
 import { encode } from "../../masks/index.js";
-import { adler32, adler32Combine, compressBlocks, encodeRegionPng, pngHead, prepareRegionPng, regionPngParts, BLOCK_ROWS } from "./region-png.js";
-import { base64Ascii, bodyPieces, bodyPrefix, joinShares, regionRequestBody, regionText, sharedText, textShare } from "./region-body.js";
+import { adler32, adler32Combine, compressBlocks, encodeRegionPng, pngHead, prepareRegionPng, prepareRegionPngAsync, regionPngParts, BLOCK_ROWS } from "./region-png.js";
+import { base64Ascii, bodyPieces, bodyPrefix, regionRequestBody, regionText, sharedText } from "./region-body.js";
 
 /** A PNG read by hand, checking everything a strict decoder checks: signature, every chunk's CRC, the zlib stream. */
 function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array; idatChunks: number; chunkLengths: number[] } {
@@ -67,7 +67,7 @@ function photo(width: number, height: number): Uint8Array {
   return rgb;
 }
 
-describe("region PNG (shared row blocks, the region's blocks recompressed)", () => {
+describe("region PNG (shared row blocks, the region's blocks rewritten)", () => {
   // 53 rows: the last block is partial; 37 columns
   const W = 37, H = 53;
   const rgb = photo(W, H);
@@ -132,41 +132,38 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
     }
   });
 
-  it("the shared text made in shares, in any order, is the text of the whole; at any zlib level, a body decodes to the same pixels", async () => {
-    const blocks = Math.ceil(H / BLOCK_ROWS);
-    const filtered = new Uint8Array(base.filtered.length);
-    const image = { width: W, height: H, blockRows: BLOCK_ROWS, filtered, rgb };
-    // shares that filter the rows (into memory all shares write) and compress at level 1
-    const shares = [2, 0, 3, 1].map((i) => textShare(i, 4, image, 1));
-    const fast = joinShares(shares, blocks);
-    expect(Buffer.from(filtered).equals(Buffer.from(base.filtered))).toBe(true);
-    expect([...fast.adler]).toEqual([...base.adler]);
-    // shares of rows already filtered, at the shared level: what prepareRegionPng makes
-    const better = joinShares([1, 0].map((i) => textShare(i, 2, { ...image, rgb: undefined }, 4)), blocks);
-    const whole = sharedText(base);
-    expect(Buffer.from(better.text).equals(Buffer.from(whole.text))).toBe(true);
-    expect([...better.start]).toEqual([...whole.start]);
+  it("the shared blocks compressed on libuv's threads are the same bytes; at any level, a body decodes to the same pixels", async () => {
+    const async = await prepareRegionPngAsync(rgb, W, H, 1);
+    expect(Buffer.from(async.chunks).equals(Buffer.from(base.chunks))).toBe(true);
+    expect([...async.chunkStart]).toEqual([...base.chunkStart]);
+    expect([...async.adler]).toEqual([...base.adler]);
+    expect(Buffer.from(async.filtered).equals(Buffer.from(base.filtered))).toBe(true);
     const mask = new Uint8Array(W * H);
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = (x - 10) ** 2 + (y - 30) ** 2 <= 40 ? 1 : 0;
     const rle = encode({ height: H, width: W, data: mask });
-    const own = regionText({ ...base, filtered, adler: fast.adler }, rle);
-    const prefix = bodyPrefix("", W, H);
     const decoded = await Promise.all(
-      [fast, better].map(async (text) => {
-        const png = Buffer.from(Buffer.concat(bodyPieces(prefix, text, own, new Uint8Array(0))).toString("latin1"), "base64");
+      [0, 1, 2, 4, 9].map(async (level) => {
+        const png = Buffer.from(encodeRegionPng(level === 1 ? async : prepareRegionPng(rgb, W, H, level), rle));
         readPng(png); // CRCs, Adler-32
-        return { size: png.length, rgba: (await sharp(png).raw().toBuffer()) as Buffer };
+        return (await sharp(png).raw().toBuffer()) as Buffer;
       }),
     );
-    expect(decoded[0]!.rgba.equals(decoded[1]!.rgba)).toBe(true);
-    expect(decoded[1]!.size).toBeLessThan(decoded[0]!.size);
+    for (const rgba of decoded.slice(1)) expect(rgba.equals(decoded[0]!)).toBe(true);
   });
 
   it("a region's Adler-32 (the shared blocks' plus its alpha bytes) is right on a larger image and a region over all of it", async () => {
     const w = 640, h = 410;
     const big = photo(w, h);
     const prepared = prepareRegionPng(big, w, h, 1);
-    for (const inside of [() => true, (x: number, y: number) => (x - 300) ** 2 + (y - 200) ** 2 <= 150 ** 2]) {
+    const boxes = [
+      () => true,
+      (x: number, y: number) => (x - 300) ** 2 + (y - 200) ** 2 <= 150 ** 2,
+      // boxes at the right and left edges, and one narrower than the bytes between two checkpoints
+      (x: number, y: number) => x > 600 && y > 20 && y < 90,
+      (x: number, y: number) => x < 5 && y > 300,
+      (x: number, y: number) => x === 333 && y > 100 && y < 104,
+    ];
+    for (const inside of boxes) {
       const mask = new Uint8Array(w * h);
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mask[y * w + x] = inside(x, y) ? 1 : 0;
       const png = Buffer.from(encodeRegionPng(prepared, encode({ height: h, width: w, data: mask })));
@@ -204,6 +201,14 @@ describe("region PNG (shared row blocks, the region's blocks recompressed)", () 
       }
     }
     expect([...seen].sort()).toEqual([0, 1, 2]);
+  });
+
+  it("base64Ascii is Buffer's base64, whatever the length", () => {
+    const bytes = new Uint8Array(1000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 167 + (i >> 3)) & 255;
+    for (const n of [0, 1, 2, 3, 4, 5, 6, 299, 1000]) {
+      expect(Buffer.from(base64Ascii(bytes.subarray(0, n))).toString("latin1")).toBe(Buffer.from(bytes.subarray(0, n)).toString("base64"));
+    }
   });
 
   it("a piece's base64 is the slice of the whole PNG's base64 at the same place (4 characters per 3 bytes)", () => {

@@ -5,8 +5,10 @@
  * regions (alpha 0). So the image is cut into blocks of rows, each compressed on its own (raw deflate ending in a
  * sync flush: byte-aligned, no reference to earlier blocks) and wrapped in an IDAT chunk of its own (PNG allows
  * the zlib stream to be split over any number of consecutive IDAT chunks). The alpha-0 blocks are compressed
- * once per image (`prepareRegionPng`); a region re-compresses only the blocks its rows touch
- * (`encodeRegionPng`) and the PNG is those chunks spliced in among the shared ones, with a zlib header chunk in
+ * once per image (`prepareRegionPng`); a region rewrites only the blocks its rows touch (`encodeRegionPng`):
+ * by default as literals under Huffman codes of the image's own (huffman.ts: its rows' bits copied from bits
+ * encoded once per image, only the bytes around its alpha encoded anew), or recompressed by zlib at another
+ * level; the PNG is those chunks spliced in among the shared ones, with a zlib header chunk in
  * front and a final chunk holding an empty final deflate block and the Adler-32 of the whole stream (combined
  * from the blocks' own, as zlib's adler32_combine does). PNG layout and chunk CRCs: the PNG specification
  * (ISO/IEC 15948), zlib stream: RFC 1950, deflate blocks: RFC 1951.
@@ -14,12 +16,15 @@
  * Settings, chosen by measurement on an 1800×1200 photo (BENCHMARKS.md "Describers over HTTP"): filter Paeth on
  * every row (5 % smaller than Sub at level 1, as small as choosing the best filter per row; the row under a
  * region reads the region's last row, so its block is the region's too), the shared blocks at zlib level 4 at
- * least (once per image: 14 % smaller than level 1 for 1.7× the time), a region's own blocks at the option's
- * level (default 1). Blocks of 16 rows.
+ * least (once per image: 14 % smaller than level 1 for 1.7× the time), a region's own blocks as literals
+ * (1.4 ms instead of zlib level 1's 12 ms per region of the photo's 60-region grid, 494 KB instead of 343 KB:
+ * the PNG 7 % larger; smaller blocks of rows made the PNG larger still: 8 rows 2.32 MB, 4 rows 2.35 MB, 16
+ * rows 2.31 MB). Blocks of 16 rows.
  */
 import zlib from "node:zlib";
 import { forEachColumnSpan } from "../../masks/runs.js";
 import type { Rle } from "../../masks/types.js";
+import { BitWriter, CHECKPOINT_BYTES, HuffmanRows } from "./huffman.js";
 
 export const BLOCK_ROWS = 16;
 /** Least zlib level of the blocks every region shares: compressed once per image, so a better level is cheap. */
@@ -30,11 +35,19 @@ export function sharedLevel(level: number): number {
   return Math.max(level, SHARED_MIN_LEVEL);
 }
 
-/** What a region's own part of its PNG needs; plain typed arrays, so it can sit in shared memory. */
+/**
+ * The level of a region's own rows that means "literals under the image's own Huffman code" (huffman.ts), the
+ * default: no zlib run per region. Any other level is zlib's.
+ */
+export const LITERAL_LEVEL = 1;
+
+/** What a region's own part of its PNG needs. */
 export interface RegionRows {
   width: number;
   height: number;
   level: number;
+  /** Every row's bits under the image's literal code (at LITERAL_LEVEL). */
+  literals?: HuffmanRows;
   blockRows: number;
   /** Adler-32 of each block's uncompressed (filtered) bytes. */
   adler: Float64Array;
@@ -194,43 +207,6 @@ function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, o
   }
 }
 
-/**
- * The alpha bytes of filtered rows [y0, y1) (`rows` starts at row y0), Paeth on `alpha` (one byte per pixel of
- * those rows; the row above y0 counts as alpha 0). Only rows holding or just under some alpha change. Returns
- * what the bytes written add to the Adler-32 sums of `rows` (they were 0): Σ byte and Σ (rows.length − i)·byte
- * at offset i, each mod 65521, so that the rows' Adler-32 comes from the shared blocks' without reading them.
- */
-function filterAlphaRows(alpha: Uint8Array, width: number, y0: number, y1: number, rows: Uint8Array): [number, number] {
-  const stride = 1 + 4 * width;
-  const n = rows.length;
-  let sumA = 0;
-  let sumB = 0;
-  for (let y = y0; y < y1; y++) {
-    const ar = (y - y0) * width;
-    const au = y > y0 ? ar - width : -1;
-    let left = 0;
-    let upLeft = 0;
-    for (let x = 0, oo = (y - y0) * stride + 4; x < width; x++, oo += 4) {
-      const v = alpha[ar + x]!;
-      const up = au < 0 ? 0 : alpha[au + x]!;
-      if ((v | up | left | upLeft) === 0) continue; // all zero: the byte stays 0
-      const pa = up > upLeft ? up - upLeft : upLeft - up;
-      const pb = left > upLeft ? left - upLeft : upLeft - left;
-      const sum = left + up - 2 * upLeft;
-      const pc = sum < 0 ? -sum : sum;
-      const byte = (v - (pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft)) & 255;
-      rows[oo] = byte;
-      sumA += byte;
-      sumB += (n - oo) * byte; // at most 255 · n per pixel: exact in a double for a row
-      left = v;
-      upLeft = up;
-    }
-    sumA %= ADLER_MOD;
-    sumB %= ADLER_MOD;
-  }
-  return [sumA, sumB];
-}
-
 function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
   // A sync flush ends the segment byte-aligned and not final: segments concatenate into one deflate stream.
   return zlib.deflateRawSync(filtered, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
@@ -240,18 +216,70 @@ function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
  * Blocks [from, to) of the image with alpha 0 everywhere: their rows filtered into `filtered` (which holds all
  * rows of the image), and the Adler-32 of each block's filtered bytes.
  */
-export function filterBlocks(rgb: Uint8Array, width: number, height: number, from: number, to: number, blockRows: number, filtered: Uint8Array): Float64Array {
-  const stride = 1 + 4 * width;
+export function filterBlocks(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  from: number,
+  to: number,
+  blockRows: number,
+  filtered: Uint8Array,
+  /** When given, the count of each byte value of the filtered rows is added to it. */
+  counts?: Float64Array,
+): Float64Array {
   const adler = new Float64Array(to - from);
-  for (let b = from; b < to; b++) {
-    const y0 = b * blockRows;
-    const y1 = Math.min(height, y0 + blockRows);
-    const rows = filtered.subarray(y0 * stride, y1 * stride);
-    filterRgbRows(rgb, width, y0, y1, rows);
-    adler[b - from] = adler32(rows);
-  }
+  for (let b = from; b < to; b++) adler[b - from] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
   return adler;
 }
+
+/**
+ * Block b's rows filtered into `filtered`; returns their Adler-32 and writes the byte counts of each group of
+ * LITERAL_GROUP_ROWS rows into `counts` (256 per group).
+ */
+function filterBlock(rgb: Uint8Array, width: number, height: number, b: number, blockRows: number, filtered: Uint8Array, counts?: Float64Array): number {
+  const stride = 1 + 4 * width;
+  const y0 = b * blockRows;
+  const y1 = Math.min(height, y0 + blockRows);
+  filterRgbRows(rgb, width, y0, y1, filtered.subarray(y0 * stride, y1 * stride));
+  if (counts) {
+    // The code needs the bytes' statistics, not their exact counts: every COUNTED_ROWS-th row is counted (a
+    // quarter of the time). A row is its filter type (4), then R, G, B and 0 per pixel: the alpha and type
+    // bytes are counted by multiplication, and the three channels in counts of their own (increments of one
+    // count in a row wait on each other).
+    const r = new Uint32Array(256);
+    const g = new Uint32Array(256);
+    const bl = new Uint32Array(256);
+    for (let y = y0; y < y1; y++) {
+      if (y % COUNTED_ROWS !== 0) continue;
+      for (let i = y * stride + 1, end = i + 4 * width; i < end; i += 4) {
+        r[filtered[i]!]++;
+        g[filtered[i + 1]!]++;
+        bl[filtered[i + 2]!]++;
+      }
+    }
+    // every row counted was y0 (or the group's first) plus a multiple of COUNTED_ROWS; groups start at multiples of it
+    for (let y = y0; y < y1; y++) {
+      if ((y + 1) % LITERAL_GROUP_ROWS !== 0 && y + 1 !== y1) continue;
+      const at = 256 * Math.floor(y / LITERAL_GROUP_ROWS);
+      let rows = 0;
+      for (let k = Math.max(y0, y + 1 - LITERAL_GROUP_ROWS); k <= y; k++) if (k % COUNTED_ROWS === 0) rows++;
+      counts[at] += rows * width;
+      counts[at + 4] += rows;
+    }
+    // the channels' counts, into the groups of the rows they came from (the block's rows are in one group or more)
+    if (Math.floor(y0 / LITERAL_GROUP_ROWS) !== Math.floor((y1 - 1) / LITERAL_GROUP_ROWS)) {
+      throw new Error(`blocks of ${blockRows} rows span several groups of ${LITERAL_GROUP_ROWS}`);
+    }
+    const at = 256 * Math.floor(y0 / LITERAL_GROUP_ROWS);
+    for (let v = 0; v < 256; v++) counts[at + v] += r[v]! + g[v]! + bl[v]!;
+  }
+  return adler32(filtered.subarray(y0 * stride, y1 * stride));
+}
+
+/** Rows per literal code (huffman.ts): a multiple of the blocks' rows, so that a block is in one group. */
+export const LITERAL_GROUP_ROWS = 16;
+/** One row in this many is counted for the literal codes (a divisor of LITERAL_GROUP_ROWS). */
+const COUNTED_ROWS = 4;
 
 /**
  * Blocks [from, to) of filtered rows (alpha 0), each deflated on its own at zlib `level` into a padded IDAT
@@ -301,20 +329,217 @@ export function blockCount(height: number, blockRows = BLOCK_ROWS): number {
 
 /** The shared part of every region's PNG of one image (all blocks at alpha 0). */
 export function prepareRegionPng(rgb: Uint8Array, width: number, height: number, level: number, blockRows = BLOCK_ROWS): RegionPngBase {
-  const filtered = new Uint8Array(height * (1 + 4 * width));
-  const { chunks, starts, adler } = prepareBlocks(rgb, width, height, level, 0, blockCount(height, blockRows), blockRows, filtered);
-  return { width, height, level, blockRows, chunks, chunkStart: starts, adler, filtered };
+  const stride = 1 + 4 * width;
+  const filtered = new Uint8Array(height * stride);
+  const counts = new Float64Array(256 * Math.ceil(height / LITERAL_GROUP_ROWS));
+  const adler = filterBlocks(rgb, width, height, 0, blockCount(height, blockRows), blockRows, filtered, counts);
+  const { chunks, starts } = compressBlocks(filtered, width, height, sharedLevel(level), 0, adler.length, blockRows);
+  const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
+  return { width, height, level, blockRows, chunks, chunkStart: starts, adler, filtered, literals };
 }
 
-/** The region's rows [y0, y1) (empty when the mask is). */
-function rowRange(rle: Rle): [number, number] {
+/**
+ * prepareRegionPng with the blocks compressed on libuv's threads (zlib's asynchronous streams) while this thread
+ * filters the next ones: the same bytes, the image's one-time work spread over the cores without starting
+ * worker threads (each costs 100 ms of CPU or more to start).
+ */
+export async function prepareRegionPngAsync(rgb: Uint8Array, width: number, height: number, level: number, blockRows = BLOCK_ROWS): Promise<RegionPngBase> {
+  const stride = 1 + 4 * width;
+  const filtered = new Uint8Array(height * stride);
+  const counts = new Float64Array(256 * Math.ceil(height / LITERAL_GROUP_ROWS));
+  const blocks = blockCount(height, blockRows);
+  const adler = new Float64Array(blocks);
+  // A few zlib streams, block b on stream b mod k, each block ended by a full flush (byte-aligned, the
+  // dictionary forgotten): the same bytes as a stream of its own per block (the tests check), without making
+  // 75 streams (their objects cost more CPU than a third of the compression).
+  const streams = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () => zlib.createDeflateRaw({ level: sharedLevel(level) }));
+  const chains: Promise<unknown>[] = streams.map(() => Promise.resolve());
+  const compressed: Promise<Buffer>[] = [];
+  let parts: Buffer[];
+  try {
+    for (let b = 0; b < blocks; b++) {
+      adler[b] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
+      const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
+      const s = b % streams.length;
+      const done = chains[s]!.then(() => deflateBlock(streams[s]!, rows));
+      chains[s] = done;
+      compressed.push(done);
+    }
+    parts = await Promise.all(compressed);
+  } finally {
+    for (const z of streams) z.close();
+  }
+  const chunks = new Uint8Array(parts.reduce((n, z) => n + idatSize(z.length), 0));
+  const chunkStart = new Float64Array(blocks + 1);
+  let at = 0;
+  parts.forEach((z, b) => {
+    chunkStart[b] = at;
+    at = writeIdat(chunks, at, z);
+  });
+  chunkStart[blocks] = at;
+  const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
+  return { width, height, level, blockRows, chunks, chunkStart, adler, filtered, literals };
+}
+
+/** zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). */
+const ASYNC_STREAMS = 4;
+
+/** `rows` through stream `z`, ended by a full flush: what the stream gives out for them. */
+function deflateBlock(z: zlib.DeflateRaw, rows: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const onData = (c: Buffer) => out.push(c);
+    const onError = (err: Error) => {
+      z.off("data", onData);
+      reject(err);
+    };
+    z.on("data", onData);
+    z.once("error", onError);
+    z.write(rows);
+    z.flush(zlib.constants.Z_FULL_FLUSH, () => {
+      z.off("data", onData);
+      z.off("error", onError);
+      resolve(Buffer.concat(out));
+    });
+  });
+}
+
+/** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
+function box(rle: Rle): [number, number, number, number] {
   let y0 = rle.height;
   let y1 = 0;
-  forEachColumnSpan(rle, (_x, top, len) => {
+  let x0 = rle.width;
+  let x1 = 0;
+  forEachColumnSpan(rle, (x, top, len) => {
     if (top < y0) y0 = top;
     if (top + len > y1) y1 = top + len;
+    if (x < x0) x0 = x;
+    if (x + 1 > x1) x1 = x + 1;
   });
-  return y0 < y1 ? [y0, y1] : [0, 0];
+  return y0 < y1 ? [y0, y1, x0, x1] : [0, 0, 0, 0];
+}
+
+/**
+ * The filtered alpha bytes a region changes: rows [cy0, cy1) × pixels [ax0, ax1) (its box and the row and
+ * column after it: Paeth reads the upper and left neighbours), with what they add to the Adler-32 sums of the
+ * region's rows [y0, …) of `n` bytes: Σ byte and Σ (n − i)·byte at offset i, mod 65521 (they were 0).
+ */
+interface AlphaBox {
+  cy0: number;
+  cy1: number;
+  ax0: number;
+  ax1: number;
+  /** Filtered alpha, (cy1 − cy0) rows of (ax1 − ax0) bytes. */
+  bytes: Uint8Array;
+  addA: number;
+  addB: number;
+}
+
+function alphaBox(rle: Rle, width: number, height: number, y0: number, n: number): AlphaBox {
+  const [ry0, ry1, rx0, rx1] = box(rle);
+  const cy0 = ry0;
+  const cy1 = Math.min(height, ry1 + 1);
+  const ax0 = rx0;
+  const ax1 = Math.min(width, rx1 + 1);
+  const aw = ax1 - ax0;
+  const mask = new Uint8Array((cy1 - cy0) * aw);
+  forEachColumnSpan(rle, (x, top, len) => {
+    for (let p = (top - cy0) * aw + x - ax0, end = p + len * aw; p < end; p += aw) mask[p] = 255;
+  });
+  const bytes = new Uint8Array(mask.length);
+  const stride = 1 + 4 * width;
+  let sumA = 0;
+  let sumB = 0;
+  // Paeth on the alpha bytes (PNG specification, 9.4); outside the box alpha is 0
+  for (let y = cy0; y < cy1; y++) {
+    const row = (y - cy0) * aw;
+    const up = y > cy0 ? row - aw : -1;
+    let left = 0;
+    let upLeft = 0;
+    for (let x = ax0, k = row, oo = (y - y0) * stride + 4 + 4 * ax0; x < ax1; x++, k++, oo += 4) {
+      const v = mask[k]!;
+      const u = up < 0 ? 0 : mask[up + x - ax0]!;
+      if ((v | u | left | upLeft) !== 0) {
+        const pa = u > upLeft ? u - upLeft : upLeft - u;
+        const pb = left > upLeft ? left - upLeft : upLeft - left;
+        const sum = left + u - 2 * upLeft;
+        const pc = sum < 0 ? -sum : sum;
+        const byte = (v - (pa <= pb && pa <= pc ? left : pb <= pc ? u : upLeft)) & 255;
+        bytes[k] = byte;
+        sumA += byte;
+        sumB += (n - oo) * byte; // at most 255 · n per pixel: exact in a double for a row
+      }
+      left = v;
+      upLeft = u;
+    }
+    sumA %= ADLER_MOD;
+    sumB %= ADLER_MOD;
+  }
+  return { cy0, cy1, ax0, ax1, bytes, addA: sumA, addB: sumB };
+}
+
+/**
+ * Rows [y0, y1) with the region's alpha as one deflate block of literals under the image's code (huffman.ts):
+ * each row's bits copied from the image's, the bytes around the alpha box encoded anew; then an empty stored
+ * block, which ends it on a byte boundary as a sync flush does.
+ */
+/** literalRows' bits, kept from one region to the next (what it returns is a view of them). */
+let scratch: Uint32Array | undefined;
+
+function literalRows(base: RegionRows, y0: number, y1: number, a: AlphaBox): Uint8Array {
+  const rows = base.literals!;
+  const { marks, perRow, groupRows } = rows;
+  const stride = 1 + 4 * base.width;
+  const f = base.filtered;
+  const aw = a.ax1 - a.ax0;
+  // the bytes encoded anew: from the checkpoint before the box's first alpha byte to the one after its last
+  const s = 4 + 4 * a.ax0;
+  const e = 4 * a.ax1 + 1;
+  const c0 = Math.floor(s / CHECKPOINT_BYTES);
+  const c1 = Math.min(perRow - 1, Math.ceil(e / CHECKPOINT_BYTES));
+  const i0 = c0 * CHECKPOINT_BYTES;
+  const i1 = Math.min(stride, c1 * CHECKPOINT_BYTES);
+  let total = 64;
+  for (let y = y0; y < y1; y++) {
+    rows.start(y);
+    total += marks[y * perRow + perRow - 1]! + (y % groupRows === 0 ? rows.code(y).headerBits + 15 : 0);
+  }
+  total += (a.cy1 - a.cy0) * (i1 - i0) * 15;
+  const bits = rows.bits; // after every row is encoded: encoding may have moved them
+  const w = new BitWriter(Math.ceil(total / 32) + 2, scratch);
+  scratch = w.out;
+  let code = rows.code(y0);
+  for (let y = y0; y < y1; y++) {
+    if (y === y0 || y % groupRows === 0) {
+      // a block of its own for each group of rows: the previous one's end, this one's code
+      if (y > y0) w.put(code.codes[256]!, code.lengths[256]!);
+      code = rows.code(y);
+      w.copy(code.header, 0, code.headerBits);
+    }
+    const p = rows.start(y);
+    const m = y * perRow;
+    const end = marks[m + perRow - 1]!;
+    if (y < a.cy0 || y >= a.cy1) {
+      w.copy(bits, p, end);
+      continue;
+    }
+    w.copy(bits, p, marks[m + c0]!);
+    const { codes, lengths } = code;
+    const rs = y * stride;
+    const ar = (y - a.cy0) * aw - a.ax0 - 1; // alpha of pixel x, at byte 4x + 4 of the row: a.bytes[ar + (i >> 2)]
+    for (let i = i0; i < i1; i++) {
+      const v = (i & 3) === 0 && i >= s && i < e ? a.bytes[ar + (i >> 2)]! : f[rs + i]!;
+      w.put(codes[v]!, lengths[v]!);
+    }
+    const after = marks[m + c1]!;
+    w.copy(bits, p + after, end - after);
+  }
+  w.put(code.codes[256]!, code.lengths[256]!); // end of block
+  w.put(0, 3); // an empty stored block, not final
+  w.alignByte();
+  w.put(0, 16);
+  w.put(0xffff, 16);
+  return w.bytes();
 }
 
 /**
@@ -325,25 +550,34 @@ function rowRange(rle: Rle): [number, number] {
 export function regionPngParts(base: RegionRows, rle: Rle): RegionPngParts {
   const { width, height, blockRows, level } = base;
   const blocks = base.adler.length;
-  const [ry0, ry1] = rowRange(rle);
+  const [ry0, ry1] = box(rle);
   // Blocks [b0, b1) are the region's: those its rows touch, and the one holding the row below it, whose
   // Paeth filter reads the region's last row.
   const b0 = ry1 > ry0 ? Math.floor(ry0 / blockRows) : 0;
   const b1 = ry1 > ry0 ? Math.min(blocks, Math.floor(ry1 / blockRows) + 1) : 0;
   const y0 = b0 * blockRows;
   const y1 = Math.min(height, b1 * blockRows);
-  // the region's rows with its alpha, recompressed as one piece
-  const alpha = new Uint8Array((y1 - y0) * width);
-  forEachColumnSpan(rle, (x, top, len) => {
-    for (let p = (top - y0) * width + x, end = p + len * width; p < end; p += width) alpha[p] = 255;
-  });
   const stride = 1 + 4 * width;
-  const filtered = base.filtered.slice(y0 * stride, y1 * stride);
-  const [addA, addB] = filterAlphaRows(alpha, width, y0, y1, filtered);
+  const n = (y1 - y0) * stride;
   let region = new Uint8Array(0);
+  let addA = 0;
+  let addB = 0;
   if (b1 > b0) {
-    const z = compressBlock(filtered, level);
-    region = new Uint8Array(idatSize(z.length));
+    const a = alphaBox(rle, width, height, y0, n);
+    addA = a.addA;
+    addB = a.addB;
+    let z: Uint8Array;
+    if (level === LITERAL_LEVEL && base.literals) z = literalRows(base, y0, y1, a);
+    else {
+      // the region's rows with its alpha, recompressed by zlib as one piece
+      const rows = base.filtered.slice(y0 * stride, y1 * stride);
+      const aw = a.ax1 - a.ax0;
+      for (let y = a.cy0; y < a.cy1; y++) {
+        for (let x = a.ax0, k = (y - a.cy0) * aw; x < a.ax1; x++, k++) rows[(y - y0) * stride + 4 + 4 * x] = a.bytes[k]!;
+      }
+      z = compressBlock(rows, level);
+    }
+    region = Buffer.allocUnsafe(idatSize(z.length)); // every byte written
     writeIdat(region, 0, z);
   }
   // Adler-32 of the whole stream: the shared blocks before, the region's rows, the shared blocks after
@@ -351,12 +585,12 @@ export function regionPngParts(base: RegionRows, rle: Rle): RegionPngParts {
   const blockBytes = (b: number) => (Math.min(height, (b + 1) * blockRows) - b * blockRows) * stride;
   for (let b = 0; b < b0; b++) adler = adler32Combine(adler, base.adler[b]!, blockBytes(b));
   if (b1 > b0) {
-    // the region's rows are the shared blocks' with alpha bytes added where there were zeros (filterAlphaRows)
+    // the region's rows are the shared blocks' with alpha bytes added where there were zeros (alphaBox)
     let rows = 1;
     for (let b = b0; b < b1; b++) rows = adler32Combine(rows, base.adler[b]!, blockBytes(b));
     const a = ((rows & 0xffff) + addA) % ADLER_MOD;
     const bSum = ((rows >>> 16) + addB) % ADLER_MOD;
-    adler = adler32Combine(adler, ((bSum << 16) | a) >>> 0, filtered.length);
+    adler = adler32Combine(adler, ((bSum << 16) | a) >>> 0, n);
   }
   for (let b = b1; b < blocks; b++) adler = adler32Combine(adler, base.adler[b]!, blockBytes(b));
   // the final deflate block and the Adler-32: 6 bytes, a multiple of 3 without padding (nothing may follow it)
