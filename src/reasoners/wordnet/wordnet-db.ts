@@ -158,7 +158,8 @@ export class WordNet {
   readonly timing: WordNetTiming;
   private readonly index: Record<Pos, IndexFile>;
   private readonly exceptions: Exceptions;
-  private readonly synsets = new Map<string, Synset>();
+  /** Synsets read, by offset, one map per data file (a number key: no key string built per call). */
+  private readonly synsets: Record<Pos, Map<number, Synset>> = { n: new Map(), v: new Map(), a: new Map(), r: new Map() };
   private readonly tables: TableStore;
 
   constructor(dictDir: string, index: Record<Pos, IndexFile>, exceptions: Exceptions, timing: WordNetTiming, tables = new TableStore(undefined)) {
@@ -205,14 +206,22 @@ export class WordNet {
     return this.index[pos].get(lemma)?.offsets ?? NO_OFFSETS;
   }
 
-  /** WordNet's morphy: base forms of `word` in `pos` that are entries (exceptions first, then the rules). */
-  morphy(word: string, pos: Pos): string[] {
+  /** morphy's answers by word, one map per part of speech: a query and 195 descriptions ask for the same words. */
+  private readonly baseForms: Record<Pos, Map<string, readonly string[]>> = { n: new Map(), v: new Map(), a: new Map(), r: new Map() };
+
+  /** WordNet's morphy: base forms of `word` in `pos` that are entries (exceptions first, then the rules). Cached. */
+  morphy(word: string, pos: Pos): readonly string[] {
+    const cache = this.baseForms[pos];
+    const known = cache.get(word);
+    if (known) return known;
     const w = word.toLowerCase().replace(/ /g, "_");
     const out: string[] = [];
     for (const c of morphyCandidates(w, pos, this.exceptions)) {
       if (this.has(c, pos) && !out.includes(c)) out.push(c);
     }
-    return out;
+    const list = out.length ? Object.freeze(out) : NO_LEMMAS;
+    cache.set(word, list);
+    return list;
   }
 
   /** The synsets of `lemma` (already a base form) in `pos`, in sense order. */
@@ -224,15 +233,15 @@ export class WordNet {
   }
 
   async synset(offset: number, pos: Pos): Promise<Synset> {
-    const key = pos + offset;
-    const cached = this.synsets.get(key);
+    const cache = this.synsets[pos];
+    const cached = cache.get(offset);
     if (cached) return cached;
     const line = this.file(pos).lineAt(offset);
     const parsed = parseDataLine(line, pos);
     if (parsed.offset !== offset) {
       throw new GearSegError(`WordNet data.${FILE_SUFFIX[pos]}: no synset at byte offset ${offset}`);
     }
-    this.synsets.set(key, parsed);
+    cache.set(offset, parsed);
     return parsed;
   }
 
@@ -624,30 +633,107 @@ function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
   return { size: new SubtreeSizes(offs, size), total: Math.max(total, n) };
 }
 
-/** Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss */
+/**
+ * One data line's synset. Its pointers are read from the line when first asked for: most synsets a query
+ * reads are wanted for their words (a kind's parts, a compound's first sense), and a synset with hundreds of
+ * kinds ("tree") has as many pointers.
+ */
+class DataSynset implements Synset {
+  private pointerList?: Pointer[];
+
+  constructor(
+    readonly offset: number,
+    readonly pos: Pos,
+    readonly words: string[],
+    readonly proper: boolean[],
+    readonly gloss: string,
+    /** The line, and where its pointers start (at p_cnt) and the head ends. */
+    private readonly line: string,
+    private readonly pointersAt: number,
+    private readonly headEnd: number,
+  ) {}
+
+  get pointers(): Pointer[] {
+    return (this.pointerList ??= parsePointers(this.line, this.pointersAt, this.headEnd));
+  }
+}
+
+/** The head's tokens as `split(" ")` gives them (an empty token between two spaces), one at a time. */
+class Tokens {
+  /** Where the next token starts; past `end` when there is none. */
+  at: number;
+
+  constructor(
+    private readonly line: string,
+    start: number,
+    private readonly end: number,
+  ) {
+    this.at = start;
+  }
+
+  /** The next token, or undefined past the head's end. */
+  next(): string | undefined {
+    const at = this.at;
+    if (at > this.end) return undefined;
+    let space = this.line.indexOf(" ", at);
+    if (space < 0 || space > this.end) space = this.end;
+    this.at = space + 1;
+    return this.line.slice(at, space);
+  }
+
+  /** Past the next token without building it. */
+  skip(): void {
+    const at = this.at;
+    if (at > this.end) return;
+    let space = this.line.indexOf(" ", at);
+    if (space < 0 || space > this.end) space = this.end;
+    this.at = space + 1;
+  }
+}
+
+function parsePointers(line: string, at: number, end: number): Pointer[] {
+  const t = new Tokens(line, at, end);
+  const pCnt = Number(t.next() ?? "0");
+  const pointers: Pointer[] = [];
+  for (let k = 0; k < pCnt; k++) {
+    const symbol = t.next() ?? "";
+    const offset = Number(t.next());
+    const pos = posOf(t.next() ?? "n");
+    t.skip(); // source/target
+    pointers.push({ symbol, offset, pos });
+  }
+  return pointers;
+}
+
+const A = 65;
+const Z = 90;
+
+/**
+ * Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss
+ * (a token at a time, as `split(" ")` would cut the head; the pointers when first asked for).
+ */
 export function parseDataLine(line: string, filePos: Pos): Synset {
   const bar = line.indexOf(" | ");
-  const head = (bar < 0 ? line : line.slice(0, bar)).split(" ");
+  const headEnd = bar < 0 ? line.length : bar;
   const gloss = bar < 0 ? "" : line.slice(bar + 3).trim();
-  const offset = Number(head[0]);
-  const pos = posOf(head[2] ?? filePos);
-  const wCnt = parseInt(head[3] ?? "0", 16);
+  const t = new Tokens(line, 0, headEnd);
+  const offset = Number(t.next());
+  t.skip(); // lex_filenum
+  const pos = posOf(t.next() ?? filePos);
+  const wCnt = parseInt(t.next() ?? "0", 16);
   const words: string[] = [];
   const proper: boolean[] = [];
-  let i = 4;
-  for (let k = 0; k < wCnt; k++, i += 2) {
+  for (let k = 0; k < wCnt; k++) {
+    let raw = t.next() ?? "";
+    t.skip(); // lex_id
     // Adjective lemmas may carry a syntactic marker such as "(p)"; drop it.
-    const raw = (head[i] ?? "").replace(/\([a-z]+\)$/, "");
+    if (raw.charCodeAt(raw.length - 1) === 41 /* ) */) raw = raw.replace(/\([a-z]+\)$/, "");
     words.push(raw.toLowerCase());
-    proper.push(/^[A-Z]/.test(raw));
-  }
-  const pCnt = Number(head[i++] ?? "0");
-  const pointers: Pointer[] = [];
-  for (let k = 0; k < pCnt; k++, i += 4) {
-    pointers.push({ symbol: head[i] ?? "", offset: Number(head[i + 1]), pos: posOf(head[i + 2] ?? "n") });
+    const c = raw.charCodeAt(0);
+    proper.push(c >= A && c <= Z);
   }
   if (!Number.isFinite(offset)) throw new GearSegError(`WordNet data line is malformed: "${line.slice(0, 40)}"`);
-  return { offset, pos, words, proper, pointers, gloss };
+  return new DataSynset(offset, pos, words, proper, gloss, line, t.at, headEnd);
 }
 
 function parseExceptions(text: string): Map<string, string[]> {
