@@ -113,7 +113,7 @@ export class Lexicon {
   }
 
   /** Noun entries whose last word is `head` ("sailing_ship" for "ship"): WordNet's compounds are mostly kinds of their head. */
-  compounds(head: string): readonly string[] {
+  compounds(head: string): Promise<readonly string[]> {
     return this.wn.nounCompounds(head);
   }
 
@@ -236,7 +236,7 @@ export class Lexicon {
         }
       }
       if (pos === "n" && sc.kinds) {
-        for (const c of this.compounds(lemma).slice(0, 400)) {
+        for (const c of (await this.compounds(lemma)).slice(0, 400)) {
           // Only the most frequent sense is wanted: the others are not read.
           const off = this.wn.offsets(c, "n")[0];
           if (off === undefined) continue;
