@@ -238,7 +238,7 @@ export class Lexicon {
       if (pos === "n" && sc.kinds) {
         for (const c of (await this.compounds(lemma)).slice(0, 400)) {
           // Only the most frequent sense is wanted: the others are not read.
-          const off = this.wn.offsets(c, "n")[0];
+          const off = this.wn.firstNounOffset(c);
           if (off === undefined) continue;
           const first = await this.wn.synset(off, "n");
           put(map, c, WEIGHTS.compound, `a kind of ${me}`);

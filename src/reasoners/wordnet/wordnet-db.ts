@@ -156,13 +156,14 @@ export class IndexFile {
 
   /**
    * Every compound lemma (more than one word, "_" not first), in file order: where it starts, where its last
-   * word starts and where it ends (triples). One pass over the bytes; nothing decoded.
+   * word starts, where it ends, and where its first synset offset (its most frequent sense) starts and ends
+   * (`COMPOUND_STRIDE` numbers each). One pass over the bytes; nothing decoded.
    */
   compoundRanges(): { bytes: Uint8Array; ranges: Int32Array } {
     const bytes = this.bytes;
     const n = bytes.length;
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, n);
-    let ranges = new Int32Array(3 * 65536);
+    let ranges = new Int32Array(COMPOUND_STRIDE * 65536);
     let m = 0;
     let at = this.first;
     while (at < n) {
@@ -174,19 +175,36 @@ export class IndexFile {
         if (c === 95) underscore = at; // "_"
       }
       // `at` is the lemma's end (a space, the line's end or the file's)
+      let end = buf.indexOf(10, at);
+      if (end < 0) end = n;
       if (underscore > start) {
-        if (m + 3 > ranges.length) {
+        if (m + COMPOUND_STRIDE > ranges.length) {
           const more = new Int32Array(2 * ranges.length);
           more.set(ranges);
           ranges = more;
         }
+        // lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt synset_offset...
+        let t = at + 1;
+        const skip = () => {
+          while (t < end && bytes[t] !== 32) t++;
+          t++;
+        };
+        skip(); // pos
+        skip(); // synset_cnt
+        const pCnt = readDecimal(bytes, t, end);
+        skip();
+        for (let k = 0; k < pCnt; k++) skip();
+        skip(); // sense_cnt
+        skip(); // tagsense_cnt
+        let offEnd = t;
+        while (offEnd < end && bytes[offEnd] !== 32) offEnd++;
         ranges[m++] = start;
         ranges[m++] = underscore + 1;
         ranges[m++] = at;
+        ranges[m++] = Math.min(t, end);
+        ranges[m++] = Math.min(offEnd, end);
       }
-      at = buf.indexOf(10, at);
-      if (at < 0) break;
-      at++;
+      at = end + 1;
     }
     return { bytes, ranges: ranges.subarray(0, m) };
   }
@@ -289,6 +307,14 @@ export class WordNet {
   }
 
   private readonly compounds = new Map<string, readonly string[]>();
+  /** The first synset offset of compounds read from the table of compounds. */
+  private readonly firstSenses = new Map<string, number>();
+
+  /** The offset of a noun's most frequent sense (`offsets(lemma, "n")[0]`; for a compound already listed by
+   * `nounCompounds`, from the table of compounds, without looking it up in the index). */
+  firstNounOffset(lemma: string): number | undefined {
+    return this.firstSenses.get(lemma) ?? this.offsets(lemma, "n")[0];
+  }
   private compoundTable?: Promise<CompoundTable | undefined>;
 
   /**
@@ -301,7 +327,14 @@ export class WordNet {
     if (!list) {
       this.compoundTable ??= this.tables.getIfKept(COMPOUND_TABLE, join(this.dictDir, "index.noun"), () => CompoundTable.build(this.index.n));
       const table = await this.compoundTable;
-      const found = /[_ \n]/.test(head) ? [] : table ? await table.get(head) : this.index.n.compoundsEndingIn(head);
+      let found: string[] = [];
+      if (/[_ \n]/.test(head)) found = [];
+      else if (!table) found = this.index.n.compoundsEndingIn(head);
+      else {
+        const { lemmas, firstOffsets } = await table.get(head);
+        lemmas.forEach((lemma, k) => this.firstSenses.set(lemma, firstOffsets[k]!));
+        found = lemmas;
+      }
       list = found.length ? found : NO_LEMMAS;
       this.compounds.set(head, list);
     }
@@ -525,10 +558,14 @@ class DataFile {
   }
 }
 
+/** Numbers per compound in `IndexFile.compoundRanges`. */
+const COMPOUND_STRIDE = 5;
+
 /**
  * index.noun's compounds by their last word ("sailing_ship" under "ship"), kept on disk (`tables.ts`) so that a
- * query's noun does not search the 4.8 MB of index.noun (a few milliseconds per noun). Lines `head lemma
- * lemma...` (lemmas in file order) grouped by a hash of the head; the table's head holds where each group starts,
+ * query's noun does not search the 4.8 MB of index.noun (a few milliseconds per noun), with the offset of each
+ * compound's first synset (a query reads that sense only: no index lookup per compound). Lines `head lemma
+ * offset lemma offset...` (lemmas in file order) grouped by a hash of the head (version 2; 1 had no offsets); the table's head holds where each group starts,
  * and a lookup reads its group (a few hundred bytes).
  */
 class CompoundTable {
@@ -547,8 +584,8 @@ class CompoundTable {
     return h >>> (32 - CompoundTable.GROUP_BITS);
   }
 
-  /** The compounds ending in `head`, in index.noun's order. */
-  async get(head: string): Promise<string[]> {
+  /** The compounds ending in `head`, in index.noun's order, and the offset of each one's first synset. */
+  async get(head: string): Promise<{ lemmas: string[]; firstOffsets: number[] }> {
     const g = CompoundTable.groupOf(head);
     const from = this.starts[g]!;
     const bytes = await this.body.read(CompoundTable.HEAD_BYTES + from, this.starts[g + 1]! - from);
@@ -557,10 +594,19 @@ class CompoundTable {
     for (let at = 0; at < text.length; ) {
       let end = text.indexOf("\n", at);
       if (end < 0) end = text.length;
-      if (text.startsWith(key, at)) return text.slice(at + key.length, end).split(" ");
+      if (text.startsWith(key, at)) {
+        const tokens = text.slice(at + key.length, end).split(" ");
+        const lemmas: string[] = [];
+        const firstOffsets: number[] = [];
+        for (let k = 0; k + 1 < tokens.length; k += 2) {
+          lemmas.push(tokens[k]!);
+          firstOffsets.push(Number(tokens[k + 1]));
+        }
+        return { lemmas, firstOffsets };
+      }
       at = end + 1;
     }
-    return [];
+    return { lemmas: [], firstOffsets: [] };
   }
 
   /**
@@ -571,13 +617,13 @@ class CompoundTable {
   static build(index: IndexFile): CompoundTable {
     const groups = 1 << CompoundTable.GROUP_BITS;
     const { bytes: src, ranges } = index.compoundRanges();
-    const count = ranges.length / 3;
+    const count = ranges.length / COMPOUND_STRIDE;
     const group = new Int32Array(count);
     const starts = new Int32Array(groups + 1);
     for (let c = 0; c < count; c++) {
       // CompoundTable.groupOf over the last word's bytes (ASCII: a byte is its character's code)
       let h = 0x811c9dc5;
-      for (let i = ranges[3 * c + 1]!; i < ranges[3 * c + 2]!; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+      for (let i = ranges[COMPOUND_STRIDE * c + 1]!; i < ranges[COMPOUND_STRIDE * c + 2]!; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
       group[c] = h >>> (32 - CompoundTable.GROUP_BITS);
       starts[group[c]! + 1]!++;
     }
@@ -587,8 +633,8 @@ class CompoundTable {
     for (let c = 0; c < count; c++) order[fill[group[c]!]!++] = c;
     // Per group: its distinct last words (by their first compound) and each compound's word among them.
     const sameHead = (a: number, b: number) => {
-      const a0 = ranges[3 * a + 1]!, a1 = ranges[3 * a + 2]!, b0 = ranges[3 * b + 1]!;
-      if (a1 - a0 !== ranges[3 * b + 2]! - b0) return false;
+      const a0 = ranges[COMPOUND_STRIDE * a + 1]!, a1 = ranges[COMPOUND_STRIDE * a + 2]!, b0 = ranges[COMPOUND_STRIDE * b + 1]!;
+      if (a1 - a0 !== ranges[COMPOUND_STRIDE * b + 2]! - b0) return false;
       for (let i = 0; i < a1 - a0; i++) if (src[a0 + i] !== src[b0 + i]) return false;
       return true;
     };
@@ -602,10 +648,11 @@ class CompoundTable {
         if (head === undefined) {
           head = c;
           firsts.push(c);
-          total += ranges[3 * c + 2]! - ranges[3 * c + 1]! + 1; // the word and its line's break
+          total += ranges[COMPOUND_STRIDE * c + 2]! - ranges[COMPOUND_STRIDE * c + 1]! + 1; // the word and its line's break
         }
         headOf[c] = head;
-        total += ranges[3 * c + 2]! - ranges[3 * c]! + 1; // a space and the lemma
+        // a space, the lemma, a space and its first offset
+        total += ranges[COMPOUND_STRIDE * c + 2]! - ranges[COMPOUND_STRIDE * c]! + 2 + ranges[COMPOUND_STRIDE * c + 4]! - ranges[COMPOUND_STRIDE * c + 3]!;
       }
     }
     const bytes = new Uint8Array(CompoundTable.HEAD_BYTES + total);
@@ -621,12 +668,14 @@ class CompoundTable {
       for (let k = starts[g]!; k < starts[g + 1]!; k++) {
         const head = order[k]!;
         if (headOf[head] !== head) continue;
-        copy(ranges[3 * head + 1]!, ranges[3 * head + 2]!);
+        copy(ranges[COMPOUND_STRIDE * head + 1]!, ranges[COMPOUND_STRIDE * head + 2]!);
         for (let j = k; j < starts[g + 1]!; j++) {
           const c = order[j]!;
           if (headOf[c] !== head) continue;
           bytes[at++] = 32;
-          copy(ranges[3 * c]!, ranges[3 * c + 2]!);
+          copy(ranges[COMPOUND_STRIDE * c]!, ranges[COMPOUND_STRIDE * c + 2]!);
+          bytes[at++] = 32;
+          copy(ranges[COMPOUND_STRIDE * c + 3]!, ranges[COMPOUND_STRIDE * c + 4]!);
         }
         bytes[at++] = 10;
       }
@@ -658,7 +707,7 @@ function inMemoryBody(bytes: Uint8Array): TableBody {
 /** The compounds' table (`tables.ts`). */
 const COMPOUND_TABLE: TableKind<CompoundTable> = {
   name: "noun-compounds",
-  version: 1,
+  version: 2,
   headLength: () => CompoundTable.HEAD_BYTES,
   decode: (head, body) => CompoundTable.decode(head, body),
   encode: (table) => table.encoded!,
@@ -941,12 +990,28 @@ function parsePointers(line: string, at: number, end: number): Pointer[] {
   const pointers: Pointer[] = [];
   for (let k = 0; k < pCnt; k++) {
     const symbol = t.next() ?? "";
-    const offset = Number(t.next());
-    const pos = posOf(t.next() ?? "n");
+    // The offset's digits and the part of speech's letter read where they lie (no token cut out for them).
+    const o = t.at;
+    t.skip();
+    const offset = o > end ? NaN : decimalAt(line, o, t.at - 1);
+    const p = t.at;
+    t.skip();
+    const pos = p > end ? "n" : t.at - 1 - p === 1 ? posOf(line[p]!) : posOf(line.slice(p, t.at - 1));
     t.skip(); // source/target
     pointers.push({ symbol, offset, pos });
   }
   return pointers;
+}
+
+/** `Number(line.slice(from, to))` for a token of digits, without the slice. */
+function decimalAt(line: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(line.slice(from, to));
+    v = v * 10 + d;
+  }
+  return from < to ? v : 0;
 }
 
 const A = 65;
