@@ -4,7 +4,7 @@
  * description words expand "upwards" (a tomato is a kind of food; a tomato is "mildly acid ... fruit").
  * Expansions are cached per lemma, so the 100 regions of a photo share the work.
  */
-import type { Pointer, Pos, Synset, WordNet } from "./wordnet-db.js";
+import { pointersWith, type Pointer, type Pos, type Synset, type WordNet } from "./wordnet-db.js";
 import { GENERIC_NOUNS, STOPWORDS, tokenize } from "./text.js";
 
 /** Which relations a query term follows. */
@@ -150,7 +150,7 @@ export class Lexicon {
       let depth = 0;
       let cur: Synset | undefined = s;
       while (cur && depth < 30) {
-        const up: Pointer | undefined = cur.pointers.find((p) => HYPERNYMS.has(p.symbol));
+        const up: Pointer | undefined = pointersWith(cur, HYPERNYMS)[0];
         if (!up) break;
         cur = await this.wn.synset(up.offset, up.pos);
         depth++;
@@ -212,8 +212,7 @@ export class Lexicon {
           const t = await this.wn.synset(p.offset, p.pos);
           if (relation === HYPERNYM) {
             for (const w of t.words) put(map, w, WEIGHTS.hypernym1 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
-            for (const p2 of t.pointers) {
-              if (!HYPERNYMS.has(p2.symbol)) continue;
+            for (const p2 of pointersWith(t, HYPERNYMS)) {
               const t2 = await this.wn.synset(p2.offset, p2.pos);
               for (const w of t2.words) put(map, w, WEIGHTS.hypernym2 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
             }
@@ -251,8 +250,7 @@ export class Lexicon {
   }
 
   private async addMeronyms(map: Expansion, s: Synset, why: string, factor: number): Promise<void> {
-    for (const p of s.pointers) {
-      if (!MERONYMS.has(p.symbol)) continue;
+    for (const p of pointersWith(s, MERONYMS)) {
       const t = await this.wn.synset(p.offset, p.pos);
       for (const w of t.words) put(map, w, WEIGHTS.meronym * factor, why);
     }
@@ -303,8 +301,7 @@ export class Lexicon {
       // What the thing is part of, with its definition (a sail is part of a sailing vessel, "a vessel
       // that is powered by the wind"): weaker than what the thing itself is.
       if (full && pos === "n") {
-        for (const p of s.pointers) {
-          if (!HOLONYMS.has(p.symbol)) continue;
+        for (const p of pointersWith(s, HOLONYMS)) {
           const t = await this.wn.synset(p.offset, p.pos);
           for (const word of t.words) put(map, word, WEIGHTS.holonym * sw, `${me} is part of ${show(word)}`);
           const gw = WEIGHTS.holonym * (await this.synsetSpecificity(t)) * sw;
@@ -317,8 +314,8 @@ export class Lexicon {
       for (let depth = 1; depth <= (full ? 10 : 4) && frontier.length; depth++) {
         const next: Synset[] = [];
         for (const f of frontier) {
-          for (const p of f.pointers) {
-            if (!HYPERNYMS.has(p.symbol) || seen.has(p.offset)) continue;
+          for (const p of pointersWith(f, HYPERNYMS)) {
+            if (seen.has(p.offset)) continue;
             seen.add(p.offset);
             const t = await this.wn.synset(p.offset, p.pos);
             next.push(t);

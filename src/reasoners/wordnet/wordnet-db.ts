@@ -949,6 +949,18 @@ class DataSynset implements Synset {
   get pointers(): Pointer[] {
     return (this.pointerList ??= parsePointers(this.line, this.pointersAt, this.headEnd));
   }
+
+  /** Its pointers whose symbol is one of `symbols`, in order: read from the line without building the others
+   * (a query wants only the parts of each of a word's hundreds of kinds). */
+  pointersWith(symbols: ReadonlySet<string>): Pointer[] {
+    if (this.pointerList) return this.pointerList.filter((p) => symbols.has(p.symbol));
+    return parsePointers(this.line, this.pointersAt, this.headEnd, symbols);
+  }
+}
+
+/** `s`'s pointers whose symbol is one of `symbols`, in order. */
+export function pointersWith(s: Synset, symbols: ReadonlySet<string>): Pointer[] {
+  return s instanceof DataSynset ? s.pointersWith(symbols) : s.pointers.filter((p) => symbols.has(p.symbol));
 }
 
 /** The head's tokens as `split(" ")` gives them (an empty token between two spaces), one at a time. */
@@ -984,12 +996,19 @@ class Tokens {
   }
 }
 
-function parsePointers(line: string, at: number, end: number): Pointer[] {
+/** The pointers of a line from `at` (p_cnt) to the head's end; with `only`, those whose symbol it holds. */
+function parsePointers(line: string, at: number, end: number, only?: ReadonlySet<string>): Pointer[] {
   const t = new Tokens(line, at, end);
   const pCnt = Number(t.next() ?? "0");
   const pointers: Pointer[] = [];
   for (let k = 0; k < pCnt; k++) {
     const symbol = t.next() ?? "";
+    if (only && !only.has(symbol)) {
+      t.skip();
+      t.skip();
+      t.skip();
+      continue;
+    }
     // The offset's digits and the part of speech's letter read where they lie (no token cut out for them).
     const o = t.at;
     t.skip();
