@@ -87,6 +87,12 @@ export class TableStore {
     return computed;
   }
 
+  /** `kind`'s table of `source` when its file holds a valid one (nothing computed). */
+  async find<T>(kind: TableKind<T>, source: string): Promise<T | undefined> {
+    const file = await this.fileFor(kind, source).catch(() => undefined);
+    return file ? readTable(file, kind) : undefined;
+  }
+
   /**
    * `kind`'s table of `source`: read from its file when that holds a valid one, else `compute`d and saved
    * (failures to save are ignored: the table is still returned).

@@ -316,6 +316,8 @@ export class WordNet {
     return this.firstSenses.get(lemma) ?? this.offsets(lemma, "n")[0];
   }
   private compoundTable?: Promise<CompoundTable | undefined>;
+  /** Whether this process has tried to build (and keep) the table of compounds. */
+  private compoundTableBuilt = false;
 
   /**
    * Noun entries of several words whose last word is `head` ("sailing_ship" for "ship"), found once per head:
@@ -325,8 +327,16 @@ export class WordNet {
   async nounCompounds(head: string): Promise<readonly string[]> {
     let list = this.compounds.get(head);
     if (!list) {
-      this.compoundTable ??= this.tables.getIfKept(COMPOUND_TABLE, join(this.dictDir, "index.noun"), () => CompoundTable.build(this.index.n));
-      const table = await this.compoundTable;
+      // A table on disk is read; where there is none, the first head is searched for and the table is built
+      // (and saved) for the next one: a first query, which asks for one or two heads, does not pay for building it.
+      const source = join(this.dictDir, "index.noun");
+      this.compoundTable ??= this.tables.find(COMPOUND_TABLE, source);
+      let table = await this.compoundTable;
+      if (!table && this.compounds.size > 0 && !this.compoundTableBuilt) {
+        this.compoundTableBuilt = true;
+        this.compoundTable = this.tables.getIfKept(COMPOUND_TABLE, source, () => CompoundTable.build(this.index.n));
+        table = await this.compoundTable;
+      }
       let found: string[] = [];
       if (/[_ \n]/.test(head)) found = [];
       else if (!table) found = this.index.n.compoundsEndingIn(head);
