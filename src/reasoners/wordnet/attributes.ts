@@ -79,14 +79,15 @@ function overColours(ev: AttributeEvidence, f: (name: string) => number): number
   return clamp01(s);
 }
 
-/** How well the region fits an attribute term, 0..1 (negation not applied), with a few words of why. */
-export function attributeScore(term: AttributeTerm, ev: AttributeEvidence, r: RegionFacts): { score: number; why: string } {
+/** How well the region fits an attribute term, 0..1 (negation not applied), with a few words of why (or "" when
+ * not `explain`: the words are wanted for the chosen regions only). */
+export function attributeScore(term: AttributeTerm, ev: AttributeEvidence, r: RegionFacts, explain = true): { score: number; why: string } {
   const [, , bw, bh] = r.bbox;
   const w = Math.max(1, bw), h = Math.max(1, bh);
   const aspect = Math.min(w, h) / Math.max(w, h);
   const extent = r.area / (w * h);
   const light = (n: string) => colourLightness(n)?.lightness ?? 50;
-  const shares = () => [...ev.colours].sort((a, b) => b[1] - a[1]).map(([n, s]) => `${n} ${Math.round(100 * s)}%`).join(", ") || "no colour named";
+  const shares = () => !explain ? "" : [...ev.colours].sort((a, b) => b[1] - a[1]).map(([n, s]) => `${n} ${Math.round(100 * s)}%`).join(", ") || "no colour named";
   switch (term.role) {
     case "colour": {
       const score = overColours(ev, (n) => colourSimilarity(term.value, n));

@@ -4,7 +4,7 @@
  * description words expand "upwards" (a tomato is a kind of food; a tomato is "mildly acid ... fruit").
  * Expansions are cached per lemma, so the 100 regions of a photo share the work.
  */
-import type { Pointer, Pos, Synset, WordNet } from "./wordnet-db.js";
+import { pointersWith, type Pointer, type Pos, type Synset, type WordNet } from "./wordnet-db.js";
 import { GENERIC_NOUNS, STOPWORDS, tokenize } from "./text.js";
 
 /** Which relations a query term follows. */
@@ -51,6 +51,18 @@ const MERONYMS = new Set(["%p", "%m", "%s"]);
 const HOLONYMS = new Set(["#p", "#m", "#s"]);
 const HYPERNYMS = new Set(["@", "@i"]);
 const HYPONYMS = new Set(["~", "~i"]);
+
+/** The relations a query term follows, by pointer symbol (wndb(5WN)); other pointers are not followed. */
+const HYPERNYM = 1, HYPONYM = 2, MERONYM = 3, HOLONYM = 4, DERIVATION = 5, SIMILAR = 6, ENTAILMENT = 7;
+const RELATIONS = new Map<string, number>([
+  ...[...HYPERNYMS].map((s) => [s, HYPERNYM] as const),
+  ...[...HYPONYMS].map((s) => [s, HYPONYM] as const),
+  ...[...MERONYMS].map((s) => [s, MERONYM] as const),
+  ...[...HOLONYMS].map((s) => [s, HOLONYM] as const),
+  ...["+", "\\", "="].map((s) => [s, DERIVATION] as const),
+  ...["&", "^", "$"].map((s) => [s, SIMILAR] as const),
+  ...["*", ">"].map((s) => [s, ENTAILMENT] as const),
+]);
 
 function put(map: Expansion, word: string, w: number, why: string, gloss = false): void {
   const old = map.get(word);
@@ -101,7 +113,7 @@ export class Lexicon {
   }
 
   /** Noun entries whose last word is `head` ("sailing_ship" for "ship"): WordNet's compounds are mostly kinds of their head. */
-  compounds(head: string): readonly string[] {
+  compounds(head: string): Promise<readonly string[]> {
     return this.wn.nounCompounds(head);
   }
 
@@ -138,7 +150,7 @@ export class Lexicon {
       let depth = 0;
       let cur: Synset | undefined = s;
       while (cur && depth < 30) {
-        const up: Pointer | undefined = cur.pointers.find((p) => HYPERNYMS.has(p.symbol));
+        const up: Pointer | undefined = pointersWith(cur, HYPERNYMS)[0];
         if (!up) break;
         cur = await this.wn.synset(up.offset, up.pos);
         depth++;
@@ -188,43 +200,46 @@ export class Lexicon {
         const sw = Math.max(0.6, 1 - 0.08 * k);
         for (const w of s.words) if (w !== lemma) put(map, w, WEIGHTS.synonym * sw, `synonym of ${me}`);
         if (withGloss && k < 3) for (const g of this.glossWords(s)) put(map, g, WEIGHTS.queryGloss * sw, `in the definition of ${me}`);
+        // A word with hundreds of kinds ("person": divider, fastener, white ...) says little through any one of them.
+        let kindShare: number | undefined;
         for (const p of s.pointers) {
+          // The pointed-to synset is read only for a relation followed (domains, antonyms and the like are not).
+          const relation = RELATIONS.get(p.symbol);
+          if (relation === undefined) continue;
+          if (!sc.broader && (relation === HYPERNYM || relation === HOLONYM || relation === ENTAILMENT)) continue;
+          if (!sc.kinds && (relation === HYPONYM || relation === MERONYM)) continue;
+          if (!sc.related && (relation === DERIVATION || relation === SIMILAR)) continue;
           const t = await this.wn.synset(p.offset, p.pos);
-          const name = show(t.words[0]!);
-          if (!sc.broader && (HYPERNYMS.has(p.symbol) || HOLONYMS.has(p.symbol) || p.symbol === "*" || p.symbol === ">")) continue;
-          if (!sc.kinds && (HYPONYMS.has(p.symbol) || MERONYMS.has(p.symbol))) continue;
-          if (!sc.related && (p.symbol === "+" || p.symbol === "\\" || p.symbol === "=" || p.symbol === "&" || p.symbol === "^" || p.symbol === "$")) continue;
-          if (HYPERNYMS.has(p.symbol)) {
+          if (relation === HYPERNYM) {
             for (const w of t.words) put(map, w, WEIGHTS.hypernym1 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
-            for (const p2 of t.pointers) {
-              if (!HYPERNYMS.has(p2.symbol)) continue;
+            for (const p2 of pointersWith(t, HYPERNYMS)) {
               const t2 = await this.wn.synset(p2.offset, p2.pos);
               for (const w of t2.words) put(map, w, WEIGHTS.hypernym2 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
             }
-          } else if (HYPONYMS.has(p.symbol)) {
-            // A word with hundreds of kinds ("person": divider, fastener, white ...) says little through any one of them.
-            const kinds = s.pointers.filter((q) => HYPONYMS.has(q.symbol)).length;
-            const share = Math.min(1, 4 / Math.sqrt(kinds));
+          } else if (relation === HYPONYM) {
+            kindShare ??= Math.min(1, 4 / Math.sqrt(s.pointers.filter((q) => HYPONYMS.has(q.symbol)).length));
+            const share = kindShare;
             for (const w of t.words) put(map, w, WEIGHTS.hyponym * sw * share, `a kind of ${me} (hyponym)`);
-            await this.addMeronyms(map, t, `part of ${name}, a kind of ${me} (meronym)`, sw * share);
-          } else if (MERONYMS.has(p.symbol)) {
+            await this.addMeronyms(map, t, `part of ${show(t.words[0]!)}, a kind of ${me} (meronym)`, sw * share);
+          } else if (relation === MERONYM) {
             for (const w of t.words) put(map, w, WEIGHTS.meronym * sw, `part of ${me} (meronym)`);
-          } else if (HOLONYMS.has(p.symbol)) {
+          } else if (relation === HOLONYM) {
             for (const w of t.words) put(map, w, WEIGHTS.holonym * sw, `has ${me} as a part (holonym)`);
-          } else if (p.symbol === "+" || p.symbol === "\\" || p.symbol === "=") {
+          } else if (relation === DERIVATION) {
             for (const w of t.words) put(map, w, WEIGHTS.derivation * sw, `related form of ${me}`);
-          } else if (p.symbol === "&" || p.symbol === "^" || p.symbol === "$") {
+          } else if (relation === SIMILAR) {
             for (const w of t.words) put(map, w, WEIGHTS.similar * sw, `similar to ${me}`);
-          } else if (p.symbol === "*" || p.symbol === ">") {
+          } else {
             for (const w of t.words) put(map, w, WEIGHTS.entailment * sw, `implied by ${me}`);
           }
         }
       }
       if (pos === "n" && sc.kinds) {
-        for (const c of this.compounds(lemma).slice(0, 400)) {
-          const cs = await this.wn.lookup(c, "n");
-          const first = cs[0];
-          if (!first) continue;
+        for (const c of (await this.compounds(lemma)).slice(0, 400)) {
+          // Only the most frequent sense is wanted: the others are not read.
+          const off = this.wn.firstNounOffset(c);
+          if (off === undefined) continue;
+          const first = await this.wn.synset(off, "n");
           put(map, c, WEIGHTS.compound, `a kind of ${me}`);
           await this.addMeronyms(map, first, `part of ${show(c)}, a kind of ${me} (meronym)`, WEIGHTS.compound);
         }
@@ -235,8 +250,7 @@ export class Lexicon {
   }
 
   private async addMeronyms(map: Expansion, s: Synset, why: string, factor: number): Promise<void> {
-    for (const p of s.pointers) {
-      if (!MERONYMS.has(p.symbol)) continue;
+    for (const p of pointersWith(s, MERONYMS)) {
       const t = await this.wn.synset(p.offset, p.pos);
       for (const w of t.words) put(map, w, WEIGHTS.meronym * factor, why);
     }
@@ -287,8 +301,7 @@ export class Lexicon {
       // What the thing is part of, with its definition (a sail is part of a sailing vessel, "a vessel
       // that is powered by the wind"): weaker than what the thing itself is.
       if (full && pos === "n") {
-        for (const p of s.pointers) {
-          if (!HOLONYMS.has(p.symbol)) continue;
+        for (const p of pointersWith(s, HOLONYMS)) {
           const t = await this.wn.synset(p.offset, p.pos);
           for (const word of t.words) put(map, word, WEIGHTS.holonym * sw, `${me} is part of ${show(word)}`);
           const gw = WEIGHTS.holonym * (await this.synsetSpecificity(t)) * sw;
@@ -301,8 +314,8 @@ export class Lexicon {
       for (let depth = 1; depth <= (full ? 10 : 4) && frontier.length; depth++) {
         const next: Synset[] = [];
         for (const f of frontier) {
-          for (const p of f.pointers) {
-            if (!HYPERNYMS.has(p.symbol) || seen.has(p.offset)) continue;
+          for (const p of pointersWith(f, HYPERNYMS)) {
+            if (seen.has(p.offset)) continue;
             seen.add(p.offset);
             const t = await this.wn.synset(p.offset, p.pos);
             next.push(t);

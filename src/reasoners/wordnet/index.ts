@@ -550,7 +550,9 @@ export class WordnetReasoner implements Reasoner {
     // "A surface for the dog to lie on": a region with the query's context on it answers by that relation.
     const supportTerms = asksForSupport(query) ? terms.filter((t) => t.role === "context" && !t.negated && t.poses[0] === "n") : [];
 
-    const scored = regions.map((r, ri) => {
+    // A region's score, and with `explain` the reasons it is told by: only the chosen regions are explained
+    // (their reasons are built again, the score the same), not the 195 a query scores.
+    const scoreRegion = (r: RegionFacts, ri: number, explain: boolean) => {
       let textScore = 0;
       let contextScore = 0;
       const why: string[] = [];
@@ -563,34 +565,34 @@ export class WordnetReasoner implements Reasoner {
           const loose = /hypernym|definition|hyponym/.test(m.queryWhy) || /kind of|"[^"]*" is "/.test(m.descWhy);
           if (m.score >= 0.5 && !loose) {
             textScore -= 2 * contribution;
-            why.push(describeMatch(t, m));
+            if (explain) why.push(describeMatch(t, m));
           }
           return;
         }
         // In a query that names no thing, context nouns only support what the rest of it finds.
         if (analysis.functional && t.role === "context") contextScore += contribution;
         else textScore += contribution;
-        if (contribution >= 0.05) why.push(describeMatch(t, m));
+        if (explain && contribution >= 0.05) why.push(describeMatch(t, m));
       });
       for (const t of supportTerms) {
         const on = bags[ri]!.carries.get(t.lemma);
         if (on === undefined) continue;
         textScore += t.weight * on;
-        why.push(`"${t.text}" is on it`);
+        if (explain) why.push(`"${t.text}" is on it`);
       }
       textScore += Math.min(contextScore, Math.max(0, textScore));
       // Attribute and position words: graded fits in [0, 1], combined as a soft "and".
       const fits: number[] = [];
       for (const a of attributes) {
-        const { score, why: evidence } = attributeScore(a, bags[ri]!.evidence, r);
+        const { score, why: evidence } = attributeScore(a, bags[ri]!.evidence, r, explain);
         const fit = a.negated ? 1 - score : score;
         fits.push(fit);
-        if (fit >= 0.2) why.push(`${a.negated ? "not " : ""}"${a.text}" ${fit.toFixed(2)} (${evidence})`);
+        if (explain && fit >= 0.2) why.push(`${a.negated ? "not " : ""}"${a.text}" ${fit.toFixed(2)} (${evidence})`);
       }
       for (const g of plain) {
         const s = geometryScore(g, r, W, H);
         fits.push(s);
-        if (s >= 0.25) why.push(`"${g.word}" ${s.toFixed(2)} (box at ${Math.round(r.bbox[0] + r.bbox[2] / 2)},${Math.round(r.bbox[1] + r.bbox[3] / 2)}, ${((100 * r.area) / (W * H)).toFixed(1)}% of the image)`);
+        if (explain && s >= 0.25) why.push(`"${g.word}" ${s.toFixed(2)} (box at ${Math.round(r.bbox[0] + r.bbox[2] / 2)},${Math.round(r.bbox[1] + r.bbox[3] / 2)}, ${((100 * r.area) / (W * H)).toFixed(1)}% of the image)`);
       }
       let score: number;
       if (wordsInUse) {
@@ -606,10 +608,18 @@ export class WordnetReasoner implements Reasoner {
       const contextNames = contextOf(bags[ri]!, contextLemmas);
       if (contextNames.length > 0 && score > 0) {
         score *= this.options.contextPenalty;
-        why.push(`is itself the query's context (${contextNames.join(", ")})`);
+        if (explain) why.push(`is itself the query's context (${contextNames.join(", ")})`);
       }
-      return { id: r.id, region: r, score, why };
-    });
+      return { id: r.id, region: r, index: ri, score, why, explained: explain };
+    };
+    const scored = regions.map((r, ri) => scoreRegion(r, ri, false));
+    const explained = (c: (typeof scored)[number]) => {
+      if (!c.explained) {
+        c.why = scoreRegion(c.region, c.index, true).why;
+        c.explained = true;
+      }
+      return c;
+    };
 
     const textual = wordsInUse || attributes.length > 0 || plain.length > 0;
     const ranked = scored.slice().sort((a, b) => b.score - a.score || a.id - b.id);
@@ -642,7 +652,7 @@ export class WordnetReasoner implements Reasoner {
       const candidates = textual ? ranked.filter((s) => s.score >= this.options.ratio * best) : chosen;
       candidates.sort((a, b) => superlativeKey(g, a.region) - superlativeKey(g, b.region) || a.id - b.id);
       const pick = candidates[0]!;
-      pick.why.push(`the ${SUPERLATIVE_TEXT[g.value]} of ${candidates.length} candidate${candidates.length === 1 ? "" : "s"}`);
+      explained(pick).why.push(`the ${SUPERLATIVE_TEXT[g.value]} of ${candidates.length} candidate${candidates.length === 1 ? "" : "s"}`);
       rest = ranked.filter((s) => s !== pick);
       chosen = [pick];
     }
@@ -654,7 +664,7 @@ export class WordnetReasoner implements Reasoner {
     if (notice) confidence = Math.round(500 * confidence) / 1000;
     const explanation =
       lead +
-      chosen.map((c, i) => `Mask ${c.id}: ${c.why.length ? c.why.join("; ") : "best by position/size"}${scoreNote(c.score, best, textual, i === 0, ranked.length)}`).join("\n");
+      chosen.map((c, i) => `Mask ${explained(c).id}: ${c.why.length ? c.why.join("; ") : "best by position/size"}${scoreNote(c.score, best, textual, i === 0, ranked.length)}`).join("\n");
     return { maskIds: chosen.map((c) => c.id), explanation, confidence, model: "wordnet-3.1" };
   }
 }

