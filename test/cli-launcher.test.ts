@@ -2,8 +2,8 @@
 // with glibc's malloc on huge pages (src/cli/main.ts). Checked with a `node` on PATH that reports what it got,
 // then with the real one.
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -17,13 +17,29 @@ describe("the gear-seg program", () => {
   const run = (env: NodeJS.ProcessEnv) =>
     spawnSync("/bin/sh", [cli, "segment", "a photo.jpg", "--json"], { env: { ...env, PATH: `${dir}${delimiter}${process.env.PATH}` }, encoding: "utf8" });
 
+  // On one core the launcher asks V8 to compile on the main thread (see src/cli/main.ts).
+  const oneCoreFlags = availableParallelism() === 1 ? ["--no-concurrent-recompilation"] : [];
+
   it("runs node on itself with malloc on huge pages, arguments untouched, a user's tunables after ours", () => {
     const { GLIBC_TUNABLES: _, ...env } = process.env;
     const plain = run(env);
     expect(plain.status).toBe(0);
-    expect(plain.stdout.split("\n")).toEqual(["glibc.malloc.hugetlb=1", cli, "segment", "a photo.jpg", "--json", ""]);
+    expect(plain.stdout.split("\n")).toEqual(["glibc.malloc.hugetlb=1", ...oneCoreFlags, cli, "segment", "a photo.jpg", "--json", ""]);
     const own = run({ ...env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=0:glibc.malloc.arena_max=2" });
     expect(own.stdout.split("\n")[0]).toBe("glibc.malloc.hugetlb=1:glibc.malloc.hugetlb=0:glibc.malloc.arena_max=2");
+  });
+
+  it.runIf(existsSync("/usr/bin/taskset"))("on a single core, has V8 compile on the main thread", () => {
+    const { GLIBC_TUNABLES: _, ...env } = process.env;
+    const pinned = spawnSync("/usr/bin/taskset", ["-c", "0", "/bin/sh", cli, "--version"], {
+      env: { ...env, PATH: `${dir}${delimiter}${process.env.PATH}` },
+      encoding: "utf8",
+    });
+    expect(pinned.stdout.split("\n")).toEqual(["glibc.malloc.hugetlb=1", "--no-concurrent-recompilation", cli, "--version", ""]);
+    // and the real node accepts the flag
+    const real = spawnSync("/usr/bin/taskset", ["-c", "0", "/bin/sh", cli, "--version"], { encoding: "utf8" });
+    expect(real.stderr).toBe("");
+    expect(real.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it("is the command line both as a program and through node", () => {
