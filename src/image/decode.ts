@@ -39,11 +39,21 @@ function checkMaxPixels(options: DecodeOptions | undefined): number {
 /** Identifies the decoder: the same bytes decode to the same pixels under the same one (a cache key part). */
 export const DECODER_ID = `sharp ${sharp.versions.sharp ?? ""} libvips ${sharp.versions.vips}`;
 
-/** Reads a file's bytes, turning file-system failures into the one-line message. */
-export async function readImageFile(path: string): Promise<Buffer> {
+/**
+ * What says a file is still the one read before, without reading it: device, inode, size and the modification
+ * and change times to the nanosecond (as git's index tells a changed file from its stat data). `mtimeMs` lets a
+ * caller see a file changed so recently that a change within the clock's resolution could still go unseen.
+ */
+export interface FileIdentity {
+  readonly identity: string;
+  readonly mtimeMs: number;
+}
+
+/** A file's identity, turning file-system failures into the one-line message; refuses folders and devices. */
+export async function statImageFile(path: string): Promise<FileIdentity> {
   let info;
   try {
-    info = await stat(path);
+    info = await stat(path, { bigint: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") throw failure(path, "file not found", err);
@@ -52,13 +62,25 @@ export async function readImageFile(path: string): Promise<Buffer> {
   }
   if (info.isDirectory()) throw failure(path, "is a directory, not a file");
   if (!info.isFile()) throw failure(path, "not a regular file");
+  return { identity: `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`, mtimeMs: Number(info.mtimeMs) };
+}
+
+/** A file's bytes (after `statImageFile`), turning file-system failures into the one-line message. */
+export async function readImageBytes(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw failure(path, "file not found", err);
     if (code === "EACCES" || code === "EPERM") throw failure(path, "permission denied", err);
     throw failure(path, (err as Error).message, err);
   }
+}
+
+/** Reads a file's bytes, turning file-system failures into the one-line message. */
+export async function readImageFile(path: string): Promise<Buffer> {
+  await statImageFile(path);
+  return readImageBytes(path);
 }
 
 /** libvips reports truncation and bad compressed data with decoder-specific wording. */

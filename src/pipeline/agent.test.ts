@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -273,6 +273,38 @@ describe("the stage cache never serves another configuration's work (SQLite)", (
     expect(third.p.imageKey).not.toBe(first.p.imageKey);
     expect(third.p.timings.decodeMs).toBeGreaterThan(0);
     expect(segmenter.calls).toBe(2);
+  });
+
+  it("a file the agent read before and that has not changed since (its stat) is not read again; a changed one is", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "img.png");
+    const pixels = new Uint8Array(W * H * 3).fill(70);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const write = async () => {
+      await writeFile(file, await encodePng({ width: W, height: H, data: pixels }));
+      await utimes(file, hourAgo, hourAgo); // not changed within the last seconds: its key may be remembered
+    };
+    await write();
+    const segmenter = new ListSegmenter(proposals());
+    const agent = new GearSeg({ segmenter, describer: new IdDescriber(), reasoner: new FixedReasoner([0]), cache: new SqliteStageCache(join(dir, "c.sqlite")) });
+    const first = await agent.prepareLazily(file);
+    const second = await agent.prepareLazily(file);
+    expect(second.imageKey).toBe(first.imageKey);
+    expect(second.timings.decodeMs).toBe(0);
+    // Read on demand, checked against the key: the same pixels.
+    expect(Buffer.from((await second.loadImage()).data).equals(Buffer.from(pixels))).toBe(true);
+    // Other bytes with the same modification time: the size or change time tells, segmented again.
+    pixels[0] = 71;
+    await write();
+    const third = await agent.prepareLazily(file);
+    expect(third.imageKey).not.toBe(first.imageKey);
+    expect(segmenter.calls).toBe(2);
+    // Changed after the key was taken from memory and before its bytes were needed: refused, not mixed up.
+    const fourth = await agent.prepareLazily(file);
+    pixels[0] = 72;
+    await writeFile(file, await encodePng({ width: W, height: H, data: pixels }));
+    await expect(fourth.loadImage()).rejects.toThrow(/img\.png": it changed while it was being read/);
+    await agent.close();
   });
 
   it("a second query on a file the agent prepared: not decoded, its stages read from memory, not the store", async () => {

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { RgbImage } from "../image/types.js";
-import { DECODER_ID, checkImageHeader, decodeImage, readImageFile } from "../image/decode.js";
+import { DECODER_ID, checkImageHeader, decodeImage, readImageBytes, statImageFile } from "../image/decode.js";
 import { emptyRle, merge } from "../masks/index.js";
 import type { Rle } from "../masks/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
@@ -160,6 +160,9 @@ export class GearSeg {
   private readonly stages: StageCache | null;
   /** Keys of files whose header this agent checked against a cache entry (a few: the last images asked about). */
   private readonly headersChecked = new Recent<true>(HEADERS_KEPT);
+  /** The cache key of the files last asked about, by path, with the identity they had when read: a file that
+   * still has it is not read and hashed again (a second query on an image reads only its stat). */
+  private readonly fileKeys = new Recent<{ identity: string; fileKey: string }>(HEADERS_KEPT);
   /** `arrange` of proposals this agent has seen (the cache hands out the same array again), with the key of
    * the numbered regions: a second query on an image repeats neither the duplicate rule nor the hashing. */
   private readonly arranged = new WeakMap<readonly Region[], Arranged & { imageKey: string; regionsKey?: string }>();
@@ -447,23 +450,45 @@ export class GearSeg {
     if (typeof input !== "string") {
       return { source: input.source ?? "(image)", imageKey: hashImage(input), width: input.width, height: input.height, loadImage: async () => input };
     }
-    const bytes = await readImageFile(input);
+    const file = await statImageFile(input);
+    const fileKeyOf = (bytes: Uint8Array) => createHash("sha256").update(DECODER_ID).update("\n").update(bytes).digest("hex");
+    const remembered = this.stages ? this.fileKeys.get(input) : undefined;
+    let fileKey: string;
+    let bytes: Promise<Buffer> | undefined;
+    if (remembered?.identity === file.identity) {
+      // Unchanged since it was read: its bytes are read only if they are needed (a decode, a header check).
+      fileKey = remembered.fileKey;
+    } else {
+      const readAt = Date.now();
+      const read = await readImageBytes(input);
+      bytes = Promise.resolve(read);
+      fileKey = fileKeyOf(read);
+      // A file changed within the last two seconds could change again with the same times (coarse clocks):
+      // its key is not remembered.
+      if (this.stages && readAt - file.mtimeMs > RACY_MS) this.fileKeys.set(input, { identity: file.identity, fileKey });
+    }
+    // Bytes read later must still be the ones the key was made of.
+    const readBytes = () =>
+      (bytes ??= readImageBytes(input).then((b) => {
+        if (fileKeyOf(b) !== fileKey) throw new GearSegError(`cannot read image "${input}": it changed while it was being read`);
+        return b;
+      }));
     const options = { maxPixels: this.maxPixels };
     let decoded: Promise<RgbImage> | undefined;
     const loadImage = () =>
       (decoded ??= (async () => {
+        const data = await readBytes();
         const t = performance.now();
-        const image = await decodeImage(bytes, input, options);
+        const image = await decodeImage(data, input, options);
         timings.decodeMs += performance.now() - t;
         return image;
       })());
-    const fileKey = createHash("sha256").update(DECODER_ID).update("\n").update(bytes).digest("hex");
     const known = this.stages ? await this.stages.getImage(fileKey) : undefined;
     if (known) {
       // These bytes passed this agent's refusals before (its pixel limit does not change).
       if (this.headersChecked.get(fileKey)) return { source: input, ...known, loadImage };
       // The same refusals as a decode (not an image, over the pixel limit), from the header alone.
-      const header = await checkImageHeader(bytes, input, options);
+      const header = await checkImageHeader(await readBytes(), input, options);
       if (header.width * header.height === known.width * known.height) {
         this.headersChecked.set(fileKey, true);
         return { source: input, ...known, loadImage };
@@ -481,6 +506,8 @@ export class GearSeg {
 
 /** Files whose header check an agent remembers. */
 const HEADERS_KEPT = 16;
+/** How recently changed a file may be and still have its key remembered (coarse file-system clocks: FAT has 2 s). */
+const RACY_MS = 2000;
 
 /** The regions numbered, and what the duplicate rule and the cap removed. */
 interface Arranged {
