@@ -186,54 +186,27 @@ function join(parent: Int32Array, rank: Uint8Array, size: Int32Array, x: number,
 
 /**
  * segment-graph's main loop from sorted position `from`: merge along sorted edges while w <= Int(C) + k/|C| on
- * both sides. The edges it rejects (endpoints in different components, not merged) are marked in `rejected`, a
- * bitmap over positions in the sorted order: they are the only ones the minimum-size pass can still join (an
- * edge inside a component stays inside), a sixth of the edges at the smallest scale and fewer above.
+ * both sides, keeping each root's last merge weight in `lastW`. With `stopAtRejected` it stops at the first
+ * rejected edge and returns its sorted position (order.length when none): up to there every edge of a larger
+ * scale k' ≥ k goes the same way (the thresholds w + k'/|C| are no smaller), so the forest at that point is every
+ * larger scale's too, and Felzenszwalb.segment starts the next scale there. Without, it goes on to the end and
+ * marks the edges it rejects in `rejected`, a bitmap over sorted positions: they are the only ones the
+ * minimum-size pass can still join (an edge inside a component stays inside), a sixth of the edges at the
+ * smallest scale and fewer above. find and join are written out in the loop: a single run spends its first
+ * edges in the interpreter, where calls cost.
  */
-function mergeAlongEdges(g: GridGraph, k: number, from: number, parent: Int32Array, rank: Uint8Array, size: Int32Array, thresh: Float32Array, rejected: Int32Array): void {
-  const { order, sortedWeight, delta } = g;
-  // find and join written out in the loop: a single run spends its first edges in the interpreter, where calls cost
-  for (let i = from; i < order.length; i++) {
-    const e = order[i]!;
-    const p = e >> 2;
-    let ra = p;
-    while (parent[ra] !== ra) {
-      const up = parent[parent[ra]!]!;
-      parent[ra] = up;
-      ra = up;
-    }
-    let rb = p + delta[e & 3]!;
-    while (parent[rb] !== rb) {
-      const up = parent[parent[rb]!]!;
-      parent[rb] = up;
-      rb = up;
-    }
-    if (ra === rb) continue;
-    const w = sortedWeight[i]!;
-    if (w <= thresh[ra]! && w <= thresh[rb]!) {
-      let r: number;
-      if (rank[ra]! > rank[rb]!) {
-        parent[rb] = ra;
-        r = ra;
-        size[ra]! += size[rb]!;
-      } else {
-        parent[ra] = rb;
-        r = rb;
-        size[rb]! += size[ra]!;
-        if (rank[ra] === rank[rb]) rank[rb]!++;
-      }
-      thresh[r] = w + k / size[r]!;
-    } else rejected[i >> 5]! |= 1 << (i & 31);
-  }
-}
-
-/**
- * The main loop from `from` up to its first rejected edge, whose sorted position it returns (order.length when
- * none), also keeping each root's last merge weight in `lastW`. Up to there every edge of a larger scale k' ≥ k
- * goes the same way (the thresholds w + k'/|C| are no smaller), so the forest at that point is every larger
- * scale's too: Felzenszwalb.segment starts the next scale there.
- */
-function mergePrefix(g: GridGraph, k: number, from: number, parent: Int32Array, rank: Uint8Array, size: Int32Array, thresh: Float32Array, lastW: Float32Array): number {
+function mergeEdges(
+  g: GridGraph,
+  k: number,
+  from: number,
+  stopAtRejected: boolean,
+  parent: Int32Array,
+  rank: Uint8Array,
+  size: Int32Array,
+  thresh: Float32Array,
+  lastW: Float32Array,
+  rejected: Int32Array,
+): number {
   const { order, sortedWeight, delta } = g;
   for (let i = from; i < order.length; i++) {
     const e = order[i]!;
@@ -252,7 +225,11 @@ function mergePrefix(g: GridGraph, k: number, from: number, parent: Int32Array, 
     }
     if (ra === rb) continue;
     const w = sortedWeight[i]!;
-    if (!(w <= thresh[ra]! && w <= thresh[rb]!)) return i;
+    if (!(w <= thresh[ra]! && w <= thresh[rb]!)) {
+      if (stopAtRejected) return i;
+      rejected[i >> 5]! |= 1 << (i & 31);
+      continue;
+    }
     let r: number;
     if (rank[ra]! > rank[rb]!) {
       parent[rb] = ra;
@@ -363,7 +340,7 @@ export class Felzenszwalb {
       thresh.fill(k);
     }
     rejected.fill(0);
-    const at = mergePrefix(graph, k, from, parent, rank, size, thresh, lastW);
+    const at = mergeEdges(graph, k, from, true, parent, rank, size, thresh, lastW, rejected);
     if (at < graph.order.length) {
       const keep = (this.kept ??= { parent: new Int32Array(n), rank: new Uint8Array(n), size: new Int32Array(n), lastW: new Float32Array(n) });
       keep.parent.set(parent);
@@ -372,7 +349,7 @@ export class Felzenszwalb {
       keep.lastW.set(lastW);
       this.keptK = k;
       this.keptAt = at;
-      mergeAlongEdges(graph, k, at, parent, rank, size, thresh, rejected);
+      mergeEdges(graph, k, at, false, parent, rank, size, thresh, lastW, rejected);
     }
     if (minSize > 1) joinSmall(graph, minSize, parent, rank, size, rejected);
     const labels = new Int32Array(n);
