@@ -39,6 +39,14 @@ function checkMaxPixels(options: DecodeOptions | undefined): number {
 /** Identifies the decoder: the same bytes decode to the same pixels under the same one (a cache key part). */
 export const DECODER_ID = `sharp ${sharp.versions.sharp ?? ""} libvips ${sharp.versions.vips}`;
 
+/** A file-system failure of stat or read as the one-line message. */
+function fileFailure(path: string, err: unknown): GearSegError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "ENOTDIR") return failure(path, "file not found", err);
+  if (code === "EACCES" || code === "EPERM") return failure(path, "permission denied", err);
+  return failure(path, (err as Error).message, err);
+}
+
 /**
  * What says a file is still the one read before, without reading it: device, inode, size and the modification
  * and change times to the nanosecond (as git's index tells a changed file from its stat data). `mtimeMs` lets a
@@ -55,10 +63,7 @@ export async function statImageFile(path: string): Promise<FileIdentity> {
   try {
     info = await stat(path, { bigint: true });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") throw failure(path, "file not found", err);
-    if (code === "EACCES" || code === "EPERM") throw failure(path, "permission denied", err);
-    throw failure(path, (err as Error).message, err);
+    throw fileFailure(path, err);
   }
   if (info.isDirectory()) throw failure(path, "is a directory, not a file");
   if (!info.isFile()) throw failure(path, "not a regular file");
@@ -70,10 +75,7 @@ export async function readImageBytes(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") throw failure(path, "file not found", err);
-    if (code === "EACCES" || code === "EPERM") throw failure(path, "permission denied", err);
-    throw failure(path, (err as Error).message, err);
+    throw fileFailure(path, err);
   }
 }
 

@@ -1,7 +1,6 @@
 /**
  * Raster helpers for the renderers: label maps, region outlines and the label anchor point of a region. Masks
- * are painted into a column-major label map by src/masks (`paintColumnMajor`, one `fill` per RLE run) and the
- * map is transposed here once to row-major for blending.
+ * are painted into a row-major label map by src/masks (`paintStackRowMajor`).
  */
 import { maskBbox } from "../masks/bbox.js";
 import type { BBox, BinaryMask, Rle } from "../masks/types.js";
@@ -12,23 +11,6 @@ export function checkRleSize(rle: Rle, width: number, height: number, what: stri
   if (rle.width !== width || rle.height !== height) {
     throw new GearSegError(`${what}: mask is ${rle.width}×${rle.height} but the image is ${width}×${height}`);
   }
-}
-
-/** Row-major copy of a column-major map. */
-export function transposeToRowMajor<T extends Uint8Array | Uint16Array | Uint32Array>(colMajor: T, width: number, height: number, out: T): T {
-  // Tiles keep both reads and writes within a few cache lines.
-  const T = 64;
-  for (let x0 = 0; x0 < width; x0 += T) {
-    const x1 = Math.min(width, x0 + T);
-    for (let y0 = 0; y0 < height; y0 += T) {
-      const y1 = Math.min(height, y0 + T);
-      for (let x = x0; x < x1; x++) {
-        const col = x * height;
-        for (let y = y0; y < y1; y++) out[y * width + x] = colMajor[col + y]!;
-      }
-    }
-  }
-  return out;
 }
 
 /**

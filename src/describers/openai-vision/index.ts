@@ -78,8 +78,8 @@ export class OpenAiVisionDescriber implements Describer, Captioner {
     ctx?.onProgress?.(0, regions.length);
     // The full view is the image at most maxSide wide, resized once; each region is outlined on a copy of it.
     const view = await this.fullView(image);
-    // A region's two JPEGs are made ahead of its request (MadeAhead), as the DAM describer's bodies are: made in
-    // its request's turn, the encoding was the gap between one request and the next.
+    // A region's two JPEGs are made ahead of its request (MadeAhead): made in its request's turn, the encoding
+    // was the gap between one request and the next.
     const inFlight = this.client.inFlight;
     const images = new MadeAhead(regions.length, inFlight, (i) => {
       const region = regions[i]!;
