@@ -1,8 +1,10 @@
-// Bundles zod into dist/vendor/zod.js and points the compiled modules' `from "zod"` at it. zod is published as
-// 95 ES modules: Node resolves, reads and compiles each on every start, which took about a quarter of a short
-// command's start-up (`import("zod")` 140 ms of CPU over Node's own start at load 10, the bundle 70 ms). The
-// sources and the declaration files keep importing "zod" (types, and the tests, which run the sources); only
-// the JavaScript in dist changes. Run by `npm run build` after tsc.
+// Bundles zod into dist/vendor/zod.cjs and points the compiled modules' `from "zod"` and the validation core's
+// `require("zod")` (src/config/zod.ts, which loads zod on first use) at it. zod is published as 95 ES modules:
+// Node resolves, reads and compiles each on every start, which took about a quarter of a short command's
+// start-up (`import("zod")` 140 ms of CPU over Node's own start at load 10, the bundle 70 ms). One CommonJS
+// file, so that `require` (synchronous, for the lazy load) and the static imports of the server's schemas get
+// the same module. The sources and the declaration files keep naming "zod" (types, and the tests, which run
+// the sources); only the JavaScript in dist changes. Run by `npm run build` after tsc.
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -11,14 +13,15 @@ import { build } from "esbuild";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
-const bundle = join(dist, "vendor", "zod.js");
+const bundle = join(dist, "vendor", "zod.cjs");
+const lazyLoader = join(dist, "config", "zod.js");
 const { version } = createRequire(import.meta.url)("zod/package.json");
 
 await build({
   // The ES-module entry (a require() resolve would give the CommonJS one).
   entryPoints: [fileURLToPath(import.meta.resolve("zod"))],
   bundle: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
   outfile: bundle,
@@ -38,17 +41,23 @@ async function* modules(dir) {
 }
 
 // tsc writes every static import as `from "zod"`; a dynamic import("zod") or a `zod/…` subpath would load the
-// package beside the bundle, so they are refused here rather than left to load both.
+// package beside the bundle, so they are refused here rather than left to load both. The lazy loader's
+// `require("zod")` is the one require of it.
 const STATIC = /(\bfrom\s*)"zod"/g;
+const REQUIRE = /(createRequire\(import\.meta\.url\)\()"zod"(\))/;
 let rewritten = 0;
 for await (const path of modules(dist)) {
   const text = await readFile(path, "utf8");
-  if (/(import\(\s*|from\s*|require\(\s*)["']zod\//.test(text) || /import\(\s*["']zod["']/.test(text)) {
+  if (/(import\(\s*|from\s*|require\(\s*)["']zod\//.test(text) || /import\(\s*["']zod["']/.test(text) || (path !== lazyLoader && /\(\s*["']zod["']\s*\)/.test(text))) {
     throw new Error(`${relative(root, path)}: imports zod other than \`from "zod"\`; scripts/vendor-zod.mjs rewrites only that`);
   }
   let spec = relative(dirname(path), bundle).split(sep).join("/");
   if (!spec.startsWith(".")) spec = `./${spec}`;
-  const out = text.replace(STATIC, `$1"${spec}"`);
+  let out = text.replace(STATIC, `$1"${spec}"`);
+  if (path === lazyLoader) {
+    if (!REQUIRE.test(out)) throw new Error(`${relative(root, path)}: no createRequire(import.meta.url)("zod") to point at the bundle`);
+    out = out.replace(REQUIRE, `$1"${spec}"$2`);
+  }
   if (out === text) continue;
   await writeFile(path, out);
   rewritten++;

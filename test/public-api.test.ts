@@ -23,12 +23,32 @@ function importInNode(entries: string[]): Promise<{ names: Record<string, string
 }
 
 describe("entry points", () => {
-  it("the built modules import zod from its bundle (scripts/vendor-zod.mjs), never the package's 95 modules", () => {
+  it("the built modules get zod from its bundle (scripts/vendor-zod.mjs), never the package's 95 modules", () => {
     const dist = join(repoRoot, "dist");
     const files = (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith(".js") && !/^(vendor|app)\//.test(f));
-    const importing = files.filter((f) => readFileSync(join(dist, f), "utf8").includes("/vendor/zod.js\""));
-    expect(importing).toEqual(expect.arrayContaining(["config/schema.js"]));
-    expect(files.filter((f) => /from\s*"zod"|import\(\s*"zod/.test(readFileSync(join(dist, f), "utf8")))).toEqual([]);
+    const text = (f: string) => readFileSync(join(dist, f), "utf8");
+    expect(text("config/zod.js")).toContain('("../vendor/zod.cjs")');
+    expect(files.filter((f) => text(f).includes('/vendor/zod.cjs"'))).toEqual(expect.arrayContaining(["config/zod.js", "server/schemas.js"]));
+    expect(files.filter((f) => /from\s*"zod"|import\(\s*"zod|\(\s*"zod"\s*\)/.test(text(f)))).toEqual([]);
+  });
+
+  it("building the offline default's backends without options loads no zod (it is loaded when something is to be checked)", async () => {
+    const script = `
+      import { createRequire } from "node:module";
+      import { createBackend } from "gear-seg";
+      const zodLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.endsWith("zod.cjs"));
+      await createBackend("segmenter", "classic");
+      await createBackend("describer", "attributes");
+      await createBackend("reasoner", "wordnet");
+      const before = zodLoaded();
+      let refused = "";
+      try { await createBackend("segmenter", "classic", { sigma: "high" }); } catch (e) { refused = e.message; }
+      process.stdout.write(JSON.stringify({ before, after: zodLoaded(), refused }));
+    `;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: repoRoot }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    expect(JSON.parse(out)).toEqual({ before: false, after: true, refused: 'segmenter classic: option "sigma" must be a number in [0, 10], got "high"' });
   });
 
   it('"gear-seg/masks" and "gear-seg/eval" load neither sharp nor ONNX Runtime (no native library at all)', async () => {

@@ -25,10 +25,11 @@
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { z } from "zod";
+import type { z } from "zod";
 import type { BackendKind } from "../pipeline/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
-import { flag, integer, isSecretName, oneOf, parseWith, SECRET_HINT, text } from "./schema.js";
+import { flag, integer, isSecretName, LazySchema, oneOf, parseWith, SECRET_HINT, text } from "./schema.js";
+import { zod } from "./zod.js";
 
 export const BACKEND_KINDS: readonly BackendKind[] = ["segmenter", "describer", "captioner", "reasoner", "detector"];
 export const CONFIG_FILES = ["gear-seg.config.json", "gear-seg.config.yaml", "gear-seg.config.yml"];
@@ -67,37 +68,40 @@ export interface GearSegConfig {
 }
 
 const SPEC_HINT = 'a spec string such as "dam:http://localhost:8000", or an object with "spec"';
-/** A spec, a name from `backends`, or {spec, ...options}; the options are the backend's to check. */
-const entrySchema = z.union([text(SPEC_HINT), z.looseObject({ spec: text(SPEC_HINT) })], { error: `must be ${SPEC_HINT}` });
 
-const backendName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be a name of letters, digits, "_", "." and "-"' });
-
-export const configSchema = z.strictObject({
-  segmenter: entrySchema.optional(),
-  describer: entrySchema.optional(),
-  captioner: entrySchema.optional(),
-  reasoner: entrySchema.optional(),
-  detector: entrySchema.optional(),
-  backends: z
-    .record(backendName, z.looseObject({ spec: text(SPEC_HINT), stage: oneOf(BACKEND_KINDS as [BackendKind, ...BackendKind[]]).optional() }), {
-      error: "must be an object of named backends",
-    })
-    .optional(),
-  cache: z
-    .strictObject(
-      { enabled: flag().optional(), path: text("a file path").optional(), maxBytes: integer(1).optional() },
-      { error: 'must be an object such as {"enabled": true, "path": "...", "maxBytes": 4000000000}' },
-    )
-    .optional(),
-  maxRegions: integer(1).optional(),
-  maxMasks: integer(1).optional(),
-  maxPixels: integer(1).optional(),
-  timeoutMs: integer(1).optional(),
-  stageTimeoutMs: integer(1).optional(),
-  workers: integer(0, 256).optional(),
+/** The config file's schema (built, and zod loaded, when a file is read: a run without one loads neither). */
+export const configSchema = new LazySchema(() => {
+  const z = zod();
+  /** A spec, a name from `backends`, or {spec, ...options}; the options are the backend's to check. */
+  const entrySchema = z.union([text(SPEC_HINT), z.looseObject({ spec: text(SPEC_HINT) })], { error: `must be ${SPEC_HINT}` });
+  const backendName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'must be a name of letters, digits, "_", "." and "-"' });
+  return z.strictObject({
+    segmenter: entrySchema.optional(),
+    describer: entrySchema.optional(),
+    captioner: entrySchema.optional(),
+    reasoner: entrySchema.optional(),
+    detector: entrySchema.optional(),
+    backends: z
+      .record(backendName, z.looseObject({ spec: text(SPEC_HINT), stage: oneOf(BACKEND_KINDS as [BackendKind, ...BackendKind[]]).optional() }), {
+        error: "must be an object of named backends",
+      })
+      .optional(),
+    cache: z
+      .strictObject(
+        { enabled: flag().optional(), path: text("a file path").optional(), maxBytes: integer(1).optional() },
+        { error: 'must be an object such as {"enabled": true, "path": "...", "maxBytes": 4000000000}' },
+      )
+      .optional(),
+    maxRegions: integer(1).optional(),
+    maxMasks: integer(1).optional(),
+    maxPixels: integer(1).optional(),
+    timeoutMs: integer(1).optional(),
+    stageTimeoutMs: integer(1).optional(),
+    workers: integer(0, 256).optional(),
+  });
 });
 
-export type ConfigFile = z.input<typeof configSchema>;
+export type ConfigFile = z.input<typeof configSchema.schema>;
 
 /** The file given (relative to `cwd`), or the config file in `cwd`; undefined when there is none. */
 export async function loadConfig(explicitPath?: string, cwd = process.cwd()): Promise<GearSegConfig | undefined> {

@@ -12,10 +12,12 @@
  * instead), and values of secret-bearing keys are never echoed.
  *
  * The schemas are exported (src/stack/registry.ts lists every backend's), so a server can validate requests
- * with them and describe them with `z.toJSONSchema`.
+ * with them and describe them with `z.toJSONSchema`. The ones a run on the defaults meets are `LazySchema`s:
+ * built, and zod loaded (zod.ts), on first use.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { UsageError } from "../util/errors.js";
+import { zod } from "./zod.js";
 
 /** Keys that would hold a secret: refused with a pointer to `apiKeyEnv`. */
 const SECRET_KEYS = new Set(["apikey", "api_key", "api-key", "key", "token", "password", "secret", "authorization"]);
@@ -33,39 +35,41 @@ export const SECRET_HINT = 'secrets are read only from the environment; set "api
 /** A schema for an integer in [min, max], with the message the error style uses. */
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   const error = max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer in [${min}, ${max}]`;
-  return z.int({ error }).min(min, { error }).max(max, { error });
+  return zod().int({ error }).min(min, { error }).max(max, { error });
 }
 
 /** A schema for a finite number in [min, max]. */
 export function number(min = -Number.MAX_VALUE, max = Number.MAX_VALUE) {
   const range = min === -Number.MAX_VALUE ? (max === Number.MAX_VALUE ? "" : ` ≤ ${max}`) : max === Number.MAX_VALUE ? ` ≥ ${min}` : ` in [${min}, ${max}]`;
   const error = `must be a number${range}`;
-  return z.number({ error }).min(min, { error }).max(max, { error });
+  return zod().number({ error }).min(min, { error }).max(max, { error });
 }
 
 /** A non-empty string. */
 export function text(what = "a non-empty string") {
   const error = `must be ${what}`;
-  return z.string({ error }).trim().min(1, { error });
+  return zod().string({ error }).trim().min(1, { error });
 }
 
 export function flag() {
-  return z.boolean({ error: "must be true or false" });
+  return zod().boolean({ error: "must be true or false" });
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: `must be one of ${values.map((v) => `"${v}"`).join(", ")}` });
+  return zod().enum(values, { error: `must be one of ${values.map((v) => `"${v}"`).join(", ")}` });
 }
 
 export function list<T extends z.ZodType>(item: T, what = "a list") {
-  return z.array(item, { error: `must be ${what}` });
+  return zod().array(item, { error: `must be ${what}` });
 }
 
 /** The name of an environment variable; a value that looks like a key itself is refused (and never shown). */
-export const envName = z
-  .string({ error: "must name an environment variable" })
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: "must name an environment variable (letters, digits and \"_\"); the value given looks like a key itself and is not shown" })
-  .refine((v) => !looksLikeKey(v), { error: "must name an environment variable; the value given looks like a key itself and is not shown" });
+export function envName() {
+  return zod()
+    .string({ error: "must name an environment variable" })
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: "must name an environment variable (letters, digits and \"_\"); the value given looks like a key itself and is not shown" })
+    .refine((v) => !looksLikeKey(v), { error: "must name an environment variable; the value given looks like a key itself and is not shown" });
+}
 
 /** Upper-case names such as DEEPSEEK_API_KEY are names; long mixed-case strings with digits are keys. */
 function looksLikeKey(v: string): boolean {
@@ -76,6 +80,41 @@ function looksLikeKey(v: string): boolean {
 export function isSecretName(name: string): boolean {
   const n = name.toLowerCase();
   return SECRET_KEYS.has(n) || /key|token|secret|password|auth|cookie/.test(n);
+}
+
+/**
+ * A schema built on first use (`schema`), so that loading the module that declares it loads neither zod nor the
+ * schema. `emptyIsValid` declares that `{}` is valid and parses to `{}` (every key optional, none defaulted:
+ * what every backend's options schema is; src/stack/registry.test.ts checks each), so `parseWith` answers an
+ * empty options object without building anything.
+ */
+export class LazySchema<S extends z.ZodType = z.ZodType> {
+  #built: S | undefined;
+
+  constructor(
+    private readonly build: () => S,
+    readonly emptyIsValid = false,
+  ) {}
+
+  get schema(): S {
+    return (this.#built ??= this.build());
+  }
+}
+
+/** A backend's options: an object schema whose keys are all optional, built on first use. */
+export function optionsSchema<S extends z.ZodType>(build: () => S): LazySchema<S> {
+  return new LazySchema(build, true);
+}
+
+/** The schema itself, built if it is lazy. */
+export function schemaOf<S extends z.ZodType>(schema: S | LazySchema<S>): S {
+  return schema instanceof LazySchema ? schema.schema : schema;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && Object.keys(value).length === 0;
 }
 
 export interface ParseOptions {
@@ -89,7 +128,11 @@ export interface ParseOptions {
  * `value` checked against `schema`; a usage error naming `where`, the key path and the reason otherwise.
  * `where` names the source: a backend's label, or `config "<file>"` and the entry.
  */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string, options: ParseOptions = {}): z.output<S> {
+export function parseWith<S extends z.ZodType>(schema: S | LazySchema<S>, value: unknown, where: string, options: ParseOptions = {}): z.output<S> {
+  if (schema instanceof LazySchema) {
+    if (schema.emptyIsValid && isEmptyObject(value)) return {} as z.output<S>;
+    schema = schema.schema;
+  }
   const input = options.fromText ? fromText(schema, value) : value;
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;

@@ -4,12 +4,12 @@
  * the response_format ladder, reply reading); this module only turns the reply text into a JSON value, asking
  * again when there is none.
  */
-import { z } from "zod";
-import { integer, number, oneOf, parseWith } from "../config/schema.js";
+import type { z } from "zod";
+import { integer, number, oneOf, optionsSchema, parseWith } from "../config/schema.js";
 import { addUsage, extractJson } from "../net/chat.js";
-import { parseModelAtUrls } from "../net/http.js";
+import { httpClientOptions, parseModelAtUrls } from "../net/http.js";
 import { OpenAiClient } from "../net/openai.js";
-import { chatOptions, httpClientOptions } from "../net/options.js";
+import { chatOptions } from "../net/options.js";
 import { redactText } from "../net/redact.js";
 import type { TokenUsage } from "../pipeline/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
@@ -31,15 +31,17 @@ export interface JsonChat {
   chatJson(messages: readonly ChatMessage[], options?: { signal?: AbortSignal; temperature?: number }): Promise<JsonReply>;
 }
 
-export const jsonChatOptions = chatOptions.extend({
-  /** Extra attempts when the reply is empty or holds no JSON (default 1). */
-  parseRetries: integer(0, 10).optional(),
-  temperature: number(0, 2).optional(),
-  maxTokens: integer(1).optional(),
-  responseFormat: oneOf(["auto", "json_object", "none"]).optional(),
-});
+export const jsonChatOptions = optionsSchema(() =>
+  chatOptions.schema.extend({
+    /** Extra attempts when the reply is empty or holds no JSON (default 1). */
+    parseRetries: integer(0, 10).optional(),
+    temperature: number(0, 2).optional(),
+    maxTokens: integer(1).optional(),
+    responseFormat: oneOf(["auto", "json_object", "none"]).optional(),
+  }),
+);
 
-export type JsonChatOptions = z.input<typeof jsonChatOptions>;
+export type JsonChatOptions = z.input<typeof jsonChatOptions.schema>;
 
 /** `openai:<model>@<base-url>[,<base-url>...]` (or the same without `openai:`): base URLs end before `/chat/completions`, e.g. `http://localhost:8000/v1`. */
 export function createJsonChat(spec: string, options: JsonChatOptions = {}): JsonChat {

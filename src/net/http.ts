@@ -16,6 +16,7 @@ import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { EndpointPool } from "./pool.js";
+import type { HttpOptions } from "./options.js";
 import { redactText, redactUrl, splitCredentials } from "./redact.js";
 
 export interface HttpClientOptions {
@@ -420,4 +421,31 @@ export function parseUrls(text: string, what: string): string[] {
     }
   }
   return urls.map(trimSlash);
+}
+
+/** What an HTTP backend's client is built from: its URLs (the spec's, then `endpoints`) and the options. */
+export function httpClientOptions(options: HttpOptions, label: string, specUrls: readonly string[]): { urls: string[]; client: HttpClientOptions } {
+  const headerMap: Record<string, string> = { ...(options.headers ?? {}) };
+  if (options.apiKeyEnv !== undefined) {
+    const key = process.env[options.apiKeyEnv];
+    if (!key) throw new UsageError(`${label}: environment variable ${options.apiKeyEnv} (named by "apiKeyEnv") is not set`);
+    const header = (options.apiKeyHeader ?? "authorization").toLowerCase();
+    headerMap[header] = header === "authorization" ? `Bearer ${key}` : key;
+  } else if (options.apiKeyHeader !== undefined) {
+    throw new UsageError(`${label}: option "apiKeyHeader" needs "apiKeyEnv" (the variable that holds the key)`);
+  }
+  const urls = [...specUrls, ...(options.endpoints ?? []).flatMap((e) => parseUrls(e, label))];
+  return {
+    urls,
+    client: {
+      concurrency: options.concurrency,
+      timeoutMs: options.timeoutMs,
+      deadlineMs: options.deadlineMs,
+      retries: options.retries,
+      backoffMs: options.backoffMs,
+      maxDelayMs: options.maxDelayMs,
+      maxReplyBytes: options.maxReplyBytes,
+      headers: headerMap,
+    },
+  };
 }

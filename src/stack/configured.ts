@@ -9,8 +9,7 @@ import type { StageCache } from "../pipeline/stage-cache.js";
 import type { BackendKind } from "../pipeline/types.js";
 import { BACKEND_KINDS, loadConfig, resolveStage, type BackendEntry, type GearSegConfig } from "../config/index.js";
 import { UsageError } from "../util/errors.js";
-import { knownKeys } from "../config/schema.js";
-import { BACKENDS, backendOptionsSchema, checkBackendOptions, type BackendOptions, type BackendSource } from "./registry.js";
+import { BACKENDS, checkBackendOptions, speaksHttp, type BackendOptions, type BackendSource } from "./registry.js";
 import { createStack, OFFLINE_DEFAULT, type Stack, type StackSpecs } from "./stack.js";
 
 export interface ConfiguredStackOptions extends Pick<GearSegOptions, "onStage"> {
@@ -73,8 +72,7 @@ const specName = (spec: string) => spec.trim().split(":")[0]!.toLowerCase();
 
 /** Whether the backend takes a timeout (it speaks HTTP). */
 function takesTimeout(kind: BackendKind, spec: string): boolean {
-  const schema = backendOptionsSchema(kind, specName(spec));
-  return schema !== undefined && knownKeys(schema, []).includes("timeoutMs");
+  return speaksHttp(kind, specName(spec));
 }
 
 export async function createConfiguredStack(options: ConfiguredStackOptions = {}): Promise<Stack> {

@@ -10,9 +10,8 @@ import type { BackendKind, Captioner, Describer, Detector, Reasoner, Region, Seg
 import { describeError } from "../util/errors.js";
 import { BACKEND_KINDS, resolveStage, type BackendEntry, type GearSegConfig } from "../config/index.js";
 import { kindsOf } from "./configured.js";
-import { backendOptionsSchema, createBackend, type BackendOptions } from "./registry.js";
+import { createBackend, speaksHttp, type BackendOptions } from "./registry.js";
 import { companionCaptioner, OFFLINE_DEFAULT, wantsDefaultDetector } from "./stack.js";
-import { knownKeys } from "../config/schema.js";
 
 export interface DoctorRow {
   stage: BackendKind;
@@ -75,8 +74,7 @@ export function probeImage(): { image: RgbImage; region: Region } {
 }
 
 function withDoctorLimits(kind: BackendKind, entry: BackendEntry): BackendOptions {
-  const schema = backendOptionsSchema(kind, parseSpec(entry.spec, kind).name);
-  if (!schema || !knownKeys(schema, []).includes("timeoutMs")) return entry.options;
+  if (!speaksHttp(kind, parseSpec(entry.spec, kind).name)) return entry.options;
   // One retry and a bounded wait: the doctor reports, it does not persevere.
   return { retries: 1, timeoutMs: 30_000, backoffMs: 200, ...entry.options };
 }

@@ -8,8 +8,9 @@
  * To add a backend: write src/<kind>s/<name>/options.ts (its schema) and index.ts (its factory, a
  * `BackendFactory`), then add one line here.
  */
-import { z } from "zod";
-import { parseWith } from "../config/schema.js";
+import type { z } from "zod";
+import { optionsSchema, parseWith, type LazySchema } from "../config/schema.js";
+import { zod } from "../config/zod.js";
 import { attributesOptions } from "../describers/attributes/options.js";
 import { damOptions } from "../describers/dam/options.js";
 import { openAiVisionOptions } from "../describers/openai-vision/options.js";
@@ -26,13 +27,16 @@ import { UsageError } from "../util/errors.js";
 import { resolve } from "node:path";
 
 interface Entry<K extends BackendKind, S extends z.ZodType> {
-  readonly options: S;
+  /** Built when options are to be checked (an empty options object needs no schema). */
+  readonly options: LazySchema<S>;
   readonly load: () => Promise<BackendFactory<BackendPorts[K], z.output<S>>>;
+  /** It speaks HTTP: it takes the shared HTTP options (net/options.ts), a timeout among them. */
+  readonly http?: boolean;
 }
 
 const of =
   <K extends BackendKind>() =>
-  <S extends z.ZodType>(options: S, load: Entry<K, S>["load"]): Entry<K, S> => ({ options, load });
+  <S extends z.ZodType>(options: LazySchema<S>, load: Entry<K, S>["load"], http = false): Entry<K, S> => ({ options, load, http });
 const segmenter = of<"segmenter">();
 const describer = of<"describer">();
 const captioner = of<"captioner">();
@@ -40,7 +44,7 @@ const reasoner = of<"reasoner">();
 const detector = of<"detector">();
 
 /** Backends whose spec argument is all they need. */
-const noOptions = z.strictObject({});
+const noOptions = optionsSchema(() => zod().strictObject({}));
 
 export const BACKENDS = {
   segmenter: {
@@ -50,19 +54,19 @@ export const BACKENDS = {
   },
   describer: {
     attributes: describer(attributesOptions, async () => (await import("../describers/attributes/index.js")).createAttributesDescriber),
-    dam: describer(damOptions, async () => (await import("../describers/dam/index.js")).createDamDescriber),
-    "openai-vision": describer(openAiVisionOptions, async () => (await import("../describers/openai-vision/index.js")).createOpenAiVision),
+    dam: describer(damOptions, async () => (await import("../describers/dam/index.js")).createDamDescriber, true),
+    "openai-vision": describer(openAiVisionOptions, async () => (await import("../describers/openai-vision/index.js")).createOpenAiVision, true),
     recorded: describer(noOptions, async () => (await import("../describers/recorded/index.js")).createRecordedDescriber),
   },
   captioner: {
     attributes: captioner(attributesOptions, async () => (await import("../describers/attributes/index.js")).createAttributesDescriber),
-    "openai-vision": captioner(openAiVisionOptions, async () => (await import("../describers/openai-vision/index.js")).createOpenAiVision),
+    "openai-vision": captioner(openAiVisionOptions, async () => (await import("../describers/openai-vision/index.js")).createOpenAiVision, true),
     recorded: captioner(noOptions, async () => (await import("../describers/recorded/index.js")).createRecordedDescriber),
   },
   reasoner: {
     wordnet: reasoner(wordnetOptions, async () => (await import("../reasoners/wordnet/index.js")).createWordnetReasoner),
-    openai: reasoner(openAiReasonerOptions, async () => (await import("../reasoners/openai/index.js")).createOpenAiReasoner),
-    embedding: reasoner(embeddingReasonerOptions, async () => (await import("../reasoners/embedding/index.js")).createEmbeddingReasoner),
+    openai: reasoner(openAiReasonerOptions, async () => (await import("../reasoners/openai/index.js")).createOpenAiReasoner, true),
+    embedding: reasoner(embeddingReasonerOptions, async () => (await import("../reasoners/embedding/index.js")).createEmbeddingReasoner, true),
     recorded: reasoner(noOptions, async () => (await import("../reasoners/recorded/index.js")).createRecordedReasoner),
   },
   detector: {
@@ -139,5 +143,10 @@ export function knownBackends(): Record<BackendKind, string[]> {
 
 /** The options schema of one backend (for a server's request validation and its OpenAPI description). */
 export function backendOptionsSchema(kind: BackendKind, name: string): z.ZodType | undefined {
-  return (BACKENDS[kind] as Record<string, Entry<BackendKind, z.ZodType>>)[name]?.options;
+  return (BACKENDS[kind] as Record<string, Entry<BackendKind, z.ZodType>>)[name]?.options.schema;
+}
+
+/** Whether a backend speaks HTTP (takes the shared HTTP options, `timeoutMs` among them); known without building its schema. */
+export function speaksHttp(kind: BackendKind, name: string): boolean {
+  return (BACKENDS[kind] as Record<string, Entry<BackendKind, z.ZodType>>)[name]?.http === true;
 }

@@ -8,9 +8,8 @@
 import sharp from "../../image/sharp.js";
 import type { RgbImage } from "../../image/types.js";
 import { decode } from "../../masks/index.js";
-import { parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
+import { httpClientOptions, parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
 import { OpenAiClient } from "../../net/openai.js";
-import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, Captioner, Describer, Region, StageContext } from "../../pipeline/types.js";
 import { MadeAhead, mapLimit } from "../../util/concurrency.js";
 import { GearSegError } from "../../util/errors.js";

@@ -2,8 +2,9 @@
  * Options of the `nanodet` detector, from the options object (config file, library) and/or the spec argument
  * (`nanodet:scoreThreshold=0.4,nmsIou=0.5`, numbers as text); the spec argument wins over the object.
  */
-import { z } from "zod";
-import { integer, layered, number, parseWith, specPairs } from "../../config/schema.js";
+import type { z } from "zod";
+import { integer, layered, number, optionsSchema, parseWith, specPairs } from "../../config/schema.js";
+import { zod } from "../../config/zod.js";
 import type { NanodetRuntime } from "./graph-model.js";
 
 export interface NanodetOptions {
@@ -32,15 +33,17 @@ export const defaultNanodetOptions: Readonly<NanodetOptions> = Object.freeze({
   threads: 0,
 });
 
-export const nanodetOptions = z.strictObject({
-  scoreThreshold: number(0, 0.99).optional(),
-  nmsIou: number(0.01, 1).optional(),
-  maxDetections: integer(1, 1000).optional(),
-  runtime: z.enum(["onnx", "tfjs"]).optional(),
-  threads: integer(0, 256).optional(),
-});
+export const nanodetOptions = optionsSchema(() =>
+  zod().strictObject({
+    scoreThreshold: number(0, 0.99).optional(),
+    nmsIou: number(0.01, 1).optional(),
+    maxDetections: integer(1, 1000).optional(),
+    runtime: zod().enum(["onnx", "tfjs"]).optional(),
+    threads: integer(0, 256).optional(),
+  }),
+);
 
-export type NanodetOptionsInput = z.input<typeof nanodetOptions>;
+export type NanodetOptionsInput = z.input<typeof nanodetOptions.schema>;
 
 /** Defaults, then the options object, then the spec argument's `key=value` pairs; unknown keys are errors. */
 export function parseNanodetOptions(arg: string, options: NanodetOptionsInput, label: string): NanodetOptions {

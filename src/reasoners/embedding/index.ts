@@ -5,9 +5,8 @@
  * below `minSimilarity`). Description vectors are remembered per text, so further queries on the same image
  * only embed the query.
  */
-import { parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
+import { httpClientOptions, parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
 import { OpenAiClient } from "../../net/openai.js";
-import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest, StageContext, TokenUsage } from "../../pipeline/types.js";
 import { addUsage } from "../../net/chat.js";
 import { GearSegError } from "../../util/errors.js";

@@ -8,9 +8,8 @@
  * answers are asked again; after the retries the error names the model and the URL.
  */
 import { addUsage } from "../../net/chat.js";
-import { parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
+import { httpClientOptions, parseModelAtUrls, type HttpClientOptions } from "../../net/http.js";
 import { OpenAiClient, type ResponseFormatMode } from "../../net/openai.js";
-import { httpClientOptions } from "../../net/options.js";
 import type { BackendFactory, ReasonAnswer, Reasoner, ReasonRequest, StageContext, TokenUsage } from "../../pipeline/types.js";
 import { GearSegError } from "../../util/errors.js";
 import { AnswerParseError, parseAnswer } from "./parse.js";

@@ -2,8 +2,9 @@
  * Options of the `classic` segmenter, from the spec argument (`classic:scales=100/300/800,maxSide=512`) and/or
  * the options object of the config file or the library caller. The spec argument wins over the object.
  */
-import { z } from "zod";
-import { integer, layered, list, number, parseWith, specPairs } from "../../config/schema.js";
+import type { z } from "zod";
+import { integer, layered, list, number, optionsSchema, parseWith, specPairs } from "../../config/schema.js";
+import { zod } from "../../config/zod.js";
 
 export interface ClassicOptions {
   /** Felzenszwalb–Huttenlocher `k` values, in CIELAB ΔE units at the working size; one segmentation each. */
@@ -33,20 +34,22 @@ export const defaultClassicOptions: Readonly<ClassicOptions> = Object.freeze({
 });
 
 /** The options object (config file, library); a spec argument `key=value,…` sets the same keys from text. */
-export const classicOptions = z.strictObject({
-  scales: list(z.number({ error: "must be a positive number" }).positive({ error: "must be a positive number" }), "a list of positive numbers such as [100, 300, 800]")
-    .min(1, { error: "must name at least one scale" })
-    .max(12, { error: "takes at most 12 scales" })
-    .optional(),
-  sigma: number(0, 10).optional(),
-  minSize: integer(0).optional(),
-  maxRegions: integer(1).optional(),
-  minAreaFraction: number(0, 1).optional(),
-  maxSide: integer(16).optional(),
-  duplicateIou: number(0, 1).optional(),
-});
+export const classicOptions = optionsSchema(() =>
+  zod().strictObject({
+    scales: list(zod().number({ error: "must be a positive number" }).positive({ error: "must be a positive number" }), "a list of positive numbers such as [100, 300, 800]")
+      .min(1, { error: "must name at least one scale" })
+      .max(12, { error: "takes at most 12 scales" })
+      .optional(),
+    sigma: number(0, 10).optional(),
+    minSize: integer(0).optional(),
+    maxRegions: integer(1).optional(),
+    minAreaFraction: number(0, 1).optional(),
+    maxSide: integer(16).optional(),
+    duplicateIou: number(0, 1).optional(),
+  }),
+);
 
-export type ClassicOptionsInput = z.input<typeof classicOptions>;
+export type ClassicOptionsInput = z.input<typeof classicOptions.schema>;
 
 /** Short names accepted in spec arguments. */
 const ALIASES: Record<string, keyof ClassicOptions> = { k: "scales" };
