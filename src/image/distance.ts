@@ -53,41 +53,88 @@ export function squaredDistanceWithin(
 ): NearDistances {
   if (!(reach >= 0 && reach * reach < BEYOND)) throw new RangeError(`distance reach must be in 0..255 (got ${reach})`);
   const out = new Uint16Array(w * h).fill(BEYOND);
-  const { dx, dy, d2 } = discOffsets(reach);
+  const near: Band = { at: new Int32Array(1024), count: 0 };
+  stampDiscs(mask, width, height, x0, y0, w, h, discOffsets(reach), out, near);
+  const kept = offMask(out, near.at, near.count);
+  return { d2: out, band: near.at.subarray(0, kept) };
+}
+
+/** Window pixels set from the reach's "outside" value, in the order they were first set. */
+interface Band {
+  at: Int32Array;
+  count: number;
+}
+
+// squaredDistanceWithin's two loops are functions of their own, apart from its set-up and result: its code
+// after the first loop had not run when that loop was optimised, and threw the optimised code away on every call.
+
+/** Every border pixel of the mask stamps the disc of squared distances around it (the least wins). */
+function stampDiscs(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  disc: { dx: Int16Array; dy: Int16Array; d2: Uint16Array },
+  out: Uint16Array,
+  band: Band,
+): void {
+  for (let y = 0; y < h; y++) stampRow(mask, width, height, x0, y0, w, h, y, disc.dx, disc.dy, disc.d2, out, band);
+}
+
+/** stampDiscs for window row y: a function of its own, so that it is optimised once for all rows and calls
+ * (a loop over the whole window was compiled anew at every call). */
+function stampRow(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  x0: number,
+  y0: number,
+  w: number,
+  h: number,
+  y: number,
+  dx: Int16Array,
+  dy: Int16Array,
+  d2: Uint16Array,
+  out: Uint16Array,
+  band: Band,
+): void {
   const n = d2.length;
-  let band = new Int32Array(1024);
-  let count = 0;
-  for (let y = 0; y < h; y++) {
-    const iy = y0 + y;
-    for (let x = 0; x < w; x++) {
-      const ix = x0 + x;
-      const p = iy * width + ix;
-      if (!mask[p]) continue;
-      out[y * w + x] = 0;
-      const border =
-        (ix > 0 && !mask[p - 1]) || (ix < width - 1 && !mask[p + 1]) || (iy > 0 && !mask[p - width]) || (iy < height - 1 && !mask[p + width]);
-      if (!border) continue;
-      for (let k = 0; k < n; k++) {
-        const tx = x + dx[k]!;
-        const ty = y + dy[k]!;
-        if (tx < 0 || ty < 0 || tx >= w || ty >= h) continue;
-        const o = ty * w + tx;
-        const old = out[o]!;
-        if (d2[k]! >= old) continue;
-        if (old === BEYOND) {
-          if (count === band.length) {
-            const grown = new Int32Array(band.length * 2);
-            grown.set(band);
-            band = grown;
-          }
-          band[count++] = o;
+  const iy = y0 + y;
+  for (let x = 0; x < w; x++) {
+    const ix = x0 + x;
+    const p = iy * width + ix;
+    if (!mask[p]) continue;
+    out[y * w + x] = 0;
+    const border =
+      (ix > 0 && !mask[p - 1]) || (ix < width - 1 && !mask[p + 1]) || (iy > 0 && !mask[p - width]) || (iy < height - 1 && !mask[p + width]);
+    if (!border) continue;
+    for (let k = 0; k < n; k++) {
+      const tx = x + dx[k]!;
+      const ty = y + dy[k]!;
+      if (tx < 0 || ty < 0 || tx >= w || ty >= h) continue;
+      const o = ty * w + tx;
+      const old = out[o]!;
+      if (d2[k]! >= old) continue;
+      if (old === BEYOND) {
+        if (band.count === band.at.length) {
+          const grown = new Int32Array(band.at.length * 2);
+          grown.set(band.at);
+          band.at = grown;
         }
-        out[o] = d2[k]!;
+        band.at[band.count++] = o;
       }
+      out[o] = d2[k]!;
     }
   }
-  // Pixels stamped before the scan reached them as mask pixels were set to 0 since: keep the band off the mask.
+}
+
+/** Pixels stamped before the scan reached them as mask pixels were set to 0 since: keeps the band off the
+ * mask (in place); returns how many are kept. */
+function offMask(out: Uint16Array, band: Int32Array, count: number): number {
   let kept = 0;
   for (let i = 0; i < count; i++) if (out[band[i]!] !== 0) band[kept++] = band[i]!;
-  return { d2: out, band: band.subarray(0, kept) };
+  return kept;
 }

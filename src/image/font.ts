@@ -194,54 +194,83 @@ export function drawText(
   // Coverage of the glyphs in a small local bitmap (with room for the halo), then the halo by dilation.
   const bw = size.width + 2 * margin;
   const bh = size.height + 2 * margin;
+  const ink = inkBitmap(lines, s, margin, bw, bh);
+  const haloMask = halo > 0 ? dilateSquare(ink, bw, bh, halo) : undefined;
+  const ox = x - margin;
+  const oy = y - margin;
+  const bg = options.background;
+  const padX0 = margin - pad;
+  const padX1 = bw - (margin - pad);
+  paintInk(buffer, width, height, ink, haloMask, bw, bh, ox, oy, options.color, options.halo, bg, padX0, padX1);
+  return bg
+    ? { x: ox + padX0, y: oy + (margin - pad), width: padX1 - padX0, height: bh - 2 * (margin - pad) }
+    : { x: ox, y: oy, width: bw, height: bh };
+}
+
+// The glyph and pixel loops are functions of their own, apart from drawText's string handling: compiled
+// small and alone, they are optimised once instead of being recompiled with it (a label is a few digits,
+// a caption a sentence, and drawText's own code sees both).
+
+/** The text's pixels (1) in a bw × bh bitmap, the first glyph's top-left at (margin, margin). */
+function inkBitmap(lines: readonly string[][], s: number, margin: number, bw: number, bh: number): Uint8Array {
   const ink = new Uint8Array(bw * bh);
   for (let li = 0; li < lines.length; li++) {
     const chars = lines[li]!;
     const top = margin + li * LINE_HEIGHT * s;
-    for (let ci = 0; ci < chars.length; ci++) {
-      const rows = glyphRows(chars[ci]!);
-      const left = margin + ci * ADVANCE * s;
-      for (let r = 0; r < GLYPH_HEIGHT; r++) {
-        const bits = rows[r]!;
-        if (bits === 0) continue;
-        for (let c = 0; c < GLYPH_WIDTH; c++) {
-          if ((bits & (16 >> c)) === 0) continue;
-          for (let dy = 0; dy < s; dy++) ink.fill(1, (top + r * s + dy) * bw + left + c * s, (top + r * s + dy) * bw + left + c * s + s);
-        }
+    for (let ci = 0; ci < chars.length; ci++) inkGlyph(ink, bw, glyphRows(chars[ci]!), margin + ci * ADVANCE * s, top, s);
+  }
+  return ink;
+}
+
+function inkGlyph(ink: Uint8Array, bw: number, rows: Uint8Array, left: number, top: number, s: number): void {
+  for (let r = 0; r < GLYPH_HEIGHT; r++) {
+    const bits = rows[r]!;
+    if (bits === 0) continue;
+    for (let c = 0; c < GLYPH_WIDTH; c++) {
+      if ((bits & (16 >> c)) === 0) continue;
+      for (let dy = 0; dy < s; dy++) {
+        const at = (top + r * s + dy) * bw + left + c * s;
+        ink.fill(1, at, at + s);
       }
     }
   }
-  const haloMask = halo > 0 ? dilateSquare(ink, bw, bh, halo) : undefined;
+}
 
-  const ox = x - margin;
-  const oy = y - margin;
-  const put = (px: number, py: number, colour: Rgb) => {
-    const i = (py * width + px) * 3;
-    buffer[i] = colour[0];
-    buffer[i + 1] = colour[1];
-    buffer[i + 2] = colour[2];
-  };
+/** The bitmap onto the picture at (ox, oy): ink in `colour`, the halo in `halo`, the padded box in `bg`. */
+function paintInk(
+  buffer: Uint8Array,
+  width: number,
+  height: number,
+  ink: Uint8Array,
+  haloMask: Uint8Array | undefined,
+  bw: number,
+  bh: number,
+  ox: number,
+  oy: number,
+  colour: Rgb,
+  halo: Rgb | undefined,
+  bg: Rgb | undefined,
+  padX0: number,
+  padX1: number,
+): void {
   const x0 = Math.max(0, ox);
   const y0 = Math.max(0, oy);
   const x1 = Math.min(width, ox + bw);
   const y1 = Math.min(height, oy + bh);
-  const bg = options.background;
-  const padX0 = margin - pad;
-  const padX1 = bw - (margin - pad);
   for (let py = y0; py < y1; py++) {
     const ly = py - oy;
-    const inPadRows = ly >= margin - pad && ly < bh - (margin - pad);
+    const inPadRows = ly >= padX0 && ly < bh - padX0;
     for (let px = x0; px < x1; px++) {
       const lx = px - ox;
       const k = ly * bw + lx;
-      if (ink[k]) put(px, py, options.color);
-      else if (haloMask && haloMask[k]) put(px, py, options.halo!);
-      else if (bg && inPadRows && lx >= padX0 && lx < padX1) put(px, py, bg);
+      const c = ink[k] ? colour : haloMask && haloMask[k] ? halo! : bg && inPadRows && lx >= padX0 && lx < padX1 ? bg : undefined;
+      if (c === undefined) continue;
+      const i = (py * width + px) * 3;
+      buffer[i] = c[0];
+      buffer[i + 1] = c[1];
+      buffer[i + 2] = c[2];
     }
   }
-  return bg
-    ? { x: ox + padX0, y: oy + (margin - pad), width: padX1 - padX0, height: bh - 2 * (margin - pad) }
-    : { x: ox, y: oy, width: bw, height: bh };
 }
 
 /** Square (Chebyshev) dilation by `radius`, as two separable passes of running maxima. */

@@ -126,27 +126,59 @@ export function interiorAnchors(
   const step = Math.max(1, Math.ceil(Math.max(bw, bh) / ANCHOR_GRID));
   const gw = Math.ceil(bw / step);
   const gh = Math.ceil(bh / step);
-  const half = step >> 1;
-  const sx = (i: number) => Math.min(bx1 - 1, bx0 + i * step + half);
-  const sy = (j: number) => Math.min(by1 - 1, by0 + j * step + half);
   const dist = new Float32Array(gw * gh);
+  if (!sampleRegion(labels, width, value, bx0, by0, bx1, by1, step, gw, gh, dist)) return [];
+  chamfer(dist, gw, gh);
+  let best = 0;
+  for (let p = 0; p < dist.length; p++) if (dist[p]! > best) best = dist[p]!;
+  const bestP = mostCentral(dist, gw, gh, best);
+  const cells = count <= 1 ? [bestP] : spreadCells(dist, gw, gh, bestP, best * minDistance, count);
+  // A cell's sample pixel (the grid's cells are `step` pixels wide; their samples sit at their middles).
+  const half = step >> 1;
+  return cells.map((p) => {
+    const i = p % gw;
+    return [Math.min(bx1 - 1, bx0 + i * step + half), Math.min(by1 - 1, by0 + ((p - i) / gw) * step + half)];
+  });
+}
+
+// interiorAnchors' loops are functions of their own: a call that asks for alternatives runs code the first
+// calls (the best spot only) never reached, and one function holding it all was recompiled when it did.
+
+/**
+ * The region's cells of the sampling grid, each set to its distance to the grid's outside (which bounds its
+ * distance transform from above; the bbox edge is outside the region); false when no sample is in the region.
+ */
+function sampleRegion(
+  labels: ArrayLike<number>,
+  width: number,
+  value: number,
+  bx0: number,
+  by0: number,
+  bx1: number,
+  by1: number,
+  step: number,
+  gw: number,
+  gh: number,
+  dist: Float32Array,
+): boolean {
+  const half = step >> 1;
   let any = false;
   const xs = new Int32Array(gw);
-  for (let i = 0; i < gw; i++) xs[i] = sx(i);
+  for (let i = 0; i < gw; i++) xs[i] = Math.min(bx1 - 1, bx0 + i * step + half);
   for (let j = 0; j < gh; j++) {
-    const row = sy(j) * width;
+    const row = Math.min(by1 - 1, by0 + j * step + half) * width;
     for (let i = 0; i < gw; i++) {
       if (labels[row + xs[i]!] === value) {
-        // Distance to the outside of the grid bounds it from above (the bbox edge is outside the region).
         dist[j * gw + i] = Math.min(i + 1, j + 1, gw - i, gh - j);
         any = true;
       }
     }
   }
-  if (!any) return [];
-  chamfer(dist, gw, gh);
-  let best = 0;
-  for (let p = 0; p < dist.length; p++) if (dist[p]! > best) best = dist[p]!;
+  return any;
+}
+
+/** Among the cells within 0.1 of the largest distance, the one nearest the grid's centre (the first on ties). */
+function mostCentral(dist: Float32Array, gw: number, gh: number, best: number): number {
   const cx = (gw - 1) / 2;
   const cy = (gh - 1) / 2;
   let bestP = -1;
@@ -161,28 +193,28 @@ export function interiorAnchors(
       bestP = p;
     }
   }
-  const toPoint = (p: number): [number, number] => {
-    const i = p % gw;
-    return [sx(i), sy((p - i) / gw)];
-  };
-  const out: [number, number][] = [toPoint(bestP)];
-  if (count <= 1) return out;
-  // Alternatives: interior cells by decreasing distance, each at least a few cells from those taken. Taken
-  // from a heap one by one: the few alternatives wanted come long before the end of a full sort.
-  const cells = byDistanceThenIndex(dist, bestP, Math.max(1, best * minDistance));
+  return bestP;
+}
+
+/**
+ * `bestP`, then up to `count - 1` alternatives: interior cells by decreasing distance (at least `min`), each
+ * at least a few cells from those taken. Taken from a heap one by one: the few alternatives wanted come long
+ * before the end of a full sort.
+ */
+function spreadCells(dist: Float32Array, gw: number, gh: number, bestP: number, min: number, count: number): number[] {
+  const cells = byDistanceThenIndex(dist, bestP, Math.max(1, min));
   const taken = [bestP];
   const spacing = Math.max(1, Math.min(gw, gh) / 8);
   const cellMask = (1 << CELL_BITS) - 1;
-  for (let left = cells.length; left > 0 && out.length < count; ) {
+  for (let left = cells.length; left > 0 && taken.length < count; ) {
     const p = cells[0]! % (cellMask + 1);
     left = popMin(cells, left);
     const i = p % gw;
     const j = (p - i) / gw;
     if (taken.some((q) => Math.abs((q % gw) - i) + Math.abs(Math.floor(q / gw) - j) < spacing)) continue;
     taken.push(p);
-    out.push(toPoint(p));
   }
-  return out;
+  return taken;
 }
 
 /** Grid cells (at most 2^14 of them) get at most 96 × 96 in `interiorAnchors`. */

@@ -69,27 +69,30 @@ export function paintStackRowMajor(
   const run = new Int32Array(k);
   const start = new Float64Array(k);
   const end = new Float64Array(k);
-  const nextRun = (i: number, j: number, pos: number) => {
-    const c = rles[i]!.counts;
-    for (; j < c.length; j += 2) {
-      pos += c[j - 1]!;
-      const len = c[j]!;
-      if (len > 0) {
-        run[i] = j;
-        start[i] = pos;
-        end[i] = pos + len;
-        return;
-      }
-    }
-    run[i] = c.length;
-    start[i] = Infinity;
-    end[i] = Infinity;
-  };
-  for (let i = 0; i < k; i++) nextRun(i, 1, 0);
+  for (let i = 0; i < k; i++) nextRun(rles[i]!.counts, i, 1, 0, run, start, end);
   // Column-local union-find: row y is painted in the current column when `stamp[y]` is the column's stamp,
   // and then `up[y]` is a row below it that may be unpainted (no reset per column).
   const up = new Int32Array(h + 1);
   const stamp = new Int32Array(h + 1);
+  const painted = paintColumns(map, rles, values, width, h, counts, run, start, end, up, stamp);
+  counts[0] = width * height - painted;
+}
+
+/** paintStackRowMajor's walk over the columns; returns the pixels painted. */
+function paintColumns(
+  map: Uint8Array | Uint16Array | Uint32Array,
+  rles: readonly Rle[],
+  values: ArrayLike<number>,
+  width: number,
+  h: number,
+  counts: Float64Array,
+  run: Int32Array,
+  start: Float64Array,
+  end: Float64Array,
+  up: Int32Array,
+  stamp: Int32Array,
+): number {
+  const k = rles.length;
   let painted = 0;
   for (let x = 0; x < width; x++) {
     const s = x + 1;
@@ -127,12 +130,34 @@ export function paintStackRowMajor(
         }
         counts[value]! += c;
         painted += c;
-        if (end[i]! <= colEnd) nextRun(i, run[i]! + 2, end[i]!);
+        if (end[i]! <= colEnd) nextRun(rles[i]!.counts, i, run[i]! + 2, end[i]!, run, start, end);
         else break;
       }
     }
   }
-  counts[0] = width * height - painted;
+  return painted;
+}
+
+/**
+ * paintStackRowMajor's step to mask i's next foreground run at or after `counts[j]` (which starts at `pos`):
+ * its index and column-major start and end, or Infinity when the mask has no more. A function of the module,
+ * not a closure: a closure made anew per call is a new call target each time, and the optimised caller
+ * was thrown away on the next call.
+ */
+function nextRun(c: Uint32Array, i: number, j: number, pos: number, run: Int32Array, start: Float64Array, end: Float64Array): void {
+  for (; j < c.length; j += 2) {
+    pos += c[j - 1]!;
+    const len = c[j]!;
+    if (len > 0) {
+      run[i] = j;
+      start[i] = pos;
+      end[i] = pos + len;
+      return;
+    }
+  }
+  run[i] = c.length;
+  start[i] = Infinity;
+  end[i] = Infinity;
 }
 
 /**

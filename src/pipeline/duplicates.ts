@@ -10,10 +10,12 @@ import type { Region } from "./types.js";
  * boxes overlap; those cheap tests skip nearly every pair before any RLE work.
  */
 export function dropNearDuplicates(regions: readonly Region[], overlap: number): Region[] {
+  // `ends` (a kept mask's run ends, made when first needed) is there from the start: added later, it changed
+  // the objects' shape under the optimised loop, which was then thrown away.
   const order = regions
-    .map((r, i) => ({ r, i, s: r.stabilityScore ?? r.predictedIou ?? 0 }))
+    .map((r, i) => ({ r, i, s: r.stabilityScore ?? r.predictedIou ?? 0, ends: undefined as Float64Array | undefined }))
     .sort((a, b) => b.s - a.s || a.i - b.i);
-  const kept: { r: Region; i: number; ends?: Float64Array }[] = [];
+  const kept: { r: Region; i: number; ends: Float64Array | undefined }[] = [];
   for (const cand of order) {
     const a = cand.r;
     let duplicate = false;

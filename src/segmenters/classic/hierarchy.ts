@@ -73,11 +73,13 @@ class PairHeap {
   size = 0;
 
   private less(i: number, j: number): boolean {
-    // true when entry i ranks below entry j
-    const si = this.sim[i]!, sj = this.sim[j]!;
-    if (si !== sj) return si < sj;
-    if (this.a[i] !== this.a[j]) return this.a[i]! > this.a[j]!;
-    return this.b[i]! > this.b[j]!;
+    // true when entry i ranks below entry j. Every read and comparison of the tie-break is made on every call:
+    // made only on a tie (rare, and late), they had no type feedback when the heap's callers were optimised,
+    // and the first tie threw that code away.
+    const sim = this.sim, a = this.a, b = this.b;
+    const si = sim[i]!, sj = sim[j]!, ai = a[i]!, aj = a[j]!, bi = b[i]!, bj = b[j]!;
+    const below = si < sj, tie = si === sj, aAbove = ai > aj, aTie = ai === aj, bAbove = bi > bj;
+    return below || (tie && (aAbove || (aTie && bAbove)));
   }
 
   private swap(i: number, j: number): void {
@@ -175,30 +177,43 @@ class RegionGraph {
 
 /** Area, box, colour/texture histogram and image-border sides of every base segment (one pass over the pixels). */
 function pixelStats(labels: Int32Array, width: number, height: number, bins: Uint8Array, base: SegmentBase): void {
-  const { area, box, hist, perimeter } = base;
-  for (let y = 0; y < height; y++) {
-    const top = y === 0 || y === height - 1 ? (height === 1 ? 2 : 1) : 0;
-    for (let x = 0; x < width; x++) {
-      const p = y * width + x;
-      const r = labels[p]!;
-      area[r]!++;
-      const bb = 4 * r;
-      if (x < box[bb]!) box[bb] = x;
-      if (y < box[bb + 1]!) box[bb + 1] = y;
-      if (x > box[bb + 2]!) box[bb + 2] = x;
-      if (y > box[bb + 3]!) box[bb + 3] = y;
-      const hb = r * HIST_DIMS;
-      const pb = 6 * p;
-      hist[hb + bins[pb]!]! += 1;
-      hist[hb + bins[pb + 1]!]! += 1;
-      hist[hb + bins[pb + 2]!]! += 1;
-      hist[hb + bins[pb + 3]!]! += 1;
-      hist[hb + bins[pb + 4]!]! += 1;
-      hist[hb + bins[pb + 5]!]! += 1;
-      // sides on the image border count toward the perimeter
-      const sides = top + (x === 0 ? 1 : 0) + (x === width - 1 ? 1 : 0);
-      if (sides) perimeter[r]! += sides;
-    }
+  for (let y = 0; y < height; y++) pixelStatsRow(labels, width, height, bins, base.area, base.box, base.hist, base.perimeter, y);
+}
+
+/** pixelStats for row y: a function of its own, optimised for all rows (optimised during the first row, a loop
+ * over the whole image met the other rows' comparisons without type feedback and was compiled again). */
+function pixelStatsRow(
+  labels: Int32Array,
+  width: number,
+  height: number,
+  bins: Uint8Array,
+  area: Int32Array,
+  box: Int32Array,
+  hist: Float32Array,
+  perimeter: Float64Array,
+  y: number,
+): void {
+  const top = y === 0 || y === height - 1 ? (height === 1 ? 2 : 1) : 0;
+  for (let x = 0; x < width; x++) {
+    const p = y * width + x;
+    const r = labels[p]!;
+    area[r]!++;
+    const bb = 4 * r;
+    if (x < box[bb]!) box[bb] = x;
+    if (y < box[bb + 1]!) box[bb + 1] = y;
+    if (x > box[bb + 2]!) box[bb + 2] = x;
+    if (y > box[bb + 3]!) box[bb + 3] = y;
+    const hb = r * HIST_DIMS;
+    const pb = 6 * p;
+    hist[hb + bins[pb]!]! += 1;
+    hist[hb + bins[pb + 1]!]! += 1;
+    hist[hb + bins[pb + 2]!]! += 1;
+    hist[hb + bins[pb + 3]!]! += 1;
+    hist[hb + bins[pb + 4]!]! += 1;
+    hist[hb + bins[pb + 5]!]! += 1;
+    // sides on the image border count toward the perimeter
+    const sides = top + (x === 0 ? 1 : 0) + (x === width - 1 ? 1 : 0);
+    if (sides) perimeter[r]! += sides;
   }
 }
 
@@ -420,6 +435,101 @@ function similarity(
   return weights[0] * colour + weights[1] * texture + weights[2] * size + weights[3] * fill;
 }
 
+/** What a merge writes per region (arrays over all regions, base segments first). */
+interface Merged {
+  area: Int32Array;
+  box: Int32Array;
+  left: Int32Array;
+  right: Int32Array;
+  boundarySum: Float64Array;
+  boundaryCount: Float64Array;
+  innerSum: Float64Array;
+  innerCount: Float64Array;
+  perimeter: Float64Array;
+  hist: Float32Array;
+}
+
+// buildHierarchy's loops are functions of their own: a function with several long loops one after another
+// was compiled once per loop (each loop's on-stack replacement compiles the whole function anew).
+
+/** Region adjacency graph of the base segments, with room for every region merging makes. */
+function adjacency(base: SegmentBase, total: number): RegionGraph {
+  const graph = new RegionGraph(total, Math.max(1, base.pairs));
+  for (let p = 0; p < base.pairs; p++) graph.add(base.pairA[p]!, base.pairB[p]!, base.pairSum[p]!, base.pairCount8[p]!, base.pairCount4[p]!);
+  return graph;
+}
+
+/** The heap of every adjacent pair of base segments by similarity. */
+function seedHeap(
+  base: SegmentBase,
+  area: Int32Array,
+  box: Int32Array,
+  n: number,
+  weights: readonly [number, number, number, number],
+  needColour: boolean,
+  needTexture: boolean,
+): PairHeap {
+  const heap = new PairHeap();
+  for (let p = 0; p < base.pairs; p++) {
+    const a = base.pairA[p]!, b = base.pairB[p]!;
+    heap.push(similarity(area, box, n, weights, a, b, needColour ? base.pairColour[p]! : 0, needTexture ? base.pairTexture[p]! : 0), a, b);
+  }
+  return heap;
+}
+
+/** Merges the most similar adjacent pair until one region is left or no pair; returns the regions made. */
+function mergeAll(
+  graph: RegionGraph,
+  heap: PairHeap,
+  m: Merged,
+  baseCount: number,
+  total: number,
+  n: number,
+  weights: readonly [number, number, number, number],
+  needColour: boolean,
+  needTexture: boolean,
+  checkAbort: () => void,
+): number {
+  const { area, box, left, right, boundarySum, boundaryCount, innerSum, innerCount, perimeter, hist } = m;
+  const seen = new Int32Array(total);
+  const stamp = new Int32Array(total).fill(-1);
+  const alive = new Uint8Array(total);
+  alive.fill(1, 0, baseCount);
+  const top = { sim: 0, a: 0, b: 0 };
+  let next = baseCount;
+  while (heap.size > 0 && next < total) {
+    heap.pop(top);
+    const i = top.a, j = top.b;
+    if (!alive[i] || !alive[j]) continue;
+    const t = next++;
+    if ((t & 255) === 0) checkAbort();
+    alive[i] = 0; alive[j] = 0; alive[t] = 1;
+    left[t] = i; right[t] = j;
+    area[t] = area[i]! + area[j]!;
+    box[4 * t] = Math.min(box[4 * i]!, box[4 * j]!);
+    box[4 * t + 1] = Math.min(box[4 * i + 1]!, box[4 * j + 1]!);
+    box[4 * t + 2] = Math.max(box[4 * i + 2]!, box[4 * j + 2]!);
+    box[4 * t + 3] = Math.max(box[4 * i + 3]!, box[4 * j + 3]!);
+    addHistograms(hist, t, i, j);
+    const shared = graph.slotBetween(i, j);
+    boundarySum[t] = boundarySum[i]! + boundarySum[j]! - 2 * graph.sum[shared]!;
+    boundaryCount[t] = boundaryCount[i]! + boundaryCount[j]! - 2 * graph.count8[shared]!;
+    innerSum[t] = innerSum[i]! + innerSum[j]! + graph.sum[shared]!;
+    innerCount[t] = innerCount[i]! + innerCount[j]! + graph.count8[shared]!;
+    perimeter[t] = perimeter[i]! + perimeter[j]! - 2 * graph.count4[shared]!;
+    // t's neighbours: i's and j's, with the edge statistics of a common neighbour summed.
+    relink(graph, i, j, t, seen, stamp);
+    relink(graph, j, i, t, seen, stamp);
+    for (let h = graph.head[t]!; h >= 0; h = graph.next[h]!) {
+      const nb = graph.slotEnd[h ^ 1]!;
+      const colour = needColour ? histIntersection(hist, area, t, nb, 0, 3 * COLOUR_BINS) : 0;
+      const texture = needTexture ? histIntersection(hist, area, t, nb, 3 * COLOUR_BINS, HIST_DIMS) : 0;
+      heap.push(similarity(area, box, n, weights, t, nb, colour, texture), nb < t ? nb : t, nb < t ? t : nb);
+    }
+  }
+  return next;
+}
+
 /**
  * The colour and texture intersections of every adjacent base pair, once per scale. A strategy that gives a
  * similarity no weight skips it: its term is 0 · x = +0 either way (intersections are finite and >= 0).
@@ -456,52 +566,11 @@ export function buildHierarchy(
   const perimeter = extend(base.perimeter, total);
   const hist = extend(base.hist, total * HIST_DIMS);
 
-  // Region adjacency graph of the base segments.
-  const graph = new RegionGraph(total, Math.max(1, base.pairs));
-  for (let p = 0; p < base.pairs; p++) graph.add(base.pairA[p]!, base.pairB[p]!, base.pairSum[p]!, base.pairCount8[p]!, base.pairCount4[p]!);
-  const seen = new Int32Array(total);
-  const stamp = new Int32Array(total).fill(-1);
-
+  const graph = adjacency(base, total);
   pairIntersections(base, needColour, needTexture);
-  const heap = new PairHeap();
-  for (let p = 0; p < base.pairs; p++) {
-    const a = base.pairA[p]!, b = base.pairB[p]!;
-    heap.push(similarity(area, box, n, weights, a, b, needColour ? base.pairColour[p]! : 0, needTexture ? base.pairTexture[p]! : 0), a, b);
-  }
-  const alive = new Uint8Array(total);
-  alive.fill(1, 0, baseCount);
-  const top = { sim: 0, a: 0, b: 0 };
-  let next = baseCount;
-  while (heap.size > 0 && next < total) {
-    heap.pop(top);
-    const i = top.a, j = top.b;
-    if (!alive[i] || !alive[j]) continue;
-    const t = next++;
-    if ((t & 255) === 0) checkAbort();
-    alive[i] = 0; alive[j] = 0; alive[t] = 1;
-    left[t] = i; right[t] = j;
-    area[t] = area[i]! + area[j]!;
-    box[4 * t] = Math.min(box[4 * i]!, box[4 * j]!);
-    box[4 * t + 1] = Math.min(box[4 * i + 1]!, box[4 * j + 1]!);
-    box[4 * t + 2] = Math.max(box[4 * i + 2]!, box[4 * j + 2]!);
-    box[4 * t + 3] = Math.max(box[4 * i + 3]!, box[4 * j + 3]!);
-    addHistograms(hist, t, i, j);
-    const shared = graph.slotBetween(i, j);
-    boundarySum[t] = boundarySum[i]! + boundarySum[j]! - 2 * graph.sum[shared]!;
-    boundaryCount[t] = boundaryCount[i]! + boundaryCount[j]! - 2 * graph.count8[shared]!;
-    innerSum[t] = innerSum[i]! + innerSum[j]! + graph.sum[shared]!;
-    innerCount[t] = innerCount[i]! + innerCount[j]! + graph.count8[shared]!;
-    perimeter[t] = perimeter[i]! + perimeter[j]! - 2 * graph.count4[shared]!;
-    // t's neighbours: i's and j's, with the edge statistics of a common neighbour summed.
-    relink(graph, i, j, t, seen, stamp);
-    relink(graph, j, i, t, seen, stamp);
-    for (let h = graph.head[t]!; h >= 0; h = graph.next[h]!) {
-      const nb = graph.slotEnd[h ^ 1]!;
-      const colour = needColour ? histIntersection(hist, area, t, nb, 0, 3 * COLOUR_BINS) : 0;
-      const texture = needTexture ? histIntersection(hist, area, t, nb, 3 * COLOUR_BINS, HIST_DIMS) : 0;
-      heap.push(similarity(area, box, n, weights, t, nb, colour, texture), nb < t ? nb : t, nb < t ? t : nb);
-    }
-  }
+  const heap = seedHeap(base, area, box, n, weights, needColour, needTexture);
+  const merged: Merged = { area, box, left, right, boundarySum, boundaryCount, innerSum, innerCount, perimeter, hist };
+  const next = mergeAll(graph, heap, merged, baseCount, total, n, weights, needColour, needTexture, checkAbort);
   return {
     baseCount,
     count: next,
