@@ -138,43 +138,47 @@ function tintOpacity(fraction: number, alpha: number): number {
  * edges instead of drawing a hard 1-px staircase.
  */
 function tintWithSoftBorders(out: Uint8Array, labels: Uint16Array, width: number, height: number, colours: Uint8Array, opacity: Uint16Array): void {
-  for (let y = 0; y < height; y++) {
-    const up = y > 0 ? -width : 0;
-    const down = y < height - 1 ? width : 0;
-    for (let x = 0; x < width; x++) {
-      const p = y * width + x;
-      const l = labels[p]!;
-      if (l === 0) continue;
-      const left = x > 0 ? -1 : 0;
-      const right = x < width - 1 ? 1 : 0;
-      let n = 0;
-      if (labels[p + left] !== l) n++;
-      if (labels[p + right] !== l) n++;
-      if (labels[p + up] !== l) n++;
-      if (labels[p + down] !== l) n++;
-      if (labels[p + up + left] !== l) n++;
-      if (labels[p + up + right] !== l) n++;
-      if (labels[p + down + left] !== l) n++;
-      if (labels[p + down + right] !== l) n++;
-      const o = p * 3;
-      const c = l * 3;
-      const a = opacity[l]!;
-      const keep = 256 - a;
-      let r = (out[o]! * keep + colours[c]! * a) >> 8;
-      let g = (out[o + 1]! * keep + colours[c + 1]! * a) >> 8;
-      let b = (out[o + 2]! * keep + colours[c + 2]! * a) >> 8;
-      if (n > 0) {
-        // Border: towards the region colour at 70% brightness, with weight n/3 (at most 90%).
-        const w = Math.round((Math.min(3, n) * 230) / 3);
-        const k = 256 - w;
-        r = (r * k + ((colours[c]! * 180) >> 8) * w) >> 8;
-        g = (g * k + ((colours[c + 1]! * 180) >> 8) * w) >> 8;
-        b = (b * k + ((colours[c + 2]! * 180) >> 8) * w) >> 8;
-      }
-      out[o] = r;
-      out[o + 1] = g;
-      out[o + 2] = b;
+  for (let y = 0; y < height; y++) tintRow(out, labels, width, height, colours, opacity, y);
+}
+
+/** tintWithSoftBorders for row y: a function of its own, optimised once for all rows (a loop over the whole
+ * picture was compiled on the stack, and again when the code after it ran). */
+function tintRow(out: Uint8Array, labels: Uint16Array, width: number, height: number, colours: Uint8Array, opacity: Uint16Array, y: number): void {
+  const up = y > 0 ? -width : 0;
+  const down = y < height - 1 ? width : 0;
+  for (let x = 0; x < width; x++) {
+    const p = y * width + x;
+    const l = labels[p]!;
+    if (l === 0) continue;
+    const left = x > 0 ? -1 : 0;
+    const right = x < width - 1 ? 1 : 0;
+    let n = 0;
+    if (labels[p + left] !== l) n++;
+    if (labels[p + right] !== l) n++;
+    if (labels[p + up] !== l) n++;
+    if (labels[p + down] !== l) n++;
+    if (labels[p + up + left] !== l) n++;
+    if (labels[p + up + right] !== l) n++;
+    if (labels[p + down + left] !== l) n++;
+    if (labels[p + down + right] !== l) n++;
+    const o = p * 3;
+    const c = l * 3;
+    const a = opacity[l]!;
+    const keep = 256 - a;
+    let r = (out[o]! * keep + colours[c]! * a) >> 8;
+    let g = (out[o + 1]! * keep + colours[c + 1]! * a) >> 8;
+    let b = (out[o + 2]! * keep + colours[c + 2]! * a) >> 8;
+    if (n > 0) {
+      // Border: towards the region colour at 70% brightness, with weight n/3 (at most 90%).
+      const w = Math.round((Math.min(3, n) * 230) / 3);
+      const k = 256 - w;
+      r = (r * k + ((colours[c]! * 180) >> 8) * w) >> 8;
+      g = (g * k + ((colours[c + 1]! * 180) >> 8) * w) >> 8;
+      b = (b * k + ((colours[c + 2]! * 180) >> 8) * w) >> 8;
     }
+    out[o] = r;
+    out[o + 1] = g;
+    out[o + 2] = b;
   }
 }
 
@@ -261,21 +265,18 @@ function copyDimmed(img: Uint8Array, src: Uint8Array, inside: Uint8Array, dim: n
     return;
   }
   const keep = Math.round(dim * 256);
+  // Both values are computed for every pixel and one is kept: the answer's pixels come late in the scan, and
+  // a branch for them had no type feedback when the loop was optimised (its first pixel threw that code away).
   for (let p = 0; p < inside.length; p++) {
     const o = p * 3;
     const r = src[o]!;
     const g = src[o + 1]!;
     const b = src[o + 2]!;
-    if (inside[p]) {
-      img[o] = r;
-      img[o + 1] = g;
-      img[o + 2] = b;
-      continue;
-    }
     const y = (77 * r + 150 * g + 29 * b) >> 8;
-    img[o] = (((r + y) >> 1) * keep) >> 8;
-    img[o + 1] = (((g + y) >> 1) * keep) >> 8;
-    img[o + 2] = (((b + y) >> 1) * keep) >> 8;
+    const asIs = inside[p] !== 0;
+    img[o] = asIs ? r : (((r + y) >> 1) * keep) >> 8;
+    img[o + 1] = asIs ? g : (((g + y) >> 1) * keep) >> 8;
+    img[o + 2] = asIs ? b : (((b + y) >> 1) * keep) >> 8;
   }
 }
 

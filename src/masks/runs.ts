@@ -92,47 +92,76 @@ function paintColumns(
   up: Int32Array,
   stamp: Int32Array,
 ): number {
-  const k = rles.length;
   let painted = 0;
-  for (let x = 0; x < width; x++) {
-    const s = x + 1;
-    const colStart = x * h;
-    const colEnd = colStart + h;
-    for (let i = k - 1; i >= 0; i--) {
-      while (start[i]! < colEnd) {
-        const value = values[i]!;
-        const y0 = Math.max(start[i]!, colStart) - colStart;
-        const y1 = Math.min(end[i]!, colEnd) - colStart;
-        let c = 0;
-        // The first unpainted row at or after y0 (path halving).
-        let y = y0;
-        while (stamp[y] === s) {
-          const u = up[y]!;
-          y = stamp[u] === s ? (up[y] = up[u]!) : u;
-        }
-        while (y < y1) {
-          map[y * width + x] = value;
-          c++;
-          stamp[y] = s;
-          // Row y is painted: it now points at the row after it, and so on to the next unpainted row.
-          let z = y + 1;
-          while (stamp[z] === s) {
-            const u = up[z]!;
-            z = stamp[u] === s ? (up[z] = up[u]!) : u;
-          }
-          up[y] = z;
-          y = z;
-        }
-        // Rows y0 .. y (all painted now) point past the span.
-        if (y0 < y) {
-          stamp[y0] = s;
-          up[y0] = y;
-        }
-        counts[value]! += c;
-        painted += c;
-        if (end[i]! <= colEnd) nextRun(rles[i]!.counts, i, run[i]! + 2, end[i]!, run, start, end);
-        else break;
+  for (let x = 0; x < width; x++) painted += paintColumn(map, rles, values, width, h, counts, run, start, end, up, stamp, x);
+  return painted;
+}
+
+/**
+ * Column x of paintColumns: the masks' spans in it, top mask first, each painting the rows no mask above it
+ * did. A function of its own, optimised once for every column (not a loop compiled on the stack, then again
+ * when code after it ran), and its find steps are branch-free (a rare branch without type feedback threw
+ * the optimised code away when first taken).
+ */
+function paintColumn(
+  map: Uint8Array | Uint16Array | Uint32Array,
+  rles: readonly Rle[],
+  values: ArrayLike<number>,
+  width: number,
+  h: number,
+  counts: Float64Array,
+  run: Int32Array,
+  start: Float64Array,
+  end: Float64Array,
+  up: Int32Array,
+  stamp: Int32Array,
+  x: number,
+): number {
+  const s = x + 1;
+  const colStart = x * h;
+  const colEnd = colStart + h;
+  let painted = 0;
+  for (let i = rles.length - 1; i >= 0; i--) {
+    while (start[i]! < colEnd) {
+      const value = values[i]!;
+      const y0 = Math.max(start[i]!, colStart) - colStart;
+      const y1 = Math.min(end[i]!, colEnd) - colStart;
+      let c = 0;
+      // The first unpainted row at or after y0 (path halving: a painted row's link skips to its link's link
+      // when that one is painted too; up[y] is u otherwise, so writing u back changes nothing).
+      let y = y0;
+      while (stamp[y] === s) {
+        const u = up[y]!;
+        const uu = up[u]!;
+        const next = stamp[u] === s ? uu : u;
+        up[y] = next;
+        y = next;
       }
+      while (y < y1) {
+        map[y * width + x] = value;
+        c++;
+        stamp[y] = s;
+        // Row y is painted: it now points at the row after it, and so on to the next unpainted row.
+        let z = y + 1;
+        while (stamp[z] === s) {
+          const u = up[z]!;
+          const uu = up[u]!;
+          const next = stamp[u] === s ? uu : u;
+          up[z] = next;
+          z = next;
+        }
+        up[y] = z;
+        y = z;
+      }
+      // Rows y0 .. y (all painted now) point past the span.
+      if (y0 < y) {
+        stamp[y0] = s;
+        up[y0] = y;
+      }
+      counts[value]! += c;
+      painted += c;
+      if (end[i]! <= colEnd) nextRun(rles[i]!.counts, i, run[i]! + 2, end[i]!, run, start, end);
+      else break;
     }
   }
   return painted;
