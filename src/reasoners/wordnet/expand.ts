@@ -69,6 +69,9 @@ function put(map: Expansion, word: string, w: number, why: string, gloss = false
   if (!old || old.w < w) map.set(word, gloss ? { w, why, gloss } : { w, why });
 }
 
+/** The parts of speech a definition's words are read in, in order. */
+const GLOSS_POS: readonly Pos[] = ["n", "a", "v"];
+
 const show = (lemma: string) => `"${lemma.replace(/_/g, " ")}"`;
 
 export class Lexicon {
@@ -89,6 +92,17 @@ export class Lexicon {
     return out;
   }
 
+  /** The first base form of `word` in the first of `prefer` that has one (`lemmas(word, prefer)[0]`), looking up
+   * no further part of speech: a definition's word is nearly always a noun, and each look-up costs a bisection
+   * of an index file. */
+  firstLemma(word: string, prefer: readonly Pos[]): string | undefined {
+    for (const pos of prefer) {
+      const forms = this.wn.morphy(word, pos);
+      if (forms.length > 0) return forms[0];
+    }
+    return undefined;
+  }
+
   /** Content lemmas of a synset's gloss (examples in quotes dropped), cached. */
   glossWords(s: Synset): string[] {
     const key = s.pos + s.offset;
@@ -98,7 +112,7 @@ export class Lexicon {
       words = [];
       for (const tok of tokenize(definition)) {
         if (STOPWORDS.has(tok) || tok.length < 3 || /^\d/.test(tok)) continue;
-        const l = this.lemmas(tok, ["n", "a", "v"])[0]?.lemma ?? tok;
+        const l = this.firstLemma(tok, GLOSS_POS) ?? tok;
         if (!words.includes(l)) words.push(l);
         // A past participle is also its verb: "powered by the wind" says the vessel is powered ("-ing"
         // words in definitions are mostly nouns: "a covering", "clothing").

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openWordNet, readWordNet } from "./wordnet-db.js";
+import { IndexFile, openWordNet, readWordNet } from "./wordnet-db.js";
 
 describe("WordNet index files", () => {
   it("finds the compounds ending in a long word (searched by its first letters) as a line-by-line reading does", async () => {
@@ -17,6 +17,35 @@ describe("WordNet index files", () => {
     }
     expect(await wn.nounCompounds("window")).toContain("bay_window");
     expect(await wn.nounCompounds("windo")).toEqual([]);
+  });
+});
+
+describe("WordNet index look-ups", () => {
+  it("finds every lemma of each index file with its line's offsets, and nothing that is no lemma", async () => {
+    const wn = await openWordNet();
+    for (const file of ["index.noun", "index.verb", "index.adj", "index.adv"]) {
+      const bytes = await readFile(join(wn.dictDir, file));
+      const index = new IndexFile(bytes);
+      const lines = bytes
+        .toString("latin1")
+        .split("\n")
+        .filter((line) => line.length > 0 && !line.startsWith(" "));
+      const lemmas = new Set<string>();
+      for (const line of lines) {
+        const t = line.trimEnd().split(" ");
+        const synsets = Number(t[2]);
+        const offsets = t.slice(t.length - synsets).map(Number);
+        lemmas.add(t[0]!);
+        expect(index.get(t[0]!)?.offsets, `${file} ${t[0]}`).toEqual(offsets);
+      }
+      // Neighbours of lemmas that are not lemmas themselves: each search ends between two lines.
+      for (const lemma of [...lemmas].filter((_, k) => k % 7 === 0)) {
+        for (const other of [lemma + "a", lemma.slice(0, -1), lemma + "_", lemma + " x", "~" + lemma, lemma.replace(/.$/, "~")]) {
+          expect(index.get(other) !== undefined, `${file} ${other}`).toBe(lemmas.has(other));
+        }
+      }
+      expect(index.get("")).toBeUndefined();
+    }
   });
 });
 

@@ -88,6 +88,17 @@ export class IndexFile {
     return entry ?? undefined;
   }
 
+  /**
+   * The lines the bisection probed while its range was wide (more than `PROBE_SPAN` bytes), by the position
+   * probed, with their lemma as text. Every search passes the same few hundred positions at those levels, each
+   * on a page of its own: compared as strings they touch no page of the file again (a first touch of a page of
+   * it costs microseconds on a virtual machine, more than the comparisons) and run no byte loop that V8 has not
+   * optimised yet. The lemma's text orders as its bytes do: it is ASCII, up to a space or the line's end.
+   */
+  private readonly probes = new Map<number, { start: number; next: number; key: string }>();
+  /** The bytes as a Buffer, for decoding. */
+  private view?: Buffer;
+
   private find(lemma: string): IndexEntry | null {
     const bytes = this.bytes;
     const n = lemma.length;
@@ -95,9 +106,24 @@ export class IndexFile {
     let hi = bytes.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      // The line `mid` is in (lines are some tens of bytes: a loop costs less than a call into Buffer).
-      let start = mid;
-      while (start > lo && bytes[start - 1] !== NEWLINE) start--;
+      if (hi - lo > PROBE_SPAN) {
+        let probe = this.probes.get(mid);
+        if (!probe) {
+          const start = lineStart(bytes, mid);
+          let keyEnd = start;
+          while (keyEnd < bytes.length && bytes[keyEnd] !== SPACE && bytes[keyEnd] !== NEWLINE) keyEnd++;
+          const end = U8_INDEX_OF.call(bytes, NEWLINE, keyEnd);
+          const key = (this.view ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString("latin1", start, keyEnd);
+          probe = { start, next: end < 0 ? bytes.length : end + 1, key };
+          this.probes.set(mid, probe);
+        }
+        if (probe.key === lemma) return parseIndexEntry(bytes, probe.start);
+        if (probe.key < lemma) lo = probe.next;
+        else hi = probe.start;
+        continue;
+      }
+      // The line `mid` is in.
+      const start = lineStart(bytes, mid);
       // Its lemma (up to the first space, or the line's end) against `lemma`.
       let i = 0;
       let order = 0;
@@ -120,9 +146,8 @@ export class IndexFile {
       }
       if (order === 0) return parseIndexEntry(bytes, start);
       if (order < 0) {
-        let end = start + i;
-        while (end < bytes.length && bytes[end] !== NEWLINE) end++;
-        lo = end + 1;
+        const end = U8_INDEX_OF.call(bytes, NEWLINE, start + i);
+        lo = end < 0 ? bytes.length : end + 1;
       } else hi = start;
     }
     return null;
@@ -220,6 +245,18 @@ export class IndexFile {
       start = end + 1;
     }
   }
+}
+
+/** Ranges of an index file wider than this are probed through `IndexFile.probes` (about a page). */
+const PROBE_SPAN = 4096;
+// The typed array's own searches: Buffer's wrappers cost more per call than the short scans they make here, and
+// V8's builtins scan at full speed where a loop of ours may still be interpreted.
+const U8_INDEX_OF = Uint8Array.prototype.indexOf;
+const U8_LAST_INDEX_OF = Uint8Array.prototype.lastIndexOf;
+
+/** Where the line that holds byte `at` starts. */
+function lineStart(bytes: Uint8Array, at: number): number {
+  return at === 0 ? 0 : U8_LAST_INDEX_OF.call(bytes, NEWLINE, at - 1) + 1;
 }
 
 /** The index line at `start` (its lemma already matched), read in place. */
