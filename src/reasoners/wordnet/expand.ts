@@ -64,6 +64,15 @@ const RELATIONS = new Map<string, number>([
   ...["*", ">"].map((s) => [s, ENTAILMENT] as const),
 ]);
 
+/** Whether a query term with scope `sc` follows a pointer of this relation (undefined: not one it knows). */
+function follows(relation: number | undefined, sc: QueryScope): boolean {
+  if (relation === undefined) return false;
+  if (!sc.broader && (relation === HYPERNYM || relation === HOLONYM || relation === ENTAILMENT)) return false;
+  if (!sc.kinds && (relation === HYPONYM || relation === MERONYM)) return false;
+  if (!sc.related && (relation === DERIVATION || relation === SIMILAR)) return false;
+  return true;
+}
+
 function put(map: Expansion, word: string, w: number, why: string, gloss = false): void {
   const old = map.get(word);
   if (!old || old.w < w) map.set(word, gloss ? { w, why, gloss } : { w, why });
@@ -216,13 +225,14 @@ export class Lexicon {
         if (withGloss && k < 3) for (const g of this.glossWords(s)) put(map, g, WEIGHTS.queryGloss * sw, `in the definition of ${me}`);
         // A word with hundreds of kinds ("person": divider, fastener, white ...) says little through any one of them.
         let kindShare: number | undefined;
+        // The synsets the loop below reads, and the parts of the kinds among them, read ahead together.
+        const followed = s.pointers.filter((p) => follows(RELATIONS.get(p.symbol), sc));
+        this.wn.prefetch(followed);
+        this.prefetchParts(followed.filter((p) => RELATIONS.get(p.symbol) === HYPONYM));
         for (const p of s.pointers) {
           // The pointed-to synset is read only for a relation followed (domains, antonyms and the like are not).
           const relation = RELATIONS.get(p.symbol);
-          if (relation === undefined) continue;
-          if (!sc.broader && (relation === HYPERNYM || relation === HOLONYM || relation === ENTAILMENT)) continue;
-          if (!sc.kinds && (relation === HYPONYM || relation === MERONYM)) continue;
-          if (!sc.related && (relation === DERIVATION || relation === SIMILAR)) continue;
+          if (!follows(relation, sc)) continue;
           const t = await this.wn.synset(p.offset, p.pos);
           if (relation === HYPERNYM) {
             for (const w of t.words) put(map, w, WEIGHTS.hypernym1 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
@@ -249,7 +259,15 @@ export class Lexicon {
         }
       }
       if (pos === "n" && sc.kinds) {
-        for (const c of (await this.compounds(lemma)).slice(0, 400)) {
+        const compounds = (await this.compounds(lemma)).slice(0, 400);
+        const firsts: Pointer[] = [];
+        for (const c of compounds) {
+          const offset = this.wn.firstNounOffset(c);
+          if (offset !== undefined) firsts.push({ symbol: "", offset, pos: "n" });
+        }
+        this.wn.prefetch(firsts);
+        this.prefetchParts(firsts);
+        for (const c of compounds) {
           // Only the most frequent sense is wanted: the others are not read.
           const off = this.wn.firstNounOffset(c);
           if (off === undefined) continue;
@@ -261,6 +279,16 @@ export class Lexicon {
     }
     this.queryCache.set(key, map);
     return map;
+  }
+
+  /** Reads ahead the parts of the synsets `pointers` lead to (those read already), for `addMeronyms`. */
+  private prefetchParts(pointers: readonly Pointer[]): void {
+    const parts: Pointer[] = [];
+    for (const p of pointers) {
+      const t = this.wn.readSynset(p.offset, p.pos);
+      if (t) for (const q of pointersWith(t, MERONYMS)) parts.push(q);
+    }
+    this.wn.prefetch(parts);
   }
 
   private async addMeronyms(map: Expansion, s: Synset, why: string, factor: number): Promise<void> {

@@ -65,6 +65,17 @@ describe("WordNet data files", () => {
       expect(a, line.slice(0, 30)).toEqual(await whole.synset(offset, "n"));
       expect(a.offset).toBe(offset);
     }
+    // Read ahead together (a run of neighbours with the longest line inside it, the last lines, lines far apart,
+    // offsets that start no line and offsets outside the file): the same synsets, and the same refusals.
+    const ahead = await readWordNet(undefined, null);
+    const inside = Number(lines[1]!.slice(0, lines[1]!.indexOf(" "))) + 1;
+    const k0 = lines.indexOf(longest);
+    const near = [...lines.slice(Math.max(0, k0 - 40), k0 + 3), ...lines.slice(-5), ...lines.filter((_, k) => k % 4999 === 0)];
+    const offsets = near.map((line) => Number(line.slice(0, line.indexOf(" "))));
+    ahead.prefetch([...offsets, inside, text.length + 10, -1].map((offset) => ({ offset, pos: "n" as const })));
+    for (const offset of offsets) expect(ahead.readSynset(offset, "n"), String(offset)).toEqual(await byLine.synset(offset, "n"));
+    expect(ahead.readSynset(inside, "n")).toBeUndefined();
+    await expect(ahead.synset(inside, "n")).rejects.toThrow(/no synset at byte offset/);
     await expect(byLine.synset(text.length + 10, "n")).rejects.toThrow(/data\.noun: offset .* is out of range/);
     await expect(byLine.synset(text.indexOf(lines[1]!) + 1, "n")).rejects.toThrow(/no synset at byte offset/);
   });
