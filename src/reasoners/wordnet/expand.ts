@@ -64,10 +64,22 @@ const RELATIONS = new Map<string, number>([
   ...["*", ">"].map((s) => [s, ENTAILMENT] as const),
 ]);
 
+/** Whether a query term with scope `sc` follows a pointer of this relation (undefined: not one it knows). */
+function follows(relation: number | undefined, sc: QueryScope): boolean {
+  if (relation === undefined) return false;
+  if (!sc.broader && (relation === HYPERNYM || relation === HOLONYM || relation === ENTAILMENT)) return false;
+  if (!sc.kinds && (relation === HYPONYM || relation === MERONYM)) return false;
+  if (!sc.related && (relation === DERIVATION || relation === SIMILAR)) return false;
+  return true;
+}
+
 function put(map: Expansion, word: string, w: number, why: string, gloss = false): void {
   const old = map.get(word);
   if (!old || old.w < w) map.set(word, gloss ? { w, why, gloss } : { w, why });
 }
+
+/** The parts of speech a definition's words are read in, in order. */
+const GLOSS_POS: readonly Pos[] = ["n", "a", "v"];
 
 const show = (lemma: string) => `"${lemma.replace(/_/g, " ")}"`;
 
@@ -89,6 +101,17 @@ export class Lexicon {
     return out;
   }
 
+  /** The first base form of `word` in the first of `prefer` that has one (`lemmas(word, prefer)[0]`), looking up
+   * no further part of speech: a definition's word is nearly always a noun, and each look-up costs a bisection
+   * of an index file. */
+  firstLemma(word: string, prefer: readonly Pos[]): string | undefined {
+    for (const pos of prefer) {
+      const forms = this.wn.morphy(word, pos);
+      if (forms.length > 0) return forms[0];
+    }
+    return undefined;
+  }
+
   /** Content lemmas of a synset's gloss (examples in quotes dropped), cached. */
   glossWords(s: Synset): string[] {
     const key = s.pos + s.offset;
@@ -98,7 +121,7 @@ export class Lexicon {
       words = [];
       for (const tok of tokenize(definition)) {
         if (STOPWORDS.has(tok) || tok.length < 3 || /^\d/.test(tok)) continue;
-        const l = this.lemmas(tok, ["n", "a", "v"])[0]?.lemma ?? tok;
+        const l = this.firstLemma(tok, GLOSS_POS) ?? tok;
         if (!words.includes(l)) words.push(l);
         // A past participle is also its verb: "powered by the wind" says the vessel is powered ("-ing"
         // words in definitions are mostly nouns: "a covering", "clothing").
@@ -202,13 +225,14 @@ export class Lexicon {
         if (withGloss && k < 3) for (const g of this.glossWords(s)) put(map, g, WEIGHTS.queryGloss * sw, `in the definition of ${me}`);
         // A word with hundreds of kinds ("person": divider, fastener, white ...) says little through any one of them.
         let kindShare: number | undefined;
+        // The synsets the loop below reads, and the parts of the kinds among them, read ahead together.
+        const followed = s.pointers.filter((p) => follows(RELATIONS.get(p.symbol), sc));
+        this.wn.prefetch(followed);
+        this.prefetchParts(followed.filter((p) => RELATIONS.get(p.symbol) === HYPONYM));
         for (const p of s.pointers) {
           // The pointed-to synset is read only for a relation followed (domains, antonyms and the like are not).
           const relation = RELATIONS.get(p.symbol);
-          if (relation === undefined) continue;
-          if (!sc.broader && (relation === HYPERNYM || relation === HOLONYM || relation === ENTAILMENT)) continue;
-          if (!sc.kinds && (relation === HYPONYM || relation === MERONYM)) continue;
-          if (!sc.related && (relation === DERIVATION || relation === SIMILAR)) continue;
+          if (!follows(relation, sc)) continue;
           const t = await this.wn.synset(p.offset, p.pos);
           if (relation === HYPERNYM) {
             for (const w of t.words) put(map, w, WEIGHTS.hypernym1 * sw, `${me} is a kind of ${show(w)} (hypernym)`);
@@ -235,7 +259,15 @@ export class Lexicon {
         }
       }
       if (pos === "n" && sc.kinds) {
-        for (const c of (await this.compounds(lemma)).slice(0, 400)) {
+        const compounds = (await this.compounds(lemma)).slice(0, 400);
+        const firsts: Pointer[] = [];
+        for (const c of compounds) {
+          const offset = this.wn.firstNounOffset(c);
+          if (offset !== undefined) firsts.push({ symbol: "", offset, pos: "n" });
+        }
+        this.wn.prefetch(firsts);
+        this.prefetchParts(firsts);
+        for (const c of compounds) {
           // Only the most frequent sense is wanted: the others are not read.
           const off = this.wn.firstNounOffset(c);
           if (off === undefined) continue;
@@ -247,6 +279,16 @@ export class Lexicon {
     }
     this.queryCache.set(key, map);
     return map;
+  }
+
+  /** Reads ahead the parts of the synsets `pointers` lead to (those read already), for `addMeronyms`. */
+  private prefetchParts(pointers: readonly Pointer[]): void {
+    const parts: Pointer[] = [];
+    for (const p of pointers) {
+      const t = this.wn.readSynset(p.offset, p.pos);
+      if (t) for (const q of pointersWith(t, MERONYMS)) parts.push(q);
+    }
+    this.wn.prefetch(parts);
   }
 
   private async addMeronyms(map: Expansion, s: Synset, why: string, factor: number): Promise<void> {

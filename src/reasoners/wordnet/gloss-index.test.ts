@@ -64,7 +64,9 @@ describe("index of definition words", () => {
     for (const f of ["index.noun", "index.verb", "index.adj", "index.adv", "data.noun"]) await copyFile(join(defaultDictDir(), f), join(dict, f));
     const tables = await tempDir();
     const built = await readWordNet(dict, tables);
-    const words = ["water", "travel", "wat", "e.g.", "ox", "street light"];
+    // Words longer than a record's twelve bytes read their candidate lines: a few ("transportation"), or more than
+    // are read one line start at a time ("characterized", 444 candidates; "characteristic", 245).
+    const words = ["water", "travel", "wat", "e.g.", "ox", "street light", "transportation", "characteristic", "characterized", "classification"];
     const want = [];
     for (const w of words) want.push(await built.glossFrequency(w, "n"));
     const { readdir } = await import("node:fs/promises");

@@ -32,6 +32,8 @@ const GROUP_BITS = 12;
 const GROUPS = 1 << GROUP_BITS;
 /** Header words of the serialised form (Int32, native byte order): group bits, data size, synsets, records, lines. */
 const HEADER_WORDS = 5;
+/** A long word with at most this many candidate lines reads their starts one line at a time. */
+const FEW_CANDIDATES = 256;
 /** A record: its line's number, then the twelve bytes at its position (zeros past the file's end). */
 const RECORD_WORDS = 4;
 const RECORD_TEXT = 12;
@@ -181,14 +183,19 @@ export class GlossIndex {
     }
     if (length <= RECORD_TEXT) return candidates.length;
     // Longer words: read each candidate line and look for " word" in its gloss, as a line-by-line reading does.
-    const starts = await (this.lineStarts ??= this.read(HEADER_WORDS + GROUPS + 1 + RECORD_WORDS * this.records, this.lines + 1));
+    // Where a line starts: from the whole table of line starts when it is read (for many candidates: it is a
+    // third of a megabyte of fresh memory), else the two starts of each candidate's line.
+    const startsAt = HEADER_WORDS + GROUPS + 1 + RECORD_WORDS * this.records;
+    if (!this.lineStarts && (this.words || candidates.length > FEW_CANDIDATES)) this.lineStarts = this.read(startsAt, this.lines + 1);
+    const starts = this.lineStarts && (await this.lineStarts);
     const needle = Buffer.allocUnsafe(length + 1);
     needle[0] = SPACE;
     needle.set(word, 1);
     let df = 0;
     for (const line of candidates) {
-      const start = starts[line]!;
-      const end = starts[line + 1]!;
+      const pair = starts ? undefined : await this.read(startsAt + line, 2);
+      const start = starts ? starts[line]! : pair![0]!;
+      const end = starts ? starts[line + 1]! : pair![1]!;
       if (!(start >= 0 && end > start && end <= this.dataBytes)) return undefined;
       const bytes = data.bytesAt(start, end - start);
       const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

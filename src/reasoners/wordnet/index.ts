@@ -57,6 +57,9 @@ export interface QueryTerm {
   /** Role weight × sentence weight. */
   weight: number;
   expansion: Expansion;
+  /** What its expansion and its matches with a description are made of (the word, its parts of speech, the
+   * relations followed): terms with the same key meet every description alike. */
+  key: string;
 }
 
 export interface QueryAnalysis {
@@ -173,7 +176,7 @@ export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAn
       const phrase = headWords.join(" ").replace(/_/g, " ");
       const defined = await lex.definedAs(phrase);
       if (defined.size > 0) {
-        terms.push({ text: phrase, lemma: phrase.replace(/ /g, "_"), poses: ["n"], role: "head", negated: false, weight: 1, expansion: defined });
+        terms.push({ text: phrase, lemma: phrase.replace(/ /g, "_"), poses: ["n"], role: "head", negated: false, weight: 1, expansion: defined, key: `defined:${phrase}` });
       }
     }
     let negated = false;
@@ -228,7 +231,8 @@ export async function analyseQuery(lex: Lexicon, query: string): Promise<QueryAn
       // infinitive says what is done.
       const light = poses[0] === "v" && toks[k + 1] === "to" && toks[k + 2] !== undefined && lex.wn.morphy(toks[k + 2]!, "v").length > 0;
       const roleWeight = (role === "head" ? 1 : 0.8) * (light ? 0.3 : 1);
-      terms.push({ text: tok.replace(/_/g, " "), lemma, poses, role, negated, weight: roleWeight * sentenceWeight, expansion });
+      const key = JSON.stringify([tok, poses, scope]);
+      terms.push({ text: tok.replace(/_/g, " "), lemma, poses, role, negated, weight: roleWeight * sentenceWeight, expansion, key });
     }
   }
   return { functional, terms, geometry, attributes };
@@ -372,22 +376,29 @@ interface TermMatch {
 async function matchTerm(lex: Lexicon, term: QueryTerm, bag: RegionBag, functional: boolean): Promise<TermMatch | undefined> {
   const found: TermMatch[] = [];
   const small = term.expansion.size < bag.words.size;
-  const iter = small ? term.expansion : bag.words;
   const objectTerm = term.poses[0] === "n";
-  for (const [w, a] of iter) {
-    const b = small ? bag.words.get(w) : term.expansion.get(w);
-    if (!b) continue;
-    const q = small ? a : b;
-    const d = (small ? b : a) as BagEntry;
-    if (objectTerm && d.fromPos !== "n") continue;
+  const meet = (q: Link, d: BagEntry, w: string) => {
+    if (objectTerm && d.fromPos !== "n") return;
     // A query that names no thing ("something the persons use to cross the water") is about what the
     // thing is and does: only the description's subject (its name, kinds and definitions) answers it.
-    if (functional && !d.subject) continue;
+    if (functional && !d.subject) return;
     // A verb meets a noun's names and kinds only by spelling ("cross" → "cover" is not a hair's "cover"):
     // verbs match verbs, or the words of a definition.
-    if (term.poses[0] === "v" && d.fromPos === "n" && !d.gloss) continue;
-    if (isAttributeVocabulary(w)) continue;
+    if (term.poses[0] === "v" && d.fromPos === "n" && !d.gloss) return;
+    if (isAttributeVocabulary(w)) return;
     found.push({ score: q.w * d.w, word: w, queryWhy: q.why, descWhy: d.why });
+  };
+  // forEach, not for-of: until V8 optimises this, a for-of over a Map makes an entry array per word.
+  if (small) {
+    term.expansion.forEach((q, w) => {
+      const d = bag.words.get(w);
+      if (d) meet(q, d, w);
+    });
+  } else {
+    bag.words.forEach((d, w) => {
+      const q = term.expansion.get(w);
+      if (q) meet(q, d, w);
+    });
   }
   found.sort((a, b) => b.score - a.score);
   let best: TermMatch | undefined;
@@ -467,6 +478,8 @@ const REASONER_VERSION = 1;
 
 /** Region bags a reasoner keeps (several images' worth of descriptions). */
 const MAX_REMEMBERED_BAGS = 4096;
+/** Query terms whose matches with the bags a reasoner keeps. */
+const MAX_REMEMBERED_TERMS = 256;
 
 export class WordnetReasoner implements Reasoner {
   readonly spec: string;
@@ -485,6 +498,22 @@ export class WordnetReasoner implements Reasoner {
     this.options = options;
     const { ratio, maxMasks, minScore, contextPenalty, supportScore, dict } = options;
     this.fingerprint = `${spec}#v${REASONER_VERSION};${JSON.stringify({ ratio, maxMasks, minScore, contextPenalty, supportScore, dict: dict ?? null })}`;
+  }
+
+  /** A term's best link with each description bag, by the term's key and whether the query names a thing: the
+   * same for every query with that word (a second query about the car matches no description again). */
+  private readonly termMatches = new Map<string, WeakMap<RegionBag, TermMatch | null>>();
+
+  private matchesOf(term: QueryTerm, functional: boolean): WeakMap<RegionBag, TermMatch | null> {
+    const key = `${functional ? "f" : "t"}${term.key}`;
+    let known = this.termMatches.get(key);
+    if (!known) {
+      // Bounded: a long run of queries starts over now and then (the bags themselves hold the entries).
+      if (this.termMatches.size >= MAX_REMEMBERED_TERMS) this.termMatches.clear();
+      known = new WeakMap();
+      this.termMatches.set(key, known);
+    }
+    return known;
   }
 
   private async bagOf(description: string): Promise<RegionBag> {
@@ -518,7 +547,12 @@ export class WordnetReasoner implements Reasoner {
     let matches: (TermMatch | undefined)[][] = [];
     for (const t of terms) {
       const row: (TermMatch | undefined)[] = [];
-      for (const b of bags) row.push(await matchTerm(this.lex, t, b, analysis.functional));
+      const known = this.matchesOf(t, analysis.functional);
+      for (const b of bags) {
+        let m = known.get(b);
+        if (m === undefined) known.set(b, (m = (await matchTerm(this.lex, t, b, analysis.functional)) ?? null));
+        row.push(m ?? undefined);
+      }
       matches.push(row);
     }
     const plain = geometry.filter((g) => !g.superlative);
@@ -581,6 +615,9 @@ export class WordnetReasoner implements Reasoner {
         if (explain) why.push(`"${t.text}" is on it`);
       }
       textScore += Math.min(contextScore, Math.max(0, textScore));
+      // With words in use, a region they do not name scores 0 whatever its attributes (a product): most of a
+      // query's regions, whose fits are not worked out unless they are to be explained.
+      if (wordsInUse && textScore === 0 && !explain) return { id: r.id, region: r, index: ri, score: 0, why, explained: explain };
       // Attribute and position words: graded fits in [0, 1], combined as a soft "and".
       const fits: number[] = [];
       for (const a of attributes) {
@@ -605,7 +642,7 @@ export class WordnetReasoner implements Reasoner {
       } else {
         score = textScore;
       }
-      const contextNames = contextOf(bags[ri]!, contextLemmas);
+      const contextNames = score > 0 ? contextOf(bags[ri]!, contextLemmas) : [];
       if (contextNames.length > 0 && score > 0) {
         score *= this.options.contextPenalty;
         if (explain) why.push(`is itself the query's context (${contextNames.join(", ")})`);

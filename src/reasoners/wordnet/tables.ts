@@ -15,8 +15,8 @@
  * in memory only.
  */
 import { createHash } from "node:crypto";
-import { constants, openSync, readSync } from "node:fs";
-import { access, open, readdir, rm, stat } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { access, readdir, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { makeDir, writeFileAtomic } from "../../util/fs.js";
@@ -50,7 +50,8 @@ export class TableStore {
   /** The file that holds `kind`'s table of `source` (a file path), or undefined without a folder. */
   async fileFor(kind: TableKind<unknown>, source: string): Promise<string | undefined> {
     if (!this.dir) return undefined;
-    const s = await stat(source);
+    // Synchronous: a stat is cheaper than its trip through the thread pool.
+    const s = statSync(source);
     const where = hash(source);
     const what = hash(JSON.stringify([kind.version, s.size, s.mtimeMs]));
     return join(this.dir, `${kind.name}-${where}-${what}.bin`);
@@ -116,60 +117,71 @@ export class TableStore {
 
 const hash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 12);
 
-/** The table in `file`, or undefined when it is missing or not a whole, undamaged file of `kind`. */
+/**
+ * The table in `file`, or undefined when it is missing or not a whole, undamaged file of `kind`. Read with
+ * synchronous calls: the header and head are small, and each asynchronous step (open, stat, two reads, close)
+ * is a trip through libuv's thread pool, a millisecond or more on a loaded machine, paid by the query that first
+ * needs the table.
+ */
 async function readTable<T>(file: string, kind: TableKind<T>): Promise<T | undefined> {
   let header: Buffer;
   let head: Uint8Array;
-  try {
-    const handle = await open(file, "r");
-    try {
-      const size = (await handle.stat()).size;
-      header = Buffer.alloc(HEADER_BYTES);
-      if (size < HEADER_BYTES || (await handle.read(header, 0, HEADER_BYTES, 0)).bytesRead !== HEADER_BYTES) return undefined;
-      const bodyLength = header.readUInt32LE(8);
-      const headLength = header.readUInt32LE(12);
-      if (header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== kind.version || bodyLength !== size - HEADER_BYTES) return undefined;
-      if (headLength !== (kind.headLength?.(bodyLength) ?? bodyLength)) return undefined;
-      head = await readAt(handle, HEADER_BYTES, headLength);
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return undefined;
-  }
-  if (crc32(head) !== header.readUInt32LE(16)) return undefined;
-  const bodyLength = header.readUInt32LE(8);
-  // The body is read a piece at a time, a few per query (a group of the index of definition words per word):
-  // through one descriptor, opened on the first read and kept, and read in place (an asynchronous open, read
-  // and close per piece cost three trips through libuv's thread pool, a millisecond or more on a loaded machine).
   let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    header = Buffer.alloc(HEADER_BYTES);
+    if (size < HEADER_BYTES || readFully(fd, header, 0) !== HEADER_BYTES) return closed(fd);
+    const bodyLength = header.readUInt32LE(8);
+    const headLength = header.readUInt32LE(12);
+    if (header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== kind.version || bodyLength !== size - HEADER_BYTES) return closed(fd);
+    if (headLength !== (kind.headLength?.(bodyLength) ?? bodyLength)) return closed(fd);
+    // A fresh ArrayBuffer (offset 0: any typed array fits).
+    head = new Uint8Array(headLength);
+    if (readFully(fd, head, HEADER_BYTES) !== headLength) return closed(fd);
+  } catch {
+    return closed(fd);
+  }
+  if (crc32(head) !== header.readUInt32LE(16)) return closed(fd);
+  const bodyLength = header.readUInt32LE(8);
+  // The body is read a piece at a time, a few per query (a group of the index of definition words per word),
+  // through the descriptor kept open, in place (an asynchronous open, read and close per piece cost three trips
+  // through the thread pool). A table read whole on opening needs it no more.
+  const rest: number | undefined = head.length < bodyLength ? fd : closed(fd);
   const body: TableBody = {
     length: bodyLength,
     async read(offset, length) {
       if (offset < 0 || length < 0 || offset + length > bodyLength) throw new Error(`table ${file}: bytes ${offset}+${length} are outside its body`);
-      fd ??= openSync(file, "r");
+      if (rest === undefined) throw new Error(`table ${file}: its body was read whole`);
       const bytes = new Uint8Array(length);
-      for (let done = 0; done < length; ) {
-        const got = readSync(fd, bytes, done, length - done, HEADER_BYTES + offset + done);
-        if (got === 0) throw new Error(`table ${file}: the file ends early`);
-        done += got;
-      }
+      if (readFully(rest, bytes, HEADER_BYTES + offset) !== length) throw new Error(`table ${file}: the file ends early`);
       return bytes;
     },
   };
   return kind.decode(head, body);
 }
 
-/** `length` bytes at `position` of an open file, into a fresh ArrayBuffer (offset 0: any typed array fits). */
-async function readAt(handle: import("node:fs/promises").FileHandle, position: number, length: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(length);
+/** Reads `into` from `position` of `fd` until it is full or the file ends; the bytes read. */
+function readFully(fd: number, into: Uint8Array, position: number): number {
   let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(bytes, done, length - done, position + done);
-    if (bytesRead === 0) throw new Error("the file ends early");
-    done += bytesRead;
+  while (done < into.length) {
+    const got = readSync(fd, into, done, into.length - done, position + done);
+    if (got === 0) break;
+    done += got;
   }
-  return bytes;
+  return done;
+}
+
+/** Closes `fd` when it is open (errors ignored); undefined. */
+function closed(fd: number | undefined): undefined {
+  if (fd !== undefined) {
+    try {
+      closeSync(fd);
+    } catch {
+      // nothing to do
+    }
+  }
+  return undefined;
 }
 
 async function save<T>(file: string, kind: TableKind<T>, table: T): Promise<void> {

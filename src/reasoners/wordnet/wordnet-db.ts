@@ -88,6 +88,17 @@ export class IndexFile {
     return entry ?? undefined;
   }
 
+  /**
+   * The lines the bisection probed while its range was wide (more than `PROBE_SPAN` bytes), by the position
+   * probed, with their lemma as text. Every search passes the same few hundred positions at those levels, each
+   * on a page of its own: compared as strings they touch no page of the file again (a first touch of a page of
+   * it costs microseconds on a virtual machine, more than the comparisons) and run no byte loop that V8 has not
+   * optimised yet. The lemma's text orders as its bytes do: it is ASCII, up to a space or the line's end.
+   */
+  private readonly probes = new Map<number, { start: number; next: number; key: string }>();
+  /** The bytes as a Buffer, for decoding. */
+  private view?: Buffer;
+
   private find(lemma: string): IndexEntry | null {
     const bytes = this.bytes;
     const n = lemma.length;
@@ -95,9 +106,24 @@ export class IndexFile {
     let hi = bytes.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      // The line `mid` is in (lines are some tens of bytes: a loop costs less than a call into Buffer).
-      let start = mid;
-      while (start > lo && bytes[start - 1] !== NEWLINE) start--;
+      if (hi - lo > PROBE_SPAN) {
+        let probe = this.probes.get(mid);
+        if (!probe) {
+          const start = lineStart(bytes, mid);
+          let keyEnd = start;
+          while (keyEnd < bytes.length && bytes[keyEnd] !== SPACE && bytes[keyEnd] !== NEWLINE) keyEnd++;
+          const end = U8_INDEX_OF.call(bytes, NEWLINE, keyEnd);
+          const key = (this.view ??= Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString("latin1", start, keyEnd);
+          probe = { start, next: end < 0 ? bytes.length : end + 1, key };
+          this.probes.set(mid, probe);
+        }
+        if (probe.key === lemma) return parseIndexEntry(bytes, probe.start);
+        if (probe.key < lemma) lo = probe.next;
+        else hi = probe.start;
+        continue;
+      }
+      // The line `mid` is in.
+      const start = lineStart(bytes, mid);
       // Its lemma (up to the first space, or the line's end) against `lemma`.
       let i = 0;
       let order = 0;
@@ -120,9 +146,8 @@ export class IndexFile {
       }
       if (order === 0) return parseIndexEntry(bytes, start);
       if (order < 0) {
-        let end = start + i;
-        while (end < bytes.length && bytes[end] !== NEWLINE) end++;
-        lo = end + 1;
+        const end = U8_INDEX_OF.call(bytes, NEWLINE, start + i);
+        lo = end < 0 ? bytes.length : end + 1;
       } else hi = start;
     }
     return null;
@@ -220,6 +245,18 @@ export class IndexFile {
       start = end + 1;
     }
   }
+}
+
+/** Ranges of an index file wider than this are probed through `IndexFile.probes` (about a page). */
+const PROBE_SPAN = 4096;
+// The typed array's own searches: Buffer's wrappers cost more per call than the short scans they make here, and
+// V8's builtins scan at full speed where a loop of ours may still be interpreted.
+const U8_INDEX_OF = Uint8Array.prototype.indexOf;
+const U8_LAST_INDEX_OF = Uint8Array.prototype.lastIndexOf;
+
+/** Where the line that holds byte `at` starts. */
+function lineStart(bytes: Uint8Array, at: number): number {
+  return at === 0 ? 0 : U8_LAST_INDEX_OF.call(bytes, NEWLINE, at - 1) + 1;
 }
 
 /** The index line at `start` (its lemma already matched), read in place. */
@@ -374,12 +411,48 @@ export class WordNet {
     return list;
   }
 
+  /**
+   * Reads ahead the synsets at `offsets` that are not read yet, nearby ones with one read of the data file (a
+   * word's kinds and parts mostly lie in its lexicographer file's stretch: the 645 synsets a tree's kinds and
+   * their parts need take about 60 reads instead of 645). Only an optimisation: a line that does not read as
+   * the synset at its offset is left for `synset` to report.
+   */
+  prefetch(pointers: readonly { offset: number; pos: Pos }[]): void {
+    for (const pos of ALL_POS) {
+      const cache = this.synsets[pos];
+      let wanted: number[] | undefined;
+      for (const p of pointers) {
+        if (p.pos !== pos || cache.has(p.offset)) continue;
+        (wanted ??= []).push(p.offset);
+      }
+      if (!wanted || wanted.length < 2) continue;
+      const file = this.file(pos);
+      const size = file.length;
+      const offsets = [...new Set(wanted)].filter((o) => Number.isInteger(o) && o >= 0 && o < size).sort((a, b) => a - b);
+      file.linesAt(offsets, (offset, line) => {
+        let parsed: Synset;
+        try {
+          parsed = parseDataLine(line, pos);
+        } catch {
+          return;
+        }
+        if (parsed.offset === offset) cache.set(offset, parsed);
+      });
+    }
+  }
+
   /** The synsets of `lemma` (already a base form) in `pos`, in sense order. */
   async lookup(lemma: string, pos: Pos): Promise<Synset[]> {
     const offs = this.offsets(lemma, pos);
+    if (offs.length > 1) this.prefetch(offs.map((offset) => ({ offset, pos })));
     const out: Synset[] = [];
     for (const off of offs) out.push(await this.synset(off, pos));
     return out;
+  }
+
+  /** The synset at `offset` when it has been read already. */
+  readSynset(offset: number, pos: Pos): Synset | undefined {
+    return this.synsets[pos].get(offset);
   }
 
   async synset(offset: number, pos: Pos): Promise<Synset> {
@@ -535,6 +608,43 @@ class DataFile {
     }
   }
 
+  /**
+   * The lines that start at `offsets` (ascending, inside the file), handed to `take` in order: offsets less than
+   * `READ_AHEAD_GAP` apart are read with one read, up to `READ_AHEAD_MAX` bytes; a line that does not end
+   * inside what was read is read on its own (`lineAt`).
+   */
+  linesAt(offsets: readonly number[], take: (offset: number, line: string) => void): void {
+    if (this.contents) {
+      for (const offset of offsets) take(offset, this.lineAt(offset));
+      return;
+    }
+    const fd = this.open();
+    const size = this.size!;
+    for (let i = 0; i < offsets.length; ) {
+      const from = offsets[i]!;
+      let j = i + 1;
+      while (j < offsets.length && offsets[j]! - offsets[j - 1]! <= READ_AHEAD_GAP && offsets[j]! + LINE_READ - from <= READ_AHEAD_MAX) j++;
+      const length = Math.min(size, offsets[j - 1]! + LINE_READ) - from;
+      if (this.ahead.length < length) this.ahead = Buffer.allocUnsafe(Math.max(length, 2 * this.ahead.length));
+      const run = this.ahead;
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, run, got, length - got, from + got);
+        if (n === 0) break;
+        got += n;
+      }
+      for (let k = i; k < j; k++) {
+        const at = offsets[k]! - from;
+        const end = at < got ? U8_INDEX_OF.call(run, NEWLINE, at) : -1;
+        take(offsets[k]!, end >= 0 && end < got ? run.toString("utf8", at, end) : this.lineAt(offsets[k]!));
+      }
+      i = j;
+    }
+  }
+
+  /** What `linesAt` reads into (grown as needed, kept: its pages are touched once). */
+  private ahead = Buffer.allocUnsafe(0);
+
   /** `length` bytes at byte `position` (fewer at the file's end). */
   bytesAt(position: number, length: number): Uint8Array {
     const whole = this.contents;
@@ -567,6 +677,14 @@ class DataFile {
     return this.loading;
   }
 }
+
+/** `DataFile.linesAt` reads lines at most this far apart with one read (a read costs a few microseconds here,
+ * copying this many bytes less), */
+const READ_AHEAD_GAP = 16384;
+/** up to this many bytes a read, */
+const READ_AHEAD_MAX = 262144;
+/** and this many past a line's start (as `lineAt` reads). */
+const LINE_READ = 4096;
 
 /** Numbers per compound in `IndexFile.compoundRanges`. */
 const COMPOUND_STRIDE = 5;
