@@ -54,7 +54,9 @@ export function squaredDistanceWithin(
   if (!(reach >= 0 && reach * reach < BEYOND)) throw new RangeError(`distance reach must be in 0..255 (got ${reach})`);
   const out = new Uint16Array(w * h).fill(BEYOND);
   const near: Band = { at: new Int32Array(1024), count: 0 };
-  stampDiscs(mask, width, height, x0, y0, w, h, discOffsets(reach), out, near);
+  const { dx, dy, d2 } = discOffsets(reach);
+  // Every border pixel of the mask stamps the disc of squared distances around it (the least wins).
+  for (let y = 0; y < h; y++) stampRow(mask, width, height, x0, y0, w, h, y, dx, dy, d2, out, near);
   const kept = offMask(out, near.at, near.count);
   return { d2: out, band: near.at.subarray(0, kept) };
 }
@@ -65,27 +67,11 @@ interface Band {
   count: number;
 }
 
-// squaredDistanceWithin's two loops are functions of their own, apart from its set-up and result: its code
-// after the first loop had not run when that loop was optimised, and threw the optimised code away on every call.
+// squaredDistanceWithin's loops are functions of their own, apart from its set-up and result: its code after
+// the first loop had not run when that loop was optimised, and threw the optimised code away on every call.
 
-/** Every border pixel of the mask stamps the disc of squared distances around it (the least wins). */
-function stampDiscs(
-  mask: Uint8Array,
-  width: number,
-  height: number,
-  x0: number,
-  y0: number,
-  w: number,
-  h: number,
-  disc: { dx: Int16Array; dy: Int16Array; d2: Uint16Array },
-  out: Uint16Array,
-  band: Band,
-): void {
-  for (let y = 0; y < h; y++) stampRow(mask, width, height, x0, y0, w, h, y, disc.dx, disc.dy, disc.d2, out, band);
-}
-
-/** stampDiscs for window row y: a function of its own, so that it is optimised once for all rows and calls
- * (a loop over the whole window was compiled anew at every call). */
+/** Window row y's border pixels stamp their discs: a function of its own, optimised once for all rows and
+ * calls (a loop over the whole window was compiled anew at every call). */
 function stampRow(
   mask: Uint8Array,
   width: number,

@@ -74,31 +74,13 @@ export function paintStackRowMajor(
   // and then `up[y]` is a row below it that may be unpainted (no reset per column).
   const up = new Int32Array(h + 1);
   const stamp = new Int32Array(h + 1);
-  const painted = paintColumns(map, rles, values, width, h, counts, run, start, end, up, stamp);
+  let painted = 0;
+  for (let x = 0; x < width; x++) painted += paintColumn(map, rles, values, width, h, counts, run, start, end, up, stamp, x);
   counts[0] = width * height - painted;
 }
 
-/** paintStackRowMajor's walk over the columns; returns the pixels painted. */
-function paintColumns(
-  map: Uint8Array | Uint16Array | Uint32Array,
-  rles: readonly Rle[],
-  values: ArrayLike<number>,
-  width: number,
-  h: number,
-  counts: Float64Array,
-  run: Int32Array,
-  start: Float64Array,
-  end: Float64Array,
-  up: Int32Array,
-  stamp: Int32Array,
-): number {
-  let painted = 0;
-  for (let x = 0; x < width; x++) painted += paintColumn(map, rles, values, width, h, counts, run, start, end, up, stamp, x);
-  return painted;
-}
-
 /**
- * Column x of paintColumns: the masks' spans in it, top mask first, each painting the rows no mask above it
+ * Column x of paintStackRowMajor: the masks' spans in it, top mask first, each painting the rows no mask above it
  * did. A function of its own, optimised once for every column (not a loop compiled on the stack, then again
  * when code after it ran), and its find steps are branch-free (a rare branch without type feedback threw
  * the optimised code away when first taken).
@@ -127,29 +109,13 @@ function paintColumn(
       const y0 = Math.max(start[i]!, colStart) - colStart;
       const y1 = Math.min(end[i]!, colEnd) - colStart;
       let c = 0;
-      // The first unpainted row at or after y0 (path halving: a painted row's link skips to its link's link
-      // when that one is painted too; up[y] is u otherwise, so writing u back changes nothing).
-      let y = y0;
-      while (stamp[y] === s) {
-        const u = up[y]!;
-        const uu = up[u]!;
-        const next = stamp[u] === s ? uu : u;
-        up[y] = next;
-        y = next;
-      }
+      let y = firstUnpainted(y0, s, up, stamp);
       while (y < y1) {
         map[y * width + x] = value;
         c++;
         stamp[y] = s;
-        // Row y is painted: it now points at the row after it, and so on to the next unpainted row.
-        let z = y + 1;
-        while (stamp[z] === s) {
-          const u = up[z]!;
-          const uu = up[u]!;
-          const next = stamp[u] === s ? uu : u;
-          up[z] = next;
-          z = next;
-        }
+        // Row y is painted: it now points at the next unpainted row.
+        const z = firstUnpainted(y + 1, s, up, stamp);
         up[y] = z;
         y = z;
       }
@@ -165,6 +131,22 @@ function paintColumn(
     }
   }
   return painted;
+}
+
+/**
+ * The first row at or after y not painted in the column of stamp s, by path halving: a painted row's link
+ * skips to its link's link when that one is painted too (up[y] is u otherwise, so writing u back changes
+ * nothing, and the step has no branch that a rare case takes first).
+ */
+function firstUnpainted(y: number, s: number, up: Int32Array, stamp: Int32Array): number {
+  while (stamp[y] === s) {
+    const u = up[y]!;
+    const uu = up[u]!;
+    const next = stamp[u] === s ? uu : u;
+    up[y] = next;
+    y = next;
+  }
+  return y;
 }
 
 /**

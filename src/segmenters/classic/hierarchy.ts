@@ -436,18 +436,7 @@ function similarity(
 }
 
 /** What a merge writes per region (arrays over all regions, base segments first). */
-interface Merged {
-  area: Int32Array;
-  box: Int32Array;
-  left: Int32Array;
-  right: Int32Array;
-  boundarySum: Float64Array;
-  boundaryCount: Float64Array;
-  innerSum: Float64Array;
-  innerCount: Float64Array;
-  perimeter: Float64Array;
-  hist: Float32Array;
-}
+type Merged = Omit<Hierarchy, "baseCount" | "count"> & { hist: Float32Array };
 
 // buildHierarchy's loops are functions of their own: a function with several long loops one after another
 // was compiled once per loop (each loop's on-stack replacement compiles the whole function anew).
