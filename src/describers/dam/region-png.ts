@@ -168,43 +168,78 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
  * Rows [y0, y1) of the RGBA image with alpha 0, filtered with Paeth (PNG specification, 9.4: every byte minus
  * the Paeth predictor of its left, upper and upper-left neighbours in the same channel), into `out` (which
  * starts at row y0): a filter-type byte 4, then R, G, B and 0 for each pixel. Row 0 has no row above (Paeth
- * is then Sub); a row's first pixel has no left neighbours (the predictor is the byte above).
+ * is then Sub); a row's first pixel has no left neighbours (the predictor is the byte above). A pixel's
+ * channels are written out one by one, each one's left and upper-left bytes kept from the pixel before: two
+ * loads per byte instead of four (25 → 19 ms for the 1800 × 1200 photo, warm).
  */
 function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): void {
   const stride = 1 + 4 * width;
   const rowRgb = 3 * width;
   for (let y = y0; y < y1; y++) {
     const o = (y - y0) * stride;
-    out[o] = 4;
-    const p0 = y * rowRgb;
-    const up = y > 0 ? rowRgb : 0;
-    for (let c = 0; c < 3; c++) out[o + 1 + c] = rgb[p0 + c]! - (y > 0 ? rgb[p0 + c - up]! : 0);
     if (y === 0) {
-      for (let p = p0 + 3, oo = o + 5, end = p0 + rowRgb; p < end; p += 3, oo += 4) {
-        out[oo] = rgb[p]! - rgb[p - 3]!;
-        out[oo + 1] = rgb[p + 1]! - rgb[p - 2]!;
-        out[oo + 2] = rgb[p + 2]! - rgb[p - 1]!;
-      }
+      filterFirstRow(rgb, width, out, o);
       continue;
     }
-    for (let p = p0 + 3, oo = o + 5, end = p0 + rowRgb; p < end; p += 3, oo += 4) {
-      for (let c = 0; c < 3; c++) {
-        const a = rgb[p + c - 3]!; // left
-        const b = rgb[p + c - up]!; // up
-        const d = rgb[p + c - 3 - up]!; // upper left
-        // |p - a|, |p - b|, |p - c| with p = a + b - c, without branches (photos make the choice unpredictable)
-        let pa = b - d;
-        pa = (pa ^ (pa >> 31)) - (pa >> 31);
-        let pb = a - d;
-        pb = (pb ^ (pb >> 31)) - (pb >> 31);
-        let pc = a + b - 2 * d;
-        pc = (pc ^ (pc >> 31)) - (pc >> 31);
-        const notA = ((pb - pa) | (pc - pa)) >> 31; // all ones unless pa <= pb and pa <= pc
-        const isC = (pc - pb) >> 31; // all ones when pc < pb
-        out[oo + c] = rgb[p + c]! - ((a & ~notA) | (notA & ((b & ~isC) | (d & isC))));
-      }
+    out[o] = 4;
+    let p = y * rowRgb;
+    let q = p - rowRgb;
+    const end = p + rowRgb;
+    // the first pixel: the byte above; it is the next one's left (a) and its upper left (c)
+    let aR = rgb[p]!;
+    let aG = rgb[p + 1]!;
+    let aB = rgb[p + 2]!;
+    let cR = rgb[q]!;
+    let cG = rgb[q + 1]!;
+    let cB = rgb[q + 2]!;
+    out[o + 1] = aR - cR;
+    out[o + 2] = aG - cG;
+    out[o + 3] = aB - cB;
+    for (let oo = o + 5, x = 0, b = 0; (p += 3) < end; oo += 4) {
+      q += 3;
+      x = rgb[p]!;
+      b = rgb[q]!;
+      out[oo] = x - paeth(aR, b, cR);
+      aR = x;
+      cR = b;
+      x = rgb[p + 1]!;
+      b = rgb[q + 1]!;
+      out[oo + 1] = x - paeth(aG, b, cG);
+      aG = x;
+      cG = b;
+      x = rgb[p + 2]!;
+      b = rgb[q + 2]!;
+      out[oo + 2] = x - paeth(aB, b, cB);
+      aB = x;
+      cB = b;
     }
   }
+}
+
+/** Row 0 filtered into `out` at `o`: Paeth with no row above is Sub (the left byte). */
+function filterFirstRow(rgb: Uint8Array, width: number, out: Uint8Array, o: number): void {
+  out[o] = 4;
+  for (let p = 0, oo = o + 1; p < 3 * width; p += 3, oo += 4) {
+    out[oo] = rgb[p]! - (p > 0 ? rgb[p - 3]! : 0);
+    out[oo + 1] = rgb[p + 1]! - (p > 0 ? rgb[p - 2]! : 0);
+    out[oo + 2] = rgb[p + 2]! - (p > 0 ? rgb[p - 1]! : 0);
+  }
+}
+
+/**
+ * The Paeth predictor of left `a`, up `b` and upper left `c`: |p − a|, |p − b|, |p − c| with p = a + b − c
+ * compared without branches (photos make the choice unpredictable).
+ */
+function paeth(a: number, b: number, c: number): number {
+  let pa = b - c;
+  pa = (pa ^ (pa >> 31)) - (pa >> 31);
+  let pb = a - c;
+  pb = (pb ^ (pb >> 31)) - (pb >> 31);
+  let pc = a + b - 2 * c;
+  pc = (pc ^ (pc >> 31)) - (pc >> 31);
+  const notA = ((pb - pa) | (pc - pa)) >> 31; // all ones unless pa <= pb and pa <= pc
+  const isC = (pc - pb) >> 31; // all ones when pc < pb
+  return (a & ~notA) | (notA & ((b & ~isC) | (c & isC)));
 }
 
 function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
@@ -344,65 +379,109 @@ export function prepareRegionPng(rgb: Uint8Array, width: number, height: number,
  * worker threads (each costs 100 ms of CPU or more to start).
  */
 export async function prepareRegionPngAsync(rgb: Uint8Array, width: number, height: number, level: number, blockRows = BLOCK_ROWS): Promise<RegionPngBase> {
+  return (await startRegionPng(rgb, width, height, level, blockRows)).shared;
+}
+
+/** An image's shared blocks under way (startRegionPng). */
+export interface StartedRegionPng {
+  /** The rows, filtered, and their literal codes' counts: a region's own pieces can be made from them already. */
+  rows: RegionRows;
+  /** Every region's shared blocks, when all are compressed. */
+  shared: Promise<RegionPngBase>;
+}
+
+/**
+ * Filters the image's rows and compresses its alpha-0 blocks at `sharedLevel(level)` on libuv's threads: resolves
+ * when the rows are filtered, with the compression still under way (`shared`). Each block is handed to its zlib
+ * stream as soon as it is filtered, and this thread lets the event loop run after every block: a stream's next
+ * block starts only in a callback on this thread, so a loop that filtered all the rows first (as this did)
+ * compressed nothing before it ended (open 220–250 ms with 2 idle cores, now ≈ the filtering and a share of
+ * the compression). `onChunk` gets each block's finished IDAT chunk (in any order) as its compression ends.
+ */
+export async function startRegionPng(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  level: number,
+  blockRows = BLOCK_ROWS,
+  onChunk?: (block: number, chunk: Uint8Array) => void,
+): Promise<StartedRegionPng> {
   const stride = 1 + 4 * width;
   const filtered = new Uint8Array(height * stride);
   const counts = new Float64Array(256 * Math.ceil(height / LITERAL_GROUP_ROWS));
   const blocks = blockCount(height, blockRows);
   const adler = new Float64Array(blocks);
-  // A few zlib streams, block b on stream b mod k, each block ended by a full flush (byte-aligned, the
+  const parts: Uint8Array[] = new Array(blocks);
+  // A few zlib streams, block b on stream b mod k, each block one write ended by a full flush (byte-aligned, the
   // dictionary forgotten): the same bytes as a stream of its own per block (the tests check), without making
-  // 75 streams (their objects cost more CPU than a third of the compression).
-  const streams = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () => zlib.createDeflateRaw({ level: sharedLevel(level) }));
-  const chains: Promise<unknown>[] = streams.map(() => Promise.resolve());
-  const compressed: Promise<Buffer>[] = [];
-  let parts: Buffer[];
+  // 75 streams. A write's callback comes after all of its output: what a stream gave out since the last
+  // callback is that block's.
+  const streams = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () =>
+    zlib.createDeflateRaw({ level: sharedLevel(level), flush: zlib.constants.Z_FULL_FLUSH, chunkSize: 128 * 1024 }),
+  );
+  let failure: Error | undefined;
+  let left = blocks;
+  let finish: (() => void) | undefined;
+  const compressed = new Promise<void>((resolve, reject) => {
+    finish = () => (failure ? reject(failure) : left === 0 ? resolve() : undefined);
+  });
+  compressed.catch(() => {}); // a failure is the caller's through `shared`, not an unhandled rejection meanwhile
+  const outputs = streams.map((z) => {
+    const out: Buffer[] = [];
+    z.on("data", (c: Buffer) => out.push(c));
+    z.on("error", (err: Error) => {
+      failure ??= err;
+      finish!();
+    });
+    return out;
+  });
+  const write = (b: number) => {
+    const s = b % streams.length;
+    const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
+    streams[s]!.write(rows, (err) => {
+      if (err) failure ??= err;
+      else {
+        const out = outputs[s]!;
+        const z = out.length === 1 ? out[0]! : Buffer.concat(out);
+        out.length = 0;
+        const chunk = new Uint8Array(idatSize(z.length));
+        writeIdat(chunk, 0, z);
+        parts[b] = chunk;
+        onChunk?.(b, chunk);
+        left--;
+      }
+      finish!();
+    });
+  };
   try {
     for (let b = 0; b < blocks; b++) {
       adler[b] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
-      const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
-      const s = b % streams.length;
-      const done = chains[s]!.then(() => deflateBlock(streams[s]!, rows));
-      chains[s] = done;
-      compressed.push(done);
+      write(b);
+      // let the streams' callbacks in: they start the blocks waiting on them
+      if (b + 1 < blocks) await new Promise(setImmediate);
     }
-    parts = await Promise.all(compressed);
-  } finally {
+  } catch (err) {
     for (const z of streams) z.close();
+    throw err;
   }
-  const chunks = new Uint8Array(parts.reduce((n, z) => n + idatSize(z.length), 0));
-  const chunkStart = new Float64Array(blocks + 1);
-  let at = 0;
-  parts.forEach((z, b) => {
-    chunkStart[b] = at;
-    at = writeIdat(chunks, at, z);
-  });
-  chunkStart[blocks] = at;
   const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
-  return { width, height, level, blockRows, chunks, chunkStart, adler, filtered, literals };
+  const rows: RegionRows = { width, height, level, blockRows, adler, filtered, literals };
+  const shared = compressed
+    .then(() => {
+      const chunkStart = new Float64Array(blocks + 1);
+      for (let b = 0; b < blocks; b++) chunkStart[b + 1] = chunkStart[b]! + parts[b]!.length;
+      const chunks = new Uint8Array(chunkStart[blocks]!);
+      for (let b = 0; b < blocks; b++) chunks.set(parts[b]!, chunkStart[b]!);
+      return { ...rows, chunks, chunkStart };
+    })
+    .finally(() => {
+      for (const z of streams) z.close();
+    });
+  return { rows, shared };
 }
 
 /** zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). */
 const ASYNC_STREAMS = 4;
-
-/** `rows` through stream `z`, ended by a full flush: what the stream gives out for them. */
-function deflateBlock(z: zlib.DeflateRaw, rows: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    const onData = (c: Buffer) => out.push(c);
-    const onError = (err: Error) => {
-      z.off("data", onData);
-      reject(err);
-    };
-    z.on("data", onData);
-    z.once("error", onError);
-    z.write(rows);
-    z.flush(zlib.constants.Z_FULL_FLUSH, () => {
-      z.off("data", onData);
-      z.off("error", onError);
-      resolve(Buffer.concat(out));
-    });
-  });
-}
 
 /** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
 function box(rle: Rle): [number, number, number, number] {
