@@ -6,7 +6,7 @@
  * now take, and delayed the first request. A body is views of the shared text around a region's
  * pieces (region-body.ts): nothing of the 2–3 MB per body is copied.
  *
- * `open` returns once the rows are filtered: a region's own pieces can be made while the shared blocks are
+ * `start` returns once the rows are filtered: a region's own pieces can be made while the shared blocks are
  * still being compressed (`ready`), and each shared block's base64 is made as its compression ends, so that
  * little is left to do between the last block and the first body.
  */
@@ -31,11 +31,18 @@ export class RegionBodyEncoder {
     this.ready.catch(() => {}); // a failure is for whoever awaits `ready`; with no body to send, nobody need
   }
 
-  /**
-   * Starts the image's shared blocks for PNGs whose regions' rows are at zlib `level`; resolves when `encode`
-   * can be called (the rows are filtered), `ready` when `body` can.
-   */
+  /** Prepares the image's shared blocks and their text for PNGs whose regions' rows are at zlib `level`. */
   static async open(image: RgbImage, level: number): Promise<RegionBodyEncoder> {
+    const encoder = await RegionBodyEncoder.start(image, level);
+    await encoder.ready;
+    return encoder;
+  }
+
+  /**
+   * `open`, resolving as soon as `encode` can be called (the rows are filtered); `body` can when `ready` has
+   * resolved.
+   */
+  static async start(image: RgbImage, level: number): Promise<RegionBodyEncoder> {
     const texts: Uint8Array[] = [];
     // every chunk is a multiple of 3 bytes long: its base64 is its share of the whole text (region-body.ts)
     const started = await startRegionPng(image.data, image.width, image.height, level, undefined, (b, chunk) => {

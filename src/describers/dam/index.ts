@@ -112,7 +112,7 @@ export class DamDescriber implements Describer {
     const at = head.indexOf('"@@"');
     const before = `${head.slice(0, at)}"data:image/png;base64,`;
     const after = `"${head.slice(at + 4)}`;
-    const encoder = await RegionBodyEncoder.open(image, this.pngCompression);
+    const encoder = await RegionBodyEncoder.start(image, this.pngCompression);
     const inFlight = this.client.pool.concurrency * this.client.urls.length;
     // A region's own pieces take about a millisecond on this thread (the first one more: its rows' bits are
     // encoded then). The first region's are made while the shared blocks are still being compressed. The
