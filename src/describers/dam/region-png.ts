@@ -481,7 +481,7 @@ export async function startRegionPng(
 }
 
 /** zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). */
-const ASYNC_STREAMS = Number(process.env.DAM_STREAMS ?? 4);
+const ASYNC_STREAMS = 4;
 
 /** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
 function box(rle: Rle): [number, number, number, number] {
