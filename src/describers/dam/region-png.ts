@@ -480,8 +480,12 @@ export async function startRegionPng(
   return { rows, shared };
 }
 
-/** zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). */
-const ASYNC_STREAMS = 4;
+/**
+ * zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). Two: while this thread
+ * filters, more busy threads than cores take its share of them, and the filtering is what the streams wait on
+ * (with four, open's wall time was up to twice its CPU time under load; with two, about equal).
+ */
+const ASYNC_STREAMS = 2;
 
 /** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
 function box(rle: Rle): [number, number, number, number] {
