@@ -170,60 +170,87 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
  * starts at row y0): a filter-type byte 4, then R, G, B and 0 for each pixel. Row 0 has no row above (Paeth
  * is then Sub); a row's first pixel has no left neighbours (the predictor is the byte above). A pixel's
  * channels are written out one by one, each one's left and upper-left bytes kept from the pixel before: two
- * loads per byte instead of four (25 → 19 ms for the 1800 × 1200 photo, warm).
+ * loads per byte instead of four. Returns the rows' Adler-32, from sums taken on the way (a pass of its own
+ * over the 8.6 MB of the photo's rows cost 7 ms).
  */
-function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): void {
+function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): number {
   const stride = 1 + 4 * width;
   const rowRgb = 3 * width;
+  let adlerA = 1;
+  let adlerB = 0;
   for (let y = y0; y < y1; y++) {
     const o = (y - y0) * stride;
-    if (y === 0) {
-      filterFirstRow(rgb, width, out, o);
-      continue;
-    }
+    // Per row: s = Σ of its bytes, and its bytes weighted by their offsets i: Σ i·x_i = Σ over pixels p of
+    // 4p·(r + g + b) + r + 2g + 3b (pixel p's R, G, B are at 4p + 1, 4p + 2, 4p + 3; the type byte at 0)
+    let s = 4;
+    let wp = 0; // Σ p·(r + g + b): at most 765 · width² / 2, within 2^31 up to 2369 pixels a row (wider rows use doubles)
+    let w = 0; // Σ r + 2g + 3b
     out[o] = 4;
-    let p = y * rowRgb;
-    let q = p - rowRgb;
-    const end = p + rowRgb;
-    // the first pixel: the byte above; it is the next one's left (a) and its upper left (c)
-    let aR = rgb[p]!;
-    let aG = rgb[p + 1]!;
-    let aB = rgb[p + 2]!;
-    let cR = rgb[q]!;
-    let cG = rgb[q + 1]!;
-    let cB = rgb[q + 2]!;
-    out[o + 1] = aR - cR;
-    out[o + 2] = aG - cG;
-    out[o + 3] = aB - cB;
-    for (let oo = o + 5, x = 0, b = 0; (p += 3) < end; oo += 4) {
-      q += 3;
-      x = rgb[p]!;
-      b = rgb[q]!;
-      out[oo] = x - paeth(aR, b, cR);
-      aR = x;
-      cR = b;
-      x = rgb[p + 1]!;
-      b = rgb[q + 1]!;
-      out[oo + 1] = x - paeth(aG, b, cG);
-      aG = x;
-      cG = b;
-      x = rgb[p + 2]!;
-      b = rgb[q + 2]!;
-      out[oo + 2] = x - paeth(aB, b, cB);
-      aB = x;
-      cB = b;
+    if (y === 0) {
+      for (let p = 0, oo = o + 1, px = 0; p < rowRgb; p += 3, oo += 4, px++) {
+        const fr = (rgb[p]! - (p > 0 ? rgb[p - 3]! : 0)) & 255;
+        const fg = (rgb[p + 1]! - (p > 0 ? rgb[p - 2]! : 0)) & 255;
+        const fb = (rgb[p + 2]! - (p > 0 ? rgb[p - 1]! : 0)) & 255;
+        out[oo] = fr;
+        out[oo + 1] = fg;
+        out[oo + 2] = fb;
+        const sum = fr + fg + fb;
+        s += sum;
+        wp += px * sum;
+        w += fr + 2 * fg + 3 * fb;
+      }
+    } else {
+      let p = y * rowRgb;
+      let q = p - rowRgb;
+      const end = p + rowRgb;
+      // the first pixel: the byte above; it is the next one's left (a) and its upper left (c)
+      let aR = rgb[p]!;
+      let aG = rgb[p + 1]!;
+      let aB = rgb[p + 2]!;
+      let cR = rgb[q]!;
+      let cG = rgb[q + 1]!;
+      let cB = rgb[q + 2]!;
+      let fr = (aR - cR) & 255;
+      let fg = (aG - cG) & 255;
+      let fb = (aB - cB) & 255;
+      out[o + 1] = fr;
+      out[o + 2] = fg;
+      out[o + 3] = fb;
+      s += fr + fg + fb;
+      w += fr + 2 * fg + 3 * fb;
+      for (let oo = o + 5, px = 1, x = 0, b = 0; (p += 3) < end; oo += 4, px++) {
+        q += 3;
+        x = rgb[p]!;
+        b = rgb[q]!;
+        fr = (x - paeth(aR, b, cR)) & 255;
+        aR = x;
+        cR = b;
+        x = rgb[p + 1]!;
+        b = rgb[q + 1]!;
+        fg = (x - paeth(aG, b, cG)) & 255;
+        aG = x;
+        cG = b;
+        x = rgb[p + 2]!;
+        b = rgb[q + 2]!;
+        fb = (x - paeth(aB, b, cB)) & 255;
+        aB = x;
+        cB = b;
+        out[oo] = fr;
+        out[oo + 1] = fg;
+        out[oo + 2] = fb;
+        const sum = fr + fg + fb;
+        s += sum;
+        wp += px * sum;
+        w += fr + 2 * fg + 3 * fb;
+      }
     }
+    // appending the row's bytes x_0 … x_(L−1) to (A, B): A + s, and B + L·A + Σ (L − i)·x_i = B + L·A + L·s − Σ i·x_i
+    s %= ADLER_MOD;
+    const weighted = (4 * (wp % ADLER_MOD) + w) % ADLER_MOD;
+    adlerB = (adlerB + stride * adlerA + stride * s + ADLER_MOD - weighted) % ADLER_MOD;
+    adlerA = (adlerA + s) % ADLER_MOD;
   }
-}
-
-/** Row 0 filtered into `out` at `o`: Paeth with no row above is Sub (the left byte). */
-function filterFirstRow(rgb: Uint8Array, width: number, out: Uint8Array, o: number): void {
-  out[o] = 4;
-  for (let p = 0, oo = o + 1; p < 3 * width; p += 3, oo += 4) {
-    out[oo] = rgb[p]! - (p > 0 ? rgb[p - 3]! : 0);
-    out[oo + 1] = rgb[p + 1]! - (p > 0 ? rgb[p - 2]! : 0);
-    out[oo + 2] = rgb[p + 2]! - (p > 0 ? rgb[p - 1]! : 0);
-  }
+  return ((adlerB << 16) | adlerA) >>> 0;
 }
 
 /**
@@ -275,7 +302,7 @@ function filterBlock(rgb: Uint8Array, width: number, height: number, b: number, 
   const stride = 1 + 4 * width;
   const y0 = b * blockRows;
   const y1 = Math.min(height, y0 + blockRows);
-  filterRgbRows(rgb, width, y0, y1, filtered.subarray(y0 * stride, y1 * stride));
+  const adler = filterRgbRows(rgb, width, y0, y1, filtered.subarray(y0 * stride, y1 * stride));
   if (counts) {
     // The code needs the bytes' statistics, not their exact counts: every COUNTED_ROWS-th row is counted (a
     // quarter of the time). A row is its filter type (4), then R, G, B and 0 per pixel: the alpha and type
@@ -308,7 +335,7 @@ function filterBlock(rgb: Uint8Array, width: number, height: number, b: number, 
     const at = 256 * Math.floor(y0 / LITERAL_GROUP_ROWS);
     for (let v = 0; v < 256; v++) counts[at + v] += r[v]! + g[v]! + bl[v]!;
   }
-  return adler32(filtered.subarray(y0 * stride, y1 * stride));
+  return adler;
 }
 
 /** Rows per literal code (huffman.ts): a multiple of the blocks' rows, so that a block is in one group. */
