@@ -20,6 +20,13 @@
  * (1.4 ms instead of zlib level 1's 12 ms per region of the photo's 60-region grid, 494 KB instead of 343 KB:
  * the PNG 7 % larger; smaller blocks of rows made the PNG larger still: 8 rows 2.32 MB, 4 rows 2.35 MB, 16
  * rows 2.31 MB). Blocks of 16 rows.
+ *
+ * Time to the first body (issue 15): the blocks are compressed while the rows are still being filtered
+ * (`startRegionPng`: each block handed to one of two zlib streams as soon as it is filtered), each block's
+ * chunk (and, in body-encoder.ts, its base64) is made as its compression ends, and the first regions, whose
+ * bodies wait on them, are compressed by zlib level 1 on libuv's threads (`regionPngPartsAsync`) instead of
+ * as literals, whose code on this thread is cold the first time (50–100 ms of CPU for the first region in a
+ * new process, 1–2 ms warm).
  */
 import zlib from "node:zlib";
 import { forEachColumnSpan } from "../../masks/runs.js";
@@ -422,8 +429,9 @@ export interface StartedRegionPng {
  * when the rows are filtered, with the compression still under way (`shared`). Each block is handed to its zlib
  * stream as soon as it is filtered, and this thread lets the event loop run after every block: a stream's next
  * block starts only in a callback on this thread, so a loop that filtered all the rows first (as this did)
- * compressed nothing before it ended (open 220–250 ms with 2 idle cores, now ≈ the filtering and a share of
- * the compression). `onChunk` gets each block's finished IDAT chunk (in any order) as its compression ends.
+ * compressed nothing before it ended. RegionBodyEncoder.open on the 1800 × 1200 photo, warm, load 5: 210–390 →
+ * 160–220 ms wall, 155–250 → 145–200 ms CPU. `onChunk` gets each block's finished IDAT chunk (in any order) as
+ * its compression ends.
  */
 export async function startRegionPng(
   rgb: Uint8Array,
