@@ -13,7 +13,7 @@
 import type { RgbImage } from "../../image/types.js";
 import type { Rle } from "../../masks/types.js";
 import { startRegionPng, type RegionRows } from "./region-png.js";
-import { base64Ascii, bodyPieces, bodyPrefix, regionText, regionTextAsync, type RegionText, type SharedText } from "./region-body.js";
+import { base64Ascii, bodyPieces, bodyPrefix, regionText, type RegionText, type SharedText } from "./region-body.js";
 
 export class RegionBodyEncoder {
   private prefix: { head: string; bytes: Uint8Array } | undefined;
@@ -57,16 +57,9 @@ export class RegionBodyEncoder {
     return new RegionBodyEncoder(started.rows, shared);
   }
 
-  /**
-   * The region's own pieces of its body; `onThreads`: with its rows compressed by zlib (at level 1 when the
-   * rows are to be literals, else at the rows' level) on libuv's threads instead of on this thread, for the
-   * first bodies, before this thread's literal path is warm (regionPngPartsAsync).
-   */
-  encode(rle: Rle): RegionText;
-  encode(rle: Rle, onThreads: true): Promise<RegionText>;
-  encode(rle: Rle, onThreads?: boolean): RegionText | Promise<RegionText>;
-  encode(rle: Rle, onThreads?: boolean): RegionText | Promise<RegionText> {
-    return onThreads ? regionTextAsync(this.rows, rle, this.rows.level) : regionText(this.rows, rle);
+  /** The region's own pieces of its body. */
+  encode(rle: Rle): RegionText {
+    return regionText(this.rows, rle);
   }
 
   /**

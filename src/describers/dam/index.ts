@@ -114,34 +114,24 @@ export class DamDescriber implements Describer {
     const after = `"${head.slice(at + 4)}`;
     const encoder = await RegionBodyEncoder.start(image, this.pngCompression);
     const inFlight = this.client.pool.concurrency * this.client.urls.length;
-    // The first bodies, one per request in flight, are sent one after the other, each when the one before has
-    // been handed to the connection: the server takes in a whole body at a time (all at once, they all arrived
-    // late). Their regions' rows are compressed by zlib on libuv's threads (encode(rle, true)), the first
-    // while the shared blocks still are, each next one when the body before it is being sent: this thread's
-    // literal path (1–2 ms a region, warm) costs 50–100 ms of CPU the first time in a process. It is warmed
-    // after the first bodies are out, on the next ones: each body sent from the last of the first ones on has
-    // the ones up to inFlight places after it made (two per body sent until they are), so that a body is ready
-    // when a request ends. Never an empty mask: DAM's crop takes the box of the mask's pixels and fails
-    // without any.
+    // A region's own pieces take about a millisecond on this thread (the first ones more: the rows' bits are
+    // encoded as regions first need them). The first region's are made while the shared blocks are still
+    // being compressed. The first bodies, one per request in flight, are sent one after the other, each when
+    // the one before has been handed to the connection, its region's pieces made then: the server takes in a
+    // whole body at a time, so bodies written all at once all arrived late (and all regions were made before
+    // the first was sent). From the last of them on, each body sent has the ones up to inFlight places after
+    // it made (two per body sent until they are), so that a body is ready when a request ends. Never an empty
+    // mask: DAM's crop takes the box of the mask's pixels and fails without any.
     const first = Math.min(inFlight, regions.length);
-    const made: (RegionText | Promise<RegionText> | null | undefined)[] = new Array(regions.length);
-    const startFirst = (i: number) => {
-      const rle = regions[i]!.rle;
-      if (rleArea(rle) === 0) made[i] = null;
-      else {
-        const own = encoder.encode(rle, true);
-        own.catch(() => {}); // awaited when its turn comes
-        made[i] = own;
-      }
-    };
-    let madeUpTo = first;
+    const made: (RegionText | null | undefined)[] = new Array(regions.length);
+    let madeUpTo = 0;
     const makeUpTo = (n: number) => {
       for (; madeUpTo < Math.min(n, regions.length); madeUpTo++) {
         const rle = regions[madeUpTo]!.rle;
         made[madeUpTo] = rleArea(rle) > 0 ? encoder.encode(rle) : null;
       }
     };
-    if (first > 0) startFirst(0);
+    makeUpTo(1);
     // sent[i]: body i handed to the connection (or its request settled, or no request)
     const sent: { promise: Promise<void>; resolve: () => void }[] = Array.from({ length: first }, () => {
       let resolve!: () => void;
@@ -155,9 +145,8 @@ export class DamDescriber implements Describer {
         if (i === 0) await encoder.ready;
         else if (i < first) await sent[i - 1]!.promise;
         ctx?.signal?.throwIfAborted();
-        if (i + 1 < first) startFirst(i + 1);
         makeUpTo(i + 1);
-        const own = await made[i];
+        const own = made[i];
         made[i] = undefined;
         const onSent = () => {
           sent[i]?.resolve();

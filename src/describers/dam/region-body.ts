@@ -6,7 +6,7 @@
  * (`regionText`, small). Nothing of the shared text is copied per region. The bytes, joined, are exactly
  * those of `head + base64(encodeRegionPng(...)) + tail`.
  */
-import { pngHead, regionPngParts, regionPngPartsAsync, type RegionPngBase, type RegionPngParts, type RegionRows } from "./region-png.js";
+import { pngHead, regionPngParts, type RegionPngBase, type RegionRows } from "./region-png.js";
 import type { Rle } from "../../masks/types.js";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -74,15 +74,7 @@ export interface RegionText {
 }
 
 export function regionText(base: RegionRows, rle: Rle): RegionText {
-  return partsText(regionPngParts(base, rle));
-}
-
-/** regionText with the region's rows compressed by zlib at `level` on libuv's threads (regionPngPartsAsync). */
-export async function regionTextAsync(base: RegionRows, rle: Rle, level: number): Promise<RegionText> {
-  return partsText(await regionPngPartsAsync(base, rle, level));
-}
-
-function partsText({ b0, b1, region, end }: RegionPngParts): RegionText {
+  const { b0, b1, region, end } = regionPngParts(base, rle);
   return { b0, b1, region: base64Ascii(region), end: base64Ascii(end) };
 }
 

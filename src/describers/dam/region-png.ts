@@ -23,10 +23,8 @@
  *
  * Time to the first body (issue 15): the blocks are compressed while the rows are still being filtered
  * (`startRegionPng`: each block handed to one of two zlib streams as soon as it is filtered), each block's
- * chunk (and, in body-encoder.ts, its base64) is made as its compression ends, and the first regions, whose
- * bodies wait on them, are compressed by zlib level 1 on libuv's threads (`regionPngPartsAsync`) instead of
- * as literals, whose code on this thread is cold the first time (50–100 ms of CPU for the first region in a
- * new process, 1–2 ms warm).
+ * chunk (and, in body-encoder.ts, its base64) is made as its compression ends, and a region's own pieces can
+ * be made as soon as the rows are filtered.
  */
 import zlib from "node:zlib";
 import { forEachColumnSpan } from "../../masks/runs.js";
@@ -666,38 +664,7 @@ function literalRows(base: RegionRows, y0: number, y1: number, a: AlphaBox): Uin
  * [b1, end), `end`. Every piece is a multiple of 3 bytes long.
  */
 export function regionPngParts(base: RegionRows, rle: Rle): RegionPngParts {
-  const at = regionAt(base, rle);
-  if (!at.alpha) return finishParts(base, at, undefined);
-  const z = base.level === LITERAL_LEVEL && base.literals ? literalRows(base, at.y0, at.y1, at.alpha) : compressBlock(rowsWithAlpha(base, at), base.level);
-  return finishParts(base, at, z);
-}
-
-/**
- * regionPngParts with the region's rows compressed by zlib at `level` on libuv's threads (a one-shot
- * asynchronous deflate): no code of this thread's to warm up, which the literal path needs the first time
- * (its first region cost 50–100 ms of CPU in a new process, then 1–2 ms).
- */
-export async function regionPngPartsAsync(base: RegionRows, rle: Rle, level: number): Promise<RegionPngParts> {
-  const at = regionAt(base, rle);
-  if (!at.alpha) return finishParts(base, at, undefined);
-  const rows = rowsWithAlpha(base, at);
-  const z = await new Promise<Uint8Array>((resolve, reject) =>
-    zlib.deflateRaw(rows, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH }, (err, out) => (err ? reject(err) : resolve(out))),
-  );
-  return finishParts(base, at, z);
-}
-
-/** Where a region's own rows are: blocks [b0, b1), rows [y0, y1), and its alpha bytes (none when the mask is empty). */
-interface RegionAt {
-  b0: number;
-  b1: number;
-  y0: number;
-  y1: number;
-  alpha: AlphaBox | undefined;
-}
-
-function regionAt(base: RegionRows, rle: Rle): RegionAt {
-  const { width, height, blockRows } = base;
+  const { width, height, blockRows, level } = base;
   const blocks = base.adler.length;
   const [ry0, ry1] = box(rle);
   // Blocks [b0, b1) are the region's: those its rows touch, and the one holding the row below it, whose
@@ -706,29 +673,26 @@ function regionAt(base: RegionRows, rle: Rle): RegionAt {
   const b1 = ry1 > ry0 ? Math.min(blocks, Math.floor(ry1 / blockRows) + 1) : 0;
   const y0 = b0 * blockRows;
   const y1 = Math.min(height, b1 * blockRows);
-  const alpha = b1 > b0 ? alphaBox(rle, width, height, y0, (y1 - y0) * (1 + 4 * width)) : undefined;
-  return { b0, b1, y0, y1, alpha };
-}
-
-/** The region's rows with its alpha, to be recompressed by zlib as one piece. */
-function rowsWithAlpha(base: RegionRows, { y0, y1, alpha: a }: RegionAt): Uint8Array {
-  const stride = 1 + 4 * base.width;
-  const rows = base.filtered.slice(y0 * stride, y1 * stride);
-  const aw = a!.ax1 - a!.ax0;
-  for (let y = a!.cy0; y < a!.cy1; y++) {
-    for (let x = a!.ax0, k = (y - a!.cy0) * aw; x < a!.ax1; x++, k++) rows[(y - y0) * stride + 4 + 4 * x] = a!.bytes[k]!;
-  }
-  return rows;
-}
-
-/** The region's parts around `z`, its rows' deflate data (none when the mask is empty). */
-function finishParts(base: RegionRows, { b0, b1, y0, y1, alpha }: RegionAt, z: Uint8Array | undefined): RegionPngParts {
-  const { width, height, blockRows } = base;
-  const blocks = base.adler.length;
   const stride = 1 + 4 * width;
   const n = (y1 - y0) * stride;
   let region = new Uint8Array(0);
-  if (z) {
+  let addA = 0;
+  let addB = 0;
+  if (b1 > b0) {
+    const a = alphaBox(rle, width, height, y0, n);
+    addA = a.addA;
+    addB = a.addB;
+    let z: Uint8Array;
+    if (level === LITERAL_LEVEL && base.literals) z = literalRows(base, y0, y1, a);
+    else {
+      // the region's rows with its alpha, recompressed by zlib as one piece
+      const rows = base.filtered.slice(y0 * stride, y1 * stride);
+      const aw = a.ax1 - a.ax0;
+      for (let y = a.cy0; y < a.cy1; y++) {
+        for (let x = a.ax0, k = (y - a.cy0) * aw; x < a.ax1; x++, k++) rows[(y - y0) * stride + 4 + 4 * x] = a.bytes[k]!;
+      }
+      z = compressBlock(rows, level);
+    }
     region = Buffer.allocUnsafe(idatSize(z.length)); // every byte written
     writeIdat(region, 0, z);
   }
@@ -736,12 +700,12 @@ function finishParts(base: RegionRows, { b0, b1, y0, y1, alpha }: RegionAt, z: U
   let adler = 1;
   const blockBytes = (b: number) => (Math.min(height, (b + 1) * blockRows) - b * blockRows) * stride;
   for (let b = 0; b < b0; b++) adler = adler32Combine(adler, base.adler[b]!, blockBytes(b));
-  if (alpha) {
+  if (b1 > b0) {
     // the region's rows are the shared blocks' with alpha bytes added where there were zeros (alphaBox)
     let rows = 1;
     for (let b = b0; b < b1; b++) rows = adler32Combine(rows, base.adler[b]!, blockBytes(b));
-    const a = ((rows & 0xffff) + alpha.addA) % ADLER_MOD;
-    const bSum = ((rows >>> 16) + alpha.addB) % ADLER_MOD;
+    const a = ((rows & 0xffff) + addA) % ADLER_MOD;
+    const bSum = ((rows >>> 16) + addB) % ADLER_MOD;
     adler = adler32Combine(adler, ((bSum << 16) | a) >>> 0, n);
   }
   for (let b = b1; b < blocks; b++) adler = adler32Combine(adler, base.adler[b]!, blockBytes(b));
