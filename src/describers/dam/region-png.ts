@@ -445,12 +445,16 @@ export async function startRegionPng(
   const blocks = blockCount(height, blockRows);
   const adler = new Float64Array(blocks);
   const parts: Uint8Array[] = new Array(blocks);
-  // A few zlib streams, block b on stream b mod k, each block one write ended by a full flush (byte-aligned, the
-  // dictionary forgotten): the same bytes as a stream of its own per block (the tests check), without making
-  // 75 streams. A write's callback comes after all of its output: what a stream gave out since the last
-  // callback is that block's.
+  // While this thread filters, a few zlib streams take the filtered blocks one at a time, each block one write
+  // ended by a full flush (byte-aligned, the dictionary forgotten): the same bytes as a stream of its own per
+  // block (the tests check), without making 75 streams. A write's callback comes after all of its output:
+  // what a stream gave out since the last callback is that block's. A stream gets its next block in that
+  // callback, on this thread; so once the rows are filtered, the blocks still waiting are each handed to a
+  // one-shot deflate of its own, all at once: libuv's threads then get through them while this thread makes
+  // the first region's pieces (with the streams alone, that starved them: 100–140 ms from the last row to the
+  // last block with 2 idle cores, 20–40 ms now).
   const streams = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () =>
-    zlib.createDeflateRaw({ level: sharedLevel(level), flush: zlib.constants.Z_FULL_FLUSH, chunkSize: 128 * 1024 }),
+    zlib.createDeflateRaw({ level: sharedLevel(level), flush: zlib.constants.Z_FULL_FLUSH, chunkSize: CHUNK_SIZE }),
   );
   let failure: Error | undefined;
   let left = blocks;
@@ -459,43 +463,57 @@ export async function startRegionPng(
     finish = () => (failure ? reject(failure) : left === 0 ? resolve() : undefined);
   });
   compressed.catch(() => {}); // a failure is the caller's through `shared`, not an unhandled rejection meanwhile
-  const outputs = streams.map((z) => {
+  const rowsOf = (b: number) => filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
+  const done = (b: number, err: Error | null | undefined, z?: Uint8Array) => {
+    if (err) failure ??= err;
+    else {
+      const chunk = new Uint8Array(idatSize(z!.length));
+      writeIdat(chunk, 0, z!);
+      parts[b] = chunk;
+      onChunk?.(b, chunk);
+      left--;
+    }
+    finish!();
+  };
+  /** Blocks filtered and not yet handed to zlib, in order; streams without a block. */
+  const waiting: number[] = [];
+  const idle: number[] = streams.map((_, s) => s);
+  const outputs = streams.map((z, s) => {
     const out: Buffer[] = [];
     z.on("data", (c: Buffer) => out.push(c));
     z.on("error", (err: Error) => {
       failure ??= err;
       finish!();
     });
-    return out;
+    return { out, s };
   });
-  const write = (b: number) => {
-    const s = b % streams.length;
-    const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
-    streams[s]!.write(rows, (err) => {
-      if (err) failure ??= err;
-      else {
-        const out = outputs[s]!;
+  const feed = () => {
+    while (idle.length > 0 && waiting.length > 0) {
+      const { out, s } = outputs[idle.pop()!]!;
+      const b = waiting.shift()!;
+      streams[s]!.write(rowsOf(b), (err) => {
         const z = out.length === 1 ? out[0]! : Buffer.concat(out);
         out.length = 0;
-        const chunk = new Uint8Array(idatSize(z.length));
-        writeIdat(chunk, 0, z);
-        parts[b] = chunk;
-        onChunk?.(b, chunk);
-        left--;
-      }
-      finish!();
-    });
+        done(b, err, z);
+        idle.push(s);
+        feed();
+      });
+    }
   };
   try {
     for (let b = 0; b < blocks; b++) {
       adler[b] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
-      write(b);
-      // let the streams' callbacks in: they start the blocks waiting on them
+      waiting.push(b);
+      feed();
+      // let the streams' callbacks in: they take the next blocks
       if (b + 1 < blocks) await new Promise(setImmediate);
     }
   } catch (err) {
     for (const z of streams) z.close();
     throw err;
+  }
+  for (const b of waiting.splice(0)) {
+    zlib.deflateRaw(rowsOf(b), { level: sharedLevel(level), finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: CHUNK_SIZE }, (err, z) => done(b, err, z));
   }
   const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
   const rows: RegionRows = { width, height, level, blockRows, adler, filtered, literals };
@@ -519,6 +537,8 @@ export async function startRegionPng(
  * (with four, open's wall time was up to twice its CPU time under load; with two, about equal).
  */
 const ASYNC_STREAMS = 2;
+/** zlib's output buffer: a block's deflate data (about 30 KB of the photo's) in one piece, one callback per block. */
+const CHUNK_SIZE = 128 * 1024;
 
 /** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
 function box(rle: Rle): [number, number, number, number] {
