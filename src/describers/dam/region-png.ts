@@ -427,9 +427,10 @@ export interface StartedRegionPng {
  * when the rows are filtered, with the compression still under way (`shared`). Each block is handed to its zlib
  * stream as soon as it is filtered, and this thread lets the event loop run after every block: a stream's next
  * block starts only in a callback on this thread, so a loop that filtered all the rows first (as this did)
- * compressed nothing before it ended. RegionBodyEncoder.open on the 1800 × 1200 photo, warm, load 5: 210–390 →
- * 160–220 ms wall, 155–250 → 145–200 ms CPU. `onChunk` gets each block's finished IDAT chunk (in any order) as
- * its compression ends.
+ * compressed nothing before it ended. RegionBodyEncoder.open on the 1800 × 1200 photo, warm, 8 in a process:
+ * at load 5, 210–390 → 160–220 ms wall (155–250 → 145–200 ms CPU); at load 2, about the same both ways. In a new
+ * process (the bench's first N, a CLI run) the first body reached the stand-in 40–60 ms sooner at load 0.5.
+ * `onChunk` gets each block's finished IDAT chunk (in any order) as its compression ends.
  */
 export async function startRegionPng(
   rgb: Uint8Array,
