@@ -111,17 +111,12 @@ export class DamDescriber implements Describer {
     const at = head.indexOf('"@@"');
     const before = `${head.slice(0, at)}"data:image/png;base64,`;
     const after = `"${head.slice(at + 4)}`;
-    const encoder = await RegionBodyEncoder.start(image, this.pngCompression);
+    const encoder = await RegionBodyEncoder.open(image, this.pngCompression);
     const inFlight = this.client.pool.concurrency * this.client.urls.length;
-    // A region's own pieces take about a millisecond on this thread (the first ones more: the rows' bits are
-    // encoded as regions first need them). The first region's are made while the shared blocks are still
-    // being compressed. The first bodies, one per request in flight, are sent one after the other, each when
-    // the one before has been handed to the connection, its region's pieces made then: the server takes in a
-    // whole body at a time, so bodies written all at once all arrived late (and all regions were made before
-    // the first was sent). From the last of them on, each body sent has the ones up to inFlight places after
-    // it made (two per body sent until they are), so that a body is ready when a request ends. Never an empty
-    // mask: DAM's crop takes the box of the mask's pixels and fails without any.
-    const first = Math.min(inFlight, regions.length);
+    // A region's own pieces take about a millisecond on this thread: the first ones are made when they are to
+    // be sent, and each body sent has the one inFlight places after it made while the server works, so that
+    // it is ready when a request ends. Never an empty mask: DAM's crop takes the box of the mask's pixels and
+    // fails without any.
     const made: (RegionText | null | undefined)[] = new Array(regions.length);
     let madeUpTo = 0;
     const makeUpTo = (n: number) => {
@@ -130,31 +125,13 @@ export class DamDescriber implements Describer {
         made[madeUpTo] = rleArea(rle) > 0 ? encoder.encode(rle) : null;
       }
     };
-    makeUpTo(1);
-    // sent[i]: body i handed to the connection (or its request settled, or no request)
-    const sent: { promise: Promise<void>; resolve: () => void }[] = Array.from({ length: first }, () => {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      return { promise, resolve };
-    });
     return mapLimit(regions, inFlight, async (region, i) => {
+      ctx?.signal?.throwIfAborted();
+      makeUpTo(i + 1);
+      const own = made[i];
+      made[i] = undefined;
       let text = "";
-      try {
-        ctx?.signal?.throwIfAborted();
-        if (i === 0) await encoder.ready;
-        else if (i < first) await sent[i - 1]!.promise;
-        ctx?.signal?.throwIfAborted();
-        makeUpTo(i + 1);
-        const own = made[i];
-        made[i] = undefined;
-        const onSent = () => {
-          sent[i]?.resolve();
-          if (i + 1 >= first) makeUpTo(Math.min(i + 1 + inFlight, Math.max(i + 2, madeUpTo + 2)));
-        };
-        if (own) text = await this.describeOne(encoder.body(own, before, after), region, ctx?.signal, onSent);
-      } finally {
-        sent[i]?.resolve();
-      }
+      if (own) text = await this.describeOne(encoder.body(own, before, after), region, ctx?.signal, () => makeUpTo(i + 1 + inFlight));
       ctx?.onProgress?.(++done, regions.length);
       return text;
     });

@@ -4,7 +4,6 @@ import sharp from "sharp";
 import { encode } from "../../masks/index.js";
 import { adler32, adler32Combine, compressBlocks, encodeRegionPng, pngHead, prepareRegionPng, prepareRegionPngAsync, regionPngParts, BLOCK_ROWS } from "./region-png.js";
 import { base64Ascii, bodyPieces, bodyPrefix, regionRequestBody, regionText, sharedText } from "./region-body.js";
-import { RegionBodyEncoder } from "./body-encoder.js";
 
 /** A PNG read by hand, checking everything a strict decoder checks: signature, every chunk's CRC, the zlib stream. */
 function readPng(png: Uint8Array): { width: number; height: number; rgba: Uint8Array; idatChunks: number; chunkLengths: number[] } {
@@ -150,23 +149,6 @@ describe("region PNG (shared row blocks, the region's blocks rewritten)", () => 
       }),
     );
     for (const rgba of decoded.slice(1)) expect(rgba.equals(decoded[0]!)).toBe(true);
-  });
-
-  it("start's encoder encodes before its shared blocks are ready, and its bodies are the PNGs encodeRegionPng makes", async () => {
-    const encoder = await RegionBodyEncoder.start({ data: rgb, width: W, height: H }, 1);
-    const head = '{"url":"data:image/png;base64,';
-    const rles = [...cases, ["nothing", () => false] as const].map(([, inside]) => {
-      const mask = new Uint8Array(W * H);
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = inside(x, y) ? 1 : 0;
-      return encode({ height: H, width: W, data: mask });
-    });
-    const own = rles.map((rle) => encoder.encode(rle)); // before `ready`
-    expect(() => encoder.body(own[0]!, head, '"}')).toThrow(/not ready/);
-    await encoder.ready;
-    for (const [k, rle] of rles.entries()) {
-      const want = Buffer.from(`${head}${Buffer.from(encodeRegionPng(base, rle)).toString("base64")}"}`);
-      expect(Buffer.concat(encoder.body(own[k]!, head, '"}')).equals(want), `case ${k}`).toBe(true);
-    }
   });
 
   it("a region's Adler-32 (the shared blocks' plus its alpha bytes) is right on a larger image and a region over all of it", async () => {

@@ -20,11 +20,6 @@
  * (1.4 ms instead of zlib level 1's 12 ms per region of the photo's 60-region grid, 494 KB instead of 343 KB:
  * the PNG 7 % larger; smaller blocks of rows made the PNG larger still: 8 rows 2.32 MB, 4 rows 2.35 MB, 16
  * rows 2.31 MB). Blocks of 16 rows.
- *
- * Time to the first body (issue 15): the blocks are compressed while the rows are still being filtered
- * (`startRegionPng`: each block handed to one of two zlib streams as soon as it is filtered), each block's
- * chunk (and, in body-encoder.ts, its base64) is made as its compression ends, and a region's own pieces can
- * be made as soon as the rows are filtered.
  */
 import zlib from "node:zlib";
 import { forEachColumnSpan } from "../../masks/runs.js";
@@ -173,105 +168,43 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
  * Rows [y0, y1) of the RGBA image with alpha 0, filtered with Paeth (PNG specification, 9.4: every byte minus
  * the Paeth predictor of its left, upper and upper-left neighbours in the same channel), into `out` (which
  * starts at row y0): a filter-type byte 4, then R, G, B and 0 for each pixel. Row 0 has no row above (Paeth
- * is then Sub); a row's first pixel has no left neighbours (the predictor is the byte above). A pixel's
- * channels are written out one by one, each one's left and upper-left bytes kept from the pixel before: two
- * loads per byte instead of four. Returns the rows' Adler-32, from sums taken on the way (a pass of its own
- * over the 8.6 MB of the photo's rows cost 7 ms).
+ * is then Sub); a row's first pixel has no left neighbours (the predictor is the byte above).
  */
-function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): number {
+function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): void {
   const stride = 1 + 4 * width;
   const rowRgb = 3 * width;
-  let adlerA = 1;
-  let adlerB = 0;
   for (let y = y0; y < y1; y++) {
     const o = (y - y0) * stride;
-    // Per row: s = Σ of its bytes, and its bytes weighted by their offsets i: Σ i·x_i = Σ over pixels p of
-    // 4p·(r + g + b) + r + 2g + 3b (pixel p's R, G, B are at 4p + 1, 4p + 2, 4p + 3; the type byte at 0)
-    let s = 4;
-    let wp = 0; // Σ p·(r + g + b): at most 765 · width² / 2, within 2^31 up to 2369 pixels a row (wider rows use doubles)
-    let w = 0; // Σ r + 2g + 3b
     out[o] = 4;
+    const p0 = y * rowRgb;
+    const up = y > 0 ? rowRgb : 0;
+    for (let c = 0; c < 3; c++) out[o + 1 + c] = rgb[p0 + c]! - (y > 0 ? rgb[p0 + c - up]! : 0);
     if (y === 0) {
-      for (let p = 0, oo = o + 1, px = 0; p < rowRgb; p += 3, oo += 4, px++) {
-        const fr = (rgb[p]! - (p > 0 ? rgb[p - 3]! : 0)) & 255;
-        const fg = (rgb[p + 1]! - (p > 0 ? rgb[p - 2]! : 0)) & 255;
-        const fb = (rgb[p + 2]! - (p > 0 ? rgb[p - 1]! : 0)) & 255;
-        out[oo] = fr;
-        out[oo + 1] = fg;
-        out[oo + 2] = fb;
-        const sum = fr + fg + fb;
-        s += sum;
-        wp += px * sum;
-        w += fr + 2 * fg + 3 * fb;
+      for (let p = p0 + 3, oo = o + 5, end = p0 + rowRgb; p < end; p += 3, oo += 4) {
+        out[oo] = rgb[p]! - rgb[p - 3]!;
+        out[oo + 1] = rgb[p + 1]! - rgb[p - 2]!;
+        out[oo + 2] = rgb[p + 2]! - rgb[p - 1]!;
       }
-    } else {
-      let p = y * rowRgb;
-      let q = p - rowRgb;
-      const end = p + rowRgb;
-      // the first pixel: the byte above; it is the next one's left (a) and its upper left (c)
-      let aR = rgb[p]!;
-      let aG = rgb[p + 1]!;
-      let aB = rgb[p + 2]!;
-      let cR = rgb[q]!;
-      let cG = rgb[q + 1]!;
-      let cB = rgb[q + 2]!;
-      let fr = (aR - cR) & 255;
-      let fg = (aG - cG) & 255;
-      let fb = (aB - cB) & 255;
-      out[o + 1] = fr;
-      out[o + 2] = fg;
-      out[o + 3] = fb;
-      s += fr + fg + fb;
-      w += fr + 2 * fg + 3 * fb;
-      for (let oo = o + 5, px = 1, x = 0, b = 0; (p += 3) < end; oo += 4, px++) {
-        q += 3;
-        x = rgb[p]!;
-        b = rgb[q]!;
-        fr = (x - paeth(aR, b, cR)) & 255;
-        aR = x;
-        cR = b;
-        x = rgb[p + 1]!;
-        b = rgb[q + 1]!;
-        fg = (x - paeth(aG, b, cG)) & 255;
-        aG = x;
-        cG = b;
-        x = rgb[p + 2]!;
-        b = rgb[q + 2]!;
-        fb = (x - paeth(aB, b, cB)) & 255;
-        aB = x;
-        cB = b;
-        out[oo] = fr;
-        out[oo + 1] = fg;
-        out[oo + 2] = fb;
-        const sum = fr + fg + fb;
-        s += sum;
-        wp += px * sum;
-        w += fr + 2 * fg + 3 * fb;
+      continue;
+    }
+    for (let p = p0 + 3, oo = o + 5, end = p0 + rowRgb; p < end; p += 3, oo += 4) {
+      for (let c = 0; c < 3; c++) {
+        const a = rgb[p + c - 3]!; // left
+        const b = rgb[p + c - up]!; // up
+        const d = rgb[p + c - 3 - up]!; // upper left
+        // |p - a|, |p - b|, |p - c| with p = a + b - c, without branches (photos make the choice unpredictable)
+        let pa = b - d;
+        pa = (pa ^ (pa >> 31)) - (pa >> 31);
+        let pb = a - d;
+        pb = (pb ^ (pb >> 31)) - (pb >> 31);
+        let pc = a + b - 2 * d;
+        pc = (pc ^ (pc >> 31)) - (pc >> 31);
+        const notA = ((pb - pa) | (pc - pa)) >> 31; // all ones unless pa <= pb and pa <= pc
+        const isC = (pc - pb) >> 31; // all ones when pc < pb
+        out[oo + c] = rgb[p + c]! - ((a & ~notA) | (notA & ((b & ~isC) | (d & isC))));
       }
     }
-    // appending the row's bytes x_0 … x_(L−1) to (A, B): A + s, and B + L·A + Σ (L − i)·x_i = B + L·A + L·s − Σ i·x_i
-    s %= ADLER_MOD;
-    const weighted = (4 * (wp % ADLER_MOD) + w) % ADLER_MOD;
-    adlerB = (adlerB + stride * adlerA + stride * s + ADLER_MOD - weighted) % ADLER_MOD;
-    adlerA = (adlerA + s) % ADLER_MOD;
   }
-  return ((adlerB << 16) | adlerA) >>> 0;
-}
-
-/**
- * The Paeth predictor of left `a`, up `b` and upper left `c`: |p − a|, |p − b|, |p − c| with p = a + b − c
- * compared without branches (photos make the choice unpredictable).
- */
-function paeth(a: number, b: number, c: number): number {
-  let pa = b - c;
-  pa = (pa ^ (pa >> 31)) - (pa >> 31);
-  let pb = a - c;
-  pb = (pb ^ (pb >> 31)) - (pb >> 31);
-  let pc = a + b - 2 * c;
-  pc = (pc ^ (pc >> 31)) - (pc >> 31);
-  const notA = ((pb - pa) | (pc - pa)) >> 31; // all ones unless pa <= pb and pa <= pc
-  const isC = (pc - pb) >> 31; // all ones when pc < pb
-  return (a & ~notA) | (notA & ((b & ~isC) | (c & isC)));
 }
 
 function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
@@ -307,7 +240,7 @@ function filterBlock(rgb: Uint8Array, width: number, height: number, b: number, 
   const stride = 1 + 4 * width;
   const y0 = b * blockRows;
   const y1 = Math.min(height, y0 + blockRows);
-  const adler = filterRgbRows(rgb, width, y0, y1, filtered.subarray(y0 * stride, y1 * stride));
+  filterRgbRows(rgb, width, y0, y1, filtered.subarray(y0 * stride, y1 * stride));
   if (counts) {
     // The code needs the bytes' statistics, not their exact counts: every COUNTED_ROWS-th row is counted (a
     // quarter of the time). A row is its filter type (4), then R, G, B and 0 per pixel: the alpha and type
@@ -340,7 +273,7 @@ function filterBlock(rgb: Uint8Array, width: number, height: number, b: number, 
     const at = 256 * Math.floor(y0 / LITERAL_GROUP_ROWS);
     for (let v = 0; v < 256; v++) counts[at + v] += r[v]! + g[v]! + bl[v]!;
   }
-  return adler;
+  return adler32(filtered.subarray(y0 * stride, y1 * stride));
 }
 
 /** Rows per literal code (huffman.ts): a multiple of the blocks' rows, so that a block is in one group. */
@@ -411,135 +344,65 @@ export function prepareRegionPng(rgb: Uint8Array, width: number, height: number,
  * worker threads (each costs 100 ms of CPU or more to start).
  */
 export async function prepareRegionPngAsync(rgb: Uint8Array, width: number, height: number, level: number, blockRows = BLOCK_ROWS): Promise<RegionPngBase> {
-  return (await startRegionPng(rgb, width, height, level, blockRows)).shared;
-}
-
-/** An image's shared blocks under way (startRegionPng). */
-export interface StartedRegionPng {
-  /** The rows, filtered, and their literal codes' counts: a region's own pieces can be made from them already. */
-  rows: RegionRows;
-  /** Every region's shared blocks, when all are compressed. */
-  shared: Promise<RegionPngBase>;
-}
-
-/**
- * Filters the image's rows and compresses its alpha-0 blocks at `sharedLevel(level)` on libuv's threads: resolves
- * when the rows are filtered, with the compression still under way (`shared`). Each block is handed to its zlib
- * stream as soon as it is filtered, and this thread lets the event loop run after every block: a stream's next
- * block starts only in a callback on this thread, so a loop that filtered all the rows first (as this did)
- * compressed nothing before it ended. RegionBodyEncoder.open on the 1800 × 1200 photo, warm, 8 in a process:
- * at load 5, 210–390 → 160–220 ms wall (155–250 → 145–200 ms CPU); at load 2, about the same both ways. In a new
- * process (the bench's first N, a CLI run) the first body reached the stand-in 40–60 ms sooner at load 0.5.
- * `onChunk` gets each block's finished IDAT chunk (in any order) as its compression ends.
- */
-export async function startRegionPng(
-  rgb: Uint8Array,
-  width: number,
-  height: number,
-  level: number,
-  blockRows = BLOCK_ROWS,
-  onChunk?: (block: number, chunk: Uint8Array) => void,
-): Promise<StartedRegionPng> {
   const stride = 1 + 4 * width;
   const filtered = new Uint8Array(height * stride);
   const counts = new Float64Array(256 * Math.ceil(height / LITERAL_GROUP_ROWS));
   const blocks = blockCount(height, blockRows);
   const adler = new Float64Array(blocks);
-  const parts: Uint8Array[] = new Array(blocks);
-  // While this thread filters, a few zlib streams take the filtered blocks one at a time, each block one write
-  // ended by a full flush (byte-aligned, the dictionary forgotten): the same bytes as a stream of its own per
-  // block (the tests check), without making 75 streams. A write's callback comes after all of its output:
-  // what a stream gave out since the last callback is that block's. A stream gets its next block in that
-  // callback, on this thread; so once the rows are filtered, the blocks still waiting are each handed to a
-  // one-shot deflate of its own, all at once: libuv's threads then get through them while this thread makes
-  // the first region's pieces (with the streams alone, that starved them: 100–140 ms from the last row to the
-  // last block with 2 idle cores, 20–40 ms now).
-  const streams = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () =>
-    zlib.createDeflateRaw({ level: sharedLevel(level), flush: zlib.constants.Z_FULL_FLUSH, chunkSize: CHUNK_SIZE }),
-  );
-  let failure: Error | undefined;
-  let left = blocks;
-  let finish: (() => void) | undefined;
-  const compressed = new Promise<void>((resolve, reject) => {
-    finish = () => (failure ? reject(failure) : left === 0 ? resolve() : undefined);
-  });
-  compressed.catch(() => {}); // a failure is the caller's through `shared`, not an unhandled rejection meanwhile
-  const rowsOf = (b: number) => filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
-  const done = (b: number, err: Error | null | undefined, z?: Uint8Array) => {
-    if (err) failure ??= err;
-    else {
-      const chunk = new Uint8Array(idatSize(z!.length));
-      writeIdat(chunk, 0, z!);
-      parts[b] = chunk;
-      onChunk?.(b, chunk);
-      left--;
-    }
-    finish!();
-  };
-  /** Blocks filtered and not yet handed to zlib, in order; streams without a block. */
-  const waiting: number[] = [];
-  const idle: number[] = streams.map((_, s) => s);
-  const outputs = streams.map((z, s) => {
-    const out: Buffer[] = [];
-    z.on("data", (c: Buffer) => out.push(c));
-    z.on("error", (err: Error) => {
-      failure ??= err;
-      finish!();
-    });
-    return { out, s };
-  });
-  const feed = () => {
-    while (idle.length > 0 && waiting.length > 0) {
-      const { out, s } = outputs[idle.pop()!]!;
-      const b = waiting.shift()!;
-      streams[s]!.write(rowsOf(b), (err) => {
-        const z = out.length === 1 ? out[0]! : Buffer.concat(out);
-        out.length = 0;
-        done(b, err, z);
-        idle.push(s);
-        feed();
-      });
-    }
-  };
+  // A few zlib streams, block b on stream b mod k, each block ended by a full flush (byte-aligned, the
+  // dictionary forgotten): the same bytes as a stream of its own per block (the tests check), without making
+  // 75 streams (their objects cost more CPU than a third of the compression).
+  const streams = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () => zlib.createDeflateRaw({ level: sharedLevel(level) }));
+  const chains: Promise<unknown>[] = streams.map(() => Promise.resolve());
+  const compressed: Promise<Buffer>[] = [];
+  let parts: Buffer[];
   try {
     for (let b = 0; b < blocks; b++) {
       adler[b] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
-      waiting.push(b);
-      feed();
-      // let the streams' callbacks in: they take the next blocks
-      if (b + 1 < blocks) await new Promise(setImmediate);
+      const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
+      const s = b % streams.length;
+      const done = chains[s]!.then(() => deflateBlock(streams[s]!, rows));
+      chains[s] = done;
+      compressed.push(done);
     }
-  } catch (err) {
+    parts = await Promise.all(compressed);
+  } finally {
     for (const z of streams) z.close();
-    throw err;
   }
-  for (const b of waiting.splice(0)) {
-    zlib.deflateRaw(rowsOf(b), { level: sharedLevel(level), finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: CHUNK_SIZE }, (err, z) => done(b, err, z));
-  }
+  const chunks = new Uint8Array(parts.reduce((n, z) => n + idatSize(z.length), 0));
+  const chunkStart = new Float64Array(blocks + 1);
+  let at = 0;
+  parts.forEach((z, b) => {
+    chunkStart[b] = at;
+    at = writeIdat(chunks, at, z);
+  });
+  chunkStart[blocks] = at;
   const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
-  const rows: RegionRows = { width, height, level, blockRows, adler, filtered, literals };
-  const shared = compressed
-    .then(() => {
-      const chunkStart = new Float64Array(blocks + 1);
-      for (let b = 0; b < blocks; b++) chunkStart[b + 1] = chunkStart[b]! + parts[b]!.length;
-      const chunks = new Uint8Array(chunkStart[blocks]!);
-      for (let b = 0; b < blocks; b++) chunks.set(parts[b]!, chunkStart[b]!);
-      return { ...rows, chunks, chunkStart };
-    })
-    .finally(() => {
-      for (const z of streams) z.close();
-    });
-  return { rows, shared };
+  return { width, height, level, blockRows, chunks, chunkStart, adler, filtered, literals };
 }
 
-/**
- * zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). Two: while this thread
- * filters, more busy threads than cores take its share of them, and the filtering is what the streams wait on
- * (with four, open's wall time was up to twice its CPU time under load; with two, about equal).
- */
-const ASYNC_STREAMS = 2;
-/** zlib's output buffer: a block's deflate data (about 30 KB of the photo's) in one piece, one callback per block. */
-const CHUNK_SIZE = 128 * 1024;
+/** zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). */
+const ASYNC_STREAMS = 4;
+
+/** `rows` through stream `z`, ended by a full flush: what the stream gives out for them. */
+function deflateBlock(z: zlib.DeflateRaw, rows: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const onData = (c: Buffer) => out.push(c);
+    const onError = (err: Error) => {
+      z.off("data", onData);
+      reject(err);
+    };
+    z.on("data", onData);
+    z.once("error", onError);
+    z.write(rows);
+    z.flush(zlib.constants.Z_FULL_FLUSH, () => {
+      z.off("data", onData);
+      z.off("error", onError);
+      resolve(Buffer.concat(out));
+    });
+  });
+}
 
 /** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
 function box(rle: Rle): [number, number, number, number] {
