@@ -106,11 +106,6 @@ export function optionsSchema<S extends z.ZodType>(build: () => S): LazySchema<S
   return new LazySchema(build, true);
 }
 
-/** The schema itself, built if it is lazy. */
-export function schemaOf<S extends z.ZodType>(schema: S | LazySchema<S>): S {
-  return schema instanceof LazySchema ? schema.schema : schema;
-}
-
 function isEmptyObject(value: unknown): boolean {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
