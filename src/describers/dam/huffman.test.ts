@@ -38,12 +38,7 @@ describe("Huffman codes", () => {
       const w = new BitWriter(4000);
       w.copy(code.header, 0, code.headerBits);
       for (const b of bytes) w.put(code.codes[b]!, code.lengths[b]!);
-      w.put(code.codes[256]!, code.lengths[256]!);
-      w.put(0, 3);
-      w.alignByte();
-      w.put(0, 16);
-      w.put(0xffff, 16);
-      const out = zlib.inflateRawSync(w.bytes(), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      const out = endAndInflate(w, code);
       expect(Buffer.from(out).equals(Buffer.from(bytes))).toBe(true);
     }
   });
@@ -86,12 +81,18 @@ describe("HuffmanRows", () => {
     const w = new BitWriter(4000);
     w.copy(code.header, 0, code.headerBits);
     for (let y = 0; y < 16; y++) w.copy(rows.bits, rows.start(y), rows.marks[y * rows.perRow + rows.perRow - 1]!);
-    w.put(code.codes[256]!, code.lengths[256]!);
-    w.put(0, 3);
-    w.alignByte();
-    w.put(0, 16);
-    w.put(0xffff, 16);
-    const out = zlib.inflateRawSync(w.bytes(), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const out = endAndInflate(w, code);
     expect(Buffer.from(out).equals(Buffer.from(filtered.subarray(0, 16 * stride)))).toBe(true);
   });
 });
+
+/** Ends the block under `code` (its end-of-block code), adds an empty stored block as a sync flush writes it,
+ * and inflates what `w` holds. */
+function endAndInflate(w: BitWriter, code: { codes: ArrayLike<number>; lengths: ArrayLike<number> }): Buffer {
+  w.put(code.codes[256]!, code.lengths[256]!);
+  w.put(0, 3);
+  w.alignByte();
+  w.put(0, 16);
+  w.put(0xffff, 16);
+  return zlib.inflateRawSync(w.bytes(), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+}
