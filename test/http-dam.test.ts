@@ -116,6 +116,30 @@ describe("dam describer", () => {
     expect(events).toEqual(["encode 0", "sent 0", "encode 1", "sent 1", "encode 2", "sent 2", "encode 3", "sent 3", "encode 4", "sent 4", "encode 5", "sent 5"]);
   });
 
+  it("writes one body at a time: the next request starts once the one before has been handed over", async () => {
+    const { server, url } = await dam({ concurrency: 4 });
+    const { image, regions } = await sample(6);
+    const events: string[] = [];
+    const request = vi.spyOn(HttpClient.prototype, "request").mockImplementation(function (this: HttpClient, method, path, body, signal, hooks) {
+      events.push("request");
+      return requestOriginal.call(this, method, path, body, signal, {
+        ...hooks,
+        onSent: () => {
+          events.push("sent");
+          hooks?.onSent?.();
+        },
+      });
+    });
+    try {
+      const describer = await createBackend("describer", `dam:${url}`, { ...fast, concurrency: 4 });
+      await describer.describe(image, regions);
+    } finally {
+      request.mockRestore();
+    }
+    expect(server.count()).toBe(6);
+    expect(events).toEqual(Array.from({ length: 6 }, () => ["request", "sent"]).flat());
+  });
+
   it("never sends an empty mask", async () => {
     const { server, url } = await dam();
     const { image, regions } = await sample(2);

@@ -112,6 +112,16 @@ describe("HttpClient", () => {
     expect(events).toEqual(["sent", "answer"]);
     expect(res.json.got.big.length).toBe(1 << 20);
   });
+  it("tells when an attempt ended before its body went out (nothing listening), and then not that it was sent", async () => {
+    const dead = createNetServer();
+    await new Promise<void>((resolve) => dead.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise((resolve) => dead.close(resolve));
+    const events: string[] = [];
+    const client = new HttpClient("t", [url], { ...fast, retries: 2 });
+    await expect(client.request("POST", "/echo", "{}", undefined, { onSent: () => events.push("sent"), onNotSent: () => events.push("not sent") })).rejects.toThrow(/failed after 3 attempts/);
+    expect(events).toEqual(["not sent", "not sent", "not sent"]);
+  });
   it("sends a body given in pieces as one body (its length declared), again on a retry, and tells when the last piece is handed over", async () => {
     const s = await server();
     s.faults.push({ kind: "reset" });

@@ -80,6 +80,11 @@ export interface RequestHooks {
    * caller that prepares the next bodies can start that work now without slowing this one's sending.
    */
   onSent?: () => void;
+  /**
+   * Called when an attempt ends before its whole body was handed to the connection (no connection, a timeout,
+   * an abort): a caller that waits for this body to go out before sending others need not wait for the retries.
+   */
+  onNotSent?: () => void;
 }
 
 export class HttpClient {
@@ -171,14 +176,22 @@ export class HttpClient {
       const url = lease.url + path;
       lastUrl = url;
       attempts++;
+      let sent = false;
+      const attemptHooks = hooks && {
+        onSent: () => {
+          sent = true;
+          hooks.onSent?.();
+        },
+      };
       try {
-        const result = await this.attempt(method, url, body, Math.max(1, Math.ceil(Math.min(this.timeoutMs, deadline - performance.now()))), signal, hooks);
+        const result = await this.attempt(method, url, body, Math.max(1, Math.ceil(Math.min(this.timeoutMs, deadline - performance.now()))), signal, attemptHooks);
         if ("json" in result) {
           return { status: result.status, json: result.json as T, url, latencyMs: performance.now() - started, attempts: attempt + 1 };
         }
         last = result;
         if (!result.retryable) break;
       } finally {
+        if (!sent) hooks?.onNotSent?.();
         lease.release();
       }
       if (performance.now() >= deadline) break;

@@ -8,7 +8,7 @@
  */
 import type { RgbImage } from "../../image/types.js";
 import type { Rle } from "../../masks/types.js";
-import { prepareRegionPngAsync, type RegionPngBase } from "./region-png.js";
+import { BLOCK_ROWS, prepareRegionPngAsync, type RegionPngBase } from "./region-png.js";
 import { bodyPieces, bodyPrefix, regionText, sharedText, type RegionText, type SharedText } from "./region-body.js";
 
 export class RegionBodyEncoder {
@@ -19,9 +19,12 @@ export class RegionBodyEncoder {
     private readonly shared: SharedText,
   ) {}
 
-  /** Prepares the image's shared blocks and their text for PNGs whose regions' rows are at zlib `level`. */
-  static async open(image: RgbImage, level: number): Promise<RegionBodyEncoder> {
-    const base = await prepareRegionPngAsync(image.data, image.width, image.height, level);
+  /**
+   * Prepares the image's shared blocks and their text for PNGs whose regions' rows are at zlib `level`;
+   * `firstRows`: the row spans [y0, y1) of the regions to be sent first, whose rows are prepared meanwhile.
+   */
+  static async open(image: RgbImage, level: number, firstRows: readonly (readonly [number, number])[] = []): Promise<RegionBodyEncoder> {
+    const base = await prepareRegionPngAsync(image.data, image.width, image.height, level, BLOCK_ROWS, firstRows);
     return new RegionBodyEncoder(base, sharedText(base));
   }
 

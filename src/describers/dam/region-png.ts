@@ -341,9 +341,19 @@ export function prepareRegionPng(rgb: Uint8Array, width: number, height: number,
 /**
  * prepareRegionPng with the blocks compressed on libuv's threads (zlib's asynchronous streams) while this thread
  * filters the next ones: the same bytes, the image's one-time work spread over the cores without starting
- * worker threads (each costs 100 ms of CPU or more to start).
+ * worker threads (each costs 100 ms of CPU or more to start). A block goes to zlib as soon as it is filtered,
+ * and this thread lets zlib's callbacks run after every few blocks: a stream takes its next block only from
+ * this thread, so a loop that filtered the whole image first left the cores idle for its 50–80 ms.
  */
-export async function prepareRegionPngAsync(rgb: Uint8Array, width: number, height: number, level: number, blockRows = BLOCK_ROWS): Promise<RegionPngBase> {
+export async function prepareRegionPngAsync(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  level: number,
+  blockRows = BLOCK_ROWS,
+  /** Rows [y0, y1) of the regions to be sent first: their literal bits are made while zlib finishes. */
+  firstRows: readonly (readonly [number, number])[] = [],
+): Promise<RegionPngBase> {
   const stride = 1 + 4 * width;
   const filtered = new Uint8Array(height * stride);
   const counts = new Float64Array(256 * Math.ceil(height / LITERAL_GROUP_ROWS));
@@ -352,22 +362,32 @@ export async function prepareRegionPngAsync(rgb: Uint8Array, width: number, heig
   // A few zlib streams, block b on stream b mod k, each block ended by a full flush (byte-aligned, the
   // dictionary forgotten): the same bytes as a stream of its own per block (the tests check), without making
   // 75 streams (their objects cost more CPU than a third of the compression).
-  const streams = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () => zlib.createDeflateRaw({ level: sharedLevel(level) }));
-  const chains: Promise<unknown>[] = streams.map(() => Promise.resolve());
+  const deflaters = Array.from({ length: Math.min(ASYNC_STREAMS, blocks) }, () => new BlockDeflater(sharedLevel(level), blockRows * stride));
   const compressed: Promise<Buffer>[] = [];
   let parts: Buffer[];
+  let literals: HuffmanRows | undefined;
   try {
     for (let b = 0; b < blocks; b++) {
       adler[b] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
       const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
-      const s = b % streams.length;
-      const done = chains[s]!.then(() => deflateBlock(streams[s]!, rows));
-      chains[s] = done;
+      const done = deflaters[b % deflaters.length]!.deflate(rows);
+      done.catch(() => {}); // awaited below with the others; an early failure must not go unhandled meanwhile
       compressed.push(done);
+      if (b % YIELD_BLOCKS === YIELD_BLOCKS - 1) await new Promise(setImmediate);
+    }
+    if (level === LITERAL_LEVEL) {
+      // This thread is free while zlib compresses the last blocks: the rows of the first regions' blocks
+      // (regionPngParts' b0..b1), which their bodies would otherwise encode when they are to be sent.
+      literals = new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts);
+      for (const [y0, y1] of firstRows) {
+        if (!(y1 > y0)) continue;
+        const end = Math.min(height, (Math.floor(Math.min(height, y1) / blockRows) + 1) * blockRows);
+        for (let y = Math.max(0, Math.floor(y0 / blockRows) * blockRows); y < end; y++) literals.start(y);
+      }
     }
     parts = await Promise.all(compressed);
   } finally {
-    for (const z of streams) z.close();
+    for (const d of deflaters) d.close();
   }
   const chunks = new Uint8Array(parts.reduce((n, z) => n + idatSize(z.length), 0));
   const chunkStart = new Float64Array(blocks + 1);
@@ -377,31 +397,46 @@ export async function prepareRegionPngAsync(rgb: Uint8Array, width: number, heig
     at = writeIdat(chunks, at, z);
   });
   chunkStart[blocks] = at;
-  const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
   return { width, height, level, blockRows, chunks, chunkStart, adler, filtered, literals };
 }
 
 /** zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). */
 const ASYNC_STREAMS = 4;
+/** Blocks filtered between two turns of the event loop (a turn lets the streams take their next blocks). */
+const YIELD_BLOCKS = 2;
 
-/** `rows` through stream `z`, ended by a full flush: what the stream gives out for them. */
-function deflateBlock(z: zlib.DeflateRaw, rows: Uint8Array): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    const onData = (c: Buffer) => out.push(c);
-    const onError = (err: Error) => {
-      z.off("data", onData);
-      reject(err);
-    };
-    z.on("data", onData);
-    z.once("error", onError);
-    z.write(rows);
-    z.flush(zlib.constants.Z_FULL_FLUSH, () => {
-      z.off("data", onData);
-      z.off("error", onError);
-      resolve(Buffer.concat(out));
+/**
+ * One zlib stream that deflates blocks in turn, each ended by a full flush (every write is flushed: one job on
+ * libuv's threads per block, its output in one piece when `chunkSize` holds it), and gives each block's output.
+ */
+class BlockDeflater {
+  private readonly z: zlib.DeflateRaw;
+  private out: Buffer[] = [];
+  private failure: Error | undefined;
+
+  constructor(level: number, blockBytes: number) {
+    // deflate's worst case is the input plus 5 bytes per 16 KB stored block; a little more for the flush
+    const chunkSize = Math.max(zlib.constants.Z_MIN_CHUNK, blockBytes + 5 * Math.ceil(blockBytes / 16384) + 64);
+    this.z = zlib.createDeflateRaw({ level, flush: zlib.constants.Z_FULL_FLUSH, chunkSize });
+    this.z.on("data", (c: Buffer) => this.out.push(c));
+    this.z.on("error", (err) => (this.failure ??= err));
+  }
+
+  /** The block's deflate output; blocks are compressed in the order given. */
+  deflate(rows: Uint8Array): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.z.write(rows, (err) => {
+        const parts = this.out;
+        this.out = [];
+        if (err || this.failure) reject(err ?? this.failure);
+        else resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+      });
     });
-  });
+  }
+
+  close(): void {
+    this.z.close();
+  }
 }
 
 /** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
