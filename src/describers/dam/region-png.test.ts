@@ -137,6 +137,12 @@ describe("region PNG (shared row blocks, the region's blocks rewritten)", () => 
     expect(Buffer.from(async.chunks).equals(Buffer.from(base.chunks))).toBe(true);
     expect([...async.chunkStart]).toEqual([...base.chunkStart]);
     expect([...async.adler]).toEqual([...base.adler]);
+    // each block's Adler-32, summed while its rows were filtered, is that of its filtered bytes
+    const stride = 1 + 4 * W;
+    for (let b = 0; b < async.adler.length; b++) {
+      const rows = async.filtered.subarray(b * BLOCK_ROWS * stride, Math.min(H, (b + 1) * BLOCK_ROWS) * stride);
+      expect(async.adler[b], `block ${b}`).toBe(adler32(rows));
+    }
     expect(Buffer.from(async.filtered).equals(Buffer.from(base.filtered))).toBe(true);
     const mask = new Uint8Array(W * H);
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) mask[y * W + x] = (x - 10) ** 2 + (y - 30) ** 2 <= 40 ? 1 : 0;
