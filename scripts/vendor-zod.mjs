@@ -30,13 +30,14 @@ await build({
   logLevel: "warning",
 });
 
-/** Every compiled module under `dir`, but the vendored ones and the web page's bundle. */
+/** Every compiled module under `dir`, but the vendored ones, the web page's bundle and the command line's
+ * chunks (dist/cli/bundle-*.js, made anew from these modules by scripts/bundle-cli.mjs). */
 async function* modules(dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (path !== join(dist, "vendor") && path !== join(dist, "app")) yield* modules(path);
-    } else if (entry.name.endsWith(".js")) yield path;
+    } else if (entry.name.endsWith(".js") && !(dir === join(dist, "cli") && entry.name.startsWith("bundle-"))) yield path;
   }
 }
 

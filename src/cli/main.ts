@@ -13,7 +13,7 @@
 // interpreter's code meanwhile; the offline default took 2.36 s of CPU and 1.93 s with it (medians of 5, pinned,
 // idle). On two cores and more the background thread is kept (wall 1.42 s against 1.64 s, unpinned).
 import { Command, CommanderError } from "commander";
-import { createRequire } from "node:module";
+import { packageVersion } from "../util/dist-files.js";
 
 type Register = (program: Command) => void;
 
@@ -43,7 +43,7 @@ function commandName(argv: readonly string[]): string | undefined {
   return argv.slice(2).find((a) => !a.startsWith("-"));
 }
 
-const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+const version = packageVersion();
 
 // A closed stdout (`gear-seg … --json | head`) is no error: the output ends quietly, the command's work
 // (files being written) still completes.

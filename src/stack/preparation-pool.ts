@@ -22,7 +22,7 @@ import type { AgentEvents, AgentStage, ImagePreparer, PreparedImage } from "../p
 import type { StageCache } from "../pipeline/stage-cache.js";
 import type { BackendKind } from "../pipeline/types.js";
 import { GearSegError, UsageError } from "../util/errors.js";
-import { workerScript } from "../util/worker-script.js";
+import { workerScript } from "../util/dist-files.js";
 import type { BackendOptions, BackendSource } from "./registry.js";
 
 /** The specs and options a worker builds its stack from (everything here crosses a thread: plain data). */
@@ -147,7 +147,7 @@ export class PreparationPool implements ImagePreparer {
   constructor(private readonly o: PreparationPoolOptions) {
     if (!Number.isInteger(o.workers) || o.workers < 1) throw new UsageError(`preparation workers must be a whole number ≥ 1, got ${o.workers}`);
     this.size = o.workers;
-    this.script = o.script ?? workerScript(import.meta.url, "preparation-worker.js");
+    this.script = o.script ?? workerScript("stack/preparation-worker.js");
     for (let i = 0; i < o.workers; i++) this.slots.push(this.spawn());
   }
 

@@ -1,6 +1,6 @@
 // `gear-seg serve`: the HTTP API and the web page (src/server) over the backends the flags and config choose.
 import type { Command } from "commander";
-import { createRequire } from "node:module";
+import { packageVersion } from "../../util/dist-files.js";
 import { checkBinding } from "../../server/security.js";
 import { UsageError } from "../../util/errors.js";
 import { action, addStackOptions, addWorkersOption, integerFlag, makeIo, stackFromFlags, type GlobalFlags, type StackFlags } from "../app.js";
@@ -55,7 +55,7 @@ export function registerServe(program: Command): void {
           corsOrigins: flags.cors,
           maxUploadBytes: maxUploadMb === undefined ? undefined : maxUploadMb * 1_000_000,
           prepareQueue: maxQueued === undefined ? undefined : { maxQueued },
-          version: (createRequire(import.meta.url)("../../../package.json") as { version: string }).version,
+          version: packageVersion(),
         });
       } catch (err) {
         await stack.close();

@@ -9,10 +9,9 @@
  * single-threaded one. Without the compiled worker (running from TypeScript sources) or with one core,
  * everything runs on the main thread.
  */
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerScript } from "../../util/dist-files.js";
 import { GearSegError } from "../../util/errors.js";
 import type { BatchProcessor } from "./generator.js";
 import type { AmgParams } from "./params.js";
@@ -42,8 +41,9 @@ export class ParallelBatchPostprocessor implements BatchProcessor {
 
   /** `threads`: total threads including the main one (default: available cores). */
   constructor(threads = availableParallelism()) {
-    const script = fileURLToPath(new URL("./worker.js", import.meta.url));
-    if (!existsSync(script)) return;
+    if (threads <= 1) return;
+    // A missing script is an error (a build without it), not a quiet single-threaded pool.
+    const script = workerScript("segmenters/sam2/worker.js");
     for (let i = 1; i < threads; i++) {
       const w = new Worker(script);
       w.unref();
