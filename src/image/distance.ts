@@ -53,18 +53,16 @@ export function squaredDistanceWithin(
 ): NearDistances {
   if (!(reach >= 0 && reach * reach < BEYOND)) throw new RangeError(`distance reach must be in 0..255 (got ${reach})`);
   const out = new Uint16Array(w * h).fill(BEYOND);
-  const near: Band = { at: new Int32Array(1024), count: 0 };
+  // Window pixels set from the reach's "outside" value, in the order they were first set: each at most once.
+  // Room for all of them from the start (pages never written are never touched), so that no rare branch
+  // grows it: one first taken late threw the optimised code of the loop away.
+  const band = new Int32Array(w * h);
+  let count = 0;
   const { dx, dy, d2 } = discOffsets(reach);
   // Every border pixel of the mask stamps the disc of squared distances around it (the least wins).
-  for (let y = 0; y < h; y++) stampRow(mask, width, height, x0, y0, w, h, y, dx, dy, d2, out, near);
-  const kept = offMask(out, near.at, near.count);
-  return { d2: out, band: near.at.subarray(0, kept) };
-}
-
-/** Window pixels set from the reach's "outside" value, in the order they were first set. */
-interface Band {
-  at: Int32Array;
-  count: number;
+  for (let y = 0; y < h; y++) count = stampRow(mask, width, height, x0, y0, w, h, y, dx, dy, d2, out, band, count);
+  const kept = offMask(out, band, count);
+  return { d2: out, band: band.subarray(0, kept) };
 }
 
 // squaredDistanceWithin's loops are functions of their own, apart from its set-up and result: its code after
@@ -85,8 +83,9 @@ function stampRow(
   dy: Int16Array,
   d2: Uint16Array,
   out: Uint16Array,
-  band: Band,
-): void {
+  band: Int32Array,
+  count: number,
+): number {
   const n = d2.length;
   const iy = y0 + y;
   for (let x = 0; x < w; x++) {
@@ -104,17 +103,11 @@ function stampRow(
       const o = ty * w + tx;
       const old = out[o]!;
       if (d2[k]! >= old) continue;
-      if (old === BEYOND) {
-        if (band.count === band.at.length) {
-          const grown = new Int32Array(band.at.length * 2);
-          grown.set(band.at);
-          band.at = grown;
-        }
-        band.at[band.count++] = o;
-      }
+      if (old === BEYOND) band[count++] = o;
       out[o] = d2[k]!;
     }
   }
+  return count;
 }
 
 /** Pixels stamped before the scan reached them as mask pixels were set to 0 since: keeps the band off the

@@ -132,7 +132,9 @@ export function interiorAnchors(
   let best = 0;
   for (let p = 0; p < dist.length; p++) if (dist[p]! > best) best = dist[p]!;
   const bestP = mostCentral(dist, gw, gh, best);
-  const cells = count <= 1 ? [bestP] : spreadCells(dist, gw, gh, bestP, best * minDistance, count);
+  // spreadCells (which answers [bestP] alone for a count of 1) is called every time: a call or a product first
+  // met when alternatives were asked for threw the optimised code away
+  const cells = spreadCells(dist, gw, gh, bestP, best * minDistance, count);
   // A cell's sample pixel (the grid's cells are `step` pixels wide; their samples sit at their middles).
   const half = step >> 1;
   return cells.map((p) => {
@@ -202,12 +204,13 @@ function mostCentral(dist: Float32Array, gw: number, gh: number, best: number): 
  * before the end of a full sort.
  */
 function spreadCells(dist: Float32Array, gw: number, gh: number, bestP: number, min: number, count: number): number[] {
+  if (count <= 1) return [bestP];
   const cells = byDistanceThenIndex(dist, bestP, Math.max(1, min));
   const taken = [bestP];
   const spacing = Math.max(1, Math.min(gw, gh) / 8);
   const cellMask = (1 << CELL_BITS) - 1;
   for (let left = cells.length; left > 0 && taken.length < count; ) {
-    const p = cells[0]! % (cellMask + 1);
+    const p = (cells[0]! % (cellMask + 1)) | 0; // a small integer kept as one: a double in `taken` changed its kind of array
     left = popMin(cells, left);
     const i = p % gw;
     const j = (p - i) / gw;

@@ -138,14 +138,15 @@ function tintOpacity(fraction: number, alpha: number): number {
  * edges instead of drawing a hard 1-px staircase.
  */
 function tintWithSoftBorders(out: Uint8Array, labels: Uint16Array, width: number, height: number, colours: Uint8Array, opacity: Uint16Array): void {
-  for (let y = 0; y < height; y++) tintRow(out, labels, width, height, colours, opacity, y);
+  // Each row's neighbours above and below (none at the picture's edges) are worked out here: statements before
+  // a row's loop had no type feedback when the row function was first optimised (its feedback vector is made
+  // during the first row's loop), and threw that code away on the second row.
+  for (let y = 0; y < height; y++) tintRow(out, labels, width, colours, opacity, y, y > 0 ? -width : 0, y < height - 1 ? width : 0);
 }
 
 /** tintWithSoftBorders for row y: a function of its own, optimised once for all rows (a loop over the whole
  * picture was compiled on the stack, and again when the code after it ran). */
-function tintRow(out: Uint8Array, labels: Uint16Array, width: number, height: number, colours: Uint8Array, opacity: Uint16Array, y: number): void {
-  const up = y > 0 ? -width : 0;
-  const down = y < height - 1 ? width : 0;
+function tintRow(out: Uint8Array, labels: Uint16Array, width: number, colours: Uint8Array, opacity: Uint16Array, y: number, up: number, down: number): void {
   for (let x = 0; x < width; x++) {
     const p = y * width + x;
     const l = labels[p]!;

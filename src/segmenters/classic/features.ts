@@ -45,7 +45,10 @@ export function pixelBins(lab: Float32Array, width: number, height: number): Uin
   const n = width * height;
   const bins = new Uint8Array(6 * n);
   for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < height; y++) binRow(lab, width, height, c, y, bins);
+    // The rows above and below are worked out here, not in binRow: a branch first taken on the last row threw
+    // binRow's optimised code away (and it was compiled again for the next channel).
+    const last = height - 1;
+    for (let y = 0; y < height; y++) binRow(lab, width, height, c, y, y > 0 ? y - 1 : 0, y < last ? y + 1 : last, bins);
   }
   return bins;
 }
@@ -54,15 +57,13 @@ export function pixelBins(lab: Float32Array, width: number, height: number): Uin
  * One row of one channel of pixelBins. A small function called per row is optimised after a few rows; the loop
  * inside pixelBins ran far longer in the interpreter, a heap number per floating-point step.
  */
-function binRow(lab: Float32Array, width: number, height: number, c: number, y: number, bins: Uint8Array): void {
+function binRow(lab: Float32Array, width: number, height: number, c: number, y: number, up: number, down: number, bins: Uint8Array): void {
   const TWO_PI = 2 * Math.PI;
   const off = c * width * height;
   const lo = RANGES[c]![0], hi = RANGES[c]![1];
   const colourScale = COLOUR_BINS / (hi - lo);
   const colourBase = c * COLOUR_BINS;
   const textureBase = 3 * COLOUR_BINS + c * TEXTURE_BINS;
-  const up = y > 0 ? y - 1 : 0;
-  const down = y < height - 1 ? y + 1 : height - 1;
   for (let x = 0; x < width; x++) {
     const p = y * width + x;
     const v = lab[off + p]!;

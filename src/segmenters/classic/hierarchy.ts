@@ -177,7 +177,11 @@ class RegionGraph {
 
 /** Area, box, colour/texture histogram and image-border sides of every base segment (one pass over the pixels). */
 function pixelStats(labels: Int32Array, width: number, height: number, bins: Uint8Array, base: SegmentBase): void {
-  for (let y = 0; y < height; y++) pixelStatsRow(labels, width, height, bins, base.area, base.box, base.hist, base.perimeter, y);
+  // Which image borders a row lies on is worked out here, not in the row's function: its comparisons, first
+  // met on the second and the last row, threw that function's optimised code away.
+  const last = height - 1;
+  const edge = height === 1 ? 2 : 1;
+  for (let y = 0; y < height; y++) pixelStatsRow(labels, width, bins, base.area, base.box, base.hist, base.perimeter, y, y === 0 || y === last ? edge : 0);
 }
 
 /** pixelStats for row y: a function of its own, optimised for all rows (optimised during the first row, a loop
@@ -185,15 +189,15 @@ function pixelStats(labels: Int32Array, width: number, height: number, bins: Uin
 function pixelStatsRow(
   labels: Int32Array,
   width: number,
-  height: number,
   bins: Uint8Array,
   area: Int32Array,
   box: Int32Array,
   hist: Float32Array,
   perimeter: Float64Array,
   y: number,
+  /** Image borders (top, bottom) this row lies on: 0, 1 or 2. */
+  top: number,
 ): void {
-  const top = y === 0 || y === height - 1 ? (height === 1 ? 2 : 1) : 0;
   for (let x = 0; x < width; x++) {
     const p = y * width + x;
     const r = labels[p]!;

@@ -80,17 +80,68 @@ export function selectProposals(
   });
   const order = Array.from(candScore.keys()).sort((i, j) => candScore[j]! - candScore[i]! || i - j);
 
-  interface Group { scale: number; region: number; area: number; box: Int32Array; score: number; scales: number }
+  const groups = groupDuplicates(hierarchies, scaleAtoms, atoms, order, candScale, candRegion, candScore, params.duplicateIou, checkAbort);
+  const scaleCount = hierarchies.length;
+  const popcount = (x: number) => { let c = 0; while (x) { c += x & 1; x >>>= 1; } return c; };
+  // Size bands (half-decades of the image share): the cap is filled round-robin over the bands, best
+  // first in each, so that wholes (few, large) are never crowded out by many small parts.
+  const bandOf = (area: number) => Math.max(0, Math.floor(2 * Math.log10(area / pixelCount) + 6));
+  const bands: { g: Group; i: number; stability: number; score: number }[][] = [];
+  groups.forEach((g, i) => {
+    const stability = popcount(g.scales) / scaleCount;
+    const entry = { g, i, stability, score: 0.8 * g.score + 0.2 * stability };
+    (bands[bandOf(g.area)] ??= []).push(entry);
+  });
+  const lists = bands.filter((b) => b !== undefined).reverse();
+  for (const list of lists) list.sort((x, y) => y.score - x.score || x.i - y.i);
+  const picked: { g: Group; stability: number; score: number }[] = [];
+  for (let round = 0; picked.length < params.maxRegions; round++) {
+    let any = false;
+    for (const list of lists) {
+      if (round < list.length && picked.length < params.maxRegions) { picked.push(list[round]!); any = true; }
+    }
+    if (!any) break;
+  }
+  return picked.map(({ g, stability, score }) => ({
+    scale: g.scale, region: g.region, atoms: scaleAtoms[g.scale]!.atomsOf(g.region), box: g.box, score, stability,
+  }));
+}
+
+interface Group {
+  scale: number;
+  region: number;
+  area: number;
+  box: Int32Array;
+  score: number;
+  scales: number;
+}
+
+/**
+ * The candidates in `order`, grouped greedily: each joins the first group (best first) it overlaps by more than
+ * IoU `t`, else starts one. A function of its own, ending with its loop: code after the loop had no type feedback
+ * when the loop was optimised, and threw that code away.
+ */
+function groupDuplicates(
+  hierarchies: readonly Hierarchy[],
+  scaleAtoms: readonly ScaleAtoms[],
+  atoms: AtomMap,
+  order: readonly number[],
+  candScale: readonly number[],
+  candRegion: readonly number[],
+  candScore: readonly number[],
+  t: number,
+  checkAbort: () => void,
+): Group[] {
   // A candidate's atoms are marked once it reaches an IoU test; a group's intersection with it is then a pass
   // over the group's atom range (no sorted atom lists for the thousands of candidates, only for those picked).
   const stamp = new Int32Array(atoms.count).fill(-1);
   const groups: Group[] = [];
   // groups bucketed by log-area: IoU > t needs an area ratio >= t, so only nearby buckets can match
-  const bucketWidth = Math.log(1 / Math.max(1e-6, Math.min(0.999, params.duplicateIou)));
+  const bucketWidth = Math.log(1 / Math.max(1e-6, Math.min(0.999, t)));
   const buckets = new Map<number, Group[]>();
-  const t = params.duplicateIou;
   for (let oi = 0; oi < order.length; oi++) {
-    if ((oi & 1023) === 0) checkAbort();
+    // on every candidate (a cheap check): a call first made on the 1024th was one the optimised loop had not seen
+    checkAbort();
     const c = order[oi]!;
     const s = candScale[c]!, r = candRegion[c]!;
     const h = hierarchies[s]!;
@@ -123,28 +174,5 @@ export function selectProposals(
     const arr = buckets.get(bucket);
     if (arr) arr.push(g); else buckets.set(bucket, [g]);
   }
-  const scaleCount = hierarchies.length;
-  const popcount = (x: number) => { let c = 0; while (x) { c += x & 1; x >>>= 1; } return c; };
-  // Size bands (half-decades of the image share): the cap is filled round-robin over the bands, best
-  // first in each, so that wholes (few, large) are never crowded out by many small parts.
-  const bandOf = (area: number) => Math.max(0, Math.floor(2 * Math.log10(area / pixelCount) + 6));
-  const bands: { g: Group; i: number; stability: number; score: number }[][] = [];
-  groups.forEach((g, i) => {
-    const stability = popcount(g.scales) / scaleCount;
-    const entry = { g, i, stability, score: 0.8 * g.score + 0.2 * stability };
-    (bands[bandOf(g.area)] ??= []).push(entry);
-  });
-  const lists = bands.filter((b) => b !== undefined).reverse();
-  for (const list of lists) list.sort((x, y) => y.score - x.score || x.i - y.i);
-  const picked: { g: Group; stability: number; score: number }[] = [];
-  for (let round = 0; picked.length < params.maxRegions; round++) {
-    let any = false;
-    for (const list of lists) {
-      if (round < list.length && picked.length < params.maxRegions) { picked.push(list[round]!); any = true; }
-    }
-    if (!any) break;
-  }
-  return picked.map(({ g, stability, score }) => ({
-    scale: g.scale, region: g.region, atoms: scaleAtoms[g.scale]!.atomsOf(g.region), box: g.box, score, stability,
-  }));
+  return groups;
 }
