@@ -237,4 +237,26 @@ describe("helpers", () => {
     await p;
     expect(third).toBe(l2.url);
   });
+  it("the pool's waiters on one signal hold one abort listener, all fail when it aborts, and others keep their places", async () => {
+    const pool = new EndpointPool(["a"], 1);
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const other = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const waiting = Array.from({ length: 20 }, () => pool.acquire(controller.signal));
+      const mine = pool.acquire(other.signal);
+      controller.abort(new Error("stop"));
+      const results = await Promise.allSettled(waiting);
+      expect(results.every((r) => r.status === "rejected" && (r.reason as Error).message === "stop")).toBe(true);
+      held.release();
+      expect((await mine).url).toBe("a"); // the waiter of another signal got the freed slot
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
 });

@@ -20,7 +20,12 @@ interface Slot {
 
 export class EndpointPool {
   private readonly slots: Slot[];
-  private readonly waiting: { resolve: (lease: Lease) => void; reject: (err: unknown) => void; signal?: AbortSignal; onAbort?: () => void }[] = [];
+  private readonly waiting: { resolve: (lease: Lease) => void; reject: (err: unknown) => void; signal?: AbortSignal }[] = [];
+  /**
+   * One abort listener per signal, however many waiters share it: a listener each went over Node's limit of ten
+   * per signal (a MaxListenersExceededWarning on stderr) once a run queued more calls than the endpoints take.
+   */
+  private readonly watched = new Map<AbortSignal, { waiters: number; listener: () => void }>();
   private tick = 0;
 
   constructor(
@@ -49,17 +54,36 @@ export class EndpointPool {
     const slot = this.pick();
     if (slot) return Promise.resolve(this.lease(slot));
     return new Promise<Lease>((resolve, reject) => {
-      const waiter: (typeof this.waiting)[number] = { resolve, reject, signal };
-      if (signal) {
-        waiter.onAbort = () => {
-          const i = this.waiting.indexOf(waiter);
-          if (i >= 0) this.waiting.splice(i, 1);
-          reject(signal.reason);
-        };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
-      this.waiting.push(waiter);
+      this.waiting.push({ resolve, reject, signal });
+      if (signal) this.watch(signal);
     });
+  }
+
+  private watch(signal: AbortSignal): void {
+    const entry = this.watched.get(signal);
+    if (entry) {
+      entry.waiters++;
+      return;
+    }
+    const listener = () => {
+      this.watched.delete(signal);
+      // every waiter of this signal fails; the others keep their places
+      for (let i = this.waiting.length - 1; i >= 0; i--) {
+        const waiter = this.waiting[i]!;
+        if (waiter.signal !== signal) continue;
+        this.waiting.splice(i, 1);
+        waiter.reject(signal.reason);
+      }
+    };
+    this.watched.set(signal, { waiters: 1, listener });
+    signal.addEventListener("abort", listener, { once: true });
+  }
+
+  private unwatch(signal: AbortSignal): void {
+    const entry = this.watched.get(signal);
+    if (!entry || --entry.waiters > 0) return;
+    signal.removeEventListener("abort", entry.listener);
+    this.watched.delete(signal);
   }
 
   private pick(): Slot | undefined {
@@ -92,7 +116,7 @@ export class EndpointPool {
       const slot = this.pick();
       if (!slot) return;
       const waiter = this.waiting.shift()!;
-      if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener("abort", waiter.onAbort);
+      if (waiter.signal) this.unwatch(waiter.signal);
       waiter.resolve(this.lease(slot));
     }
   }
