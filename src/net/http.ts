@@ -14,6 +14,7 @@ import http from "node:http";
 import type https from "node:https";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
+import { onAbort } from "../util/abort.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { EndpointPool } from "./pool.js";
 import type { HttpOptions } from "./options.js";
@@ -293,15 +294,15 @@ function exchange(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      unsubscribe?.();
       if (fail !== undefined) {
         req?.destroy();
         reject(fail);
       } else resolve(reply!);
     };
-    const onAbort = () => settle(signal!.reason);
     const timer = setTimeout(() => settle(new AttemptTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    // one listener on a run's signal however many requests share it (util/abort.ts)
+    const unsubscribe = signal && onAbort(signal, () => settle(signal.reason));
     let req: http.ClientRequest | undefined;
     try {
       req = transport.request(target, options, (res) => {
@@ -394,14 +395,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
     const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      unsubscribe?.();
       resolve();
     }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const unsubscribe =
+      signal &&
+      onAbort(signal, () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      });
   });
 }
 

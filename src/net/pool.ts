@@ -3,6 +3,7 @@
  * `acquire` hands out the least-busy endpoint that has a free slot (ties: the one used least recently, so load
  * rotates), or waits, first come first served, until one frees up.
  */
+import { onAbort } from "../util/abort.js";
 import { GearSegError } from "../util/errors.js";
 
 export interface Lease {
@@ -20,12 +21,7 @@ interface Slot {
 
 export class EndpointPool {
   private readonly slots: Slot[];
-  private readonly waiting: { resolve: (lease: Lease) => void; reject: (err: unknown) => void; signal?: AbortSignal }[] = [];
-  /**
-   * One abort listener per signal, however many waiters share it: a listener each went over Node's limit of ten
-   * per signal (a MaxListenersExceededWarning on stderr) once a run queued more calls than the endpoints take.
-   */
-  private readonly watched = new Map<AbortSignal, { waiters: number; listener: () => void }>();
+  private readonly waiting: { resolve: (lease: Lease) => void; reject: (err: unknown) => void; unsubscribe?: () => void }[] = [];
   private tick = 0;
 
   constructor(
@@ -54,36 +50,17 @@ export class EndpointPool {
     const slot = this.pick();
     if (slot) return Promise.resolve(this.lease(slot));
     return new Promise<Lease>((resolve, reject) => {
-      this.waiting.push({ resolve, reject, signal });
-      if (signal) this.watch(signal);
-    });
-  }
-
-  private watch(signal: AbortSignal): void {
-    const entry = this.watched.get(signal);
-    if (entry) {
-      entry.waiters++;
-      return;
-    }
-    const listener = () => {
-      this.watched.delete(signal);
-      // every waiter of this signal fails; the others keep their places
-      for (let i = this.waiting.length - 1; i >= 0; i--) {
-        const waiter = this.waiting[i]!;
-        if (waiter.signal !== signal) continue;
-        this.waiting.splice(i, 1);
-        waiter.reject(signal.reason);
+      const waiter: (typeof this.waiting)[number] = { resolve, reject };
+      // one listener on a signal however many calls wait on it (util/abort.ts)
+      if (signal) {
+        waiter.unsubscribe = onAbort(signal, () => {
+          const i = this.waiting.indexOf(waiter);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(signal.reason);
+        });
       }
-    };
-    this.watched.set(signal, { waiters: 1, listener });
-    signal.addEventListener("abort", listener, { once: true });
-  }
-
-  private unwatch(signal: AbortSignal): void {
-    const entry = this.watched.get(signal);
-    if (!entry || --entry.waiters > 0) return;
-    signal.removeEventListener("abort", entry.listener);
-    this.watched.delete(signal);
+      this.waiting.push(waiter);
+    });
   }
 
   private pick(): Slot | undefined {
@@ -116,7 +93,7 @@ export class EndpointPool {
       const slot = this.pick();
       if (!slot) return;
       const waiter = this.waiting.shift()!;
-      if (waiter.signal) this.unwatch(waiter.signal);
+      waiter.unsubscribe?.();
       waiter.resolve(this.lease(slot));
     }
   }

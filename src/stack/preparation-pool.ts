@@ -21,6 +21,7 @@ import type { RgbImage } from "../image/types.js";
 import type { AgentEvents, AgentStage, ImagePreparer, PreparedImage } from "../pipeline/agent.js";
 import type { StageCache } from "../pipeline/stage-cache.js";
 import type { BackendKind } from "../pipeline/types.js";
+import { onAbort } from "../util/abort.js";
 import { GearSegError, UsageError } from "../util/errors.js";
 import { workerScript } from "../util/dist-files.js";
 import type { BackendOptions, BackendSource } from "./registry.js";
@@ -111,6 +112,8 @@ interface Job {
   scope: AsyncResource;
   resolve: (p: PreparedImage) => void;
   reject: (err: unknown) => void;
+  /** Stops listening to `signal` (one listener per signal however many images share it: util/abort.ts). */
+  unsubscribe?: () => void;
 }
 
 interface Slot {
@@ -138,8 +141,6 @@ export class PreparationPool implements ImagePreparer {
   private readonly script: string;
   private nextId = 0;
   private replaced = 0;
-  /** The jobs of each caller's signal, with one listener per signal (a batch shares one among many images). */
-  private readonly watched = new Map<AbortSignal, { jobs: Set<Job>; listener: () => void }>();
   private closed = false;
   /** Set when a worker could not build its stack: every image fails with it. */
   private broken: Error | null = null;
@@ -158,7 +159,7 @@ export class PreparationPool implements ImagePreparer {
       if (this.broken) return reject(this.broken);
       if (options.signal?.aborted) return reject(options.signal.reason);
       const job: Job = { id: this.nextId++, input, name, signal: options.signal, onStage: options.onStage, scope: new AsyncResource("gear-seg.prepare"), resolve, reject };
-      if (job.signal) this.watch(job, job.signal);
+      if (job.signal) job.unsubscribe = onAbort(job.signal, () => this.abort(job));
       this.queue.push(job);
       this.dispatch();
     });
@@ -296,26 +297,8 @@ export class PreparationPool implements ImagePreparer {
     slot?.worker.postMessage({ type: "abort", id: job.id } satisfies ToWorker);
   }
 
-  private watch(job: Job, signal: AbortSignal): void {
-    let w = this.watched.get(signal);
-    if (!w) {
-      const jobs = new Set<Job>();
-      const listener = () => {
-        for (const j of [...jobs]) this.abort(j);
-      };
-      w = { jobs, listener };
-      this.watched.set(signal, w);
-      signal.addEventListener("abort", listener, { once: true });
-    }
-    w.jobs.add(job);
-  }
-
   private settle(job: Job, err: unknown, prepared?: PreparedImage): void {
-    const w = job.signal && this.watched.get(job.signal);
-    if (w?.jobs.delete(job) && w.jobs.size === 0) {
-      job.signal!.removeEventListener("abort", w.listener);
-      this.watched.delete(job.signal!);
-    }
+    job.unsubscribe?.();
     job.scope.emitDestroy();
     if (prepared) job.resolve(prepared);
     else job.reject(err);
