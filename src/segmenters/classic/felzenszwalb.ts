@@ -180,7 +180,8 @@ function join(parent: Int32Array, rank: Uint8Array, size: Int32Array, x: number,
   }
   parent[x] = y;
   size[y]! += size[x]!;
-  if (rank[x] === rank[y]) rank[y]!++;
+  // written every time (the same as rank[y]++ on equal ranks): a store first made late threw callers' code away
+  rank[y] = rank[y]! + (rank[x] === rank[y] ? 1 : 0);
   return y;
 }
 
@@ -239,7 +240,7 @@ function mergeEdges(
       parent[ra] = rb;
       r = rb;
       size[rb]! += size[ra]!;
-      if (rank[ra] === rank[rb]) rank[rb]!++;
+      rank[rb] = rank[rb]! + (rank[ra] === rank[rb] ? 1 : 0); // as in join
     }
     thresh[r] = w + k / size[r]!;
     lastW[r] = w;
