@@ -181,8 +181,10 @@ function sampleRegion(
 
 /** Among the cells within 0.1 of the largest distance, the one nearest the grid's centre (the first on ties). */
 function mostCentral(dist: Float32Array, gw: number, gh: number, best: number): number {
-  const cx = (gw - 1) / 2;
-  const cy = (gh - 1) / 2;
+  // halves by a product with 0.5 (the same value): a float from the start, where a quotient that was whole on the
+  // first calls (odd sides) threw the optimised code away on the first even side
+  const cx = (gw - 1) * 0.5;
+  const cy = (gh - 1) * 0.5;
   let bestP = -1;
   let bestOff = Infinity;
   for (let p = 0; p < dist.length; p++) {

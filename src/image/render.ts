@@ -250,7 +250,8 @@ function pixelNearMiddle(rle: Rle, bbox: BBox): [number, number] | undefined {
     if (!inside[q]) continue;
     const d = Math.hypot(xs[q]! - cx, ys[q]! - cy);
     const rank = (q % 9) * 9 + Math.floor(q / 9); // row-major rank in the lattice: the order ties are broken in
-    if (d < bestD || (d === bestD && rank < bestRank)) {
+    // every comparison made on every point (a tie first met late threw the optimised code away)
+    if (Number(d < bestD) | (Number(d === bestD) & Number(rank < bestRank))) {
       best = q;
       bestD = d;
       bestRank = rank;
