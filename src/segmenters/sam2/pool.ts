@@ -6,8 +6,8 @@
  * Only the planes the workers reach are copied, and into a buffer that is reused from batch to batch (fresh
  * pages are costly). Who processes a mask is settled by one atomic compare-and-swap per mask, so each is
  * processed exactly once, and the candidates are put back in mask order: the result is exactly the
- * single-threaded one. Without the compiled worker (running from TypeScript sources) or with one core,
- * everything runs on the main thread.
+ * single-threaded one. With one core everything runs on the main thread; a missing compiled worker script
+ * (dist/segmenters/sam2/worker.js) is an error.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
