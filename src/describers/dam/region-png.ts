@@ -431,9 +431,8 @@ export async function prepareRegionPngAsync(
       // (regionPngParts' b0..b1), which their bodies would otherwise encode when they are to be sent.
       literals = new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts);
       for (const [y0, y1] of firstRows) {
-        if (!(y1 > y0)) continue;
-        const end = Math.min(height, (Math.floor(Math.min(height, y1) / blockRows) + 1) * blockRows);
-        for (let y = Math.max(0, Math.floor(y0 / blockRows) * blockRows); y < end; y++) literals.start(y);
+        const [b0, b1] = regionBlocks(Math.max(0, y0), Math.min(height, y1), blockRows, blocks);
+        for (let y = b0 * blockRows, end = Math.min(height, b1 * blockRows); y < end; y++) literals.start(y);
       }
     }
     parts = await Promise.all(compressed);
@@ -488,6 +487,15 @@ class BlockDeflater {
   close(): void {
     this.z.close();
   }
+}
+
+/**
+ * The blocks [b0, b1) of a region on rows [ry0, ry1): those its rows touch, and the one holding the row below
+ * it, whose Paeth filter reads the region's last row ([0, 0) for no rows).
+ */
+function regionBlocks(ry0: number, ry1: number, blockRows: number, blocks: number): [number, number] {
+  if (!(ry1 > ry0)) return [0, 0];
+  return [Math.floor(ry0 / blockRows), Math.min(blocks, Math.floor(ry1 / blockRows) + 1)];
 }
 
 /** The region's box: rows [y0, y1), columns [x0, x1) (all 0 when the mask is empty). */
@@ -637,10 +645,7 @@ export function regionPngParts(base: RegionRows, rle: Rle): RegionPngParts {
   const { width, height, blockRows, level } = base;
   const blocks = base.adler.length;
   const [ry0, ry1] = box(rle);
-  // Blocks [b0, b1) are the region's: those its rows touch, and the one holding the row below it, whose
-  // Paeth filter reads the region's last row.
-  const b0 = ry1 > ry0 ? Math.floor(ry0 / blockRows) : 0;
-  const b1 = ry1 > ry0 ? Math.min(blocks, Math.floor(ry1 / blockRows) + 1) : 0;
+  const [b0, b1] = regionBlocks(ry0, ry1, blockRows, blocks);
   const y0 = b0 * blockRows;
   const y1 = Math.min(height, b1 * blockRows);
   const stride = 1 + 4 * width;
