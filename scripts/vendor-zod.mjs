@@ -27,8 +27,27 @@ await build({
   outfile: bundle,
   legalComments: "inline",
   banner: { js: `// zod ${version} (MIT, https://zod.dev), bundled from node_modules/zod by scripts/vendor-zod.mjs.` },
+  plugins: [englishOnly()],
   logLevel: "warning",
 });
+
+/**
+ * `z.locales` (and `z.core.locales`) with English alone. zod's error messages are English unless a program
+ * calls `z.config(z.locales.xx())`, which gear-seg never does; the other 48 locales were half the bundle, and
+ * V8 read all of them on every load: 55 → 38 ms to load zod, on every command given an option to check.
+ */
+function englishOnly() {
+  return {
+    name: "zod-english-only",
+    setup(build) {
+      build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => ({ path: "locales", namespace: "zod-english-only", pluginData: args.resolveDir }));
+      build.onLoad({ filter: /.*/, namespace: "zod-english-only" }, (args) => ({
+        contents: 'export { default as en } from "../locales/en.js";',
+        resolveDir: args.pluginData,
+      }));
+    },
+  };
+}
 
 /** Every compiled module under `dir`, but the vendored ones, the web page's bundle and the command line's
  * chunks (dist/cli/bundle-*.js, made anew from these modules by scripts/bundle-cli.mjs). */

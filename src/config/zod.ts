@@ -1,5 +1,5 @@
 /**
- * zod, loaded on first use. Loading it costs about 60 ms of CPU (it builds its classes and locales as it loads),
+ * zod, loaded on first use. Loading it costs about 40 ms of CPU (V8 reads the bundle and zod builds its classes as it loads; the bundle holds English alone, scripts/vendor-zod.mjs),
  * and the option schemas built from it as much again, in every command that validates anything; a run on the
  * defaults validates nothing (an empty options object needs no schema: see `LazySchema` in schema.ts), so the
  * schemas on that path are built, and zod loaded, only when something is there to check. Loaded synchronously
