@@ -20,7 +20,7 @@ let bytes = 0;
 /** The first and the last PNG of a run, decoded when the stats are asked for (outside the timed run). */
 let kept = [];
 const now = () => performance.now();
-const cpu0 = process.cpuUsage();
+let cpu0 = process.cpuUsage(); // since the last stats
 
 const server = createServer(async (req, res) => {
   const chunks = [];
@@ -76,6 +76,7 @@ process.on("message", async (m) => {
   const cpu = process.cpuUsage(cpu0);
   const checked = await Promise.all(kept.map(pixels));
   process.send({ peak, bytes, requests: log.length, log, cpuMs: (cpu.user + cpu.system) / 1000, origin: performance.timeOrigin, checked });
+  cpu0 = process.cpuUsage();
   peak = 0;
   bytes = 0;
   log = [];
