@@ -158,7 +158,7 @@ describe("reference outputs in gear-seg-samples", () => {
 describe("encode / decode against per-pixel reference", () => {
   test("random masks of odd and even sizes, 0/1 and 0/255 data", () => {
     const rand = seededRandom(7);
-    const sizes: [number, number][] = [[1, 1], [1, 13], [13, 1], [1, 40], [40, 1], [7, 9], [16, 16], [31, 33], [50, 64], [3, 4]];
+    const sizes: [number, number][] = [[1, 1], [1, 13], [13, 1], [1, 40], [40, 1], [7, 9], [16, 16], [31, 33], [50, 64], [3, 4], [5, 8], [6, 8], [101, 64], [9, 128]];
     for (const [h, w] of sizes) {
       for (let kind = 0; kind < 3; kind++) {
         const m = randomMask(rand, h, w, kind);
