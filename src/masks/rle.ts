@@ -114,8 +114,8 @@ export function binaryMaskFrom(data: ArrayLike<number>, height: number, width: n
  * Row-major mask → COCO RLE (column-major runs, first run background), as rleEncode.
  *
  * Instead of walking the image column by column (a strided read per pixel), we compare each row with the
- * row above four bytes at a time (and four rows at a time): only where they differ does a column have a transition. The
- * transitions are bucketed by column (counting sort, stable so rows stay sorted) and turned into runs.
+ * row above four bytes (and four rows) at a time: only where they differ does a column have a transition.
+ * The transitions are bucketed by column (counting sort, stable so rows stay sorted) and turned into runs.
  * Any non-zero byte counts as inside.
  */
 export function encode(mask: BinaryMask): Rle {
