@@ -50,7 +50,7 @@ async function startDam(slots) {
 
 /**
  * A model server is up before its clients come and has served requests before; the stand-in is forked for each
- * run, and its first bodies cost it 50–70 ms each instead of 25–35 (V8 compiling its parsing, its heap growing),
+ * run, and its first bodies cost it 50–70 ms each instead of 20–35 (V8 compiling its parsing, its heap growing),
  * which its one event loop passes on to every body behind them. So each run's stand-in first serves 2 × `slots`
  * requests sent by node:http (not by the code measured), `slots` at a time; its stats are reset after them.
  * DESCRIBE_COLD_SERVER=1 measures against the stand-in as started, as this benchmark did before.
@@ -144,8 +144,8 @@ export default async function (log) {
   const warmBody = Buffer.from(await previousBody(rgbaOf(image), image.width, image.height, regions[0]));
   const runOnce = async (n, which) => {
     const dam = await startDam(n);
-    await warmUp(dam, n, warmBody);
     try {
+      await warmUp(dam, n, warmBody);
       const cpu0 = process.cpuUsage();
       const t = performance.now();
       let texts;
