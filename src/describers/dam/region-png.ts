@@ -339,22 +339,24 @@ const COUNTED_ROWS = 4;
 export function compressBlocks(filtered: Uint8Array, width: number, height: number, level: number, from: number, to: number, blockRows: number) {
   const stride = 1 + 4 * width;
   const parts: Uint8Array[] = [];
-  let size = 0;
   for (let b = from; b < to; b++) {
     const y0 = b * blockRows;
     const y1 = Math.min(height, y0 + blockRows);
-    const z = compressBlock(filtered.subarray(y0 * stride, y1 * stride), level);
-    parts.push(z);
-    size += idatSize(z.length);
+    parts.push(compressBlock(filtered.subarray(y0 * stride, y1 * stride), level));
   }
-  const chunks = new Uint8Array(size);
-  const starts = new Float64Array(to - from + 1);
+  return idatChunks(parts);
+}
+
+/** Each block's deflate data in an IDAT chunk of its own, the chunks concatenated; `starts[parts.length]` is the end. */
+function idatChunks(parts: readonly Uint8Array[]): { chunks: Uint8Array; starts: Float64Array } {
+  const chunks = new Uint8Array(parts.reduce((n, z) => n + idatSize(z.length), 0));
+  const starts = new Float64Array(parts.length + 1);
   let at = 0;
   parts.forEach((z, i) => {
     starts[i] = at;
     at = writeIdat(chunks, at, z);
   });
-  starts[to - from] = at;
+  starts[parts.length] = at;
   return { chunks, starts };
 }
 
@@ -439,14 +441,7 @@ export async function prepareRegionPngAsync(
   } finally {
     for (const d of deflaters) d.close();
   }
-  const chunks = new Uint8Array(parts.reduce((n, z) => n + idatSize(z.length), 0));
-  const chunkStart = new Float64Array(blocks + 1);
-  let at = 0;
-  parts.forEach((z, b) => {
-    chunkStart[b] = at;
-    at = writeIdat(chunks, at, z);
-  });
-  chunkStart[blocks] = at;
+  const { chunks, starts: chunkStart } = idatChunks(parts);
   return { width, height, level, blockRows, chunks, chunkStart, adler, filtered, literals };
 }
 
