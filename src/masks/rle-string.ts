@@ -34,6 +34,7 @@ export function rleToString(rle: Rle): string {
 }
 
 let countBuf = new Int32Array(1 << 12);
+let countBufU32 = new Uint32Array(countBuf.buffer); // the same counts, to copy out as the Rle's own
 let byteBuf = new Uint8Array(1 << 16);
 const asciiEncoder = new TextEncoder();
 
@@ -44,8 +45,9 @@ const asciiEncoder = new TextEncoder();
  *
  * Speed: the string is copied to bytes natively (TextEncoder.encodeInto; a string that is not all ASCII is
  * invalid anyway and goes to the checking parser, which names the character); most counts of real masks are
- * one character (a difference within ±15 of the count two places earlier), so that case is a straight path.
- * Counts go to a reused buffer and are copied out once at their exact length.
+ * one character (a difference within ±15 of the count two places earlier), so that case is a straight path;
+ * the last two counts stay in locals for the differences. Counts go to a reused buffer and are copied out
+ * once at their exact length.
  */
 export function rleFromString(counts: string, height: number, width: number, what = "RLE string"): Rle {
   if (typeof counts !== "string") throw new GearSegError(`${what}: counts must be a string`);
@@ -57,7 +59,10 @@ export function rleFromString(counts: string, height: number, width: number, wha
   // Above 2^31 pixels counts leave int32: the general parser handles them.
   if (n > 0x7fffffff) return parseRleStringChecked(counts, height, width, what);
   if (byteBuf.length < len) byteBuf = new Uint8Array(Math.max(len, byteBuf.length * 2));
-  if (countBuf.length < len) countBuf = new Int32Array(Math.max(len, countBuf.length * 2));
+  if (countBuf.length < len) {
+    countBuf = new Int32Array(Math.max(len, countBuf.length * 2));
+    countBufU32 = new Uint32Array(countBuf.buffer);
+  }
   const bytes = byteBuf;
   const { read, written } = asciiEncoder.encodeInto(counts, bytes);
   if (read !== len || written !== len) return parseRleStringChecked(counts, height, width, what);
@@ -65,6 +70,8 @@ export function rleFromString(counts: string, height: number, width: number, wha
   let m = 0;
   let p = 0;
   let sum = 0;
+  let before2 = 0; // count m - 2
+  let before1 = 0; // count m - 1
   while (p < len) {
     let c = bytes[p++]! - 48;
     let x: number;
@@ -88,18 +95,25 @@ export function rleFromString(counts: string, height: number, width: number, wha
         }
       }
     }
-    x = absoluteCount(x, out, m, n, what);
+    if (m > 2) x += before2;
+    if (x < 0 || x > n) throw countRangeError(what, m, x, n);
     out[m++] = x;
     sum += x;
+    before2 = before1;
+    before1 = x;
   }
   if (sum !== n) throw new GearSegError(`${what}: counts sum to ${sum} but size ${height}x${width} has ${n} pixels`);
-  return { height, width, counts: new Uint32Array(out.buffer, 0, m).slice() };
+  return { height, width, counts: countBufU32.slice(0, m) };
+}
+
+function countRangeError(what: string, m: number, x: number, n: number): GearSegError {
+  return new GearSegError(`${what}: count ${m} is ${x}, outside 0..${n}`);
 }
 
 /** Count m from its stored value (from the fourth on, a difference with the count two places earlier), checked. */
 function absoluteCount(x: number, out: Int32Array | Uint32Array, m: number, n: number, what: string): number {
   if (m > 2) x += out[m - 2]!;
-  if (x < 0 || x > n) throw new GearSegError(`${what}: count ${m} is ${x}, outside 0..${n}`);
+  if (x < 0 || x > n) throw countRangeError(what, m, x, n);
   return x;
 }
 

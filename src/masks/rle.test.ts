@@ -59,6 +59,54 @@ function naiveEncode(m: BinaryMask): number[] {
   return out;
 }
 
+/**
+ * One step of rleMerge's loop (cocodataset/cocoapi common/maskApi.c), union, as written there; null where it
+ * goes wrong (with empty inner runs it can stop early and drop pixels, or spin forever).
+ */
+function rleMergePair(A: number[], B: number[]): number[] | null {
+  const out: number[] = [];
+  let ca = A[0]!;
+  let cb = B[0]!;
+  let va = false;
+  let vb = false;
+  let v = false;
+  let a = 1;
+  let b = 1;
+  let cc = 0;
+  let ct = 1;
+  // every step but a spinning one takes the next count of A or B
+  for (let steps = 0; ct > 0; steps++) {
+    if (steps > A.length + B.length) return null; // spinning
+    const c = Math.min(ca, cb);
+    cc += c;
+    ct = 0;
+    ca -= c;
+    if (!ca && a < A.length) { ca = A[a++]!; va = !va; }
+    ct += ca;
+    cb -= c;
+    if (!cb && b < B.length) { cb = B[b++]!; vb = !vb; }
+    ct += cb;
+    const vp = v;
+    v = va || vb;
+    if (v !== vp || ct === 0) { out.push(cc); cc = 0; }
+  }
+  const sum = (c: number[]) => c.reduce((x, y) => x + y, 0);
+  return sum(out) === sum(A) ? out : null;
+}
+
+/** Row-major OR of column-major count lists. */
+function orOfCounts(lists: number[][], h: number, w: number): Uint8Array {
+  const or = new Uint8Array(h * w);
+  for (const c of lists) {
+    let p = 0;
+    c.forEach((n, i) => {
+      for (let q = p; q < p + n; q++) if (i & 1) or[(q % h) * w + Math.floor(q / h)] = 1;
+      p += n;
+    });
+  }
+  return or;
+}
+
 function seededRandom(seed: number) {
   let s = seed >>> 0;
   return () => {
@@ -335,6 +383,57 @@ describe("merge / iou / bbox quirks", () => {
       // pycocotools folds left to right; any order must give the same counts
       expect(Array.from(merge([...rles].reverse()).counts)).toEqual(Array.from(want.counts));
     }
+  });
+
+  test("merge checks every input's counts and names a bad one; empty runs anywhere fold as the reference", () => {
+    const ok: Rle = { height: 2, width: 3, counts: Uint32Array.of(1, 2, 3) };
+    for (const [bad, sum] of [[Uint32Array.of(1, 2, 2), 5], [Uint32Array.of(1, 2, 3, 1), 7], [Uint32Array.of(5), 5], [Uint32Array.of(0, 7), 7], [new Uint32Array(0), 0]] as const) {
+      const rle: Rle = { height: 2, width: 3, counts: bad };
+      for (const intersect of [false, true]) {
+        expect(() => merge([ok, ok, rle, ok], intersect)).toThrow(new RegExp(`^merge: mask 2: RLE counts sum to ${sum} but its size 2x3 has 6 pixels$`));
+      }
+    }
+    // an empty first foreground run, an empty last background run: rleMerge's own fold, not the canonical union
+    for (const counts of [Uint32Array.of(1, 0, 1, 1, 3), Uint32Array.of(2, 4, 0), Uint32Array.of(0, 0, 6)]) {
+      const odd: Rle = { height: 2, width: 3, counts };
+      expect(Array.from(merge([ok, odd]).counts)).toEqual(rleMergePair(Array.from(ok.counts), Array.from(counts)));
+    }
+    // random inputs with empty runs inserted anywhere, among canonical ones: the reference's left fold, count for count
+    const rand = seededRandom(5);
+    for (let trial = 0; trial < 300; trial++) {
+      const [h, w] = [1 + Math.floor(rand() * 5), 1 + Math.floor(rand() * 5)];
+      const lists: number[][] = [];
+      for (let k = 2 + Math.floor(rand() * 4); k > 0; k--) {
+        const counts = naiveEncode(randomMask(rand, h, w, Math.floor(rand() * 3)));
+        if (rand() < 0.5) counts.splice(Math.floor(rand() * (counts.length + 1)), 0, 0, 0);
+        if (rand() < 0.3) counts.push(0);
+        lists.push(counts);
+      }
+      let want: number[] | null = lists[0]!;
+      for (const c of lists.slice(1)) want = want && rleMergePair(want, c);
+      // where rleMerge goes wrong: the union of the pixels, canonical
+      want ??= naiveEncode({ height: h, width: w, data: orOfCounts(lists, h, w) });
+      expect(Array.from(merge(lists.map((c) => ({ height: h, width: w, counts: Uint32Array.from(c) }))).counts)).toEqual(want);
+    }
+  });
+
+  test("a union of thousands of intervals (the work list grows) equals the per-pixel OR", () => {
+    const h = 64;
+    const w = 700;
+    const masks: BinaryMask[] = [];
+    for (let k = 0; k < 7; k++) {
+      const d = new Uint8Array(h * w);
+      // every column: a few short vertical runs at k-dependent rows, so the masks interleave column by column
+      for (let x = 0; x < w; x++) for (let y = (k * 9 + x) % 8; y < h; y += 9) d[y * w + x] = 1;
+      masks.push({ height: h, width: w, data: d });
+    }
+    const or = new Uint8Array(h * w);
+    for (const m of masks) for (let i = 0; i < or.length; i++) or[i]! |= m.data[i]!;
+    const rles = masks.map(encode);
+    const want = encode({ height: h, width: w, data: or });
+    expect(want.counts.length).toBeGreaterThan(8192);
+    expect(Array.from(merge(rles).counts)).toEqual(Array.from(want.counts));
+    expect(Array.from(merge([...rles].reverse()).counts)).toEqual(Array.from(want.counts));
   });
 
   test("adjacent runs from different masks coalesce into one run", () => {

@@ -3,8 +3,8 @@
  *
  * Semantics follow pycocotools' C core, cocodataset/cocoapi `common/maskApi.c` (rleEncode, rleDecode,
  * rleArea, rleToBbox, rleMerge, rleIou, bbIou). The algorithms here are our own where that is faster
- * (row-difference encode/decode, tree-ordered merge, range-limited IoU walk), and each one is argued below
- * to give the same numbers and the same counts as the reference.
+ * (row-difference encode/decode, a union folded in first-pixel order, range-limited IoU walk), and each one
+ * is argued below to give the same numbers and the same counts as the reference.
  */
 import { GearSegError } from "../util/errors.js";
 import type { BBox, BinaryMask, Rle } from "./types.js";
@@ -339,8 +339,11 @@ export function toBbox(rle: Rle): BBox {
 // ---------------------------------------------------------------------------------------------------------
 // merge
 
-/** One step of rleMerge: A op B, written into scratchCounts; returns the run count. */
-function mergePair(A: Uint32Array, B: Uint32Array, intersect: boolean): Uint32Array {
+/**
+ * One step of rleMerge: A op B, as its loop runs. On some inputs with empty inner runs that loop goes wrong:
+ * it stops early and drops pixels, or spins forever once one input is used up; then this returns null.
+ */
+function mergePair(A: Uint32Array, B: Uint32Array, total: number, intersect: boolean): Uint32Array | null {
   scratchCounts = grow(scratchCounts, A.length + B.length + 1);
   const out = scratchCounts;
   const am = A.length;
@@ -377,6 +380,22 @@ function mergePair(A: Uint32Array, B: Uint32Array, intersect: boolean): Uint32Ar
       out[m++] = cc;
       cc = 0;
     }
+    if ((ca === 0 && a >= am && cb > 0) || (cb === 0 && b >= bm && ca > 0)) return null; // would spin
+  }
+  let sum = 0;
+  for (let i = 0; i < m; i++) sum += out[i]!;
+  return sum === total ? out.slice(0, m) : null;
+}
+
+/** The same pixels with no empty run after the first. */
+function canonicalCounts(c: Uint32Array): Uint32Array {
+  const out = new Uint32Array(c.length);
+  let m = 0;
+  for (let i = 0; i < c.length; i++) {
+    if (i > 0 && c[i] === 0) continue;
+    // out[k] is background for even k, foreground for odd k, as c[i] is for i
+    if (i > 0 && ((m - 1) & 1) === (i & 1)) out[m - 1]! += c[i]!;
+    else out[m++] = c[i]!;
   }
   return out.slice(0, m);
 }
@@ -428,218 +447,191 @@ function mergeCanonicalPair(A: Uint32Array, B: Uint32Array, total: number, inter
  *
  * rleMerge folds left to right. For canonical inputs (no empty run after the first, which is what encode,
  * merge, string parsing of pycocotools output and polygon rasterising produce) its output is the unique
- * canonical encoding of the union or intersection, so any order of pairwise merges gives the same counts. We
- * keep a stack of partial results and merge the top two while the lower one is not longer than the upper
- * (as a merge sort's run stack): when results stay short, as a union of overlapping masks does, this is the
- * left fold (each input read once, plus the short accumulator); when they grow, it is a balanced tree
- * (O(total runs · log n)), never the left fold's O(n · result runs). Inputs with empty inner runs are folded
- * left to right exactly as the reference does.
+ * canonical encoding of the union or intersection, so any order of pairwise merges gives the same counts.
+ * Unions fold the inputs in the order of their first foreground pixel into an interval list of the union so
+ * far (unionCanonical); intersections fold left to right (they only shrink). Inputs with empty inner runs are
+ * folded left to right exactly as the reference does.
  * Differences from pycocotools: no masks, or masks of different sizes, throw a GearSegError (pycocotools
  * returns a 0x0 RLE).
  */
 export function merge(rles: readonly Rle[], intersect = false): Rle {
   if (rles.length === 0) throw new GearSegError("merge: no masks to merge");
   const { height: h, width: w } = rles[0]!;
-  let room = 0;
   for (let i = 0; i < rles.length; i++) {
     const r = rles[i]!;
     if (r.height !== h || r.width !== w) {
       throw new GearSegError(`merge: mask ${i} is ${r.height}x${r.width} but mask 0 is ${h}x${w}`);
     }
-    room += r.counts.length + 1;
   }
   if (rles.length === 1) {
     checkRle(rles[0]!, "merge: mask 0");
     return { height: h, width: w, counts: rles[0]!.counts.slice() };
   }
   const total = h * w;
-  const from = new Int32Array(rles.length + 1);
-  const canonical = toIntervalLists(rles, total, room, from);
+  // Interval positions are int32 below 2^31 pixels; unionCanonical checks every input as it reads it.
+  const union = !intersect && total < 0x7fffffff ? unionCanonical(rles, total) : null;
+  if (union) return { height: h, width: w, counts: union };
+  let canonical = true;
+  for (let i = 0; i < rles.length; i++) canonical = checkRleCanonical(rles[i]!, `merge: mask ${i}`) && canonical;
+  let inputs = rles;
   if (!canonical) {
-    let acc = rles[0]!.counts;
-    for (let i = 1; i < rles.length; i++) acc = mergePair(acc, rles[i]!.counts, intersect);
-    return { height: h, width: w, counts: acc };
+    let acc: Uint32Array | null = rles[0]!.counts;
+    for (let i = 1; i < rles.length && acc; i++) acc = mergePair(acc, rles[i]!.counts, total, intersect);
+    if (acc) return { height: h, width: w, counts: acc };
+    // rleMerge goes wrong on these inputs (pycocotools drops pixels or hangs): the pixels' union or
+    // intersection, canonical
+    inputs = rles.map((r) => ({ height: h, width: w, counts: canonicalCounts(r.counts) }));
+    const canonicalUnion = !intersect && total < 0x7fffffff ? unionCanonical(inputs, total) : null;
+    if (canonicalUnion) return { height: h, width: w, counts: canonicalUnion };
   }
-  if (intersect) {
-    // Intersections only shrink: a left fold reads each input once plus a short accumulator.
-    let acc = rles[0]!.counts;
-    for (let i = 1; i < rles.length; i++) acc = mergeCanonicalPair(acc, rles[i]!.counts, total, true);
-    return { height: h, width: w, counts: acc };
-  }
-  return { height: h, width: w, counts: unionCanonical(rles.length, from, total) };
+  let acc = inputs[0]!.counts;
+  for (let i = 1; i < inputs.length; i++) acc = mergeCanonicalPair(acc, inputs[i]!.counts, total, intersect);
+  return { height: h, width: w, counts: acc };
 }
 
-// Interval lists: the foreground runs of a canonical RLE as absolute positions [start0, end0, start1, end1, …]
-// (sorted, disjoint, never touching: canonical runs leave at least one background pixel between them).
-let accList: Uint32Array = new Uint32Array(1 << 12);
-let outList: Uint32Array = new Uint32Array(1 << 12);
-let inLists: Uint32Array = new Uint32Array(1 << 12);
+// The union so far as an interval list, [start0, end0, start1, end1, …] (sorted, disjoint, never touching: a
+// canonical encoding leaves background between two runs), and the next one being written: two halves of one
+// buffer, so that the stretches a fold leaves alone move by copyWithin.
+let intervals: Int32Array = new Int32Array(1 << 13);
+const NO_START = 0x7fffffff; // above every start (positions are below 2^31 here)
 
-/**
- * In one pass per input: checks that its counts sum to h*w (as checkRle), notes whether it is canonical, and
- * writes its interval list into `inLists` from `from[i]` (from[n] = the end). Returns true when every input is
- * canonical.
- */
-function toIntervalLists(rles: readonly Rle[], total: number, room: number, from: Int32Array): boolean {
-  if (inLists.length < room) inLists = new Uint32Array(Math.max(room, inLists.length * 2));
-  const t = inLists;
-  let k = 0;
-  let empty = 0;
-  for (let i = 0; i < rles.length; i++) {
-    const c = rles[i]!.counts;
-    from[i] = k;
-    const last = c.length - 1;
-    let p = 0;
-    if (last > 0) {
-      p = c[0]!;
-      t[k++] = p;
-      for (let j = 1; j < last; j++) {
-        const v = c[j]!;
-        empty |= v === 0 ? 1 : 0;
-        p += v;
-        t[k++] = p;
-      }
-      empty |= c[last] === 0 ? 1 : 0;
-    }
-    if (last >= 0) p += c[last]!;
-    if (p !== total) {
-      throw new GearSegError(`merge: mask ${i}: RLE counts sum to ${p} but its size ${rles[i]!.height}x${rles[i]!.width} has ${total} pixels`);
-    }
-    if ((k - from[i]!) & 1) t[k++] = total; // the last run is foreground: it ends at the end of the image
-  }
-  from[rles.length] = k;
-  return empty === 0;
-}
-
-/**
- * Smallest r in [from, count] with t[2r + side] > v: side 0 reads the intervals' starts, side 1 their ends
- * (positions are integers, so "end ≥ v" is "end > v − 1"). Gallops from `from`, then bisects: the answer is
- * usually a step or two away.
- */
-function firstAbove(t: Uint32Array, side: number, from: number, count: number, v: number): number {
-  if (from >= count || t[2 * from + side]! > v) return from;
-  let lo = from;
-  let step = 1;
-  let hi = from + 1;
-  while (hi < count && t[2 * hi + side]! <= v) {
-    lo = hi;
-    step *= 2;
-    hi = lo + step;
-  }
-  if (hi > count) hi = count;
-  while (hi - lo > 1) {
+/** First r in [lo, hi) with list[base + 2r + side] > v, by bisection (side 0: starts, 1: ends). */
+function firstAbove(list: Int32Array, base: number, side: number, lo: number, hi: number, v: number): number {
+  while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (t[2 * mid + side]! <= v) lo = mid;
+    if (list[base + 2 * mid + side]! <= v) lo = mid + 1;
     else hi = mid;
   }
-  return hi;
+  return lo;
 }
 
-/** dst[at…] = src[from…to): a loop for short stretches (a subarray view costs an allocation), memcpy for long. */
-function copyRange(src: Uint32Array, from: number, to: number, dst: Uint32Array, at: number): void {
-  if (to - from < 64) {
-    for (let q = from; q < to; q++) dst[at++] = src[q]!;
-  } else {
-    dst.set(src.subarray(from, to), at);
-  }
+function moveIntervals(list: Int32Array, to: number, from: number, end: number): void {
+  if (end - from < 64) for (let q = from; q < end; q++) list[to++] = list[q]!;
+  else list.copyWithin(to, from, end);
 }
 
 /**
- * Union of two interval lists into `out` (room for na + nb intervals); returns the interval count. Stretches of
- * one list that end before the other's next interval are copied in bulk (found by galloping), so the cost
- * follows the number of places where the two lists meet, not their lengths; intervals that overlap or touch
- * are coalesced.
+ * Union of RLEs of h*w = total pixels, or null when an input has an empty inner run (then rleMerge's left
+ * fold must run as it is). Each input, in the order of its first foreground pixel, is merged straight from
+ * its counts into the interval list of the union so far: the union's intervals that end before the input's
+ * first run or start after its last are moved in bulk, the rest are merged with the input's runs one by one
+ * (intervals that overlap or touch coalesce). A fold costs the input's runs plus the union's intervals within
+ * its span; its counts are checked (sum, empty runs) as they are read. The result is the canonical encoding of
+ * the union: the counts rleMerge's fold produces.
  */
-function unionLists(a: Uint32Array, na: number, b: Uint32Array, nb: number, out: Uint32Array): number {
-  let i = 0;
-  let j = 0;
-  let m = 0;
-  while (i < na && j < nb) {
-    if (b[2 * j]! < a[2 * i]!) {
-      const t = a; a = b; b = t;
-      const ti = i; i = j; j = ti;
-      const tn = na; na = nb; nb = tn;
-    }
-    // a's intervals that end before b's next one starts go out unchanged
-    const k = firstAbove(a, 1, i, na, b[2 * j]! - 1);
-    if (k > i) {
-      copyRange(a, 2 * i, 2 * k, out, 2 * m);
-      m += k - i;
-      i = k;
-    }
-    if (i >= na || a[2 * i]! > b[2 * j]!) continue;
-    // a[i] starts at or before b[j] and reaches it: absorb every interval of either list that starts within
-    let s = a[2 * i]!;
-    let e = a[2 * i + 1]!;
-    i++;
-    for (;;) {
-      const jj = firstAbove(b, 0, j, nb, e);
-      const ii = firstAbove(a, 0, i, na, e);
-      if (jj === j && ii === i) break;
-      if (jj > j) {
-        const end = b[2 * jj - 1]!;
-        if (end > e) e = end;
-        j = jj;
-      }
-      if (ii > i) {
-        const end = a[2 * ii - 1]!;
-        if (end > e) e = end;
-        i = ii;
-      }
-    }
-    if (s > e) s = e; // unreachable (s <= e always); keeps the types simple for the optimiser
-    out[2 * m] = s;
-    out[2 * m + 1] = e;
-    m++;
-  }
-  if (i < na) {
-    copyRange(a, 2 * i, 2 * na, out, 2 * m);
-    m += na - i;
-  } else if (j < nb) {
-    copyRange(b, 2 * j, 2 * nb, out, 2 * m);
-    m += nb - j;
-  }
-  return m;
-}
-
-/**
- * Union of canonical RLEs. The inputs are folded in the order of their first foreground pixel, each into an
- * interval list of the union so far (unionLists): the part of the union before the new mask starts is copied in
- * bulk, and where the two meet only the meeting points cost. The result is the canonical encoding of the union,
- * the same counts rleMerge's fold produces.
- */
-function unionCanonical(n: number, from: Int32Array, total: number): Uint32Array {
-  const order = Array.from({ length: n }, (_, i) => i);
-  const firstFg = (i: number) => (from[i + 1]! > from[i]! ? inLists[from[i]!]! : total);
-  order.sort((x, y) => firstFg(x) - firstFg(y) || x - y);
+function unionCanonical(rles: readonly Rle[], total: number): Uint32Array | null {
+  const n = rles.length;
+  const order = foldOrder(rles, total);
+  let cap = intervals.length >> 1;
+  let list = intervals;
+  let acc = 0; // the union so far is list[acc …), the next one goes to list[cap - acc …)
   let na = 0;
-  for (const idx of order) {
-    const nb = (from[idx + 1]! - from[idx]!) >>> 1;
-    if (nb === 0) continue;
-    const need = 2 * (na + nb);
-    if (outList.length < need) outList = new Uint32Array(Math.max(need, outList.length * 2));
-    if (accList.length < need) {
-      const bigger = new Uint32Array(Math.max(need, accList.length * 2));
-      bigger.set(accList.subarray(0, 2 * na));
-      accList = bigger;
+  for (let o = 0; o < n; o++) {
+    const idx = order[o]!;
+    const c = rles[idx]!.counts;
+    const L = c.length;
+    if (L <= 1) {
+      if ((L === 1 ? c[0]! : 0) !== total) throw countsSumError(rles[idx]!, idx, L === 1 ? c[0]! : 0);
+      continue;
     }
-    na = unionLists(accList, na, inLists.subarray(from[idx]!, from[idx + 1]!), nb, outList);
-    const t = accList;
-    accList = outList;
-    outList = t;
+    const nb = L >> 1; // runs of foreground
+    const need = 2 * (na + nb);
+    if (need > cap) {
+      while (cap < need) cap *= 2;
+      const bigger = new Int32Array(2 * cap);
+      bigger.set(list.subarray(acc, acc + 2 * na));
+      list = intervals = bigger;
+      acc = 0;
+    }
+    const out = cap - acc;
+    // the input's span: from its first foreground pixel to the end of its last run (exact when the counts
+    // sum to total, which is checked below before anything is returned)
+    const bStart = c[0]!;
+    const bEnd = L & 1 ? total - c[L - 1]! : total;
+    const i0 = firstAbove(list, acc, 1, 0, na, bStart - 1); // union intervals before, not touching
+    const i1 = firstAbove(list, acc, 0, i0, na, bEnd); // union intervals after, not touching
+    moveIntervals(list, out, acc, acc + 2 * i0);
+    let m = out + 2 * i0; // where the next interval goes
+    let i = acc + 2 * i0;
+    const iEnd = acc + 2 * i1;
+    let aS = i < iEnd ? list[i]! : NO_START;
+    let bS = bStart;
+    let bE = bStart + c[1]!;
+    let empty = c[1]! === 0 ? 1 : 0;
+    let k = 2;
+    let lastE = -1;
+    for (;;) {
+      let s: number;
+      let e: number;
+      if (aS <= bS) {
+        if (aS === NO_START) break;
+        s = aS;
+        e = list[i + 1]!;
+        i += 2;
+        aS = i < iEnd ? list[i]! : NO_START;
+      } else {
+        s = bS;
+        e = bE;
+        if (k + 1 < L) {
+          const gap = c[k]!;
+          const run = c[k + 1]!;
+          empty |= (gap === 0 ? 1 : 0) | (run === 0 ? 1 : 0);
+          bS = bE + gap;
+          bE = bS + run;
+          k += 2;
+        } else {
+          bS = NO_START;
+        }
+      }
+      if (s > lastE) {
+        list[m] = s;
+        list[m + 1] = e;
+        m += 2;
+        lastE = e;
+      } else if (e > lastE) {
+        list[m - 1] = e;
+        lastE = e;
+      }
+    }
+    // the input's last count is background when L is odd
+    const sum = L & 1 ? bE + c[L - 1]! : bE;
+    if (sum !== total) throw countsSumError(rles[idx]!, idx, sum);
+    if (empty || (L & 1 && c[L - 1] === 0)) return null;
+    moveIntervals(list, m, iEnd, acc + 2 * na);
+    na = ((m - out) >> 1) + (na - i1);
+    acc = out;
   }
   // interval list → counts (first run background, possibly empty)
-  const a = accList;
-  const counts = new Uint32Array(2 * na + (na > 0 && a[2 * na - 1] === total ? 0 : 1));
+  const counts = new Uint32Array(2 * na + (na > 0 && list[acc + 2 * na - 1] === total ? 0 : 1));
   let last = 0;
   let m = 0;
-  for (let r = 0; r < na; r++) {
-    counts[m++] = a[2 * r]! - last;
-    counts[m++] = a[2 * r + 1]! - a[2 * r]!;
-    last = a[2 * r + 1]!;
+  for (let r = acc; r < acc + 2 * na; r += 2) {
+    counts[m++] = list[r]! - last;
+    counts[m++] = list[r + 1]! - list[r]!;
+    last = list[r + 1]!;
   }
   if (m < counts.length) counts[m] = total - last;
   return counts;
+}
+
+/** Indices of the inputs by their first foreground pixel (ties by index); empty inputs last. */
+function foldOrder(rles: readonly Rle[], total: number): ArrayLike<number> {
+  const n = rles.length;
+  const firstFg = (i: number) => (rles[i]!.counts.length > 1 ? rles[i]!.counts[0]! : total);
+  if (n > 1 << 21 || total >= 2 ** 31) {
+    return Array.from({ length: n }, (_, i) => i).sort((x, y) => firstFg(x) - firstFg(y) || x - y);
+  }
+  // first pixel and index packed into one exactly representable number: a numeric sort without a comparator
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = Math.min(firstFg(i), total) * n + i;
+  keys.sort();
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = keys[i]! % n;
+  return order;
+}
+
+function countsSumError(rle: Rle, i: number, sum: number): GearSegError {
+  return new GearSegError(`merge: mask ${i}: RLE counts sum to ${sum} but its size ${rle.height}x${rle.width} has ${rle.height * rle.width} pixels`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
