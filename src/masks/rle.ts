@@ -340,8 +340,8 @@ export function toBbox(rle: Rle): BBox {
 // merge
 
 /**
- * One step of rleMerge: A op B, as its loop runs. On some inputs with empty inner runs that loop goes wrong:
- * it stops early and drops pixels, or spins forever once one input is used up; then this returns null.
+ * One step of rleMerge: A op B, as its loop runs. On some inputs with empty inner runs that loop stops early
+ * and drops pixels (and the next step, given that result, spins forever); then this returns null.
  */
 function mergePair(A: Uint32Array, B: Uint32Array, total: number, intersect: boolean): Uint32Array | null {
   scratchCounts = grow(scratchCounts, A.length + B.length + 1);
@@ -380,7 +380,6 @@ function mergePair(A: Uint32Array, B: Uint32Array, total: number, intersect: boo
       out[m++] = cc;
       cc = 0;
     }
-    if ((ca === 0 && a >= am && cb > 0) || (cb === 0 && b >= bm && ca > 0)) return null; // would spin
   }
   let sum = 0;
   for (let i = 0; i < m; i++) sum += out[i]!;
@@ -478,7 +477,7 @@ export function merge(rles: readonly Rle[], intersect = false): Rle {
     let acc: Uint32Array | null = rles[0]!.counts;
     for (let i = 1; i < rles.length && acc; i++) acc = mergePair(acc, rles[i]!.counts, total, intersect);
     if (acc) return { height: h, width: w, counts: acc };
-    // rleMerge goes wrong on these inputs (pycocotools drops pixels or hangs): the pixels' union or
+    // rleMerge goes wrong on these inputs (pycocotools drops pixels, then hangs): the pixels' union or
     // intersection, canonical
     inputs = rles.map((r) => ({ height: h, width: w, counts: canonicalCounts(r.counts) }));
     const canonicalUnion = !intersect && total < 0x7fffffff ? unionCanonical(inputs, total) : null;
