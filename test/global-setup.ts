@@ -1,7 +1,7 @@
 // Vitest global setup: the end-to-end tests run the built CLI (dist/), so no test may run against a build
-// older than its sources. When any src/ file is newer than its compiled output (or has none), this runs
-// `npm run build` once before the tests start, and fails the run with the compiler's message if the build
-// fails. `npx vitest run test/x.test.ts` is therefore as honest as `npm test`.
+// older than its sources. When any src/ file (TypeScript, WebAssembly text) is newer than its compiled output
+// (or has none), this runs `npm run build` once before the tests start, and fails the run with the compiler's
+// message if the build fails. `npx vitest run test/x.test.ts` is therefore as honest as `npm test`.
 import { execFile } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -17,8 +17,8 @@ export function staleSource(root = repoRoot): string | undefined {
       if (entry.isDirectory()) {
         const found = walk(path);
         if (found) return found;
-      } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.endsWith(".d.ts")) {
-        const built = join(root, "dist", relative(src, path)).replace(/\.ts$/, ".js");
+      } else if ((entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") && !entry.name.endsWith(".d.ts")) || entry.name.endsWith(".wat")) {
+        const built = join(root, "dist", relative(src, path)).replace(/\.ts$/, ".js").replace(/\.wat$/, ".wasm");
         let builtTime: number;
         try {
           builtTime = statSync(built).mtimeMs;

@@ -86,7 +86,7 @@ function rleMergePair(A: number[], B: number[]): number[] | null {
     cb -= c;
     if (!cb && b < B.length) { cb = B[b++]!; vb = !vb; }
     ct += cb;
-    const vp = v;
+    const vp: boolean = v;
     v = va || vb;
     if (v !== vp || ct === 0) { out.push(cc); cc = 0; }
   }

@@ -25,6 +25,7 @@ import zlib from "node:zlib";
 import { forEachColumnSpan } from "../../masks/runs.js";
 import type { Rle } from "../../masks/types.js";
 import { BitWriter, CHECKPOINT_BYTES, HuffmanRows } from "./huffman.js";
+import { PaethRows } from "./paeth-rows.js";
 
 export const BLOCK_ROWS = 16;
 /** Least zlib level of the blocks every region shares: compressed once per image, so a better level is cheap. */
@@ -164,134 +165,23 @@ export function adler32Combine(adler1: number, adler2: number, len2: number): nu
   return ((sum2 << 16) | sum1) >>> 0;
 }
 
-/**
- * Rows [y0, y1) of the RGBA image with alpha 0, filtered with Paeth (PNG specification, 9.4: every byte minus
- * the Paeth predictor of its left, upper and upper-left neighbours in the same channel), into `out` (which
- * starts at row y0): a filter-type byte 4, then R, G, B and 0 for each pixel. Row 0 has no row above (Paeth
- * is then Sub); a row's first pixel has no left neighbours (the predictor is the byte above).
- */
-function filterRgbRows(rgb: Uint8Array, width: number, y0: number, y1: number, out: Uint8Array): number {
-  const stride = 1 + 4 * width;
-  let adler = 1;
-  for (let y = y0; y < y1; y++) adler = adler32Combine(adler, filterRow(rgb, width, y, out, (y - y0) * stride), stride);
-  return adler;
-}
-
-/**
- * Row y into `out` at `o`; returns the Adler-32 of the row's filtered bytes, summed as they are made (a
- * pixel's four bytes r, g, b, 0 add r + g + b to the first sum and 4s + 4r + 3g + 2b to the second, s being
- * the first sum before them; in doubles, exact for a row of any width a PNG can have here, taken modulo once).
- * Each channel's left and upper-left bytes are the previous pixel's own and upper bytes, carried over in
- * variables: two reads per byte instead of four.
- */
-function filterRow(rgb: Uint8Array, width: number, y: number, out: Uint8Array, o: number): number {
-  const rowRgb = 3 * width;
-  const p0 = y * rowRgb;
-  const end = p0 + rowRgb;
-  out[o] = 4;
-  // the filter type byte (4), then the first pixel: no left neighbours, its predictor the byte above (none on row 0)
-  const u0 = p0 - rowRgb;
-  let aR = rgb[p0]!;
-  let aG = rgb[p0 + 1]!;
-  let aB = rgb[p0 + 2]!;
-  let dR = y > 0 ? rgb[u0]! : 0;
-  let dG = y > 0 ? rgb[u0 + 1]! : 0;
-  let dB = y > 0 ? rgb[u0 + 2]! : 0;
-  let fR = (aR - dR) & 255;
-  let fG = (aG - dG) & 255;
-  let fB = (aB - dB) & 255;
-  out[o + 1] = fR;
-  out[o + 2] = fG;
-  out[o + 3] = fB;
-  let s1 = 5;
-  let s2 = 5 + 4 * s1 + 4 * fR + 3 * fG + 2 * fB;
-  s1 += fR + fG + fB;
-  if (y === 0) {
-    for (let p = p0 + 3, oo = o + 5; p < end; p += 3, oo += 4) {
-      fR = (rgb[p]! - rgb[p - 3]!) & 255;
-      fG = (rgb[p + 1]! - rgb[p - 2]!) & 255;
-      fB = (rgb[p + 2]! - rgb[p - 1]!) & 255;
-      out[oo] = fR;
-      out[oo + 1] = fG;
-      out[oo + 2] = fB;
-      s2 += 4 * s1 + 4 * fR + 3 * fG + 2 * fB;
-      s1 += fR + fG + fB;
-    }
-    return (s2 % ADLER_MOD) * 65536 + (s1 % ADLER_MOD);
-  }
-  for (let p = p0 + 3, u = u0 + 3, oo = o + 5; p < end; p += 3, u += 3, oo += 4) {
-    const bR = rgb[u]!;
-    const bG = rgb[u + 1]!;
-    const bB = rgb[u + 2]!;
-    const xR = rgb[p]!;
-    const xG = rgb[p + 1]!;
-    const xB = rgb[p + 2]!;
-    fR = (xR - paeth(aR, bR, dR)) & 255;
-    fG = (xG - paeth(aG, bG, dG)) & 255;
-    fB = (xB - paeth(aB, bB, dB)) & 255;
-    out[oo] = fR;
-    out[oo + 1] = fG;
-    out[oo + 2] = fB;
-    s2 += 4 * s1 + 4 * fR + 3 * fG + 2 * fB;
-    s1 += fR + fG + fB;
-    aR = xR;
-    aG = xG;
-    aB = xB;
-    dR = bR;
-    dG = bG;
-    dB = bB;
-  }
-  return (s2 % ADLER_MOD) * 65536 + (s1 % ADLER_MOD);
-}
-
-/** Paeth's predictor of a byte from its left (a), upper (b) and upper-left (d) neighbours. */
-function paeth(a: number, b: number, d: number): number {
-  // |p - a|, |p - b|, |p - d| with p = a + b - d, without branches (photos make the choice unpredictable)
-  let pa = b - d;
-  pa = (pa ^ (pa >> 31)) - (pa >> 31);
-  let pb = a - d;
-  pb = (pb ^ (pb >> 31)) - (pb >> 31);
-  let pc = a + b - 2 * d;
-  pc = (pc ^ (pc >> 31)) - (pc >> 31);
-  const notA = ((pb - pa) | (pc - pa)) >> 31; // all ones unless pa <= pb and pa <= pc
-  const isC = (pc - pb) >> 31; // all ones when pc < pb
-  return (a & ~notA) | (notA & ((b & ~isC) | (d & isC)));
-}
-
 function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
   // A sync flush ends the segment byte-aligned and not final: segments concatenate into one deflate stream.
   return zlib.deflateRawSync(filtered, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
 }
 
 /**
- * Blocks [from, to) of the image with alpha 0 everywhere: their rows filtered into `filtered` (which holds all
- * rows of the image), and the Adler-32 of each block's filtered bytes.
- */
-export function filterBlocks(
-  rgb: Uint8Array,
-  width: number,
-  height: number,
-  from: number,
-  to: number,
-  blockRows: number,
-  filtered: Uint8Array,
-  /** When given, the count of each byte value of the filtered rows is added to it. */
-  counts?: Float64Array,
-): Float64Array {
-  const adler = new Float64Array(to - from);
-  for (let b = from; b < to; b++) adler[b - from] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
-  return adler;
-}
-
-/**
  * Block b's rows filtered into `filtered`; returns their Adler-32 and writes the byte counts of each group of
  * LITERAL_GROUP_ROWS rows into `counts` (256 per group).
  */
-function filterBlock(rgb: Uint8Array, width: number, height: number, b: number, blockRows: number, filtered: Uint8Array, counts?: Float64Array): number {
+function filterBlock(rows: PaethRows, b: number, blockRows: number, counts?: Float64Array): number {
+  const { width, height, filtered } = rows;
   const stride = 1 + 4 * width;
   const y0 = b * blockRows;
   const y1 = Math.min(height, y0 + blockRows);
-  const adler = filterRgbRows(rgb, width, y0, y1, filtered.subarray(y0 * stride, y1 * stride));
+  rows.filter(y0, y1);
+  let adler = 1;
+  for (let y = y0; y < y1; y++) adler = adler32Combine(adler, rows.rowAdler(y), stride);
   if (counts) {
     // The code needs the bytes' statistics, not their exact counts: every COUNTED_ROWS-th row is counted (a
     // quarter of the time). A row is its filter type (4), then R, G, B and 0 per pixel: the alpha and type
@@ -360,22 +250,6 @@ function idatChunks(parts: readonly Uint8Array[]): { chunks: Uint8Array; starts:
   return { chunks, starts };
 }
 
-/** Blocks [from, to) with alpha 0: filtered (into `filtered`) and compressed at `sharedLevel(level)` (a share of prepareRegionPng). */
-export function prepareBlocks(
-  rgb: Uint8Array,
-  width: number,
-  height: number,
-  level: number,
-  from: number,
-  to: number,
-  blockRows = BLOCK_ROWS,
-  /** The image's filtered rows (all of them; this fills blocks [from, to)). */
-  filtered: Uint8Array = new Uint8Array(height * (1 + 4 * width)),
-) {
-  const adler = filterBlocks(rgb, width, height, from, to, blockRows, filtered);
-  return { ...compressBlocks(filtered, width, height, sharedLevel(level), from, to, blockRows), adler };
-}
-
 export function blockCount(height: number, blockRows = BLOCK_ROWS): number {
   return Math.ceil(height / blockRows);
 }
@@ -383,9 +257,11 @@ export function blockCount(height: number, blockRows = BLOCK_ROWS): number {
 /** The shared part of every region's PNG of one image (all blocks at alpha 0). */
 export function prepareRegionPng(rgb: Uint8Array, width: number, height: number, level: number, blockRows = BLOCK_ROWS): RegionPngBase {
   const stride = 1 + 4 * width;
-  const filtered = new Uint8Array(height * stride);
+  const paeth = new PaethRows(rgb, width, height);
+  const filtered = paeth.filtered;
   const counts = new Float64Array(256 * Math.ceil(height / LITERAL_GROUP_ROWS));
-  const adler = filterBlocks(rgb, width, height, 0, blockCount(height, blockRows), blockRows, filtered, counts);
+  const adler = new Float64Array(blockCount(height, blockRows));
+  for (let b = 0; b < adler.length; b++) adler[b] = filterBlock(paeth, b, blockRows, counts);
   const { chunks, starts } = compressBlocks(filtered, width, height, sharedLevel(level), 0, adler.length, blockRows);
   const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
   return { width, height, level, blockRows, chunks, chunkStart: starts, adler, filtered, literals };
@@ -408,7 +284,8 @@ export async function prepareRegionPngAsync(
   firstRows: readonly (readonly [number, number])[] = [],
 ): Promise<RegionPngBase> {
   const stride = 1 + 4 * width;
-  const filtered = new Uint8Array(height * stride);
+  const paeth = new PaethRows(rgb, width, height);
+  const filtered = paeth.filtered;
   const counts = new Float64Array(256 * Math.ceil(height / LITERAL_GROUP_ROWS));
   const blocks = blockCount(height, blockRows);
   const adler = new Float64Array(blocks);
@@ -421,7 +298,7 @@ export async function prepareRegionPngAsync(
   let literals: HuffmanRows | undefined;
   try {
     for (let b = 0; b < blocks; b++) {
-      adler[b] = filterBlock(rgb, width, height, b, blockRows, filtered, counts);
+      adler[b] = filterBlock(paeth, b, blockRows, counts);
       const rows = filtered.subarray(b * blockRows * stride, Math.min(height, (b + 1) * blockRows) * stride);
       const done = deflaters[b % deflaters.length]!.deflate(rows);
       done.catch(() => {}); // awaited below with the others; an early failure must not go unhandled meanwhile

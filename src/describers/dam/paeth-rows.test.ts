@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { adler32 } from "./region-png.js";
+import { PaethRows } from "./paeth-rows.js";
+
+/** PNG's Paeth filter of RGB rows as RGBA with alpha 0, byte by byte as the specification (9.4) writes it. */
+function paethBySpec(rgb: Uint8Array, width: number, height: number): Uint8Array {
+  const stride = 1 + 4 * width;
+  const out = new Uint8Array(height * stride);
+  const at = (x: number, y: number, ch: number) => (x < 0 || y < 0 ? 0 : ch === 3 ? 0 : rgb[3 * (y * width + x) + ch]!);
+  for (let y = 0; y < height; y++) {
+    out[y * stride] = 4;
+    for (let x = 0; x < width; x++) {
+      for (let ch = 0; ch < 4; ch++) {
+        const a = at(x - 1, y, ch);
+        const b = at(x, y - 1, ch);
+        const c = at(x - 1, y - 1, ch);
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        const pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        out[y * stride + 1 + 4 * x + ch] = (at(x, y, ch) - pred) & 255;
+      }
+    }
+  }
+  return out;
+}
+
+function randomRgb(seed: number, n: number): Uint8Array {
+  let s = seed >>> 0;
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    // smooth stretches and jumps, so that every one of Paeth's three choices is taken
+    out[i] = s >>> 24 < 64 ? s >>> 24 : i > 3 ? (out[i - 3]! + (s >>> 29)) & 255 : 0;
+  }
+  return out;
+}
+
+describe("PaethRows (WebAssembly)", () => {
+  it("filters every width, narrow ones included, as the specification does, with each row's Adler-32", () => {
+    for (let width = 1; width <= 21; width++) {
+      for (const height of [1, 2, 5]) {
+        const rgb = randomRgb(width * 7 + height, 3 * width * height);
+        const rows = new PaethRows(rgb, width, height);
+        rows.filter(0, height);
+        const want = paethBySpec(rgb, width, height);
+        expect(Buffer.from(rows.filtered).equals(Buffer.from(want)), `${width}x${height}`).toBe(true);
+        const stride = 1 + 4 * width;
+        for (let y = 0; y < height; y++) expect(rows.rowAdler(y)).toBe(adler32(want.subarray(y * stride, (y + 1) * stride)));
+      }
+    }
+  });
+
+  it("filters rows in pieces as in one go, and sums rows longer than 5552 bytes (Adler's reductions)", () => {
+    const width = 3001; // a row of 12 005 bytes: two reductions and a tail
+    const height = 7;
+    const rgb = randomRgb(3, 3 * width * height);
+    const whole = new PaethRows(rgb, width, height);
+    whole.filter(0, height);
+    const pieces = new PaethRows(rgb, width, height);
+    pieces.filter(0, 3);
+    pieces.filter(3, 4);
+    pieces.filter(4, height);
+    expect(Buffer.from(pieces.filtered).equals(Buffer.from(whole.filtered))).toBe(true);
+    expect(Buffer.from(whole.filtered).equals(Buffer.from(paethBySpec(rgb, width, height)))).toBe(true);
+    const stride = 1 + 4 * width;
+    for (let y = 0; y < height; y++) expect(pieces.rowAdler(y)).toBe(adler32(whole.filtered.subarray(y * stride, (y + 1) * stride)));
+  });
+
+  it("refuses RGB bytes that do not fit the size", () => {
+    expect(() => new PaethRows(new Uint8Array(10), 2, 2)).toThrow(/^PNG rows: 10 RGB bytes for a 2x2 image$/);
+    expect(() => new PaethRows(new Uint8Array(0), 0, 0)).toThrow(/0x0/);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * An RGB image's rows as the PNG rows of the same image in RGBA with alpha 0, filtered with Paeth, and each
+ * row's Adler-32: the WebAssembly of paeth-rows.wat (four pixels at a time in 128-bit lanes), in a memory of
+ * the image's own. `filtered` is a view of that memory, kept as long as the rows are.
+ */
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { distFile } from "../../util/dist-files.js";
+import { GearSegError } from "../../util/errors.js";
+
+let compiled: WebAssembly.Module | undefined;
+
+/** The compiled module, once per process (compiling its 1 KB takes well under a millisecond). */
+function paethModule(): WebAssembly.Module {
+  if (compiled) return compiled;
+  const path = distFile("describers/dam/paeth-rows.wasm");
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    throw new GearSegError(`"${relative(process.cwd(), path) || path}" is missing: build gear-seg (npm run build)`);
+  }
+  compiled = new WebAssembly.Module(bytes);
+  return compiled;
+}
+
+interface PaethExports {
+  memory: WebAssembly.Memory;
+  filterRows(rgb: number, zero: number, out: number, sums: number, width: number, y0: number, y1: number): void;
+}
+
+const PAGE = 65536;
+/** Room after the RGB image, the zero row and the rows written: a group of four pixels reads and writes 16 bytes. */
+const MARGIN = 16;
+const align = (n: number, to: number) => Math.ceil(n / to) * to;
+
+export class PaethRows {
+  /** Row y at y·(1 + 4·width): the filter type byte (4), then R, G, B, 0 per pixel, filtered. */
+  readonly filtered: Uint8Array;
+  private readonly exports: PaethExports;
+  private readonly rgbAt = 0;
+  private readonly zeroAt: number;
+  private readonly outAt: number;
+  private readonly sumsAt: number;
+  private readonly sums: Int32Array;
+
+  constructor(
+    rgb: Uint8Array,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    const stride = 1 + 4 * width;
+    if (!(width >= 1 && height >= 1) || rgb.length !== 3 * width * height) {
+      throw new GearSegError(`PNG rows: ${rgb.length} RGB bytes for a ${width}x${height} image`);
+    }
+    this.zeroAt = align(3 * width * height + MARGIN, 16);
+    this.outAt = align(this.zeroAt + 3 * width + MARGIN, 16);
+    this.sumsAt = align(this.outAt + height * stride + MARGIN, 8);
+    const bytes = this.sumsAt + 8 * height;
+    if (bytes > 2 ** 31) throw new GearSegError(`PNG rows: a ${width}x${height} image is too large to encode (${bytes} bytes of rows)`);
+    this.exports = new WebAssembly.Instance(paethModule()).exports as unknown as PaethExports;
+    const memory = this.exports.memory;
+    const pages = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE;
+    if (pages > 0) memory.grow(pages);
+    new Uint8Array(memory.buffer, this.rgbAt, rgb.length).set(rgb);
+    this.filtered = new Uint8Array(memory.buffer, this.outAt, height * stride);
+    this.sums = new Int32Array(memory.buffer, this.sumsAt, 2 * height);
+  }
+
+  /** Filters rows [y0, y1) into `filtered`, in order: a narrow row writes a little into the next one's place. */
+  filter(y0: number, y1: number): void {
+    const stride = 1 + 4 * this.width;
+    this.exports.filterRows(this.rgbAt, this.zeroAt, this.outAt + y0 * stride, this.sumsAt + 8 * y0, this.width, y0, y1);
+  }
+
+  /** Adler-32 of filtered row y (after `filter`). */
+  rowAdler(y: number): number {
+    return ((this.sums[2 * y + 1]! << 16) | this.sums[2 * y]!) >>> 0;
+  }
+}
