@@ -451,7 +451,8 @@ function mergeCanonicalPair(A: Uint32Array, B: Uint32Array, total: number, inter
  * far (unionCanonical); intersections fold left to right (they only shrink). Inputs with empty inner runs are
  * folded left to right exactly as the reference does.
  * Differences from pycocotools: no masks, or masks of different sizes, throw a GearSegError (pycocotools
- * returns a 0x0 RLE).
+ * returns a 0x0 RLE); where rleMerge's fold of inputs with empty inner runs would lose pixels (and then hang),
+ * the result is the canonical union or intersection of the pixels.
  */
 export function merge(rles: readonly Rle[], intersect = false): Rle {
   if (rles.length === 0) throw new GearSegError("merge: no masks to merge");
