@@ -61,7 +61,13 @@ export class PaethRows {
     this.exports = new WebAssembly.Instance(paethModule()).exports as unknown as PaethExports;
     const memory = this.exports.memory;
     const pages = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE;
-    if (pages > 0) memory.grow(pages);
+    if (pages > 0) {
+      try {
+        memory.grow(pages);
+      } catch {
+        throw new GearSegError(`PNG rows: no memory for a ${width}x${height} image (${bytes} bytes of rows)`);
+      }
+    }
     new Uint8Array(memory.buffer, this.rgbAt, rgb.length).set(rgb);
     this.filtered = new Uint8Array(memory.buffer, this.outAt, height * stride);
     this.sums = new Int32Array(memory.buffer, this.sumsAt, 2 * height);
