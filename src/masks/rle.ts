@@ -40,13 +40,17 @@ function checkMask(mask: BinaryMask, what: string): void {
   }
 }
 
+function countsSumError(rle: Rle, what: string, sum: number): GearSegError {
+  return new GearSegError(`${what}: RLE counts sum to ${sum} but its size ${rle.height}x${rle.width} has ${rle.height * rle.width} pixels`);
+}
+
 /** Sum of the counts; throws when it is not height * width (a corrupt Rle would make the walks below loop). */
 function checkRle(rle: Rle, what: string): void {
   const c = rle.counts;
   let sum = 0;
   for (let i = 0; i < c.length; i++) sum += c[i]!;
   if (sum !== rle.height * rle.width) {
-    throw new GearSegError(`${what}: RLE counts sum to ${sum} but its size ${rle.height}x${rle.width} has ${rle.height * rle.width} pixels`);
+    throw countsSumError(rle, what, sum);
   }
 }
 
@@ -61,7 +65,7 @@ function checkRleCanonical(rle: Rle, what: string): boolean {
     empty |= v === 0 ? 1 : 0;
   }
   if (sum !== rle.height * rle.width) {
-    throw new GearSegError(`${what}: RLE counts sum to ${sum} but its size ${rle.height}x${rle.width} has ${rle.height * rle.width} pixels`);
+    throw countsSumError(rle, what, sum);
   }
   return empty === 0;
 }
@@ -531,7 +535,7 @@ function unionCanonical(rles: readonly Rle[], total: number): Uint32Array | null
     const c = rles[idx]!.counts;
     const L = c.length;
     if (L <= 1) {
-      if ((L === 1 ? c[0]! : 0) !== total) throw countsSumError(rles[idx]!, idx, L === 1 ? c[0]! : 0);
+      if ((L === 1 ? c[0]! : 0) !== total) throw countsSumError(rles[idx]!, `merge: mask ${idx}`, L === 1 ? c[0]! : 0);
       continue;
     }
     const nb = L >> 1; // runs of foreground
@@ -595,7 +599,7 @@ function unionCanonical(rles: readonly Rle[], total: number): Uint32Array | null
     }
     // the input's last count is background when L is odd
     const sum = L & 1 ? bE + c[L - 1]! : bE;
-    if (sum !== total) throw countsSumError(rles[idx]!, idx, sum);
+    if (sum !== total) throw countsSumError(rles[idx]!, `merge: mask ${idx}`, sum);
     if (empty || (L & 1 && c[L - 1] === 0)) return null;
     moveIntervals(list, m, iEnd, acc + 2 * na);
     na = ((m - out) >> 1) + (na - i1);
@@ -628,10 +632,6 @@ function foldOrder(rles: readonly Rle[], total: number): ArrayLike<number> {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = keys[i]! % n;
   return order;
-}
-
-function countsSumError(rle: Rle, i: number, sum: number): GearSegError {
-  return new GearSegError(`merge: mask ${i}: RLE counts sum to ${sum} but its size ${rle.height}x${rle.width} has ${rle.height * rle.width} pixels`);
 }
 
 // ---------------------------------------------------------------------------------------------------------
