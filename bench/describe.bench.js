@@ -111,6 +111,13 @@ async function previousClient(url, n, image, regions) {
   });
 }
 
+/** The DAM request's JSON (dam_server.py's protocol, as the describer writes it) before and after the PNG's base64. */
+const [BEFORE_PNG, AFTER_PNG] = (() => {
+  const head = JSON.stringify({ model: DAM_MODEL, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "@@" } }, { type: "text", text: DAM_PROMPT }] }], max_tokens: 512, temperature: 0.2, top_p: 0.9, stream: false });
+  const at = head.indexOf('"@@"');
+  return [`${head.slice(0, at)}"data:image/png;base64,`, `"${head.slice(at + 4)}`];
+})();
+
 /**
  * Every region's gear-seg body, made before the clock starts: what any client could at best have ready. Sent as
  * the describer sends them (the first round one body at a time, then one as each reply comes back), so the wall
@@ -118,9 +125,7 @@ async function previousClient(url, n, image, regions) {
  */
 async function readyBodies(image, regions) {
   const encoder = await RegionBodyEncoder.open(image, 1);
-  const head = JSON.stringify({ model: DAM_MODEL, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "@@" } }, { type: "text", text: DAM_PROMPT }] }], max_tokens: 512, temperature: 0.2, top_p: 0.9, stream: false });
-  const at = head.indexOf('"@@"');
-  return regions.map((r) => Buffer.concat(encoder.body(encoder.encode(r.rle), `${head.slice(0, at)}"data:image/png;base64,`, `"${head.slice(at + 4)}`)));
+  return regions.map((r) => Buffer.concat(encoder.body(encoder.encode(r.rle), BEFORE_PNG, AFTER_PNG)));
 }
 
 async function sendReady(url, n, bodies) {
@@ -150,7 +155,6 @@ function rgbaOf(image) {
   return base;
 }
 
-const PREVIOUS_HEAD = JSON.stringify({ model: "describe_anything_model", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "@@" } }, { type: "text", text: "Describe the masked region in detail." }] }], max_tokens: 512, temperature: 0.2, top_p: 0.9, stream: false });
 
 /** The previous client's body for one region: a copy of the RGBA `base` with the region at alpha 255, PNG by sharp. */
 async function previousBody(base, W, H, region) {
@@ -162,8 +166,7 @@ async function previousBody(base, W, H, region) {
     on = !on;
   }
   const png = await sharp(rgba, { raw: { width: W, height: H, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
-  const at = PREVIOUS_HEAD.indexOf('"@@"');
-  return `${PREVIOUS_HEAD.slice(0, at)}"data:image/png;base64,${png.toString("base64")}"${PREVIOUS_HEAD.slice(at + 4)}`;
+  return `${BEFORE_PNG}${png.toString("base64")}${AFTER_PNG}`;
 }
 
 export default async function (log) {
