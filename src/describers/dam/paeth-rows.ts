@@ -1,6 +1,6 @@
 /**
- * An RGB image's rows as the PNG rows of the same image in RGBA with alpha 0, filtered with Paeth, and each
- * row's Adler-32: the WebAssembly of paeth-rows.wat (four pixels at a time in 128-bit lanes), in a memory of
+ * An RGB image's rows as the PNG rows of the same image in RGBA with alpha 0, filtered with Paeth, and their
+ * Adler-32: the WebAssembly of paeth-rows.wat (four pixels at a time in 128-bit lanes), in a memory of
  * the image's own. `filtered` is a view of that memory, kept as long as the rows are.
  */
 import { readFileSync } from "node:fs";
@@ -56,7 +56,7 @@ export class PaethRows {
     this.zeroAt = align(3 * width * height + MARGIN, 16);
     this.outAt = align(this.zeroAt + 3 * width + MARGIN, 16);
     this.sumsAt = align(this.outAt + height * stride + MARGIN, 8);
-    const bytes = this.sumsAt + 8 * height;
+    const bytes = this.sumsAt + 8;
     if (bytes > 2 ** 31) throw new GearSegError(`PNG rows: a ${width}x${height} image is too large to encode (${bytes} bytes of rows)`);
     this.exports = new WebAssembly.Instance(paethModule()).exports as unknown as PaethExports;
     const memory = this.exports.memory;
@@ -70,17 +70,16 @@ export class PaethRows {
     }
     new Uint8Array(memory.buffer, this.rgbAt, rgb.length).set(rgb);
     this.filtered = new Uint8Array(memory.buffer, this.outAt, height * stride);
-    this.sums = new Int32Array(memory.buffer, this.sumsAt, 2 * height);
+    this.sums = new Int32Array(memory.buffer, this.sumsAt, 2);
   }
 
-  /** Filters rows [y0, y1) into `filtered`, in order: a narrow row writes a little into the next one's place. */
-  filter(y0: number, y1: number): void {
+  /**
+   * Filters rows [y0, y1) into `filtered` and returns the Adler-32 of their filtered bytes. Rows go in order: a
+   * narrow row writes a little into the next one's place.
+   */
+  filter(y0: number, y1: number): number {
     const stride = 1 + 4 * this.width;
-    this.exports.filterRows(this.rgbAt, this.zeroAt, this.outAt + y0 * stride, this.sumsAt + 8 * y0, this.width, y0, y1);
-  }
-
-  /** Adler-32 of filtered row y (after `filter`). */
-  rowAdler(y: number): number {
-    return ((this.sums[2 * y + 1]! << 16) | this.sums[2 * y]!) >>> 0;
+    this.exports.filterRows(this.rgbAt, this.zeroAt, this.outAt + y0 * stride, this.sumsAt, this.width, y0, y1);
+    return ((this.sums[1]! << 16) | this.sums[0]!) >>> 0;
   }
 }

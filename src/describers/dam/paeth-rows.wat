@@ -8,8 +8,8 @@
   ;; Rows [y0, y1) of the RGB image at $rgb, $w pixels wide, into $out (row y at $out + (y - y0)·(1 + 4w)):
   ;; the filter type byte 4, then R, G, B, 0 per pixel, each byte minus the Paeth predictor of its left, upper
   ;; and upper-left neighbours. Row 0 reads the zero row at $zero as the row above (Paeth is then Sub); a
-  ;; row's first pixel has no left neighbours (its predictor is the byte above). The Adler-32 sums of each
-  ;; row's bytes, (s1, s2) from (1, 0), go to $sums + 8·(y - y0) as two i32.
+  ;; row's first pixel has no left neighbours (its predictor is the byte above). The Adler-32 sums of all the
+  ;; rows' bytes, (s1, s2) from (1, 0), go to $sums as two i32.
   ;; Memory the caller leaves: 16 bytes after the RGB image and after the zero row (a group reads 16 bytes for
   ;; its 12), 16 bytes after the last row written (a narrow row's group writes past its end: the next row,
   ;; written next, or that margin).
@@ -20,6 +20,8 @@
     (local.set $rowRgb (i32.mul (local.get $w) (i32.const 3)))
     (local.set $y (local.get $y0))
     (local.set $o (local.get $out))
+    (i32.store (local.get $sums) (i32.const 1))
+    (i32.store offset=4 (local.get $sums) (i32.const 0))
     (block $rowsDone
       (loop $rows
         (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $y1)))
@@ -59,7 +61,7 @@
               (i8x16.sub (local.get $xv) (i8x16.narrow_i16x8_u (local.get $lo) (local.get $hi))))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $groups)))
-        (call $adler (local.get $o) (local.get $stride) (i32.add (local.get $sums) (i32.shl (i32.sub (local.get $y) (local.get $y0)) (i32.const 3))))
+        (call $adler (local.get $o) (local.get $stride) (local.get $sums))
         (local.set $o (i32.add (local.get $o) (local.get $stride)))
         (local.set $y (i32.add (local.get $y) (i32.const 1)))
         (br $rows))))
@@ -77,12 +79,13 @@
       (v128.bitselect (local.get $b) (local.get $c) (i16x8.le_s (local.get $pb) (local.get $pc)))
       (v128.and (i16x8.le_s (local.get $pa) (local.get $pb)) (i16x8.le_s (local.get $pa) (local.get $pc)))))
 
-  ;; Adler-32 sums of n bytes at $p, (s1, s2) from (1, 0), each mod 65521, stored at $dst. Groups of 16 bytes
+  ;; The Adler-32 sums (s1, s2) at $dst carried over n more bytes at $p, each mod 65521. Groups of 16 bytes
   ;; in lanes, at most 5552 bytes (347 groups: zlib's NMAX) between two reductions; the last bytes one by one.
   (func $adler (param $p i32) (param $n i32) (param $dst i32)
     (local $s1 i64) (local $s2 i64) (local $end i32) (local $chunkEnd i32) (local $k i32)
     (local $vs1 v128) (local $vps v128) (local $vs2 v128) (local $bytes v128)
-    (local.set $s1 (i64.const 1))
+    (local.set $s1 (i64.load32_u (local.get $dst)))
+    (local.set $s2 (i64.load32_u offset=4 (local.get $dst)))
     (local.set $end (i32.add (local.get $p) (local.get $n)))
     (block $chunksDone
       (loop $chunks

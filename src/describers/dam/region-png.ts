@@ -171,7 +171,7 @@ function compressBlock(filtered: Uint8Array, level: number): Uint8Array {
 }
 
 /**
- * Block b's rows filtered into `filtered`; returns their Adler-32 and writes the byte counts of each group of
+ * Block b's rows filtered (into `rows.filtered`); returns their Adler-32 and writes the byte counts of each group of
  * LITERAL_GROUP_ROWS rows into `counts` (256 per group).
  */
 function filterBlock(rows: PaethRows, b: number, blockRows: number, counts?: Float64Array): number {
@@ -179,9 +179,7 @@ function filterBlock(rows: PaethRows, b: number, blockRows: number, counts?: Flo
   const stride = 1 + 4 * width;
   const y0 = b * blockRows;
   const y1 = Math.min(height, y0 + blockRows);
-  rows.filter(y0, y1);
-  let adler = 1;
-  for (let y = y0; y < y1; y++) adler = adler32Combine(adler, rows.rowAdler(y), stride);
+  const adler = rows.filter(y0, y1);
   if (counts) {
     // The code needs the bytes' statistics, not their exact counts: every COUNTED_ROWS-th row is counted (a
     // quarter of the time). A row is its filter type (4), then R, G, B and 0 per pixel: the alpha and type
