@@ -1,10 +1,10 @@
 /**
  * Request bodies of the regions of one image, on the calling thread. The image's one-time work (its rows
  * filtered in WebAssembly, the alpha-0 blocks every region shares compressed) is spread over the cores by
- * zlib's asynchronous calls; a region's own pieces then cost 1–2 ms (its rows' bits copied from the image's, see huffman.ts), so
- * no worker threads are started: starting one cost 100–200 ms of CPU, about what all 60 regions of a photo
- * now take, and delayed the first request. A body is views of the shared text around a region's
- * pieces (region-body.ts): nothing of the 2–3 MB per body is copied.
+ * zlib's asynchronous calls; a region's own pieces then cost 1–2 ms (its rows' bits copied from the image's,
+ * see huffman.ts), so no worker threads are started: starting one cost 100–200 ms of CPU, about what all 60
+ * regions of a photo now take, and delayed the first request. A body is views of the shared text around a
+ * region's pieces (region-body.ts): nothing of the 2–3 MB per body is copied.
  */
 import type { RgbImage } from "../../image/types.js";
 import type { Rle } from "../../masks/types.js";
