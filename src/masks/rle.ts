@@ -473,7 +473,8 @@ export function merge(rles: readonly Rle[], intersect = false): Rle {
   }
   const total = h * w;
   // Interval positions are int32 below 2^31 pixels; unionCanonical checks every input as it reads it.
-  const union = !intersect && total < 0x7fffffff ? unionCanonical(rles, total) : null;
+  const byIntervals = !intersect && total < 0x7fffffff;
+  const union = byIntervals ? unionCanonical(rles, total) : null;
   if (union) return { height: h, width: w, counts: union };
   let canonical = true;
   for (let i = 0; i < rles.length; i++) canonical = checkRleCanonical(rles[i]!, `merge: mask ${i}`) && canonical;
@@ -485,7 +486,7 @@ export function merge(rles: readonly Rle[], intersect = false): Rle {
     // rleMerge goes wrong on these inputs (pycocotools drops pixels, then hangs): the pixels' union or
     // intersection, canonical
     inputs = rles.map((r) => ({ height: h, width: w, counts: canonicalCounts(r.counts) }));
-    const canonicalUnion = !intersect && total < 0x7fffffff ? unionCanonical(inputs, total) : null;
+    const canonicalUnion = byIntervals ? unionCanonical(inputs, total) : null;
     if (canonicalUnion) return { height: h, width: w, counts: canonicalUnion };
   }
   let acc = inputs[0]!.counts;
