@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { createBackend } from "../src/stack/registry.js";
 import { createStack } from "../src/stack/stack.js";
 import { loadImage } from "../src/image/index.js";
-import { decode } from "../src/masks/index.js";
+import { area, decode, encode, toBbox } from "../src/masks/index.js";
 import { RegionBodyEncoder } from "../src/describers/dam/body-encoder.js";
 import { HttpClient } from "../src/net/http.js";
 
@@ -160,6 +160,35 @@ describe("dam describer", () => {
     server.faults.push({ kind: "reset" }, { kind: "malformed" });
     const again = await createBackend("describer", `dam:${url}`, { ...fast, retries: 2 });
     expect((await again.describe(image, regions))[0]).toMatch(/^A region of/);
+  });
+
+  it("gives the image's rows back when a describe ends, done or failed, and the next image's bodies are whole", async () => {
+    const { PaethRows } = await import("../src/describers/dam/paeth-rows.js");
+    const released = vi.spyOn(PaethRows.prototype, "release");
+    try {
+      const { server, received, url } = await dam();
+      const { image, regions } = await sample(3);
+      const describer = await createBackend("describer", `dam:${url}`, { ...fast, retries: 0, concurrency: 2 });
+      server.faults.push({ kind: "status", status: 500, body: { error: "CUDA out of memory" } });
+      await expect(describer.describe(image, regions)).rejects.toThrow(/HTTP 500: CUDA out of memory/);
+      expect(released).toHaveBeenCalledTimes(1);
+      // a smaller image next: its rows go in the memory the first one gave back
+      const small = { width: 40, height: 30, data: image.data.slice(0, 40 * 30 * 3) };
+      const data = new Uint8Array(40 * 30);
+      for (let y = 5; y < 20; y++) for (let x = 8; x < 30; x++) data[y * 40 + x] = 1;
+      const rle = encode({ width: 40, height: 30, data });
+      const texts = await describer.describe(small, [{ id: 0, rle, bbox: toBbox(rle), area: area(rle) }]);
+      expect(texts[0]).toMatch(/^A region of 330 pixels/);
+      expect(released).toHaveBeenCalledTimes(2);
+      const last = received.at(-1)!;
+      expect([last.width, last.height, last.area]).toEqual([40, 30, 330]);
+      expect(Buffer.from(last.mask).equals(Buffer.from(data))).toBe(true);
+      const sum = [0, 0, 0];
+      for (let k = 0; k < data.length; k++) if (data[k]) for (let c = 0; c < 3; c++) sum[c] += small.data[k * 3 + c]!;
+      expect(texts[0]).toContain(`rgb(${sum.map((v) => Math.round(v / 330)).join(", ")})`);
+    } finally {
+      released.mockRestore();
+    }
   });
 
   it("reports the server's model check as the error", async () => {

@@ -8,11 +8,13 @@
  */
 import type { RgbImage } from "../../image/types.js";
 import type { Rle } from "../../masks/types.js";
+import { GearSegError } from "../../util/errors.js";
 import { BLOCK_ROWS, prepareRegionPngAsync, type RegionPngBase } from "./region-png.js";
 import { bodyPieces, bodyPrefix, regionText, sharedText, type RegionText, type SharedText } from "./region-body.js";
 
 export class RegionBodyEncoder {
   private prefix: { head: string; bytes: Uint8Array } | undefined;
+  private closed = false;
 
   private constructor(
     private readonly base: RegionPngBase,
@@ -30,7 +32,17 @@ export class RegionBodyEncoder {
 
   /** The region's own pieces of its body. */
   encode(rle: Rle): RegionText {
+    if (this.closed) throw new GearSegError("region bodies: the encoder is closed");
     return regionText(this.base, rle);
+  }
+
+  /**
+   * Gives the image's rows to the next image (`encode` then fails); the bodies made stay whole (they hold no
+   * view of the rows).
+   */
+  close(): void {
+    this.closed = true;
+    this.base.release();
   }
 
   /**

@@ -121,7 +121,11 @@ export class DamDescriber implements Describer {
     // mask: DAM's crop takes the box of the mask's pixels and fails without any.
     const made: (RegionText | null | undefined)[] = new Array(regions.length);
     let madeUpTo = 0;
+    // Until the last request ends or one fails: the encoder is then closed, and requests still to come (the
+    // first round's, waiting for their turn) make and send nothing.
+    let making = true;
     const makeUpTo = (n: number) => {
+      if (!making) return;
       for (; madeUpTo < Math.min(n, regions.length); madeUpTo++) {
         const rle = regions[madeUpTo]!.rle;
         made[madeUpTo] = rleArea(rle) > 0 ? encoder.encode(rle) : null;
@@ -133,30 +137,35 @@ export class DamDescriber implements Describer {
     // of 0–10 ms. Later requests start as answers come back, apart already, and are never held by a body
     // that a busy server is slow to read.
     let turn: Promise<void> = Promise.resolve();
-    return mapLimit(regions, inFlight, async (region, i) => {
-      ctx?.signal?.throwIfAborted();
-      const mine = i < inFlight ? turn : undefined;
-      let pass = () => {};
-      if (mine) turn = new Promise((resolve) => (pass = resolve));
-      let text = "";
-      try {
-        if (mine) await mine;
-        makeUpTo(i + 1);
-        const own = made[i];
-        made[i] = undefined;
-        if (own) {
-          const onSent = () => {
-            pass();
-            makeUpTo(Math.min(i + 1 + inFlight, madeUpTo + 1));
-          };
-          text = await this.describeOne(encoder.body(own, before, after), region, ctx?.signal, { onSent, onNotSent: pass });
+    try {
+      return await mapLimit(regions, inFlight, async (region, i) => {
+        ctx?.signal?.throwIfAborted();
+        const mine = i < inFlight ? turn : undefined;
+        let pass = () => {};
+        if (mine) turn = new Promise((resolve) => (pass = resolve));
+        let text = "";
+        try {
+          if (mine) await mine;
+          makeUpTo(i + 1);
+          const own = making ? made[i] : undefined;
+          made[i] = undefined;
+          if (own) {
+            const onSent = () => {
+              pass();
+              makeUpTo(Math.min(i + 1 + inFlight, madeUpTo + 1));
+            };
+            text = await this.describeOne(encoder.body(own, before, after), region, ctx?.signal, { onSent, onNotSent: pass });
+          }
+        } finally {
+          pass();
         }
-      } finally {
-        pass();
-      }
-      ctx?.onProgress?.(++done, regions.length);
-      return text;
-    });
+        ctx?.onProgress?.(++done, regions.length);
+        return text;
+      });
+    } finally {
+      making = false;
+      encoder.close();
+    }
   }
 
   /** One request; the body is the JSON text with the PNG in it, as UTF-8 bytes in pieces (RegionBodyEncoder.body). */

@@ -71,6 +71,30 @@ describe("PaethRows (WebAssembly)", () => {
     expect(Buffer.from(whole.filtered).equals(Buffer.from(want))).toBe(true);
   });
 
+  it("hands a released memory to the next image, whose rows are then as in a fresh one; a huge one is let go", () => {
+    const first = new PaethRows(randomRgb(11, 3 * 50 * 40), 50, 40);
+    first.filter(0, 40);
+    first.release();
+    first.release(); // once only: two images never get the same memory
+    expect(() => first.filter(0, 1)).toThrow(/released/);
+    // smaller: no growing, so the same memory, with the first image's bytes where this one's zero row goes
+    const rgb = randomRgb(12, 3 * 13 * 9);
+    const next = new PaethRows(rgb, 13, 9);
+    const other = new PaethRows(rgb, 13, 9);
+    expect(next.filtered.buffer).toBe(first.filtered.buffer);
+    expect(other.filtered.buffer).not.toBe(next.filtered.buffer);
+    const want = paethBySpec(rgb, 13, 9);
+    expect(next.filter(0, 9)).toBe(adler32(want));
+    expect(Buffer.from(next.filtered).equals(Buffer.from(want))).toBe(true);
+    next.release();
+    other.release();
+    // more than 64 MB of rows: not kept
+    const huge = new PaethRows(new Uint8Array(3 * 3200 * 3200), 3200, 3200);
+    huge.release();
+    const after = [new PaethRows(rgb, 13, 9), new PaethRows(rgb, 13, 9), new PaethRows(rgb, 13, 9)];
+    for (const rows of after) expect(rows.filtered.buffer).not.toBe(huge.filtered.buffer);
+  });
+
   it("refuses RGB bytes that do not fit the size", () => {
     expect(() => new PaethRows(new Uint8Array(10), 2, 2)).toThrow(/^PNG rows: 10 RGB bytes for a 2x2 image$/);
     expect(() => new PaethRows(new Uint8Array(0), 0, 0)).toThrow(/0x0/);

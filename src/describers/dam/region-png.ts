@@ -64,6 +64,8 @@ export interface RegionPngBase extends RegionRows {
   /** The alpha-0 blocks as complete IDAT chunks, concatenated; chunk b is bytes [chunkStart[b], chunkStart[b + 1]). */
   chunks: Uint8Array;
   chunkStart: Float64Array;
+  /** Gives the memory of `filtered` to the next image (PaethRows.release): nothing of the base is read after. */
+  release(): void;
 }
 
 const SIGNATURE = Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10);
@@ -262,7 +264,7 @@ export function prepareRegionPng(rgb: Uint8Array, width: number, height: number,
   for (let b = 0; b < adler.length; b++) adler[b] = filterBlock(paeth, b, blockRows, counts);
   const { chunks, starts } = compressBlocks(filtered, width, height, sharedLevel(level), 0, adler.length, blockRows);
   const literals = level === LITERAL_LEVEL ? new HuffmanRows(filtered, stride, height, LITERAL_GROUP_ROWS, counts) : undefined;
-  return { width, height, level, blockRows, chunks, chunkStart: starts, adler, filtered, literals };
+  return { width, height, level, blockRows, chunks, chunkStart: starts, adler, filtered, literals, release: () => paeth.release() };
 }
 
 /**
@@ -314,11 +316,14 @@ export async function prepareRegionPngAsync(
       }
     }
     parts = await Promise.all(compressed);
+  } catch (err) {
+    paeth.release();
+    throw err;
   } finally {
     for (const d of deflaters) d.close();
   }
   const { chunks, starts: chunkStart } = idatChunks(parts);
-  return { width, height, level, blockRows, chunks, chunkStart, adler, filtered, literals };
+  return { width, height, level, blockRows, chunks, chunkStart, adler, filtered, literals, release: () => paeth.release() };
 }
 
 /** zlib streams that compress an image's shared blocks (on libuv's threads, in parallel). */
