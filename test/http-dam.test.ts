@@ -75,6 +75,8 @@ describe("dam describer", () => {
     const base = prepareRegionPng(image.data, image.width, image.height, 1);
     const bodies = regions.map((r) => encoder.body(encoder.encode(r.rle), "[\"", "\"]"));
     bodies.forEach((b, i) => expect(Buffer.concat(b).equals(Buffer.from(regionRequestBody(base, regions[i]!.rle, "[\"", "\"]"))), `region ${i}`).toBe(true));
+    encoder.close();
+    expect(() => encoder.encode(regions[0]!.rle)).toThrow(/closed/);
     const { server, received, url } = await dam();
     const describer = await createBackend("describer", `dam:${url}`, { concurrency: 2, ...fast });
     const texts = await describer.describe(image, regions);
