@@ -254,7 +254,7 @@ export default async function (log) {
   log("RGBA) runs inside those 500 ms and is reported apart. A stand-in is started for each run and has served 2 × N requests (node:http,");
   log("not the code measured) before it, as a model server has before its clients come (DESCRIBE_COLD_SERVER=1: without them).");
   log("The describer runs with `concurrency: N`. gear-seg: HTTP over node:http with");
-  log("kept-alive connections; region PNGs on the main thread (the image's rows filtered with Paeth in WebAssembly, 4 pixels at a time; the alpha-0 row blocks compressed once per image at zlib level 4");
+  log("kept-alive connections; region PNGs on the main thread (the image's rows filtered with Paeth in WebAssembly, 4 pixels at a time, in a memory an earlier image used; the alpha-0 row blocks compressed once per image at zlib level 4");
   log("on libuv's threads; a region rewrites the rows of the 16-row blocks it spans and the one below as literals under each 16 rows' own");
   log("Huffman code, copying the bits of every row encoded once per image and encoding anew only the bytes around its alpha; every chunk a");
   log("multiple of 3 bytes, so the shared chunks' base64 is made once per image and a body is sent as views of it around the region's own");
